@@ -1,0 +1,118 @@
+// Stablerail's configuration: rails and service settings from the file named by
+// STABLERAIL_CONFIG (JSON or YAML), validated before anything starts. Only configured rails exist.
+import { readFileSync } from 'node:fs';
+import { Ajv } from 'ajv';
+import YAML from 'yaml';
+import { STABLERAIL_NAMESPACE } from '../temporal-config/namespace.js';
+
+export interface RailConfig {
+  id: string;
+  asset: string;
+  network: string;
+  kind: 'evm' | 'tron';
+  rpc_urls: string[];
+  token_contract: string;
+  decimals: number;
+  confirmations_required: number;
+  finality_confirmations: number;
+  payment_window_s: number;
+  underpay_tolerance_minor: string;
+  /** Watch-only extended public key at the account level (m/44'/60'/0' or m/44'/195'/0'). */
+  xpub: string;
+  /** Environments this rail may serve; devnet rails are sandbox only. */
+  environments: Array<'sandbox' | 'live'>;
+  chain_id?: number;
+  /** TRON only: the solidity HTTP API base (…/walletsolidity/getnowblock). */
+  solidity_url?: string;
+}
+
+export interface StablerailConfig {
+  base_url: string;
+  rails: RailConfig[];
+  /** How long a closed payment keeps listening for late money before its workflow ends. */
+  monitor_after_close_s: number;
+  rate_limit: { per_s: number; burst: number };
+  temporal: { namespace: string; search_attributes: boolean };
+}
+
+const railSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['id', 'asset', 'network', 'kind', 'rpc_urls', 'token_contract', 'decimals', 'confirmations_required', 'finality_confirmations', 'payment_window_s', 'underpay_tolerance_minor', 'xpub', 'environments'],
+  properties: {
+    id: { type: 'string', pattern: '^[a-z0-9][a-z0-9-]{1,40}$' },
+    asset: { type: 'string', pattern: '^[A-Z0-9]{2,12}$' },
+    network: { type: 'string', minLength: 1 },
+    kind: { enum: ['evm', 'tron'] },
+    rpc_urls: { type: 'array', minItems: 1, maxItems: 8, items: { type: 'string', minLength: 1 } },
+    token_contract: { type: 'string', minLength: 1 },
+    decimals: { type: 'integer', minimum: 0, maximum: 30 },
+    confirmations_required: { type: 'integer', minimum: 1, maximum: 1000 },
+    finality_confirmations: { type: 'integer', minimum: 1, maximum: 10000 },
+    payment_window_s: { type: 'integer', minimum: 10, maximum: 604800 },
+    underpay_tolerance_minor: { type: 'string', pattern: '^[0-9]{1,40}$' },
+    xpub: { type: 'string', pattern: '^[xt]pub[1-9A-HJ-NP-Za-km-z]{100,112}$' },
+    environments: { type: 'array', minItems: 1, items: { enum: ['sandbox', 'live'] } },
+    chain_id: { type: 'integer' },
+    solidity_url: { type: 'string' },
+  },
+} as const;
+
+const configSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['rails'],
+  properties: {
+    base_url: { type: 'string' },
+    rails: { type: 'array', minItems: 1, maxItems: 64, items: railSchema },
+    monitor_after_close_s: { type: 'integer', minimum: 0, maximum: 2592000 },
+    rate_limit: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { per_s: { type: 'number', exclusiveMinimum: 0 }, burst: { type: 'integer', minimum: 1 } },
+    },
+    temporal: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { namespace: { type: 'string' }, search_attributes: { type: 'boolean' } },
+    },
+  },
+} as const;
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+const validate = new Ajv({ allErrors: true, strict: false }).compile(configSchema);
+
+export function parseConfig(raw: unknown, defaults: { base_url: string }): StablerailConfig {
+  if (!validate(raw)) {
+    throw new ConfigError(`invalid Stablerail config: ${validate.errors!.map((e) => `${e.instancePath || '/'} ${e.message}`).join('; ')}`);
+  }
+  const r = raw as Partial<StablerailConfig> & { rails: RailConfig[] };
+  const ids = new Set<string>();
+  for (const rail of r.rails) {
+    if (ids.has(rail.id)) throw new ConfigError(`rail ${rail.id} is configured twice`);
+    ids.add(rail.id);
+    if (rail.finality_confirmations < rail.confirmations_required) {
+      throw new ConfigError(`rail ${rail.id}: finality_confirmations must be at least confirmations_required`);
+    }
+  }
+  return {
+    base_url: (r.base_url ?? defaults.base_url).replace(/\/$/, ''),
+    rails: r.rails,
+    monitor_after_close_s: r.monitor_after_close_s ?? 86_400,
+    rate_limit: { per_s: r.rate_limit?.per_s ?? 100, burst: r.rate_limit?.burst ?? 200 },
+    temporal: { namespace: r.temporal?.namespace ?? STABLERAIL_NAMESPACE, search_attributes: r.temporal?.search_attributes ?? true },
+  };
+}
+
+export function loadConfigFile(path: string, defaults: { base_url: string }): StablerailConfig {
+  const text = readFileSync(path, 'utf8');
+  const raw = path.endsWith('.json') ? JSON.parse(text) : YAML.parse(text);
+  return parseConfig(raw, defaults);
+}
+
+export function railById(config: StablerailConfig, id: string): RailConfig | undefined {
+  return config.rails.find((r) => r.id === id);
+}

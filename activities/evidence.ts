@@ -1,0 +1,125 @@
+// The evidence log: append-only and hash-chained. Each entry's hash covers the previous
+// hash and the entry itself, so editing, removing or reordering any row breaks the chain
+// from that row on, and `stablerail evidence verify` names the first broken link.
+import type { DbClient, Pool } from './db.js';
+import { canonicalJson, sha256Hex } from './ids.js';
+
+export const GENESIS_HASH = '0'.repeat(64);
+// One chain, one writer at a time: appends serialize on this transaction-scoped lock.
+const EVIDENCE_LOCK_KEY = 0x5354_4556; // "STEV"
+export const VERIFY_BATCH_ROWS = 5_000;
+
+export interface EvidenceEntry {
+  kind: string;
+  subject: string;
+  actor: string;
+  payload: Record<string, unknown>;
+  /** Makes an append idempotent: an activity retry finds its own entry instead of adding one. */
+  dedupeKey: string;
+}
+
+export interface EvidenceRow extends EvidenceEntry {
+  seq: string;
+  prevHash: string;
+  hash: string;
+  createdAt: string;
+}
+
+export function evidenceHash(prevHash: string, e: EvidenceEntry & { seq: string; createdAt: string }): string {
+  return sha256Hex(
+    `${prevHash}\n${canonicalJson({
+      seq: e.seq,
+      kind: e.kind,
+      subject: e.subject,
+      actor: e.actor,
+      payload: e.payload,
+      dedupe_key: e.dedupeKey,
+      created_at: e.createdAt,
+    })}`,
+  );
+}
+
+/** Append inside the caller's transaction, so the entry commits or vanishes with the change it proves. */
+export async function appendEvidence(c: DbClient, e: EvidenceEntry): Promise<{ seq: string; hash: string; inserted: boolean }> {
+  await c.query('SELECT pg_advisory_xact_lock($1)', [EVIDENCE_LOCK_KEY]);
+  const head = await c.query<{ seq: string; hash: string; dup: boolean }>(
+    `(SELECT seq::text, hash, true AS dup FROM evidence WHERE dedupe_key = $1)
+     UNION ALL
+     (SELECT seq::text, hash, false AS dup FROM evidence ORDER BY seq DESC LIMIT 1)`,
+    [e.dedupeKey],
+  );
+  const dup = head.rows.find((r) => r.dup);
+  if (dup) return { seq: dup.seq, hash: dup.hash, inserted: false };
+  const prev = head.rows[0];
+  const seq = prev ? (BigInt(prev.seq) + 1n).toString() : '1';
+  const prevHash = prev?.hash ?? GENESIS_HASH;
+  const createdAt = new Date().toISOString();
+  const hash = evidenceHash(prevHash, { ...e, seq, createdAt });
+  await c.query(
+    `INSERT INTO evidence (seq, kind, subject, actor, payload, dedupe_key, prev_hash, hash, created_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+    [seq, e.kind, e.subject, e.actor, JSON.stringify(e.payload), e.dedupeKey, prevHash, hash, createdAt],
+  );
+  return { seq, hash, inserted: true };
+}
+
+export interface VerifyResult {
+  ok: boolean;
+  checked: number;
+  headHash: string;
+  firstBroken?: { seq: string; reason: string };
+}
+
+/** Walk the whole chain in bounded batches; report the first link that does not hold. */
+export async function verifyEvidence(pool: Pool, onProgress?: (checked: number) => void): Promise<VerifyResult> {
+  let prevHash = GENESIS_HASH;
+  let expectedSeq = 1n;
+  let checked = 0;
+  for (;;) {
+    const { rows } = await pool.query(
+      `SELECT seq::text, kind, subject, actor, payload, dedupe_key, prev_hash, hash,
+              to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS created_at
+         FROM evidence WHERE seq >= $1 ORDER BY seq LIMIT $2`,
+      [expectedSeq.toString(), VERIFY_BATCH_ROWS],
+    );
+    if (rows.length === 0) return { ok: true, checked, headHash: prevHash };
+    for (const r of rows) {
+      const fail = (reason: string): VerifyResult => ({ ok: false, checked, headHash: prevHash, firstBroken: { seq: r.seq, reason } });
+      if (BigInt(r.seq) !== expectedSeq) return fail(`missing entry: expected seq ${expectedSeq}, found ${r.seq}`);
+      if (r.prev_hash !== prevHash) return fail('prev_hash does not match the previous entry');
+      const recomputed = evidenceHash(prevHash, {
+        seq: r.seq,
+        kind: r.kind,
+        subject: r.subject,
+        actor: r.actor,
+        payload: r.payload,
+        dedupeKey: r.dedupe_key,
+        createdAt: r.created_at,
+      });
+      if (recomputed !== r.hash) return fail('hash does not match the entry content');
+      prevHash = r.hash;
+      expectedSeq += 1n;
+      checked += 1;
+    }
+    onProgress?.(checked);
+  }
+}
+
+export async function evidenceForSubject(pool: Pool, subject: string): Promise<EvidenceRow[]> {
+  const { rows } = await pool.query(
+    `SELECT seq::text, kind, subject, actor, payload, dedupe_key, prev_hash, hash, created_at
+       FROM evidence WHERE subject = $1 ORDER BY seq`,
+    [subject],
+  );
+  return rows.map((r) => ({
+    seq: r.seq,
+    kind: r.kind,
+    subject: r.subject,
+    actor: r.actor,
+    payload: r.payload,
+    dedupeKey: r.dedupe_key,
+    prevHash: r.prev_hash,
+    hash: r.hash,
+    createdAt: new Date(r.created_at).toISOString(),
+  }));
+}

@@ -1,0 +1,205 @@
+// Payment records in PostgreSQL: the view the API reads, and the activities the payment
+// workflow calls to record each transition (transition row, payment view, event and
+// evidence entry in one transaction, keyed by payment id and sequence so a retry is a no-op).
+import type { Pool, DbClient } from './db.js';
+import { withTx } from './db.js';
+import type { RailConfig, StablerailConfig } from './config.js';
+import { railById } from './config.js';
+import { appendEvidence } from './evidence.js';
+import { allocateDepositAddress, releaseDepositAddress } from './deposit-address.js';
+import { newId, randomBase62 } from './ids.js';
+import { formatAmount } from '../workflows/rules/money.js';
+import { assertTransition, eventTypeFor, type PaymentStatus } from '../workflows/rules/transitions.js';
+import type { RecordedTransition, TransitionRecord } from '../workflows/shared.js';
+
+export interface PaymentRow {
+  id: string;
+  public_id: string;
+  merchant_id: string;
+  environment: 'sandbox' | 'live';
+  rail: string;
+  asset: string;
+  amount_minor: string;
+  amount_received_minor: string;
+  status: PaymentStatus;
+  exception_code: string | null;
+  deposit_address: string;
+  address_index: string;
+  reference: string;
+  metadata: Record<string, string>;
+  expires_at: Date;
+  created_at: Date;
+  updated_at: Date;
+  last_seq: number;
+}
+
+export const PAYMENT_COLUMNS = `id, public_id, merchant_id, environment, rail, asset, amount_minor::text, amount_received_minor::text,
+  status, exception_code, deposit_address, address_index::text, reference, metadata, expires_at, created_at, updated_at, last_seq`;
+
+function decimalsOf(config: StablerailConfig, railId: string): number {
+  const rail = railById(config, railId);
+  // A payment outlives a config change only if its rail stays configured; refuse to guess its scale.
+  if (!rail) throw new Error(`rail ${railId} of an existing payment is no longer configured`);
+  return rail.decimals;
+}
+
+/** The merchant-facing payment object: one serializer for the API, events and webhooks. */
+export function paymentObject(row: PaymentRow, config: StablerailConfig) {
+  const decimals = decimalsOf(config, row.rail);
+  return {
+    id: row.id,
+    object: 'payment' as const,
+    livemode: row.environment === 'live',
+    status: row.status,
+    exception: row.exception_code ? { code: row.exception_code } : null,
+    amount: formatAmount(BigInt(row.amount_minor), decimals),
+    amount_received: formatAmount(BigInt(row.amount_received_minor), decimals),
+    asset: row.asset,
+    rail: row.rail,
+    deposit_address: row.deposit_address,
+    expires_at: row.expires_at.toISOString(),
+    public_id: row.public_id,
+    hosted_url: `${config.base_url}/pay/${row.public_id}`,
+    reference: row.reference,
+    metadata: row.metadata,
+    created_at: row.created_at.toISOString(),
+    updated_at: row.updated_at.toISOString(),
+  };
+}
+
+/** What a payer may see: no merchant id, reference, metadata or internal id. */
+export function publicPaymentObject(row: PaymentRow, config: StablerailConfig) {
+  const rail = railById(config, row.rail)!;
+  return {
+    public_id: row.public_id,
+    object: 'public_payment' as const,
+    status: row.status,
+    amount: formatAmount(BigInt(row.amount_minor), rail.decimals),
+    amount_received: formatAmount(BigInt(row.amount_received_minor), rail.decimals),
+    asset: row.asset,
+    network: rail.network,
+    rail: row.rail,
+    token_contract: rail.token_contract,
+    chain_id: rail.chain_id ?? null,
+    decimals: rail.decimals,
+    deposit_address: row.deposit_address,
+    expires_at: row.expires_at.toISOString(),
+    confirmations_required: rail.confirmations_required,
+  };
+}
+
+export interface NewPayment {
+  merchantId: string;
+  environment: 'sandbox' | 'live';
+  rail: RailConfig;
+  amountMinor: bigint;
+  reference: string;
+  metadata: Record<string, string>;
+  expiresInS: number;
+  actor: string;
+  /** Pre-chosen so a retried request converges on the same payment. */
+  paymentId?: string;
+}
+
+/**
+ * Write a new payment: the view row, its address, transition 1 (payment.created) with its
+ * event and evidence entry, all in one transaction. The workflow is started after commit.
+ */
+export async function insertPayment(pool: Pool, config: StablerailConfig, p: NewPayment): Promise<PaymentRow> {
+  const id = p.paymentId ?? newId('pay');
+  const publicId = `pub_${randomBase62(24)}`;
+  return withTx(pool, async (c) => {
+    const addr = await allocateDepositAddress(c, p.rail, id);
+    const { rows } = await c.query<PaymentRow>(
+      `INSERT INTO payments (id, public_id, merchant_id, environment, rail, asset, amount_minor, status, deposit_address,
+                             address_index, reference, metadata, expires_at, created_at, updated_at, last_seq)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, 'awaiting_payment', $8, $9, $10, $11,
+               date_trunc('milliseconds', now()) + make_interval(secs => $12), date_trunc('milliseconds', now()), date_trunc('milliseconds', now()), 1)
+       RETURNING ${PAYMENT_COLUMNS}`,
+      [id, publicId, p.merchantId, p.environment, p.rail.id, p.rail.asset, p.amountMinor.toString(), addr.address,
+        addr.index.toString(), p.reference, JSON.stringify(p.metadata), p.expiresInS],
+    );
+    const row = rows[0]!;
+    await writeTransitionSideEffects(c, config, row, {
+      paymentId: id, seq: 1, from: null, to: 'awaiting_payment', cause: 'api_create', actor: p.actor,
+      exceptionCode: null, amountReceivedMinor: '0',
+    });
+    return row;
+  });
+}
+
+async function writeTransitionSideEffects(c: DbClient, config: StablerailConfig, row: PaymentRow, t: TransitionRecord): Promise<RecordedTransition> {
+  const eventId = newId('evt');
+  const eventType = eventTypeFor(t.from, t.to);
+  await c.query(
+    `INSERT INTO payment_transitions (payment_id, seq, from_status, to_status, cause, actor, exception_code, reason, amount_received_minor, created_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+    [t.paymentId, t.seq, t.from, t.to, t.cause, t.actor, t.exceptionCode, t.reason ?? null, t.amountReceivedMinor, row.updated_at],
+  );
+  await c.query(
+    `INSERT INTO events (id, merchant_id, environment, type, object_type, object_id, sequence, data, created_at)
+     VALUES ($1, $2, $3, $4, 'payment', $5, $6, $7, $8)`,
+    [eventId, row.merchant_id, row.environment, eventType, row.id, t.seq, JSON.stringify(paymentObject(row, config)), row.updated_at],
+  );
+  await appendEvidence(c, {
+    kind: 'payment.transition',
+    subject: t.paymentId,
+    actor: t.actor,
+    payload: {
+      seq: t.seq,
+      from: t.from,
+      to: t.to,
+      cause: t.cause,
+      exception_code: t.exceptionCode,
+      reason: t.reason ?? null,
+      amount_received_minor: t.amountReceivedMinor,
+      event_id: eventId,
+    },
+    dedupeKey: `transition:${t.paymentId}:${t.seq}`,
+  });
+  return { eventId, eventType, inserted: true };
+}
+
+export class TransitionOutOfOrderError extends Error {
+  override name = 'TransitionOutOfOrderError';
+}
+
+export function createPaymentActivities(deps: { pool: Pool; config: StablerailConfig }) {
+  const { pool, config } = deps;
+  return {
+    async recordTransition(t: TransitionRecord): Promise<RecordedTransition> {
+      // Asserted before the write (here) and after it (the status check constraint and the test suite's audit).
+      assertTransition(t.from, t.to);
+      return withTx(pool, async (c) => {
+        const existing = await c.query<{ id: string; type: string }>(
+          `SELECT e.id, e.type FROM payment_transitions t JOIN events e ON e.object_id = t.payment_id AND e.sequence = t.seq
+            WHERE t.payment_id = $1 AND t.seq = $2`,
+          [t.paymentId, t.seq],
+        );
+        if (existing.rows[0]) return { eventId: existing.rows[0].id, eventType: existing.rows[0].type, inserted: false };
+        const upd = await c.query<PaymentRow>(
+          `UPDATE payments SET status = $3, exception_code = $4, amount_received_minor = $5, last_seq = $2,
+                  updated_at = date_trunc('milliseconds', clock_timestamp())
+            WHERE id = $1 AND last_seq = $2 - 1 AND status = $6
+            RETURNING ${PAYMENT_COLUMNS}`,
+          [t.paymentId, t.seq, t.to, t.exceptionCode, t.amountReceivedMinor, t.from],
+        );
+        if (!upd.rows[0]) {
+          throw new TransitionOutOfOrderError(`payment ${t.paymentId} is not at seq ${t.seq - 1} in status ${t.from}`);
+        }
+        return writeTransitionSideEffects(c, config, upd.rows[0], t);
+      });
+    },
+
+    async releaseDepositAddress(paymentId: string): Promise<number> {
+      return releaseDepositAddress(pool, paymentId);
+    },
+  };
+}
+
+export type PaymentActivities = ReturnType<typeof createPaymentActivities>;
+
+export async function getPaymentRow(pool: Pool, id: string): Promise<PaymentRow | undefined> {
+  const { rows } = await pool.query<PaymentRow>(`SELECT ${PAYMENT_COLUMNS} FROM payments WHERE id = $1`, [id]);
+  return rows[0];
+}

@@ -1,0 +1,216 @@
+// The Express app: authenticate, validate, claim the idempotency key, call the handler,
+// shape the answer. No business rule lives here.
+import express, { type NextFunction, type Request, type Response } from 'express';
+import { timingSafeEqual } from 'node:crypto';
+import { Ajv, type ValidateFunction, type ErrorObject } from 'ajv';
+import type { Logger } from 'pino';
+import { authenticateKey, DomainError } from '../activities/merchant.js';
+import { newId } from '../activities/ids.js';
+import { ApiError, typeForStatus } from './errors.js';
+import { claimIdempotencyKey, requestHash, settleIdempotencyKey } from './idempotency.js';
+import { RateLimiter } from './rate-limit.js';
+import { routes, type AppDeps, type Ctx, type RouteDef } from './routes.js';
+import { schemas, type SchemaName } from './schemas.js';
+import { buildOpenApi } from './openapi.js';
+import { TASK_QUEUES } from '../workflows/shared.js';
+
+export const BODY_BYTES_MAX = 64 * 1024;
+
+const bodyAjv = new Ajv({ allErrors: false, strict: false });
+const queryAjv = new Ajv({ allErrors: false, strict: false, coerceTypes: true });
+const validators = new Map<string, ValidateFunction>();
+function validator(kind: 'body' | 'query', name: SchemaName): ValidateFunction {
+  const k = `${kind}:${name}`;
+  let v = validators.get(k);
+  if (!v) {
+    v = (kind === 'body' ? bodyAjv : queryAjv).compile(schemas[name]);
+    validators.set(k, v);
+  }
+  return v;
+}
+
+function validationError(e: ErrorObject, where: 'body' | 'query'): ApiError {
+  const path = e.instancePath.replace(/^\//, '').replace(/\//g, '.');
+  if (e.keyword === 'required') {
+    const p = (e.params as { missingProperty: string }).missingProperty;
+    return new ApiError(400, 'invalid_request_error', 'parameter_missing', `Missing required parameter: ${p}`, path ? `${path}.${p}` : p);
+  }
+  if (e.keyword === 'additionalProperties') {
+    const p = (e.params as { additionalProperty: string }).additionalProperty;
+    return new ApiError(400, 'invalid_request_error', 'parameter_unknown', `Unknown parameter: ${p}`, path ? `${path}.${p}` : p);
+  }
+  if (e.keyword === 'type') return new ApiError(400, 'invalid_request_error', 'parameter_invalid_type', `${path || where} ${e.message}`, path || undefined);
+  return new ApiError(400, 'invalid_request_error', 'parameter_invalid', `${path || where} ${e.message}`, path || undefined);
+}
+
+function safeEqual(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+function bearer(req: Request): string | undefined {
+  const h = req.headers.authorization;
+  if (!h) return undefined;
+  const m = /^Bearer\s+(\S+)$/.exec(h);
+  return m?.[1];
+}
+
+export function createApp(deps: AppDeps, logger: Logger) {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.set('query parser', 'simple');
+  const limiter = new RateLimiter(deps.config.rate_limit.per_s, deps.config.rate_limit.burst);
+
+  app.use((req, res, next) => {
+    const started = process.hrtime.bigint();
+    res.on('finish', () => {
+      const route = (req.route?.path as string | undefined) ?? 'unmatched';
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      deps.metrics.httpRequests.inc({ method: req.method, route, status: String(res.statusCode) });
+      deps.metrics.httpLatency.observe({ method: req.method, route }, seconds);
+      // Only the route pattern, never the raw URL (it can carry public ids) or any header.
+      logger.info({ method: req.method, route, status: res.statusCode, ms: Math.round(seconds * 1000) }, 'request');
+    });
+    next();
+  });
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ ok: true });
+  });
+  app.get('/readyz', async (_req, res) => {
+    const checks: Record<string, boolean> = { database: false, temporal: false, workers: false };
+    try {
+      await deps.pool.query('SELECT 1');
+      checks.database = true;
+    } catch { /* reported below */ }
+    try {
+      const tq = await deps.temporal.workflowService.describeTaskQueue({
+        namespace: deps.config.temporal.namespace,
+        taskQueue: { name: TASK_QUEUES.payments },
+        taskQueueType: 1, // workflow task queue
+      });
+      checks.temporal = true;
+      checks.workers = (tq.pollers?.length ?? 0) > 0;
+    } catch { /* reported below */ }
+    const ok = Object.values(checks).every(Boolean);
+    res.status(ok ? 200 : 503).json({ ok, checks });
+  });
+  app.get('/metrics', async (_req, res) => {
+    res.set('Content-Type', deps.metrics.registry.contentType);
+    res.send(await deps.metrics.registry.metrics());
+  });
+  app.get('/openapi.json', (_req, res) => {
+    res.json(buildOpenApi(deps.config.base_url));
+  });
+
+  const json = express.json({ limit: BODY_BYTES_MAX, type: () => true, strict: true });
+
+  for (const route of routes) {
+    const handlers = [
+      ...(route.method === 'post' ? [json] : []),
+      async (req: Request, res: Response) => {
+        await handle(route, req, res);
+      },
+    ];
+    app[route.method](route.path, ...handlers);
+  }
+
+  async function handle(route: RouteDef, req: Request, res: Response) {
+    const ctx: Ctx = { req, deps, auth: null, operator: null, body: undefined, query: {}, params: req.params as Record<string, string>, resourceId: null };
+    // 1. Who is calling.
+    if (route.auth === 'merchant') {
+      const token = bearer(req);
+      if (!token) throw new ApiError(401, 'authentication_error', 'api_key_missing', 'Send your secret key as Authorization: Bearer sk_…');
+      const auth = await authenticateKey(deps.pool, token);
+      if (!auth) throw new ApiError(401, 'authentication_error', 'api_key_invalid', 'Invalid or revoked API key');
+      if (route.scope && !auth.scopes.includes(route.scope)) {
+        throw new ApiError(403, 'permission_error', 'scope_missing', `This key lacks the ${route.scope} scope`);
+      }
+      const wait = limiter.take(auth.keyId);
+      if (wait > 0) throw new ApiError(429, 'rate_limit_error', 'rate_limited', 'Too many requests for this key', undefined, { 'Retry-After': String(wait) });
+      ctx.auth = auth;
+    } else if (route.auth === 'admin') {
+      const token = bearer(req);
+      if (!token || !safeEqual(token, deps.adminToken)) throw new ApiError(401, 'authentication_error', 'admin_token_invalid', 'An operator credential is required');
+      const op = req.headers['stablerail-operator'];
+      ctx.operator = typeof op === 'string' && op.length > 0 && op.length <= 100 ? op : 'operator';
+    }
+    // 2. Validate input before anything is written.
+    if (route.method === 'post') {
+      const body = req.body === undefined || (typeof req.body === 'object' && req.body !== null && Object.keys(req.body).length === 0 && !req.headers['content-length']) ? {} : req.body;
+      if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new ApiError(400, 'invalid_request_error', 'body_invalid', 'The request body must be a JSON object');
+      const v = validator('body', route.body ?? 'Empty');
+      if (!v(body)) throw validationError(v.errors![0]!, 'body');
+      ctx.body = body;
+    }
+    if (route.query || route.method === 'get') {
+      const query = { ...(req.query as Record<string, unknown>) };
+      if (route.query) {
+        const v = validator('query', route.query);
+        if (!v(query)) throw validationError(v.errors![0]!, 'query');
+      } else if (Object.keys(query).length > 0) {
+        throw new ApiError(400, 'invalid_request_error', 'parameter_unknown', `Unknown parameter: ${Object.keys(query)[0]}`, Object.keys(query)[0]);
+      }
+      ctx.query = query;
+    }
+    // 3. Idempotency: claim, or replay the first answer.
+    const idemKey = route.method === 'post' ? req.headers['idempotency-key'] : undefined;
+    const scope = ctx.auth ? `${ctx.auth.merchantId}:${ctx.auth.environment}` : route.auth === 'admin' ? 'admin' : 'public';
+    if (typeof idemKey === 'string') {
+      const hash = requestHash(req.method, req.path, ctx.body);
+      const claim = await claimIdempotencyKey(deps.pool, scope, idemKey, hash, route.createsIdPrefix ? newId(route.createsIdPrefix) : null);
+      if (claim.kind === 'replay') {
+        res.set('Idempotent-Replayed', 'true');
+        res.status(claim.status).json(claim.body);
+        return;
+      }
+      ctx.resourceId = claim.resourceId;
+      let status = 500;
+      let out: unknown = null;
+      try {
+        out = await route.handler(ctx);
+        status = route.status ?? 200;
+      } catch (err) {
+        status = err instanceof ApiError ? err.status : isDomainError(err) ? err.status : 500;
+        await settleIdempotencyKey(deps.pool, scope, idemKey, status, null).catch(() => undefined);
+        throw err;
+      }
+      await settleIdempotencyKey(deps.pool, scope, idemKey, status, out);
+      res.status(status).json(out);
+      return;
+    }
+    const out = await route.handler(ctx);
+    res.status(route.status ?? 200).json(out);
+  }
+
+  // Unknown paths answer in the same error shape.
+  app.use((_req, _res, next) => next(new ApiError(404, 'invalid_request_error', 'route_unknown', 'Unrecognized request URL')));
+
+  // eslint-disable-next-line @typescript-eslint/no-unused-vars
+  app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    let e: ApiError;
+    if (err instanceof ApiError) e = err;
+    else if (isBodyParserError(err)) {
+      if (err.type === 'entity.too.large') e = new ApiError(413, 'invalid_request_error', 'body_too_large', `The request body exceeds ${BODY_BYTES_MAX} bytes`);
+      else if (err.type === 'entity.parse.failed') e = new ApiError(400, 'invalid_request_error', 'body_malformed_json', 'The request body is not valid JSON');
+      else e = new ApiError(err.status ?? 400, typeForStatus(err.status ?? 400), 'body_invalid', 'The request body could not be read');
+    } else if (isDomainError(err)) {
+      e = new ApiError(err.status, typeForStatus(err.status), err.code, err.message, err.param);
+    } else {
+      logger.error({ err: err instanceof Error ? { name: err.name, message: err.message, stack: err.stack } : String(err) }, 'unhandled error');
+      e = new ApiError(500, 'api_error', 'internal_error', 'An internal error occurred; the request may be retried with the same Idempotency-Key');
+    }
+    res.set(e.headers);
+    res.status(e.status).json(e.toJSON());
+  });
+
+  return app;
+}
+
+function isBodyParserError(err: unknown): err is { type: string; status?: number } {
+  return typeof err === 'object' && err !== null && 'type' in err && typeof (err as { type: unknown }).type === 'string' && String((err as { type: string }).type).startsWith('entity.');
+}
+
+const isDomainError = (err: unknown): err is DomainError => err instanceof DomainError;

@@ -1,0 +1,215 @@
+// Every HTTP route in one table: method, path, who may call it, the schema of its input and
+// a handler that only translates. /openapi.json is generated from this table.
+import type { Request } from 'express';
+import type { Client } from '@temporalio/client';
+import type { Pool } from '../activities/db.js';
+import type { StablerailConfig } from '../activities/config.js';
+import {
+  createApiKey,
+  createMerchant,
+  decideAccessRequest,
+  enabledRails,
+  fileAccessRequest,
+  getMerchant,
+  listAccessRequests,
+  revokeApiKey,
+  type KeyAuth,
+  type Scope,
+} from '../activities/merchant.js';
+import { PAYMENT_COLUMNS, paymentObject, publicPaymentObject, type PaymentRow } from '../activities/payment.js';
+import { verifyEvidence } from '../activities/evidence.js';
+import { ApiError, badRequest, notFound } from './errors.js';
+import type { SchemaName } from './schemas.js';
+import { cancelPayment, createPayment, ownedPayment, resolvePayment, type CommandDeps } from './payment-commands.js';
+import type { Metrics } from './metrics.js';
+
+export interface AppDeps extends CommandDeps {
+  pool: Pool;
+  config: StablerailConfig;
+  temporal: Client;
+  metrics: Metrics;
+  adminToken: string;
+}
+
+export interface Ctx {
+  req: Request;
+  deps: AppDeps;
+  auth: KeyAuth | null;
+  operator: string | null;
+  body: any;
+  query: any;
+  params: Record<string, string>;
+  /** A resource id reserved by the idempotency claim, reused when a retry takes over. */
+  resourceId: string | null;
+}
+
+export interface RouteDef {
+  method: 'get' | 'post';
+  path: string; // express syntax, :param
+  summary: string;
+  auth: 'merchant' | 'admin' | 'public';
+  scope?: Scope;
+  body?: SchemaName;
+  query?: SchemaName;
+  /** Prefix of the id the handler creates, reserved with the idempotency claim. */
+  createsIdPrefix?: string;
+  status?: number;
+  handler: (ctx: Ctx) => Promise<unknown>;
+}
+
+export const LIST_LIMIT_DEFAULT = 10;
+
+const operatorOf = (ctx: Ctx): string => ctx.body?.operator ?? ctx.operator ?? 'operator';
+
+async function listPayments(ctx: Ctx) {
+  const auth = ctx.auth!;
+  const limit: number = ctx.query.limit ?? LIST_LIMIT_DEFAULT;
+  let cursor: { created_at: Date; id: string } | null = null;
+  if (ctx.query.starting_after) {
+    const { rows } = await ctx.deps.pool.query(
+      `SELECT created_at, id FROM payments WHERE id = $1 AND merchant_id = $2 AND environment = $3`,
+      [ctx.query.starting_after, auth.merchantId, auth.environment],
+    );
+    if (!rows[0]) throw badRequest('cursor_invalid', 'starting_after does not name one of your payments', 'starting_after');
+    cursor = rows[0];
+  }
+  // Keyset pagination on (created_at, id), newest first, served by the matching index.
+  const { rows } = await ctx.deps.pool.query<PaymentRow>(
+    `SELECT ${PAYMENT_COLUMNS} FROM payments
+      WHERE merchant_id = $1 AND environment = $2
+        AND ($3::text IS NULL OR status = $3)
+        AND ($4::text IS NULL OR reference = $4)
+        AND ($5::timestamptz IS NULL OR (created_at, id) < ($5, $6))
+      ORDER BY created_at DESC, id DESC LIMIT $7`,
+    [auth.merchantId, auth.environment, ctx.query.status ?? null, ctx.query.reference ?? null, cursor?.created_at ?? null, cursor?.id ?? null, limit + 1],
+  );
+  return { object: 'list', data: rows.slice(0, limit).map((r) => paymentObject(r, ctx.deps.config)), has_more: rows.length > limit };
+}
+
+async function listEvents(ctx: Ctx) {
+  const auth = ctx.auth!;
+  const limit: number = ctx.query.limit ?? LIST_LIMIT_DEFAULT;
+  let cursor: { created_at: Date; id: string } | null = null;
+  if (ctx.query.starting_after) {
+    const { rows } = await ctx.deps.pool.query(`SELECT created_at, id FROM events WHERE id = $1 AND merchant_id = $2 AND environment = $3`, [ctx.query.starting_after, auth.merchantId, auth.environment]);
+    if (!rows[0]) throw badRequest('cursor_invalid', 'starting_after does not name one of your events', 'starting_after');
+    cursor = rows[0];
+  }
+  const { rows } = await ctx.deps.pool.query(
+    `SELECT id, type, object_id, sequence, data, created_at FROM events
+      WHERE merchant_id = $1 AND environment = $2 AND ($3::text IS NULL OR type = $3) AND ($4::text IS NULL OR object_id = $4)
+        AND ($5::timestamptz IS NULL OR (created_at, id) < ($5, $6))
+      ORDER BY created_at DESC, id DESC LIMIT $7`,
+    [auth.merchantId, auth.environment, ctx.query.type ?? null, ctx.query.object_id ?? null, cursor?.created_at ?? null, cursor?.id ?? null, limit + 1],
+  );
+  return {
+    object: 'list',
+    data: rows.slice(0, limit).map((e) => ({ id: e.id, object: 'event', type: e.type, created_at: e.created_at.toISOString(), sequence: e.sequence, data: e.data })),
+    has_more: rows.length > limit,
+  };
+}
+
+export const routes: RouteDef[] = [
+  {
+    method: 'post', path: '/v1/payments', summary: 'Create a payment and start its workflow', auth: 'merchant', scope: 'payments:write',
+    body: 'PaymentCreate', createsIdPrefix: 'pay', status: 201,
+    handler: async (ctx) => paymentObject(await createPayment(ctx.deps, ctx.auth!, ctx.body, ctx.resourceId), ctx.deps.config),
+  },
+  { method: 'get', path: '/v1/payments', summary: 'List payments, newest first', auth: 'merchant', scope: 'payments:read', query: 'PaymentList', handler: listPayments },
+  {
+    method: 'get', path: '/v1/payments/:id', summary: 'Retrieve a payment', auth: 'merchant', scope: 'payments:read',
+    handler: async (ctx) => paymentObject(await ownedPayment(ctx.deps.pool, ctx.auth!, ctx.params.id!), ctx.deps.config),
+  },
+  {
+    method: 'post', path: '/v1/payments/:id/cancel', summary: 'Cancel a payment that has received nothing', auth: 'merchant', scope: 'payments:write', body: 'Empty',
+    handler: async (ctx) => paymentObject(await cancelPayment(ctx.deps, ctx.auth!, ctx.params.id!), ctx.deps.config),
+  },
+  { method: 'get', path: '/v1/events', summary: 'List events, newest first', auth: 'merchant', scope: 'events:read', query: 'EventList', handler: listEvents },
+  {
+    method: 'post', path: '/v1/access_requests', summary: 'Ask for live rails (reviewed by an operator)', auth: 'merchant', scope: 'access_requests:write', body: 'AccessRequestCreate', status: 201,
+    handler: async (ctx) => fileAccessRequest(ctx.deps.pool, ctx.deps.config, ctx.auth!.merchantId, ctx.body),
+  },
+  {
+    method: 'get', path: '/v1/rails', summary: 'Rails enabled for this key\'s merchant and environment', auth: 'merchant',
+    handler: async (ctx) => {
+      const on = (await enabledRails(ctx.deps.pool, ctx.auth!.merchantId)).filter((r) => r.environment === ctx.auth!.environment).map((r) => r.rail_id);
+      const data = ctx.deps.config.rails.filter((r) => on.includes(r.id)).map((r) => ({
+        id: r.id, object: 'rail', asset: r.asset, network: r.network, kind: r.kind, decimals: r.decimals,
+        confirmations_required: r.confirmations_required, finality_confirmations: r.finality_confirmations, payment_window_s: r.payment_window_s,
+      }));
+      return { object: 'list', data, has_more: false };
+    },
+  },
+  {
+    method: 'get', path: '/v1/public/payments/:public_id', summary: 'Public payer view: no key, nothing secret', auth: 'public',
+    handler: async (ctx) => {
+      const id = ctx.params.public_id!;
+      const { rows } = /^pub_[0-9A-Za-z]{24}$/.test(id) ? await ctx.deps.pool.query<PaymentRow>(`SELECT ${PAYMENT_COLUMNS} FROM payments WHERE public_id = $1`, [id]) : { rows: [] };
+      if (!rows[0]) throw notFound('payment', 'public_id');
+      return publicPaymentObject(rows[0], ctx.deps.config);
+    },
+  },
+  // Operator API
+  {
+    method: 'post', path: '/v1/admin/merchants', summary: 'Create a merchant (sandbox rails enabled)', auth: 'admin', body: 'MerchantCreate', status: 201,
+    handler: async (ctx) => {
+      const m = await createMerchant(ctx.deps.pool, ctx.deps.config, ctx.body.name, operatorOf(ctx));
+      return { id: m.id, object: 'merchant', name: m.name, created_at: m.created_at.toISOString(), rails: { sandbox: m.sandbox_rails, live: [] } };
+    },
+  },
+  {
+    method: 'get', path: '/v1/admin/merchants/:id', summary: 'Retrieve a merchant and its rails', auth: 'admin',
+    handler: async (ctx) => {
+      const m = await getMerchant(ctx.deps.pool, ctx.params.id!);
+      if (!m) throw notFound('merchant');
+      const rails = await enabledRails(ctx.deps.pool, m.id);
+      return {
+        id: m.id, object: 'merchant', name: m.name, created_at: m.created_at.toISOString(),
+        rails: { sandbox: rails.filter((r) => r.environment === 'sandbox').map((r) => r.rail_id), live: rails.filter((r) => r.environment === 'live').map((r) => r.rail_id) },
+      };
+    },
+  },
+  {
+    method: 'post', path: '/v1/admin/merchants/:id/api_keys', summary: 'Create an API key; the secret is answered once', auth: 'admin', body: 'ApiKeyCreate', status: 201,
+    handler: async (ctx) => {
+      if (!(await getMerchant(ctx.deps.pool, ctx.params.id!))) throw notFound('merchant');
+      const k = await createApiKey(ctx.deps.pool, ctx.params.id!, ctx.body.environment, ctx.body.scopes ?? ALL_SCOPES, operatorOf(ctx));
+      return { id: k.id, object: 'api_key', merchant_id: k.merchant_id, environment: k.environment, scopes: k.scopes, prefix: k.prefix, secret: k.secret, created_at: k.created_at.toISOString() };
+    },
+  },
+  {
+    method: 'post', path: '/v1/admin/api_keys/:id/revoke', summary: 'Revoke an API key at once', auth: 'admin', body: 'OperatorAction',
+    handler: async (ctx) => {
+      const k = await revokeApiKey(ctx.deps.pool, ctx.params.id!, operatorOf(ctx));
+      if (!k) throw notFound('api_key');
+      return { id: k.id, object: 'api_key', merchant_id: k.merchant_id, environment: k.environment, prefix: k.prefix, revoked_at: k.revoked_at.toISOString() };
+    },
+  },
+  { method: 'get', path: '/v1/admin/access_requests', summary: 'List access requests', auth: 'admin', query: 'AccessRequestList', handler: async (ctx) => ({ object: 'list', data: await listAccessRequests(ctx.deps.pool, ctx.query.status), has_more: false }) },
+  {
+    method: 'post', path: '/v1/admin/access_requests/:id/approve', summary: 'Approve an access request: enables its live rails', auth: 'admin', body: 'AccessRequestDecision',
+    handler: async (ctx) => decideAccessRequest(ctx.deps.pool, ctx.params.id!, 'approved', operatorOf(ctx), ctx.body.reason, ctx.body.rails),
+  },
+  {
+    method: 'post', path: '/v1/admin/access_requests/:id/reject', summary: 'Reject an access request', auth: 'admin', body: 'AccessRequestDecision',
+    handler: async (ctx) => decideAccessRequest(ctx.deps.pool, ctx.params.id!, 'rejected', operatorOf(ctx), ctx.body.reason),
+  },
+  {
+    method: 'post', path: '/v1/admin/payments/:id/resolve', summary: 'Resolve a payment exception (accept, refund, write_off)', auth: 'admin', body: 'PaymentResolve',
+    handler: async (ctx) => {
+      const row = await resolvePayment(ctx.deps, ctx.params.id!, { decision: ctx.body.decision, reason: ctx.body.reason, operator: operatorOf(ctx) });
+      return paymentObject(row, ctx.deps.config);
+    },
+  },
+  {
+    method: 'get', path: '/v1/admin/evidence/verify', summary: 'Verify the evidence hash chain', auth: 'admin',
+    handler: async (ctx) => verifyEvidence(ctx.deps.pool),
+  },
+];
+
+import { SCOPES } from '../activities/merchant.js';
+const ALL_SCOPES = [...SCOPES];
+
+export function requireAdmin(ctx: Ctx): void {
+  if (!ctx.operator) throw new ApiError(401, 'authentication_error', 'admin_token_invalid', 'An operator credential is required');
+}

@@ -1,0 +1,137 @@
+// The `stablerail` CLI: migrations, evidence verification and export, and the production
+// processes (`stablerail api`, `stablerail worker`) that read DATABASE_URL, TEMPORAL_ADDRESS,
+// TEMPORAL_NAMESPACE, STABLERAIL_CONFIG and STABLERAIL_ADMIN_TOKEN from the environment.
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
+import { createPool } from '../activities/db.js';
+import { loadConfigFile, parseConfig, type StablerailConfig } from '../activities/config.js';
+import { evidenceForSubject, verifyEvidence } from '../activities/evidence.js';
+import { ensureAddressSequences } from '../activities/deposit-address.js';
+import { getPaymentRow, paymentObject } from '../activities/payment.js';
+import { migrate } from '../prisma/migrate.js';
+import { createApp } from '../api/app.js';
+import { createLogger } from '../api/logger.js';
+import { createMetrics } from '../api/metrics.js';
+import { createPaymentWorker } from '../workers/payment-worker.js';
+import { devnetRails, loadOrCreateDevnetWallet } from './devnet-rails.js';
+
+const USAGE = `usage: stablerail <command>
+  migrate                      apply prisma/migrations to DATABASE_URL
+  evidence verify              check the evidence hash chain; exit 1 at the first broken link
+  evidence export <pay_id>     print a payment's evidence pack as JSON
+  api                          run an API process (PORT, default 8080)
+  worker                       run a worker process for the payments task queue`;
+
+function dataDir(): string {
+  return resolve(process.env.STABLERAIL_DATA_DIR ?? '.stablerail');
+}
+
+/** DATABASE_URL, or the embedded database of a running `npm start` (from dev.json). */
+function databaseUrl(): string {
+  if (process.env.DATABASE_URL) return process.env.DATABASE_URL;
+  const dev = join(dataDir(), 'dev.json');
+  if (existsSync(dev)) return JSON.parse(readFileSync(dev, 'utf8')).database_url;
+  throw new Error('set DATABASE_URL (or run `npm start`, which records its database in .stablerail/dev.json)');
+}
+
+function config(): StablerailConfig {
+  const base = process.env.STABLERAIL_BASE_URL ?? `http://127.0.0.1:${process.env.PORT ?? 8080}`;
+  if (process.env.STABLERAIL_CONFIG) return loadConfigFile(process.env.STABLERAIL_CONFIG, { base_url: base });
+  const wallet = loadOrCreateDevnetWallet(join(dataDir(), 'devnet-wallet.json'));
+  const port = Number(process.env.STABLERAIL_DEVNET_PORT ?? 8545);
+  return parseConfig({ base_url: base, rails: devnetRails({ mnemonic: wallet.mnemonic, evmRpcUrl: `http://127.0.0.1:${port}`, tronRpcUrl: `http://127.0.0.1:${port + 1}` }) }, { base_url: base });
+}
+
+function temporalAddress(): string {
+  if (process.env.TEMPORAL_ADDRESS) return process.env.TEMPORAL_ADDRESS;
+  const dev = join(dataDir(), 'dev.json');
+  if (existsSync(dev)) return JSON.parse(readFileSync(dev, 'utf8')).temporal.address;
+  return '127.0.0.1:7233';
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [cmd, sub, arg] = argv;
+  if (cmd === 'migrate') {
+    const r = await migrate(databaseUrl(), (l) => console.log(l));
+    console.log(`${r.applied.length} applied, ${r.alreadyApplied} already applied`);
+    return 0;
+  }
+  if (cmd === 'evidence' && sub === 'verify') {
+    const pool = createPool(databaseUrl(), 2);
+    try {
+      const r = await verifyEvidence(pool, (n) => process.stderr.write(`\rchecked ${n} entries`));
+      process.stderr.write('\n');
+      if (r.ok) {
+        console.log(`evidence chain intact: ${r.checked} entries, head ${r.headHash}`);
+        return 0;
+      }
+      console.log(`evidence chain BROKEN at seq ${r.firstBroken!.seq}: ${r.firstBroken!.reason} (${r.checked} entries verified before it)`);
+      return 1;
+    } finally {
+      await pool.end();
+    }
+  }
+  if (cmd === 'evidence' && sub === 'export' && arg) {
+    const pool = createPool(databaseUrl(), 2);
+    try {
+      const row = await getPaymentRow(pool, arg);
+      if (!row) {
+        console.error(`no payment ${arg}`);
+        return 1;
+      }
+      const transitions = await pool.query(`SELECT * FROM payment_transitions WHERE payment_id = $1 ORDER BY seq`, [arg]);
+      const events = await pool.query(`SELECT id, type, sequence, created_at FROM events WHERE object_id = $1 ORDER BY sequence`, [arg]);
+      const chain = await verifyEvidence(pool);
+      console.log(JSON.stringify({
+        payment: paymentObject(row, config()),
+        transitions: transitions.rows,
+        events: events.rows,
+        evidence: await evidenceForSubject(pool, arg),
+        chain: { intact: chain.ok, head_hash: chain.headHash, entries: chain.checked },
+        temporal_history: { namespace: process.env.TEMPORAL_NAMESPACE ?? 'stablerail', workflow_id: arg },
+      }, null, 2));
+      return 0;
+    } finally {
+      await pool.end();
+    }
+  }
+  if (cmd === 'api' || cmd === 'worker') {
+    const logger = createLogger();
+    const cfg = config();
+    const pool = createPool(databaseUrl());
+    await migrate(databaseUrl());
+    await ensureAddressSequences(pool, cfg.rails);
+    if (cmd === 'worker') {
+      const connection = await NativeConnection.connect({ address: temporalAddress() });
+      const worker = await createPaymentWorker({ connection, namespace: cfg.temporal.namespace, pool, config: cfg });
+      for (const s of ['SIGINT', 'SIGTERM'] as const) process.once(s, () => worker.shutdown());
+      await worker.run();
+      await pool.end();
+      return 0;
+    }
+    const adminToken = process.env.STABLERAIL_ADMIN_TOKEN;
+    if (!adminToken) throw new Error('set STABLERAIL_ADMIN_TOKEN for the operator API');
+    const connection = await Connection.connect({ address: temporalAddress() });
+    const client = new Client({ connection, namespace: cfg.temporal.namespace });
+    const app = createApp({ pool, config: cfg, temporal: client, metrics: createMetrics(pool), adminToken }, logger);
+    const server = app.listen(Number(process.env.PORT ?? 8080), '127.0.0.1', () => logger.info({ port: (server.address() as { port: number }).port }, 'api listening'));
+    await new Promise<void>((res) => {
+      for (const s of ['SIGINT', 'SIGTERM'] as const) process.once(s, () => { server.close(() => res()); server.closeAllConnections(); });
+    });
+    await connection.close();
+    await pool.end();
+    return 0;
+  }
+  console.error(USAGE);
+  return cmd ? 2 : 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err) => {
+    console.error(`stablerail: ${(err as Error).message}`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,140 @@
+// Brings up Stablerail's whole stack in one process: PostgreSQL (embedded unless DATABASE_URL),
+// Temporal (the dev server unless TEMPORAL_ADDRESS), migrations, the payment worker and the API.
+// `npm start` and the test harness both use it, so the tests run what a newcomer runs.
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Server } from 'node:http';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, type Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import type { Logger } from 'pino';
+import { createPool, type Pool } from '../activities/db.js';
+import type { StablerailConfig } from '../activities/config.js';
+import { ensureAddressSequences } from '../activities/deposit-address.js';
+import { migrate } from '../prisma/migrate.js';
+import { createApp } from '../api/app.js';
+import { createMetrics } from '../api/metrics.js';
+import { pruneIdempotencyKeys } from '../api/idempotency.js';
+import { createPaymentWorker } from '../workers/payment-worker.js';
+import { startEmbeddedPostgres, type EmbeddedPg } from './embedded/postgres.js';
+import { freePort, startTemporalDevServer, type TemporalDevServer } from './embedded/temporal.js';
+
+export interface StackOptions {
+  dataDir: string;
+  config: StablerailConfig;
+  adminToken: string;
+  apiPort: number;
+  temporalPort: number;
+  logger: Logger;
+  /** In-memory Temporal and no fsync: for tests only. */
+  ephemeral?: boolean;
+  workflowBundle?: WorkflowBundleWithSourceMap;
+  workers?: number;
+  api?: boolean;
+}
+
+export interface Stack {
+  pool: Pool;
+  databaseUrl: string;
+  temporalAddress: string;
+  namespace: string;
+  temporalUiUrl: string | null;
+  client: Client;
+  nativeConnection: NativeConnection;
+  workers: Worker[];
+  server: Server | null;
+  apiUrl: string;
+  stop(): Promise<void>;
+}
+
+export const IDEMPOTENCY_PRUNE_INTERVAL_MS = 3_600_000;
+
+export async function startStack(o: StackOptions): Promise<Stack> {
+  const log = (s: string) => o.logger.info(s);
+  mkdirSync(o.dataDir, { recursive: true });
+  const stops: Array<() => Promise<void>> = [];
+  const stopAll = async () => {
+    for (const s of stops.reverse()) await s().catch((e) => o.logger.error({ err: String(e) }, 'stop failed'));
+    stops.length = 0;
+  };
+  try {
+    let pg: EmbeddedPg | null = null;
+    let databaseUrl = process.env.DATABASE_URL;
+    if (!databaseUrl) {
+      pg = await startEmbeddedPostgres({ dataDir: resolve(o.dataDir, 'pg'), port: await freePort(), log, fsync: !o.ephemeral });
+      stops.push(() => pg!.stop());
+      databaseUrl = pg.url;
+    }
+    await migrate(databaseUrl, log);
+    const pool = createPool(databaseUrl);
+    stops.push(() => pool.end());
+    await ensureAddressSequences(pool, o.config.rails);
+
+    let temporal: TemporalDevServer | null = null;
+    let temporalAddress = process.env.TEMPORAL_ADDRESS;
+    if (!temporalAddress) {
+      temporal = await startTemporalDevServer({
+        port: await freePort(o.temporalPort),
+        namespace: o.config.temporal.namespace,
+        dbFile: o.ephemeral ? undefined : join(resolve(o.dataDir), 'temporal.db'),
+        ui: !o.ephemeral,
+        uiPort: o.temporalPort + 1,
+        log,
+      });
+      stops.push(() => temporal!.stop());
+      temporalAddress = temporal.address;
+    }
+    const connection = await Connection.connect({ address: temporalAddress });
+    stops.push(() => connection.close());
+    const client = new Client({ connection, namespace: o.config.temporal.namespace });
+    const nativeConnection = await NativeConnection.connect({ address: temporalAddress });
+    stops.push(() => nativeConnection.close());
+
+    const workers: Worker[] = [];
+    for (let i = 0; i < (o.workers ?? 1); i++) {
+      const w = await createPaymentWorker({ connection: nativeConnection, namespace: o.config.temporal.namespace, pool, config: o.config, workflowBundle: o.workflowBundle });
+      workers.push(w);
+      const running = w.run();
+      stops.push(async () => {
+        if (w.getState() === 'RUNNING') w.shutdown();
+        await running;
+      });
+    }
+
+    let server: Server | null = null;
+    let apiUrl = '';
+    if (o.api !== false) {
+      const metrics = createMetrics(pool);
+      const app = createApp({ pool, config: o.config, temporal: client, metrics, adminToken: o.adminToken }, o.logger);
+      server = await new Promise<Server>((res, rej) => {
+        const s = app.listen(o.apiPort, '127.0.0.1', () => res(s));
+        s.once('error', rej);
+      });
+      apiUrl = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+      const prune = setInterval(() => void pruneIdempotencyKeys(pool).catch(() => undefined), IDEMPOTENCY_PRUNE_INTERVAL_MS);
+      prune.unref();
+      stops.push(async () => {
+        clearInterval(prune);
+        const closed = new Promise<void>((r) => server!.close(() => r()));
+        server!.closeAllConnections();
+        await closed;
+      });
+    }
+
+    return {
+      pool,
+      databaseUrl,
+      temporalAddress,
+      namespace: o.config.temporal.namespace,
+      temporalUiUrl: temporal?.uiUrl ?? null,
+      client,
+      nativeConnection,
+      workers,
+      server,
+      apiUrl,
+      stop: stopAll,
+    };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}

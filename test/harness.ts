@@ -1,0 +1,120 @@
+// One stack for the whole suite: a real embedded PostgreSQL, a real Temporal dev server,
+// the payment worker and the API, started once by the root hooks and shared by every test.
+import { mkdirSync, mkdtempSync, chmodSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { parseConfig, type StablerailConfig } from '../activities/config.js';
+import { createApiKey, createMerchant, SCOPES, type Environment, type Scope } from '../activities/merchant.js';
+import { createLogger } from '../api/logger.js';
+import { devnetRails } from '../scripts/devnet-rails.js';
+import { startStack, type Stack } from '../scripts/stack.js';
+import { WORKFLOWS_PATH, installWorkerRuntime } from '../workers/payment-worker.js';
+
+export const TEST_MNEMONIC = 'test test test test test test test test test test test junk';
+export const ADMIN_TOKEN = 'adm_test_token_for_the_suite_only';
+
+export interface Harness {
+  stack: Stack;
+  config: StablerailConfig;
+  bundle: WorkflowBundleWithSourceMap;
+  dataDir: string;
+  /** Every log line the API and workers wrote, for the no-secrets-in-logs test. */
+  logs: string[];
+}
+
+let harness: Harness | null = null;
+
+export function testConfig(baseUrl = 'http://127.0.0.1:0', overrides: Record<string, unknown> = {}): StablerailConfig {
+  return parseConfig(
+    {
+      base_url: baseUrl,
+      rails: devnetRails({ mnemonic: TEST_MNEMONIC, evmRpcUrl: 'http://127.0.0.1:8545', tronRpcUrl: 'http://127.0.0.1:8546' }),
+      monitor_after_close_s: 5,
+      rate_limit: { per_s: 2000, burst: 4000 },
+      ...overrides,
+    },
+    { base_url: baseUrl },
+  );
+}
+
+export async function startHarness(): Promise<Harness> {
+  installWorkerRuntime();
+  const root = mkdtempSync(join(tmpdir(), 'stablerail-test-'));
+  chmodSync(root, 0o755); // the embedded server runs as the postgres user
+  const dataDir = join(root, 'data');
+  mkdirSync(dataDir);
+  const logs: string[] = [];
+  const stream = new Writable({
+    write(chunk, _enc, cb) {
+      logs.push(chunk.toString());
+      cb();
+    },
+  });
+  const logger = createLogger(stream, 'info');
+  const bundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} } as never });
+  const config = testConfig();
+  const stack = await startStack({ dataDir, config, adminToken: ADMIN_TOKEN, apiPort: 0, temporalPort: 0, logger, ephemeral: true, workflowBundle: bundle });
+  config.base_url = stack.apiUrl;
+  harness = { stack, config, bundle, dataDir, logs };
+  return harness;
+}
+
+export function h(): Harness {
+  if (!harness) throw new Error('harness not started');
+  return harness;
+}
+
+export async function stopHarness(): Promise<void> {
+  await harness?.stack.stop();
+  harness = null;
+}
+
+export async function newMerchant(opts: { environment?: Environment; scopes?: Scope[]; name?: string } = {}) {
+  const { stack, config } = h();
+  const m = await createMerchant(stack.pool, config, opts.name ?? 'Test merchant', 'test');
+  const key = await createApiKey(stack.pool, m.id, opts.environment ?? 'sandbox', opts.scopes ?? [...SCOPES], 'test');
+  return { merchantId: m.id, key: key.secret, keyId: key.id };
+}
+
+export interface HttpResult {
+  status: number;
+  body: any;
+  headers: Headers;
+}
+
+export async function api(method: string, path: string, opts: { key?: string; body?: unknown; rawBody?: string; idem?: string; headers?: Record<string, string> } = {}): Promise<HttpResult> {
+  const headers: Record<string, string> = { ...(opts.headers ?? {}) };
+  if (opts.key) headers.authorization = `Bearer ${opts.key}`;
+  if (opts.idem) headers['idempotency-key'] = opts.idem;
+  let body: string | undefined;
+  if (opts.rawBody !== undefined) body = opts.rawBody;
+  else if (opts.body !== undefined) body = JSON.stringify(opts.body);
+  if (body !== undefined) headers['content-type'] ??= 'application/json';
+  const res = await fetch(`${h().stack.apiUrl}${path}`, { method, headers, body });
+  const text = await res.text();
+  let parsed: unknown = text;
+  try {
+    parsed = JSON.parse(text);
+  } catch { /* not JSON: keep text */ }
+  return { status: res.status, body: parsed, headers: res.headers };
+}
+
+export const admin = (method: string, path: string, body?: unknown) => api(method, path, { key: ADMIN_TOKEN, body });
+
+/** Poll until fn returns a truthy value or the deadline passes. */
+export async function eventually<T>(fn: () => Promise<T | undefined | null | false>, timeoutMs = 15_000, stepMs = 100): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v) return v;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`condition not met in ${timeoutMs} ms${last ? `: ${String(last)}` : ''}`);
+    await new Promise((r) => setTimeout(r, stepMs));
+  }
+}

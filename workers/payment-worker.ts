@@ -1,0 +1,48 @@
+// Hosts the payment workflows and their activities on the payments task queue.
+import { DefaultLogger, NativeConnection, Runtime, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+
+let runtimeInstalled = false;
+/** The SDK's own logs at WARN: bundling chatter at INFO would drown the JSON logs. */
+export function installWorkerRuntime(): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  try {
+    Runtime.install({ logger: new DefaultLogger((process.env.TEMPORAL_LOG_LEVEL as 'WARN' | undefined) ?? 'WARN') });
+  } catch { /* already installed by the host process */ }
+}
+import { fileURLToPath } from 'node:url';
+import type { Pool } from '../activities/db.js';
+import type { StablerailConfig } from '../activities/config.js';
+import { createPaymentActivities } from '../activities/payment.js';
+import { TASK_QUEUES } from '../workflows/shared.js';
+
+export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+
+export function createActivities(deps: { pool: Pool; config: StablerailConfig }) {
+  return { ...createPaymentActivities(deps) };
+}
+
+export interface PaymentWorkerOptions {
+  connection: NativeConnection;
+  namespace: string;
+  pool: Pool;
+  config: StablerailConfig;
+  /** Tests bundle once and share it; production bundles at start. */
+  workflowBundle?: WorkflowBundleWithSourceMap;
+  identity?: string;
+}
+
+export async function createPaymentWorker(o: PaymentWorkerOptions): Promise<Worker> {
+  installWorkerRuntime();
+  return Worker.create({
+    connection: o.connection,
+    namespace: o.namespace,
+    taskQueue: TASK_QUEUES.payments,
+    ...(o.workflowBundle ? { workflowBundle: o.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
+    activities: createActivities({ pool: o.pool, config: o.config }),
+    ...(o.identity ? { identity: o.identity } : {}),
+    // Bounded concurrency: two cores, and each activity holds a database connection.
+    maxConcurrentActivityTaskExecutions: 32,
+    maxConcurrentWorkflowTaskExecutions: 64,
+  });
+}

@@ -1,0 +1,2 @@
+// The workflow bundle's entry: every workflow the payments task queue runs.
+export { paymentWorkflow } from './payment.js';

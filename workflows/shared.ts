@@ -1,0 +1,76 @@
+// Names and payload shapes shared by workflows, the API (Temporal client) and workers.
+// Payloads carry amounts as decimal strings of minor units: no bigint crosses Temporal.
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { ExceptionCode, PaymentStatus, ResolutionDecision } from './rules/transitions.js';
+
+export const TASK_QUEUES = {
+  payments: 'stablerail-payments',
+} as const;
+
+export const NAMESPACE_DEFAULT = 'default';
+
+export interface PaymentWorkflowInput {
+  paymentId: string;
+  merchantId: string;
+  environment: 'sandbox' | 'live';
+  rail: string;
+  amountMinor: string;
+  expiresAtMs: number;
+  /** How long an expired or canceled payment keeps listening for late money before its workflow ends. */
+  monitorAfterCloseS: number;
+  /** Whether the namespace has Stablerail's search attributes registered (the time-skipping test server has none). */
+  upsertSearchAttributes: boolean;
+  /** Carried across continue-as-new. */
+  carried?: PaymentWorkflowState;
+}
+
+export interface PaymentWorkflowState {
+  paymentId: string;
+  status: PaymentStatus;
+  exceptionCode: ExceptionCode | null;
+  /** Sequence of the last recorded transition (1 = created). */
+  seq: number;
+  amountMinor: string;
+  amountReceivedMinor: string;
+  expiresAtMs: number;
+}
+
+export interface TransitionRecord {
+  paymentId: string;
+  seq: number;
+  from: PaymentStatus | null;
+  to: PaymentStatus;
+  cause: string;
+  actor: string;
+  exceptionCode: ExceptionCode | null;
+  amountReceivedMinor: string;
+  reason?: string;
+}
+
+export interface RecordedTransition {
+  eventId: string;
+  eventType: string;
+  /** false when the row already existed: an activity retry or a replay. */
+  inserted: boolean;
+}
+
+export interface CancelRequest {
+  actor: string;
+}
+
+export interface ResolveRequest {
+  decision: ResolutionDecision;
+  reason: string;
+  operator: string;
+}
+
+export const paymentStateQuery = defineQuery<PaymentWorkflowState>('paymentState');
+export const cancelPaymentUpdate = defineUpdate<PaymentWorkflowState, [CancelRequest]>('cancelPayment');
+export const resolvePaymentUpdate = defineUpdate<PaymentWorkflowState, [ResolveRequest]>('resolvePayment');
+
+export const SEARCH_ATTRIBUTES = {
+  merchantId: 'StablerailMerchantId',
+  environment: 'StablerailEnvironment',
+  rail: 'StablerailRail',
+  status: 'StablerailStatus',
+} as const;
