@@ -124,7 +124,7 @@ export async function paymentWorkflow(input: PaymentWorkflowInput): Promise<Paym
     const changed = await condition(() => state.status !== 'awaiting_payment', Math.max(remainingMs, 1));
     if (!changed && state.status === 'awaiting_payment' && Date.now() >= state.expiresAtMs) {
       // Losing the race to a detection or a cancel is fine: the table refused the move and the loop ends.
-      await transition('expired', 'timer_expired', 'system').catch((e) => log.warn('expiry not applied', { error: String(e) }));
+      await transition('expired', 'timer_expired', 'system').catch((e) => log.info('expiry not applied', { error: String(e) }));
     }
     if (workflowInfo().continueAsNewSuggested) await continueAsNew<typeof paymentWorkflow>({ ...input, carried: state });
   }
