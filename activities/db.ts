@@ -10,8 +10,14 @@ export type DbClient = pg.PoolClient;
 /** Connections per process: API and worker share 2 cores, so a few are plenty. */
 export const POOL_SIZE_DEFAULT = 16;
 
-export function createPool(url: string, max = POOL_SIZE_DEFAULT): pg.Pool {
-  const pool = new pg.Pool({ connectionString: url, max, idleTimeoutMillis: 30_000, connectionTimeoutMillis: 10_000 });
+export function createPool(url: string, max = POOL_SIZE_DEFAULT, opts: { synchronousCommit?: boolean } = {}): pg.Pool {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max,
+    idleTimeoutMillis: 30_000,
+    connectionTimeoutMillis: 10_000,
+    ...(opts.synchronousCommit === false ? { options: '-c synchronous_commit=off' } : {}),
+  });
   // An idle client losing its server (a restart) must not crash the process; the next query reconnects.
   pool.on('error', () => undefined);
   return pool;
@@ -36,3 +42,11 @@ export async function withTx<T>(pool: pg.Pool, fn: (c: pg.PoolClient) => Promise
     c.release();
   }
 }
+
+/**
+ * A pool whose commits do not wait for fsync, for bookkeeping that a later durable commit
+ * covers anyway: WAL is flushed in order, so when a payment's own (synchronous) commit is on
+ * disk, every earlier asynchronous commit is too. Used for Idempotency-Key claims and answers;
+ * losing one in a crash only means the client's retry takes the claim over after its lease.
+ */
+export const createRelaxedPool = (url: string): pg.Pool => createPool(url, 8, { synchronousCommit: false });

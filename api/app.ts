@@ -61,6 +61,7 @@ export function createApp(deps: AppDeps, logger: Logger) {
   app.disable('x-powered-by');
   app.set('etag', false);
   app.set('query parser', 'simple');
+  const idemPool = deps.relaxedPool ?? deps.pool;
   const limiter = new RateLimiter(deps.config.rate_limit.per_s, deps.config.rate_limit.burst);
 
   app.use((req, res, next) => {
@@ -118,7 +119,7 @@ export function createApp(deps: AppDeps, logger: Logger) {
   }
 
   async function handle(route: RouteDef, req: Request, res: Response) {
-    const ctx: Ctx = { req, deps, auth: null, operator: null, body: undefined, query: {}, params: req.params as Record<string, string>, resourceId: null };
+    const ctx: Ctx = { req, deps, auth: null, operator: null, body: undefined, query: {}, params: req.params as Record<string, string>, resourceId: null, takeover: false };
     // 1. Who is calling.
     if (route.auth === 'merchant') {
       const token = bearer(req);
@@ -160,13 +161,14 @@ export function createApp(deps: AppDeps, logger: Logger) {
     const scope = ctx.auth ? `${ctx.auth.merchantId}:${ctx.auth.environment}` : route.auth === 'admin' ? 'admin' : 'public';
     if (typeof idemKey === 'string') {
       const hash = requestHash(req.method, req.path, ctx.body);
-      const claim = await claimIdempotencyKey(deps.pool, scope, idemKey, hash, route.createsIdPrefix ? newId(route.createsIdPrefix) : null);
+      const claim = await claimIdempotencyKey(idemPool, scope, idemKey, hash, route.createsIdPrefix ? newId(route.createsIdPrefix) : null);
       if (claim.kind === 'replay') {
         res.set('Idempotent-Replayed', 'true');
         res.status(claim.status).json(claim.body);
         return;
       }
       ctx.resourceId = claim.resourceId;
+      ctx.takeover = claim.takeover;
       let status = 500;
       let out: unknown = null;
       try {
@@ -174,10 +176,10 @@ export function createApp(deps: AppDeps, logger: Logger) {
         status = route.status ?? 200;
       } catch (err) {
         status = err instanceof ApiError ? err.status : isDomainError(err) ? err.status : 500;
-        await settleIdempotencyKey(deps.pool, scope, idemKey, status, null).catch(() => undefined);
+        await settleIdempotencyKey(idemPool, scope, idemKey, status, null).catch(() => undefined);
         throw err;
       }
-      await settleIdempotencyKey(deps.pool, scope, idemKey, status, out);
+      await settleIdempotencyKey(idemPool, scope, idemKey, status, out);
       res.status(status).json(out);
       return;
     }

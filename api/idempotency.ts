@@ -11,7 +11,7 @@ export const IDEMPOTENCY_KEEP_H = 48; // at least the 24 h promised to merchants
 export const IDEMPOTENCY_KEY_LENGTH_MAX = 255;
 
 export type Claim =
-  | { kind: 'claimed'; resourceId: string | null }
+  | { kind: 'claimed'; resourceId: string | null; takeover: boolean }
   | { kind: 'replay'; status: number; body: unknown };
 
 export function requestHash(method: string, path: string, body: unknown): string {
@@ -28,10 +28,10 @@ export async function claimIdempotencyKey(pool: Pool, scope: string, key: string
      VALUES ($1, $2, $3, 'in_flight', $4, now() + make_interval(secs => $5))
      ON CONFLICT (scope, key) DO UPDATE SET locked_until = EXCLUDED.locked_until
        WHERE k.state = 'in_flight' AND k.locked_until < now() AND k.request_hash = EXCLUDED.request_hash
-     RETURNING resource_id`,
+     RETURNING resource_id, (xmax <> 0) AS takeover`,
     [scope, key, hash, resourceId, IDEMPOTENCY_LEASE_S],
   );
-  if (rows[0]) return { kind: 'claimed', resourceId: rows[0].resource_id };
+  if (rows[0]) return { kind: 'claimed', resourceId: rows[0].resource_id, takeover: rows[0].takeover };
   const existing = await pool.query(`SELECT request_hash, state, response_status, response_body FROM idempotency_keys WHERE scope = $1 AND key = $2`, [scope, key]);
   const e = existing.rows[0];
   if (!e) return claimIdempotencyKey(pool, scope, key, hash, resourceId); // deleted meanwhile: claim again

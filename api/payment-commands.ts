@@ -28,7 +28,7 @@ export interface PaymentCreateBody {
   metadata?: Record<string, string>;
 }
 
-export async function createPayment(deps: CommandDeps, auth: KeyAuth, body: PaymentCreateBody, paymentId: string | null): Promise<PaymentRow> {
+export async function createPayment(deps: CommandDeps, auth: KeyAuth, body: PaymentCreateBody, paymentId: string | null, takeover = false): Promise<PaymentRow> {
   const rail = railById(deps.config, body.rail);
   if (!rail || !rail.environments.includes(auth.environment)) throw badRequest('rail_unknown', `No rail ${body.rail} is configured for ${auth.environment}`, 'rail');
   if (!(await isRailEnabled(deps.pool, auth.merchantId, auth.environment, rail.id))) {
@@ -42,7 +42,7 @@ export async function createPayment(deps: CommandDeps, auth: KeyAuth, body: Paym
     throw err;
   }
   // A retried request (an idempotency takeover) finds the payment it already wrote.
-  const existing = paymentId ? await getPaymentRow(deps.pool, paymentId) : undefined;
+  const existing = paymentId && takeover ? await getPaymentRow(deps.pool, paymentId) : undefined;
   const row =
     existing ??
     (await insertPayment(deps.pool, deps.config, {

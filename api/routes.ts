@@ -25,6 +25,8 @@ import type { Metrics } from './metrics.js';
 
 export interface AppDeps extends CommandDeps {
   pool: Pool;
+  /** Asynchronous-commit pool for idempotency bookkeeping (see createRelaxedPool). */
+  relaxedPool?: Pool;
   config: StablerailConfig;
   temporal: Client;
   metrics: Metrics;
@@ -41,6 +43,8 @@ export interface Ctx {
   params: Record<string, string>;
   /** A resource id reserved by the idempotency claim, reused when a retry takes over. */
   resourceId: string | null;
+  /** True when this request resumes a claim whose first holder died: the resource may already exist. */
+  takeover: boolean;
 }
 
 export interface RouteDef {
@@ -113,7 +117,7 @@ export const routes: RouteDef[] = [
   {
     method: 'post', path: '/v1/payments', summary: 'Create a payment and start its workflow', auth: 'merchant', scope: 'payments:write',
     body: 'PaymentCreate', createsIdPrefix: 'pay', status: 201,
-    handler: async (ctx) => paymentObject(await createPayment(ctx.deps, ctx.auth!, ctx.body, ctx.resourceId), ctx.deps.config),
+    handler: async (ctx) => paymentObject(await createPayment(ctx.deps, ctx.auth!, ctx.body, ctx.resourceId, ctx.takeover), ctx.deps.config),
   },
   { method: 'get', path: '/v1/payments', summary: 'List payments, newest first', auth: 'merchant', scope: 'payments:read', query: 'PaymentList', handler: listPayments },
   {

@@ -5,7 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
-import { createPool } from '../activities/db.js';
+import { createPool, createRelaxedPool } from '../activities/db.js';
 import { loadConfigFile, parseConfig, type StablerailConfig } from '../activities/config.js';
 import { evidenceForSubject, verifyEvidence } from '../activities/evidence.js';
 import { ensureAddressSequences } from '../activities/deposit-address.js';
@@ -115,7 +115,7 @@ async function main(argv: string[]): Promise<number> {
     if (!adminToken) throw new Error('set STABLERAIL_ADMIN_TOKEN for the operator API');
     const connection = await Connection.connect({ address: temporalAddress() });
     const client = new Client({ connection, namespace: cfg.temporal.namespace });
-    const app = createApp({ pool, config: cfg, temporal: client, metrics: createMetrics(pool), adminToken }, logger);
+    const app = createApp({ pool, relaxedPool: createRelaxedPool(databaseUrl()), config: cfg, temporal: client, metrics: createMetrics(pool), adminToken }, logger);
     const server = app.listen(Number(process.env.PORT ?? 8080), '127.0.0.1', () => logger.info({ port: (server.address() as { port: number }).port }, 'api listening'));
     await new Promise<void>((res) => {
       for (const s of ['SIGINT', 'SIGTERM'] as const) process.once(s, () => { server.close(() => res()); server.closeAllConnections(); });

@@ -7,14 +7,14 @@ import type { Server } from 'node:http';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { Logger } from 'pino';
-import { createPool, type Pool } from '../activities/db.js';
+import { createPool, createRelaxedPool, type Pool } from '../activities/db.js';
 import type { StablerailConfig } from '../activities/config.js';
 import { ensureAddressSequences } from '../activities/deposit-address.js';
 import { migrate } from '../prisma/migrate.js';
 import { createApp } from '../api/app.js';
 import { createMetrics } from '../api/metrics.js';
 import { pruneIdempotencyKeys } from '../api/idempotency.js';
-import { createPaymentWorker } from '../workers/payment-worker.js';
+import { createPaymentWorker, installWorkerRuntime } from '../workers/payment-worker.js';
 import { startEmbeddedPostgres, type EmbeddedPg } from './embedded/postgres.js';
 import { freePort, startTemporalDevServer, type TemporalDevServer } from './embedded/temporal.js';
 
@@ -50,6 +50,7 @@ export const IDEMPOTENCY_PRUNE_INTERVAL_MS = 3_600_000;
 
 export async function startStack(o: StackOptions): Promise<Stack> {
   const log = (s: string) => o.logger.info(s);
+  installWorkerRuntime(); // before any native connection, which would install the default runtime
   mkdirSync(o.dataDir, { recursive: true });
   const stops: Array<() => Promise<void>> = [];
   const stopAll = async () => {
@@ -104,7 +105,9 @@ export async function startStack(o: StackOptions): Promise<Stack> {
     let apiUrl = '';
     if (o.api !== false) {
       const metrics = createMetrics(pool);
-      const app = createApp({ pool, config: o.config, temporal: client, metrics, adminToken: o.adminToken }, o.logger);
+      const relaxedPool = createRelaxedPool(databaseUrl);
+      stops.push(() => relaxedPool.end());
+      const app = createApp({ pool, relaxedPool, config: o.config, temporal: client, metrics, adminToken: o.adminToken }, o.logger);
       server = await new Promise<Server>((res, rej) => {
         const s = app.listen(o.apiPort, '127.0.0.1', () => res(s));
         s.once('error', rej);

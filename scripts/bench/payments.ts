@@ -1,0 +1,123 @@
+// Payments created over HTTP (with Idempotency-Key) against the embedded defaults, beside
+// two ceilings measured in the same run: bare workflow starts on the same Temporal server and
+// raw single-row inserts on the same PostgreSQL.
+import { mkdtempSync, chmodSync } from 'node:fs';
+import { tmpdir, cpus } from 'node:os';
+import { join } from 'node:path';
+import { Agent, setGlobalDispatcher } from 'undici';
+import { parseConfig } from '../../activities/config.js';
+import { createApiKey, createMerchant, SCOPES } from '../../activities/merchant.js';
+import { createLogger } from '../../api/logger.js';
+import { devnetRails } from '../devnet-rails.js';
+import { startStack } from '../stack.js';
+
+const REQUESTS_PER_LEVEL = Number(process.env.BENCH_REQUESTS ?? 600);
+const LEVELS = (process.env.BENCH_LEVELS ?? '1,8,32').split(',').map(Number);
+const BENCH_MNEMONIC = 'test test test test test test test test test test test junk';
+
+function pct(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+/** Run `total` calls of fn with `concurrency` in flight; answer ops/s and latency percentiles (ms). */
+async function closedLoop(total: number, concurrency: number, fn: (i: number) => Promise<void>) {
+  const lat: number[] = [];
+  let next = 0;
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      for (let i = next++; i < total; i = next++) {
+        const s = performance.now();
+        await fn(i);
+        lat.push(performance.now() - s);
+      }
+    }),
+  );
+  const secs = (performance.now() - t0) / 1000;
+  lat.sort((a, b) => a - b);
+  return { perS: total / secs, p50: pct(lat, 50), p99: pct(lat, 99) };
+}
+
+/** Open loop: issue at a fixed rate regardless of answers, so queueing shows in the latencies. */
+async function openLoop(ratePerS: number, seconds: number, fn: (i: number) => Promise<void>) {
+  const total = Math.round(ratePerS * seconds);
+  const lat: number[] = [];
+  const t0 = performance.now();
+  const inflight: Promise<void>[] = [];
+  for (let i = 0; i < total; i++) {
+    const due = t0 + (i * 1000) / ratePerS;
+    const wait = due - performance.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    const s = performance.now();
+    inflight.push(fn(i).then(() => void lat.push(performance.now() - s)));
+  }
+  await Promise.all(inflight);
+  lat.sort((a, b) => a - b);
+  return { perS: total / ((performance.now() - t0) / 1000), p50: pct(lat, 50), p99: pct(lat, 99) };
+}
+
+export async function run(): Promise<void> {
+  setGlobalDispatcher(new Agent({ connections: 128, pipelining: 1 }));
+  const root = mkdtempSync(join(tmpdir(), 'stablerail-bench-'));
+  chmodSync(root, 0o755);
+  const config = parseConfig(
+    { base_url: 'http://127.0.0.1', rails: devnetRails({ mnemonic: BENCH_MNEMONIC, evmRpcUrl: 'http://127.0.0.1:8545', tronRpcUrl: 'http://127.0.0.1:8546' }), rate_limit: { per_s: 1e6, burst: 1e6 } },
+    { base_url: 'http://127.0.0.1' },
+  );
+  const logger = createLogger(undefined, 'warn');
+  // Durable like `npm start`: fsync on, Temporal persisting to its SQLite file.
+  const stack = await startStack({ dataDir: join(root, 'data'), config, adminToken: 'adm_bench', apiPort: 0, temporalPort: 17233, logger });
+  try {
+    const m = await createMerchant(stack.pool, config, 'bench', 'bench');
+    const key = (await createApiKey(stack.pool, m.id, 'sandbox', [...SCOPES], 'bench')).secret;
+    const body = (i: number, tag: string) => JSON.stringify({ amount: '10.00', rail: 'usdt-erc20', reference: `${tag}-${i}` });
+    const createPayment = (tag: string) => async (i: number) => {
+      const r = await fetch(`${stack.apiUrl}/v1/payments`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', 'idempotency-key': `${tag}-${i}` },
+        body: body(i, tag),
+      });
+      if (r.status !== 201) throw new Error(`HTTP ${r.status}: ${await r.text()}`);
+      await r.arrayBuffer();
+    };
+
+    // Warm up: JIT, connection pools, the workflow cache.
+    await closedLoop(100, 8, createPayment('warm'));
+
+    // Ceiling 1: bare workflow starts (a workflow type no worker polls, so only the start is measured).
+    const bare = await closedLoop(REQUESTS_PER_LEVEL, 32, async (i) => {
+      await stack.client.workflow.start('emptyWorkflow', { taskQueue: 'bench-no-worker', workflowId: `bench-bare-${i}-${Date.now()}`, args: [] });
+    });
+    // Ceiling 2: raw single-row inserts, each its own transaction with a durable commit.
+    await stack.pool.query('CREATE TABLE IF NOT EXISTS bench_rows (id text PRIMARY KEY, amount numeric(78,0) NOT NULL, created_at timestamptz NOT NULL DEFAULT now())');
+    const inserts = await closedLoop(REQUESTS_PER_LEVEL * 2, 32, async (i) => {
+      await stack.pool.query('INSERT INTO bench_rows (id, amount) VALUES ($1, $2)', [`r-${i}-${Date.now()}`, '10000000']);
+    });
+
+    const rows: string[] = [];
+    for (const c of LEVELS) {
+      const r = await closedLoop(REQUESTS_PER_LEVEL, c, createPayment(`c${c}`));
+      rows.push(`| ${c} | ${r.perS.toFixed(0)} | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} | ${(r.perS / bare.perS).toFixed(2)} |`);
+    }
+    const halfRate = Math.max(1, Math.floor(bare.perS / 2));
+    const open = await openLoop(halfRate, 5, createPayment('open'));
+
+    console.log(`
+## payments (npm run bench -- payments)
+
+Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}; embedded PostgreSQL (fsync on) and Temporal dev server (SQLite file), API and one worker in one process.
+
+Ceilings measured in the same run:
+- bare workflow starts (32 in flight): ${bare.perS.toFixed(0)}/s (p50 ${bare.p50.toFixed(1)} ms, p99 ${bare.p99.toFixed(1)} ms)
+- raw single-row inserts (32 in flight): ${inserts.perS.toFixed(0)}/s (p50 ${inserts.p50.toFixed(1)} ms, p99 ${inserts.p99.toFixed(1)} ms)
+
+| concurrency | payments/s | p50 ms | p99 ms | ratio to bare starts |
+|---|---|---|---|---|
+${rows.join('\n')}
+
+Open loop at half the bare-start ceiling (${halfRate}/s for 5 s): achieved ${open.perS.toFixed(0)}/s, p50 ${open.p50.toFixed(1)} ms, p99 ${open.p99.toFixed(1)} ms.
+`);
+  } finally {
+    await stack.stop();
+  }
+}
