@@ -1,0 +1,79 @@
+// `npm start` as a newcomer runs it: a fresh data directory, then a restart that reuses it,
+// then a crash (SIGKILL) whose orphaned servers the next start finds and stops.
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, chmodSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort } from '../scripts/embedded/temporal.js';
+import { eventually } from './harness.js';
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe('npm start (the launcher)', function () {
+  this.timeout(240_000);
+  const root = mkdtempSync(join(tmpdir(), 'stablerail-start-'));
+  chmodSync(root, 0o755);
+  const dataDir = join(root, 'data');
+  let port: number;
+  let temporalPort: number;
+
+  async function start(): Promise<{ proc: ChildProcess; dev: any }> {
+    const proc = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], {
+      env: { ...process.env, PORT: String(port), STABLERAIL_TEMPORAL_PORT: String(temporalPort), STABLERAIL_DATA_DIR: dataDir, LOG_LEVEL: 'warn' },
+      stdio: ['ignore', 'ignore', 'ignore'],
+    });
+    await eventually(async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => null))?.status === 200, 120_000, 300);
+    return { proc, dev: JSON.parse(readFileSync(join(dataDir, 'dev.json'), 'utf8')) };
+  }
+
+  before(async () => {
+    port = await freePort();
+    temporalPort = await freePort();
+  });
+
+  it('runs on a fresh data directory, writes dev.json with a working key, and reuses it all on restart', async () => {
+    const first = await start();
+    const dev = first.dev;
+    for (const f of ['base_url', 'admin_token', 'merchant_id', 'secret_key', 'temporal', 'rails']) assert.ok(f in dev, f);
+    assert.match(dev.secret_key, /^sk_test_/);
+    assert.ok(dev.temporal.ui_url);
+    assert.equal(dev.temporal.namespace, 'stablerail');
+    const r = await fetch(`http://127.0.0.1:${port}/v1/payments`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${dev.secret_key}`, 'content-type': 'application/json', 'idempotency-key': 'start-1' },
+      body: JSON.stringify({ amount: '1.00', rail: 'usdt-erc20', reference: 'start-1' }),
+    });
+    assert.equal(r.status, 201);
+    const pay = await r.json();
+    const ui = await fetch(dev.temporal.ui_url);
+    assert.equal(ui.status, 200, 'the Temporal UI answers');
+    first.proc.kill('SIGINT');
+    await new Promise((res) => first.proc.once('exit', res));
+    assert.ok(!existsSync(join(dataDir, 'pg', 'postmaster.pid')), 'PostgreSQL stopped cleanly');
+
+    const second = await start();
+    assert.equal(second.dev.merchant_id, dev.merchant_id);
+    assert.equal(second.dev.secret_key, dev.secret_key);
+    const again = await fetch(`http://127.0.0.1:${port}/v1/payments/${pay.id}`, { headers: { authorization: `Bearer ${dev.secret_key}` } });
+    assert.equal(again.status, 200, 'the payment survived the restart');
+    // Crash: the servers it started are orphaned; the next start must stop them and come up.
+    second.proc.kill('SIGKILL');
+    await new Promise((res) => second.proc.once('exit', res));
+    const pgPid = Number(readFileSync(join(dataDir, 'pg', 'postmaster.pid'), 'utf8').split('\n')[0]);
+    assert.ok(alive(pgPid), 'an orphaned PostgreSQL is left by the crash');
+    const third = await start();
+    assert.ok(!alive(pgPid), 'the orphan was stopped');
+    const st = await fetch(`http://127.0.0.1:${port}/v1/payments/${pay.id}`, { headers: { authorization: `Bearer ${dev.secret_key}` } });
+    assert.equal(st.status, 200);
+    third.proc.kill('SIGTERM');
+    await new Promise((res) => third.proc.once('exit', res));
+  });
+});
