@@ -1,7 +1,7 @@
 // The `stablerail` CLI: migrations, evidence verification and export, and the production
 // processes (`stablerail api`, `stablerail worker`) that read DATABASE_URL, TEMPORAL_ADDRESS,
 // TEMPORAL_NAMESPACE, STABLERAIL_CONFIG and STABLERAIL_ADMIN_TOKEN from the environment.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
@@ -39,6 +39,7 @@ function databaseUrl(): string {
 function config(): StablerailConfig {
   const base = process.env.STABLERAIL_BASE_URL ?? `http://127.0.0.1:${process.env.PORT ?? 8080}`;
   if (process.env.STABLERAIL_CONFIG) return loadConfigFile(process.env.STABLERAIL_CONFIG, { base_url: base });
+  mkdirSync(dataDir(), { recursive: true });
   const wallet = loadOrCreateDevnetWallet(join(dataDir(), 'devnet-wallet.json'));
   const port = Number(process.env.STABLERAIL_DEVNET_PORT ?? 8545);
   return parseConfig({ base_url: base, rails: devnetRails({ mnemonic: wallet.mnemonic, evmRpcUrl: `http://127.0.0.1:${port}`, tronRpcUrl: `http://127.0.0.1:${port + 1}` }) }, { base_url: base });

@@ -4,7 +4,7 @@ import { verifyEvidence } from '../activities/evidence.js';
 import { admin, api, h, newMerchant } from './harness.js';
 
 function cli(...args: string[]) {
-  return spawnSync(process.execPath, ['scripts/stablerail.mjs', ...args], { env: { ...process.env, DATABASE_URL: h().stack.databaseUrl }, encoding: 'utf8' });
+  return spawnSync(process.execPath, ['scripts/stablerail.mjs', ...args], { env: { ...process.env, DATABASE_URL: h().stack.databaseUrl, STABLERAIL_CONFIG: h().configPath, STABLERAIL_DATA_DIR: h().dataDir }, encoding: 'utf8' });
 }
 
 describe('evidence log', () => {

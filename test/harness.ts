@@ -1,6 +1,6 @@
 // One stack for the whole suite: a real embedded PostgreSQL, a real Temporal dev server,
 // the payment worker and the API, started once by the root hooks and shared by every test.
-import { mkdirSync, mkdtempSync, chmodSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, chmodSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -22,6 +22,8 @@ export interface Harness {
   dataDir: string;
   /** Every log line the API and workers wrote, for the no-secrets-in-logs test. */
   logs: string[];
+  /** The suite's config as a JSON file (STABLERAIL_CONFIG for child processes). */
+  configPath: string;
 }
 
 let harness: Harness | null = null;
@@ -57,7 +59,11 @@ export async function startHarness(): Promise<Harness> {
   const config = testConfig();
   const stack = await startStack({ dataDir, config, adminToken: ADMIN_TOKEN, apiPort: 0, temporalPort: 0, logger, ephemeral: true, workflowBundle: bundle });
   config.base_url = stack.apiUrl;
-  harness = { stack, config, bundle, dataDir, logs };
+  // The same config as a file, for child processes (the CLI, extra API processes).
+  const configPath = join(dataDir, 'config.json');
+  const { base_url, rails, monitor_after_close_s, rate_limit, temporal } = config;
+  writeFileSync(configPath, JSON.stringify({ base_url, rails, monitor_after_close_s, rate_limit, temporal }));
+  harness = { stack, config, bundle, dataDir, logs, configPath };
   return harness;
 }
 

@@ -1,7 +1,5 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { ADMIN_TOKEN, api, eventually, h, newMerchant } from './harness.js';
 import { freePort } from '../scripts/embedded/temporal.js';
 
@@ -93,9 +91,7 @@ describe('Idempotency-Key', () => {
 
     before(async function () {
       this.timeout(90_000);
-      const cfgPath = join(h().dataDir, 'config.json');
-      const { base_url, rails, monitor_after_close_s, rate_limit, temporal } = h().config;
-      writeFileSync(cfgPath, JSON.stringify({ base_url, rails, monitor_after_close_s, rate_limit, temporal }));
+      const cfgPath = h().configPath;
       for (let i = 0; i < 2; i++) {
         const port = await freePort();
         const p = spawn(process.execPath, ['scripts/stablerail.mjs', 'api'], {
