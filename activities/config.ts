@@ -24,6 +24,8 @@ export interface RailConfig {
   chain_id?: number;
   /** TRON only: the solidity HTTP API base (…/walletsolidity/getnowblock). */
   solidity_url?: string;
+  /** What must hold before pending moves to available; all three unless finance configures fewer. */
+  recognition_gates?: Array<'finality' | 'no_open_exception' | 'reconciled'>;
 }
 
 export interface StablerailConfig {
@@ -55,6 +57,7 @@ const railSchema = {
     environments: { type: 'array', minItems: 1, items: { enum: ['sandbox', 'live'] } },
     chain_id: { type: 'integer' },
     solidity_url: { type: 'string' },
+    recognition_gates: { type: 'array', uniqueItems: true, items: { enum: ['finality', 'no_open_exception', 'reconciled'] } },
   },
 } as const;
 

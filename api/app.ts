@@ -3,21 +3,26 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { timingSafeEqual } from 'node:crypto';
 import { Ajv, type ValidateFunction, type ErrorObject } from 'ajv';
+import addFormatsModule from 'ajv-formats';
 import type { Logger } from 'pino';
 import { authenticateKey, DomainError } from '../activities/merchant.js';
 import { newId } from '../activities/ids.js';
 import { ApiError, typeForStatus } from './errors.js';
 import { claimIdempotencyKey, requestHash, settleIdempotencyKey } from './idempotency.js';
 import { RateLimiter } from './rate-limit.js';
-import { routes, type AppDeps, type Ctx, type RouteDef } from './routes.js';
+import { CsvBody, routes, type AppDeps, type Ctx, type RouteDef } from './routes.js';
 import { schemas, type SchemaName } from './schemas.js';
 import { buildOpenApi } from './openapi.js';
 import { TASK_QUEUES } from '../workflows/shared.js';
 
 export const BODY_BYTES_MAX = 64 * 1024;
+// ajv-formats ships CommonJS; its default export arrives wrapped under ESM.
+const addFormats = ((addFormatsModule as unknown as { default?: typeof addFormatsModule }).default ?? addFormatsModule) as unknown as (a: Ajv) => Ajv;
 
 const bodyAjv = new Ajv({ allErrors: false, strict: false });
 const queryAjv = new Ajv({ allErrors: false, strict: false, coerceTypes: true });
+addFormats(bodyAjv);
+addFormats(queryAjv);
 const validators = new Map<string, ValidateFunction>();
 function validator(kind: 'body' | 'query', name: SchemaName): ValidateFunction {
   const k = `${kind}:${name}`;
@@ -184,6 +189,10 @@ export function createApp(deps: AppDeps, logger: Logger) {
       return;
     }
     const out = await route.handler(ctx);
+    if (out instanceof CsvBody) {
+      res.status(200).type('text/csv; charset=utf-8').set('Content-Disposition', `attachment; filename="${out.filename}"`).send(out.text);
+      return;
+    }
     res.status(route.status ?? 200).json(out);
   }
 

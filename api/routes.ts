@@ -18,6 +18,8 @@ import {
 } from '../activities/merchant.js';
 import { PAYMENT_COLUMNS, paymentObject, publicPaymentObject, type PaymentRow } from '../activities/payment.js';
 import { verifyEvidence } from '../activities/evidence.js';
+import { balances, entryLines, toCsv, type BalanceRow } from '../activities/ledger.js';
+import { formatAmount } from '../workflows/rules/money.js';
 import { ApiError, badRequest, notFound } from './errors.js';
 import type { SchemaName } from './schemas.js';
 import { cancelPayment, createPayment, ownedPayment, resolvePayment, type CommandDeps } from './payment-commands.js';
@@ -62,6 +64,53 @@ export interface RouteDef {
 }
 
 export const LIST_LIMIT_DEFAULT = 10;
+
+/** A handler answers CSV by returning one of these instead of a JSON object. */
+export class CsvBody {
+  constructor(
+    readonly filename: string,
+    readonly text: string,
+  ) {}
+}
+
+function balancesAnswer(rows: BalanceRow[], ctx: Ctx, filename: string) {
+  const decimals = (asset: string) => ctx.deps.config.rails.find((r) => r.asset === asset)?.decimals ?? 6;
+  const data = rows.map((b) => ({
+    account: b.account, owner_type: b.owner_type, owner_id: b.owner_id, purpose: b.purpose, asset: b.asset,
+    balance: formatAmount(b.balance_minor, decimals(b.asset)), balance_minor: b.balance_minor.toString(),
+  }));
+  if (ctx.query.format === 'csv') {
+    return new CsvBody(filename, toCsv(['account', 'owner_type', 'owner_id', 'purpose', 'asset', 'balance', 'balance_minor', 'as_of_utc'],
+      data.map((d) => [d.account, d.owner_type, d.owner_id, d.purpose, d.asset, d.balance, d.balance_minor, ctx.query.as_of ?? new Date().toISOString()])));
+  }
+  return { object: 'list', as_of: ctx.query.as_of ?? null, data, has_more: false };
+}
+
+async function ledgerEntries(ctx: Ctx) {
+  const auth = ctx.auth!;
+  const limit = ctx.query.limit ?? 100;
+  const lines = await entryLines(ctx.deps.pool, { environment: auth.environment, merchantId: auth.merchantId, asOf: ctx.query.as_of ? new Date(ctx.query.as_of) : undefined, afterEntryId: ctx.query.starting_after, limit: limit + 1 });
+  const entryIds = [...new Set(lines.map((l) => l.entry_id))];
+  const keep = new Set(entryIds.slice(0, limit));
+  const decimals = (asset: string) => ctx.deps.config.rails.find((r) => r.asset === asset)?.decimals ?? 6;
+  const rows = lines.filter((l) => keep.has(l.entry_id));
+  if (ctx.query.format === 'csv') {
+    return new CsvBody('ledger-entries.csv', toCsv(
+      ['time_utc', 'entry_id', 'line', 'account', 'purpose', 'asset', 'amount', 'amount_minor', 'fee_amount', 'fee_asset', 'gate', 'payment_id', 'merchant_reference', 'tx_hash', 'log_index', 'rail', 'reverses_entry_id'],
+      rows.map((l) => [new Date(l.effective_at).toISOString(), l.entry_id, l.line_no, l.account, l.purpose, l.asset, formatAmount(BigInt(l.amount_minor), decimals(l.asset)), l.amount_minor, '', '', l.gate, l.payment_id, l.reference, l.tx_hash, l.log_index, l.rail, l.reverses_id]),
+    ));
+  }
+  const byEntry = new Map<string, any>();
+  for (const l of rows) {
+    let e = byEntry.get(l.entry_id);
+    if (!e) {
+      e = { id: l.entry_id, object: 'ledger_entry', effective_at: new Date(l.effective_at).toISOString(), gate: l.gate, payment_id: l.payment_id, reference: l.reference, rail: l.rail, tx_hash: l.tx_hash, log_index: l.log_index, reverses: l.reverses_id, memo: l.memo, lines: [] };
+      byEntry.set(l.entry_id, e);
+    }
+    e.lines.push({ account: l.account, purpose: l.purpose, asset: l.asset, amount: formatAmount(BigInt(l.amount_minor), decimals(l.asset)), amount_minor: l.amount_minor });
+  }
+  return { object: 'list', data: [...byEntry.values()], has_more: entryIds.length > limit };
+}
 
 const operatorOf = (ctx: Ctx): string => ctx.body?.operator ?? ctx.operator ?? 'operator';
 
@@ -153,7 +202,19 @@ export const routes: RouteDef[] = [
       return publicPaymentObject(rows[0], ctx.deps.config);
     },
   },
+  {
+    method: 'get', path: '/v1/ledger/balances', summary: 'The merchant\'s ledger balances (pending, available) per asset; as_of and format=csv', auth: 'merchant', scope: 'ledger:read', query: 'LedgerBalances',
+    handler: async (ctx) => balancesAnswer(await balances(ctx.deps.pool, { environment: ctx.auth!.environment, merchantId: ctx.auth!.merchantId, asOf: ctx.query.as_of ? new Date(ctx.query.as_of) : undefined }), ctx, 'ledger-balances.csv'),
+  },
+  {
+    method: 'get', path: '/v1/ledger/entries', summary: 'The merchant\'s ledger entries, oldest first; as_of, cursor and format=csv', auth: 'merchant', scope: 'ledger:read', query: 'LedgerEntries',
+    handler: ledgerEntries,
+  },
   // Operator API
+  {
+    method: 'get', path: '/v1/admin/ledger/balances', summary: 'Every account of an environment (custody, merchants, fees); as_of and format=csv', auth: 'admin', query: 'AdminLedgerBalances',
+    handler: async (ctx) => balancesAnswer(await balances(ctx.deps.pool, { environment: ctx.query.environment ?? 'sandbox', asOf: ctx.query.as_of ? new Date(ctx.query.as_of) : undefined }), ctx, 'platform-balances.csv'),
+  },
   {
     method: 'post', path: '/v1/admin/merchants', summary: 'Create a merchant (sandbox rails enabled)', auth: 'admin', body: 'MerchantCreate', status: 201,
     handler: async (ctx) => {

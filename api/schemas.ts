@@ -45,6 +45,26 @@ export const schemas = {
     },
   },
   Empty: { type: 'object', additionalProperties: false, properties: {} },
+  LedgerBalances: {
+    type: 'object',
+    additionalProperties: false,
+    properties: { as_of: { type: 'string', format: 'date-time' }, format: { enum: ['json', 'csv'] } },
+  },
+  LedgerEntries: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      as_of: { type: 'string', format: 'date-time' },
+      format: { enum: ['json', 'csv'] },
+      limit: { type: 'integer', minimum: 1, maximum: 1000 },
+      starting_after: { type: 'string', pattern: '^pst_[0-9a-f]{32}$' },
+    },
+  },
+  AdminLedgerBalances: {
+    type: 'object',
+    additionalProperties: false,
+    properties: { environment: { enum: ['sandbox', 'live'] }, as_of: { type: 'string', format: 'date-time' }, format: { enum: ['json', 'csv'] } },
+  },
   MerchantCreate: {
     type: 'object',
     additionalProperties: false,
