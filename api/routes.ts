@@ -20,6 +20,7 @@ import { PAYMENT_COLUMNS, paymentObject, publicPaymentObject, type PaymentRow } 
 import { verifyEvidence } from '../activities/evidence.js';
 import { balances, entryLines, toCsv, type BalanceRow } from '../activities/ledger.js';
 import { formatAmount } from '../workflows/rules/money.js';
+import { orderObject, upsertOrders } from '../activities/orders.js';
 import { ApiError, badRequest, notFound } from './errors.js';
 import type { SchemaName } from './schemas.js';
 import { cancelPayment, createPayment, ownedPayment, resolvePayment, type CommandDeps } from './payment-commands.js';
@@ -64,6 +65,11 @@ export interface RouteDef {
 }
 
 export const LIST_LIMIT_DEFAULT = 10;
+
+async function orderByReference(ctx: Ctx, reference: string) {
+  const { rows } = await ctx.deps.pool.query(`SELECT * FROM orders WHERE merchant_id = $1 AND environment = $2 AND reference = $3`, [ctx.auth!.merchantId, ctx.auth!.environment, reference]);
+  return orderObject(ctx.deps.config, rows[0]);
+}
 
 /** A handler answers CSV by returning one of these instead of a JSON object. */
 export class CsvBody {
@@ -209,6 +215,30 @@ export const routes: RouteDef[] = [
   {
     method: 'get', path: '/v1/ledger/entries', summary: 'The merchant\'s ledger entries, oldest first; as_of, cursor and format=csv', auth: 'merchant', scope: 'ledger:read', query: 'LedgerEntries',
     handler: ledgerEntries,
+  },
+  {
+    method: 'post', path: '/v1/orders', summary: 'Record an order (commerce truth); upserted by reference', auth: 'merchant', scope: 'orders:write', body: 'OrderCreate', status: 201,
+    handler: async (ctx) => (await upsertOrders(ctx.deps.pool, ctx.deps.config, ctx.auth!.merchantId, ctx.auth!.environment, [ctx.body]))[0] ?? orderByReference(ctx, ctx.body.reference),
+  },
+  {
+    method: 'post', path: '/v1/orders/batch', summary: 'Record up to 1000 orders at once (the CSV import uses it)', auth: 'merchant', scope: 'orders:write', body: 'OrderBatch',
+    handler: async (ctx) => {
+      const changed = await upsertOrders(ctx.deps.pool, ctx.deps.config, ctx.auth!.merchantId, ctx.auth!.environment, ctx.body.orders);
+      return { object: 'order_batch', received: ctx.body.orders.length, changed: changed.length };
+    },
+  },
+  {
+    method: 'get', path: '/v1/orders', summary: 'List orders, newest first', auth: 'merchant', scope: 'payments:read', query: 'OrderList',
+    handler: async (ctx) => {
+      const limit = ctx.query.limit ?? LIST_LIMIT_DEFAULT;
+      const { rows } = await ctx.deps.pool.query(
+        `SELECT * FROM orders WHERE merchant_id = $1 AND environment = $2 AND ($3::text IS NULL OR reference = $3)
+           AND ($4::text IS NULL OR (created_at, id) < (SELECT created_at, id FROM orders WHERE id = $4))
+         ORDER BY created_at DESC, id DESC LIMIT $5`,
+        [ctx.auth!.merchantId, ctx.auth!.environment, ctx.query.reference ?? null, ctx.query.starting_after ?? null, limit + 1],
+      );
+      return { object: 'list', data: rows.slice(0, limit).map((r) => orderObject(ctx.deps.config, r)), has_more: rows.length > limit };
+    },
   },
   // Operator API
   {

@@ -45,6 +45,41 @@ export const schemas = {
     },
   },
   Empty: { type: 'object', additionalProperties: false, properties: {} },
+  OrderCreate: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['reference', 'amount', 'asset'],
+    properties: {
+      reference: { type: 'string', minLength: 1, maxLength: 200 },
+      amount: amountSchema,
+      asset: { type: 'string', pattern: '^[A-Z0-9]{2,12}$' },
+      status: { enum: ['open', 'fulfilled', 'canceled'] },
+    },
+  },
+  OrderBatch: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['orders'],
+    properties: { orders: { type: 'array', minItems: 1, maxItems: 1000, items: { $ref: '#/$defs/order' } } },
+    $defs: {
+      order: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['reference', 'amount', 'asset'],
+        properties: {
+          reference: { type: 'string', minLength: 1, maxLength: 200 },
+          amount: amountSchema,
+          asset: { type: 'string', pattern: '^[A-Z0-9]{2,12}$' },
+          status: { enum: ['open', 'fulfilled', 'canceled'] },
+        },
+      },
+    },
+  },
+  OrderList: {
+    type: 'object',
+    additionalProperties: false,
+    properties: { limit: { type: 'integer', minimum: 1, maximum: 100 }, starting_after: { type: 'string', pattern: '^ord_[0-9A-Za-z]{24}$' }, reference: { type: 'string', maxLength: 200 } },
+  },
   LedgerBalances: {
     type: 'object',
     additionalProperties: false,

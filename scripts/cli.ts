@@ -3,6 +3,7 @@
 // TEMPORAL_NAMESPACE, STABLERAIL_CONFIG and STABLERAIL_ADMIN_TOKEN from the environment.
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { createHash } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { createPool, createRelaxedPool } from '../activities/db.js';
@@ -11,6 +12,7 @@ import { evidenceForSubject, verifyEvidence } from '../activities/evidence.js';
 import { ensureAddressSequences } from '../activities/deposit-address.js';
 import { getPaymentRow, paymentObject } from '../activities/payment.js';
 import { migrate } from '../prisma/migrate.js';
+import { IMPORT_BATCH_ROWS, parseOrdersCsv } from '../activities/orders.js';
 import { createApp } from '../api/app.js';
 import { createLogger } from '../api/logger.js';
 import { createMetrics } from '../api/metrics.js';
@@ -21,6 +23,8 @@ const USAGE = `usage: stablerail <command>
   migrate                      apply prisma/migrations to DATABASE_URL
   evidence verify              check the evidence hash chain; exit 1 at the first broken link
   evidence export <pay_id>     print a payment's evidence pack as JSON
+  orders import <file.csv>     import orders (reference, amount, asset[, status]) through the API
+                               with STABLERAIL_API_URL and STABLERAIL_KEY (default: dev.json)
   api                          run an API process (PORT, default 8080)
   worker                       run a worker process for the payments task queue`;
 
@@ -98,6 +102,9 @@ async function main(argv: string[]): Promise<number> {
       await pool.end();
     }
   }
+  if (cmd === 'orders' && sub === 'import' && arg) {
+    return importOrders(arg);
+  }
   if (cmd === 'api' || cmd === 'worker') {
     const logger = createLogger();
     const cfg = config();
@@ -127,6 +134,50 @@ async function main(argv: string[]): Promise<number> {
   }
   console.error(USAGE);
   return cmd ? 2 : 0;
+}
+
+/** Upload a CSV of orders in batches through the API, with a progress bar on stderr. */
+async function importOrders(file: string): Promise<number> {
+  const devPath = join(dataDir(), 'dev.json');
+  const dev = existsSync(devPath) ? JSON.parse(readFileSync(devPath, 'utf8')) : {};
+  const apiUrl = process.env.STABLERAIL_API_URL ?? dev.api_url ?? dev.base_url;
+  const key = process.env.STABLERAIL_KEY ?? dev.secret_key;
+  if (!apiUrl || !key) throw new Error('set STABLERAIL_API_URL and STABLERAIL_KEY (or run `npm start` for dev.json)');
+  const { orders, errors } = parseOrdersCsv(readFileSync(file, 'utf8'));
+  if (errors.length) {
+    for (const e of errors.slice(0, 20)) console.error(`line ${e.line}: ${e.message}`);
+    console.error(`${errors.length} invalid line(s); nothing imported`);
+    return 1;
+  }
+  let done = 0;
+  let changed = 0;
+  const bar = () => {
+    const width = 30;
+    const filled = orders.length ? Math.round((done / orders.length) * width) : width;
+    process.stderr.write(`\r[${'#'.repeat(filled)}${' '.repeat(width - filled)}] ${done}/${orders.length} orders`);
+  };
+  bar();
+  for (let i = 0; i < orders.length; i += IMPORT_BATCH_ROWS) {
+    const batch = orders.slice(i, i + IMPORT_BATCH_ROWS);
+    // Each batch's Idempotency-Key is its content hash: re-running the same file converges.
+    const res = await fetch(`${apiUrl}/v1/orders/batch`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', 'idempotency-key': `import:${createHash('sha256').update(JSON.stringify(batch)).digest('hex')}` },
+      body: JSON.stringify({ orders: batch }),
+    });
+    const body = await res.json();
+    if (res.status !== 200) {
+      process.stderr.write('\n');
+      console.error(`batch starting at row ${i + 1} refused: ${res.status} ${JSON.stringify(body.error ?? body)}`);
+      return 1;
+    }
+    done += batch.length;
+    changed += body.changed;
+    bar();
+  }
+  process.stderr.write('\n');
+  console.log(`imported ${orders.length} orders (${changed} new or changed)`);
+  return 0;
 }
 
 main(process.argv.slice(2)).then(
