@@ -74,6 +74,8 @@ export function publicPaymentObject(row: PaymentRow, config: StablerailConfig) {
     public_id: row.public_id,
     object: 'public_payment' as const,
     status: row.status,
+    // What went wrong, in the payer's terms (underpaid, overpaid, paid_late); no internal detail.
+    exception: row.exception_code ? { code: row.exception_code } : null,
     amount: formatAmount(BigInt(row.amount_minor), rail.decimals),
     amount_received: formatAmount(BigInt(row.amount_received_minor), rail.decimals),
     asset: row.asset,

@@ -13,6 +13,7 @@ import { RateLimiter } from './rate-limit.js';
 import { CsvBody, routes, type AppDeps, type Ctx, type RouteDef } from './routes.js';
 import { schemas, type SchemaName } from './schemas.js';
 import { buildOpenApi } from './openapi.js';
+import { mountPayerPages } from './pages/payer.js';
 import { TASK_QUEUES } from '../workflows/shared.js';
 
 export const BODY_BYTES_MAX = 64 * 1024;
@@ -110,6 +111,8 @@ export function createApp(deps: AppDeps, logger: Logger) {
   app.get('/openapi.json', (_req, res) => {
     res.json(buildOpenApi(deps.config.base_url));
   });
+
+  mountPayerPages(app, deps);
 
   const json = express.json({ limit: BODY_BYTES_MAX, type: () => true, strict: true });
 

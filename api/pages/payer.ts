@@ -1,0 +1,137 @@
+// The payer's hosted page, /pay/{public_id}: amount, asset, network, deposit address with a
+// copy button and a QR code (EIP-681 for ERC20, the bare address for TRC20), a countdown and a
+// live status that polls the public view. It shows nothing a merchant keeps secret.
+import type { Express, Request, Response } from 'express';
+import QRCode from 'qrcode';
+import type { Pool } from '../../activities/db.js';
+import type { StablerailConfig } from '../../activities/config.js';
+import { railById } from '../../activities/config.js';
+import { PAYMENT_COLUMNS, publicPaymentObject, type PaymentRow } from '../../activities/payment.js';
+
+const escape = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+
+/** What a wallet scans: EIP-681 asks an EVM wallet to call transfer(to, amount) on the token. */
+export function paymentUri(row: PaymentRow, config: StablerailConfig): string {
+  const rail = railById(config, row.rail)!;
+  if (rail.kind === 'evm') {
+    const remaining = BigInt(row.amount_minor) - BigInt(row.amount_received_minor);
+    return `ethereum:${rail.token_contract}@${rail.chain_id ?? 1}/transfer?address=${row.deposit_address}&uint256=${remaining > 0n ? remaining : BigInt(row.amount_minor)}`;
+  }
+  return row.deposit_address;
+}
+
+const PAGE_CSS = `
+:root{color-scheme:light;--fg:#111;--muted:#4a4a4a;--ok:#0b6b2f;--warn:#8a4b00;--bad:#a0101a;--card:#fff;--bg:#f3f4f6;--accent:#1d4ed8}
+*{box-sizing:border-box}body{margin:0;font:16px/1.5 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;background:var(--bg);color:var(--fg)}
+main{max-width:28rem;margin:0 auto;padding:1rem}
+.card{background:var(--card);border-radius:12px;padding:1.25rem;box-shadow:0 1px 3px rgba(0,0,0,.12)}
+h1{font-size:1.25rem;margin:0 0 .25rem}.amount{font-size:2rem;font-weight:700;margin:.25rem 0}
+.muted{color:var(--muted)}.qr{display:flex;justify-content:center;margin:1rem 0}.qr svg{width:220px;height:220px}
+label{display:block;font-weight:600;margin-top:.75rem}
+.addr{display:flex;gap:.5rem;align-items:stretch}.addr input{flex:1;min-width:0;font:14px ui-monospace,monospace;padding:.5rem;border:1px solid #6b7280;border-radius:6px;color:var(--fg);background:#fff}
+button{font:inherit;font-weight:600;padding:.5rem .9rem;border-radius:6px;border:0;background:var(--accent);color:#fff;cursor:pointer}
+button:focus-visible,input:focus-visible{outline:3px solid #f59e0b;outline-offset:2px}
+.status{margin-top:1rem;padding:.75rem;border-radius:8px;font-weight:600;border:2px solid currentColor}
+.s-awaiting_payment{color:var(--accent)}.s-detected{color:var(--warn)}.s-confirmed,.s-recognized{color:var(--ok)}
+.s-expired,.s-canceled,.s-requires_review,.s-refunded,.s-written_off{color:var(--bad)}
+.hide{display:none}
+`;
+
+export function mountPayerPages(app: Express, deps: { pool: Pool; config: StablerailConfig }): void {
+  app.get('/pay/assets/payer.js', (_req, res) => {
+    res.type('application/javascript').set('Cache-Control', 'public, max-age=300').send(PAYER_JS);
+  });
+
+  app.get('/pay/:public_id', async (req: Request, res: Response) => {
+    const id = String(req.params.public_id);
+    const { rows } = /^pub_[0-9A-Za-z]{24}$/.test(id)
+      ? await deps.pool.query<PaymentRow>(`SELECT ${PAYMENT_COLUMNS} FROM payments WHERE public_id = $1`, [id])
+      : { rows: [] as PaymentRow[] };
+    res.set('Content-Security-Policy', "default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'");
+    res.set('Referrer-Policy', 'no-referrer');
+    if (!rows[0]) {
+      res.status(404).type('html').send(`<!doctype html><html lang="en"><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>Payment not found</title><style>${PAGE_CSS}</style><main><div class="card"><h1>Payment not found</h1><p>Check the link you were given, or ask the merchant for a new one.</p></div></main></html>`);
+      return;
+    }
+    const row = rows[0];
+    const p = publicPaymentObject(row, deps.config);
+    const uri = paymentUri(row, deps.config);
+    const qr = await QRCode.toString(uri, { type: 'svg', errorCorrectionLevel: 'M', margin: 1 });
+    const network = p.rail.endsWith('trc20') || railById(deps.config, row.rail)?.kind === 'tron' ? 'TRON (TRC20)' : `${p.network} (ERC20)`;
+    res.type('html').send(`<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width,initial-scale=1">
+<title>Pay ${escape(p.amount)} ${escape(p.asset)}</title>
+<style>${PAGE_CSS}</style>
+</head>
+<body>
+<main>
+  <div class="card" id="payment" data-public-id="${escape(p.public_id)}" data-expires-at="${escape(p.expires_at)}" data-status="${escape(p.status)}">
+    <h1>Send exactly</h1>
+    <p class="amount"><span id="amount">${escape(p.amount)}</span> <span>${escape(p.asset)}</span></p>
+    <p class="muted">on <strong>${escape(network)}</strong>. Only send ${escape(p.asset)} on this network; other tokens or networks are lost.</p>
+    <div class="qr" role="img" aria-label="QR code of the payment: ${escape(uri)}">${qr}</div>
+    <label for="address">Deposit address</label>
+    <div class="addr"><input id="address" readonly value="${escape(p.deposit_address)}"><button type="button" id="copy" aria-describedby="copied">Copy</button></div>
+    <p id="copied" class="muted" aria-live="polite"></p>
+    <p class="muted">Time left: <strong id="countdown" aria-live="off">--:--</strong></p>
+    <div id="status" class="status s-${escape(p.status)}" role="status" aria-live="polite">
+      <span id="status-title"></span><br><span id="status-detail" class="muted"></span>
+    </div>
+    <p class="muted">Received so far: <span id="received">${escape(p.amount_received)}</span> ${escape(p.asset)} · confirmations needed: ${p.confirmations_required}</p>
+  </div>
+</main>
+<script src="/pay/assets/payer.js"></script>
+</body>
+</html>`);
+  });
+}
+
+// The page script: countdown, copy, and live status by polling the public view (no key).
+const PAYER_JS = `(() => {
+  const card = document.getElementById('payment');
+  const id = card.dataset.publicId;
+  const expires = Date.parse(card.dataset.expiresAt);
+  const screens = {
+    awaiting_payment: ['Waiting for your payment', 'Send the amount above to the address. This page updates by itself.'],
+    detected: ['Payment seen on the network', 'Waiting for confirmations. You can keep this page open.'],
+    confirmed: ['Payment confirmed', 'Thank you. You can close this page.'],
+    recognized: ['Payment complete', 'Thank you. You can close this page.'],
+    expired: ['This payment request expired', 'Do not send funds to this address. Ask the merchant for a new payment link.'],
+    canceled: ['This payment was canceled', 'Do not send funds. Contact the merchant if you already paid.'],
+    requires_review: ['We are reviewing this payment', 'Something did not match (for example the amount). The merchant will contact you; keep your transaction id.'],
+    refunded: ['This payment was refunded', 'Contact the merchant for details.'],
+    written_off: ['This payment was closed', 'Contact the merchant for details.'],
+  };
+  const detail = { underpaid: 'We received less than requested. Contact the merchant to settle the rest or ask for a refund.', overpaid: 'We received more than requested. The merchant will contact you about the difference.', paid_late: 'Your payment arrived after the request expired. The merchant will contact you.' };
+  function render(p) {
+    const s = screens[p.status] || [p.status, ''];
+    const box = document.getElementById('status');
+    box.className = 'status s-' + p.status;
+    document.getElementById('status-title').textContent = s[0];
+    document.getElementById('status-detail').textContent = (p.exception && detail[p.exception.code]) || s[1];
+    document.getElementById('received').textContent = p.amount_received;
+    card.dataset.status = p.status;
+  }
+  function tick() {
+    const left = Math.max(0, Math.floor((expires - Date.now()) / 1000));
+    const h = Math.floor(left / 3600), m = Math.floor((left % 3600) / 60), s = left % 60;
+    document.getElementById('countdown').textContent = (h ? h + ':' + String(m).padStart(2, '0') : m) + ':' + String(s).padStart(2, '0');
+  }
+  document.getElementById('copy').addEventListener('click', async () => {
+    const v = document.getElementById('address').value;
+    try { await navigator.clipboard.writeText(v); } catch { document.getElementById('address').select(); document.execCommand && document.execCommand('copy'); }
+    document.getElementById('copied').textContent = 'Address copied';
+  });
+  async function poll() {
+    try {
+      const r = await fetch('/v1/public/payments/' + encodeURIComponent(id), { cache: 'no-store' });
+      if (r.ok) render(await r.json());
+    } catch (e) { /* offline for a moment: try again */ }
+  }
+  render({ status: card.dataset.status, amount_received: document.getElementById('received').textContent });
+  tick(); setInterval(tick, 1000);
+  poll(); setInterval(poll, 2000);
+})();`;
