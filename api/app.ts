@@ -14,6 +14,7 @@ import { CsvBody, routes, type AppDeps, type Ctx, type RouteDef } from './routes
 import { schemas, type SchemaName } from './schemas.js';
 import { buildOpenApi } from './openapi.js';
 import { mountPayerPages } from './pages/payer.js';
+import { mountConsole } from './pages/console.js';
 import { TASK_QUEUES } from '../workflows/shared.js';
 
 export const BODY_BYTES_MAX = 64 * 1024;
@@ -113,6 +114,7 @@ export function createApp(deps: AppDeps, logger: Logger) {
   });
 
   mountPayerPages(app, deps);
+  mountConsole(app);
 
   const json = express.json({ limit: BODY_BYTES_MAX, type: () => true, strict: true });
 

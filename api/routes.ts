@@ -21,6 +21,7 @@ import { verifyEvidence } from '../activities/evidence.js';
 import { balances, entryLines, toCsv, type BalanceRow } from '../activities/ledger.js';
 import { formatAmount } from '../workflows/rules/money.js';
 import { orderObject, upsertOrders } from '../activities/orders.js';
+import { consoleRoutes } from './console-routes.js';
 import { ApiError, badRequest, notFound } from './errors.js';
 import type { SchemaName } from './schemas.js';
 import { cancelPayment, createPayment, ownedPayment, resolvePayment, type CommandDeps } from './payment-commands.js';
@@ -28,6 +29,8 @@ import type { Metrics } from './metrics.js';
 
 export interface AppDeps extends CommandDeps {
   pool: Pool;
+  /** The Temporal Web UI, for links from the console to each payment's history. */
+  temporalUiUrl?: string | null;
   /** Asynchronous-commit pool for idempotency bookkeeping (see createRelaxedPool). */
   relaxedPool?: Pool;
   config: StablerailConfig;
@@ -169,6 +172,7 @@ async function listEvents(ctx: Ctx) {
 }
 
 export const routes: RouteDef[] = [
+  ...consoleRoutes,
   {
     method: 'post', path: '/v1/payments', summary: 'Create a payment and start its workflow', auth: 'merchant', scope: 'payments:write',
     body: 'PaymentCreate', createsIdPrefix: 'pay', status: 201,
@@ -304,7 +308,3 @@ export const routes: RouteDef[] = [
 
 import { SCOPES } from '../activities/merchant.js';
 const ALL_SCOPES = [...SCOPES];
-
-export function requireAdmin(ctx: Ctx): void {
-  if (!ctx.operator) throw new ApiError(401, 'authentication_error', 'admin_token_invalid', 'An operator credential is required');
-}

@@ -45,6 +45,17 @@ export const schemas = {
     },
   },
   Empty: { type: 'object', additionalProperties: false, properties: {} },
+  AdminPaymentList: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      limit: { type: 'integer', minimum: 1, maximum: 200 },
+      starting_after: { type: 'string', pattern: '^pay_[0-9A-Za-z]{24}$' },
+      status: { enum: [...PAYMENT_STATUSES] },
+      environment: { enum: ['sandbox', 'live'] },
+      merchant_id: { type: 'string', pattern: '^mer_[0-9A-Za-z]{24}$' },
+    },
+  },
   OrderCreate: {
     type: 'object',
     additionalProperties: false,

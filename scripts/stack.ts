@@ -107,7 +107,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
       const metrics = createMetrics(pool);
       const relaxedPool = createRelaxedPool(databaseUrl);
       stops.push(() => relaxedPool.end());
-      const app = createApp({ pool, relaxedPool, config: o.config, temporal: client, metrics, adminToken: o.adminToken }, o.logger);
+      const app = createApp({ pool, relaxedPool, temporalUiUrl: temporal?.uiUrl ?? process.env.TEMPORAL_UI_URL ?? null, config: o.config, temporal: client, metrics, adminToken: o.adminToken }, o.logger);
       server = await new Promise<Server>((res, rej) => {
         const s = app.listen(o.apiPort, '127.0.0.1', () => res(s));
         s.once('error', rej);

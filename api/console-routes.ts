@@ -1,0 +1,92 @@
+// Read models for the console: operator-wide lists and a payment's timeline (transitions,
+// events, postings, and whatever else the rails and webhooks record about it).
+import type { Pool } from '../activities/db.js';
+import { PAYMENT_COLUMNS, paymentObject, type PaymentRow } from '../activities/payment.js';
+import { badRequest, notFound } from './errors.js';
+import type { Ctx, RouteDef } from './routes.js';
+import { ownedPayment } from './payment-commands.js';
+
+export const TIMELINE_ROWS_MAX = 500;
+
+/** Tables that later parts of the product add; the timeline includes them when present. */
+async function tableExists(pool: Pool, name: string): Promise<boolean> {
+  const { rows } = await pool.query(`SELECT to_regclass($1) IS NOT NULL AS ok`, [name]);
+  return rows[0].ok;
+}
+
+export async function paymentTimeline(ctx: Ctx, row: PaymentRow) {
+  const pool = ctx.deps.pool;
+  const [transitions, events, postings] = await Promise.all([
+    pool.query(`SELECT seq, from_status, to_status, cause, actor, exception_code, reason, amount_received_minor::text, created_at FROM payment_transitions WHERE payment_id = $1 ORDER BY seq LIMIT $2`, [row.id, TIMELINE_ROWS_MAX]),
+    pool.query(`SELECT id, type, sequence, created_at FROM events WHERE object_id = $1 ORDER BY sequence LIMIT $2`, [row.id, TIMELINE_ROWS_MAX]),
+    pool.query(
+      `SELECT e.id, e.gate, e.tx_hash, e.log_index, e.reverses_id, e.effective_at, l.account_id, l.amount_minor::text
+         FROM ledger_entries e JOIN ledger_lines l ON l.entry_id = e.id WHERE e.payment_id = $1 ORDER BY e.effective_at, e.id, l.line_no LIMIT $2`,
+      [row.id, TIMELINE_ROWS_MAX],
+    ),
+  ]);
+  const transfers = (await tableExists(pool, 'chain_transfers'))
+    ? (await pool.query(`SELECT tx_hash, log_index, block_height, block_hash, from_address, amount_minor::text, removed_at, created_at FROM chain_transfers WHERE payment_id = $1 ORDER BY created_at LIMIT $2`, [row.id, TIMELINE_ROWS_MAX])).rows
+    : [];
+  const attempts = (await tableExists(pool, 'webhook_attempts'))
+    ? (await pool.query(`SELECT a.* FROM webhook_attempts a JOIN events e ON e.id = a.event_id WHERE e.object_id = $1 ORDER BY a.created_at LIMIT $2`, [row.id, TIMELINE_ROWS_MAX]).catch(() => ({ rows: [] }))).rows
+    : [];
+  return {
+    payment: paymentObject(row, ctx.deps.config),
+    merchant_id: row.merchant_id,
+    environment: row.environment,
+    transitions: transitions.rows,
+    events: events.rows,
+    transfers,
+    webhook_attempts: attempts.map((a) => ({ id: a.id, event_id: a.event_id, endpoint_id: a.endpoint_id, attempt: a.attempt, response_status: a.response_status, latency_ms: a.latency_ms, error: a.error, created_at: a.created_at })),
+    postings: postings.rows,
+    temporal: { namespace: ctx.deps.config.temporal.namespace, workflow_id: row.id, ui_url: ctx.deps.temporalUiUrl ? `${ctx.deps.temporalUiUrl}/namespaces/${ctx.deps.config.temporal.namespace}/workflows/${row.id}` : null },
+  };
+}
+
+export const consoleRoutes: RouteDef[] = [
+  {
+    method: 'get', path: '/v1/admin/info', summary: 'Where the operator finds the Temporal UI', auth: 'admin',
+    handler: async (ctx) => ({ temporal_ui_url: ctx.deps.temporalUiUrl ?? null, namespace: ctx.deps.config.temporal.namespace, rails: ctx.deps.config.rails.map((r) => ({ id: r.id, environments: r.environments })) }),
+  },
+  {
+    method: 'get', path: '/v1/admin/merchants', summary: 'List merchants, newest first', auth: 'admin',
+    handler: async (ctx) => {
+      const { rows } = await ctx.deps.pool.query(
+        `SELECT m.id, m.name, m.created_at,
+                coalesce(array_agg(r.environment || ':' || r.rail_id) FILTER (WHERE r.rail_id IS NOT NULL), '{}') AS rails
+           FROM merchants m LEFT JOIN rail_enablements r ON r.merchant_id = m.id
+          GROUP BY m.id ORDER BY m.created_at DESC LIMIT 200`,
+      );
+      return { object: 'list', data: rows.map((m) => ({ id: m.id, object: 'merchant', name: m.name, created_at: m.created_at.toISOString(), rails: m.rails })), has_more: rows.length === 200 };
+    },
+  },
+  {
+    method: 'get', path: '/v1/admin/payments', summary: 'All payments, newest first (filters merchant_id, environment, status)', auth: 'admin', query: 'AdminPaymentList',
+    handler: async (ctx) => {
+      const limit = ctx.query.limit ?? 50;
+      const { rows } = await ctx.deps.pool.query<PaymentRow>(
+        `SELECT ${PAYMENT_COLUMNS} FROM payments
+          WHERE ($1::text IS NULL OR merchant_id = $1) AND ($2::text IS NULL OR environment = $2) AND ($3::text IS NULL OR status = $3)
+            AND ($4::text IS NULL OR (created_at, id) < (SELECT created_at, id FROM payments WHERE id = $4))
+          ORDER BY created_at DESC, id DESC LIMIT $5`,
+        [ctx.query.merchant_id ?? null, ctx.query.environment ?? null, ctx.query.status ?? null, ctx.query.starting_after ?? null, limit + 1],
+      );
+      return { object: 'list', data: rows.slice(0, limit).map((r) => ({ ...paymentObject(r, ctx.deps.config), merchant_id: r.merchant_id, environment: r.environment })), has_more: rows.length > limit };
+    },
+  },
+  {
+    method: 'get', path: '/v1/admin/payments/:id/timeline', summary: 'A payment with its transitions, events, transfers, webhook attempts and postings', auth: 'admin',
+    handler: async (ctx) => {
+      const id = ctx.params.id!;
+      if (!/^pay_[0-9A-Za-z]{24}$/.test(id)) throw badRequest('parameter_invalid', 'not a payment id', 'id');
+      const { rows } = await ctx.deps.pool.query<PaymentRow>(`SELECT ${PAYMENT_COLUMNS} FROM payments WHERE id = $1`, [id]);
+      if (!rows[0]) throw notFound('payment');
+      return paymentTimeline(ctx, rows[0]);
+    },
+  },
+  {
+    method: 'get', path: '/v1/payments/:id/timeline', summary: 'Your payment with its transitions, events, transfers, webhook attempts and postings', auth: 'merchant', scope: 'payments:read',
+    handler: async (ctx) => paymentTimeline(ctx, await ownedPayment(ctx.deps.pool, ctx.auth!, ctx.params.id!)),
+  },
+];

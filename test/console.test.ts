@@ -1,0 +1,66 @@
+import assert from 'node:assert/strict';
+import type { Browser, Page } from 'playwright-core';
+import { ADMIN_TOKEN, api, h, newMerchant } from './harness.js';
+import { launchBrowser, SCREENSHOT_DIR } from './browser.js';
+
+async function signIn(page: Page, token: string) {
+  await page.goto(`${h().stack.apiUrl}/console`);
+  await page.fill('#token', token);
+  await page.click('#signin button[type=submit]');
+}
+
+describe('console in headless Chromium', function () {
+  this.timeout(60_000);
+  let browser: Browser;
+  before(async () => {
+    browser = await launchBrowser();
+  });
+  after(async () => {
+    await browser?.close();
+  });
+
+  it('lets an operator browse merchants, payments with their timeline, ledger and the evidence status', async () => {
+    const m = await newMerchant({ name: 'Console Co' });
+    const p = (await api('POST', '/v1/payments', { key: m.key, body: { amount: '9.99', rail: 'usdt-erc20', reference: 'console-1' } })).body;
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    await signIn(page, ADMIN_TOKEN);
+    await page.waitForSelector('text=Merchants and access requests');
+    assert.ok(await page.$(`text=${m.merchantId}`));
+    await page.click('#nav >> text=Payments');
+    await page.waitForSelector('h2:has-text("Payments")');
+    const alert = await page.$('[role=alert]');
+    assert.equal(alert ? await alert.textContent() : null, null);
+    await page.click(`button:has-text("${p.id}")`);
+    await page.waitForSelector(`h2:has-text("Payment ${p.id}")`);
+    assert.ok(await page.$('text=api_create'), 'the creation transition is on the timeline');
+    await page.screenshot({ path: `${SCREENSHOT_DIR}/console-payment.png`, fullPage: true });
+    await page.click('#nav >> text=Evidence');
+    await page.waitForSelector('text=Evidence chain intact');
+    await page.click('#nav >> text=Ledger');
+    await page.waitForSelector('h2:has-text("Ledger balances")');
+    await page.close();
+  });
+
+  it('shows a merchant only its own payments and refuses another merchant\'s', async () => {
+    const a = await newMerchant();
+    const b = await newMerchant();
+    const mine = (await api('POST', '/v1/payments', { key: a.key, body: { amount: '1.00', rail: 'usdt-erc20', reference: 'mine' } })).body;
+    const theirs = (await api('POST', '/v1/payments', { key: b.key, body: { amount: '2.00', rail: 'usdt-erc20', reference: 'theirs' } })).body;
+    const page = await browser.newPage();
+    await signIn(page, a.key);
+    await page.waitForSelector(`button:has-text("${mine.id}")`);
+    assert.equal(await page.$(`text=${theirs.id}`), null);
+    // Opening the other merchant's payment directly is answered as if it did not exist.
+    const err = await page.evaluate(async (id) => {
+      try {
+        await (window as unknown as { stablerailConsole: { paymentDetail(id: string): Promise<void> } }).stablerailConsole.paymentDetail(id);
+        return 'opened';
+      } catch (e) {
+        return String((e as Error).message);
+      }
+    }, theirs.id);
+    assert.match(err, /resource_missing/);
+    await page.screenshot({ path: `${SCREENSHOT_DIR}/console-merchant.png`, fullPage: true });
+    await page.close();
+  });
+});
