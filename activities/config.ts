@@ -35,6 +35,8 @@ export interface StablerailConfig {
   monitor_after_close_s: number;
   rate_limit: { per_s: number; burst: number };
   temporal: { namespace: string; search_attributes: boolean };
+  /** How often the Temporal Schedule runs reconciliation per environment; 0 turns it off. */
+  reconciliation_interval_s: number;
 }
 
 const railSchema = {
@@ -74,6 +76,7 @@ const configSchema = {
       additionalProperties: false,
       properties: { per_s: { type: 'number', exclusiveMinimum: 0 }, burst: { type: 'integer', minimum: 1 } },
     },
+    reconciliation_interval_s: { type: 'integer', minimum: 0, maximum: 86400 },
     temporal: {
       type: 'object',
       additionalProperties: false,
@@ -107,6 +110,7 @@ export function parseConfig(raw: unknown, defaults: { base_url: string }): Stabl
     monitor_after_close_s: r.monitor_after_close_s ?? 86_400,
     rate_limit: { per_s: r.rate_limit?.per_s ?? 100, burst: r.rate_limit?.burst ?? 200 },
     temporal: { namespace: r.temporal?.namespace ?? STABLERAIL_NAMESPACE, search_attributes: r.temporal?.search_attributes ?? true },
+    reconciliation_interval_s: r.reconciliation_interval_s ?? 60,
   };
 }
 

@@ -22,6 +22,8 @@ import { balances, entryLines, toCsv, type BalanceRow } from '../activities/ledg
 import { formatAmount } from '../workflows/rules/money.js';
 import { orderObject, upsertOrders } from '../activities/orders.js';
 import { consoleRoutes } from './console-routes.js';
+import { reconciliationRoutes } from './reconciliation-routes.js';
+import { CsvBody } from './csv.js';
 import { ApiError, badRequest, notFound } from './errors.js';
 import type { SchemaName } from './schemas.js';
 import { cancelPayment, createPayment, ownedPayment, resolvePayment, type CommandDeps } from './payment-commands.js';
@@ -74,13 +76,7 @@ async function orderByReference(ctx: Ctx, reference: string) {
   return orderObject(ctx.deps.config, rows[0]);
 }
 
-/** A handler answers CSV by returning one of these instead of a JSON object. */
-export class CsvBody {
-  constructor(
-    readonly filename: string,
-    readonly text: string,
-  ) {}
-}
+export { CsvBody };
 
 function balancesAnswer(rows: BalanceRow[], ctx: Ctx, filename: string) {
   const decimals = (asset: string) => ctx.deps.config.rails.find((r) => r.asset === asset)?.decimals ?? 6;
@@ -173,6 +169,7 @@ async function listEvents(ctx: Ctx) {
 
 export const routes: RouteDef[] = [
   ...consoleRoutes,
+  ...reconciliationRoutes,
   {
     method: 'post', path: '/v1/payments', summary: 'Create a payment and start its workflow', auth: 'merchant', scope: 'payments:write',
     body: 'PaymentCreate', createsIdPrefix: 'pay', status: 201,

@@ -45,6 +45,29 @@ export const schemas = {
     },
   },
   Empty: { type: 'object', additionalProperties: false, properties: {} },
+  FormatOnly: { type: 'object', additionalProperties: false, properties: { format: { enum: ['json', 'csv'] } } },
+  ReconciliationRunCreate: { type: 'object', additionalProperties: false, properties: { grace_s: { type: 'integer', minimum: 0, maximum: 3600 } } },
+  AdminReconciliationRunCreate: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      environment: { enum: ['sandbox', 'live'] },
+      merchant_id: { type: 'string', pattern: '^mer_[0-9A-Za-z]{24}$' },
+      grace_s: { type: 'integer', minimum: 0, maximum: 3600 },
+      operator: { type: 'string', minLength: 1, maxLength: 100 },
+    },
+  },
+  BreakList: { type: 'object', additionalProperties: false, properties: { status: { enum: ['open', 'cleared', 'resolved'] } } },
+  BreakResolve: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['resolution', 'reason'],
+    properties: {
+      resolution: { enum: ['accepted', 'corrected', 'written_off', 'false_positive'] },
+      reason: { type: 'string', minLength: 1, maxLength: 1000 },
+      operator: { type: 'string', minLength: 1, maxLength: 100 },
+    },
+  },
   AdminPaymentList: {
     type: 'object',
     additionalProperties: false,

@@ -1,7 +1,7 @@
 // The `stablerail` CLI: migrations, evidence verification and export, and the production
 // processes (`stablerail api`, `stablerail worker`) that read DATABASE_URL, TEMPORAL_ADDRESS,
 // TEMPORAL_NAMESPACE, STABLERAIL_CONFIG and STABLERAIL_ADMIN_TOKEN from the environment.
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createHash } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
@@ -13,6 +13,8 @@ import { ensureAddressSequences } from '../activities/deposit-address.js';
 import { getPaymentRow, paymentObject } from '../activities/payment.js';
 import { migrate } from '../prisma/migrate.js';
 import { IMPORT_BATCH_ROWS, parseOrdersCsv } from '../activities/orders.js';
+import { breaksCsv, getRun, newRunId, runBreaks, runObject } from '../activities/reconciliation.js';
+import { TASK_QUEUES } from '../workflows/shared.js';
 import { createApp } from '../api/app.js';
 import { createLogger } from '../api/logger.js';
 import { createMetrics } from '../api/metrics.js';
@@ -23,6 +25,9 @@ const USAGE = `usage: stablerail <command>
   migrate                      apply prisma/migrations to DATABASE_URL
   evidence verify              check the evidence hash chain; exit 1 at the first broken link
   evidence export <pay_id>     print a payment's evidence pack as JSON
+  reconcile [--environment sandbox|live] [--merchant mer_…] [--grace-s N] [--csv FILE]
+                               run a three-plane reconciliation now, with progress; print the
+                               summary and write the breaks as CSV
   orders import <file.csv>     import orders (reference, amount, asset[, status]) through the API
                                with STABLERAIL_API_URL and STABLERAIL_KEY (default: dev.json)
   api                          run an API process (PORT, default 8080)
@@ -102,6 +107,9 @@ async function main(argv: string[]): Promise<number> {
       await pool.end();
     }
   }
+  if (cmd === 'reconcile') {
+    return reconcile(argv.slice(1));
+  }
   if (cmd === 'orders' && sub === 'import' && arg) {
     return importOrders(arg);
   }
@@ -134,6 +142,50 @@ async function main(argv: string[]): Promise<number> {
   }
   console.error(USAGE);
   return cmd ? 2 : 0;
+}
+
+function flag(args: string[], name: string): string | undefined {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : undefined;
+}
+
+/** Start a reconciliation workflow and follow its progress in PostgreSQL until it finishes. */
+async function reconcile(args: string[]): Promise<number> {
+  const cfg = config();
+  const environment = (flag(args, '--environment') ?? 'sandbox') as 'sandbox' | 'live';
+  const runId = newRunId();
+  const connection = await Connection.connect({ address: temporalAddress() });
+  const pool = createPool(databaseUrl(), 2);
+  try {
+    const client = new Client({ connection, namespace: cfg.temporal.namespace });
+    const handle = await client.workflow.start('reconciliationWorkflow', {
+      taskQueue: TASK_QUEUES.payments,
+      workflowId: runId,
+      args: [{ runId, environment, merchantId: flag(args, '--merchant') ?? null, trigger: 'cli', requestedBy: `cli:${process.env.USER ?? 'operator'}`, graceS: Number(flag(args, '--grace-s') ?? 30) }],
+    });
+    const done = handle.result();
+    let finished = false;
+    void done.finally(() => (finished = true)).catch(() => undefined);
+    while (!finished) {
+      const run = await getRun(pool, runId);
+      if (run) process.stderr.write(`\r${runId}: ${run.progress.classes_done ?? 0}/${run.progress.classes_total ?? '?'} break classes checked ${run.progress.last_class ? `(${run.progress.last_class})` : ''}   `);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    await done;
+    process.stderr.write('\n');
+    const run = await getRun(pool, runId);
+    const breaks = await runBreaks(pool, runId);
+    console.log(JSON.stringify(runObject(cfg, run), null, 2));
+    const csv = flag(args, '--csv');
+    if (csv) {
+      writeFileSync(csv, breaksCsv(cfg, breaks));
+      console.error(`wrote ${breaks.length} breaks to ${csv}`);
+    }
+    return 0;
+  } finally {
+    await connection.close();
+    await pool.end();
+  }
 }
 
 /** Upload a CSV of orders in batches through the API, with a progress bar on stderr. */

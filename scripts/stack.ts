@@ -11,6 +11,7 @@ import { createPool, createRelaxedPool, type Pool } from '../activities/db.js';
 import type { StablerailConfig } from '../activities/config.js';
 import { ensureAddressSequences } from '../activities/deposit-address.js';
 import { migrate } from '../prisma/migrate.js';
+import { ensureSchedules } from '../temporal-config/schedules.js';
 import { createApp } from '../api/app.js';
 import { createMetrics } from '../api/metrics.js';
 import { pruneIdempotencyKeys } from '../api/idempotency.js';
@@ -100,6 +101,9 @@ export async function startStack(o: StackOptions): Promise<Stack> {
         await running;
       });
     }
+
+    // The reconciliation Schedule: created once, kept in step with the configured interval.
+    await ensureSchedules(client, o.config);
 
     let server: Server | null = null;
     let apiUrl = '';

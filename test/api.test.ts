@@ -135,11 +135,12 @@ describe('API: keys, scopes, environments and reviewed enablement', () => {
   it('keeps sandbox and live apart end to end once live is approved', async () => {
     const { stack, config } = h();
     // Offer a live rail for this test by enabling it in config (config is per process).
+    // It stays configured for the rest of the run: payments on it keep their rail, as in production.
     const liveRail = { ...config.rails[0]!, id: 'usdt-erc20-live', environments: ['live' as const] };
-    config.rails.push(liveRail);
+    if (!config.rails.some((r) => r.id === liveRail.id)) config.rails.push(liveRail);
     const { ensureAddressSequences } = await import('../activities/deposit-address.js');
     await ensureAddressSequences(stack.pool, [liveRail]);
-    try {
+    {
       const m = await newMerchant();
       const ar = await api('POST', '/v1/access_requests', { key: m.key, body: { rails: ['usdt-erc20-live'], use_case: 'B2B invoices', expected_volume: '100k USDT/month' } });
       assert.equal(ar.status, 201, JSON.stringify(ar.body));
@@ -163,8 +164,6 @@ describe('API: keys, scopes, environments and reviewed enablement', () => {
       assert.equal((await api('POST', '/v1/payments', { key: live.body.secret, body: pay() })).body.error.code, 'rail_unknown');
       const { rows } = await stack.pool.query(`SELECT kind, actor FROM evidence WHERE subject = $1 ORDER BY seq`, [m.merchantId]);
       assert.deepEqual(rows.map((r) => r.kind), ['merchant.created', 'api_key.created', 'access_request.filed', 'rail.enabled', 'access_request.approved', 'api_key.created']);
-    } finally {
-      config.rails.pop();
     }
   });
 

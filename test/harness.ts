@@ -35,6 +35,8 @@ export function testConfig(baseUrl = 'http://127.0.0.1:0', overrides: Record<str
       rails: devnetRails({ mnemonic: TEST_MNEMONIC, evmRpcUrl: 'http://127.0.0.1:8545', tronRpcUrl: 'http://127.0.0.1:8546' }),
       monitor_after_close_s: 5,
       rate_limit: { per_s: 2000, burst: 4000 },
+      // Tests start their runs themselves; the Schedule is tested on its own.
+      reconciliation_interval_s: 0,
       ...overrides,
     },
     { base_url: baseUrl },
@@ -61,8 +63,8 @@ export async function startHarness(): Promise<Harness> {
   config.base_url = stack.apiUrl;
   // The same config as a file, for child processes (the CLI, extra API processes).
   const configPath = join(dataDir, 'config.json');
-  const { base_url, rails, monitor_after_close_s, rate_limit, temporal } = config;
-  writeFileSync(configPath, JSON.stringify({ base_url, rails, monitor_after_close_s, rate_limit, temporal }));
+  const { base_url, rails, monitor_after_close_s, rate_limit, temporal, reconciliation_interval_s } = config;
+  writeFileSync(configPath, JSON.stringify({ base_url, rails, monitor_after_close_s, rate_limit, temporal, reconciliation_interval_s }));
   harness = { stack, config, bundle, dataDir, logs, configPath };
   return harness;
 }

@@ -74,3 +74,34 @@ export const SEARCH_ATTRIBUTES = {
   rail: 'StablerailRail',
   status: 'StablerailStatus',
 } as const;
+
+export interface ReconciliationInput {
+  runId?: string;
+  environment: 'sandbox' | 'live';
+  merchantId?: string | null;
+  trigger?: string;
+  requestedBy?: string;
+  /** Seconds of grace for work in flight (a confirmation whose posting is being written). */
+  graceS?: number;
+}
+
+export interface ReconciliationResult {
+  runId: string;
+  openBreaks: number;
+  matchedPayments: number;
+}
+
+/** The classes a run checks, in order (activities/reconciliation.ts has their SQL). */
+export const BREAK_CLASSES_IN_ORDER = [
+  'order_without_payment',
+  'payment_without_order',
+  'amount_mismatch',
+  'transfer_without_payment',
+  'confirmed_without_posting',
+  'recognized_without_posting',
+  'posting_without_transfer',
+  'reorged_with_posting',
+] as const;
+
+/** Reconciliation found nothing wrong with this payment: the last recognition gate may pass. */
+export const paymentReconciledSignal = defineSignal<[{ runId: string }]>('reconciled');

@@ -1,0 +1,65 @@
+// Reconciliation over HTTP: start a run (a workflow), read it with its breaks as JSON or CSV,
+// and, for operators, list and resolve breaks with an audited decision.
+import type { Ctx, RouteDef } from './routes.js';
+import { CsvBody } from './csv.js';
+import { breakObject, breaksCsv, getRun, newRunId, resolveBreak, runBreaks, runObject } from '../activities/reconciliation.js';
+import { TASK_QUEUES, type ReconciliationInput } from '../workflows/shared.js';
+import type { reconciliationWorkflow } from '../workflows/reconciliation.js';
+import { ApiError, notFound } from './errors.js';
+
+async function startRun(ctx: Ctx, input: Omit<ReconciliationInput, 'runId'>) {
+  const runId = ctx.resourceId ?? newRunId();
+  await ctx.deps.temporal.workflow
+    .start<typeof reconciliationWorkflow>('reconciliationWorkflow', { taskQueue: TASK_QUEUES.payments, workflowId: runId, args: [{ ...input, runId }], workflowIdReusePolicy: 'REJECT_DUPLICATE' })
+    .catch((err: Error) => {
+      if (err.name !== 'WorkflowExecutionAlreadyStartedError') throw new ApiError(503, 'api_error', 'orchestrator_unavailable', 'The run could not start yet; retry with the same Idempotency-Key');
+    });
+  return { id: runId, object: 'reconciliation_run', status: 'running', environment: input.environment, merchant_id: input.merchantId ?? null };
+}
+
+async function readRun(ctx: Ctx, merchantId?: string) {
+  const run = /^rec_[0-9A-Za-z]{24}$/.test(ctx.params.id!) ? await getRun(ctx.deps.pool, ctx.params.id!, merchantId) : undefined;
+  if (!run || (merchantId && run.environment !== ctx.auth!.environment)) throw notFound('reconciliation run');
+  const breaks = run.status === 'completed' ? await runBreaks(ctx.deps.pool, run.id) : [];
+  if (ctx.query.format === 'csv') return new CsvBody(`reconciliation-${run.id}.csv`, breaksCsv(ctx.deps.config, breaks));
+  return runObject(ctx.deps.config, run, breaks);
+}
+
+export const reconciliationRoutes: RouteDef[] = [
+  {
+    method: 'post', path: '/v1/reconciliation/runs', summary: 'Start a reconciliation run over your orders, payments, transfers and ledger', auth: 'merchant', scope: 'reconciliation:write',
+    body: 'ReconciliationRunCreate', createsIdPrefix: 'rec', status: 201,
+    handler: (ctx) => startRun(ctx, { environment: ctx.auth!.environment, merchantId: ctx.auth!.merchantId, trigger: 'api', requestedBy: `api_key:${ctx.auth!.keyId}`, graceS: ctx.body.grace_s }),
+  },
+  {
+    method: 'get', path: '/v1/reconciliation/runs/:id', summary: 'A run with its breaks, counts and drift per asset; format=csv for the breaks', auth: 'merchant', scope: 'reconciliation:read', query: 'FormatOnly',
+    handler: (ctx) => readRun(ctx, ctx.auth!.merchantId),
+  },
+  {
+    method: 'post', path: '/v1/admin/reconciliation/runs', summary: 'Start a run for an environment (all merchants) or one merchant', auth: 'admin', body: 'AdminReconciliationRunCreate', createsIdPrefix: 'rec', status: 201,
+    handler: (ctx) => startRun(ctx, { environment: ctx.body.environment ?? 'sandbox', merchantId: ctx.body.merchant_id ?? null, trigger: 'operator', requestedBy: ctx.operator ?? 'operator', graceS: ctx.body.grace_s }),
+  },
+  { method: 'get', path: '/v1/admin/reconciliation/runs/:id', summary: 'A run with its breaks; format=csv', auth: 'admin', query: 'FormatOnly', handler: (ctx) => readRun(ctx) },
+  {
+    method: 'get', path: '/v1/admin/reconciliation/runs', summary: 'Recent runs', auth: 'admin',
+    handler: async (ctx) => {
+      const { rows } = await ctx.deps.pool.query(`SELECT * FROM reconciliation_runs ORDER BY started_at DESC LIMIT 50`);
+      return { object: 'list', data: rows.map((r) => runObject(ctx.deps.config, r)), has_more: rows.length === 50 };
+    },
+  },
+  {
+    method: 'get', path: '/v1/admin/reconciliation/breaks', summary: 'Open breaks: the operators\' exceptions queue for reconciliation', auth: 'admin', query: 'BreakList',
+    handler: async (ctx) => {
+      const { rows } = await ctx.deps.pool.query(`SELECT * FROM reconciliation_breaks WHERE status = $1 ORDER BY created_at DESC LIMIT 500`, [ctx.query.status ?? 'open']);
+      return { object: 'list', data: rows.map((b) => breakObject(ctx.deps.config, b)), has_more: rows.length === 500 };
+    },
+  },
+  {
+    method: 'post', path: '/v1/admin/reconciliation/breaks/:id/resolve', summary: 'Resolve a break with a decision and reason (evidence); it never reopens', auth: 'admin', body: 'BreakResolve',
+    handler: async (ctx) => {
+      const b = await resolveBreak(ctx.deps.pool, ctx.params.id!, ctx.body.operator ?? ctx.operator ?? 'operator', ctx.body.resolution, ctx.body.reason);
+      if (!b) throw notFound('open break');
+      return breakObject(ctx.deps.config, b);
+    },
+  },
+];

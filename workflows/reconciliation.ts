@@ -1,0 +1,37 @@
+// One reconciliation run: a class at a time (progress is visible in PostgreSQL and in the
+// history), then the matched payments are told so their recognition gate can pass. Started by
+// a Temporal Schedule, by POST /v1/reconciliation/runs and by `stablerail reconcile`.
+import { getExternalWorkflowHandle, proxyActivities, uuid4, workflowInfo } from '@temporalio/workflow';
+import type { ReconciliationActivities } from '../activities/reconciliation.js';
+import { BREAK_CLASSES_IN_ORDER, paymentReconciledSignal, type ReconciliationInput, type ReconciliationResult } from './shared.js';
+
+const acts = proxyActivities<ReconciliationActivities>({
+  // A class over a million payments is one set-based statement: give it room.
+  startToCloseTimeout: '10 minutes',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 5 },
+});
+
+export const SIGNAL_BATCH = 100;
+
+export async function reconciliationWorkflow(input: ReconciliationInput): Promise<ReconciliationResult> {
+  // Scheduled runs get their id here; uuid4 is Temporal's deterministic one.
+  const runId = input.runId ?? `rec_${uuid4().replace(/-/g, '').slice(0, 24)}`;
+  const scope = { runId, environment: input.environment, merchantId: input.merchantId ?? null, graceS: input.graceS ?? 30 };
+  await acts.beginRun({ ...scope, trigger: input.trigger ?? (workflowInfo().searchAttributes?.TemporalScheduledById ? 'schedule' : 'api'), requestedBy: input.requestedBy ?? 'schedule' });
+  try {
+    for (let i = 0; i < BREAK_CLASSES_IN_ORDER.length; i++) {
+      await acts.detectBreaks({ ...scope, breakClass: BREAK_CLASSES_IN_ORDER[i]!, index: i });
+    }
+    const { summary, matchedPaymentIds } = await acts.finishRun(scope);
+    // Tell each matched payment; a payment whose workflow has ended simply is not told.
+    for (let i = 0; i < matchedPaymentIds.length; i += SIGNAL_BATCH) {
+      await Promise.all(
+        matchedPaymentIds.slice(i, i + SIGNAL_BATCH).map((id) => getExternalWorkflowHandle(id).signal(paymentReconciledSignal, { runId }).catch(() => undefined)),
+      );
+    }
+    return { runId, openBreaks: summary.open_breaks, matchedPayments: summary.matched_payments };
+  } catch (err) {
+    await acts.failRun({ runId, error: String(err) });
+    throw err;
+  }
+}
