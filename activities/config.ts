@@ -33,6 +33,14 @@ export interface StablerailConfig {
   monitor_after_close_s: number;
   rate_limit: { per_s: number; burst: number };
   temporal: { namespace: string; search_attributes: boolean };
+  webhooks: WebhookConfig;
+}
+
+export interface WebhookConfig {
+  /** Sandbox endpoints may be loopback, private and plain HTTP (a local receiver); an operator can turn it off. */
+  sandbox_allow_private_urls: boolean;
+  /** One attempt's whole HTTP exchange, connect to last byte. */
+  attempt_timeout_ms: number;
 }
 
 const railSchema = {
@@ -76,8 +84,19 @@ const configSchema = {
       additionalProperties: false,
       properties: { namespace: { type: 'string' }, search_attributes: { type: 'boolean' } },
     },
+    webhooks: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        sandbox_allow_private_urls: { type: 'boolean' },
+        attempt_timeout_ms: { type: 'integer', minimum: 100, maximum: 15000 },
+      },
+    },
   },
 } as const;
+
+/** The contract: 15 s per attempt, and never more. */
+export const WEBHOOK_ATTEMPT_TIMEOUT_MS_DEFAULT = 15_000;
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -104,6 +123,10 @@ export function parseConfig(raw: unknown, defaults: { base_url: string }): Stabl
     monitor_after_close_s: r.monitor_after_close_s ?? 86_400,
     rate_limit: { per_s: r.rate_limit?.per_s ?? 100, burst: r.rate_limit?.burst ?? 200 },
     temporal: { namespace: r.temporal?.namespace ?? STABLERAIL_NAMESPACE, search_attributes: r.temporal?.search_attributes ?? true },
+    webhooks: {
+      sandbox_allow_private_urls: r.webhooks?.sandbox_allow_private_urls ?? true,
+      attempt_timeout_ms: r.webhooks?.attempt_timeout_ms ?? WEBHOOK_ATTEMPT_TIMEOUT_MS_DEFAULT,
+    },
   };
 }
 

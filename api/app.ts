@@ -177,7 +177,7 @@ export function createApp(deps: AppDeps, logger: Logger) {
         await settleIdempotencyKey(deps.pool, scope, idemKey, status, null).catch(() => undefined);
         throw err;
       }
-      await settleIdempotencyKey(deps.pool, scope, idemKey, status, out);
+      await settleIdempotencyKey(deps.pool, scope, idemKey, status, route.storedResponse ? route.storedResponse(out) : out);
       res.status(status).json(out);
       return;
     }

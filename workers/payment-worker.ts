@@ -14,12 +14,13 @@ import { fileURLToPath } from 'node:url';
 import type { Pool } from '../activities/db.js';
 import type { StablerailConfig } from '../activities/config.js';
 import { createPaymentActivities } from '../activities/payment.js';
+import { createWebhookDispatchActivities } from '../activities/webhooks/delivery.js';
 import { TASK_QUEUES } from '../workflows/shared.js';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
 export function createActivities(deps: { pool: Pool; config: StablerailConfig }) {
-  return { ...createPaymentActivities(deps) };
+  return { ...createPaymentActivities(deps), ...createWebhookDispatchActivities(deps) };
 }
 
 export interface PaymentWorkerOptions {
