@@ -1,0 +1,14 @@
+// `npm run bench -- <name> [options]`: runs one benchmark from scripts/bench/. Benchmarks are
+// measurements, not tests: they print numbers and what bounds them, and never gate a build.
+const BENCHES: Record<string, () => Promise<{ main(argv: string[]): Promise<void> }>> = {
+  webhooks: () => import('./bench/webhooks.js'),
+};
+
+const [name, ...rest] = process.argv.slice(2);
+const load = name ? BENCHES[name] : undefined;
+if (!load) {
+  process.stderr.write(`usage: npm run bench -- <${Object.keys(BENCHES).join('|')}> [options]\n`);
+  process.exit(2);
+}
+await (await load()).main(rest);
+process.exit(0);
