@@ -1,6 +1,7 @@
 // The webhook endpoints API and automatic delivery, against the real stack: PostgreSQL,
 // Temporal, the payment and webhook workers, the API over HTTP and a loopback receiver.
 import assert from 'node:assert/strict';
+import { Worker } from '@temporalio/worker';
 import { admin, api, eventually, h, newMerchant } from './harness.js';
 import { startReceiver, type Receiver } from './webhook-receiver.js';
 import { StablerailApiError, StablerailClient, verifyWebhook, WebhookVerificationError } from '../sdk/index.js';
@@ -114,6 +115,9 @@ describe('webhook endpoints API and delivery (real stack)', () => {
     const child = await h().stack.client.workflow.getHandle(deliveries.data.find((d) => d.event_type === 'payment.created')!.id).describe();
     assert.equal(child.parentExecution?.workflowId, payId);
     assert.equal(child.taskQueue, 'stablerail-webhooks');
+    // The payment's history, children started and all, replays against the current code.
+    const history = await h().stack.client.workflow.getHandle(payId).fetchHistory();
+    await Worker.runReplayHistory({ workflowBundle: h().bundle }, history, payId);
   });
 
   it('rotation mid-stream: a verifier holding both secrets drops nothing; during the overlap both signatures are sent', async function () {

@@ -98,6 +98,9 @@ describe('webhook delivery schedule (time-skipping test server)', function () {
     assert.deepEqual(evt.rows.map((e) => e.type), ['webhook_endpoint.disabled']);
     const d = await pool.query(`SELECT status, attempt_count FROM webhook_deliveries WHERE id = $1`, [deliveryId]);
     assert.deepEqual(d.rows[0], { status: 'failed', attempt_count: 10 });
+    // The recorded three-day history replays against today's workflow code without a non-determinism error.
+    const history = await env.client.workflow.getHandle(deliveryId).fetchHistory();
+    await Worker.runReplayHistory({ workflowBundle: h().bundle }, history, deliveryId);
   });
 
   it('429 and 503 with Retry-After set the next delay instead of the schedule', async () => {

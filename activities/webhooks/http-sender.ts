@@ -8,6 +8,8 @@ import { isIP } from 'node:net';
 import type { ResolvedTarget } from './url-guard.js';
 
 export const RESPONSE_EXCERPT_BYTES_MAX = 1024;
+/** Past this much answer body we stop reading: the status is known, and a huge body must not hold the attempt. */
+export const RESPONSE_READ_BYTES_MAX = 64 * 1024;
 /** Sockets per process and origin: enough for a burst, bounded so a slow receiver cannot take them all. */
 export const SOCKETS_PER_ORIGIN_MAX = 64;
 
@@ -65,24 +67,30 @@ export function postPinned(target: ResolvedTarget, headers: Record<string, strin
     req.on('response', (res) => {
       const chunks: Buffer[] = [];
       let kept = 0;
+      let read = 0;
+      const done = () =>
+        finish(() =>
+          resolve({
+            status: res.statusCode ?? 0,
+            retryAfter: typeof res.headers['retry-after'] === 'string' ? res.headers['retry-after'] : null,
+            // Decoding cuts on a character boundary; NULs go, since PostgreSQL text refuses them.
+            excerpt: Buffer.concat(chunks).toString('utf8').replace(/\u0000/g, ''),
+            latencyMs: Math.round(performance.now() - started),
+          }),
+        );
       res.on('data', (c: Buffer) => {
+        read += c.length;
         if (kept < RESPONSE_EXCERPT_BYTES_MAX) {
           const part = c.subarray(0, RESPONSE_EXCERPT_BYTES_MAX - kept);
           chunks.push(part);
           kept += part.length;
         }
+        if (read > RESPONSE_READ_BYTES_MAX) {
+          done();
+          res.destroy();
+        }
       });
-      res.on('end', () =>
-        finish(() =>
-          resolve({
-            status: res.statusCode ?? 0,
-            retryAfter: typeof res.headers['retry-after'] === 'string' ? res.headers['retry-after'] : null,
-            // Cut on a character boundary and strip NULs, which PostgreSQL text refuses.
-            excerpt: Buffer.concat(chunks).toString('utf8').replace(/\u0000/g, ''),
-            latencyMs: Math.round(performance.now() - started),
-          }),
-        ),
-      );
+      res.on('end', done);
       res.on('error', (err) => finish(() => reject(new SendError('connection_failed', err.message, Math.round(performance.now() - started)))));
     });
     req.end(body);
