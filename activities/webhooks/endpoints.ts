@@ -152,7 +152,7 @@ export async function rotateSecret(pool: Pool, masterKey: Buffer, endpoint: Endp
       subject: endpoint.merchant_id,
       actor,
       payload: { endpoint_id: endpoint.id, overlap_s: overlapS },
-      dedupeKey: `webhook_endpoint:${endpoint.id}:rotated:${Date.now()}:${secret.slice(-8)}`,
+      dedupeKey: `webhook_endpoint:${endpoint.id}:rotated:${newId('rot')}`,
     });
     const previousExpiresAt = expires.rows.map((r) => r.expires_at).sort((a, b) => b.getTime() - a.getTime())[0] ?? null;
     return { secret, previousExpiresAt };
