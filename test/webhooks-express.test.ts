@@ -46,7 +46,11 @@ describe('SDK in an Express handler on the raw body', () => {
     assert.ok(accepted.every((e) => (e.data as { id: string }).id === p.id));
 
     // Replay one captured delivery (from the attempt log) as is, then tampered.
-    const d = (await c.listDeliveries(ep.id)).data[0]!;
+    // The attempt row is written once the receiver has answered: wait for it.
+    const d = await eventually(async () => {
+      const list = (await c.listDeliveries(ep.id)).data;
+      return list.length === 2 && list.every((x) => x.status === 'succeeded') ? list[0]! : null;
+    });
     const a = d.attempts[0];
     const { rows } = await h().stack.pool.query(`SELECT request_body FROM webhook_attempts WHERE delivery_id = $1 AND attempt = 1`, [d.id]);
     const send = (body: string) => fetch(url, { method: 'POST', headers: a.request_headers, body });

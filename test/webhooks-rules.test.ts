@@ -50,6 +50,9 @@ describe('webhook rules', () => {
       assert.equal(isForbiddenAddress(a), true, a);
     }
     for (const a of ['93.184.216.34', '8.8.8.8', '2606:4700:4700::1111', '::ffff:8.8.8.8']) assert.equal(isForbiddenAddress(a), false, a);
+    // Sandbox's private allowance covers loopback and private networks, never metadata.
+    for (const a of ['127.0.0.1', '10.1.2.3', '::1']) assert.equal(isForbiddenAddress(a, { allowPrivate: true }), false, a);
+    for (const a of ['169.254.169.254', '100.100.100.200', 'fd00:ec2::254', 'fe80::1', '::ffff:169.254.169.254']) assert.equal(isForbiddenAddress(a, { allowPrivate: true }), true, a);
   });
 
   it('the URL policy: live needs https and a public address; sandbox allows a loopback receiver unless the operator turns it off', async () => {
@@ -61,6 +64,7 @@ describe('webhook rules', () => {
     await assert.rejects(resolveTarget(parseEndpointUrl('https://[::1]/hook', live), live), /may not reach/);
     assert.equal((await resolveTarget(parseEndpointUrl('https://93.184.216.34/hook', live), live)).address, '93.184.216.34');
     assert.equal((await resolveTarget(parseEndpointUrl('http://127.0.0.1:9/hook', sandbox), sandbox)).address, '127.0.0.1');
+    await assert.rejects(resolveTarget(parseEndpointUrl('http://169.254.169.254/latest/meta-data', sandbox), sandbox), /may not reach/);
     const locked = urlPolicy('sandbox', testConfig('http://127.0.0.1:0', { webhooks: { sandbox_allow_private_urls: false } }));
     assert.throws(() => parseEndpointUrl('http://127.0.0.1:9/hook', locked), /https/);
     await assert.rejects(resolveTarget(parseEndpointUrl('https://127.0.0.1:9/hook', locked), locked), /may not reach/);

@@ -2,8 +2,9 @@
 // private, link-local, carrier-grade NAT or cloud metadata addresses, checked at registration
 // and again at every send on the address actually connected to (resolved once, then pinned),
 // so a DNS answer that changes between the check and the connect cannot slip through.
-// Sandbox allows loopback and plain HTTP by default so a local receiver works; an operator
-// turns that off with webhooks.sandbox_allow_private_urls = false.
+// Sandbox allows loopback, private and plain HTTP by default so a local receiver works (never
+// link-local or metadata addresses); an operator turns that off with
+// webhooks.sandbox_allow_private_urls = false.
 import { BlockList, isIP } from 'node:net';
 import { lookup } from 'node:dns/promises';
 import type { Environment } from '../merchant.js';
@@ -24,27 +25,39 @@ export function urlPolicy(environment: Environment, config: StablerailConfig): U
   return { allowPrivate: open, requireHttps: !open };
 }
 
-const forbidden = new BlockList();
-for (const [net, prefix] of [
-  ['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16], ['172.16.0.0', 12],
-  ['192.0.0.0', 24], ['192.168.0.0', 16], ['198.18.0.0', 15], ['224.0.0.0', 4], ['240.0.0.0', 4],
-] as const) forbidden.addSubnet(net, prefix, 'ipv4');
-for (const [net, prefix] of [
-  ['::', 128], ['::1', 128], ['fc00::', 7], ['fe80::', 10], ['ff00::', 8], ['64:ff9b::', 96], ['2001:db8::', 32], ['fd00:ec2::', 32],
-] as const) forbidden.addSubnet(net, prefix, 'ipv6');
-// Alibaba Cloud's metadata address sits in otherwise public space.
-forbidden.addAddress('100.100.100.200', 'ipv4');
+// Never reachable, sandbox included: link-local (cloud metadata lives there) and the metadata
+// addresses that sit elsewhere. A sandbox key must not turn the service into a metadata proxy.
+const metadata = new BlockList();
+metadata.addSubnet('169.254.0.0', 16, 'ipv4');
+metadata.addAddress('100.100.100.200', 'ipv4'); // Alibaba Cloud
+metadata.addSubnet('fe80::', 10, 'ipv6');
+metadata.addSubnet('fd00:ec2::', 32, 'ipv6'); // AWS IMDS over IPv6
 
-/** Whether an address is one a live webhook must never reach (IPv4-mapped IPv6 is judged by its IPv4). */
-export function isForbiddenAddress(address: string): boolean {
+// Not public: refused in live (and in sandbox when the operator turns private URLs off).
+const internal = new BlockList();
+for (const [net, prefix] of [
+  ['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['172.16.0.0', 12],
+  ['192.0.0.0', 24], ['192.168.0.0', 16], ['198.18.0.0', 15], ['224.0.0.0', 4], ['240.0.0.0', 4],
+] as const) internal.addSubnet(net, prefix, 'ipv4');
+for (const [net, prefix] of [
+  ['::', 128], ['::1', 128], ['fc00::', 7], ['ff00::', 8], ['64:ff9b::', 96], ['2001:db8::', 32],
+] as const) internal.addSubnet(net, prefix, 'ipv6');
+
+function check(list: BlockList, address: string): boolean {
   const family = isIP(address);
-  if (family === 4) return forbidden.check(address, 'ipv4');
+  if (family === 4) return list.check(address, 'ipv4');
   if (family === 6) {
+    // IPv4-mapped IPv6 is judged by its IPv4.
     const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
-    if (mapped) return forbidden.check(mapped[1]!, 'ipv4');
-    return forbidden.check(address, 'ipv6');
+    return mapped ? list.check(mapped[1]!, 'ipv4') : list.check(address, 'ipv6');
   }
   return true; // not an address at all
+}
+
+/** Whether a webhook may never reach this address (allowPrivate: loopback and private are fine; metadata never is). */
+export function isForbiddenAddress(address: string, opts: { allowPrivate?: boolean } = {}): boolean {
+  if (!isIP(address)) return true;
+  return check(metadata, address) || (!opts.allowPrivate && check(internal, address));
 }
 
 /** Syntax and scheme: what can be decided without the network. */
@@ -86,10 +99,8 @@ export async function resolveTarget(url: URL, policy: UrlPolicy): Promise<Resolv
   }
   if (addresses.length === 0) throw new DomainError('url_unresolvable', `url host ${host} has no address`, 'url');
   if (addresses.length > RESOLVED_ADDRESSES_MAX) throw new DomainError('url_forbidden', `url host ${host} resolves to too many addresses`, 'url');
-  if (!policy.allowPrivate) {
-    // Every address, not just the first: a host with one public and one private address is refused.
-    for (const a of addresses) if (isForbiddenAddress(a.address)) throw new ForbiddenAddressError(host, a.address);
-  }
+  // Every address, not just the first: a host with one public and one private address is refused.
+  for (const a of addresses) if (isForbiddenAddress(a.address, policy)) throw new ForbiddenAddressError(host, a.address);
   const first = addresses[0]!;
   return { url, address: first.address, family: first.family === 6 ? 6 : 4 };
 }
