@@ -2,7 +2,7 @@
 // abandoned child (or by the API for a redelivery). It owns the retry schedule: each attempt
 // is one activity with no retries of its own, and between attempts it sleeps on durable
 // timers, so a worker restart neither loses nor repeats a wait.
-import { ActivityFailure, proxyActivities, sleep, workflowInfo } from '@temporalio/workflow';
+import { ActivityFailure, proxyActivities, sleep } from '@temporalio/workflow';
 import type { WebhookDeliveryActivities } from '../activities/webhooks/delivery.js';
 import { ATTEMPTS_MAX, nextDelayMs } from './rules/retry-schedule.js';
 import type { DeliveryAttemptSummary, DeliveryInput, DeliveryResult } from './webhook-shared.js';
@@ -47,6 +47,6 @@ export async function webhookDeliveryWorkflow(input: DeliveryInput): Promise<Del
     if (delayMs === undefined) break;
     await sleep(delayMs);
   }
-  await concludeDelivery({ ...input, reason: 'retries_exhausted', workflowRunId: workflowInfo().runId });
+  await concludeDelivery({ ...input, reason: 'retries_exhausted' });
   return { deliveryId: input.deliveryId, status: 'failed', reason: 'retries_exhausted', attempts };
 }

@@ -55,4 +55,4 @@ export interface DeliveryResult {
   attempts: DeliveryAttemptSummary[];
 }
 
-export interface PlannedDelivery extends DeliveryInput {}
+export type PlannedDelivery = DeliveryInput;

@@ -2,6 +2,7 @@
 // payments queue), one signed HTTP attempt with its log row (attemptDelivery, on the webhooks
 // queue), and the end of a delivery whose retries ran out (concludeDelivery). Each is
 // idempotent: rows are keyed by delivery id and attempt number.
+import { log } from '@temporalio/activity';
 import type { DbClient, Pool } from '../db.js';
 import { withTx } from '../db.js';
 import type { StablerailConfig } from '../config.js';
@@ -15,6 +16,13 @@ import { parseEndpointUrl, resolveTarget, urlPolicy } from './url-guard.js';
 import { postPinned, SendError } from './http-sender.js';
 
 export const USER_AGENT = 'Stablerail-Webhooks/1';
+
+/** The activity's logger when running as an activity; silent when called directly (scripts, tests). */
+function warn(message: string, attrs: Record<string, unknown>): void {
+  try {
+    log.warn(message, attrs);
+  } catch { /* not in an activity context */ }
+}
 export const ERROR_TEXT_MAX = 500;
 
 /** Insert delivery rows (pending) for event × endpoint pairs; existing ones are left alone. */
@@ -157,15 +165,18 @@ export function createWebhookDeliveryActivities(deps: { pool: Pool; config: Stab
         // 410 Gone: the receiver asked us to stop sending to this URL.
         if (outcome === 'gone') await disableEndpoint(c, req.endpointId, 'gone', 'system');
       });
+      if (outcome === 'gone') warn('webhook endpoint disabled', { endpointId: req.endpointId, reason: 'gone', deliveryId: req.deliveryId });
       return { outcome, responseStatus, retryAfterMs, error };
     },
 
     /** Retries ran out: the delivery failed and the endpoint is disabled, with an operator-visible event. */
-    async concludeDelivery(i: DeliveryInput & { reason: 'retries_exhausted'; workflowRunId: string }): Promise<{ endpointDisabled: boolean }> {
-      return withTx(pool, async (c) => {
+    async concludeDelivery(i: DeliveryInput & { reason: 'retries_exhausted' }): Promise<{ endpointDisabled: boolean }> {
+      const r = await withTx(pool, async (c) => {
         await c.query(`UPDATE webhook_deliveries SET status = 'failed', next_attempt_at = NULL, updated_at = now() WHERE id = $1 AND status = 'pending'`, [i.deliveryId]);
         return { endpointDisabled: await disableEndpoint(c, i.endpointId, i.reason, 'system') };
       });
+      if (r.endpointDisabled) warn('webhook endpoint disabled', { endpointId: i.endpointId, reason: i.reason, deliveryId: i.deliveryId });
+      return r;
     },
   };
 }
