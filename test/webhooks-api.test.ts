@@ -10,6 +10,7 @@ import { openSecret } from '../activities/webhooks/secret-box.js';
 import { createWebhookDeliveryActivities } from '../activities/webhooks/delivery.js';
 import { insertDeliveries } from '../activities/webhooks/delivery.js';
 import { newId } from '../activities/ids.js';
+import { startDeliveries } from '../api/webhook-commands.js';
 
 const clientFor = (key: string) => new StablerailClient({ apiKey: key, baseUrl: h().stack.apiUrl });
 
@@ -207,6 +208,39 @@ describe('webhook endpoints API and delivery (real stack)', () => {
     const kinds = (await c.listDeliveries(ep.id, { limit: 10 })).data.map((d) => d.kind).sort();
     // No automatic delivery for the event that happened while the endpoint was disabled.
     assert.deepEqual(kinds, ['automatic', 'recovery', 'recovery', 'redelivery']);
+  });
+
+  it('a payment that ends never cancels its pending delivery (ABANDON); starting a delivery twice sends it once', async function () {
+    this.timeout(40_000);
+    // The canceled event's first attempt gets 429 Retry-After 8: its retry falls after the payment workflow has closed (monitor_after_close_s is 5 in tests).
+    rcv = await startReceiver((r) => {
+      const e = JSON.parse(r.raw.toString());
+      const firstTry = rcv.received.filter((x) => x.headers['webhook-id'] === e.id).length === 1;
+      return e.type === 'payment.canceled' && firstTry ? { status: 429, headers: { 'retry-after': '8' } } : { status: 200 };
+    });
+    const m = await newMerchant();
+    const c = clientFor(m.key);
+    const ep = await c.createWebhookEndpoint({ url: rcv.url });
+    const payId = await payAndCancel(c, 'wh-abandon');
+    const temporal = h().stack.client;
+    const closed = await eventually(async () => {
+      const d = await temporal.workflow.getHandle(payId).describe();
+      return d.status.name === 'COMPLETED' ? d : null;
+    }, 20_000, 250);
+    const canceledEvent = (await c.listEvents({ object_id: payId, type: 'payment.canceled' })).data[0]!;
+    const deliveryId = `whd_${canceledEvent.id}_${ep.id}`;
+    const pending = await temporal.workflow.getHandle(deliveryId).describe();
+    assert.equal(pending.status.name, 'RUNNING', 'the delivery outlives its parent');
+    const result = await temporal.workflow.getHandle(deliveryId).result();
+    assert.equal(result.status, 'succeeded');
+    assert.deepEqual(result.attempts.map((a: { responseStatus: number }) => a.responseStatus), [429, 200]);
+    assert.ok(closed.closeTime! < (await temporal.workflow.getHandle(deliveryId).describe()).closeTime!);
+
+    // Starting the same delivery again (a retried start) finds it already there: nothing more is sent.
+    const before = rcv.received.length;
+    await startDeliveries(h().stack.pool, temporal, [{ deliveryId, eventId: canceledEvent.id, endpointId: ep.id, kind: 'automatic' }]);
+    await new Promise((r) => setTimeout(r, 1000));
+    assert.equal(rcv.received.length, before);
   });
 
   it('live: https only, private and metadata addresses refused at registration and again at send time', async function () {
