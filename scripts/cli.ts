@@ -1,8 +1,6 @@
 // The `stablerail` CLI: migrations, evidence verification and export, and the production
 // processes (`stablerail api`, `stablerail worker`) that read DATABASE_URL, TEMPORAL_ADDRESS,
 // TEMPORAL_NAMESPACE, STABLERAIL_CONFIG and STABLERAIL_ADMIN_TOKEN from the environment.
-import { createWebhookWorker } from '../workers/webhook-worker.js';
-import { parseMasterKey } from '../activities/webhooks/secret-box.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
@@ -17,6 +15,8 @@ import { createApp } from '../api/app.js';
 import { createLogger } from '../api/logger.js';
 import { createMetrics } from '../api/metrics.js';
 import { createPaymentWorker } from '../workers/payment-worker.js';
+import { createWebhookWorker } from '../workers/webhook-worker.js';
+import { parseMasterKey } from '../activities/webhooks/secret-box.js';
 import { devnetRails, loadOrCreateDevnetWallet } from './devnet-rails.js';
 
 const USAGE = `usage: stablerail <command>
