@@ -2,7 +2,9 @@
 // each, to a receiver on loopback; deliveries per second until the last one arrives, 0 lost,
 // beside the plain HTTP sender ceiling (the same keep-alive agent settings, no Temporal, no
 // database) measured in the same run on the same machine.
-//   npm run bench -- webhooks [--events 10000] [--ceiling 20000]
+//   npm run bench -- webhooks [--events 10000] [--ceiling 20000] [--floor]
+// --floor adds a third measurement: the same burst of delivery workflows to a disabled
+// endpoint (no HTTP), to show what the orchestration alone costs.
 import http from 'node:http';
 import { mkdtempSync, chmodSync } from 'node:fs';
 import { tmpdir, cpus } from 'node:os';
@@ -119,6 +121,23 @@ export async function main(argv: string[]) {
       verified++;
     }
     const lost = eventIds.filter((id) => !ids.has(id)).length;
+    // 3. The orchestration floor: the same burst to a disabled endpoint. Each delivery workflow
+    // still starts, runs its attempt activity (which reads the endpoint and stops) and completes,
+    // but sends nothing: what Temporal and the database cost without HTTP.
+    let floorPerS: number | null = null;
+    if (argv.includes('--floor')) {
+      const { row: off } = await createEndpoint(stack.pool, masterKey, config, { merchantId: m.id, environment: 'sandbox', actor: 'bench' }, { url }, null);
+      await stack.pool.query(`UPDATE webhook_endpoints SET status = 'disabled' WHERE id = $1`, [off.id]);
+      const t2 = performance.now();
+      await startDeliveries(stack.pool, stack.client, eventIds.map((eventId) => ({ deliveryId: deliveryIdFor(eventId, off.id), eventId, endpointId: off.id, kind: 'automatic' as const })));
+      for (;;) {
+        const { rows } = await stack.pool.query(`SELECT count(*)::int AS n FROM webhook_deliveries WHERE endpoint_id = $1 AND status = 'canceled'`, [off.id]);
+        if (rows[0].n === events) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      floorPerS = Math.round(events / ((performance.now() - t2) / 1000));
+      log(`orchestration floor: ${floorPerS} delivery workflows/s with no HTTP`);
+    }
     const result = {
       events,
       delivered_unique: ids.size,
@@ -129,6 +148,7 @@ export async function main(argv: string[]) {
       delivered_s: Number(deliveredS.toFixed(1)),
       deliveries_per_s: Math.round(events / deliveredS),
       ceiling_post_per_s: Math.round(ceilingPerS),
+      orchestration_floor_workflows_per_s: floorPerS,
       cpus: cpus().length,
       node: process.version,
     };
