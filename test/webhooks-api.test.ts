@@ -265,6 +265,9 @@ describe('webhook endpoints API and delivery (real stack)', () => {
     const ok = await api('POST', '/v1/webhook_endpoints', { key: live.secret, body: { url: 'https://93.184.216.34/hook' } });
     assert.equal(ok.status, 201);
     assert.equal(ok.body.livemode, true);
+    // Environments are separate: the same merchant's sandbox key does not see the live endpoint.
+    assert.equal((await api('GET', `/v1/webhook_endpoints/${ok.body.id}`, { key: m.key })).status, 404);
+    assert.equal((await api('GET', '/v1/webhook_endpoints', { key: m.key })).body.data.length, 0);
     // A live endpoint whose address turned private after registration: the send-time check refuses it.
     await h().stack.pool.query(`UPDATE webhook_endpoints SET url = $2 WHERE id = $1`, [ok.body.id, rcv.url.replace('http:', 'https:')]);
     const evt = newId('evt');
