@@ -5,6 +5,7 @@
 import {
   ApplicationFailure,
   ParentClosePolicy,
+  patched,
   startChild,
   condition,
   continueAsNew,
@@ -42,6 +43,8 @@ const { recordTransition, releaseDepositAddress } = proxyActivities<PaymentActiv
   },
 });
 
+export const WEBHOOK_DISPATCH_PATCH = 'webhook-dispatch';
+
 const { planDeliveries } = proxyActivities<WebhookDispatchActivities>({
   startToCloseTimeout: '30 seconds',
   // No maximumAttempts: an event must reach its endpoints, and planning is idempotent.
@@ -54,6 +57,8 @@ const { planDeliveries } = proxyActivities<WebhookDispatchActivities>({
  * replayed or retried dispatch finds the child already started instead of starting a second.
  */
 async function dispatchEvent(objectId: string, sequence: number): Promise<void> {
+  // Payments started before webhook delivery existed replay without these commands.
+  if (!patched(WEBHOOK_DISPATCH_PATCH)) return;
   const planned = await planDeliveries({ objectId, sequence });
   await Promise.all(
     planned.map(async (p) => {
