@@ -1,6 +1,7 @@
 // A payment workflow recorded by the code before webhook dispatch existed (created, canceled,
-// closed; recorded from the foundation commit 4db1e9d's workflows on the real stack) replays against today's code: the `webhook-dispatch` patch keeps it deterministic,
-// so payments already running when this ships are not broken by the upgrade.
+// closed; recorded with the foundation commit 4db1e9d's workflows on the real stack) replays
+// against today's code: the `webhook-dispatch` patch keeps it deterministic, so payments
+// already running when this ships are not broken by the upgrade.
 import { readFileSync } from 'node:fs';
 import { Worker } from '@temporalio/worker';
 import protoPkg from '@temporalio/proto';
