@@ -177,6 +177,9 @@ describe('webhook endpoints API and delivery (real stack)', () => {
     const evts = await c.listEvents({ type: 'webhook_endpoint.disabled' });
     assert.equal(evts.data.length, 1);
     assert.equal(evts.data[0]!.data.id, ep.id);
+    const metrics = await api('GET', '/metrics');
+    assert.match(metrics.body, /stablerail_webhook_endpoints\{environment="sandbox",status="disabled"\} [1-9]/);
+    assert.match(metrics.body, /stablerail_webhook_deliveries_pending \d+/);
     const ops = await admin('GET', '/v1/admin/webhook_endpoints?status=disabled');
     assert.ok(ops.body.data.some((e: { id: string; disabled_reason: string }) => e.id === ep.id && e.disabled_reason === 'gone'));
     // While disabled, new events are not sent to it.
