@@ -8,6 +8,7 @@ import {
   listEndpoints,
   ownedEndpoint,
   rotateSecret,
+  updateEndpoint,
   ROTATION_OVERLAP_S_DEFAULT,
   ENDPOINT_COLUMNS,
   type EndpointRow,
@@ -46,6 +47,10 @@ export const webhookRoutes: RouteDef[] = [
   {
     method: 'get', path: '/v1/webhook_endpoints/:id', summary: 'Retrieve a webhook endpoint (never its secret)', auth: 'merchant', scope: 'webhooks:manage',
     handler: async (ctx) => endpointObject(await owned(ctx)),
+  },
+  {
+    method: 'post', path: '/v1/webhook_endpoints/:id', summary: 'Update a webhook endpoint: url, enabled_events, description, disabled', auth: 'merchant', scope: 'webhooks:manage', body: 'WebhookEndpointUpdate',
+    handler: async (ctx) => endpointObject(await updateEndpoint(ctx.deps.pool, ctx.deps.config, await owned(ctx), ctx.body, `api_key:${ctx.auth!.keyId}`)),
   },
   {
     method: 'post', path: '/v1/webhook_endpoints/:id/rotate_secret', summary: 'Rotate the signing secret; the previous one keeps signing during the overlap (default 24 h, at most 7 days)',

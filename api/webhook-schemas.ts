@@ -17,6 +17,17 @@ export const webhookSchemas = {
       description: { type: 'string', maxLength: 500 },
     },
   },
+  WebhookEndpointUpdate: {
+    type: 'object',
+    additionalProperties: false,
+    minProperties: 1,
+    properties: {
+      url: { type: 'string', minLength: 1, maxLength: URL_LENGTH_MAX },
+      enabled_events: { type: 'array', minItems: 1, maxItems: ENABLED_EVENTS_MAX, uniqueItems: true, items: { type: 'string', pattern: EVENT_TYPE_PATTERN } },
+      description: { type: 'string', maxLength: 500 },
+      disabled: { type: 'boolean', description: 'true stops deliveries (pending ones end); false enables it again (use recover to resend what it missed)' },
+    },
+  },
   WebhookEndpointList: {
     type: 'object',
     additionalProperties: false,

@@ -83,6 +83,9 @@ export class StablerailClient {
   getWebhookEndpoint(id: string) {
     return this.request<WebhookEndpoint>('GET', `/v1/webhook_endpoints/${encodeURIComponent(id)}`);
   }
+  updateWebhookEndpoint(id: string, p: { url?: string; enabled_events?: string[]; description?: string; disabled?: boolean }, idempotencyKey?: string) {
+    return this.request<WebhookEndpoint>('POST', `/v1/webhook_endpoints/${encodeURIComponent(id)}`, p, idempotencyKey);
+  }
   rotateWebhookSecret(id: string, p: { overlap_s?: number } = {}, idempotencyKey?: string) {
     return this.request<WebhookEndpoint & { secret: string; previous_secret_expires_at: string | null }>('POST', `/v1/webhook_endpoints/${encodeURIComponent(id)}/rotate_secret`, p, idempotencyKey);
   }

@@ -51,6 +51,18 @@ describe('webhook endpoints API and delivery (real stack)', () => {
     const { rows: idem } = await h().stack.pool.query(`SELECT response_body::text AS b FROM idempotency_keys WHERE key = 'we-1'`);
     assert.ok(!idem[0].b.includes(created.body.secret), 'the idempotency record never keeps the secret');
 
+    // Update: new URL and events pass the same checks; disabling and enabling are recorded.
+    const moved = await clientFor(m.key).updateWebhookEndpoint(created.body.id, { url: `${rcv.url}/v2`, enabled_events: ['payment.confirmed'] });
+    assert.equal(moved.url, `${rcv.url}/v2`);
+    assert.deepEqual(moved.enabled_events, ['payment.confirmed']);
+    const off = await clientFor(m.key).updateWebhookEndpoint(created.body.id, { disabled: true });
+    assert.equal(off.status, 'disabled');
+    assert.equal(off.disabled_reason, 'disabled_by_merchant');
+    assert.equal((await clientFor(m.key).updateWebhookEndpoint(created.body.id, { disabled: false })).status, 'enabled');
+    const badMove = await api('POST', `/v1/webhook_endpoints/${created.body.id}`, { key: m.key, body: { url: 'ftp://example.com' } });
+    assert.equal(badMove.body.error.code, 'url_invalid');
+    assert.equal((await api('POST', `/v1/webhook_endpoints/${created.body.id}`, { key: m.key, body: {} })).status, 400);
+
     const defaults = await clientFor(m.key).createWebhookEndpoint({ url: rcv.url });
     assert.deepEqual(defaults.enabled_events, ['*']);
     const list = await clientFor(m.key).listWebhookEndpoints({ limit: 1 });
@@ -64,6 +76,7 @@ describe('webhook endpoints API and delivery (real stack)', () => {
       assert.equal(r.body.error.code, 'resource_missing');
     }
     assert.equal((await api('POST', `/v1/webhook_endpoints/${created.body.id}/rotate_secret`, { key: other.key, body: {} })).status, 404);
+    assert.equal((await api('POST', `/v1/webhook_endpoints/${created.body.id}`, { key: other.key, body: { disabled: true } })).status, 404);
     assert.equal((await api('GET', '/v1/webhook_endpoints', { key: other.key })).body.data.length, 0);
     const narrow = await newMerchant({ scopes: ['payments:read'] });
     const forbidden = await api('GET', '/v1/webhook_endpoints', { key: narrow.key });

@@ -95,6 +95,42 @@ export async function createEndpoint(pool: Pool, masterKey: Buffer, config: Stab
   });
 }
 
+export interface EndpointUpdate {
+  url?: string;
+  enabled_events?: string[];
+  description?: string;
+  disabled?: boolean;
+}
+
+/** Change an endpoint: a new URL passes the same guard as at registration; disabling is recorded like any other. */
+export async function updateEndpoint(pool: Pool, config: StablerailConfig, endpoint: EndpointRow, body: EndpointUpdate, actor: string): Promise<EndpointRow> {
+  let url: string | null = null;
+  if (body.url !== undefined) {
+    const policy = urlPolicy(endpoint.environment, config);
+    const parsed = parseEndpointUrl(body.url, policy);
+    await resolveTarget(parsed, policy);
+    url = parsed.toString();
+  }
+  return withTx(pool, async (c) => {
+    const { rows } = await c.query<EndpointRow>(
+      `UPDATE webhook_endpoints SET url = COALESCE($2, url), enabled_events = COALESCE($3, enabled_events),
+              description = CASE WHEN $4::boolean THEN $5 ELSE description END, updated_at = now()
+        WHERE id = $1 RETURNING ${ENDPOINT_COLUMNS}`,
+      [endpoint.id, url, body.enabled_events ?? null, body.description !== undefined, body.description ?? null],
+    );
+    await appendEvidence(c, {
+      kind: 'webhook_endpoint.updated',
+      subject: endpoint.merchant_id,
+      actor,
+      payload: { endpoint_id: endpoint.id, url, enabled_events: body.enabled_events ?? null, disabled: body.disabled ?? null },
+      dedupeKey: `webhook_endpoint:${endpoint.id}:updated:${newId('upd')}`,
+    });
+    if (body.disabled === true) await disableEndpoint(c, endpoint.id, 'disabled_by_merchant', actor);
+    if (body.disabled === false) await enableEndpoint(c, endpoint.id, actor);
+    return (await getEndpoint(c, endpoint.id)) ?? rows[0]!;
+  });
+}
+
 export async function getEndpoint(pool: Pool | DbClient, id: string): Promise<EndpointRow | undefined> {
   const { rows } = await pool.query<EndpointRow>(`SELECT ${ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE id = $1`, [id]);
   return rows[0];
