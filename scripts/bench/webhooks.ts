@@ -2,7 +2,7 @@
 // each, to a receiver on loopback; deliveries per second until the last one arrives, 0 lost,
 // beside the plain HTTP sender ceiling (the same keep-alive agent settings, no Temporal, no
 // database) measured in the same run on the same machine.
-//   npm run bench -- webhooks [--events 10000] [--ceiling 20000] [--floor]
+//   npm run bench -- webhooks [--events 10000] [--ceiling 20000] [--floor] [--timeout-s 1800]
 // --floor adds a third measurement: the same burst of delivery workflows to a disabled
 // endpoint (no HTTP), to show what the orchestration alone costs.
 import http from 'node:http';
@@ -113,7 +113,11 @@ export async function main(argv: string[]) {
     await startDeliveries(stack.pool, stack.client, eventIds.map((eventId) => ({ deliveryId: deliveryIdFor(eventId, ep.id), eventId, endpointId: ep.id, kind: 'automatic' as const })));
     const startedS = (performance.now() - t1) / 1000;
     log(`all workflows started in ${startedS.toFixed(1)} s; waiting for the last delivery…`);
-    await all;
+    // Bounded: a lost delivery must show up as `lost`, not as a benchmark that never ends.
+    const waitS = arg(argv, 'timeout-s', 1800);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([all, new Promise<void>((r) => (timer = setTimeout(r, waitS * 1000)))]);
+    clearTimeout(timer);
     const deliveredS = (lastAt - t1) / 1000;
     let verified = 0;
     for (const r of received) {
