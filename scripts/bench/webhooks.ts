@@ -134,9 +134,11 @@ export async function main(argv: string[]) {
       await stack.pool.query(`UPDATE webhook_endpoints SET status = 'disabled' WHERE id = $1`, [off.id]);
       const t2 = performance.now();
       await startDeliveries(stack.pool, stack.client, eventIds.map((eventId) => ({ deliveryId: deliveryIdFor(eventId, off.id), eventId, endpointId: off.id, kind: 'automatic' as const })));
+      const deadline = performance.now() + waitS * 1000;
       for (;;) {
         const { rows } = await stack.pool.query(`SELECT count(*)::int AS n FROM webhook_deliveries WHERE endpoint_id = $1 AND status = 'canceled'`, [off.id]);
         if (rows[0].n === events) break;
+        if (performance.now() > deadline) throw new Error(`floor: only ${rows[0].n} of ${events} delivery workflows finished in ${waitS} s`);
         await new Promise((r) => setTimeout(r, 100));
       }
       floorPerS = Math.round(events / ((performance.now() - t2) / 1000));
