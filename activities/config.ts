@@ -37,6 +37,14 @@ export interface StablerailConfig {
   temporal: { namespace: string; search_attributes: boolean };
   /** How often the Temporal Schedule runs reconciliation per environment; 0 turns it off. */
   reconciliation_interval_s: number;
+  webhooks: WebhookConfig;
+}
+
+export interface WebhookConfig {
+  /** Sandbox endpoints may be loopback, private and plain HTTP (a local receiver); an operator can turn it off. */
+  sandbox_allow_private_urls: boolean;
+  /** One attempt's whole HTTP exchange, connect to last byte. */
+  attempt_timeout_ms: number;
 }
 
 const railSchema = {
@@ -82,8 +90,19 @@ const configSchema = {
       additionalProperties: false,
       properties: { namespace: { type: 'string' }, search_attributes: { type: 'boolean' } },
     },
+    webhooks: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        sandbox_allow_private_urls: { type: 'boolean' },
+        attempt_timeout_ms: { type: 'integer', minimum: 100, maximum: 15000 },
+      },
+    },
   },
 } as const;
+
+/** The contract: 15 s per attempt, and never more. */
+export const WEBHOOK_ATTEMPT_TIMEOUT_MS_DEFAULT = 15_000;
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -111,6 +130,10 @@ export function parseConfig(raw: unknown, defaults: { base_url: string }): Stabl
     rate_limit: { per_s: r.rate_limit?.per_s ?? 100, burst: r.rate_limit?.burst ?? 200 },
     temporal: { namespace: r.temporal?.namespace ?? STABLERAIL_NAMESPACE, search_attributes: r.temporal?.search_attributes ?? true },
     reconciliation_interval_s: r.reconciliation_interval_s ?? 60,
+    webhooks: {
+      sandbox_allow_private_urls: r.webhooks?.sandbox_allow_private_urls ?? true,
+      attempt_timeout_ms: r.webhooks?.attempt_timeout_ms ?? WEBHOOK_ATTEMPT_TIMEOUT_MS_DEFAULT,
+    },
   };
 }
 

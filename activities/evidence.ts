@@ -42,6 +42,7 @@ export function evidenceHash(prevHash: string, e: EvidenceEntry & { seq: string;
 /** Append inside the caller's transaction, so the entry commits or vanishes with the change it proves. */
 export async function appendEvidence(c: DbClient, e: EvidenceEntry): Promise<{ seq: string; hash: string; inserted: boolean }> {
   await c.query('SELECT pg_advisory_xact_lock($1)', [EVIDENCE_LOCK_KEY]);
+  // Columns are read as text, so ORDER BY names evidence.seq (the bigint): by text, "9" sorts after "10".
   const head = await c.query<{ seq: string; hash: string; dup: boolean }>(
     `(SELECT seq::text, hash, true AS dup FROM evidence WHERE dedupe_key = $1)
      UNION ALL

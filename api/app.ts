@@ -94,13 +94,15 @@ export function createApp(deps: AppDeps, logger: Logger) {
       checks.database = true;
     } catch { /* reported below */ }
     try {
-      const tq = await deps.temporal.workflowService.describeTaskQueue({
-        namespace: deps.config.temporal.namespace,
-        taskQueue: { name: TASK_QUEUES.payments },
-        taskQueueType: 1, // workflow task queue
-      });
+      // Both queues need a worker: payments, and webhook deliveries (their own workers).
+      const queues = await Promise.all([TASK_QUEUES.payments, TASK_QUEUES.webhooks].map((name) =>
+        deps.temporal.workflowService.describeTaskQueue({
+          namespace: deps.config.temporal.namespace,
+          taskQueue: { name },
+          taskQueueType: 1, // workflow task queue
+        })));
       checks.temporal = true;
-      checks.workers = (tq.pollers?.length ?? 0) > 0;
+      checks.workers = queues.every((tq) => (tq.pollers?.length ?? 0) > 0);
     } catch { /* reported below */ }
     const ok = Object.values(checks).every(Boolean);
     res.status(ok ? 200 : 503).json({ ok, checks });
@@ -189,7 +191,7 @@ export function createApp(deps: AppDeps, logger: Logger) {
         await settleIdempotencyKey(idemPool, scope, idemKey, status, null).catch(() => undefined);
         throw err;
       }
-      await settleIdempotencyKey(idemPool, scope, idemKey, status, out);
+      await settleIdempotencyKey(idemPool, scope, idemKey, status, route.storedResponse ? route.storedResponse(out) : out);
       res.status(status).json(out);
       return;
     }

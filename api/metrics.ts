@@ -1,4 +1,5 @@
-// Prometheus metrics for /metrics: requests, latencies, workflow starts, payments by status.
+// Prometheus metrics for /metrics: requests, latencies, workflow starts, payments by status,
+// webhook endpoints by status and pending deliveries.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Pool } from '../activities/db.js';
 
@@ -23,6 +24,27 @@ export function createMetrics(pool: Pool) {
       this.reset();
       const { rows } = await pool.query(`SELECT environment, status, count(*)::int AS n FROM payments GROUP BY 1, 2`);
       for (const r of rows) this.set({ environment: r.environment, status: r.status }, r.n);
+    },
+  });
+  // Operators alert on disabled endpoints (410 or three days of failures) and on a growing backlog.
+  new Gauge({
+    name: 'stablerail_webhook_endpoints',
+    help: 'Webhook endpoints by environment and status (read from PostgreSQL at scrape time)',
+    labelNames: ['environment', 'status'] as const,
+    registers: [registry],
+    async collect() {
+      this.reset();
+      const { rows } = await pool.query(`SELECT environment, status, count(*)::int AS n FROM webhook_endpoints GROUP BY 1, 2`);
+      for (const r of rows) this.set({ environment: r.environment, status: r.status }, r.n);
+    },
+  });
+  new Gauge({
+    name: 'stablerail_webhook_deliveries_pending',
+    help: 'Webhook deliveries not yet succeeded nor given up (read from PostgreSQL at scrape time)',
+    registers: [registry],
+    async collect() {
+      const { rows } = await pool.query(`SELECT count(*)::int AS n FROM webhook_deliveries WHERE status = 'pending'`);
+      this.set(rows[0].n);
     },
   });
   return { registry, httpRequests, httpLatency, workflowStarts };

@@ -28,6 +28,7 @@ import { ApiError, badRequest, notFound } from './errors.js';
 import type { SchemaName } from './schemas.js';
 import { cancelPayment, createPayment, ownedPayment, resolvePayment, type CommandDeps } from './payment-commands.js';
 import type { Metrics } from './metrics.js';
+import { webhookRoutes } from './webhook-routes.js';
 
 export interface AppDeps extends CommandDeps {
   pool: Pool;
@@ -39,6 +40,8 @@ export interface AppDeps extends CommandDeps {
   temporal: Client;
   metrics: Metrics;
   adminToken: string;
+  /** Seals webhook endpoint secrets at rest. */
+  masterKey: Buffer;
 }
 
 export interface Ctx {
@@ -66,6 +69,8 @@ export interface RouteDef {
   /** Prefix of the id the handler creates, reserved with the idempotency claim. */
   createsIdPrefix?: string;
   status?: number;
+  /** What the idempotency record keeps for a replay, when the answer carries a secret shown once. */
+  storedResponse?: (out: unknown) => unknown;
   handler: (ctx: Ctx) => Promise<unknown>;
 }
 
@@ -185,6 +190,7 @@ export const routes: RouteDef[] = [
     handler: async (ctx) => paymentObject(await cancelPayment(ctx.deps, ctx.auth!, ctx.params.id!), ctx.deps.config),
   },
   { method: 'get', path: '/v1/events', summary: 'List events, newest first', auth: 'merchant', scope: 'events:read', query: 'EventList', handler: listEvents },
+  ...webhookRoutes,
   {
     method: 'post', path: '/v1/access_requests', summary: 'Ask for live rails (reviewed by an operator)', auth: 'merchant', scope: 'access_requests:write', body: 'AccessRequestCreate', status: 201,
     handler: async (ctx) => fileAccessRequest(ctx.deps.pool, ctx.deps.config, ctx.auth!.merchantId, ctx.body),

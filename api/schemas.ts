@@ -1,6 +1,7 @@
 // JSON Schemas for every request body and query: ajv validates with them and /openapi.json is built from them.
 import { PAYMENT_STATUSES, RESOLUTION_DECISIONS } from '../workflows/rules/transitions.js';
 import { SCOPES } from '../activities/merchant.js';
+import { webhookSchemas } from './webhook-schemas.js';
 
 const metadata = {
   type: 'object',
@@ -12,6 +13,7 @@ const metadata = {
 export const amountSchema = { type: 'string', pattern: '^[0-9]+(\\.[0-9]+)?$', maxLength: 48, description: 'Decimal string in the asset units, e.g. "125.50"' } as const;
 
 export const schemas = {
+  ...webhookSchemas,
   PaymentCreate: {
     type: 'object',
     additionalProperties: false,

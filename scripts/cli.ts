@@ -19,6 +19,8 @@ import { createApp } from '../api/app.js';
 import { createLogger } from '../api/logger.js';
 import { createMetrics } from '../api/metrics.js';
 import { createPaymentWorker } from '../workers/payment-worker.js';
+import { createWebhookWorker } from '../workers/webhook-worker.js';
+import { parseMasterKey } from '../activities/webhooks/secret-box.js';
 import { devnetRails, loadOrCreateDevnetWallet } from './devnet-rails.js';
 
 const USAGE = `usage: stablerail <command>
@@ -122,8 +124,9 @@ async function main(argv: string[]): Promise<number> {
     if (cmd === 'worker') {
       const connection = await NativeConnection.connect({ address: temporalAddress() });
       const worker = await createPaymentWorker({ connection, namespace: cfg.temporal.namespace, pool, config: cfg });
-      for (const s of ['SIGINT', 'SIGTERM'] as const) process.once(s, () => worker.shutdown());
-      await worker.run();
+      const webhooks = await createWebhookWorker({ connection, namespace: cfg.temporal.namespace, pool, config: cfg, masterKey: masterKey() });
+      for (const s of ['SIGINT', 'SIGTERM'] as const) process.once(s, () => { worker.shutdown(); webhooks.shutdown(); });
+      await Promise.all([worker.run(), webhooks.run()]);
       await pool.end();
       return 0;
     }
@@ -131,7 +134,7 @@ async function main(argv: string[]): Promise<number> {
     if (!adminToken) throw new Error('set STABLERAIL_ADMIN_TOKEN for the operator API');
     const connection = await Connection.connect({ address: temporalAddress() });
     const client = new Client({ connection, namespace: cfg.temporal.namespace });
-    const app = createApp({ pool, relaxedPool: createRelaxedPool(databaseUrl()), config: cfg, temporal: client, metrics: createMetrics(pool), adminToken }, logger);
+    const app = createApp({ pool, relaxedPool: createRelaxedPool(databaseUrl()), config: cfg, temporal: client, metrics: createMetrics(pool), adminToken, masterKey: masterKey() }, logger);
     const server = app.listen(Number(process.env.PORT ?? 8080), '127.0.0.1', () => logger.info({ port: (server.address() as { port: number }).port }, 'api listening'));
     await new Promise<void>((res) => {
       for (const s of ['SIGINT', 'SIGTERM'] as const) process.once(s, () => { server.close(() => res()); server.closeAllConnections(); });
@@ -230,6 +233,12 @@ async function importOrders(file: string): Promise<number> {
   process.stderr.write('\n');
   console.log(`imported ${orders.length} orders (${changed} new or changed)`);
   return 0;
+}
+
+function masterKey(): Buffer {
+  const k = process.env.STABLERAIL_MASTER_KEY;
+  if (!k) throw new Error('set STABLERAIL_MASTER_KEY (32 bytes, hex or base64): webhook secrets are sealed with it');
+  return parseMasterKey(k);
 }
 
 main(process.argv.slice(2)).then(

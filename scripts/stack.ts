@@ -16,6 +16,7 @@ import { createApp } from '../api/app.js';
 import { createMetrics } from '../api/metrics.js';
 import { pruneIdempotencyKeys } from '../api/idempotency.js';
 import { createPaymentWorker, installWorkerRuntime } from '../workers/payment-worker.js';
+import { createWebhookWorker } from '../workers/webhook-worker.js';
 import { startEmbeddedPostgres, type EmbeddedPg } from './embedded/postgres.js';
 import { freePort, startTemporalDevServer, type TemporalDevServer } from './embedded/temporal.js';
 
@@ -30,6 +31,10 @@ export interface StackOptions {
   ephemeral?: boolean;
   workflowBundle?: WorkflowBundleWithSourceMap;
   workers?: number;
+  /** Webhook delivery workers in this process (default 1; 0 when they run elsewhere). */
+  webhookWorkers?: number;
+  /** Seals webhook secrets at rest (AES-256-GCM): STABLERAIL_MASTER_KEY, or a file in the data dir for npm start. */
+  masterKey: Buffer;
   api?: boolean;
 }
 
@@ -104,6 +109,15 @@ export async function startStack(o: StackOptions): Promise<Stack> {
 
     // The reconciliation Schedule: created once, kept in step with the configured interval.
     await ensureSchedules(client, o.config);
+    for (let i = 0; i < (o.webhookWorkers ?? 1); i++) {
+      const w = await createWebhookWorker({ connection: nativeConnection, namespace: o.config.temporal.namespace, pool, config: o.config, masterKey: o.masterKey, workflowBundle: o.workflowBundle });
+      workers.push(w);
+      const running = w.run();
+      stops.push(async () => {
+        if (w.getState() === 'RUNNING') w.shutdown();
+        await running;
+      });
+    }
 
     let server: Server | null = null;
     let apiUrl = '';
@@ -111,7 +125,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
       const metrics = createMetrics(pool);
       const relaxedPool = createRelaxedPool(databaseUrl);
       stops.push(() => relaxedPool.end());
-      const app = createApp({ pool, relaxedPool, temporalUiUrl: temporal?.uiUrl ?? process.env.TEMPORAL_UI_URL ?? null, config: o.config, temporal: client, metrics, adminToken: o.adminToken }, o.logger);
+      const app = createApp({ pool, relaxedPool, temporalUiUrl: temporal?.uiUrl ?? process.env.TEMPORAL_UI_URL ?? null, config: o.config, temporal: client, metrics, adminToken: o.adminToken, masterKey: o.masterKey }, o.logger);
       server = await new Promise<Server>((res, rej) => {
         const s = app.listen(o.apiPort, '127.0.0.1', () => res(s));
         s.once('error', rej);

@@ -8,6 +8,7 @@ import { createApiKey, createMerchant, getMerchant, SCOPES } from '../activities
 import { createLogger } from '../api/logger.js';
 import { devnetRails, loadOrCreateDevnetWallet } from './devnet-rails.js';
 import { startStack } from './stack.js';
+import { loadOrCreateMasterKey } from '../activities/webhooks/secret-box.js';
 
 const dataDir = resolve(process.env.STABLERAIL_DATA_DIR ?? '.stablerail');
 const apiPort = Number(process.env.PORT ?? 8080);
@@ -32,7 +33,9 @@ const adminTokenFile = join(dataDir, 'admin-token');
 const adminToken = process.env.STABLERAIL_ADMIN_TOKEN ?? (existsSync(adminTokenFile) ? readFileSync(adminTokenFile, 'utf8').trim() : `adm_${randomBase62(40)}`);
 if (!process.env.STABLERAIL_ADMIN_TOKEN) writeFileSync(adminTokenFile, adminToken, { mode: 0o600 });
 
-const stack = await startStack({ dataDir, config, adminToken, apiPort, temporalPort, logger });
+// Webhook secrets are sealed with it: keep the file (or set STABLERAIL_MASTER_KEY) or they cannot be opened.
+const masterKey = loadOrCreateMasterKey(join(dataDir, 'master-key'));
+const stack = await startStack({ dataDir, config, adminToken, apiPort, temporalPort, logger, masterKey });
 
 // First run: a sandbox merchant with an all-scopes key. dev.json keeps them for later runs.
 const devJsonPath = join(dataDir, 'dev.json');

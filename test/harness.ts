@@ -1,6 +1,7 @@
 // One stack for the whole suite: a real embedded PostgreSQL, a real Temporal dev server,
 // the payment worker and the API, started once by the root hooks and shared by every test.
 import { mkdirSync, mkdtempSync, chmodSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -20,6 +21,7 @@ export interface Harness {
   config: StablerailConfig;
   bundle: WorkflowBundleWithSourceMap;
   dataDir: string;
+  masterKey: Buffer;
   /** Every log line the API and workers wrote, for the no-secrets-in-logs test. */
   logs: string[];
   /** The suite's config as a JSON file (STABLERAIL_CONFIG for child processes). */
@@ -59,13 +61,14 @@ export async function startHarness(): Promise<Harness> {
   const logger = createLogger(stream, 'info');
   const bundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} } as never });
   const config = testConfig();
-  const stack = await startStack({ dataDir, config, adminToken: ADMIN_TOKEN, apiPort: 0, temporalPort: 0, logger, ephemeral: true, workflowBundle: bundle });
+  const masterKey = randomBytes(32);
+  const stack = await startStack({ dataDir, config, adminToken: ADMIN_TOKEN, apiPort: 0, temporalPort: 0, logger, ephemeral: true, workflowBundle: bundle, masterKey });
   config.base_url = stack.apiUrl;
   // The same config as a file, for child processes (the CLI, extra API processes).
   const configPath = join(dataDir, 'config.json');
   const { base_url, rails, monitor_after_close_s, rate_limit, temporal, reconciliation_interval_s } = config;
   writeFileSync(configPath, JSON.stringify({ base_url, rails, monitor_after_close_s, rate_limit, temporal, reconciliation_interval_s }));
-  harness = { stack, config, bundle, dataDir, logs, configPath };
+  harness = { stack, config, bundle, dataDir, logs, configPath, masterKey };
   return harness;
 }
 

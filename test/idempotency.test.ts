@@ -95,7 +95,7 @@ describe('Idempotency-Key', () => {
       for (let i = 0; i < 2; i++) {
         const port = await freePort();
         const p = spawn(process.execPath, ['scripts/stablerail.mjs', 'api'], {
-          env: { ...process.env, PORT: String(port), DATABASE_URL: h().stack.databaseUrl, TEMPORAL_ADDRESS: h().stack.temporalAddress, STABLERAIL_CONFIG: cfgPath, STABLERAIL_ADMIN_TOKEN: ADMIN_TOKEN, LOG_LEVEL: 'warn' },
+          env: { ...process.env, PORT: String(port), DATABASE_URL: h().stack.databaseUrl, TEMPORAL_ADDRESS: h().stack.temporalAddress, STABLERAIL_CONFIG: cfgPath, STABLERAIL_ADMIN_TOKEN: ADMIN_TOKEN, STABLERAIL_MASTER_KEY: h().masterKey.toString('hex'), LOG_LEVEL: 'warn' },
           stdio: ['ignore', 'ignore', 'inherit'],
         });
         procs.push(p);

@@ -16,12 +16,13 @@ import type { StablerailConfig } from '../activities/config.js';
 import { createPaymentActivities } from '../activities/payment.js';
 import { createTreasuryActivities } from '../activities/treasury.js';
 import { createReconciliationActivities } from '../activities/reconciliation.js';
+import { createWebhookDispatchActivities } from '../activities/webhooks/delivery.js';
 import { TASK_QUEUES } from '../workflows/shared.js';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
 export function createActivities(deps: { pool: Pool; config: StablerailConfig }) {
-  return { ...createPaymentActivities(deps), ...createTreasuryActivities(deps), ...createReconciliationActivities(deps) };
+  return { ...createPaymentActivities(deps), ...createTreasuryActivities(deps), ...createReconciliationActivities(deps), ...createWebhookDispatchActivities(deps) };
 }
 
 export interface PaymentWorkerOptions {

@@ -1,3 +1,5 @@
-// The workflow bundle's entry: every workflow the payments task queue runs.
+// The workflow bundle's entry: every workflow Stablerail's task queues run. The payments
+// worker runs payments; the webhooks worker runs deliveries (one bundle serves both).
 export { paymentWorkflow } from './payment.js';
 export { reconciliationWorkflow } from './reconciliation.js';
+export { webhookDeliveryWorkflow } from './webhook-delivery.js';

@@ -4,6 +4,9 @@
 // in a single idempotent activity before the new status becomes visible.
 import {
   ApplicationFailure,
+  ParentClosePolicy,
+  patched,
+  startChild,
   condition,
   continueAsNew,
   proxyActivities,
@@ -12,13 +15,17 @@ import {
   workflowInfo,
   log,
 } from '@temporalio/workflow';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { PaymentActivities } from '../activities/payment.js';
+import type { WebhookDispatchActivities } from '../activities/webhooks/delivery.js';
+import type { webhookDeliveryWorkflow } from './webhook-delivery.js';
 import { canTransition, FINAL_STATUSES, type ExceptionCode, type PaymentStatus } from './rules/transitions.js';
 import {
   cancelPaymentUpdate,
   paymentStateQuery,
   resolvePaymentUpdate,
   SEARCH_ATTRIBUTES,
+  TASK_QUEUES,
   type PaymentWorkflowInput,
   type PaymentWorkflowState,
   type ResolveRequest,
@@ -35,6 +42,40 @@ const { recordTransition, releaseDepositAddress } = proxyActivities<PaymentActiv
     nonRetryableErrorTypes: ['IllegalTransitionError', 'TransitionOutOfOrderError'],
   },
 });
+
+export const WEBHOOK_DISPATCH_PATCH = 'webhook-dispatch';
+
+const { planDeliveries } = proxyActivities<WebhookDispatchActivities>({
+  startToCloseTimeout: '30 seconds',
+  // No maximumAttempts: an event must reach its endpoints, and planning is idempotent.
+  retry: { initialInterval: '200 milliseconds', backoffCoefficient: 2, maximumInterval: '30 seconds' },
+});
+
+/**
+ * Hand one event to a delivery child per subscribed endpoint. ABANDON: a payment that ends
+ * never cancels a pending delivery. The child id is derived from event and endpoint, so a
+ * replayed or retried dispatch finds the child already started instead of starting a second.
+ */
+async function dispatchEvent(objectId: string, sequence: number): Promise<void> {
+  // Payments started before webhook delivery existed replay without these commands.
+  if (!patched(WEBHOOK_DISPATCH_PATCH)) return;
+  const planned = await planDeliveries({ objectId, sequence });
+  await Promise.all(
+    planned.map(async (p) => {
+      try {
+        await startChild<typeof webhookDeliveryWorkflow>('webhookDeliveryWorkflow', {
+          workflowId: p.deliveryId,
+          taskQueue: TASK_QUEUES.webhooks,
+          args: [p],
+          parentClosePolicy: ParentClosePolicy.ABANDON,
+          workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        });
+      } catch (err) {
+        if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+      }
+    }),
+  );
+}
 
 export async function paymentWorkflow(input: PaymentWorkflowInput): Promise<PaymentWorkflowState> {
   const state: PaymentWorkflowState = input.carried ?? {
@@ -78,12 +119,19 @@ export async function paymentWorkflow(input: PaymentWorkflowInput): Promise<Paym
       state.status = to;
       state.exceptionCode = exceptionCode;
       if (input.upsertSearchAttributes) upsertSearchAttributes({ [SEARCH_ATTRIBUTES.status]: [to] });
+      // Inside the serialized queue: deliveries start in sequence order (ordering stays best effort).
+      await dispatchEvent(state.paymentId, state.seq);
     });
     queue = next.catch(() => undefined);
     return next;
   }
 
   setHandler(paymentStateQuery, () => ({ ...state }));
+
+  // payment.created (seq 1) was written by the API with the payment row; it is dispatched here, once.
+  if (!input.carried) {
+    queue = queue.then(() => dispatchEvent(state.paymentId, 1)).catch((e) => log.error('payment.created not dispatched', { error: String(e) }));
+  }
 
   setHandler(
     cancelPaymentUpdate,

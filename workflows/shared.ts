@@ -5,6 +5,8 @@ import type { ExceptionCode, PaymentStatus, ResolutionDecision } from './rules/t
 
 export const TASK_QUEUES = {
   payments: 'stablerail-payments',
+  /** Webhook delivery workflows and their HTTP attempts, on their own workers. */
+  webhooks: 'stablerail-webhooks',
 } as const;
 
 export const NAMESPACE_DEFAULT = 'default';

@@ -3,6 +3,7 @@
 // raw single-row inserts on the same PostgreSQL.
 import { mkdtempSync, chmodSync } from 'node:fs';
 import { tmpdir, cpus } from 'node:os';
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { Agent, setGlobalDispatcher } from 'undici';
 import { parseConfig } from '../../activities/config.js';
@@ -56,7 +57,7 @@ async function openLoop(ratePerS: number, seconds: number, fn: (i: number) => Pr
   return { perS: total / ((performance.now() - t0) / 1000), p50: pct(lat, 50), p99: pct(lat, 99) };
 }
 
-export async function run(): Promise<void> {
+export async function main(_argv: string[]): Promise<void> {
   setGlobalDispatcher(new Agent({ connections: 128, pipelining: 1 }));
   const root = mkdtempSync(join(tmpdir(), 'stablerail-bench-'));
   chmodSync(root, 0o755);
@@ -66,7 +67,7 @@ export async function run(): Promise<void> {
   );
   const logger = createLogger(undefined, 'warn');
   // Durable like `npm start`: fsync on, Temporal persisting to its SQLite file.
-  const stack = await startStack({ dataDir: join(root, 'data'), config, adminToken: 'adm_bench', apiPort: 0, temporalPort: 17233, logger });
+  const stack = await startStack({ dataDir: join(root, 'data'), config, adminToken: 'adm_bench', apiPort: 0, temporalPort: 17233, logger, masterKey: randomBytes(32) });
   try {
     const m = await createMerchant(stack.pool, config, 'bench', 'bench');
     const key = (await createApiKey(stack.pool, m.id, 'sandbox', [...SCOPES], 'bench')).secret;

@@ -1,0 +1,328 @@
+// Webhook endpoints: registration, secrets (sealed at rest), rotation with an overlap
+// window, disabling (with an operator-visible event), and the reads the API serves.
+import type { DbClient, Pool } from '../db.js';
+import { withTx } from '../db.js';
+import type { StablerailConfig } from '../config.js';
+import { appendEvidence } from '../evidence.js';
+import { newId } from '../ids.js';
+import { DomainError, type Environment } from '../merchant.js';
+import { generateSecret } from '../../sdk/signature.js';
+import { openSecret, sealSecret } from './secret-box.js';
+import { parseEndpointUrl, resolveTarget, urlPolicy } from './url-guard.js';
+
+/** Endpoints per merchant and environment: every event fans out to each, so the fan-out is bounded. */
+export const ENDPOINTS_PER_MERCHANT_MAX = 16;
+/** Secrets valid at once: the current one and those still in their overlap window. */
+export const SECRETS_ACTIVE_MAX = 3;
+export const ROTATION_OVERLAP_S_DEFAULT = 86_400;
+export const ROTATION_OVERLAP_S_MAX = 7 * 86_400;
+export const DELIVERY_ATTEMPTS_LISTED_MAX = 10;
+
+export interface EndpointRow {
+  id: string;
+  merchant_id: string;
+  environment: Environment;
+  url: string;
+  description: string | null;
+  enabled_events: string[];
+  status: 'enabled' | 'disabled';
+  disabled_reason: string | null;
+  disabled_at: Date | null;
+  last_seq: number;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export const ENDPOINT_COLUMNS = 'id, merchant_id, environment, url, description, enabled_events, status, disabled_reason, disabled_at, last_seq, created_at, updated_at';
+
+export function endpointObject(row: EndpointRow) {
+  return {
+    id: row.id,
+    object: 'webhook_endpoint' as const,
+    livemode: row.environment === 'live',
+    url: row.url,
+    description: row.description,
+    enabled_events: row.enabled_events,
+    status: row.status,
+    disabled_reason: row.disabled_reason,
+    disabled_at: row.disabled_at?.toISOString() ?? null,
+    created_at: row.created_at.toISOString(),
+  };
+}
+
+/** The event types an endpoint's enabled_events entry matches: `*`, `payment.*` or an exact type. */
+export function subscriptionKeys(eventType: string): string[] {
+  const dot = eventType.indexOf('.');
+  return dot > 0 ? ['*', `${eventType.slice(0, dot)}.*`, eventType] : ['*', eventType];
+}
+
+export interface NewEndpoint {
+  url: string;
+  enabled_events?: string[];
+  description?: string;
+}
+
+export async function createEndpoint(pool: Pool, masterKey: Buffer, config: StablerailConfig, owner: { merchantId: string; environment: Environment; actor: string }, body: NewEndpoint, id: string | null) {
+  const policy = urlPolicy(owner.environment, config);
+  const url = parseEndpointUrl(body.url, policy);
+  await resolveTarget(url, policy);
+  const endpointId = id ?? newId('we');
+  // A retried request (an idempotency takeover) finds the endpoint it already wrote; its secret is not shown twice.
+  const existing = await getEndpoint(pool, endpointId);
+  if (existing) return { row: existing, secret: null as string | null };
+  const secret = generateSecret();
+  return withTx(pool, async (c) => {
+    // Serializes concurrent creations for one merchant, so the bound holds.
+    await c.query(`SELECT pg_advisory_xact_lock(hashtext($1))`, [`we:${owner.merchantId}:${owner.environment}`]);
+    const count = await c.query<{ n: number }>(`SELECT count(*)::int AS n FROM webhook_endpoints WHERE merchant_id = $1 AND environment = $2`, [owner.merchantId, owner.environment]);
+    if (count.rows[0]!.n >= ENDPOINTS_PER_MERCHANT_MAX) {
+      throw new DomainError('endpoints_limit_reached', `at most ${ENDPOINTS_PER_MERCHANT_MAX} webhook endpoints per environment`, 'url');
+    }
+    const { rows } = await c.query<EndpointRow>(
+      `INSERT INTO webhook_endpoints (id, merchant_id, environment, url, description, enabled_events)
+       VALUES ($1, $2, $3, $4, $5, $6) RETURNING ${ENDPOINT_COLUMNS}`,
+      [endpointId, owner.merchantId, owner.environment, url.toString(), body.description ?? null, body.enabled_events ?? ['*']],
+    );
+    await c.query(`INSERT INTO webhook_secrets (id, endpoint_id, secret_ciphertext) VALUES ($1, $2, $3)`, [newId('whsk'), endpointId, sealSecret(masterKey, secret, endpointId)]);
+    await appendEvidence(c, {
+      kind: 'webhook_endpoint.created',
+      subject: owner.merchantId,
+      actor: owner.actor,
+      payload: { endpoint_id: endpointId, environment: owner.environment, url: url.toString(), enabled_events: body.enabled_events ?? ['*'] },
+      dedupeKey: `webhook_endpoint:${endpointId}:created`,
+    });
+    return { row: rows[0]!, secret: secret as string | null };
+  });
+}
+
+export interface EndpointUpdate {
+  url?: string;
+  enabled_events?: string[];
+  description?: string;
+  disabled?: boolean;
+}
+
+/** Change an endpoint: a new URL passes the same guard as at registration; disabling is recorded like any other. */
+export async function updateEndpoint(pool: Pool, config: StablerailConfig, endpoint: EndpointRow, body: EndpointUpdate, actor: string): Promise<EndpointRow> {
+  let url: string | null = null;
+  if (body.url !== undefined) {
+    const policy = urlPolicy(endpoint.environment, config);
+    const parsed = parseEndpointUrl(body.url, policy);
+    await resolveTarget(parsed, policy);
+    url = parsed.toString();
+  }
+  return withTx(pool, async (c) => {
+    const { rows } = await c.query<EndpointRow>(
+      `UPDATE webhook_endpoints SET url = COALESCE($2, url), enabled_events = COALESCE($3, enabled_events),
+              description = CASE WHEN $4::boolean THEN $5 ELSE description END, updated_at = now()
+        WHERE id = $1 RETURNING ${ENDPOINT_COLUMNS}`,
+      [endpoint.id, url, body.enabled_events ?? null, body.description !== undefined, body.description ?? null],
+    );
+    await appendEvidence(c, {
+      kind: 'webhook_endpoint.updated',
+      subject: endpoint.merchant_id,
+      actor,
+      payload: { endpoint_id: endpoint.id, url, enabled_events: body.enabled_events ?? null, disabled: body.disabled ?? null },
+      dedupeKey: `webhook_endpoint:${endpoint.id}:updated:${newId('upd')}`,
+    });
+    if (body.disabled === true) await disableEndpoint(c, endpoint.id, 'disabled_by_merchant', actor);
+    if (body.disabled === false) await enableEndpoint(c, endpoint.id, actor);
+    return (await getEndpoint(c, endpoint.id)) ?? rows[0]!;
+  });
+}
+
+export async function getEndpoint(pool: Pool | DbClient, id: string): Promise<EndpointRow | undefined> {
+  const { rows } = await pool.query<EndpointRow>(`SELECT ${ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE id = $1`, [id]);
+  return rows[0];
+}
+
+/** Owner check: another merchant's or environment's endpoint is 404, as if it did not exist. */
+export async function ownedEndpoint(pool: Pool, owner: { merchantId: string; environment: Environment }, id: string): Promise<EndpointRow | undefined> {
+  if (!/^we_[0-9A-Za-z]{24}$/.test(id)) return undefined;
+  const row = await getEndpoint(pool, id);
+  return row && row.merchant_id === owner.merchantId && row.environment === owner.environment ? row : undefined;
+}
+
+export async function listEndpoints(pool: Pool, owner: { merchantId: string; environment: Environment }, limit: number, startingAfter?: string) {
+  let cursor: { created_at: Date; id: string } | null = null;
+  if (startingAfter) {
+    const row = await ownedEndpoint(pool, owner, startingAfter);
+    if (!row) throw new DomainError('cursor_invalid', 'starting_after does not name one of your webhook endpoints', 'starting_after');
+    cursor = row;
+  }
+  const { rows } = await pool.query<EndpointRow>(
+    `SELECT ${ENDPOINT_COLUMNS} FROM webhook_endpoints
+      WHERE merchant_id = $1 AND environment = $2 AND ($3::timestamptz IS NULL OR (created_at, id) < ($3, $4))
+      ORDER BY created_at DESC, id DESC LIMIT $5`,
+    [owner.merchantId, owner.environment, cursor?.created_at ?? null, cursor?.id ?? null, limit + 1],
+  );
+  return { object: 'list', data: rows.slice(0, limit).map(endpointObject), has_more: rows.length > limit };
+}
+
+/**
+ * Rotate: a new secret signs from now on; the previous ones keep signing until the overlap
+ * ends, so a receiver that deploys the new secret at any point in the window drops nothing.
+ */
+export async function rotateSecret(pool: Pool, masterKey: Buffer, endpoint: EndpointRow, overlapS: number, actor: string) {
+  if (!Number.isInteger(overlapS) || overlapS < 0 || overlapS > ROTATION_OVERLAP_S_MAX) {
+    throw new DomainError('overlap_invalid', `overlap_s must be 0 to ${ROTATION_OVERLAP_S_MAX}`, 'overlap_s');
+  }
+  const secret = generateSecret();
+  return withTx(pool, async (c) => {
+    await c.query(`SELECT id FROM webhook_endpoints WHERE id = $1 FOR UPDATE`, [endpoint.id]);
+    const expires = await c.query<{ expires_at: Date }>(
+      `UPDATE webhook_secrets SET expires_at = LEAST(COALESCE(expires_at, 'infinity'), now() + make_interval(secs => $2))
+        WHERE endpoint_id = $1 AND (expires_at IS NULL OR expires_at > now()) RETURNING expires_at`,
+      [endpoint.id, overlapS],
+    );
+    await c.query(`INSERT INTO webhook_secrets (id, endpoint_id, secret_ciphertext, created_at) VALUES ($1, $2, $3, clock_timestamp())`, [newId('whsk'), endpoint.id, sealSecret(masterKey, secret, endpoint.id)]);
+    // Bounded: beyond SECRETS_ACTIVE_MAX the oldest still-valid secrets end now.
+    await c.query(
+      `UPDATE webhook_secrets SET expires_at = now()
+        WHERE id IN (SELECT id FROM webhook_secrets WHERE endpoint_id = $1 AND (expires_at IS NULL OR expires_at > now())
+                      ORDER BY created_at DESC OFFSET $2)`,
+      [endpoint.id, SECRETS_ACTIVE_MAX],
+    );
+    await appendEvidence(c, {
+      kind: 'webhook_endpoint.secret_rotated',
+      subject: endpoint.merchant_id,
+      actor,
+      payload: { endpoint_id: endpoint.id, overlap_s: overlapS },
+      dedupeKey: `webhook_endpoint:${endpoint.id}:rotated:${newId('rot')}`,
+    });
+    const previousExpiresAt = expires.rows.map((r) => r.expires_at).sort((a, b) => b.getTime() - a.getTime())[0] ?? null;
+    return { secret, previousExpiresAt };
+  });
+}
+
+/** Every secret that signs right now, newest first. */
+export async function activeSecrets(pool: Pool | DbClient, masterKey: Buffer, endpointId: string): Promise<string[]> {
+  const { rows } = await pool.query<{ secret_ciphertext: string }>(
+    `SELECT secret_ciphertext FROM webhook_secrets WHERE endpoint_id = $1 AND (expires_at IS NULL OR expires_at > now())
+      ORDER BY created_at DESC LIMIT $2`,
+    [endpointId, SECRETS_ACTIVE_MAX],
+  );
+  return rows.map((r) => openSecret(masterKey, r.secret_ciphertext, endpointId));
+}
+
+/**
+ * Disable an endpoint and record why: an event (`webhook_endpoint.disabled`, visible in
+ * GET /v1/events and to operators) and an evidence entry, in the caller's transaction.
+ * A second disable is a no-op, so a retried activity records one event.
+ */
+export async function disableEndpoint(c: DbClient, endpointId: string, reason: string, actor: string): Promise<boolean> {
+  const { rows } = await c.query<EndpointRow>(
+    `UPDATE webhook_endpoints SET status = 'disabled', disabled_reason = $2, disabled_at = now(), updated_at = now(), last_seq = last_seq + 1
+      WHERE id = $1 AND status = 'enabled' RETURNING ${ENDPOINT_COLUMNS}`,
+    [endpointId, reason],
+  );
+  const row = rows[0];
+  if (!row) return false;
+  const eventId = newId('evt');
+  await c.query(
+    `INSERT INTO events (id, merchant_id, environment, type, object_type, object_id, sequence, data, created_at)
+     VALUES ($1, $2, $3, 'webhook_endpoint.disabled', 'webhook_endpoint', $4, $5, $6, now())`,
+    [eventId, row.merchant_id, row.environment, row.id, row.last_seq, JSON.stringify(endpointObject(row))],
+  );
+  await appendEvidence(c, {
+    kind: 'webhook_endpoint.disabled',
+    subject: row.merchant_id,
+    actor,
+    payload: { endpoint_id: row.id, reason, event_id: eventId },
+    dedupeKey: `webhook_endpoint:${row.id}:disabled:${row.last_seq}`,
+  });
+  return true;
+}
+
+export async function enableEndpoint(c: DbClient, endpointId: string, actor: string): Promise<void> {
+  const { rows } = await c.query<EndpointRow>(
+    `UPDATE webhook_endpoints SET status = 'enabled', disabled_reason = NULL, disabled_at = NULL, updated_at = now()
+      WHERE id = $1 AND status = 'disabled' RETURNING ${ENDPOINT_COLUMNS}`,
+    [endpointId],
+  );
+  if (rows[0]) {
+    await appendEvidence(c, {
+      kind: 'webhook_endpoint.enabled',
+      subject: rows[0].merchant_id,
+      actor,
+      payload: { endpoint_id: endpointId },
+      dedupeKey: `webhook_endpoint:${endpointId}:enabled:${rows[0].last_seq}:${Date.now()}`,
+    });
+  }
+}
+
+export interface DeliveryRow {
+  id: string;
+  endpoint_id: string;
+  event_id: string;
+  event_type: string;
+  kind: string;
+  status: string;
+  attempt_count: number;
+  last_response_status: number | null;
+  last_error: string | null;
+  next_attempt_at: Date | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export async function listDeliveries(pool: Pool, endpoint: EndpointRow, limit: number, startingAfter?: string) {
+  let cursor: { created_at: Date; id: string } | null = null;
+  if (startingAfter) {
+    const { rows } = await pool.query(`SELECT created_at, id FROM webhook_deliveries WHERE id = $1 AND endpoint_id = $2`, [startingAfter, endpoint.id]);
+    if (!rows[0]) throw new DomainError('cursor_invalid', 'starting_after does not name a delivery of this endpoint', 'starting_after');
+    cursor = rows[0];
+  }
+  const { rows } = await pool.query<DeliveryRow>(
+    `SELECT d.id, d.endpoint_id, d.event_id, e.type AS event_type, d.kind, d.status, d.attempt_count, d.last_response_status,
+            d.last_error, d.next_attempt_at, d.created_at, d.updated_at
+       FROM webhook_deliveries d JOIN events e ON e.id = d.event_id
+      WHERE d.endpoint_id = $1 AND ($2::timestamptz IS NULL OR (d.created_at, d.id) < ($2, $3))
+      ORDER BY d.created_at DESC, d.id DESC LIMIT $4`,
+    [endpoint.id, cursor?.created_at ?? null, cursor?.id ?? null, limit + 1],
+  );
+  const page = rows.slice(0, limit);
+  const attempts = page.length
+    ? (
+        await pool.query(
+          `SELECT delivery_id, attempt, url, request_headers, response_status, response_body_excerpt, latency_ms, error, outcome, created_at
+             FROM webhook_attempts WHERE delivery_id = ANY($1) AND attempt > 0 ORDER BY delivery_id, attempt`,
+          [page.map((d) => d.id)],
+        )
+      ).rows
+    : [];
+  return {
+    object: 'list',
+    data: page.map((d) => ({
+      id: d.id,
+      object: 'webhook_delivery',
+      endpoint_id: d.endpoint_id,
+      event_id: d.event_id,
+      event_type: d.event_type,
+      kind: d.kind,
+      status: d.status,
+      attempt_count: d.attempt_count,
+      last_response_status: d.last_response_status,
+      last_error: d.last_error,
+      next_attempt_at: d.next_attempt_at?.toISOString() ?? null,
+      created_at: d.created_at.toISOString(),
+      updated_at: d.updated_at.toISOString(),
+      // The latest attempts, bounded; each names what was sent and what came back.
+      attempts: attempts
+        .filter((a) => a.delivery_id === d.id)
+        .slice(-DELIVERY_ATTEMPTS_LISTED_MAX)
+        .map((a) => ({
+          attempt: a.attempt,
+          url: a.url,
+          request_headers: a.request_headers,
+          response_status: a.response_status,
+          response_body_excerpt: a.response_body_excerpt,
+          latency_ms: a.latency_ms,
+          error: a.error,
+          outcome: a.outcome,
+          created_at: a.created_at.toISOString(),
+        })),
+    })),
+    has_more: rows.length > limit,
+  };
+}

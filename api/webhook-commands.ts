@@ -1,0 +1,110 @@
+// Webhook commands from the API: start delivery workflows for a redelivery or a recovery.
+// Automatic deliveries are started by the payment workflow itself, as its children.
+import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import type { Pool } from '../activities/db.js';
+import { withTx } from '../activities/db.js';
+import { DomainError, type KeyAuth } from '../activities/merchant.js';
+import { enableEndpoint, subscriptionKeys, type EndpointRow } from '../activities/webhooks/endpoints.js';
+import { insertDeliveries } from '../activities/webhooks/delivery.js';
+import type { webhookDeliveryWorkflow } from '../workflows/webhook-delivery.js';
+import { TASK_QUEUES } from '../workflows/shared.js';
+import { deliveryIdFor, type DeliveryInput, type DeliveryKind } from '../workflows/webhook-shared.js';
+
+/** Events one recovery resends; a wider outage is recovered in several calls (has_more). */
+export const RECOVER_EVENTS_MAX = 1_000;
+export const RECOVER_WINDOW_MS_MAX = 30 * 86_400_000;
+/** Workflow starts in flight at once from one request. */
+const STARTS_CONCURRENT_MAX = 32;
+
+/** Start delivery workflows (rows first, so the deliveries list shows them pending at once). */
+export async function startDeliveries(pool: Pool, temporal: Client, deliveries: Array<DeliveryInput & { kind: DeliveryKind }>, taskQueue: string = TASK_QUEUES.webhooks): Promise<void> {
+  await insertDeliveries(pool, deliveries);
+  for (let i = 0; i < deliveries.length; i += STARTS_CONCURRENT_MAX) {
+    await Promise.all(
+      deliveries.slice(i, i + STARTS_CONCURRENT_MAX).map(async (d) => {
+        try {
+          await temporal.workflow.start<typeof webhookDeliveryWorkflow>('webhookDeliveryWorkflow', {
+            taskQueue,
+            workflowId: d.deliveryId,
+            args: [{ deliveryId: d.deliveryId, eventId: d.eventId, endpointId: d.endpointId }],
+            workflowIdReusePolicy: 'REJECT_DUPLICATE',
+          });
+        } catch (err) {
+          // A retried request converging on a delivery it already started.
+          if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+        }
+      }),
+    );
+  }
+}
+
+interface EventRow {
+  id: string;
+  type: string;
+  object_type: string;
+}
+
+export async function redeliverEvent(pool: Pool, temporal: Client, auth: KeyAuth, eventId: string, endpointId: string | undefined, redeliveryId: string) {
+  const ev = /^evt_[0-9A-Za-z]{24}$/.test(eventId)
+    ? (await pool.query<EventRow>(`SELECT id, type, object_type FROM events WHERE id = $1 AND merchant_id = $2 AND environment = $3`, [eventId, auth.merchantId, auth.environment])).rows[0]
+    : undefined;
+  if (!ev) throw new DomainError('resource_missing', 'No such event', 'id', 404);
+  const { rows } = await pool.query<EndpointRow>(
+    `SELECT id, status FROM webhook_endpoints
+      WHERE merchant_id = $1 AND environment = $2 AND ($3::text IS NULL OR id = $3) AND ($3::text IS NOT NULL OR enabled_events && $4::text[])`,
+    [auth.merchantId, auth.environment, endpointId ?? null, subscriptionKeys(ev.type)],
+  );
+  if (endpointId && !rows[0]) throw new DomainError('resource_missing', 'No such webhook endpoint', 'endpoint_id', 404);
+  if (endpointId && rows[0]!.status !== 'enabled') throw new DomainError('endpoint_disabled', 'This webhook endpoint is disabled; recover it to resend', 'endpoint_id', 409);
+  const targets = rows.filter((r) => r.status === 'enabled');
+  const deliveries = targets.map((w) => ({ deliveryId: deliveryIdFor(ev.id, w.id, redeliveryId), eventId: ev.id, endpointId: w.id, kind: 'redelivery' as const }));
+  await startDeliveries(pool, temporal, deliveries);
+  return {
+    object: 'list',
+    data: deliveries.map((d) => ({ id: d.deliveryId, object: 'webhook_delivery', event_id: d.eventId, endpoint_id: d.endpointId, kind: d.kind, status: 'pending' })),
+    has_more: false,
+  };
+}
+
+function instant(v: string, param: string): Date {
+  const d = new Date(v);
+  if (Number.isNaN(d.getTime()) || !/^\d{4}-\d{2}-\d{2}T/.test(v)) throw new DomainError('parameter_invalid', `${param} must be an ISO 8601 instant`, param);
+  return d;
+}
+
+/**
+ * Recover an endpoint after an outage: enable it again and resend every event of the window
+ * it subscribes to that has no successful delivery to it (failed, canceled, or never sent
+ * because the endpoint was disabled). Bounded per call; has_more says to call again from
+ * the last event's created_at.
+ */
+export async function recoverEndpoint(pool: Pool, temporal: Client, auth: KeyAuth, endpoint: EndpointRow, body: { since: string; until?: string }, recoveryId: string) {
+  const since = instant(body.since, 'since');
+  const until = body.until ? instant(body.until, 'until') : new Date();
+  if (since >= until) throw new DomainError('parameter_invalid', 'since must be before until', 'since');
+  if (until.getTime() - since.getTime() > RECOVER_WINDOW_MS_MAX) throw new DomainError('parameter_invalid', 'the window is at most 30 days', 'since');
+  await withTx(pool, (c) => enableEndpoint(c, endpoint.id, `api_key:${auth.keyId}`));
+  const { rows } = await pool.query<{ id: string; created_at: Date }>(
+    `SELECT e.id, e.created_at FROM events e
+      WHERE e.merchant_id = $1 AND e.environment = $2 AND e.object_type <> 'webhook_endpoint'
+        AND e.created_at >= $3 AND e.created_at < $4
+        AND $5::text[] && ARRAY['*', split_part(e.type, '.', 1) || '.*', e.type]
+        AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.event_id = e.id AND d.endpoint_id = $6 AND d.status = 'succeeded')
+      ORDER BY e.created_at, e.id LIMIT $7`,
+    [auth.merchantId, auth.environment, since, until, endpoint.enabled_events, endpoint.id, RECOVER_EVENTS_MAX + 1],
+  );
+  const page = rows.slice(0, RECOVER_EVENTS_MAX);
+  const deliveries = page.map((e) => ({ deliveryId: deliveryIdFor(e.id, endpoint.id, recoveryId), eventId: e.id, endpointId: endpoint.id, kind: 'recovery' as const }));
+  await startDeliveries(pool, temporal, deliveries);
+  return {
+    object: 'webhook_recovery',
+    id: recoveryId,
+    endpoint_id: endpoint.id,
+    since: since.toISOString(),
+    until: until.toISOString(),
+    resent: deliveries.length,
+    event_ids: deliveries.map((d) => d.eventId),
+    has_more: rows.length > RECOVER_EVENTS_MAX,
+    last_event_created_at: page.at(-1)?.created_at.toISOString() ?? null,
+  };
+}

@@ -1,0 +1,95 @@
+// At-least-once under a crash: a webhook worker in its own process is SIGKILLed in the middle
+// of a burst, another one starts, and every event still reaches the receiver (a duplicate
+// carries the same webhook-id as the original).
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createEndpoint } from '../activities/webhooks/endpoints.js';
+import { newId } from '../activities/ids.js';
+import { startDeliveries } from '../api/webhook-commands.js';
+import { deliveryIdFor } from '../workflows/webhook-shared.js';
+import { verifyWebhook } from '../sdk/index.js';
+import { eventually, h, newMerchant } from './harness.js';
+import { startReceiver, type Receiver } from './webhook-receiver.js';
+
+const TASK_QUEUE = 'webhooks-kill-test';
+const EVENTS = 40;
+const MAIN = fileURLToPath(new URL('../workers/webhook-worker-main.ts', import.meta.url));
+
+function startWorkerProcess(env: Record<string, string>): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', MAIN], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (c: Buffer) => {
+      out += c.toString();
+      if (out.includes('webhook worker ready')) resolve(child);
+    });
+    child.stderr!.on('data', (c: Buffer) => (out += c.toString()));
+    child.once('exit', (code) => reject(new Error(`worker exited (${code}) before ready: ${out.slice(-2000)}`)));
+  });
+}
+
+describe('webhook worker killed mid-burst', function () {
+  this.timeout(150_000);
+  let rcv: Receiver | null = null;
+  const children: ChildProcess[] = [];
+  after(async () => {
+    for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+    await rcv?.close();
+  });
+
+  it('loses no event: each arrives at least once, verified, duplicates with the same webhook-id', async () => {
+    const { stack, config, bundle, dataDir, masterKey } = h();
+    // Slow answers keep the burst in flight long enough to kill the worker in the middle of it.
+    rcv = await startReceiver(() => ({ status: 200, delayMs: 300 }));
+    const m = await newMerchant();
+    const { row: ep, secret } = await createEndpoint(stack.pool, masterKey, config, { merchantId: m.merchantId, environment: 'sandbox', actor: 'test' }, { url: rcv.url }, null);
+    const eventIds: string[] = [];
+    for (let i = 0; i < EVENTS; i++) {
+      const id = newId('evt');
+      eventIds.push(id);
+      await stack.pool.query(
+        `INSERT INTO events (id, merchant_id, environment, type, object_type, object_id, sequence, data) VALUES ($1, $2, 'sandbox', 'payment.created', 'payment', $3, 1, $4)`,
+        [id, m.merchantId, newId('pay'), JSON.stringify({ n: i })],
+      );
+    }
+    const configFile = join(dataDir, 'kill-test-config.json');
+    writeFileSync(configFile, JSON.stringify(config));
+    const bundleFile = join(dataDir, 'kill-test-bundle.js');
+    writeFileSync(bundleFile, bundle.code);
+    const env = {
+      DATABASE_URL: stack.databaseUrl,
+      TEMPORAL_ADDRESS: stack.temporalAddress,
+      TEMPORAL_NAMESPACE: stack.namespace,
+      STABLERAIL_CONFIG: configFile,
+      STABLERAIL_MASTER_KEY: masterKey.toString('hex'),
+      STABLERAIL_WORKFLOW_BUNDLE: bundleFile,
+      STABLERAIL_WEBHOOK_TASK_QUEUE: TASK_QUEUE,
+    };
+    const first = await startWorkerProcess(env);
+    children.push(first);
+    await startDeliveries(stack.pool, stack.client, eventIds.map((eventId) => ({ deliveryId: deliveryIdFor(eventId, ep.id), eventId, endpointId: ep.id, kind: 'automatic' as const })), TASK_QUEUE);
+    await eventually(async () => rcv!.received.length >= 6, 30_000, 20);
+    first.kill('SIGKILL');
+    // Mid-burst means deliveries were still unfinished when the worker died (some sent, unanswered or unrecorded).
+    const { rows: atKill } = await stack.pool.query(`SELECT count(*)::int AS n FROM webhook_deliveries WHERE endpoint_id = $1 AND status = 'succeeded'`, [ep.id]);
+    assert.ok(atKill[0].n < EVENTS, `killed mid-burst (${atKill[0].n} of ${EVENTS} recorded as delivered)`);
+    children.push(await startWorkerProcess(env));
+
+    await eventually(async () => new Set(rcv!.received.map((r) => r.headers['webhook-id'])).size === EVENTS, 120_000, 250);
+    const byId = new Map<string, number>();
+    for (const r of rcv.received) {
+      const e = verifyWebhook(r.raw, r.headers, secret!);
+      assert.equal(r.headers['webhook-id'], e.id);
+      byId.set(e.id, (byId.get(e.id) ?? 0) + 1);
+    }
+    assert.deepEqual([...byId.keys()].sort(), [...eventIds].sort());
+    const done = await eventually(async () => {
+      const { rows } = await stack.pool.query(`SELECT count(*)::int AS n FROM webhook_deliveries WHERE endpoint_id = $1 AND status = 'succeeded'`, [ep.id]);
+      return rows[0].n === EVENTS ? rows[0].n : null;
+    }, 60_000, 250);
+    assert.equal(done, EVENTS);
+  });
+});
