@@ -15,6 +15,9 @@ import { createApp } from '../api/app.js';
 import { createMetrics } from '../api/metrics.js';
 import { pruneIdempotencyKeys } from '../api/idempotency.js';
 import { createPaymentWorker } from '../workers/payment-worker.js';
+import { createChainWorker, startWatchers } from '../workers/chain-worker.js';
+import { hasAdapter } from '../activities/chain/adapters.js';
+import { startDevnet, type Devnet } from './embedded/devnet.js';
 import { startEmbeddedPostgres, type EmbeddedPg } from './embedded/postgres.js';
 import { freePort, startTemporalDevServer, type TemporalDevServer } from './embedded/temporal.js';
 
@@ -30,6 +33,12 @@ export interface StackOptions {
   workflowBundle?: WorkflowBundleWithSourceMap;
   workers?: number;
   api?: boolean;
+  /** Start the local EVM devnet (anvil with the USDT-like token) before anything reads a rail. */
+  devnet?: { port: number; mnemonic: string; stateFile?: string };
+  /** Chain workers (watcher task queue) in this process; default 1. */
+  chainWorkers?: number;
+  /** Start one watcher workflow per configured rail; default true. */
+  watchers?: boolean;
 }
 
 export interface Stack {
@@ -41,6 +50,8 @@ export interface Stack {
   client: Client;
   nativeConnection: NativeConnection;
   workers: Worker[];
+  chainWorkers: Worker[];
+  devnet: Devnet | null;
   server: Server | null;
   apiUrl: string;
   stop(): Promise<void>;
@@ -57,6 +68,11 @@ export async function startStack(o: StackOptions): Promise<Stack> {
     stops.length = 0;
   };
   try {
+    let devnet: Devnet | null = null;
+    if (o.devnet) {
+      devnet = await startDevnet({ port: o.devnet.port, mnemonic: o.devnet.mnemonic, stateFile: o.devnet.stateFile, log });
+      stops.push(() => devnet!.stop());
+    }
     let pg: EmbeddedPg | null = null;
     let databaseUrl = process.env.DATABASE_URL;
     if (!databaseUrl) {
@@ -100,6 +116,25 @@ export async function startStack(o: StackOptions): Promise<Stack> {
       });
     }
 
+    const chainWorkers: Worker[] = [];
+    for (let i = 0; i < (o.chainWorkers ?? 1); i++) {
+      const w = await createChainWorker({
+        connection: nativeConnection, namespace: o.config.temporal.namespace, pool, config: o.config, client, workflowBundle: o.workflowBundle,
+        log: (obj, msg) => o.logger.info(obj, msg),
+      });
+      chainWorkers.push(w);
+      const running = w.run();
+      stops.push(async () => {
+        if (w.getState() === 'RUNNING') w.shutdown();
+        await running.catch(() => undefined);
+      });
+    }
+    if (o.watchers !== false) {
+      const watched = o.config.rails.filter((r) => hasAdapter(r.kind));
+      for (const r of o.config.rails.filter((x) => !hasAdapter(x.kind))) o.logger.warn({ rail: r.id }, 'no chain adapter for this rail kind: not watched');
+      await startWatchers(client, watched);
+    }
+
     let server: Server | null = null;
     let apiUrl = '';
     if (o.api !== false) {
@@ -129,6 +164,8 @@ export async function startStack(o: StackOptions): Promise<Stack> {
       client,
       nativeConnection,
       workers,
+      chainWorkers,
+      devnet,
       server,
       apiUrl,
       stop: stopAll,

@@ -11,6 +11,7 @@ import { createLogger } from '../api/logger.js';
 import { devnetRails } from '../scripts/devnet-rails.js';
 import { startStack, type Stack } from '../scripts/stack.js';
 import { WORKFLOWS_PATH, installWorkerRuntime } from '../workers/payment-worker.js';
+import { freePort } from '../scripts/embedded/temporal.js';
 
 export const TEST_MNEMONIC = 'test test test test test test test test test test test junk';
 export const ADMIN_TOKEN = 'adm_test_token_for_the_suite_only';
@@ -26,11 +27,11 @@ export interface Harness {
 
 let harness: Harness | null = null;
 
-export function testConfig(baseUrl = 'http://127.0.0.1:0', overrides: Record<string, unknown> = {}): StablerailConfig {
+export function testConfig(baseUrl = 'http://127.0.0.1:0', overrides: Record<string, unknown> = {}, ports = { evm: 8545, tron: 8546 }): StablerailConfig {
   return parseConfig(
     {
       base_url: baseUrl,
-      rails: devnetRails({ mnemonic: TEST_MNEMONIC, evmRpcUrl: 'http://127.0.0.1:8545', tronRpcUrl: 'http://127.0.0.1:8546' }),
+      rails: devnetRails({ mnemonic: TEST_MNEMONIC, evmRpcUrl: `http://127.0.0.1:${ports.evm}`, tronRpcUrl: `http://127.0.0.1:${ports.tron}` }),
       monitor_after_close_s: 5,
       rate_limit: { per_s: 2000, burst: 4000 },
       ...overrides,
@@ -54,8 +55,13 @@ export async function startHarness(): Promise<Harness> {
   });
   const logger = createLogger(stream, 'info');
   const bundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} } as never });
-  const config = testConfig();
-  const stack = await startStack({ dataDir, config, adminToken: ADMIN_TOKEN, apiPort: 0, temporalPort: 0, logger, ephemeral: true, workflowBundle: bundle });
+  // The suite's devnet listens on free ports, never on the 8545 a developer's `npm start` may hold.
+  const ports = { evm: await freePort(), tron: await freePort() };
+  const config = testConfig(undefined, {}, ports);
+  const stack = await startStack({
+    dataDir, config, adminToken: ADMIN_TOKEN, apiPort: 0, temporalPort: 0, logger, ephemeral: true, workflowBundle: bundle,
+    devnet: { port: ports.evm, mnemonic: TEST_MNEMONIC },
+  });
   config.base_url = stack.apiUrl;
   harness = { stack, config, bundle, dataDir, logs };
   return harness;

@@ -14,8 +14,11 @@ import {
 } from '@temporalio/workflow';
 import type { PaymentActivities } from '../activities/payment.js';
 import { canTransition, FINAL_STATUSES, type ExceptionCode, type PaymentStatus } from './rules/transitions.js';
+import { allFinal, decide } from './rules/matching.js';
+import { minorFromString } from './rules/money.js';
 import {
   cancelPaymentUpdate,
+  paymentChainSignal,
   paymentStateQuery,
   resolvePaymentUpdate,
   SEARCH_ATTRIBUTES,
@@ -23,6 +26,7 @@ import {
   type PaymentWorkflowState,
   type ResolveRequest,
   type CancelRequest,
+  type PaymentChainUpdate,
 } from './shared.js';
 
 const { recordTransition, releaseDepositAddress } = proxyActivities<PaymentActivities>({
@@ -45,6 +49,10 @@ export async function paymentWorkflow(input: PaymentWorkflowInput): Promise<Paym
     amountMinor: input.amountMinor,
     amountReceivedMinor: '0',
     expiresAtMs: input.expiresAtMs,
+    chainVersion: 0,
+    transfers: [],
+    countedKeys: [],
+    finalReached: false,
   };
 
   // Transitions are serialized: an Update and the timer can race, the table decides.
@@ -53,7 +61,7 @@ export async function paymentWorkflow(input: PaymentWorkflowInput): Promise<Paym
     to: PaymentStatus,
     cause: string,
     actor: string,
-    opts: { exceptionCode?: ExceptionCode | null; reason?: string } = {},
+    opts: { exceptionCode?: ExceptionCode | null; reason?: string; amountReceivedMinor?: string; countedKeys?: string[] } = {},
   ): Promise<void> {
     const next = queue.then(async () => {
       if (!canTransition(state.status, to)) {
@@ -63,6 +71,7 @@ export async function paymentWorkflow(input: PaymentWorkflowInput): Promise<Paym
         );
       }
       const exceptionCode = to === 'requires_review' ? (opts.exceptionCode ?? null) : null;
+      const amountReceivedMinor = opts.amountReceivedMinor ?? state.amountReceivedMinor;
       await recordTransition({
         paymentId: state.paymentId,
         seq: state.seq + 1,
@@ -71,9 +80,11 @@ export async function paymentWorkflow(input: PaymentWorkflowInput): Promise<Paym
         cause,
         actor,
         exceptionCode,
-        amountReceivedMinor: state.amountReceivedMinor,
+        amountReceivedMinor,
         reason: opts.reason,
       });
+      state.amountReceivedMinor = amountReceivedMinor;
+      if (opts.countedKeys) state.countedKeys = opts.countedKeys;
       state.seq += 1;
       state.status = to;
       state.exceptionCode = exceptionCode;
@@ -105,7 +116,9 @@ export async function paymentWorkflow(input: PaymentWorkflowInput): Promise<Paym
     resolvePaymentUpdate,
     async (req: ResolveRequest) => {
       const to: PaymentStatus = req.decision === 'accept' ? 'confirmed' : req.decision === 'refund' ? 'refunded' : 'written_off';
-      await transition(to, `operator_${req.decision}`, req.operator, { reason: req.reason });
+      // Accepting counts the money the chain shows now; a later change to it is a new exception.
+      const countedKeys = to === 'confirmed' ? (state.transfers ?? []).map((t) => t.key) : undefined;
+      await transition(to, `operator_${req.decision}`, req.operator, { reason: req.reason, countedKeys });
       return { ...state };
     },
     {
@@ -118,30 +131,57 @@ export async function paymentWorkflow(input: PaymentWorkflowInput): Promise<Paym
     },
   );
 
-  // The expiry timer is durable: a worker restart does not reset it.
-  while (state.status === 'awaiting_payment') {
-    const remainingMs = state.expiresAtMs - Date.now();
-    const changed = await condition(() => state.status !== 'awaiting_payment', Math.max(remainingMs, 1));
-    if (!changed && state.status === 'awaiting_payment' && Date.now() >= state.expiresAtMs) {
-      // Losing the race to a detection or a cancel is fine: the table refused the move and the loop ends.
-      await transition('expired', 'timer_expired', 'system').catch((e) => log.warn('expiry not applied', { error: String(e) }));
-    }
-    if (workflowInfo().continueAsNewSuggested) await continueAsNew<typeof paymentWorkflow>({ ...input, carried: state });
-  }
+  // The watcher sends the whole view of the deposit address; an older version is stale.
+  let chainDirty = false;
+  setHandler(paymentChainSignal, (u: PaymentChainUpdate) => {
+    if (u.version < (state.chainVersion ?? 0)) return;
+    state.chainVersion = u.version;
+    state.transfers = u.transfers;
+    state.finalReached = allFinal(u.transfers);
+    chainDirty = true;
+  });
 
-  // After a final status the workflow keeps listening for late money for a bounded window,
-  // then ends; while in review it waits for the operator as long as it takes.
+  const toleranceMinor = minorFromString(input.underpayToleranceMinor ?? '0');
+  let closedAtMs: number | null = null;
+  // One loop decides every chain- and timer-driven move; the expiry timer is durable, so a
+  // worker restart does not reset it. Updates (cancel, resolve) transition from their handlers.
   for (;;) {
     await queue;
-    if (FINAL_STATUSES.has(state.status)) {
-      const seqAtClose = state.seq;
-      const reopened = await condition(() => state.seq !== seqAtClose, input.monitorAfterCloseS * 1000);
-      if (!reopened) break;
+    chainDirty = false;
+    const d = decide({
+      status: state.status,
+      amountMinor: minorFromString(state.amountMinor),
+      underpayToleranceMinor: toleranceMinor,
+      expiresAtMs: state.expiresAtMs,
+      nowMs: Date.now(),
+      transfers: state.transfers ?? [],
+      countedKeys: state.countedKeys ?? [],
+    });
+    if (d) {
+      const actor = d.cause === 'timer_expired' ? 'system' : `watcher:${input.rail}`;
+      // Losing a race to an Update is fine: the table refuses the move and the loop decides again.
+      await transition(d.to, d.cause, actor, { exceptionCode: d.exceptionCode, amountReceivedMinor: d.amountReceivedMinor, countedKeys: d.countedKeys })
+        .catch((e) => log.warn('move not applied', { to: d.to, error: String(e) }));
       continue;
     }
     const seqBefore = state.seq;
-    await condition(() => state.seq !== seqBefore);
-    if (workflowInfo().continueAsNewSuggested) await continueAsNew<typeof paymentWorkflow>({ ...input, carried: state });
+    const woken = () => chainDirty || state.seq !== seqBefore;
+    if (FINAL_STATUSES.has(state.status)) {
+      // A closed payment keeps listening for late money for a bounded window, then ends.
+      closedAtMs ??= Date.now();
+      const leftMs = closedAtMs + input.monitorAfterCloseS * 1000 - Date.now();
+      if (leftMs <= 0 || !(await condition(woken, leftMs))) break;
+    } else {
+      closedAtMs = null;
+      const windowLeftMs = state.expiresAtMs - Date.now();
+      const waitsForWindow = (state.status === 'awaiting_payment' || state.status === 'detected') && windowLeftMs > 0;
+      if (waitsForWindow) await condition(woken, windowLeftMs);
+      else await condition(woken);
+    }
+    if (workflowInfo().continueAsNewSuggested) {
+      await queue;
+      await continueAsNew<typeof paymentWorkflow>({ ...input, carried: state });
+    }
   }
   await queue;
   // Nothing more can arrive for this payment: its address may serve another one.
