@@ -45,7 +45,7 @@ export async function appendEvidence(c: DbClient, e: EvidenceEntry): Promise<{ s
   const head = await c.query<{ seq: string; hash: string; dup: boolean }>(
     `(SELECT seq::text, hash, true AS dup FROM evidence WHERE dedupe_key = $1)
      UNION ALL
-     (SELECT seq::text, hash, false AS dup FROM evidence ORDER BY seq DESC LIMIT 1)`,
+     (SELECT seq::text, hash, false AS dup FROM evidence ORDER BY evidence.seq DESC LIMIT 1)`,
     [e.dedupeKey],
   );
   const dup = head.rows.find((r) => r.dup);
@@ -79,7 +79,7 @@ export async function verifyEvidence(pool: Pool, onProgress?: (checked: number) 
     const { rows } = await pool.query(
       `SELECT seq::text, kind, subject, actor, payload, dedupe_key, prev_hash, hash,
               to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS created_at
-         FROM evidence WHERE seq >= $1 ORDER BY seq LIMIT $2`,
+         FROM evidence WHERE evidence.seq >= $1 ORDER BY evidence.seq LIMIT $2`,
       [expectedSeq.toString(), VERIFY_BATCH_ROWS],
     );
     if (rows.length === 0) return { ok: true, checked, headHash: prevHash };
@@ -108,7 +108,7 @@ export async function verifyEvidence(pool: Pool, onProgress?: (checked: number) 
 export async function evidenceForSubject(pool: Pool, subject: string): Promise<EvidenceRow[]> {
   const { rows } = await pool.query(
     `SELECT seq::text, kind, subject, actor, payload, dedupe_key, prev_hash, hash, created_at
-       FROM evidence WHERE subject = $1 ORDER BY seq`,
+       FROM evidence WHERE subject = $1 ORDER BY evidence.seq`,
     [subject],
   );
   return rows.map((r) => ({

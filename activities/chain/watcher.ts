@@ -130,7 +130,7 @@ export function createWatcherActivities(deps: WatcherDeps) {
   /** Walk back from `from` until the node and the stored chain agree; returns the common ancestor. */
   async function commonAncestor(c: DbClient, rail: RailConfig, adapter: RailAdapter, from: number): Promise<number> {
     const stored = await c.query<{ height: string; hash: string }>(
-      `SELECT height::text, hash FROM chain_blocks WHERE rail = $1 AND height <= $2 AND height > $2 - $3 ORDER BY height DESC`,
+      `SELECT height::text, hash FROM chain_blocks WHERE rail = $1 AND height <= $2 AND height > $2 - $3 ORDER BY chain_blocks.height DESC`,
       [rail.id, from, REORG_DEPTH_MAX],
     );
     for (const row of stored.rows) {
