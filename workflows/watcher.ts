@@ -32,7 +32,7 @@ export async function watcherWorkflow(input: WatcherWorkflowInput): Promise<void
     status.batches += 1;
     status.cursor = r.cursor;
     status.headHeight = r.headHeight;
-    if (r.reorgDepth > 0) log.warn('reorg handled', { rail: input.railId, depth: r.reorgDepth, cursor: r.cursor });
+    if (r.reorgDepth > 0) log.info('reorg handled', { rail: input.railId, depth: r.reorgDepth, cursor: r.cursor });
   }
   await continueAsNew<typeof watcherWorkflow>({ railId: input.railId, cursor: status.cursor });
 }
