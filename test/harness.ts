@@ -12,6 +12,7 @@ import { devnetRails } from '../scripts/devnet-rails.js';
 import { startStack, type Stack } from '../scripts/stack.js';
 import { WORKFLOWS_PATH, installWorkerRuntime } from '../workers/payment-worker.js';
 import { freePort } from '../scripts/embedded/temporal.js';
+import { startRpcProxy, type RpcProxy } from './rpc-proxy.js';
 
 export const TEST_MNEMONIC = 'test test test test test test test test test test test junk';
 export const ADMIN_TOKEN = 'adm_test_token_for_the_suite_only';
@@ -23,15 +24,21 @@ export interface Harness {
   dataDir: string;
   /** Every log line the API and workers wrote, for the no-secrets-in-logs test. */
   logs: string[];
+  /** The EVM rail's two RPC URLs are these forwarders to the devnet, so tests can fail "a node". */
+  rpcProxies: RpcProxy[];
+  /** Run before the stack stops (workers and processes a test started). */
+  cleanups: Array<() => Promise<void>>;
 }
 
 let harness: Harness | null = null;
 
-export function testConfig(baseUrl = 'http://127.0.0.1:0', overrides: Record<string, unknown> = {}, ports = { evm: 8545, tron: 8546 }): StablerailConfig {
+export function testConfig(baseUrl = 'http://127.0.0.1:0', overrides: Record<string, unknown> = {}, urls = { evm: ['http://127.0.0.1:8545'], tron: 'http://127.0.0.1:8546' }): StablerailConfig {
+  const rails = devnetRails({ mnemonic: TEST_MNEMONIC, evmRpcUrl: urls.evm[0]!, tronRpcUrl: urls.tron });
+  rails[0]!.rpc_urls = urls.evm;
   return parseConfig(
     {
       base_url: baseUrl,
-      rails: devnetRails({ mnemonic: TEST_MNEMONIC, evmRpcUrl: `http://127.0.0.1:${ports.evm}`, tronRpcUrl: `http://127.0.0.1:${ports.tron}` }),
+      rails,
       monitor_after_close_s: 5,
       rate_limit: { per_s: 2000, burst: 4000 },
       ...overrides,
@@ -57,13 +64,15 @@ export async function startHarness(): Promise<Harness> {
   const bundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} } as never });
   // The suite's devnet listens on free ports, never on the 8545 a developer's `npm start` may hold.
   const ports = { evm: await freePort(), tron: await freePort() };
-  const config = testConfig(undefined, {}, ports);
+  const devnetUrl = `http://127.0.0.1:${ports.evm}`;
+  const rpcProxies = [await startRpcProxy(() => devnetUrl), await startRpcProxy(() => devnetUrl)];
+  const config = testConfig(undefined, {}, { evm: rpcProxies.map((p) => p.url), tron: `http://127.0.0.1:${ports.tron}` });
   const stack = await startStack({
     dataDir, config, adminToken: ADMIN_TOKEN, apiPort: 0, temporalPort: 0, logger, ephemeral: true, workflowBundle: bundle,
     devnet: { port: ports.evm, mnemonic: TEST_MNEMONIC },
   });
   config.base_url = stack.apiUrl;
-  harness = { stack, config, bundle, dataDir, logs };
+  harness = { stack, config, bundle, dataDir, logs, rpcProxies, cleanups: [] };
   return harness;
 }
 
@@ -73,7 +82,9 @@ export function h(): Harness {
 }
 
 export async function stopHarness(): Promise<void> {
+  for (const c of harness?.cleanups.reverse() ?? []) await c().catch(() => undefined);
   await harness?.stack.stop();
+  for (const p of harness?.rpcProxies ?? []) await p.close();
   harness = null;
 }
 

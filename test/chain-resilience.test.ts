@@ -1,0 +1,125 @@
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { eventually, h } from './harness.js';
+import { createPayment, head, mine, pay, transitionsOf, waitStatus, watcherCaughtUp } from './chain-helpers.js';
+import { createChainWorker } from '../workers/chain-worker.js';
+
+const WORKER_MAIN = fileURLToPath(new URL('../workers/chain-worker-main.ts', import.meta.url));
+
+function spawnChainWorker(identity: string): Promise<ChildProcess> {
+  const { stack, config, bundle, dataDir } = h();
+  const configPath = join(dataDir, 'chain-worker-config.json');
+  writeFileSync(configPath, JSON.stringify(config));
+  const bundlePath = join(dataDir, 'workflow-bundle.js');
+  writeFileSync(bundlePath, bundle.code);
+  const child = spawn(process.execPath, ['--import', 'tsx', WORKER_MAIN], {
+    env: {
+      ...process.env, DATABASE_URL: stack.databaseUrl, TEMPORAL_ADDRESS: stack.temporalAddress, TEMPORAL_NAMESPACE: stack.namespace,
+      STABLERAIL_CONFIG: configPath, STABLERAIL_WORKFLOW_BUNDLE: bundlePath, STABLERAIL_WORKER_IDENTITY: identity, LOG_LEVEL: 'info',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`chain worker did not start: ${out}`)), 30_000);
+    child.stdout!.on('data', (d) => {
+      out += d.toString();
+      if (out.includes('chain worker ready')) {
+        clearTimeout(t);
+        resolve(child);
+      }
+    });
+    child.stderr!.on('data', (d) => { out += d.toString(); });
+    child.once('exit', (code) => reject(new Error(`chain worker exited ${code}: ${out}`)));
+  });
+}
+
+describe('chain watcher resilience', () => {
+  it('the worker running the watcher is killed mid-stream; another takes over and nothing is counted twice', async function () {
+    this.timeout(90_000);
+    const { stack } = h();
+    await watcherCaughtUp();
+    // Move the watcher to a separate worker process, the one this test will kill.
+    const child = await spawnChainWorker('doomed-worker');
+    h().cleanups.push(async () => { child.kill('SIGKILL'); });
+    for (const w of stack.chainWorkers) if (w.getState() === 'RUNNING') w.shutdown();
+    await eventually(async () => stack.chainWorkers.every((w) => w.getState() === 'STOPPED'), 20_000, 100);
+
+    const payments = [];
+    for (let i = 0; i < 6; i++) payments.push(await createPayment('7.00'));
+    for (const [i, p] of payments.entries()) {
+      await pay(p.deposit_address, 7_000_000n);
+      if (i === 2) {
+        // Mid-stream: the child has processed some of the transfers and is polling for more.
+        await waitStatus(payments[0]!.id, 'detected');
+        child.kill('SIGKILL');
+      }
+    }
+    await mine(3);
+    // A fresh worker in this process: Temporal hands it the watcher after the heartbeat timeout.
+    const w = await createChainWorker({ connection: stack.nativeConnection, namespace: stack.namespace, pool: stack.pool, config: h().config, client: stack.client, workflowBundle: h().bundle });
+    const running = w.run();
+    stack.chainWorkers.push(w);
+    h().cleanups.push(async () => { if (w.getState() === 'RUNNING') w.shutdown(); await running; });
+
+    for (const p of payments) {
+      const done = await waitStatus(p.id, 'confirmed', 30_000);
+      assert.equal(done.amount_received, '7.00');
+      assert.deepEqual((await transitionsOf(p.id)).map((t) => t.to_status), ['awaiting_payment', 'detected', 'confirmed']);
+      const rows = await stack.pool.query(`SELECT count(*)::int AS n FROM chain_transfers WHERE payment_id = $1`, [p.id]);
+      assert.equal(rows.rows[0].n, 1);
+    }
+  });
+
+  it('an RPC node that goes down fails over to the other; with both down nothing changes; when one comes back the payment confirms', async function () {
+    this.timeout(60_000);
+    const [a, b] = h().rpcProxies as [NonNullable<ReturnType<typeof h>['rpcProxies'][0]>, NonNullable<ReturnType<typeof h>['rpcProxies'][0]>];
+    await watcherCaughtUp();
+    try {
+      a.mode = 'down';
+      const p1 = await createPayment('3.00');
+      await pay(p1.deposit_address, 3_000_000n);
+      await mine(2);
+      await waitStatus(p1.id, 'confirmed'); // served by the second node
+
+      b.mode = 'down';
+      const p2 = await createPayment('3.00');
+      await pay(p2.deposit_address, 3_000_000n);
+      await mine(2);
+      await new Promise((r) => setTimeout(r, 2_000));
+      assert.equal((await transitionsOf(p2.id)).length, 1, 'no node answers: no status changes');
+
+      a.mode = 'up';
+      await waitStatus(p2.id, 'confirmed', 30_000);
+    } finally {
+      a.mode = 'up';
+      b.mode = 'up';
+    }
+  });
+
+  it('a lagging node (frozen head) never produces a confirmation the chain has not reached', async function () {
+    this.timeout(60_000);
+    const [a, b] = h().rpcProxies as any[];
+    await watcherCaughtUp();
+    try {
+      const p = await createPayment('2.00');
+      await pay(p.deposit_address, 2_000_000n);
+      await waitStatus(p.id, 'detected');
+      // Only a node stuck at the transfer's block remains: two more blocks exist, it never says so.
+      b.mode = 'down';
+      a.frozenHead = await head();
+      a.mode = 'frozen';
+      await mine(5);
+      await new Promise((r) => setTimeout(r, 2_000));
+      assert.equal((await waitStatus(p.id, 'detected')).status, 'detected');
+      a.mode = 'up';
+      await waitStatus(p.id, 'confirmed');
+    } finally {
+      a.mode = 'up';
+      b.mode = 'up';
+    }
+  });
+});
