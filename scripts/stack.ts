@@ -18,6 +18,7 @@ import { createPaymentWorker } from '../workers/payment-worker.js';
 import { createChainWorker, startWatchers } from '../workers/chain-worker.js';
 import { hasAdapter } from '../activities/chain/adapters.js';
 import { startDevnet, type Devnet } from './embedded/devnet.js';
+import { startTronStandin, type TronStandin } from './embedded/tron-standin.js';
 import { startEmbeddedPostgres, type EmbeddedPg } from './embedded/postgres.js';
 import { freePort, startTemporalDevServer, type TemporalDevServer } from './embedded/temporal.js';
 
@@ -34,7 +35,7 @@ export interface StackOptions {
   workers?: number;
   api?: boolean;
   /** Start the local EVM devnet (anvil with the USDT-like token) before anything reads a rail. */
-  devnet?: { port: number; mnemonic: string; stateFile?: string };
+  devnet?: { port: number; mnemonic: string; stateFile?: string; /** The TRON stand-in's port (a stand-in, not a node). */ tronPort?: number };
   /** Chain workers (watcher task queue) in this process; default 1. */
   chainWorkers?: number;
   /** Start one watcher workflow per configured rail; default true. */
@@ -52,6 +53,7 @@ export interface Stack {
   workers: Worker[];
   chainWorkers: Worker[];
   devnet: Devnet | null;
+  tronStandin: TronStandin | null;
   server: Server | null;
   apiUrl: string;
   stop(): Promise<void>;
@@ -72,6 +74,11 @@ export async function startStack(o: StackOptions): Promise<Stack> {
     if (o.devnet) {
       devnet = await startDevnet({ port: o.devnet.port, mnemonic: o.devnet.mnemonic, stateFile: o.devnet.stateFile, log });
       stops.push(() => devnet!.stop());
+    }
+    let tronStandin: TronStandin | null = null;
+    if (o.devnet?.tronPort !== undefined) {
+      tronStandin = await startTronStandin({ port: o.devnet.tronPort, stateFile: o.devnet.stateFile ? join(resolve(o.dataDir), 'tron-standin-state.json') : undefined });
+      stops.push(() => tronStandin!.stop());
     }
     let pg: EmbeddedPg | null = null;
     let databaseUrl = process.env.DATABASE_URL;
@@ -166,6 +173,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
       workers,
       chainWorkers,
       devnet,
+      tronStandin,
       server,
       apiUrl,
       stop: stopAll,

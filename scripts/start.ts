@@ -36,7 +36,7 @@ if (!process.env.STABLERAIL_ADMIN_TOKEN) writeFileSync(adminTokenFile, adminToke
 const devnetWallet = process.env.STABLERAIL_CONFIG ? null : loadOrCreateDevnetWallet(join(dataDir, 'devnet-wallet.json'));
 const stack = await startStack({
   dataDir, config, adminToken, apiPort, temporalPort, logger,
-  ...(devnetWallet ? { devnet: { port: devnetPort, mnemonic: devnetWallet.mnemonic, stateFile: join(dataDir, 'devnet-state.json') } } : {}),
+  ...(devnetWallet ? { devnet: { port: devnetPort, mnemonic: devnetWallet.mnemonic, stateFile: join(dataDir, 'devnet-state.json'), tronPort: devnetPort + 1 } } : {}),
 });
 
 // First run: a sandbox merchant with an all-scopes key. dev.json keeps them for later runs.

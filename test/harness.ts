@@ -69,7 +69,7 @@ export async function startHarness(): Promise<Harness> {
   const config = testConfig(undefined, {}, { evm: rpcProxies.map((p) => p.url), tron: `http://127.0.0.1:${ports.tron}` });
   const stack = await startStack({
     dataDir, config, adminToken: ADMIN_TOKEN, apiPort: 0, temporalPort: 0, logger, ephemeral: true, workflowBundle: bundle,
-    devnet: { port: ports.evm, mnemonic: TEST_MNEMONIC },
+    devnet: { port: ports.evm, mnemonic: TEST_MNEMONIC, tronPort: ports.tron },
   });
   config.base_url = stack.apiUrl;
   harness = { stack, config, bundle, dataDir, logs, rpcProxies, cleanups: [] };

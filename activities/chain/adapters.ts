@@ -2,17 +2,14 @@
 import type { RailConfig } from '../config.js';
 import type { RailAdapter } from './rail-adapter.js';
 import { EvmAdapter } from './evm-adapter.js';
+import { TronAdapter } from './tron-adapter.js';
 
 export type AdapterFactory = (rail: RailConfig) => RailAdapter;
 
 const factories: Partial<Record<RailConfig['kind'], AdapterFactory>> = {
   evm: (rail) => new EvmAdapter(rail),
+  tron: (rail) => new TronAdapter(rail),
 };
-
-/** Register an adapter kind (the TRON adapter registers itself from tron-adapter.ts). */
-export function registerAdapter(kind: RailConfig['kind'], f: AdapterFactory): void {
-  factories[kind] = f;
-}
 
 export function createRailAdapter(rail: RailConfig): RailAdapter {
   const f = factories[rail.kind];

@@ -62,7 +62,8 @@ export async function startDevnet(o: {
 }): Promise<Devnet> {
   const args = ['--host', '127.0.0.1', '--port', String(o.port), '--chain-id', String(DEVNET_CHAIN_ID), '--mnemonic', ANVIL_MNEMONIC,
     '--accounts', '2', '--balance', '1000000', '--silent', '--gas-limit', '1000000000'];
-  if (o.stateFile) args.push('--state', o.stateFile);
+  // Dumped every few seconds too, so a crash loses little of the chain the watcher has stored.
+  if (o.stateFile) args.push('--state', o.stateFile, '--state-interval', '5');
   const proc = spawn(anvilBinary(), args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   proc.stderr!.on('data', (d) => {
