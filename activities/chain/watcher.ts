@@ -88,6 +88,8 @@ export interface WatcherDeps {
   client: Client;
   /** Tests and the bench may hand in adapters; otherwise one per rail from config. */
   adapters?: Map<string, RailAdapter>;
+  /** false: ingest only, no payment signals (the ingest benchmark measures the data plane alone). */
+  notify?: boolean;
   log?: (obj: Record<string, unknown>, msg: string) => void;
 }
 
@@ -360,7 +362,7 @@ export function createWatcherActivities(deps: WatcherDeps) {
         await ensureCursor(rail, adapter, head);
         const r = await ingestOnce(rail, adapter, head);
         // Views are notified even without new blocks: a retry after a crash must resend what it owed.
-        const n = await notifyPayments(rail);
+        const n = deps.notify === false ? { signaled: 0, exceptions: 0 } : await notifyPayments(rail);
         if (r || n.signaled > 0 || Date.now() >= deadline) {
           const cur = (await deps.pool.query<{ processed_height: string }>(`SELECT processed_height::text FROM chain_cursors WHERE rail = $1`, [rail.id])).rows[0]!;
           return {
