@@ -9,6 +9,7 @@ import { createChainWorker } from '../workers/chain-worker.js';
 
 const WORKER_MAIN = fileURLToPath(new URL('../workers/chain-worker-main.ts', import.meta.url));
 
+let childOutput = () => '';
 function spawnChainWorker(identity: string): Promise<ChildProcess> {
   const { stack, config, bundle, dataDir } = h();
   const configPath = join(dataDir, 'chain-worker-config.json');
@@ -23,6 +24,7 @@ function spawnChainWorker(identity: string): Promise<ChildProcess> {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
+  childOutput = () => out;
   return new Promise((resolve, reject) => {
     const t = setTimeout(() => reject(new Error(`chain worker did not start: ${out}`)), 30_000);
     child.stdout!.on('data', (d) => {
@@ -47,6 +49,9 @@ describe('chain watcher resilience', () => {
     h().cleanups.push(async () => { child.kill('SIGKILL'); });
     for (const w of stack.chainWorkers) if (w.getState() === 'RUNNING') w.shutdown();
     await eventually(async () => stack.chainWorkers.every((w) => w.getState() === 'STOPPED'), 20_000, 100);
+    // The child now runs the watcher: it follows a new block before the stream starts.
+    await mine(1);
+    await watcherCaughtUp('usdt-erc20', 30_000).catch((e) => { throw new Error(`${e}; child worker: ${childOutput().slice(-3000)}`); });
 
     const payments = [];
     for (let i = 0; i < 6; i++) payments.push(await createPayment('7.00'));
@@ -54,7 +59,12 @@ describe('chain watcher resilience', () => {
       await pay(p.deposit_address, 7_000_000n);
       if (i === 2) {
         // Mid-stream: the child has processed some of the transfers and is polling for more.
-        await waitStatus(payments[0]!.id, 'detected');
+        await waitStatus(payments[0]!.id, 'detected', 30_000).catch(async (e) => {
+          const dbg = await stack.pool.query(`SELECT (SELECT row_to_json(c) FROM chain_cursors c WHERE rail='usdt-erc20') cur, (SELECT json_agg(t) FROM chain_transfers t WHERE payment_id = $1) tr, (SELECT json_agg(v) FROM payment_chain_views v WHERE payment_id = $1) v, (SELECT max(height) FROM chain_blocks) mb`, [payments[0]!.id]);
+          const st = await stack.client.workflow.getHandle(payments[0]!.id).query('paymentState').catch((x) => String(x));
+          const ex = await stack.pool.query(`SELECT * FROM chain_exceptions`);
+          throw new Error(`${e}; ${JSON.stringify(st)} ${JSON.stringify(ex.rows)} ${JSON.stringify(dbg.rows)} head ${await head()} child worker: ${childOutput().slice(-3000)}`);
+        });
         child.kill('SIGKILL');
       }
     }
