@@ -53,7 +53,7 @@ describe('chain watcher resilience', () => {
     await mine(1);
     await watcherCaughtUp('usdt-erc20', 30_000).catch((e) => { throw new Error(`${e}; child worker: ${childOutput().slice(-3000)}`); });
 
-    const payments = [];
+    const payments: Array<{ id: string; deposit_address: string }> = [];
     for (let i = 0; i < 6; i++) payments.push(await createPayment('7.00'));
     for (const [i, p] of payments.entries()) {
       await pay(p.deposit_address, 7_000_000n);

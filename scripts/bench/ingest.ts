@@ -17,6 +17,7 @@ import { parseConfig } from '../../activities/config.js';
 import { createApiKey, createMerchant, SCOPES } from '../../activities/merchant.js';
 import { createLogger } from '../../api/logger.js';
 import { createWatcherActivities } from '../../activities/chain/watcher.js';
+import { EvmAdapter } from '../../activities/chain/evm-adapter.js';
 import { createChainWorker, startWatchers } from '../../workers/chain-worker.js';
 import { devnetRails } from '../devnet-rails.js';
 import { startStack } from '../stack.js';
@@ -115,7 +116,17 @@ export async function run(args: string[]): Promise<void> {
       [rail.id, startHeight, startBlock!.hash!.toLowerCase()],
     );
     await stack.pool.query(`INSERT INTO chain_blocks (rail, height, hash, parent_hash) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`, [rail.id, startHeight, startBlock!.hash!.toLowerCase(), startBlock!.parentHash.toLowerCase()]);
-    const ingest = createWatcherActivities({ pool: stack.pool, config, client: stack.client, notify: false });
+    // The same adapter the watcher uses, timed, so the report splits node time from Stablerail's.
+    const adapter = new EvmAdapter(rail);
+    let nodeMs = 0;
+    const timed = <A extends unknown[], R>(f: (...a: A) => Promise<R>) => async (...a: A): Promise<R> => {
+      const t = performance.now();
+      try { return await f(...a); } finally { nodeMs += performance.now() - t; }
+    };
+    adapter.block = timed(adapter.block.bind(adapter));
+    adapter.transfers = timed(adapter.transfers.bind(adapter));
+    adapter.headHeight = timed(adapter.headHeight.bind(adapter));
+    const ingest = createWatcherActivities({ pool: stack.pool, config, client: stack.client, notify: false, adapters: new Map([[rail.id, adapter]]) });
     t0 = performance.now();
     let stored = 0;
     for (;;) {
@@ -128,6 +139,8 @@ export async function run(args: string[]): Promise<void> {
     const ingestRate = stored / ingestS;
     say(`raw eth_getLogs ceiling: ${raw} logs in ${rawS.toFixed(2)} s = ${Math.round(rawRate)} logs/s`);
     say(`backfill (read, link, match against ${watchedN} watched, store): ${stored} logs in ${ingestS.toFixed(2)} s = ${Math.round(ingestRate)} logs/s`);
+    const ownS = ingestS - nodeMs / 1000;
+    say(`  of which node calls (request, answer, decode) ${(nodeMs / 1000).toFixed(2)} s; Stablerail's own work (link, match, store) ${ownS.toFixed(2)} s = ${Math.round(stored / ownS)} logs/s`);
 
     // 5. Live latency: the watcher running on its worker, payments over the API.
     await stack.pool.query(`DELETE FROM payment_chain_views`);
