@@ -69,10 +69,11 @@ export async function getPayment(id: string) {
   return (await api('GET', `/v1/payments/${id}`, { key: m.key })).body;
 }
 
-export async function waitStatus(id: string, status: string, timeoutMs = 15_000) {
+export async function waitStatus(id: string, status: string | string[], timeoutMs = 15_000) {
+  const wanted = Array.isArray(status) ? status : [status];
   return eventually(async () => {
     const p = await getPayment(id);
-    return p.status === status ? p : null;
+    return wanted.includes(p.status) ? p : null;
   }, timeoutMs, 100);
 }
 

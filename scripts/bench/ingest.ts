@@ -42,6 +42,8 @@ export async function run(args: string[]): Promise<void> {
   const watchedN = arg(args, 'watched', 1_000_000);
   const logsN = arg(args, 'logs', 100_000);
   const latencyN = arg(args, 'payments', 20);
+  // anvil answers eth_getLogs much slower for a few huge blocks than for many ordinary ones.
+  const txsPerBlock = arg(args, 'txs-per-block', 1);
   const root = mkdtempSync(join(tmpdir(), 'stablerail-bench-'));
   chmodSync(root, 0o755);
   const ports = { evm: await freePort(), tron: await freePort() };
@@ -89,7 +91,7 @@ export async function run(args: string[]): Promise<void> {
       const n = Math.min(LOGS_PER_TX, logsN - sent);
       const to = Array.from({ length: n }, (_, k) => watched[(sent + k) * 7919 % watchedN]!);
       pending.push(token.getFunction('batchTransfer')(to, to.map(() => 1n), { nonce: nonce++, gasLimit: 60_000_000 }));
-      if (pending.length >= 10) {
+      if (pending.length >= txsPerBlock) {
         await Promise.all(pending.splice(0));
         await provider.send('evm_mine', []);
       }
