@@ -66,7 +66,10 @@ export async function startTronStandin(o: { port: number; /** Keeps the chain ac
     blocks.push(b);
     return b;
   };
-  if (blocks.length === 0) seal([]);
+  if (blocks.length === 0) {
+    seal([]);
+    save(); // the genesis too: a restarted devnet must be the same chain the watcher stored
+  }
 
   const head = () => blocks[blocks.length - 1]!.number;
   const blockAt = (tag: unknown): StandinBlock | null => {
