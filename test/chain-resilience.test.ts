@@ -133,4 +133,35 @@ describe('chain watcher resilience', () => {
       b.mode = 'up';
     }
   });
+
+  it('a node answering garbage or hanging is retried and failed over, never a crash loop and never a false status', async function () {
+    this.timeout(60_000);
+    const [a, b] = h().rpcProxies as any[];
+    await watcherCaughtUp();
+    try {
+      // Only a garbage node: the watcher refuses its answers and retries; nothing moves.
+      a.mode = 'garbage';
+      b.mode = 'down';
+      const p = await createPayment('6.00');
+      await pay(p.deposit_address, 6_000_000n);
+      await mine(3);
+      await new Promise((r) => setTimeout(r, 2_000));
+      assert.equal((await transitionsOf(p.id)).length, 1, 'garbage from a node changes no status');
+      // A garbage node and a good one: the garbage answers count as failures and the good node serves.
+      b.mode = 'up';
+      const done = await waitStatus(p.id, 'confirmed', 30_000);
+      assert.equal(done.amount_received, '6.00');
+      assert.deepEqual((await transitionsOf(p.id)).map((t) => t.to_status), ['awaiting_payment', 'detected', 'confirmed']);
+      // The node in use hangs: its call times out (5 s) and the other node serves.
+      a.mode = 'up';
+      b.mode = 'hang';
+      const p2 = await createPayment('6.00');
+      await pay(p2.deposit_address, 6_000_000n);
+      await mine(2);
+      await waitStatus(p2.id, 'confirmed', 30_000);
+    } finally {
+      a.mode = 'up';
+      b.mode = 'up';
+    }
+  });
 });

@@ -2,7 +2,7 @@
 // down, come back, or lag (answer a frozen head) while the real chain behind it moves on.
 import { createServer, type Server } from 'node:http';
 
-export type ProxyMode = 'up' | 'down' | 'frozen';
+export type ProxyMode = 'up' | 'down' | 'frozen' | 'garbage' | 'hang';
 
 export interface RpcProxy {
   url: string;
@@ -22,6 +22,19 @@ export async function startRpcProxy(target: () => string): Promise<RpcProxy> {
       state.requests += 1;
       if (state.mode === 'down') {
         res.destroy(); // a dead node: the connection drops without an answer
+        return;
+      }
+      if (state.mode === 'hang') return; // a stuck node: the request is never answered
+      if (state.mode === 'garbage') {
+        // A broken node: well-formed JSON-RPC around malformed chain data.
+        const msg = JSON.parse(Buffer.concat(chunks).toString());
+        const junk: Record<string, unknown> = {
+          eth_blockNumber: '0xNOTHEX',
+          eth_getBlockByNumber: { number: '0x1', hash: '0x1234', parentHash: 42 },
+          eth_getLogs: [{ topics: ['0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef', '0x12', '0x34'], data: '0xzz', transactionHash: 'nope', logIndex: '-1', blockNumber: '0x1', blockHash: '0x00' }],
+        };
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ jsonrpc: '2.0', id: msg.id, result: junk[msg.method] ?? 'garbage' }));
         return;
       }
       const body = Buffer.concat(chunks).toString();

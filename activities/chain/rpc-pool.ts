@@ -27,20 +27,28 @@ export class RpcPool {
     return this.current;
   }
 
-  async call(method: string, params: unknown[]): Promise<unknown> {
+  /**
+   * Call `method`; `parse` validates the answer, and a node whose answer does not parse counts
+   * as failed like one that is down, so a garbage-answering node is failed over too.
+   */
+  async call<T = unknown>(method: string, params: unknown[], parse: (raw: unknown) => T = (raw) => raw as T): Promise<T> {
     const errors: string[] = [];
+    let lastParseError: Error | null = null;
     for (let attempt = 0; attempt < this.providers.length; attempt++) {
       const i = (this.current + attempt) % this.providers.length;
       try {
-        const out = await this.providers[i]!.send(method, params);
+        const out = parse(await this.providers[i]!.send(method, params));
         this.current = i;
         return out;
       } catch (err) {
+        if ((err as Error).name === 'ChainDataError') lastParseError = err as Error;
         errors.push(`${this.urls[i]}: ${(err as Error).message?.slice(0, 160)}`);
       }
     }
     // Moving on for the next call: the node that failed last is not the one to try first.
     this.current = (this.current + 1) % this.providers.length;
+    // Every node answered, and wrongly: say so as the data error it is.
+    if (lastParseError && errors.length === this.providers.length && this.providers.length === 1) throw lastParseError;
     throw new RpcUnavailableError(`${method} failed on every node: ${errors.join(' | ')}`);
   }
 

@@ -55,25 +55,31 @@ export class TronAdapter implements RailAdapter {
   }
 
   async headHeight(): Promise<number> {
-    return parseQuantity(await this.rpc.call('eth_blockNumber', []), 'head height');
+    return this.rpc.call('eth_blockNumber', [], (raw) => parseQuantity(raw, 'head height'));
   }
 
   async block(height: number): Promise<ChainBlock | null> {
-    const b = parseBlock(await this.rpc.call('eth_getBlockByNumber', [toQuantity(height), false]));
-    if (b && b.height !== height) throw new ChainDataError(`asked for block ${height}, node answered ${b.height}`);
-    return b;
+    return this.rpc.call('eth_getBlockByNumber', [toQuantity(height), false], (raw) => {
+      const b = parseBlock(raw);
+      if (b && b.height !== height) throw new ChainDataError(`asked for block ${height}, node answered ${b.height}`);
+      return b;
+    });
   }
 
   async transfers(fromHeight: number, toHeight: number, to?: readonly string[]): Promise<ChainTransfer[]> {
     const toTopics = to && to.length > 0 && to.length <= TO_FILTER_ADDRESSES_MAX ? to.map((a) => '0x' + '0'.repeat(24) + tronToHex20(a)) : null;
-    const raw = await this.rpc.call('eth_getLogs', [{ fromBlock: toQuantity(fromHeight), toBlock: toQuantity(toHeight), address: this.tokenHex, topics: [TRANSFER_TOPIC, null, toTopics] }]);
-    if (!Array.isArray(raw)) throw new ChainDataError('eth_getLogs did not answer a list');
-    const out: ChainTransfer[] = [];
-    for (const log of raw as RawLog[]) {
-      const t = decodeTransferLog(log, (hex) => this.toBase58(hex));
-      if (t) out.push(t);
-    }
-    return out;
+    const filter = { fromBlock: toQuantity(fromHeight), toBlock: toQuantity(toHeight), address: this.tokenHex, topics: [TRANSFER_TOPIC, null, toTopics] };
+    return this.rpc.call('eth_getLogs', [filter], (raw) => {
+      if (!Array.isArray(raw)) throw new ChainDataError('eth_getLogs did not answer a list');
+      const out: ChainTransfer[] = [];
+      for (const log of raw as RawLog[]) {
+        const t = decodeTransferLog(log, (hex) => this.toBase58(hex));
+        if (!t) continue;
+        if (t.blockHeight < fromHeight || t.blockHeight > toHeight) throw new ChainDataError(`log at height ${t.blockHeight} outside ${fromHeight}..${toHeight}`);
+        out.push(t);
+      }
+      return out;
+    });
   }
 
   async finalizedHeight(processedHeight: number): Promise<number> {
