@@ -173,7 +173,10 @@ export function createWatcherActivities(deps: WatcherDeps) {
         const heights = to <= head - REORG_WINDOW_BLOCKS
           ? [...new Set([processed + 1, to])]
           : Array.from({ length: to - processed }, (_, i) => processed + 1 + i);
-        blocks = (await mapBounded(heights, BLOCK_FETCH_CONCURRENCY, (h) => adapter.block(h))).map((b, i) => {
+        blocks = (await mapBounded(heights, BLOCK_FETCH_CONCURRENCY, async (h) => {
+          heartbeat({ rail: rail.id, height: h }); // a long batch on a slow node must not look like a dead worker
+          return adapter.block(h);
+        })).map((b, i) => {
           if (!b) throw new ChainDataError(`node lost block ${heights[i]} below its head ${head}`);
           return b;
         });
