@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { eventually, h } from './harness.js';
 import { createPayment, head, mine, pay, transitionsOf, waitStatus, watcherCaughtUp } from './chain-helpers.js';
 import { createChainWorker } from '../workers/chain-worker.js';
+import { createWatcherActivities } from '../activities/chain/watcher.js';
 
 const WORKER_MAIN = fileURLToPath(new URL('../workers/chain-worker-main.ts', import.meta.url));
 
@@ -162,6 +163,25 @@ describe('chain watcher resilience', () => {
     } finally {
       a.mode = 'up';
       b.mode = 'up';
+    }
+  });
+
+  it('ingest attempts running at once (a worker presumed dead that is not) serialize on the cursor and count nothing twice', async function () {
+    this.timeout(60_000);
+    const { stack, config } = h();
+    await watcherCaughtUp();
+    const stale = createWatcherActivities({ pool: stack.pool, config, client: stack.client });
+    const payments: Array<{ id: string; deposit_address: string }> = [];
+    for (let i = 0; i < 3; i++) payments.push(await createPayment('4.00'));
+    for (const p of payments) await pay(p.deposit_address, 4_000_000n);
+    await mine(2);
+    // Three extra attempts race the running watcher over the same blocks.
+    await Promise.all([0, 1, 2].map(() => stale.ingestChain({ railId: 'usdt-erc20', cursor: null, longPollMs: 0 })));
+    for (const p of payments) {
+      await waitStatus(p.id, 'confirmed');
+      assert.deepEqual((await transitionsOf(p.id)).map((t) => t.to_status), ['awaiting_payment', 'detected', 'confirmed']);
+      const rows = await stack.pool.query(`SELECT count(*)::int AS n FROM chain_transfers WHERE payment_id = $1`, [p.id]);
+      assert.equal(rows.rows[0].n, 1);
     }
   });
 });
