@@ -17,6 +17,8 @@ import {
   type RawLog,
 } from './rail-adapter.js';
 
+/** Concurrent eth_getLogs calls for one wide range. */
+export const LOGS_PARALLEL_RANGES = 4;
 /** Checksumming costs a keccak per address; a backfill meets the same addresses again and again. */
 const CHECKSUM_CACHE_MAX = 200_000;
 
@@ -46,6 +48,18 @@ export class EvmAdapter implements RailAdapter {
     const toTopics = to && to.length > 0 && to.length <= TO_FILTER_ADDRESSES_MAX
       ? to.map((a) => '0x' + '0'.repeat(24) + getAddress(a).slice(2).toLowerCase())
       : null;
+    // A wide range is read as a few sub-ranges at once: a node serves them on several threads.
+    const span = toHeight - fromHeight + 1;
+    if (span >= LOGS_PARALLEL_RANGES * 2) {
+      const step = Math.ceil(span / LOGS_PARALLEL_RANGES);
+      const parts: Array<[number, number]> = [];
+      for (let h = fromHeight; h <= toHeight; h += step) parts.push([h, Math.min(toHeight, h + step - 1)]);
+      return (await Promise.all(parts.map(([a, b]) => this.transferRange(a, b, toTopics)))).flat();
+    }
+    return this.transferRange(fromHeight, toHeight, toTopics);
+  }
+
+  private transferRange(fromHeight: number, toHeight: number, toTopics: string[] | null): Promise<ChainTransfer[]> {
     const filter = { fromBlock: toQuantity(fromHeight), toBlock: toQuantity(toHeight), address: this.token, topics: [TRANSFER_TOPIC, null, toTopics] };
     return this.rpc.call('eth_getLogs', [filter], (raw) => {
       if (!Array.isArray(raw)) throw new ChainDataError('eth_getLogs did not answer a list');
