@@ -70,6 +70,8 @@ export async function startPaymentWorkflow(deps: CommandDeps, row: PaymentRow): 
     expiresAtMs: row.expires_at.getTime(),
     monitorAfterCloseS: deps.config.monitor_after_close_s,
     upsertSearchAttributes: deps.config.temporal.search_attributes,
+    underpayToleranceMinor: railById(deps.config, row.rail)?.underpay_tolerance_minor ?? '0',
+    recognitionGates: railById(deps.config, row.rail)?.recognition_gates ?? ['finality', 'no_open_exception', 'reconciled'],
   };
   try {
     await deps.temporal.workflow.start<typeof paymentWorkflow>('paymentWorkflow', {

@@ -1,9 +1,10 @@
 // `npm run bench -- <name> [options]`: runs one benchmark from scripts/bench/. Benchmarks are
 // measurements, not tests: they print each figure beside a ceiling measured in the same run on
 // the same servers, so the ratio means something on any machine, and never gate a build.
-const BENCHES: Record<string, () => Promise<{ main(argv: string[]): Promise<void> }>> = {
-  payments: () => import('./bench/payments.js'),
-  webhooks: () => import('./bench/webhooks.js'),
+const BENCHES: Record<string, () => Promise<(argv: string[]) => Promise<void>>> = {
+  payments: () => import('./bench/payments.js').then((m) => m.main),
+  webhooks: () => import('./bench/webhooks.js').then((m) => m.main),
+  ingest: () => import('./bench/ingest.js').then((m) => m.run),
 };
 
 const [name, ...rest] = process.argv.slice(2);
@@ -12,5 +13,5 @@ if (!load) {
   process.stderr.write(`usage: npm run bench -- <${Object.keys(BENCHES).join('|')}> [options]\n`);
   process.exit(2);
 }
-await (await load()).main(rest);
+await (await load())(rest);
 process.exit(0);

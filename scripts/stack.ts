@@ -17,6 +17,10 @@ import { createMetrics } from '../api/metrics.js';
 import { pruneIdempotencyKeys } from '../api/idempotency.js';
 import { createPaymentWorker, installWorkerRuntime } from '../workers/payment-worker.js';
 import { createWebhookWorker } from '../workers/webhook-worker.js';
+import { createChainWorker, startWatchers } from '../workers/chain-worker.js';
+import { hasAdapter } from '../activities/chain/adapters.js';
+import { startDevnet, type Devnet } from './embedded/devnet.js';
+import { startTronStandin, type TronStandin } from './embedded/tron-standin.js';
 import { startEmbeddedPostgres, type EmbeddedPg } from './embedded/postgres.js';
 import { freePort, startTemporalDevServer, type TemporalDevServer } from './embedded/temporal.js';
 
@@ -36,6 +40,12 @@ export interface StackOptions {
   /** Seals webhook secrets at rest (AES-256-GCM): STABLERAIL_MASTER_KEY, or a file in the data dir for npm start. */
   masterKey: Buffer;
   api?: boolean;
+  /** Start the local EVM devnet (anvil with the USDT-like token) before anything reads a rail. */
+  devnet?: { port: number; mnemonic: string; stateFile?: string; /** The TRON stand-in's port (a stand-in, not a node). */ tronPort?: number };
+  /** Chain workers (watcher task queue) in this process; default 1. */
+  chainWorkers?: number;
+  /** Start one watcher workflow per configured rail; default true. */
+  watchers?: boolean;
 }
 
 export interface Stack {
@@ -47,6 +57,9 @@ export interface Stack {
   client: Client;
   nativeConnection: NativeConnection;
   workers: Worker[];
+  chainWorkers: Worker[];
+  devnet: Devnet | null;
+  tronStandin: TronStandin | null;
   server: Server | null;
   apiUrl: string;
   stop(): Promise<void>;
@@ -64,6 +77,16 @@ export async function startStack(o: StackOptions): Promise<Stack> {
     stops.length = 0;
   };
   try {
+    let devnet: Devnet | null = null;
+    if (o.devnet) {
+      devnet = await startDevnet({ port: o.devnet.port, mnemonic: o.devnet.mnemonic, stateFile: o.devnet.stateFile, log });
+      stops.push(() => devnet!.stop());
+    }
+    let tronStandin: TronStandin | null = null;
+    if (o.devnet?.tronPort !== undefined) {
+      tronStandin = await startTronStandin({ port: o.devnet.tronPort, stateFile: o.devnet.stateFile ? join(resolve(o.dataDir), 'tron-standin-state.json') : undefined });
+      stops.push(() => tronStandin!.stop());
+    }
     let pg: EmbeddedPg | null = null;
     let databaseUrl = process.env.DATABASE_URL;
     if (!databaseUrl) {
@@ -118,6 +141,24 @@ export async function startStack(o: StackOptions): Promise<Stack> {
         await running;
       });
     }
+    const chainWorkers: Worker[] = [];
+    for (let i = 0; i < (o.chainWorkers ?? 1); i++) {
+      const w = await createChainWorker({
+        connection: nativeConnection, namespace: o.config.temporal.namespace, pool, config: o.config, client, workflowBundle: o.workflowBundle,
+        log: (obj, msg) => o.logger.info(obj, msg),
+      });
+      chainWorkers.push(w);
+      const running = w.run();
+      stops.push(async () => {
+        if (w.getState() === 'RUNNING') w.shutdown();
+        await running.catch(() => undefined);
+      });
+    }
+    if (o.watchers !== false) {
+      const watched = o.config.rails.filter((r) => hasAdapter(r.kind));
+      for (const r of o.config.rails.filter((x) => !hasAdapter(x.kind))) o.logger.warn({ rail: r.id }, 'no chain adapter for this rail kind: not watched');
+      await startWatchers(client, watched);
+    }
 
     let server: Server | null = null;
     let apiUrl = '';
@@ -150,6 +191,9 @@ export async function startStack(o: StackOptions): Promise<Stack> {
       client,
       nativeConnection,
       workers,
+      chainWorkers,
+      devnet,
+      tronStandin,
       server,
       apiUrl,
       stop: stopAll,

@@ -35,7 +35,12 @@ if (!process.env.STABLERAIL_ADMIN_TOKEN) writeFileSync(adminTokenFile, adminToke
 
 // Webhook secrets are sealed with it: keep the file (or set STABLERAIL_MASTER_KEY) or they cannot be opened.
 const masterKey = loadOrCreateMasterKey(join(dataDir, 'master-key'));
-const stack = await startStack({ dataDir, config, adminToken, apiPort, temporalPort, logger, masterKey });
+// The devnet runs unless a config file names real rails; its chain persists in the data directory.
+const devnetWallet = process.env.STABLERAIL_CONFIG ? null : loadOrCreateDevnetWallet(join(dataDir, 'devnet-wallet.json'));
+const stack = await startStack({
+  dataDir, config, adminToken, apiPort, temporalPort, logger, masterKey,
+  ...(devnetWallet ? { devnet: { port: devnetPort, mnemonic: devnetWallet.mnemonic, stateFile: join(dataDir, 'devnet-state.json'), tronPort: devnetPort + 1 } } : {}),
+});
 
 // First run: a sandbox merchant with an all-scopes key. dev.json keeps them for later runs.
 const devJsonPath = join(dataDir, 'dev.json');
@@ -51,7 +56,8 @@ dev = {
   admin_token: adminToken,
   merchant_id: dev.merchant_id,
   secret_key: dev.secret_key,
-  payer_private_key: dev.payer_private_key ?? null,
+  payer_private_key: stack.devnet?.payerPrivateKey ?? dev.payer_private_key ?? null,
+  payer_address: stack.devnet?.payerAddress ?? dev.payer_address ?? null,
   temporal: { address: stack.temporalAddress, namespace: stack.namespace, ui_url: stack.temporalUiUrl },
   database_url: stack.databaseUrl,
   rails: config.rails.map((r) => ({ id: r.id, kind: r.kind, rpc_url: r.rpc_urls[0], token_contract: r.token_contract, decimals: r.decimals, confirmations_required: r.confirmations_required })),

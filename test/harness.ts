@@ -12,6 +12,8 @@ import { createLogger } from '../api/logger.js';
 import { devnetRails } from '../scripts/devnet-rails.js';
 import { startStack, type Stack } from '../scripts/stack.js';
 import { WORKFLOWS_PATH, installWorkerRuntime } from '../workers/payment-worker.js';
+import { freePort } from '../scripts/embedded/temporal.js';
+import { startRpcProxy, type RpcProxy } from './rpc-proxy.js';
 
 export const TEST_MNEMONIC = 'test test test test test test test test test test test junk';
 export const ADMIN_TOKEN = 'adm_test_token_for_the_suite_only';
@@ -26,15 +28,21 @@ export interface Harness {
   logs: string[];
   /** The suite's config as a JSON file (STABLERAIL_CONFIG for child processes). */
   configPath: string;
+  /** The EVM rail's two RPC URLs are these forwarders to the devnet, so tests can fail "a node". */
+  rpcProxies: RpcProxy[];
+  /** Run before the stack stops (workers and processes a test started). */
+  cleanups: Array<() => Promise<void>>;
 }
 
 let harness: Harness | null = null;
 
-export function testConfig(baseUrl = 'http://127.0.0.1:0', overrides: Record<string, unknown> = {}): StablerailConfig {
+export function testConfig(baseUrl = 'http://127.0.0.1:0', overrides: Record<string, unknown> = {}, urls = { evm: ['http://127.0.0.1:8545'], tron: 'http://127.0.0.1:8546' }): StablerailConfig {
+  const rails = devnetRails({ mnemonic: TEST_MNEMONIC, evmRpcUrl: urls.evm[0]!, tronRpcUrl: urls.tron });
+  rails[0]!.rpc_urls = urls.evm;
   return parseConfig(
     {
       base_url: baseUrl,
-      rails: devnetRails({ mnemonic: TEST_MNEMONIC, evmRpcUrl: 'http://127.0.0.1:8545', tronRpcUrl: 'http://127.0.0.1:8546' }),
+      rails,
       monitor_after_close_s: 5,
       rate_limit: { per_s: 2000, burst: 4000 },
       // Tests start their runs themselves; the Schedule is tested on its own.
@@ -60,15 +68,22 @@ export async function startHarness(): Promise<Harness> {
   });
   const logger = createLogger(stream, 'info');
   const bundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} } as never });
-  const config = testConfig();
+  // The suite's devnet listens on free ports, never on the 8545 a developer's `npm start` may hold.
+  const ports = { evm: await freePort(), tron: await freePort() };
+  const devnetUrl = `http://127.0.0.1:${ports.evm}`;
+  const rpcProxies = [await startRpcProxy(() => devnetUrl), await startRpcProxy(() => devnetUrl)];
+  const config = testConfig(undefined, {}, { evm: rpcProxies.map((p) => p.url), tron: `http://127.0.0.1:${ports.tron}` });
   const masterKey = randomBytes(32);
-  const stack = await startStack({ dataDir, config, adminToken: ADMIN_TOKEN, apiPort: 0, temporalPort: 0, logger, ephemeral: true, workflowBundle: bundle, masterKey });
+  const stack = await startStack({
+    dataDir, config, adminToken: ADMIN_TOKEN, apiPort: 0, temporalPort: 0, logger, ephemeral: true, workflowBundle: bundle, masterKey,
+    devnet: { port: ports.evm, mnemonic: TEST_MNEMONIC, tronPort: ports.tron },
+  });
   config.base_url = stack.apiUrl;
   // The same config as a file, for child processes (the CLI, extra API processes).
   const configPath = join(dataDir, 'config.json');
   const { base_url, rails, monitor_after_close_s, rate_limit, temporal, reconciliation_interval_s } = config;
   writeFileSync(configPath, JSON.stringify({ base_url, rails, monitor_after_close_s, rate_limit, temporal, reconciliation_interval_s }));
-  harness = { stack, config, bundle, dataDir, logs, configPath, masterKey };
+  harness = { stack, config, bundle, dataDir, logs, configPath, masterKey, rpcProxies, cleanups: [] };
   return harness;
 }
 
@@ -78,7 +93,9 @@ export function h(): Harness {
 }
 
 export async function stopHarness(): Promise<void> {
+  for (const c of harness?.cleanups.reverse() ?? []) await c().catch(() => undefined);
   await harness?.stack.stop();
+  for (const p of harness?.rpcProxies ?? []) await p.close();
   harness = null;
 }
 

@@ -3,3 +3,4 @@
 export { paymentWorkflow } from './payment.js';
 export { reconciliationWorkflow } from './reconciliation.js';
 export { webhookDeliveryWorkflow } from './webhook-delivery.js';
+export { watcherWorkflow } from './watcher.js';

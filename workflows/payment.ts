@@ -17,11 +17,15 @@ import {
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { PaymentActivities } from '../activities/payment.js';
+import type { TreasuryActivities } from '../activities/treasury.js';
 import type { WebhookDispatchActivities } from '../activities/webhooks/delivery.js';
 import type { webhookDeliveryWorkflow } from './webhook-delivery.js';
 import { canTransition, FINAL_STATUSES, type ExceptionCode, type PaymentStatus } from './rules/transitions.js';
+import { allFinal, decide } from './rules/matching.js';
+import { minorFromString } from './rules/money.js';
 import {
   cancelPaymentUpdate,
+  paymentChainSignal,
   paymentStateQuery,
   resolvePaymentUpdate,
   SEARCH_ATTRIBUTES,
@@ -30,7 +34,11 @@ import {
   type PaymentWorkflowState,
   type ResolveRequest,
   type CancelRequest,
+  type PaymentChainUpdate,
+  type PostedTransfer,
+  paymentReconciledSignal,
 } from './shared.js';
+import type { ChainTransferView } from './rules/matching.js';
 
 const { recordTransition, releaseDepositAddress } = proxyActivities<PaymentActivities>({
   startToCloseTimeout: '30 seconds',
@@ -42,6 +50,20 @@ const { recordTransition, releaseDepositAddress } = proxyActivities<PaymentActiv
     nonRetryableErrorTypes: ['IllegalTransitionError', 'TransitionOutOfOrderError'],
   },
 });
+
+const treasury = proxyActivities<TreasuryActivities>({
+  startToCloseTimeout: '30 seconds',
+  // No maximumAttempts: a posting must land, and postings are keyed by their cause.
+  retry: { initialInterval: '200 milliseconds', backoffCoefficient: 2, maximumInterval: '30 seconds', nonRetryableErrorTypes: ['UnbalancedPostingError'] },
+});
+
+const DEFAULT_GATES = ['finality', 'no_open_exception', 'reconciled'] as const;
+
+function posted(t: ChainTransferView): PostedTransfer {
+  const i = t.key.lastIndexOf(':');
+  return { key: t.key, txHash: t.key.slice(0, i), logIndex: Number(t.key.slice(i + 1)), blockHash: t.blockHash, amountMinor: t.amountMinor };
+}
+const sameInclusion = (a: PostedTransfer, t: ChainTransferView) => a.key === t.key && a.blockHash === t.blockHash;
 
 export const WEBHOOK_DISPATCH_PATCH = 'webhook-dispatch';
 
@@ -86,6 +108,10 @@ export async function paymentWorkflow(input: PaymentWorkflowInput): Promise<Paym
     amountMinor: input.amountMinor,
     amountReceivedMinor: '0',
     expiresAtMs: input.expiresAtMs,
+    chainVersion: 0,
+    transfers: [],
+    countedKeys: [],
+    finalReached: false,
   };
 
   // Transitions are serialized: an Update and the timer can race, the table decides.
@@ -94,7 +120,7 @@ export async function paymentWorkflow(input: PaymentWorkflowInput): Promise<Paym
     to: PaymentStatus,
     cause: string,
     actor: string,
-    opts: { exceptionCode?: ExceptionCode | null; reason?: string } = {},
+    opts: { exceptionCode?: ExceptionCode | null; reason?: string; amountReceivedMinor?: string; countedKeys?: string[] } = {},
   ): Promise<void> {
     const next = queue.then(async () => {
       if (!canTransition(state.status, to)) {
@@ -104,6 +130,7 @@ export async function paymentWorkflow(input: PaymentWorkflowInput): Promise<Paym
         );
       }
       const exceptionCode = to === 'requires_review' ? (opts.exceptionCode ?? null) : null;
+      const amountReceivedMinor = opts.amountReceivedMinor ?? state.amountReceivedMinor;
       await recordTransition({
         paymentId: state.paymentId,
         seq: state.seq + 1,
@@ -112,9 +139,11 @@ export async function paymentWorkflow(input: PaymentWorkflowInput): Promise<Paym
         cause,
         actor,
         exceptionCode,
-        amountReceivedMinor: state.amountReceivedMinor,
+        amountReceivedMinor,
         reason: opts.reason,
       });
+      state.amountReceivedMinor = amountReceivedMinor;
+      if (opts.countedKeys) state.countedKeys = opts.countedKeys;
       state.seq += 1;
       state.status = to;
       state.exceptionCode = exceptionCode;
@@ -153,7 +182,9 @@ export async function paymentWorkflow(input: PaymentWorkflowInput): Promise<Paym
     resolvePaymentUpdate,
     async (req: ResolveRequest) => {
       const to: PaymentStatus = req.decision === 'accept' ? 'confirmed' : req.decision === 'refund' ? 'refunded' : 'written_off';
-      await transition(to, `operator_${req.decision}`, req.operator, { reason: req.reason });
+      // Accepting counts the money the chain shows now; a later change to it is a new exception.
+      const countedKeys = to === 'confirmed' ? (state.transfers ?? []).map((t) => t.key) : undefined;
+      await transition(to, `operator_${req.decision}`, req.operator, { reason: req.reason, countedKeys });
       return { ...state };
     },
     {
@@ -166,30 +197,105 @@ export async function paymentWorkflow(input: PaymentWorkflowInput): Promise<Paym
     },
   );
 
-  // The expiry timer is durable: a worker restart does not reset it.
-  while (state.status === 'awaiting_payment') {
-    const remainingMs = state.expiresAtMs - Date.now();
-    const changed = await condition(() => state.status !== 'awaiting_payment', Math.max(remainingMs, 1));
-    if (!changed && state.status === 'awaiting_payment' && Date.now() >= state.expiresAtMs) {
-      // Losing the race to a detection or a cancel is fine: the table refused the move and the loop ends.
-      await transition('expired', 'timer_expired', 'system').catch((e) => log.info('expiry not applied', { error: String(e) }));
+  // A reconciliation run matched this payment: the last recognition gate can pass.
+  setHandler(paymentReconciledSignal, () => {
+    state.reconciled = true;
+    chainDirty = true;
+  });
+
+  /**
+   * The treasury gates (docs/treasury.md). Detection posts nothing. Confirmed (or accepted)
+   * money is posted to the merchant's pending balance per transfer inclusion; an inclusion the
+   * chain no longer shows is reversed; pending moves to available and the payment becomes
+   * recognized once the rail's gates hold: finality, no open exception, matched by reconciliation.
+   */
+  async function runTreasuryGates(): Promise<void> {
+    const now = state.transfers ?? [];
+    // 1. Reverse postings whose inclusion is gone (a reorg, or mined again in another block).
+    for (const list of ['postedAvailable', 'postedPending'] as const) {
+      const gone = (state[list] ?? []).filter((p) => !now.some((t) => sameInclusion(p, t)));
+      for (const g of gone) {
+        await treasury.reverseTransferPostings({ paymentId: state.paymentId, txHash: g.txHash, logIndex: g.logIndex, blockHash: g.blockHash, reorgId: `v${state.chainVersion ?? 0}` });
+      }
+      if (gone.length) state[list] = (state[list] ?? []).filter((p) => !gone.includes(p));
     }
-    if (workflowInfo().continueAsNewSuggested) await continueAsNew<typeof paymentWorkflow>({ ...input, carried: state });
+    if (state.status !== 'confirmed' && state.status !== 'recognized') return;
+    // 2. Confirmation: counted transfers to pending.
+    const counted = now.filter((t) => (state.countedKeys ?? []).includes(t.key));
+    const toPend = counted.filter((t) => !(state.postedPending ?? []).some((p) => sameInclusion(p, t)));
+    if (toPend.length) {
+      await treasury.postConfirmedToPending({ paymentId: state.paymentId, transfers: toPend.map(posted) });
+      state.postedPending = [...(state.postedPending ?? []), ...toPend.map(posted)];
+    }
+    if (state.status !== 'confirmed') return;
+    // 3. Recognition.
+    const gates = input.recognitionGates ?? DEFAULT_GATES;
+    const finality = !gates.includes('finality') || (counted.length > 0 && counted.every((t) => t.depth === 'final'));
+    const reconciled = !gates.includes('reconciled') || state.reconciled === true;
+    // no_open_exception holds by construction here: a payment with an open exception is in requires_review.
+    if (!finality || !reconciled) return;
+    const toAvail = counted.filter((t) => !(state.postedAvailable ?? []).some((p) => sameInclusion(p, t)));
+    if (toAvail.length) {
+      await treasury.postRecognizedToAvailable({ paymentId: state.paymentId, transfers: toAvail.map(posted) });
+      state.postedAvailable = [...(state.postedAvailable ?? []), ...toAvail.map(posted)];
+    }
+    await transition('recognized', 'treasury_gates_passed', 'treasury').catch((e) => log.warn('recognition not applied', { error: String(e) }));
   }
 
-  // After a final status the workflow keeps listening for late money for a bounded window,
-  // then ends; while in review it waits for the operator as long as it takes.
+  // The watcher sends the whole view of the deposit address; an older version is stale.
+  let chainDirty = false;
+  setHandler(paymentChainSignal, (u: PaymentChainUpdate) => {
+    if (u.version < (state.chainVersion ?? 0)) return;
+    state.chainVersion = u.version;
+    state.transfers = u.transfers;
+    state.finalReached = allFinal(u.transfers);
+    chainDirty = true;
+  });
+
+  const toleranceMinor = minorFromString(input.underpayToleranceMinor ?? '0');
+  let closedAtMs: number | null = null;
+  // One loop decides every chain- and timer-driven move; the expiry timer is durable, so a
+  // worker restart does not reset it. Updates (cancel, resolve) transition from their handlers.
   for (;;) {
     await queue;
-    if (FINAL_STATUSES.has(state.status)) {
-      const seqAtClose = state.seq;
-      const reopened = await condition(() => state.seq !== seqAtClose, input.monitorAfterCloseS * 1000);
-      if (!reopened) break;
+    chainDirty = false;
+    const d = decide({
+      status: state.status,
+      amountMinor: minorFromString(state.amountMinor),
+      underpayToleranceMinor: toleranceMinor,
+      expiresAtMs: state.expiresAtMs,
+      nowMs: Date.now(),
+      transfers: state.transfers ?? [],
+      countedKeys: state.countedKeys ?? [],
+    });
+    if (d) {
+      const actor = d.cause === 'timer_expired' ? 'system' : `watcher:${input.rail}`;
+      // Losing a race to an Update is fine: the table refuses the move and the loop decides again.
+      await transition(d.to, d.cause, actor, { exceptionCode: d.exceptionCode, amountReceivedMinor: d.amountReceivedMinor, countedKeys: d.countedKeys })
+        .catch((e) => log.warn('move not applied', { to: d.to, error: String(e) }));
       continue;
     }
+    const seqBeforeGates = state.seq;
+    await runTreasuryGates();
+    if (state.seq !== seqBeforeGates) continue;
     const seqBefore = state.seq;
-    await condition(() => state.seq !== seqBefore);
-    if (workflowInfo().continueAsNewSuggested) await continueAsNew<typeof paymentWorkflow>({ ...input, carried: state });
+    const woken = () => chainDirty || state.seq !== seqBefore;
+    if (FINAL_STATUSES.has(state.status)) {
+      // A closed payment keeps listening for late money for a bounded window, then ends.
+      closedAtMs ??= Date.now();
+      const leftMs = closedAtMs + input.monitorAfterCloseS * 1000 - Date.now();
+      if (leftMs <= 0 || !(await condition(woken, leftMs))) break;
+    } else {
+      closedAtMs = null;
+      const windowLeftMs = state.expiresAtMs - Date.now();
+      const waitsForWindow = (state.status === 'awaiting_payment' || state.status === 'detected') && windowLeftMs > 0;
+      if (waitsForWindow) await condition(woken, windowLeftMs);
+      else await condition(woken);
+    }
+    if (workflowInfo().continueAsNewSuggested) {
+      await queue;
+      await continueAsNew<typeof paymentWorkflow>({ ...input, carried: state });
+    }
   }
   await queue;
   // Nothing more can arrive for this payment: its address may serve another one.

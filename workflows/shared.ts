@@ -2,11 +2,14 @@
 // Payloads carry amounts as decimal strings of minor units: no bigint crosses Temporal.
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { ExceptionCode, PaymentStatus, ResolutionDecision } from './rules/transitions.js';
+import type { ChainTransferView } from './rules/matching.js';
 
 export const TASK_QUEUES = {
   payments: 'stablerail-payments',
   /** Webhook delivery workflows and their HTTP attempts, on their own workers. */
   webhooks: 'stablerail-webhooks',
+  /** The watcher workflows and their chain activities: one queue, one workflow per rail. */
+  chain: 'stablerail-chain',
 } as const;
 
 export const NAMESPACE_DEFAULT = 'default';
@@ -22,6 +25,10 @@ export interface PaymentWorkflowInput {
   monitorAfterCloseS: number;
   /** Whether the namespace has Stablerail's search attributes registered (the time-skipping test server has none). */
   upsertSearchAttributes: boolean;
+  /** The rail's underpay_tolerance_minor at creation (absent on payments started before chain matching: 0). */
+  underpayToleranceMinor?: string;
+  /** What must hold before pending moves to available (the rail's recognition_gates). */
+  recognitionGates?: Array<'finality' | 'no_open_exception' | 'reconciled'>;
   /** Carried across continue-as-new. */
   carried?: PaymentWorkflowState;
 }
@@ -35,7 +42,56 @@ export interface PaymentWorkflowState {
   amountMinor: string;
   amountReceivedMinor: string;
   expiresAtMs: number;
+  /** The last chain update applied (its version), and what it showed for the deposit address. */
+  chainVersion?: number;
+  transfers?: ChainTransferView[];
+  /** Transfers the payment was confirmed (or accepted) on. */
+  countedKeys?: string[];
+  /** Every transfer reached the chain's finality: the input the recognition gate waits for. */
+  finalReached?: boolean;
+  /** Transfer inclusions posted to the merchant's pending balance, and those moved on to available. */
+  postedPending?: PostedTransfer[];
+  postedAvailable?: PostedTransfer[];
+  /** A reconciliation run matched this payment across the three planes. */
+  reconciled?: boolean;
 }
+
+/** A transfer inclusion the ledger holds a posting for (what a reversal must name). */
+export interface PostedTransfer {
+  key: string;
+  txHash: string;
+  logIndex: number;
+  blockHash: string;
+  amountMinor: string;
+}
+
+/**
+ * What the watcher tells a payment workflow: the whole current view of its deposit address,
+ * not a delta, so a repeated or reordered signal cannot double count. `version` grows with
+ * each change; an older version is ignored.
+ */
+export interface PaymentChainUpdate {
+  rail: string;
+  version: number;
+  processedHeight: number;
+  transfers: ChainTransferView[];
+}
+
+export interface WatcherWorkflowInput {
+  railId: string;
+  /** Last processed height carried across continue-as-new (null: the watcher's first run). */
+  cursor: number | null;
+}
+
+export interface WatcherStatus {
+  railId: string;
+  cursor: number | null;
+  headHeight: number | null;
+  batches: number;
+  lastError: string | null;
+}
+
+export const watcherWorkflowId = (railId: string): string => `watcher-${railId}`;
 
 export interface TransitionRecord {
   paymentId: string;
@@ -66,6 +122,8 @@ export interface ResolveRequest {
   operator: string;
 }
 
+export const paymentChainSignal = defineSignal<[PaymentChainUpdate]>('chainUpdate');
+export const watcherStatusQuery = defineQuery<WatcherStatus>('watcherStatus');
 export const paymentStateQuery = defineQuery<PaymentWorkflowState>('paymentState');
 export const cancelPaymentUpdate = defineUpdate<PaymentWorkflowState, [CancelRequest]>('cancelPayment');
 export const resolvePaymentUpdate = defineUpdate<PaymentWorkflowState, [ResolveRequest]>('resolvePayment');

@@ -1,0 +1,186 @@
+// STAND-IN, NOT A TRON NODE. No TRON node can run here, so the devnet and the tests use this
+// small in-memory chain that speaks exactly the endpoints the TRON adapter reads, over HTTP on
+// loopback: the Ethereum-compatible JSON-RPC subset (eth_chainId, eth_blockNumber,
+// eth_getBlockByNumber, eth_getLogs, with 20-byte hex addresses as TRON's /jsonrpc answers) and
+// the solidity API's /walletsolidity/getnowblock (solidified = head − 19). It is out of the
+// production code path: only scripts/stack.ts starts it, for the devnet.
+// It keeps no balances: /standin/transfer records the TRC20 Transfer log it is told to, in a
+// new block (one block per call); /standin/mine adds empty blocks. Both answer JSON.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { TronWeb } from 'tronweb';
+
+export const STANDIN_SOLIDIFY_DEPTH = 19;
+/** TRON mainnet's JSON-RPC chain id, so a client that asks gets the same answer. */
+const TRON_MAINNET_CHAIN_ID = '0x2b6653dc';
+const TRANSFER_TOPIC = '0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef';
+const BODY_BYTES_MAX = 1 << 20;
+const LOGS_PER_ANSWER_MAX = 10_000;
+
+interface StandinLog {
+  address: string; // 0x + 20-byte hex
+  topics: string[];
+  data: string;
+  transactionHash: string;
+  logIndex: number;
+}
+interface StandinBlock {
+  number: number;
+  hash: string;
+  parentHash: string;
+  timestamp: number;
+  logs: StandinLog[];
+}
+
+export interface TronStandin {
+  url: string;
+  port: number;
+  /** Record a TRC20 transfer of `token` in a new block. Addresses base58check. */
+  transfer(o: { token: string; from: string; to: string; amountMinor: bigint }): { txHash: string; block: number };
+  mine(count: number): number;
+  head(): number;
+  stop(): Promise<void>;
+}
+
+const hex20 = (base58: string): string => {
+  if (!TronWeb.isAddress(base58)) throw new Error(`not a TRON address: ${base58}`);
+  return TronWeb.address.toHex(base58).toLowerCase().replace(/^41/, '');
+};
+const word = (hex: string) => '0x' + hex.padStart(64, '0');
+const q = (n: number) => '0x' + n.toString(16);
+
+export async function startTronStandin(o: { port: number; /** Keeps the chain across restarts (npm start); omitted: in memory. */ stateFile?: string }): Promise<TronStandin> {
+  const blocks: StandinBlock[] = o.stateFile && existsSync(o.stateFile) ? JSON.parse(readFileSync(o.stateFile, 'utf8')) : [];
+  const save = () => {
+    if (o.stateFile) writeFileSync(o.stateFile, JSON.stringify(blocks));
+  };
+  const seal = (logs: StandinLog[]): StandinBlock => {
+    const parent = blocks[blocks.length - 1];
+    const number = parent ? parent.number + 1 : 0;
+    const parentHash = parent?.hash ?? '0x' + '0'.repeat(64);
+    // TRON block ids start with the height; the rest is a hash over the parent and contents.
+    const digest = createHash('sha256').update(parentHash + JSON.stringify(logs) + randomBytes(8).toString('hex')).digest('hex');
+    const hash = '0x' + number.toString(16).padStart(16, '0') + digest.slice(16);
+    const b = { number, hash, parentHash, timestamp: Date.now(), logs };
+    blocks.push(b);
+    return b;
+  };
+  if (blocks.length === 0) {
+    seal([]);
+    save(); // the genesis too: a restarted devnet must be the same chain the watcher stored
+  }
+
+  const head = () => blocks[blocks.length - 1]!.number;
+  const blockAt = (tag: unknown): StandinBlock | null => {
+    if (tag === 'latest' || tag === 'pending') return blocks[blocks.length - 1]!;
+    if (tag === 'earliest') return blocks[0]!;
+    if (typeof tag !== 'string' || !/^0x[0-9a-f]+$/i.test(tag)) throw new Error('invalid block tag');
+    return blocks[Number.parseInt(tag, 16)] ?? null;
+  };
+
+  function rpc(method: string, params: unknown[]): unknown {
+    switch (method) {
+      case 'eth_chainId':
+        return TRON_MAINNET_CHAIN_ID;
+      case 'eth_blockNumber':
+        return q(head());
+      case 'eth_getBlockByNumber': {
+        const b = blockAt(params[0]);
+        return b && { number: q(b.number), hash: b.hash, parentHash: b.parentHash, timestamp: q(Math.floor(b.timestamp / 1000)), transactions: [] };
+      }
+      case 'eth_getLogs': {
+        const f = (params[0] ?? {}) as { fromBlock?: string; toBlock?: string; address?: string | string[]; topics?: Array<string | string[] | null> };
+        const from = f.fromBlock ? blockAt(f.fromBlock)?.number ?? head() + 1 : head();
+        const to = f.toBlock ? blockAt(f.toBlock)?.number ?? head() : head();
+        const addrs = f.address ? (Array.isArray(f.address) ? f.address : [f.address]).map((a) => a.toLowerCase()) : null;
+        const out: unknown[] = [];
+        for (let h = from; h <= Math.min(to, head()); h++) {
+          const b = blocks[h]!;
+          for (const l of b.logs) {
+            if (addrs && !addrs.includes(l.address)) continue;
+            const topicsOk = (f.topics ?? []).every((t, i) => t === null || t === undefined || (Array.isArray(t) ? t.map((x) => x.toLowerCase()).includes(l.topics[i]!) : t.toLowerCase() === l.topics[i]));
+            if (!topicsOk) continue;
+            out.push({ ...l, logIndex: q(l.logIndex), blockNumber: q(b.number), blockHash: b.hash, transactionIndex: '0x0', removed: false });
+            if (out.length > LOGS_PER_ANSWER_MAX) throw new Error('query returned more than 10000 results');
+          }
+        }
+        return out;
+      }
+      default:
+        throw Object.assign(new Error(`the method ${method} does not exist/is not available`), { code: -32601 });
+    }
+  }
+
+  const api = {
+    transfer(t: { token: string; from: string; to: string; amountMinor: bigint }) {
+      const txHash = '0x' + randomBytes(32).toString('hex');
+      const b = seal([{ address: '0x' + hex20(t.token), topics: [TRANSFER_TOPIC, word(hex20(t.from)), word(hex20(t.to))], data: word(t.amountMinor.toString(16)), transactionHash: txHash, logIndex: 0 }]);
+      save();
+      return { txHash, block: b.number };
+    },
+    mine(count: number) {
+      for (let i = 0; i < Math.min(Math.max(count, 1), 10_000); i++) seal([]);
+      save();
+      return head();
+    },
+    head,
+  };
+
+  const readBody = (req: IncomingMessage) => new Promise<string>((resolve, reject) => {
+    let size = 0;
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > BODY_BYTES_MAX) reject(new Error('body too large'));
+      else chunks.push(c);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString()));
+    req.on('error', reject);
+  });
+  const json = (res: ServerResponse, status: number, body: unknown) => {
+    res.writeHead(status, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(body));
+  };
+
+  const server: Server = createServer(async (req, res) => {
+    try {
+      const path = new URL(req.url ?? '/', 'http://x').pathname;
+      const text = req.method === 'POST' ? await readBody(req) : '';
+      if (path === '/walletsolidity/getnowblock') {
+        const b = blocks[Math.max(0, head() - STANDIN_SOLIDIFY_DEPTH)]!;
+        return json(res, 200, { blockID: b.hash.slice(2), block_header: { raw_data: { number: b.number, timestamp: b.timestamp, parentHash: b.parentHash.slice(2) } } });
+      }
+      if (path === '/standin/transfer') {
+        const body = JSON.parse(text || '{}');
+        return json(res, 200, api.transfer({ token: body.token, from: body.from, to: body.to, amountMinor: BigInt(body.amount_minor) }));
+      }
+      if (path === '/standin/mine') return json(res, 200, { head: api.mine(Number(JSON.parse(text || '{}').count ?? 1)) });
+      if (path === '/' || path === '/jsonrpc') {
+        const msg = JSON.parse(text);
+        try {
+          return json(res, 200, { jsonrpc: '2.0', id: msg.id, result: rpc(msg.method, msg.params ?? []) });
+        } catch (err) {
+          return json(res, 200, { jsonrpc: '2.0', id: msg.id, error: { code: (err as { code?: number }).code ?? -32000, message: (err as Error).message } });
+        }
+      }
+      return json(res, 404, { error: 'not found' });
+    } catch (err) {
+      return json(res, 400, { error: (err as Error).message });
+    }
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(o.port, '127.0.0.1', () => resolve());
+  });
+  const port = (server.address() as { port: number }).port;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    ...api,
+    async stop() {
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+}

@@ -1,0 +1,101 @@
+import assert from 'node:assert/strict';
+import { admin, eventually, h } from './harness.js';
+import { createPayment, mine, pay, rpc, transitionsOf, waitStatus, watcherCaughtUp } from './chain-helpers.js';
+
+describe('chain exceptions: underpaid, paid late, unmatched, and the operator resolving them', () => {
+  // Both need a closed window (10 s at least): they are started together and checked in turn.
+  let underpaid: { id: string; deposit_address: string };
+  let late: { id: string; deposit_address: string };
+  before(async function () {
+    this.timeout(30_000);
+    await watcherCaughtUp();
+    underpaid = await createPayment('10.00', { expires_in_s: 10 });
+    late = await createPayment('4.00', { expires_in_s: 10 });
+    await pay(underpaid.deposit_address, 9_000_000n);
+    await mine(3);
+  });
+
+  it('a confirmed payment short of the amount stays detected while the window is open, then becomes underpaid', async function () {
+    this.timeout(30_000);
+    await watcherCaughtUp();
+    assert.equal((await waitStatus(underpaid.id, 'detected')).amount_received, '9.00');
+    const r = await waitStatus(underpaid.id, 'requires_review', 20_000);
+    assert.equal(r.exception.code, 'underpaid');
+    assert.equal(r.amount_received, '9.00');
+  });
+
+  it('the operator accepts an underpaid payment: it becomes confirmed, and the decision is evidence', async () => {
+    const res = await admin('POST', `/v1/admin/payments/${underpaid.id}/resolve`, { decision: 'accept', reason: 'customer short-paid the fee, accepted', operator: 'ops-alice' });
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    assert.equal(res.body.status, 'confirmed');
+    const t = await transitionsOf(underpaid.id);
+    assert.deepEqual(t.map((x) => x.to_status), ['awaiting_payment', 'detected', 'requires_review', 'confirmed']);
+    const { rows } = await h().stack.pool.query(`SELECT actor, payload FROM evidence WHERE subject = $1 AND payload->>'to' = 'confirmed'`, [underpaid.id]);
+    assert.equal(rows[0].actor, 'ops-alice');
+    assert.equal(rows[0].payload.cause, 'operator_accept');
+    assert.equal(rows[0].payload.reason, 'customer short-paid the fee, accepted');
+  });
+
+  it('money to an expired payment becomes requires_review with exception paid_late; the operator refunds it', async function () {
+    this.timeout(30_000);
+    await waitStatus(late.id, 'expired', 20_000);
+    await pay(late.deposit_address, 4_000_000n);
+    const r = await waitStatus(late.id, 'requires_review');
+    assert.equal(r.exception.code, 'paid_late');
+    assert.equal(r.amount_received, '4.00');
+    const res = await admin('POST', `/v1/admin/payments/${late.id}/resolve`, { decision: 'refund', reason: 'order was already canceled', operator: 'ops-bob' });
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    assert.equal(res.body.status, 'refunded');
+  });
+
+  it('a transfer to a watched address whose payment has closed becomes an unmatched_transfer exception, not dropped', async function () {
+    this.timeout(40_000);
+    // The refunded payment's workflow ends after its monitoring window and releases the address.
+    await eventually(async () => {
+      const { rows } = await h().stack.pool.query(`SELECT payment_id FROM deposit_addresses WHERE address = $1`, [late.deposit_address]);
+      return rows[0] && rows[0].payment_id === null;
+    }, 20_000, 200);
+    const tx = await pay(late.deposit_address, 777_000n);
+    const ex = await eventually(async () => {
+      const { rows } = await h().stack.pool.query(`SELECT code, amount_minor::text AS amount, detail FROM chain_exceptions WHERE tx_hash = $1`, [tx.toLowerCase()]);
+      return rows[0];
+    });
+    assert.equal(ex.code, 'unmatched_transfer');
+    assert.equal(ex.amount, '777000');
+    const ev = await h().stack.pool.query(`SELECT 1 FROM evidence WHERE kind = 'chain.exception' AND payload->>'tx_hash' = $1`, [tx.toLowerCase()]);
+    assert.equal(ev.rowCount, 1);
+  });
+});
+
+describe('chain reorgs staged with evm_snapshot / evm_revert', () => {
+  it('reorgs of depth 1 to 10 roll back detected payments to awaiting_payment and confirmed ones to requires_review (reorged)', async function () {
+    this.timeout(120_000);
+    await watcherCaughtUp();
+    const before = (await h().stack.pool.query(`SELECT reorgs FROM chain_cursors WHERE rail = 'usdt-erc20'`)).rows[0].reorgs as number;
+    for (let depth = 1; depth <= 10; depth++) {
+      const p = await createPayment('5.00');
+      const snap = await rpc('evm_snapshot');
+      await pay(p.deposit_address, 5_000_000n); // this block is the transfer's first confirmation
+      if (depth > 1) await mine(depth - 1);
+      const wasConfirmed = depth >= 3;
+      await waitStatus(p.id, wasConfirmed ? 'confirmed' : 'detected');
+      await watcherCaughtUp();
+      assert.equal(await rpc('evm_revert', [snap]), true);
+      await mine(depth + 1); // the new branch outgrows the old one
+      if (wasConfirmed) {
+        const r = await waitStatus(p.id, 'requires_review');
+        assert.equal(r.exception.code, 'reorged', `depth ${depth}`);
+      } else {
+        const r = await waitStatus(p.id, 'awaiting_payment');
+        assert.equal(r.amount_received, '0.00', `depth ${depth}`);
+      }
+      const t = await transitionsOf(p.id);
+      assert.equal(t.at(-1)!.cause, 'chain_reorged', `depth ${depth}`);
+      const removed = await h().stack.pool.query(`SELECT removed_at FROM chain_transfers WHERE payment_id = $1`, [p.id]);
+      assert.equal(removed.rowCount, 1);
+      assert.ok(removed.rows[0].removed_at, `depth ${depth}: the reorged transfer is kept, marked removed`);
+    }
+    const after = (await h().stack.pool.query(`SELECT reorgs FROM chain_cursors WHERE rail = 'usdt-erc20'`)).rows[0].reorgs as number;
+    assert.equal(after - before, 10);
+  });
+});
