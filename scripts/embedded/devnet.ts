@@ -3,6 +3,7 @@
 // address is known before the chain starts) and a payer account funded with ETH and tokens.
 // `npm start` and the test harness both start it through scripts/stack.ts.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -64,6 +65,12 @@ export async function startDevnet(o: {
     '--accounts', '2', '--balance', '1000000', '--silent', '--gas-limit', '1000000000'];
   // Dumped every few seconds too, so a crash loses little of the chain the watcher has stored.
   if (o.stateFile) args.push('--state', o.stateFile, '--state-interval', '5');
+  // Another process on the port would answer the readiness probe in anvil's place: refuse early.
+  await new Promise<void>((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', () => reject(new Error(`devnet port ${o.port} is in use (another npm start or anvil?); set STABLERAIL_DEVNET_PORT`)));
+    probe.listen(o.port, '127.0.0.1', () => probe.close(() => resolve()));
+  });
   const proc = spawn(anvilBinary(), args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   proc.stderr!.on('data', (d) => {
