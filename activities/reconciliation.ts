@@ -120,8 +120,8 @@ export function createReconciliationActivities(deps: { pool: Pool; config: Stabl
         const r = await c.query(
           `INSERT INTO reconciliation_breaks AS b (id, fingerprint, class, environment, merchant_id, order_reference, payment_id, tx_hash, log_index, entry_id,
                                                    asset, expected_minor, actual_minor, drift_minor, status, first_run_id, last_run_id)
-           SELECT 'brk_' || substr(md5(x.fp), 1, 24), x.fp, $7, $2, x.merchant_id, x.order_reference, x.payment_id, x.tx_hash, x.log_index, x.entry_id,
-                  x.asset, x.expected, x.actual, x.actual - x.expected, 'open', $1, $1
+           SELECT 'brk_' || substr(md5(x.fp), 1, 24), x.fp, $7, $2, x.merchant_id::text, x.order_reference::text, x.payment_id::text, x.tx_hash::text,
+                  x.log_index::int, x.entry_id::text, x.asset, x.expected, x.actual, x.actual - x.expected, 'open', $1, $1
              FROM (${CLASS_SQL[input.breakClass]}) AS x(fp, merchant_id, order_reference, payment_id, tx_hash, log_index, entry_id, asset, expected, actual)
             -- Every class gets the same parameters; this types the ones a class does not use.
             WHERE cardinality($5::text[]) >= 0 AND cardinality($6::text[]) >= 0 AND $4::int >= 0
@@ -158,7 +158,7 @@ export function createReconciliationActivities(deps: { pool: Pool; config: Stabl
         );
         const matched = await c.query<{ id: string }>(
           `UPDATE payments p SET reconciled_at = now()
-            WHERE ${SCOPE_P} AND p.status = 'confirmed' AND p.reconciled_at IS NULL AND ${SETTLED_P}
+            WHERE $1::text IS NOT NULL AND ${SCOPE_P} AND p.status = 'confirmed' AND p.reconciled_at IS NULL AND ${SETTLED_P}
               AND p.id IN (SELECT p2.id FROM payments p2 WHERE p2.environment = $2 AND p2.status = 'confirmed' AND p2.reconciled_at IS NULL LIMIT $5)
               AND NOT EXISTS (SELECT 1 FROM reconciliation_breaks b WHERE b.payment_id = p.id AND b.status = 'open')
             RETURNING p.id`,

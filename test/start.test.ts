@@ -24,10 +24,11 @@ describe('npm start (the launcher)', function () {
   const dataDir = join(root, 'data');
   let port: number;
   let temporalPort: number;
+  let devnetPort: number;
 
   async function start(): Promise<{ proc: ChildProcess; dev: any }> {
     const proc = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], {
-      env: { ...process.env, PORT: String(port), STABLERAIL_TEMPORAL_PORT: String(temporalPort), STABLERAIL_DATA_DIR: dataDir, LOG_LEVEL: 'warn' },
+      env: { ...process.env, PORT: String(port), STABLERAIL_TEMPORAL_PORT: String(temporalPort), STABLERAIL_DEVNET_PORT: String(devnetPort), STABLERAIL_DATA_DIR: dataDir, LOG_LEVEL: 'warn' },
       stdio: ['ignore', 'ignore', 'ignore'],
     });
     await eventually(async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => null))?.status === 200, 120_000, 300);
@@ -37,6 +38,7 @@ describe('npm start (the launcher)', function () {
   before(async () => {
     port = await freePort();
     temporalPort = await freePort();
+    devnetPort = await freePort();
   });
 
   it('runs on a fresh data directory, writes dev.json with a working key, and reuses it all on restart', async () => {

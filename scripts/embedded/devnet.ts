@@ -3,6 +3,7 @@
 // address is known before the chain starts) and a payer account funded with ETH and tokens.
 // `npm start` and the test harness both start it through scripts/stack.ts.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { forgetPid, recordPid, stopOrphan } from './orphans.js';
 import { createServer } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -65,6 +66,9 @@ export async function startDevnet(o: {
     '--accounts', '2', '--balance', '1000000', '--silent', '--gas-limit', '1000000000'];
   // Dumped every few seconds too, so a crash loses little of the chain the watcher has stored.
   if (o.stateFile) args.push('--state', o.stateFile, '--state-interval', '5');
+  // An anvil orphaned by a crash of the last `npm start` still holds the port and the state file.
+  const pidFile = o.stateFile ? `${o.stateFile}.pid` : null;
+  if (pidFile) await stopOrphan(pidFile, 'devnet (anvil)', o.log);
   // Another process on the port would answer the readiness probe in anvil's place: refuse early.
   await new Promise<void>((resolve, reject) => {
     const probe = createServer();
@@ -72,6 +76,7 @@ export async function startDevnet(o: {
     probe.listen(o.port, '127.0.0.1', () => probe.close(() => resolve()));
   });
   const proc = spawn(anvilBinary(), args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  if (pidFile) recordPid(pidFile, proc.pid);
   let stderr = '';
   proc.stderr!.on('data', (d) => {
     stderr = (stderr + d.toString()).slice(-4000);
@@ -84,6 +89,7 @@ export async function startDevnet(o: {
     const t = setTimeout(() => proc.kill('SIGKILL'), 5000);
     await exited;
     clearTimeout(t);
+    if (pidFile) forgetPid(pidFile);
   };
   const provider = new JsonRpcProvider(rpcUrl, Network.from(DEVNET_CHAIN_ID), { staticNetwork: true, batchMaxCount: 1, cacheTimeout: -1 });
   try {

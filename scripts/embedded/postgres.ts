@@ -9,14 +9,7 @@ import pg from 'pg';
 export const PG_USER = 'postgres';
 export const PG_PASSWORD = 'stablerail-local';
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
+import { isAlive as alive } from './orphans.js';
 
 async function stopOrphan(dataDir: string, log: (s: string) => void): Promise<void> {
   const pidFile = join(dataDir, 'postmaster.pid');

@@ -1,7 +1,7 @@
 // The embedded Temporal dev server: `temporal server start-dev`, persisting to a file in the
 // data directory, with the Web UI and Stablerail's namespace and search attributes.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
+import { forgetPid, recordPid, stopOrphan } from './orphans.js';
 import { createServer } from 'node:net';
 import { Connection } from '@temporalio/client';
 import { findOrInstallBinary } from './binaries.js';
@@ -44,15 +44,7 @@ export async function startTemporalDevServer(opts: {
   const cli = findOrInstallBinary('temporal', opts.log);
   // A dev server orphaned by a crash would hold the database file: stop it first.
   const pidFile = opts.dbFile ? `${opts.dbFile}.pid` : null;
-  if (pidFile && existsSync(pidFile)) {
-    const pid = Number(readFileSync(pidFile, 'utf8'));
-    if (pid && isAlive(pid)) {
-      opts.log?.(`stopping Temporal dev server ${pid} left running by an earlier crash`);
-      process.kill(pid, 'SIGTERM');
-      for (let i = 0; i < 100 && isAlive(pid); i++) await new Promise((r) => setTimeout(r, 100));
-      if (isAlive(pid)) process.kill(pid, 'SIGKILL');
-    }
-  }
+  if (pidFile) await stopOrphan(pidFile, 'Temporal dev server', opts.log);
   const uiPort = opts.ui === false ? null : await freePort(opts.uiPort ?? opts.port + 1);
   const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(opts.port), '--namespace', opts.namespace, '--log-level', 'error'];
   if (opts.dbFile) args.push('--db-filename', opts.dbFile);
@@ -62,7 +54,7 @@ export async function startTemporalDevServer(opts: {
   // Keep the dev server's own metrics endpoint off a fixed port, so two servers can run side by side.
   args.push('--metrics-port', String(await freePort()));
   const proc = spawn(cli, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-  if (pidFile && proc.pid) writeFileSync(pidFile, String(proc.pid));
+  if (pidFile) recordPid(pidFile, proc.pid);
   let stderr = '';
   proc.stderr!.on('data', (d) => {
     stderr = (stderr + d.toString()).slice(-4000);
@@ -96,16 +88,8 @@ export async function startTemporalDevServer(opts: {
       const t = setTimeout(() => proc.kill('SIGKILL'), 10_000);
       await exited;
       clearTimeout(t);
-      if (pidFile) rmSync(pidFile, { force: true });
+      if (pidFile) forgetPid(pidFile);
     },
   };
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}

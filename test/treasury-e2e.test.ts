@@ -1,0 +1,153 @@
+// The treasury gates and three-plane reconciliation end to end on the real devnet: a payment is
+// paid on chain, posted to pending at confirmation, matched by a reconciliation run, moved to
+// available at finality; a reorg reverses its postings; injected faults are reported once each.
+import assert from 'node:assert/strict';
+import { api, admin, eventually, h, newMerchant } from './harness.js';
+import { mine, pay, rpc, waitStatus, watcherCaughtUp } from './chain-helpers.js';
+import { withTx } from '../activities/db.js';
+import { postEntries } from '../activities/ledger.js';
+
+type M = { merchantId: string; key: string };
+
+async function createPaymentFor(m: M, amount: string, reference: string) {
+  const r = await api('POST', '/v1/payments', { key: m.key, body: { amount, rail: 'usdt-erc20', reference } });
+  assert.equal(r.status, 201, JSON.stringify(r.body));
+  return r.body as { id: string; deposit_address: string };
+}
+
+async function statusOf(m: M, id: string, status: string, timeoutMs = 20_000) {
+  return eventually(async () => {
+    const p = (await api('GET', `/v1/payments/${id}`, { key: m.key })).body;
+    return p.status === status ? p : null;
+  }, timeoutMs, 100);
+}
+
+async function balancesOf(m: M): Promise<Record<string, string>> {
+  const b = await api('GET', '/v1/ledger/balances', { key: m.key });
+  return Object.fromEntries(b.body.data.map((d: { purpose: string; balance: string }) => [d.purpose, d.balance]));
+}
+
+async function reconcile(m: M) {
+  const started = await api('POST', '/v1/reconciliation/runs', { key: m.key, body: { grace_s: 0 } });
+  assert.equal(started.status, 201, JSON.stringify(started.body));
+  return eventually(async () => {
+    const r = await api('GET', `/v1/reconciliation/runs/${started.body.id}`, { key: m.key });
+    return r.body.status === 'completed' ? r.body : null;
+  }, 30_000, 200);
+}
+
+describe('treasury gates and reconciliation on the devnet', function () {
+  this.timeout(120_000);
+  before(async () => {
+    await watcherCaughtUp();
+  });
+
+  it('detection posts nothing, confirmation posts to pending, and recognition (finality + reconciled) moves it to available', async () => {
+    const m = await newMerchant();
+    await api('POST', '/v1/orders', { key: m.key, body: { reference: 'inv-100', amount: '40.00', asset: 'USDT' } });
+    const p = await createPaymentFor(m, '40.00', 'inv-100');
+    await pay(p.deposit_address, 40_000_000n);
+    await statusOf(m, p.id, 'detected');
+    assert.deepEqual(await balancesOf(m), {}, 'detection is not posting');
+    await mine(2);
+    await statusOf(m, p.id, 'confirmed');
+    await eventually(async () => (await balancesOf(m)).pending === '40.00');
+    assert.equal((await balancesOf(m)).available ?? '0.00', '0.00');
+    // Finality alone is not enough: reconciliation has not matched it yet.
+    await mine(4);
+    await watcherCaughtUp();
+    await new Promise((r) => setTimeout(r, 500));
+    assert.equal((await api('GET', `/v1/payments/${p.id}`, { key: m.key })).body.status, 'confirmed');
+    const run = await reconcile(m);
+    assert.equal(run.open_breaks, 0, JSON.stringify(run.breaks));
+    assert.equal(run.matched_payments, 1);
+    await statusOf(m, p.id, 'recognized');
+    await eventually(async () => {
+      const b = await balancesOf(m);
+      return b.available === '40.00' && b.pending === '0.00';
+    });
+    const entries = (await api('GET', '/v1/ledger/entries', { key: m.key })).body.data;
+    assert.deepEqual(entries.map((e: { gate: string }) => e.gate), ['confirmed', 'recognized']);
+    assert.ok(entries.every((e: { tx_hash: string; payment_id: string }) => e.tx_hash && e.payment_id === p.id));
+    const t = await api('GET', `/v1/payments/${p.id}/timeline`, { key: m.key });
+    assert.deepEqual(t.body.transitions.map((x: { to_status: string }) => x.to_status), ['awaiting_payment', 'detected', 'confirmed', 'recognized']);
+    assert.equal(t.body.postings.length, 4);
+  });
+
+  it('a reorg after posting reverses the postings, so pending returns to zero', async () => {
+    const m = await newMerchant();
+    const p = await createPaymentFor(m, '7.00', 'reorg-1');
+    const snap = await rpc('evm_snapshot');
+    await pay(p.deposit_address, 7_000_000n);
+    await mine(2);
+    await statusOf(m, p.id, 'confirmed');
+    await eventually(async () => (await balancesOf(m)).pending === '7.00');
+    await watcherCaughtUp();
+    assert.equal(await rpc('evm_revert', [snap]), true);
+    await mine(4);
+    const r = await statusOf(m, p.id, 'requires_review');
+    assert.equal(r.exception.code, 'reorged');
+    await eventually(async () => (await balancesOf(m)).pending === '0.00');
+    const entries = (await api('GET', '/v1/ledger/entries', { key: m.key })).body.data;
+    assert.equal(entries.length, 2);
+    assert.equal(entries[1].reverses, entries[0].id);
+  });
+
+  it('reports each injected fault once in its class, converges on rerun, and never brings back a resolved break', async () => {
+    const m = await newMerchant();
+    // A clean, settled payment with its order: no break.
+    await api('POST', '/v1/orders', { key: m.key, body: { reference: 'ok-1', amount: '2.00', asset: 'USDT' } });
+    const ok = await createPaymentFor(m, '2.00', 'ok-1');
+    // amount_mismatch: the order says 3.00, the payment (and the chain) 2.50.
+    await api('POST', '/v1/orders', { key: m.key, body: { reference: 'mis-1', amount: '3.00', asset: 'USDT' } });
+    const mis = await createPaymentFor(m, '2.50', 'mis-1');
+    // payment_without_order: money settled for a reference commerce never sent.
+    const orphan = await createPaymentFor(m, '1.25', 'no-order-1');
+    // order_without_payment: a fulfilled order nobody paid.
+    await api('POST', '/v1/orders', { key: m.key, body: { reference: 'unpaid-1', amount: '9.00', asset: 'USDT', status: 'fulfilled' } });
+    await pay(ok.deposit_address, 2_000_000n);
+    await pay(mis.deposit_address, 2_500_000n);
+    await pay(orphan.deposit_address, 1_250_000n);
+    await mine(2);
+    for (const id of [ok.id, mis.id, orphan.id]) await statusOf(m, id, 'confirmed');
+    // posting_without_transfer: finance holds money for a transfer the chain never showed.
+    await withTx(h().stack.pool, (c) =>
+      postEntries(c, [{
+        cause: `test:fake-posting:${m.merchantId}`, environment: 'sandbox', gate: 'confirmed', merchantId: m.merchantId, paymentId: orphan.id, rail: 'usdt-erc20',
+        txHash: '0x' + 'f'.repeat(64), logIndex: 0,
+        lines: [
+          { account: { ownerType: 'rail', ownerId: 'usdt-erc20', environment: 'sandbox', purpose: 'custody', asset: 'USDT' }, amountMinor: 500_000n },
+          { account: { ownerType: 'merchant', ownerId: m.merchantId, environment: 'sandbox', purpose: 'pending', asset: 'USDT' }, amountMinor: -500_000n },
+        ],
+      }]),
+    );
+    await eventually(async () => (await balancesOf(m)).pending === '6.25'); // 2 + 2.5 + 1.25 + 0.5 injected
+    const run = await reconcile(m);
+    const byClass = (r: { breaks: Array<{ class: string }> }) => r.breaks.map((b) => b.class).sort();
+    assert.deepEqual(byClass(run), ['amount_mismatch', 'order_without_payment', 'payment_without_order', 'posting_without_transfer']);
+    const mismatch = run.breaks.find((b: { class: string }) => b.class === 'amount_mismatch');
+    assert.equal(mismatch.payment_id, mis.id);
+    assert.equal(mismatch.order_reference, 'mis-1');
+    assert.equal(mismatch.drift, '-0.50');
+    assert.equal(run.drift_by_asset.USDT.order_without_payment, '-9.00');
+    assert.equal(run.matched_payments, 1, 'only the clean payment is matched');
+    const csv = await api('GET', `/v1/reconciliation/runs/${run.id}?format=csv`, { key: m.key });
+    assert.match(csv.headers.get('content-type')!, /text\/csv/);
+    assert.equal((csv.body as string).trim().split('\r\n').length, 5);
+    // A rerun converges: the same breaks, the same ids.
+    const again = await reconcile(m);
+    assert.deepEqual(again.breaks.map((b: { id: string }) => b.id).sort(), run.breaks.map((b: { id: string }) => b.id).sort());
+    // An operator resolves one with an audited decision; it does not come back.
+    const orphanBreak = run.breaks.find((b: { class: string }) => b.class === 'payment_without_order');
+    const res = await admin('POST', `/v1/admin/reconciliation/breaks/${orphanBreak.id}/resolve`, { resolution: 'accepted', reason: 'one-off sale without an order' });
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    const third = await reconcile(m);
+    assert.deepEqual(byClass(third), ['amount_mismatch', 'order_without_payment', 'posting_without_transfer']);
+    const { rows } = await h().stack.pool.query(`SELECT kind, actor FROM evidence WHERE kind = 'reconciliation.break_resolved' AND payload->>'break_id' = $1`, [orphanBreak.id]);
+    assert.equal(rows.length, 1);
+    // Fixing the cause clears the break: commerce corrects the order amount.
+    await api('POST', '/v1/orders', { key: m.key, body: { reference: 'mis-1', amount: '2.50', asset: 'USDT' } });
+    const fourth = await reconcile(m);
+    assert.deepEqual(byClass(fourth), ['order_without_payment', 'posting_without_transfer']);
+  });
+});
