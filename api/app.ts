@@ -104,6 +104,8 @@ export function createApp(deps: AppDeps, logger: Logger) {
       checks.temporal = true;
       checks.workers = queues.every((tq) => (tq.pollers?.length ?? 0) > 0);
     } catch { /* reported below */ }
+    // The launcher holds readiness until its first-run setup (merchant, key, dev.json) is written.
+    if (deps.readiness) checks.setup = deps.readiness.ready;
     const ok = Object.values(checks).every(Boolean);
     res.status(ok ? 200 : 503).json({ ok, checks });
   });

@@ -1,18 +1,12 @@
 // Read models for the console: operator-wide lists and a payment's timeline (transitions,
 // events, postings, and whatever else the rails and webhooks record about it).
-import type { Pool } from '../activities/db.js';
 import { PAYMENT_COLUMNS, paymentObject, type PaymentRow } from '../activities/payment.js';
 import { badRequest, notFound } from './errors.js';
 import type { Ctx, RouteDef } from './routes.js';
 import { ownedPayment } from './payment-commands.js';
+import { evidencePack } from '../activities/evidence-pack.js';
 
 export const TIMELINE_ROWS_MAX = 500;
-
-/** Tables that later parts of the product add; the timeline includes them when present. */
-async function tableExists(pool: Pool, name: string): Promise<boolean> {
-  const { rows } = await pool.query(`SELECT to_regclass($1) IS NOT NULL AS ok`, [name]);
-  return rows[0].ok;
-}
 
 export async function paymentTimeline(ctx: Ctx, row: PaymentRow) {
   const pool = ctx.deps.pool;
@@ -25,12 +19,8 @@ export async function paymentTimeline(ctx: Ctx, row: PaymentRow) {
       [row.id, TIMELINE_ROWS_MAX],
     ),
   ]);
-  const transfers = (await tableExists(pool, 'chain_transfers'))
-    ? (await pool.query(`SELECT tx_hash, log_index, block_height, block_hash, from_address, amount_minor::text, removed_at, created_at FROM chain_transfers WHERE payment_id = $1 ORDER BY created_at LIMIT $2`, [row.id, TIMELINE_ROWS_MAX])).rows
-    : [];
-  const attempts = (await tableExists(pool, 'webhook_attempts'))
-    ? (await pool.query(`SELECT a.* FROM webhook_attempts a JOIN events e ON e.id = a.event_id WHERE e.object_id = $1 ORDER BY a.created_at LIMIT $2`, [row.id, TIMELINE_ROWS_MAX]).catch(() => ({ rows: [] }))).rows
-    : [];
+  const transfers = (await pool.query(`SELECT tx_hash, log_index, block_height::text, block_hash, from_address, amount_minor::text, removed_at, created_at FROM chain_transfers WHERE payment_id = $1 ORDER BY created_at LIMIT $2`, [row.id, TIMELINE_ROWS_MAX])).rows;
+  const attempts = (await pool.query(`SELECT a.delivery_id, a.event_id, a.endpoint_id, a.attempt, a.response_status, a.latency_ms, a.error, a.created_at FROM webhook_attempts a JOIN events e ON e.id = a.event_id WHERE e.object_id = $1 ORDER BY a.created_at LIMIT $2`, [row.id, TIMELINE_ROWS_MAX])).rows;
   return {
     payment: paymentObject(row, ctx.deps.config),
     merchant_id: row.merchant_id,
@@ -38,13 +28,26 @@ export async function paymentTimeline(ctx: Ctx, row: PaymentRow) {
     transitions: transitions.rows,
     events: events.rows,
     transfers,
-    webhook_attempts: attempts.map((a) => ({ id: a.id, event_id: a.event_id, endpoint_id: a.endpoint_id, attempt: a.attempt, response_status: a.response_status, latency_ms: a.latency_ms, error: a.error, created_at: a.created_at })),
+    webhook_attempts: attempts.map((a) => ({ id: a.delivery_id, event_id: a.event_id, endpoint_id: a.endpoint_id, attempt: a.attempt, response_status: a.response_status, latency_ms: a.latency_ms, error: a.error, created_at: a.created_at })),
     postings: postings.rows,
     temporal: { namespace: ctx.deps.config.temporal.namespace, workflow_id: row.id, ui_url: ctx.deps.temporalUiUrl ? `${ctx.deps.temporalUiUrl}/namespaces/${ctx.deps.config.temporal.namespace}/workflows/${row.id}` : null },
   };
 }
 
 export const consoleRoutes: RouteDef[] = [
+  {
+    method: 'get', path: '/v1/payments/:id/evidence', summary: 'The payment\'s evidence pack: transitions, transfers, webhook attempts, postings, decisions, hash-chain proof', auth: 'merchant', scope: 'payments:read',
+    handler: async (ctx) => evidencePack(ctx.deps.pool, ctx.deps.config, await ownedPayment(ctx.deps.pool, ctx.auth!, ctx.params.id!), { namespace: ctx.deps.config.temporal.namespace, uiUrl: ctx.deps.temporalUiUrl }),
+  },
+  {
+    method: 'get', path: '/v1/admin/payments/:id/evidence', summary: 'A payment\'s evidence pack (operators)', auth: 'admin',
+    handler: async (ctx) => {
+      const id = ctx.params.id!;
+      const { rows } = /^pay_[0-9A-Za-z]{24}$/.test(id) ? await ctx.deps.pool.query<PaymentRow>(`SELECT ${PAYMENT_COLUMNS} FROM payments WHERE id = $1`, [id]) : { rows: [] as PaymentRow[] };
+      if (!rows[0]) throw notFound('payment');
+      return evidencePack(ctx.deps.pool, ctx.deps.config, rows[0], { namespace: ctx.deps.config.temporal.namespace, uiUrl: ctx.deps.temporalUiUrl });
+    },
+  },
   {
     method: 'get', path: '/v1/admin/info', summary: 'Where the operator finds the Temporal UI', auth: 'admin',
     handler: async (ctx) => ({ temporal_ui_url: ctx.deps.temporalUiUrl ?? null, namespace: ctx.deps.config.temporal.namespace, rails: ctx.deps.config.rails.map((r) => ({ id: r.id, environments: r.environments })) }),

@@ -32,6 +32,8 @@ import { webhookRoutes } from './webhook-routes.js';
 
 export interface AppDeps extends CommandDeps {
   pool: Pool;
+  /** Set by `npm start`: not ready until dev.json is written, so a script that waits for /readyz can read it. */
+  readiness?: { ready: boolean };
   /** The Temporal Web UI, for links from the console to each payment's history. */
   temporalUiUrl?: string | null;
   /** Asynchronous-commit pool for idempotency bookkeeping (see createRelaxedPool). */

@@ -8,9 +8,10 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { createPool, createRelaxedPool } from '../activities/db.js';
 import { loadConfigFile, parseConfig, type StablerailConfig } from '../activities/config.js';
-import { evidenceForSubject, verifyEvidence } from '../activities/evidence.js';
+import { verifyEvidence } from '../activities/evidence.js';
 import { ensureAddressSequences } from '../activities/deposit-address.js';
-import { getPaymentRow, paymentObject } from '../activities/payment.js';
+import { getPaymentRow } from '../activities/payment.js';
+import { evidencePack } from '../activities/evidence-pack.js';
 import { migrate } from '../prisma/migrate.js';
 import { IMPORT_BATCH_ROWS, parseOrdersCsv } from '../activities/orders.js';
 import { breaksCsv, getRun, newRunId, runBreaks, runObject } from '../activities/reconciliation.js';
@@ -93,17 +94,8 @@ async function main(argv: string[]): Promise<number> {
         console.error(`no payment ${arg}`);
         return 1;
       }
-      const transitions = await pool.query(`SELECT * FROM payment_transitions WHERE payment_id = $1 ORDER BY seq`, [arg]);
-      const events = await pool.query(`SELECT id, type, sequence, created_at FROM events WHERE object_id = $1 ORDER BY sequence`, [arg]);
-      const chain = await verifyEvidence(pool);
-      console.log(JSON.stringify({
-        payment: paymentObject(row, config()),
-        transitions: transitions.rows,
-        events: events.rows,
-        evidence: await evidenceForSubject(pool, arg),
-        chain: { intact: chain.ok, head_hash: chain.headHash, entries: chain.checked },
-        temporal_history: { namespace: process.env.TEMPORAL_NAMESPACE ?? 'stablerail', workflow_id: arg },
-      }, null, 2));
+      const pack = await evidencePack(pool, config(), row, { namespace: process.env.TEMPORAL_NAMESPACE ?? 'stablerail', uiUrl: process.env.TEMPORAL_UI_URL ?? null });
+      console.log(JSON.stringify(pack, null, 2));
       return 0;
     } finally {
       await pool.end();

@@ -25,6 +25,8 @@ import { startEmbeddedPostgres, type EmbeddedPg } from './embedded/postgres.js';
 import { freePort, startTemporalDevServer, type TemporalDevServer } from './embedded/temporal.js';
 
 export interface StackOptions {
+  /** When given, /readyz answers 503 until `ready` is set (the launcher's first-run setup). */
+  readiness?: { ready: boolean };
   dataDir: string;
   config: StablerailConfig;
   adminToken: string;
@@ -166,7 +168,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
       const metrics = createMetrics(pool);
       const relaxedPool = createRelaxedPool(databaseUrl);
       stops.push(() => relaxedPool.end());
-      const app = createApp({ pool, relaxedPool, temporalUiUrl: temporal?.uiUrl ?? process.env.TEMPORAL_UI_URL ?? null, config: o.config, temporal: client, metrics, adminToken: o.adminToken, masterKey: o.masterKey }, o.logger);
+      const app = createApp({ pool, relaxedPool, readiness: o.readiness, temporalUiUrl: temporal?.uiUrl ?? process.env.TEMPORAL_UI_URL ?? null, config: o.config, temporal: client, metrics, adminToken: o.adminToken, masterKey: o.masterKey }, o.logger);
       server = await new Promise<Server>((res, rej) => {
         const s = app.listen(o.apiPort, '127.0.0.1', () => res(s));
         s.once('error', rej);

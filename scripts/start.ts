@@ -33,12 +33,13 @@ const adminTokenFile = join(dataDir, 'admin-token');
 const adminToken = process.env.STABLERAIL_ADMIN_TOKEN ?? (existsSync(adminTokenFile) ? readFileSync(adminTokenFile, 'utf8').trim() : `adm_${randomBase62(40)}`);
 if (!process.env.STABLERAIL_ADMIN_TOKEN) writeFileSync(adminTokenFile, adminToken, { mode: 0o600 });
 
+const readiness = { ready: false };
 // Webhook secrets are sealed with it: keep the file (or set STABLERAIL_MASTER_KEY) or they cannot be opened.
 const masterKey = loadOrCreateMasterKey(join(dataDir, 'master-key'));
 // The devnet runs unless a config file names real rails; its chain persists in the data directory.
 const devnetWallet = process.env.STABLERAIL_CONFIG ? null : loadOrCreateDevnetWallet(join(dataDir, 'devnet-wallet.json'));
 const stack = await startStack({
-  dataDir, config, adminToken, apiPort, temporalPort, logger, masterKey,
+  dataDir, config, adminToken, apiPort, temporalPort, logger, masterKey, readiness,
   ...(devnetWallet ? { devnet: { port: devnetPort, mnemonic: devnetWallet.mnemonic, stateFile: join(dataDir, 'devnet-state.json'), tronPort: devnetPort + 1 } } : {}),
 });
 
@@ -63,6 +64,7 @@ dev = {
   rails: config.rails.map((r) => ({ id: r.id, kind: r.kind, rpc_url: r.rpc_urls[0], token_contract: r.token_contract, decimals: r.decimals, confirmations_required: r.confirmations_required })),
 };
 writeFileSync(devJsonPath, JSON.stringify(dev, null, 2) + '\n', { mode: 0o600 });
+readiness.ready = true;
 
 const ui = stack.temporalUiUrl ? `${stack.temporalUiUrl}/namespaces/${stack.namespace}/workflows` : '(external Temporal)';
 process.stdout.write(`

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import type { Browser, Page } from 'playwright-core';
-import { ADMIN_TOKEN, api, h, newMerchant } from './harness.js';
+import { ADMIN_TOKEN, api, eventually, h, newMerchant } from './harness.js';
+import { mine, pay, watcherCaughtUp } from './chain-helpers.js';
 import { launchBrowser, SCREENSHOT_DIR } from './browser.js';
 
 async function signIn(page: Page, token: string) {
@@ -38,6 +39,32 @@ describe('console in headless Chromium', function () {
     await page.waitForSelector('text=Evidence chain intact');
     await page.click('#nav >> text=Ledger');
     await page.waitForSelector('h2:has-text("Ledger balances")');
+    await page.close();
+  });
+
+  it('lets an operator resolve an exception from the queue, sent to the payment workflow', async () => {
+    await watcherCaughtUp();
+    const m = await newMerchant();
+    const p = (await api('POST', '/v1/payments', { key: m.key, body: { amount: '1.00', rail: 'usdt-erc20', reference: 'over-1' } })).body;
+    await pay(p.deposit_address, 1_600_000n);
+    await mine(2);
+    await eventually(async () => (await api('GET', `/v1/payments/${p.id}`, { key: m.key })).body.status === 'requires_review');
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    await signIn(page, ADMIN_TOKEN);
+    await page.waitForSelector('text=Merchants and access requests');
+    await page.click('#nav >> text=Exceptions');
+    await page.waitForSelector(`button:has-text("${p.id}")`);
+    await page.selectOption(`#decision-${p.id}`, 'accept');
+    await page.fill(`#why-${p.id}`, 'customer tipped; keep the overpayment');
+    await page.screenshot({ path: `${SCREENSHOT_DIR}/console-exceptions.png`, fullPage: true });
+    await page.click(`form[aria-label="Resolve exception"]:has(#why-${p.id}) button[type=submit]`);
+    await page.waitForSelector(`h2:has-text("Payment ${p.id}")`);
+    await page.waitForSelector('text=operator_accept');
+    const after = (await api('GET', `/v1/payments/${p.id}`, { key: m.key })).body;
+    assert.equal(after.status, 'confirmed');
+    const { rows } = await h().stack.pool.query(`SELECT actor, payload FROM evidence WHERE subject = $1 AND payload->>'cause' = 'operator_accept'`, [p.id]);
+    assert.equal(rows.length, 1);
+    assert.equal(rows[0].payload.reason, 'customer tipped; keep the overpayment');
     await page.close();
   });
 

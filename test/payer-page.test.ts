@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import type { Browser } from 'playwright-core';
 import { api, h, newMerchant } from './harness.js';
 import { launchBrowser, SCREENSHOT_DIR } from './browser.js';
+import { mine, pay, watcherCaughtUp } from './chain-helpers.js';
 
 describe('payer page in headless Chromium', function () {
   this.timeout(60_000);
@@ -35,6 +36,22 @@ describe('payer page in headless Chromium', function () {
     await api('POST', `/v1/payments/${p.id}/cancel`, { key: m.key });
     await page.waitForFunction(() => document.getElementById('status-title')!.textContent === 'This payment was canceled', undefined, { timeout: 15_000 });
     await page.screenshot({ path: `${SCREENSHOT_DIR}/payer-canceled.png`, fullPage: true });
+    await page.close();
+  });
+
+  it('turns confirmed without a reload when the payer pays on the devnet', async () => {
+    await watcherCaughtUp();
+    const m = await newMerchant();
+    const p = (await api('POST', '/v1/payments', { key: m.key, body: { amount: '15.00', rail: 'usdt-erc20', reference: 'page-pay-1' } })).body;
+    const page = await browser.newPage({ viewport: { width: 390, height: 844 } });
+    await page.goto(p.hosted_url);
+    await page.waitForFunction(() => document.getElementById('status-title')!.textContent === 'Waiting for your payment');
+    await pay(p.deposit_address, 15_000_000n);
+    await page.waitForFunction(() => document.getElementById('status-title')!.textContent === 'Payment seen on the network', undefined, { timeout: 15_000 });
+    await mine(2);
+    await page.waitForFunction(() => document.getElementById('status-title')!.textContent === 'Payment confirmed', undefined, { timeout: 15_000 });
+    assert.equal(await page.textContent('#received'), '15.00');
+    await page.screenshot({ path: `${SCREENSHOT_DIR}/payer-confirmed.png`, fullPage: true });
     await page.close();
   });
 

@@ -72,6 +72,16 @@ describe('treasury gates and reconciliation on the devnet', function () {
     const t = await api('GET', `/v1/payments/${p.id}/timeline`, { key: m.key });
     assert.deepEqual(t.body.transitions.map((x: { to_status: string }) => x.to_status), ['awaiting_payment', 'detected', 'confirmed', 'recognized']);
     assert.equal(t.body.postings.length, 4);
+    // The evidence pack an auditor takes away.
+    const pack = (await api('GET', `/v1/payments/${p.id}/evidence`, { key: m.key })).body;
+    assert.equal(pack.object, 'evidence_pack');
+    assert.equal(pack.transitions.length, 4);
+    assert.equal(pack.transfers.length, 1);
+    assert.ok(Number(pack.transfers[0].confirmations) >= 6);
+    assert.equal(pack.postings.length, 4);
+    assert.equal(pack.chain_proof.intact, true);
+    assert.ok(pack.evidence.every((e: { hash: string; prevHash: string }) => /^[0-9a-f]{64}$/.test(e.hash) && /^[0-9a-f]{64}$/.test(e.prevHash)));
+    assert.equal(pack.temporal_history.workflow_id, p.id);
   });
 
   it('a reorg after posting reverses the postings, so pending returns to zero', async () => {

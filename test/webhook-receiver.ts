@@ -26,6 +26,12 @@ export async function startReceiver(reply: Receiver['reply'] = () => ({ status: 
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
+      // Ports are reused: a client from an earlier test (a watcher polling a stopped RPC proxy)
+      // may knock on this one. Only webhook deliveries, to /hooks, are recorded.
+      if (!(req.url ?? '').startsWith('/hooks')) {
+        res.writeHead(404).end();
+        return;
+      }
       const r: Received = { headers: req.headers, raw: Buffer.concat(chunks), path: req.url ?? '/', at: Date.now() };
       received.push(r);
       const a = rcv.reply(r, received.length);
