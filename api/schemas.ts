@@ -12,6 +12,18 @@ const metadata = {
 
 export const amountSchema = { type: 'string', pattern: '^[0-9]+(\\.[0-9]+)?$', maxLength: 48, description: 'Decimal string in the asset units, e.g. "125.50"' } as const;
 
+const orderSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['reference', 'amount', 'asset'],
+  properties: {
+    reference: { type: 'string', minLength: 1, maxLength: 200 },
+    amount: amountSchema,
+    asset: { type: 'string', pattern: '^[A-Z0-9]{2,12}$' },
+    status: { enum: ['open', 'fulfilled', 'canceled'] },
+  },
+} as const;
+
 export const schemas = {
   ...webhookSchemas,
   PaymentCreate: {
@@ -81,35 +93,12 @@ export const schemas = {
       merchant_id: { type: 'string', pattern: '^mer_[0-9A-Za-z]{24}$' },
     },
   },
-  OrderCreate: {
-    type: 'object',
-    additionalProperties: false,
-    required: ['reference', 'amount', 'asset'],
-    properties: {
-      reference: { type: 'string', minLength: 1, maxLength: 200 },
-      amount: amountSchema,
-      asset: { type: 'string', pattern: '^[A-Z0-9]{2,12}$' },
-      status: { enum: ['open', 'fulfilled', 'canceled'] },
-    },
-  },
+  OrderCreate: orderSchema,
   OrderBatch: {
     type: 'object',
     additionalProperties: false,
     required: ['orders'],
-    properties: { orders: { type: 'array', minItems: 1, maxItems: 1000, items: { $ref: '#/$defs/order' } } },
-    $defs: {
-      order: {
-        type: 'object',
-        additionalProperties: false,
-        required: ['reference', 'amount', 'asset'],
-        properties: {
-          reference: { type: 'string', minLength: 1, maxLength: 200 },
-          amount: amountSchema,
-          asset: { type: 'string', pattern: '^[A-Z0-9]{2,12}$' },
-          status: { enum: ['open', 'fulfilled', 'canceled'] },
-        },
-      },
-    },
+    properties: { orders: { type: 'array', minItems: 1, maxItems: 1000, items: orderSchema } },
   },
   OrderList: {
     type: 'object',
