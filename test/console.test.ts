@@ -37,6 +37,13 @@ describe('console in headless Chromium', function () {
     await page.screenshot({ path: `${SCREENSHOT_DIR}/console-payment.png`, fullPage: true });
     await page.click('#nav >> text=Evidence');
     await page.waitForSelector('text=Evidence chain intact');
+    await page.click('#nav >> text=Webhooks');
+    await page.waitForSelector('h2:has-text("Webhook endpoints")');
+    await page.click('#nav >> text=Reconciliation');
+    await page.waitForSelector('h2:has-text("Reconciliation")');
+    await page.click('text=Run reconciliation now');
+    await page.waitForSelector('text=open breaks', { timeout: 30_000 });
+    assert.equal(await page.$('#recon-run [role=alert]'), null);
     await page.click('#nav >> text=Ledger');
     await page.waitForSelector('h2:has-text("Ledger balances")');
     await page.close();

@@ -181,6 +181,12 @@ export async function paymentWorkflow(input: PaymentWorkflowInput): Promise<Paym
   setHandler(
     resolvePaymentUpdate,
     async (req: ResolveRequest) => {
+      // The view in PostgreSQL can show requires_review a moment before this workflow applies it
+      // (the recording activity has returned, its continuation has not run): let it land first.
+      await queue;
+      if (state.status !== 'requires_review') {
+        throw ApplicationFailure.nonRetryable(`payment is ${state.status}; only requires_review can be resolved`, 'payment_not_in_review');
+      }
       const to: PaymentStatus = req.decision === 'accept' ? 'confirmed' : req.decision === 'refund' ? 'refunded' : 'written_off';
       // Accepting counts the money the chain shows now; a later change to it is a new exception.
       const countedKeys = to === 'confirmed' ? (state.transfers ?? []).map((t) => t.key) : undefined;
@@ -189,9 +195,7 @@ export async function paymentWorkflow(input: PaymentWorkflowInput): Promise<Paym
     },
     {
       validator: (req: ResolveRequest) => {
-        if (state.status !== 'requires_review') {
-          throw ApplicationFailure.nonRetryable(`payment is ${state.status}; only requires_review can be resolved`, 'payment_not_in_review');
-        }
+        // Only what cannot change while a transition is in flight is refused here; status is checked in the handler.
         if (!req.reason || !req.operator) throw ApplicationFailure.nonRetryable('reason and operator are required', 'parameter_missing');
       },
     },

@@ -166,11 +166,68 @@
     section('Events', table([['Event', (e) => el('code', {}, e.id)], ['Type', (e) => e.type], ['Object', (e) => el('code', {}, e.data && e.data.id)], ['Seq', (e) => e.sequence], ['At', (e) => e.created_at]], list.data));
   }
 
+  async function webhooks() {
+    const list = await call('GET', role === 'operator' ? '/v1/admin/webhook_endpoints' : '/v1/webhook_endpoints?limit=50');
+    const deliveries = el('div', { id: 'deliveries' });
+    const showDeliveries = async (ep) => {
+      const d = await call('GET', '/v1/webhook_endpoints/' + ep.id + '/deliveries');
+      deliveries.replaceChildren(el('h3', {}, 'Deliveries to ' + ep.url), table([
+        ['Event', (x) => el('code', {}, x.event_id)], ['Type', (x) => x.event_type], ['Status', (x) => status(x.status)],
+        ['Attempts', (x) => x.attempt_count], ['Last answer', (x) => x.last_response_status || x.last_error || ''],
+        ['Redeliver', (x) => el('button', { type: 'button', class: 'secondary', on: { click: async (ev) => {
+          try { await call('POST', '/v1/events/' + x.event_id + '/redeliver', { endpoint_id: ep.id }); ev.target.replaceWith(el('span', { class: 'ok' }, 'sent again')); }
+          catch (e) { ev.target.replaceWith(errorBox(e)); }
+        } } }, 'Redeliver')],
+      ], d.data));
+    };
+    section('Webhook endpoints', table([
+      ['Endpoint', (e) => role === 'merchant' ? el('button', { type: 'button', class: 'secondary', on: { click: () => showDeliveries(e) } }, e.id) : el('code', {}, e.id)],
+      ['URL', (e) => e.url], ['Events', (e) => (e.enabled_events || []).join(', ')], ['Status', (e) => status(e.status + (e.disabled_reason ? ' (' + e.disabled_reason + ')' : ''))],
+    ], list.data), deliveries);
+  }
+
+  async function reconciliation() {
+    const runs = role === 'operator' ? (await call('GET', '/v1/admin/reconciliation/runs')).data : [];
+    const start = el('button', { type: 'button', on: { click: async () => {
+      try {
+        const r = role === 'operator' ? await call('POST', '/v1/admin/reconciliation/runs', { environment: 'sandbox' }) : await call('POST', '/v1/reconciliation/runs', {});
+        out.replaceChildren(el('p', { role: 'status' }, 'Run ' + r.id + ' started…'));
+        for (let i = 0; i < 120; i++) {
+          const run = await call('GET', (role === 'operator' ? '/v1/admin/reconciliation/runs/' : '/v1/reconciliation/runs/') + r.id);
+          if (run.status !== 'running') { showRun(run); return; }
+          await new Promise((res) => setTimeout(res, 500));
+        }
+      } catch (e) { out.replaceChildren(errorBox(e)); }
+    } } }, 'Run reconciliation now');
+    const out = el('div', { id: 'recon-run' });
+    function showRun(run) {
+      const base = (role === 'operator' ? '/v1/admin/reconciliation/runs/' : '/v1/reconciliation/runs/') + run.id;
+      out.replaceChildren(
+        el('p', {}, 'Run ', el('code', {}, run.id), ' · ', status(run.status), ' · open breaks ', String(run.open_breaks), ' · matched payments ', String(run.matched_payments)),
+        el('button', { type: 'button', class: 'secondary', on: { click: () => download(base + '?format=csv', run.id + '.csv') } }, 'Download breaks CSV'),
+        table([['Break', (b) => el('code', {}, b.id)], ['Class', (b) => b.class], ['Order', (b) => b.order_reference || ''], ['Payment', (b) => b.payment_id || ''],
+          ['Tx', (b) => b.tx_hash ? el('code', {}, b.tx_hash + ':' + b.log_index) : ''], ['Expected', (b) => b.expected], ['Actual', (b) => b.actual], ['Drift', (b) => b.drift + ' ' + b.asset]], run.breaks || []));
+    }
+    const parts = [el('div', { class: 'row' }, start), out];
+    if (role === 'operator') {
+      const breaks = (await call('GET', '/v1/admin/reconciliation/breaks')).data;
+      const resolve = (b) => el('form', { class: 'row', 'aria-label': 'Resolve break', on: { submit: async (ev) => {
+        ev.preventDefault();
+        try { await call('POST', '/v1/admin/reconciliation/breaks/' + b.id + '/resolve', { resolution: $('#res-' + b.id).value, reason: $('#rr-' + b.id).value }); reconciliation(); }
+        catch (e) { ev.target.append(errorBox(e)); }
+      } } }, el('select', { id: 'res-' + b.id, 'aria-label': 'Resolution' }, ['accepted', 'corrected', 'written_off', 'false_positive'].map((r) => el('option', { value: r }, r))),
+        el('label', { for: 'rr-' + b.id }, 'Reason'), el('input', { id: 'rr-' + b.id, required: true }), el('button', { type: 'submit' }, 'Resolve'));
+      parts.push(el('h3', {}, 'Open breaks'), table([['Break', (b) => el('code', {}, b.id)], ['Class', (b) => b.class], ['Merchant', (b) => b.merchant_id || ''], ['Payment', (b) => b.payment_id || b.order_reference || ''], ['Drift', (b) => b.drift + ' ' + b.asset], ['Resolve', resolve]], breaks),
+        el('h3', {}, 'Recent runs'), table([['Run', (r) => el('code', {}, r.id)], ['Trigger', (r) => r.trigger], ['Status', (r) => status(r.status)], ['Open breaks', (r) => r.open_breaks], ['Started', (r) => r.started_at]], runs));
+    }
+    section('Reconciliation', ...parts);
+  }
+
   // Shell ---------------------------------------------------------------------
 
   const SECTIONS = {
-    operator: [['Merchants', merchants], ['Payments', () => payments()], ['Exceptions', exceptions], ['Ledger', () => ledger()], ['Evidence', evidence]],
-    merchant: [['Payments', () => payments()], ['Events', events], ['Ledger', () => ledger()]],
+    operator: [['Merchants', merchants], ['Payments', () => payments()], ['Exceptions', exceptions], ['Webhooks', webhooks], ['Reconciliation', reconciliation], ['Ledger', () => ledger()], ['Evidence', evidence]],
+    merchant: [['Payments', () => payments()], ['Events', events], ['Webhooks', webhooks], ['Reconciliation', reconciliation], ['Ledger', () => ledger()]],
   };
 
   function nav() {
