@@ -3,6 +3,7 @@
 // the same servers, so the ratio means something on any machine, and never gate a build.
 const BENCHES: Record<string, () => Promise<(argv: string[]) => Promise<void>>> = {
   payments: () => import('./bench/payments.js').then((m) => m.main),
+  ledger: () => import('./bench/ledger.js').then((m) => m.main),
   webhooks: () => import('./bench/webhooks.js').then((m) => m.main),
   ingest: () => import('./bench/ingest.js').then((m) => m.run),
 };
