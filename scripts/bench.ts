@@ -4,6 +4,7 @@
 const BENCHES: Record<string, () => Promise<(argv: string[]) => Promise<void>>> = {
   payments: () => import('./bench/payments.js').then((m) => m.main),
   ledger: () => import('./bench/ledger.js').then((m) => m.main),
+  recon: () => import('./bench/recon.js').then((m) => m.main),
   webhooks: () => import('./bench/webhooks.js').then((m) => m.main),
   ingest: () => import('./bench/ingest.js').then((m) => m.run),
 };
