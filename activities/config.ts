@@ -146,3 +146,11 @@ export function loadConfigFile(path: string, defaults: { base_url: string }): St
 export function railById(config: StablerailConfig, id: string): RailConfig | undefined {
   return config.rails.find((r) => r.id === id);
 }
+
+/**
+ * The scale of an asset's minor units, from the rails that carry it. A ledger account can
+ * outlive its rail's config; it is then shown at USDT's 6 places rather than refused.
+ */
+export function decimalsOfAsset(config: StablerailConfig, asset: string): number {
+  return config.rails.find((r) => r.asset === asset)?.decimals ?? 6;
+}

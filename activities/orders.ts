@@ -1,7 +1,7 @@
 // Commerce truth: the merchant's orders. Upserted by reference, so posting or importing the
 // same order again updates it in place and a re-run import converges.
 import type { Pool } from './db.js';
-import type { StablerailConfig } from './config.js';
+import { decimalsOfAsset, type StablerailConfig } from './config.js';
 import { newId } from './ids.js';
 import { formatAmount, MoneyError, parseAmount } from '../workflows/rules/money.js';
 import { DomainError } from './merchant.js';
@@ -18,10 +18,10 @@ export interface OrderInput {
   status?: OrderStatus;
 }
 
+/** An order's asset must be one a configured rail carries: a typed 400 otherwise. */
 export function assetDecimals(config: StablerailConfig, asset: string): number {
-  const rail = config.rails.find((r) => r.asset === asset);
-  if (!rail) throw new DomainError('asset_unknown', `No configured rail carries ${asset}`, 'asset');
-  return rail.decimals;
+  if (!config.rails.some((r) => r.asset === asset)) throw new DomainError('asset_unknown', `No configured rail carries ${asset}`, 'asset');
+  return decimalsOfAsset(config, asset);
 }
 
 function toRow(config: StablerailConfig, o: OrderInput) {

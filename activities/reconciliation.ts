@@ -4,7 +4,7 @@
 // back; one whose cause went away is cleared; a new one appears once.
 import type { Pool } from './db.js';
 import { withTx } from './db.js';
-import type { StablerailConfig } from './config.js';
+import { decimalsOfAsset, type StablerailConfig } from './config.js';
 import { appendEvidence } from './evidence.js';
 import { newId } from './ids.js';
 import { toCsv } from './ledger.js';
@@ -193,12 +193,8 @@ export async function runBreaks(pool: Pool, runId: string) {
   return rows;
 }
 
-function decimalsOf(config: StablerailConfig, asset: string): number {
-  return config.rails.find((r) => r.asset === asset)?.decimals ?? 6;
-}
-
 export function breakObject(config: StablerailConfig, b: Record<string, any>) {
-  const d = decimalsOf(config, b.asset);
+  const d = decimalsOfAsset(config, b.asset);
   return {
     id: b.id, object: 'reconciliation_break', class: b.class, status: b.status,
     merchant_id: b.merchant_id, order_reference: b.order_reference, payment_id: b.payment_id, tx_hash: b.tx_hash, log_index: b.log_index, entry_id: b.entry_id,
@@ -212,7 +208,7 @@ export function runObject(config: StablerailConfig, run: Record<string, any>, br
   const summary = run.summary ?? {};
   const drift: Record<string, Record<string, string>> = {};
   for (const [asset, byClass] of Object.entries((summary.drift_minor ?? {}) as Record<string, Record<string, string>>)) {
-    drift[asset] = Object.fromEntries(Object.entries(byClass).map(([k, v]) => [k, formatAmount(BigInt(v), decimalsOf(config, asset))]));
+    drift[asset] = Object.fromEntries(Object.entries(byClass).map(([k, v]) => [k, formatAmount(BigInt(v), decimalsOfAsset(config, asset))]));
   }
   return {
     id: run.id, object: 'reconciliation_run', status: run.status, environment: run.environment, merchant_id: run.merchant_id, trigger: run.trigger,

@@ -3,7 +3,7 @@
 import type { Request } from 'express';
 import type { Client } from '@temporalio/client';
 import type { Pool } from '../activities/db.js';
-import type { StablerailConfig } from '../activities/config.js';
+import { decimalsOfAsset, type StablerailConfig } from '../activities/config.js';
 import {
   createApiKey,
   createMerchant,
@@ -86,7 +86,7 @@ async function orderByReference(ctx: Ctx, reference: string) {
 export { CsvBody };
 
 function balancesAnswer(rows: BalanceRow[], ctx: Ctx, filename: string) {
-  const decimals = (asset: string) => ctx.deps.config.rails.find((r) => r.asset === asset)?.decimals ?? 6;
+  const decimals = (asset: string) => decimalsOfAsset(ctx.deps.config, asset);
   const data = rows.map((b) => ({
     account: b.account, owner_type: b.owner_type, owner_id: b.owner_id, purpose: b.purpose, asset: b.asset,
     balance: formatAmount(b.balance_minor, decimals(b.asset)), balance_minor: b.balance_minor.toString(),
@@ -104,7 +104,7 @@ async function ledgerEntries(ctx: Ctx) {
   const lines = await entryLines(ctx.deps.pool, { environment: auth.environment, merchantId: auth.merchantId, asOf: ctx.query.as_of ? new Date(ctx.query.as_of) : undefined, afterEntryId: ctx.query.starting_after, limit: limit + 1 });
   const entryIds = [...new Set(lines.map((l) => l.entry_id))];
   const keep = new Set(entryIds.slice(0, limit));
-  const decimals = (asset: string) => ctx.deps.config.rails.find((r) => r.asset === asset)?.decimals ?? 6;
+  const decimals = (asset: string) => decimalsOfAsset(ctx.deps.config, asset);
   const rows = lines.filter((l) => keep.has(l.entry_id));
   if (ctx.query.format === 'csv') {
     return new CsvBody('ledger-entries.csv', toCsv(

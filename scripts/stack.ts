@@ -122,26 +122,23 @@ export async function startStack(o: StackOptions): Promise<Stack> {
     stops.push(() => nativeConnection.close());
 
     const workers: Worker[] = [];
-    for (let i = 0; i < (o.workers ?? 1); i++) {
-      const w = await createPaymentWorker({ connection: nativeConnection, namespace: o.config.temporal.namespace, pool, config: o.config, workflowBundle: o.workflowBundle });
-      workers.push(w);
+    // Run a worker until the stack stops: shut it down, then wait for it to drain.
+    const runWorker = (w: Worker, into: Worker[]) => {
+      into.push(w);
       const running = w.run();
       stops.push(async () => {
         if (w.getState() === 'RUNNING') w.shutdown();
         await running;
       });
+    };
+    for (let i = 0; i < (o.workers ?? 1); i++) {
+      runWorker(await createPaymentWorker({ connection: nativeConnection, namespace: o.config.temporal.namespace, pool, config: o.config, workflowBundle: o.workflowBundle }), workers);
     }
 
     // The reconciliation Schedule: created once, kept in step with the configured interval.
     await ensureSchedules(client, o.config);
     for (let i = 0; i < (o.webhookWorkers ?? 1); i++) {
-      const w = await createWebhookWorker({ connection: nativeConnection, namespace: o.config.temporal.namespace, pool, config: o.config, masterKey: o.masterKey, workflowBundle: o.workflowBundle });
-      workers.push(w);
-      const running = w.run();
-      stops.push(async () => {
-        if (w.getState() === 'RUNNING') w.shutdown();
-        await running;
-      });
+      runWorker(await createWebhookWorker({ connection: nativeConnection, namespace: o.config.temporal.namespace, pool, config: o.config, masterKey: o.masterKey, workflowBundle: o.workflowBundle }), workers);
     }
     const chainWorkers: Worker[] = [];
     for (let i = 0; i < (o.chainWorkers ?? 1); i++) {
@@ -149,12 +146,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
         connection: nativeConnection, namespace: o.config.temporal.namespace, pool, config: o.config, client, workflowBundle: o.workflowBundle,
         log: (obj, msg) => o.logger.info(obj, msg),
       });
-      chainWorkers.push(w);
-      const running = w.run();
-      stops.push(async () => {
-        if (w.getState() === 'RUNNING') w.shutdown();
-        await running.catch(() => undefined);
-      });
+      runWorker(w, chainWorkers);
     }
     if (o.watchers !== false) {
       const watched = o.config.rails.filter((r) => hasAdapter(r.kind));
