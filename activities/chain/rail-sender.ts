@@ -1,0 +1,55 @@
+// Sending on a rail: what payouts and sweeps need beyond reading (rail-adapter.ts). Build an
+// unsigned transfer, broadcast a signed one, and judge its outcome from the receipt and the
+// token's Transfer log, never from a return value: USDT's ERC20 `transfer` returns nothing and
+// its TRC20 one returns false even on success.
+import type { ChainTransfer } from './rail-adapter.js';
+import type { SignedTx, UnsignedTx } from '../signer/signer.js';
+
+export interface TxOutcome {
+  txHash: string;
+  blockHeight: number;
+  blockHash: string;
+  /** Receipt status 1 (EVM) or contractRet SUCCESS (TRON). */
+  executed: boolean;
+  /** Network fee paid, in the native asset's minor units (wei, sun), decimal string. */
+  feeMinor: string;
+  /** Head height − block height + 1. */
+  confirmations: number;
+  /** The rail token's Transfer logs emitted by this transaction. */
+  transfers: ChainTransfer[];
+}
+
+export interface FeeEstimate {
+  /** ETH or TRX. */
+  nativeAsset: string;
+  nativeDecimals: number;
+  /** The most this transaction may burn, in native minor units, decimal string. */
+  feeMinor: string;
+  /** How it was reached, for the plan a human reads: gas and gas price; energy, bandwidth and their prices. */
+  detail: Record<string, string>;
+}
+
+export interface RailSender {
+  readonly nativeAsset: string;
+  readonly nativeDecimals: number;
+  /** The next nonce of an address (EVM, pending included); TRON has none and answers 0. */
+  nextNonce(address: string): Promise<number>;
+  /** A token transfer(to, amount) from `from`, unsigned. `nonce` is required on EVM. */
+  buildTokenTransfer(o: { from: string; to: string; amountMinor: bigint; nonce?: number }): Promise<UnsignedTx>;
+  /** A native-asset transfer (ETH, TRX), e.g. gas for a deposit address. */
+  buildNativeTransfer(o: { from: string; to: string; amountMinor: bigint; nonce?: number }): Promise<UnsignedTx>;
+  /** Send a signed transaction. Sending one the node already has is not an error. */
+  broadcast(signed: SignedTx): Promise<void>;
+  /** The transaction's outcome once mined; null while the chain does not show it. */
+  outcome(txHash: string): Promise<TxOutcome | null>;
+  tokenBalance(address: string): Promise<bigint>;
+  nativeBalance(address: string): Promise<bigint>;
+  /** What a token transfer from `from` would cost in the native asset. */
+  estimateTokenTransferFee(o: { from: string; to: string; amountMinor: bigint }): Promise<FeeEstimate>;
+  close(): void;
+}
+
+/** The node refused a transaction for good (bad signature, nonce used by another one, no funds). */
+export class BroadcastRejectedError extends Error {
+  override name = 'BroadcastRejectedError';
+}
