@@ -26,6 +26,8 @@ export interface RailConfig {
   solidity_url?: string;
   /** What must hold before pending moves to available; all three unless finance configures fewer. */
   recognition_gates?: Array<'finality' | 'no_open_exception' | 'reconciled'>;
+  /** The asset network fees are paid in (ETH, TRX); by kind when omitted. */
+  native_asset?: string;
 }
 
 export interface StablerailConfig {
@@ -38,6 +40,18 @@ export interface StablerailConfig {
   /** How often the Temporal Schedule runs reconciliation per environment; 0 turns it off. */
   reconciliation_interval_s: number;
   webhooks: WebhookConfig;
+  payouts: PayoutConfig;
+}
+
+export interface PayoutConfig {
+  /** A newly approved destination becomes usable only after this delay (a durable timer). */
+  destination_cooling_off_s: number;
+  /** Default per-merchant threshold, in the asset's units: above it two operators approve. */
+  dual_approval_above: string;
+  /** A payout nobody approves within this window is canceled and its hold released. */
+  approval_window_s: number;
+  /** Where signatures come from (docs/signer.md); without one, payouts and sweeps are refused. */
+  signer: Record<string, unknown> | null;
 }
 
 export interface WebhookConfig {
@@ -68,6 +82,7 @@ const railSchema = {
     chain_id: { type: 'integer' },
     solidity_url: { type: 'string' },
     recognition_gates: { type: 'array', uniqueItems: true, items: { enum: ['finality', 'no_open_exception', 'reconciled'] } },
+    native_asset: { type: 'string', pattern: '^[A-Z0-9]{2,12}$' },
   },
 } as const;
 
@@ -89,6 +104,16 @@ const configSchema = {
       type: 'object',
       additionalProperties: false,
       properties: { namespace: { type: 'string' }, search_attributes: { type: 'boolean' } },
+    },
+    payouts: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        destination_cooling_off_s: { type: 'integer', minimum: 0, maximum: 2592000 },
+        dual_approval_above: { type: 'string', pattern: '^[0-9]{1,30}(\\.[0-9]{1,30})?$' },
+        approval_window_s: { type: 'integer', minimum: 60, maximum: 2592000 },
+        signer: { type: ['object', 'null'] },
+      },
     },
     webhooks: {
       type: 'object',
@@ -134,6 +159,12 @@ export function parseConfig(raw: unknown, defaults: { base_url: string }): Stabl
       sandbox_allow_private_urls: r.webhooks?.sandbox_allow_private_urls ?? true,
       attempt_timeout_ms: r.webhooks?.attempt_timeout_ms ?? WEBHOOK_ATTEMPT_TIMEOUT_MS_DEFAULT,
     },
+    payouts: {
+      destination_cooling_off_s: r.payouts?.destination_cooling_off_s ?? 86_400,
+      dual_approval_above: r.payouts?.dual_approval_above ?? '1000',
+      approval_window_s: r.payouts?.approval_window_s ?? 7 * 86_400,
+      signer: r.payouts?.signer ?? null,
+    },
   };
 }
 
@@ -152,5 +183,12 @@ export function railById(config: StablerailConfig, id: string): RailConfig | und
  * outlive its rail's config; it is then shown at USDT's 6 places rather than refused.
  */
 export function decimalsOfAsset(config: StablerailConfig, asset: string): number {
-  return config.rails.find((r) => r.asset === asset)?.decimals ?? 6;
+  return config.rails.find((r) => r.asset === asset)?.decimals ?? NATIVE_DECIMALS[asset] ?? 6;
+}
+
+/** The native assets network fees are posted in: wei and sun. */
+const NATIVE_DECIMALS: Readonly<Record<string, number>> = { ETH: 18, TRX: 6 };
+
+export function nativeAssetOf(rail: RailConfig): string {
+  return rail.native_asset ?? (rail.kind === 'tron' ? 'TRX' : 'ETH');
 }

@@ -83,6 +83,20 @@ const CLASS_SQL: Record<BreakClass, string> = {
       LEFT JOIN payments p ON p.id = e.payment_id
      WHERE e.environment = $2 AND ($3::text IS NULL OR e.merchant_id = $3) AND e.gate IN ('confirmed', 'recognized') AND ${UNREVERSED}
        AND t.removed_at < now() - make_interval(secs => $4)`,
+  // We booked a payout (or refund) as paid; the chain shows no such transfer leaving the treasury.
+  payout_without_transfer: `
+    SELECT 'payout_without_transfer:' || po.id, po.merchant_id, po.reference, po.payment_id, po.tx_hash, NULL::int, NULL::text, po.asset, po.amount_minor, 0::numeric
+      FROM payouts po
+     WHERE po.environment = $2 AND ($3::text IS NULL OR po.merchant_id = $3) AND po.status = 'confirmed'
+       AND po.updated_at < now() - make_interval(secs => $4)
+       AND NOT EXISTS (SELECT 1 FROM treasury_transfers t WHERE t.rail = po.rail AND lower(t.tx_hash) = lower(po.tx_hash) AND t.removed_at IS NULL
+                         AND t.to_address = po.destination_address AND t.amount_minor = po.amount_minor)`,
+  // Money left a treasury wallet and no payout, refund or sweep of ours sent it (operator-wide runs only).
+  transfer_without_payout: `
+    SELECT 'transfer_without_payout:' || t.rail || ':' || lower(t.tx_hash) || ':' || t.log_index, NULL, NULL, NULL, t.tx_hash, t.log_index, NULL, r.asset, 0::numeric, t.amount_minor
+      FROM treasury_transfers t JOIN unnest($5::text[], $6::text[]) AS r(rail, asset) ON r.rail = t.rail
+     WHERE $3::text IS NULL AND t.removed_at IS NULL AND t.created_at < now() - make_interval(secs => $4)
+       AND NOT EXISTS (SELECT 1 FROM chain_sends s WHERE s.rail = t.rail AND lower(s.tx_hash) = lower(t.tx_hash) AND s.environment = $2)`,
 };
 
 export interface RunScope {

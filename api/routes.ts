@@ -29,6 +29,8 @@ import type { SchemaName } from './schemas.js';
 import { cancelPayment, createPayment, ownedPayment, resolvePayment, type CommandDeps } from './payment-commands.js';
 import type { Metrics } from './metrics.js';
 import { webhookRoutes } from './webhook-routes.js';
+import { payoutRoutes } from './payout-routes.js';
+import { refundAddressFor, startRefund } from './payout-commands.js';
 
 export interface AppDeps extends CommandDeps {
   pool: Pool;
@@ -124,6 +126,12 @@ async function ledgerEntries(ctx: Ctx) {
   return { object: 'list', data: [...byEntry.values()], has_more: entryIds.length > limit };
 }
 
+async function ownedPaymentAny(ctx: Ctx, id: string): Promise<PaymentRow> {
+  const { rows } = /^pay_[0-9A-Za-z]{24}$/.test(id) ? await ctx.deps.pool.query<PaymentRow>(`SELECT ${PAYMENT_COLUMNS} FROM payments WHERE id = $1`, [id]) : { rows: [] as PaymentRow[] };
+  if (!rows[0]) throw notFound('payment');
+  return rows[0];
+}
+
 const operatorOf = (ctx: Ctx): string => ctx.body?.operator ?? ctx.operator ?? 'operator';
 
 async function listPayments(ctx: Ctx) {
@@ -193,6 +201,7 @@ export const routes: RouteDef[] = [
   },
   { method: 'get', path: '/v1/events', summary: 'List events, newest first', auth: 'merchant', scope: 'events:read', query: 'EventList', handler: listEvents },
   ...webhookRoutes,
+  ...payoutRoutes,
   {
     method: 'post', path: '/v1/access_requests', summary: 'Ask for live rails (reviewed by an operator)', auth: 'merchant', scope: 'access_requests:write', body: 'AccessRequestCreate', status: 201,
     handler: async (ctx) => fileAccessRequest(ctx.deps.pool, ctx.deps.config, ctx.auth!.merchantId, ctx.body),
@@ -301,8 +310,14 @@ export const routes: RouteDef[] = [
   {
     method: 'post', path: '/v1/admin/payments/:id/resolve', summary: 'Resolve a payment exception (accept, refund, write_off)', auth: 'admin', body: 'PaymentResolve',
     handler: async (ctx) => {
-      const row = await resolvePayment(ctx.deps, ctx.params.id!, { decision: ctx.body.decision, reason: ctx.body.reason, operator: operatorOf(ctx) });
-      return paymentObject(row, ctx.deps.config);
+      // A refund needs somewhere to go before the decision is taken: checked first, then the
+      // decision, then the refund payout (approved like any payout). A retry after a crash in
+      // between finds the payment refunded and only starts the missing refund.
+      const refundTo = ctx.body.decision === 'refund' ? await refundAddressFor(ctx.deps, ctx.params.id!, ctx.body.refund_address) : null;
+      const before = await ownedPaymentAny(ctx, ctx.params.id!);
+      const row = before.status === 'refunded' && refundTo ? before : await resolvePayment(ctx.deps, ctx.params.id!, { decision: ctx.body.decision, reason: ctx.body.reason, operator: operatorOf(ctx) });
+      const refund = refundTo ? await startRefund(ctx.deps, row.id, refundTo, operatorOf(ctx)) : null;
+      return { ...paymentObject(row, ctx.deps.config), refund: refund ? { id: refund.id, status: refund.status, destination: refund.destination_address } : null };
     },
   },
   {

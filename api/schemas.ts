@@ -2,6 +2,7 @@
 import { PAYMENT_STATUSES, RESOLUTION_DECISIONS } from '../workflows/rules/transitions.js';
 import { SCOPES } from '../activities/merchant.js';
 import { webhookSchemas } from './webhook-schemas.js';
+import { payoutSchemas } from './payout-schemas.js';
 
 const metadata = {
   type: 'object',
@@ -26,6 +27,7 @@ const orderSchema = {
 
 export const schemas = {
   ...webhookSchemas,
+  ...payoutSchemas,
   PaymentCreate: {
     type: 'object',
     additionalProperties: false,
@@ -178,6 +180,7 @@ export const schemas = {
     properties: {
       decision: { enum: [...RESOLUTION_DECISIONS] },
       reason: { type: 'string', minLength: 1, maxLength: 1000 },
+      refund_address: { type: 'string', minLength: 1, maxLength: 100, description: 'refund only: where the money goes back; else the address the payer left on the payment page' },
       operator: { type: 'string', minLength: 1, maxLength: 100 },
     },
   },

@@ -4,3 +4,7 @@ export { paymentWorkflow } from './payment.js';
 export { reconciliationWorkflow } from './reconciliation.js';
 export { webhookDeliveryWorkflow } from './webhook-delivery.js';
 export { watcherWorkflow } from './watcher.js';
+export { payoutWorkflow } from './payout.js';
+export { payoutDestinationWorkflow } from './payout-destination.js';
+export { sweepWorkflow } from './sweep.js';
+export { sweepPlanWorkflow } from './sweep-plan.js';

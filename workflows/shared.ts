@@ -161,6 +161,8 @@ export const BREAK_CLASSES_IN_ORDER = [
   'recognized_without_posting',
   'posting_without_transfer',
   'reorged_with_posting',
+  'payout_without_transfer',
+  'transfer_without_payout',
 ] as const;
 
 /** Reconciliation found nothing wrong with this payment: the last recognition gate may pass. */

@@ -231,12 +231,31 @@ export function createWatcherActivities(deps: WatcherDeps) {
     );
     const ids = [...new Set(removed.rows.map((r) => r.payment_id).filter((x): x is string => !!x))];
     if (ids.length) await c.query(`UPDATE payment_chain_views SET settled = false WHERE payment_id = ANY($1)`, [ids]);
+    await c.query(`UPDATE treasury_transfers SET removed_at = now() WHERE rail = $1 AND block_height > $2 AND removed_at IS NULL`, [rail.id, ancestor]);
     await c.query(`DELETE FROM chain_blocks WHERE rail = $1 AND height > $2`, [rail.id, ancestor]);
+  }
+
+  /**
+   * Keep every transfer leaving the rail's treasury wallet: the provider truth payouts are
+   * reconciled against (payout_without_transfer, transfer_without_payout).
+   */
+  async function storeTreasuryTransfers(c: DbClient, rail: RailConfig, transfers: ChainTransfer[]): Promise<void> {
+    const { rows } = await c.query<{ address: string }>(`SELECT address FROM treasury_wallets WHERE rail = $1`, [rail.id]);
+    if (!rows[0]) return;
+    const out = transfers.filter((t) => t.from === rows[0]!.address);
+    if (out.length === 0) return;
+    await c.query(
+      `INSERT INTO treasury_transfers (rail, tx_hash, log_index, block_height, block_hash, from_address, to_address, amount_minor)
+       SELECT $1, tx, li, bh, bx, fa, ta, am FROM unnest($2::text[], $3::int[], $4::bigint[], $5::text[], $6::text[], $7::text[], $8::numeric[]) AS u(tx, li, bh, bx, fa, ta, am)
+       ON CONFLICT (rail, tx_hash, log_index) DO UPDATE SET block_height = EXCLUDED.block_height, block_hash = EXCLUDED.block_hash, removed_at = NULL`,
+      [rail.id, out.map((t) => t.txHash), out.map((t) => t.logIndex), out.map((t) => t.blockHeight), out.map((t) => t.blockHash), out.map((t) => t.from), out.map((t) => t.to), out.map((t) => t.amountMinor.toString())],
+    );
   }
 
   /** Keep transfers to watched addresses; those matching no payment become exceptions. */
   async function storeTransfers(c: DbClient, rail: RailConfig, transfers: ChainTransfer[]): Promise<{ stored: number; exceptions: number }> {
     if (transfers.length === 0) return { stored: 0, exceptions: 0 };
+    await storeTreasuryTransfers(c, rail, transfers);
     const addresses = [...new Set(transfers.map((t) => t.to))];
     const owner = new Map<string, string | null>();
     for (let i = 0; i < addresses.length; i += ADDRESS_LOOKUP_CHUNK) {

@@ -1,0 +1,93 @@
+// The payout allowlist: a merchant asks for an address; an operator approves (or rejects) it;
+// an approved address becomes usable only after a cooling-off delay kept by a durable timer in
+// its workflow, so a stolen key cannot add an address and pay out to it at once. Every step is
+// evidence.
+import type { DbClient, Pool } from './db.js';
+import { withTx } from './db.js';
+import type { RailConfig } from './config.js';
+import { appendEvidence } from './evidence.js';
+import { newId } from './ids.js';
+import { DomainError } from './merchant.js';
+import type { PayoutDestinationStatus } from '../workflows/rules/payout-transitions.js';
+
+export interface DestinationRow {
+  id: string;
+  merchant_id: string;
+  environment: 'sandbox' | 'live';
+  rail: string;
+  address: string;
+  label: string;
+  status: PayoutDestinationStatus;
+  requested_by: string;
+  decided_by: string | null;
+  reason: string | null;
+  usable_at: Date | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export function destinationObject(r: DestinationRow) {
+  return {
+    id: r.id,
+    object: 'payout_destination' as const,
+    livemode: r.environment === 'live',
+    rail: r.rail,
+    address: r.address,
+    label: r.label,
+    status: r.status,
+    usable_at: r.usable_at?.toISOString() ?? null,
+    created_at: r.created_at.toISOString(),
+    updated_at: r.updated_at.toISOString(),
+  };
+}
+
+export async function getDestination(c: Pool | DbClient, id: string): Promise<DestinationRow | undefined> {
+  const { rows } = await c.query<DestinationRow>(`SELECT * FROM payout_destinations WHERE id = $1`, [id]);
+  return rows[0];
+}
+
+export async function insertDestination(pool: Pool, o: { merchantId: string; environment: 'sandbox' | 'live'; rail: RailConfig; address: string; label: string; actor: string; id?: string }): Promise<DestinationRow> {
+  const id = o.id ?? newId('pd');
+  try {
+    return await withTx(pool, async (c) => {
+      const { rows } = await c.query<DestinationRow>(
+        `INSERT INTO payout_destinations (id, merchant_id, environment, rail, address, label, status, requested_by)
+         VALUES ($1, $2, $3, $4, $5, $6, 'pending_approval', $7) RETURNING *`,
+        [id, o.merchantId, o.environment, o.rail.id, o.address, o.label, o.actor],
+      );
+      await appendEvidence(c, { kind: 'payout_destination.requested', subject: id, actor: o.actor, payload: { merchant_id: o.merchantId, environment: o.environment, rail: o.rail.id, address: o.address, label: o.label }, dedupeKey: `destination:${id}:requested` });
+      return rows[0]!;
+    });
+  } catch (err) {
+    if ((err as { code?: string }).code === '23505') throw new DomainError('destination_exists', `${o.address} is already on this merchant's allowlist for ${o.rail.id} (or awaiting approval)`, 'address', 409);
+    throw err;
+  }
+}
+
+/** An active allowlist entry for this address, or null. */
+export async function activeDestination(c: Pool | DbClient, o: { merchantId: string; environment: string; rail: string; idOrAddress: string }): Promise<DestinationRow | null> {
+  const { rows } = await c.query<DestinationRow>(
+    `SELECT * FROM payout_destinations WHERE merchant_id = $1 AND environment = $2 AND rail = $3 AND (id = $4 OR address = $4) AND status <> 'rejected' LIMIT 1`,
+    [o.merchantId, o.environment, o.rail, o.idOrAddress],
+  );
+  return rows[0] ?? null;
+}
+
+export function createDestinationActivities(deps: { pool: Pool }) {
+  return {
+    async recordDestinationDecision(d: { destinationId: string; status: PayoutDestinationStatus; actor: string; reason: string | null; usableAtMs: number | null }): Promise<void> {
+      await withTx(deps.pool, async (c) => {
+        const upd = await c.query(
+          `UPDATE payout_destinations SET status = $2, decided_by = COALESCE($3, decided_by), reason = COALESCE($4, reason), usable_at = COALESCE($5, usable_at), updated_at = now()
+            WHERE id = $1 AND status <> $2 AND status <> 'rejected'`,
+          [d.destinationId, d.status, d.status === 'active' ? null : d.actor, d.reason, d.usableAtMs === null ? null : new Date(d.usableAtMs)],
+        );
+        if (upd.rowCount) {
+          await appendEvidence(c, { kind: `payout_destination.${d.status}`, subject: d.destinationId, actor: d.actor, payload: { reason: d.reason, usable_at: d.usableAtMs === null ? null : new Date(d.usableAtMs).toISOString() }, dedupeKey: `destination:${d.destinationId}:${d.status}` });
+        }
+      });
+    },
+  };
+}
+
+export type DestinationActivities = ReturnType<typeof createDestinationActivities>;

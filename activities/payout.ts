@@ -1,0 +1,365 @@
+// Payout records in PostgreSQL: the payout view, its transitions, approvals, the ledger hold
+// taken at request and what becomes of it (paid out, or released), and the allowlist of
+// destinations. The payout workflow decides; these functions record, idempotently, keyed by
+// payout id and sequence or by a posting's cause.
+import type { DbClient, Pool } from './db.js';
+import { withTx } from './db.js';
+import { decimalsOfAsset, nativeAssetOf, railById, type RailConfig, type StablerailConfig } from './config.js';
+import { appendEvidence } from './evidence.js';
+import { newId } from './ids.js';
+import { accountId, postEntries, postingId, reversalOf, type AccountRef, type Posting } from './ledger.js';
+import { DomainError } from './merchant.js';
+import { formatAmount, parseAmount } from '../workflows/rules/money.js';
+import { approvalsRequired, assertPayoutTransition, payoutEventType, type PayoutStatus } from '../workflows/rules/payout-transitions.js';
+import type { PayoutTransitionRecord, TransferOutcomePayload } from '../workflows/payout-shared.js';
+
+export interface PayoutRow {
+  id: string;
+  merchant_id: string;
+  environment: 'sandbox' | 'live';
+  kind: 'payout' | 'refund';
+  rail: string;
+  asset: string;
+  amount_minor: string;
+  destination_id: string | null;
+  destination_address: string;
+  reference: string;
+  payment_id: string | null;
+  status: PayoutStatus;
+  approvals_required: number;
+  last_seq: number;
+  hold_entry_id: string;
+  tx_hash: string | null;
+  nonce: number | null;
+  from_address: string | null;
+  network_fee_minor: string | null;
+  network_fee_asset: string | null;
+  block_height: string | null;
+  failure_code: string | null;
+  created_by: string;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export const PAYOUT_COLUMNS = `id, merchant_id, environment, kind, rail, asset, amount_minor::text, destination_id, destination_address, reference,
+  payment_id, status, approvals_required, last_seq, hold_entry_id, tx_hash, nonce, from_address, network_fee_minor::text, network_fee_asset,
+  block_height::text, failure_code, created_by, created_at, updated_at`;
+
+/** The same columns qualified, for statements that join another table. */
+const PAYOUT_COLUMNS_P = PAYOUT_COLUMNS.split(',').map((c) => `p.${c.trim()}`).join(', ');
+
+export const PAYOUT_ID_RE = /^po_[0-9A-Za-z]{24}$/;
+export const DESTINATION_ID_RE = /^pd_[0-9A-Za-z]{24}$/;
+
+/** The merchant-facing payout object: one serializer for the API, events and webhooks. */
+export function payoutObject(row: PayoutRow, config: StablerailConfig, approvals: Array<{ operator: string; created_at: Date }> = []) {
+  const decimals = decimalsOfAsset(config, row.asset);
+  return {
+    id: row.id,
+    object: 'payout' as const,
+    livemode: row.environment === 'live',
+    kind: row.kind,
+    status: row.status,
+    amount: formatAmount(BigInt(row.amount_minor), decimals),
+    asset: row.asset,
+    rail: row.rail,
+    destination: { id: row.destination_id, address: row.destination_address },
+    reference: row.reference,
+    payment_id: row.payment_id,
+    approvals_required: row.approvals_required,
+    approvals: approvals.map((a) => ({ operator: a.operator, created_at: a.created_at.toISOString() })),
+    tx_hash: row.tx_hash,
+    network_fee: row.network_fee_minor && row.network_fee_asset
+      ? { amount: formatAmount(BigInt(row.network_fee_minor), decimalsOfAsset(config, row.network_fee_asset)), asset: row.network_fee_asset }
+      : null,
+    failure_code: row.failure_code,
+    created_at: row.created_at.toISOString(),
+    updated_at: row.updated_at.toISOString(),
+  };
+}
+
+export async function getPayoutRow(c: Pool | DbClient, id: string): Promise<PayoutRow | undefined> {
+  const { rows } = await c.query<PayoutRow>(`SELECT ${PAYOUT_COLUMNS} FROM payouts WHERE id = $1`, [id]);
+  return rows[0];
+}
+
+export async function payoutApprovals(c: Pool | DbClient, id: string): Promise<Array<{ operator: string; reason: string; created_at: Date }>> {
+  const { rows } = await c.query(`SELECT operator, reason, created_at FROM payout_approvals WHERE payout_id = $1 ORDER BY created_at, operator`, [id]);
+  return rows;
+}
+
+const account = (row: { environment: 'sandbox' | 'live' }, ownerType: AccountRef['ownerType'], ownerId: string, purpose: AccountRef['purpose'], asset: string): AccountRef =>
+  ({ environment: row.environment, ownerType, ownerId, purpose, asset });
+
+/** Balance of one account on its normal side, as of now. */
+async function accountBalance(c: DbClient, a: AccountRef, creditNormal: boolean): Promise<bigint> {
+  const { rows } = await c.query<{ s: string }>(`SELECT COALESCE(sum(amount_minor), 0)::text AS s FROM ledger_lines WHERE account_id = $1`, [accountId(a)]);
+  const debit = BigInt(rows[0]!.s);
+  return creditNormal ? -debit : debit;
+}
+
+/**
+ * Serialize every hold against one merchant's balance in an asset: two payouts racing for
+ * the same available money must not both pass the balance check.
+ */
+async function lockBalance(c: DbClient, a: AccountRef): Promise<void> {
+  await c.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 7))`, [accountId(a)]);
+}
+
+/** The threshold above which two operators approve, in minor units of the rail's asset. */
+export async function dualApprovalAboveMinor(c: Pool | DbClient, config: StablerailConfig, merchantId: string, environment: string, rail: RailConfig): Promise<bigint> {
+  const { rows } = await c.query<{ v: string }>(
+    `SELECT dual_approval_above_minor::text AS v FROM merchant_payout_settings WHERE merchant_id = $1 AND environment = $2`,
+    [merchantId, environment],
+  );
+  // Stored in the asset's units scaled to 6 places (USDT and USDC both use 6); rescaled per rail.
+  const stored6 = rows[0] ? BigInt(rows[0].v) : parseAmount(config.payouts.dual_approval_above, 6);
+  return rail.decimals >= 6 ? stored6 * 10n ** BigInt(rail.decimals - 6) : stored6 / 10n ** BigInt(6 - rail.decimals);
+}
+
+export async function setDualApprovalThreshold(pool: Pool, merchantId: string, environment: string, amount: string, operator: string): Promise<void> {
+  const minor6 = parseAmount(amount, 6);
+  await withTx(pool, async (c) => {
+    await c.query(
+      `INSERT INTO merchant_payout_settings (merchant_id, environment, dual_approval_above_minor, updated_by, updated_at) VALUES ($1, $2, $3, $4, now())
+       ON CONFLICT (merchant_id, environment) DO UPDATE SET dual_approval_above_minor = EXCLUDED.dual_approval_above_minor, updated_by = EXCLUDED.updated_by, updated_at = now()`,
+      [merchantId, environment, minor6.toString(), operator],
+    );
+    await appendEvidence(c, { kind: 'payout.settings', subject: merchantId, actor: operator, payload: { environment, dual_approval_above: amount }, dedupeKey: newId('ps') });
+  });
+}
+
+interface TransitionWrite {
+  payoutId: string;
+  seq: number;
+  from: PayoutStatus | null;
+  to: PayoutStatus;
+  cause: string;
+  actor: string;
+  reason?: string | null;
+}
+
+async function writePayoutTransition(c: DbClient, config: StablerailConfig, row: PayoutRow, t: TransitionWrite): Promise<{ eventId: string }> {
+  const eventId = newId('evt');
+  await c.query(
+    `INSERT INTO payout_transitions (payout_id, seq, from_status, to_status, cause, actor, reason, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+    [t.payoutId, t.seq, t.from, t.to, t.cause, t.actor, t.reason ?? null, row.updated_at],
+  );
+  const approvals = await payoutApprovals(c, row.id);
+  await c.query(
+    `INSERT INTO events (id, merchant_id, environment, type, object_type, object_id, sequence, data, created_at)
+     VALUES ($1, $2, $3, $4, 'payout', $5, $6, $7, $8)`,
+    [eventId, row.merchant_id, row.environment, payoutEventType(t.to), row.id, t.seq, JSON.stringify(payoutObject(row, config, approvals)), row.updated_at],
+  );
+  await appendEvidence(c, {
+    kind: 'payout.transition',
+    subject: t.payoutId,
+    actor: t.actor,
+    payload: { seq: t.seq, from: t.from, to: t.to, cause: t.cause, reason: t.reason ?? null, tx_hash: row.tx_hash, event_id: eventId },
+    dedupeKey: `payout-transition:${t.payoutId}:${t.seq}`,
+  });
+  return { eventId };
+}
+
+export interface NewPayout {
+  payoutId?: string;
+  merchantId: string;
+  environment: 'sandbox' | 'live';
+  rail: RailConfig;
+  amountMinor: bigint;
+  destination: { id: string | null; address: string };
+  reference: string;
+  actor: string;
+  kind: 'payout' | 'refund';
+  paymentId?: string;
+}
+
+/**
+ * Write a payout request: the balance check and the hold (available → payout hold) under the
+ * merchant's balance lock, the payout row, transition 1 (payout.created) with its event and
+ * evidence, all in one transaction. Nothing is written when the balance is short.
+ */
+export async function insertPayout(pool: Pool, config: StablerailConfig, p: NewPayout): Promise<PayoutRow> {
+  const id = p.payoutId ?? newId('po');
+  return withTx(pool, async (c) => {
+    const available = account(p, 'merchant', p.merchantId, 'available', p.rail.asset);
+    const hold = account(p, 'merchant', p.merchantId, 'payout_hold', p.rail.asset);
+    await lockBalance(c, available);
+    const balance = await accountBalance(c, available, true);
+    if (balance < p.amountMinor) {
+      throw new DomainError('insufficient_balance', `available balance is ${formatAmount(balance, p.rail.decimals)} ${p.rail.asset}; the payout needs ${formatAmount(p.amountMinor, p.rail.decimals)}`, 'amount', 400);
+    }
+    const required = approvalsRequired(p.amountMinor, await dualApprovalAboveMinor(c, config, p.merchantId, p.environment, p.rail));
+    const hold_posting: Posting = {
+      cause: `payout:${id}/hold`, environment: p.environment, gate: 'payout_hold', merchantId: p.merchantId, rail: p.rail.id,
+      memo: `payout ${id} requested: held from available`,
+      lines: [{ account: available, amountMinor: p.amountMinor }, { account: hold, amountMinor: -p.amountMinor }],
+    };
+    await postEntries(c, [hold_posting]);
+    return insertPayoutRow(c, config, p, id, required, postingId(hold_posting.cause));
+  });
+}
+
+async function insertPayoutRow(c: DbClient, config: StablerailConfig, p: NewPayout, id: string, required: number, holdEntryId: string): Promise<PayoutRow> {
+  const { rows } = await c.query<PayoutRow>(
+    `INSERT INTO payouts (id, merchant_id, environment, kind, rail, asset, amount_minor, destination_id, destination_address, reference, payment_id,
+                          status, approvals_required, last_seq, hold_entry_id, created_by, created_at, updated_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'pending_approval', $12, 1, $13, $14, date_trunc('milliseconds', now()), date_trunc('milliseconds', now()))
+     RETURNING ${PAYOUT_COLUMNS}`,
+    [id, p.merchantId, p.environment, p.kind, p.rail.id, p.rail.asset, p.amountMinor.toString(), p.destination.id, p.destination.address, p.reference,
+      p.paymentId ?? null, required, holdEntryId, p.actor],
+  );
+  await writePayoutTransition(c, config, rows[0]!, { payoutId: id, seq: 1, from: null, to: 'pending_approval', cause: p.kind === 'refund' ? 'refund_requested' : 'api_create', actor: p.actor });
+  return rows[0]!;
+}
+
+/**
+ * A refund of an exception payment: its money is held for the payer from wherever the ledger
+ * has it. Money never posted (an underpaid payment stops before confirmation) is still in rail
+ * custody; money posted to pending or available comes back from there. One refund per payment.
+ */
+export async function insertRefund(c: DbClient, config: StablerailConfig, o: { payoutId: string; paymentId: string; address: string; actor: string }): Promise<PayoutRow> {
+  const existing = await c.query<PayoutRow>(`SELECT ${PAYOUT_COLUMNS} FROM payouts WHERE payment_id = $1 AND kind = 'refund' AND status NOT IN ('failed', 'canceled')`, [o.paymentId]);
+  if (existing.rows[0]) return existing.rows[0];
+  const { rows: pr } = await c.query(`SELECT id, merchant_id, environment, rail, asset, amount_received_minor::text AS received, reference FROM payments WHERE id = $1`, [o.paymentId]);
+  const pay = pr[0];
+  if (!pay) throw new DomainError('resource_missing', `no payment ${o.paymentId}`, 'id', 404);
+  const rail = railById(config, pay.rail);
+  if (!rail) throw new DomainError('rail_unknown', `rail ${pay.rail} is not configured`, 'rail');
+  const received = BigInt(pay.received);
+  if (received <= 0n) throw new DomainError('nothing_to_refund', 'no money was received for this payment', 'decision');
+  const env = { environment: pay.environment as 'sandbox' | 'live' };
+  const pending = account(env, 'merchant', pay.merchant_id, 'pending', pay.asset);
+  const available = account(env, 'merchant', pay.merchant_id, 'available', pay.asset);
+  const custody = account(env, 'rail', pay.rail, 'custody', pay.asset);
+  const hold = account(env, 'merchant', pay.merchant_id, 'payout_hold', pay.asset);
+  // What this payment's own entries left on pending and available (credit-normal: negated).
+  const { rows: posted } = await c.query<{ purpose: string; s: string }>(
+    `SELECT a.purpose, COALESCE(-sum(l.amount_minor), 0)::text AS s FROM ledger_entries e JOIN ledger_lines l ON l.entry_id = e.id
+       JOIN ledger_accounts a ON a.id = l.account_id WHERE e.payment_id = $1 AND a.purpose IN ('pending', 'available') AND a.owner_type = 'merchant' GROUP BY a.purpose`,
+    [o.paymentId],
+  );
+  const onPending = BigInt(posted.find((r) => r.purpose === 'pending')?.s ?? '0');
+  const onAvailable = BigInt(posted.find((r) => r.purpose === 'available')?.s ?? '0');
+  const fromCustody = received - onPending - onAvailable;
+  const lines = [
+    ...(onPending > 0n ? [{ account: pending, amountMinor: onPending }] : []),
+    ...(onAvailable > 0n ? [{ account: available, amountMinor: onAvailable }] : []),
+    ...(fromCustody !== 0n ? [{ account: custody, amountMinor: fromCustody }] : []),
+    { account: hold, amountMinor: -received },
+  ];
+  const cause = `payout:${o.payoutId}/hold`;
+  await postEntries(c, [{ cause, environment: env.environment, gate: 'refund_hold', merchantId: pay.merchant_id, paymentId: o.paymentId, rail: pay.rail, memo: `refund ${o.payoutId} of payment ${o.paymentId}: held for the payer`, lines }]);
+  return insertPayoutRow(c, config, {
+    merchantId: pay.merchant_id, environment: env.environment, rail, amountMinor: received, destination: { id: null, address: o.address },
+    reference: `refund:${pay.reference}`, actor: o.actor, kind: 'refund', paymentId: o.paymentId,
+  }, o.payoutId, 1, postingId(cause));
+}
+
+export class PayoutTransitionOutOfOrderError extends Error {
+  override name = 'PayoutTransitionOutOfOrderError';
+}
+
+export function createPayoutRecordActivities(deps: { pool: Pool; config: StablerailConfig }) {
+  const { pool, config } = deps;
+  return {
+    async recordPayoutTransition(t: PayoutTransitionRecord): Promise<{ eventId: string; inserted: boolean }> {
+      assertPayoutTransition(t.from, t.to);
+      return withTx(pool, async (c) => {
+        const existing = await c.query<{ id: string }>(
+          `SELECT e.id FROM payout_transitions t JOIN events e ON e.object_id = t.payout_id AND e.sequence = t.seq WHERE t.payout_id = $1 AND t.seq = $2`,
+          [t.payoutId, t.seq],
+        );
+        if (existing.rows[0]) return { eventId: existing.rows[0].id, inserted: false };
+        const upd = await c.query<PayoutRow>(
+          `UPDATE payouts p SET status = $3, last_seq = $2, failure_code = COALESCE($5, failure_code), updated_at = date_trunc('milliseconds', clock_timestamp()),
+                  tx_hash = cs.tx_hash, nonce = cs.nonce, from_address = cs.from_address
+             FROM (SELECT NULL) AS one LEFT JOIN chain_sends cs ON cs.send_key = $6 AND cs.status <> 'rejected'
+            WHERE p.id = $1 AND p.last_seq = $2 - 1 AND p.status = $4 RETURNING ${PAYOUT_COLUMNS_P}`,
+          [t.payoutId, t.seq, t.to, t.from, t.failureCode ?? null, t.sendKey],
+        );
+        if (!upd.rows[0]) throw new PayoutTransitionOutOfOrderError(`payout ${t.payoutId} is not at seq ${t.seq - 1} in status ${t.from}`);
+        return { ...(await writePayoutTransition(c, config, upd.rows[0], t)), inserted: true };
+      });
+    },
+
+    /** One operator's approval; the same operator again changes nothing and says so. */
+    async recordPayoutApproval(a: { payoutId: string; operator: string; reason: string }): Promise<{ inserted: boolean; operators: string[] }> {
+      return withTx(pool, async (c) => {
+        const ins = await c.query(`INSERT INTO payout_approvals (payout_id, operator, reason) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`, [a.payoutId, a.operator, a.reason]);
+        if (ins.rowCount) {
+          await appendEvidence(c, { kind: 'payout.approval', subject: a.payoutId, actor: a.operator, payload: { reason: a.reason }, dedupeKey: `payout-approval:${a.payoutId}:${a.operator}` });
+        }
+        const { rows } = await c.query<{ operator: string }>(`SELECT operator FROM payout_approvals WHERE payout_id = $1 ORDER BY created_at, operator`, [a.payoutId]);
+        return { inserted: (ins.rowCount ?? 0) > 0, operators: rows.map((r) => r.operator) };
+      });
+    },
+
+    /** Cancel or failure: the hold goes back where it came from, as a reversal of the hold entry. */
+    async releasePayoutHold(o: { payoutId: string }): Promise<string[]> {
+      return withTx(pool, async (c) => {
+        const row = await getPayoutRow(c, o.payoutId);
+        if (!row) throw new Error(`no payout ${o.payoutId}`);
+        const rev = await reversalOf(c, row.hold_entry_id, `payout:${row.id}/release`, 'payout_release');
+        if (!rev) throw new Error(`payout ${row.id} has no hold entry ${row.hold_entry_id}`);
+        rev.memo = `payout ${row.id} ${row.status}: hold released`;
+        return (await postEntries(c, [rev])).inserted;
+      });
+    },
+
+    /**
+     * The transaction is final enough: post what it did. The token left the wallet only if the
+     * receipt says executed AND the token's Transfer log pays the destination the amount;
+     * the network fee was paid either way and is posted in the native asset.
+     */
+    async settlePayout(o: { payoutId: string; outcome: TransferOutcomePayload }): Promise<{ paid: boolean; failureCode: string | null }> {
+      const row = await getPayoutRow(pool, o.payoutId);
+      if (!row) throw new Error(`no payout ${o.payoutId}`);
+      const rail = railById(config, row.rail);
+      if (!rail) throw new Error(`rail ${row.rail} is not configured`);
+      const paid = o.outcome.executed && o.outcome.transfers.some((t) => t.to === row.destination_address && t.amountMinor === row.amount_minor);
+      const failureCode = paid ? null : o.outcome.executed ? 'transfer_log_missing' : 'transaction_reverted';
+      const native = nativeAssetOf(rail);
+      const postings: Posting[] = [];
+      if (paid) {
+        const hold = account(row, 'merchant', row.merchant_id, 'payout_hold', row.asset);
+        const custody = account(row, 'rail', row.rail, 'custody', row.asset);
+        postings.push({
+          cause: `payout:${row.id}/paid/tx:${o.outcome.txHash}`, environment: row.environment, gate: row.kind === 'refund' ? 'refund_paid' : 'payout_paid',
+          merchantId: row.merchant_id, paymentId: row.payment_id ?? undefined, rail: row.rail, txHash: o.outcome.txHash, logIndex: o.outcome.transfers.find((t) => t.to === row.destination_address)?.logIndex,
+          memo: `${row.kind} ${row.id} confirmed on chain`,
+          lines: [{ account: hold, amountMinor: BigInt(row.amount_minor) }, { account: custody, amountMinor: -BigInt(row.amount_minor) }],
+        });
+      }
+      const fee = BigInt(o.outcome.feeMinor);
+      if (fee > 0n) postings.push(networkFeePosting(row.environment, rail, native, fee, o.outcome.txHash, `${row.kind} ${row.id}`, row.merchant_id));
+      await withTx(pool, async (c) => {
+        await postEntries(c, postings);
+        await c.query(
+          `UPDATE payouts SET network_fee_minor = $2, network_fee_asset = $3, block_height = $4, updated_at = date_trunc('milliseconds', clock_timestamp()) WHERE id = $1`,
+          [row.id, fee.toString(), native, o.outcome.blockHeight],
+        );
+      });
+      return { paid, failureCode };
+    },
+  };
+}
+
+/** Network fees are the platform's cost, paid from the rail's wallets in the native asset. */
+export function networkFeePosting(environment: 'sandbox' | 'live', rail: RailConfig, native: string, feeMinor: bigint, txHash: string, what: string, merchantId?: string): Posting {
+  return {
+    cause: `network_fee:${rail.id}:${txHash.toLowerCase()}`,
+    environment,
+    gate: 'network_fee',
+    merchantId,
+    rail: rail.id,
+    txHash,
+    memo: `network fee of ${what}`,
+    lines: [
+      { account: { environment, ownerType: 'platform', ownerId: 'stablerail', purpose: 'network_fees', asset: native }, amountMinor: feeMinor },
+      { account: { environment, ownerType: 'rail', ownerId: rail.id, purpose: 'custody', asset: native }, amountMinor: -feeMinor },
+    ],
+  };
+}
+
+export type PayoutRecordActivities = ReturnType<typeof createPayoutRecordActivities>;

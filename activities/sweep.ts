@@ -1,0 +1,212 @@
+// Sweeps: consolidate the token from many deposit addresses into the rail's treasury address.
+// A deposit address holds the token but none of the native asset its transfer must pay for,
+// so the plan says, per address, how much gas (EVM: ETH; TRON: TRX burned for energy and
+// bandwidth) the treasury first sends it, and what the whole sweep will cost, before anything
+// runs. Every network fee is posted in the native asset to the network-fee account.
+import { ApplicationFailure } from '@temporalio/common';
+import type { Pool } from './db.js';
+import { withTx } from './db.js';
+import { nativeAssetOf, railById, type RailConfig, type StablerailConfig } from './config.js';
+import { appendEvidence } from './evidence.js';
+import { newId } from './ids.js';
+import { postEntries } from './ledger.js';
+import { DomainError } from './merchant.js';
+import { networkFeePosting } from './payout.js';
+import type { RailSenders } from './chain/senders.js';
+import { NATIVE_TRANSFER_GAS } from './chain/evm-sender.js';
+import type { Signer } from './signer/signer.js';
+import type { SweepItem, SweepItemResult } from '../workflows/payout-shared.js';
+
+/** One sweep touches at most this many addresses; a larger backlog is several sweeps. */
+export const SWEEP_ADDRESSES_MAX = 200;
+/** A TRX transfer is about 270 bytes; burned at 1,000 sun per byte without free bandwidth. */
+const TRX_TRANSFER_BANDWIDTH_FEE_SUN = 300_000n;
+/** Balance reads in flight at once while planning. */
+const PLAN_READS_PARALLEL = 8;
+
+export interface SweepPlanItem extends SweepItem {
+  /** What the token transfer from this address may cost, in native minor units. */
+  transferFeeMinor: string;
+  /** What the treasury's gas top-up transaction may cost (0 when none is needed). */
+  topUpFeeMinor: string;
+  feeDetail: Record<string, string>;
+}
+
+export interface SweepPlan {
+  rail: string;
+  asset: string;
+  native_asset: string;
+  treasury_address: string;
+  min_amount_minor: string;
+  items: SweepPlanItem[];
+  total_amount_minor: string;
+  total_fee_minor: string;
+  total_gas_top_up_minor: string;
+  /** How gas reaches the deposit addresses, in words, for the operator reading the plan. */
+  gas_strategy: string;
+}
+
+export interface SweepRow {
+  id: string;
+  environment: 'sandbox' | 'live';
+  rail: string;
+  treasury_address: string;
+  status: 'planned' | 'running' | 'completed' | 'failed' | 'canceled';
+  plan: SweepPlan;
+  result: { items: SweepItemResult[]; fees_minor: string } | null;
+  planned_by: string;
+  executed_by: string | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export function sweepObject(r: SweepRow, config: StablerailConfig) {
+  const rail = railById(config, r.rail);
+  const dec = rail?.decimals ?? 6;
+  const nativeDec = rail?.kind === 'tron' ? 6 : 18;
+  const fmt = (v: string, d: number) => {
+    const n = BigInt(v);
+    const s = (n < 0n ? -n : n).toString().padStart(d + 1, '0');
+    return (n < 0n ? '-' : '') + (d === 0 ? s : `${s.slice(0, -d)}.${s.slice(-d)}`.replace(/\.?0+$/, ''));
+  };
+  return {
+    id: r.id,
+    object: 'sweep' as const,
+    environment: r.environment,
+    rail: r.rail,
+    status: r.status,
+    treasury_address: r.treasury_address,
+    asset: r.plan.asset,
+    native_asset: r.plan.native_asset,
+    total_amount: fmt(r.plan.total_amount_minor, dec),
+    estimated_fee: fmt(r.plan.total_fee_minor, nativeDec),
+    gas_top_up: fmt(r.plan.total_gas_top_up_minor, nativeDec),
+    gas_strategy: r.plan.gas_strategy,
+    items: r.plan.items.map((i) => ({
+      address: i.address,
+      address_index: i.index,
+      amount: fmt(i.amountMinor, dec),
+      gas_top_up: fmt(i.gasTopUpMinor, nativeDec),
+      estimated_fee: fmt((BigInt(i.transferFeeMinor) + BigInt(i.topUpFeeMinor)).toString(), nativeDec),
+      fee_detail: i.feeDetail,
+      result: r.result?.items.find((x) => x.index === i.index) ?? null,
+    })),
+    fees_paid: r.result ? fmt(r.result.fees_minor, nativeDec) : null,
+    planned_by: r.planned_by,
+    executed_by: r.executed_by,
+    created_at: r.created_at.toISOString(),
+    updated_at: r.updated_at.toISOString(),
+  };
+}
+
+export async function getSweep(pool: Pool, id: string): Promise<SweepRow | undefined> {
+  const { rows } = await pool.query<SweepRow>(`SELECT * FROM sweeps WHERE id = $1`, [id]);
+  return rows[0];
+}
+
+const GAS_STRATEGY: Record<RailConfig['kind'], string> = {
+  evm:
+    'A deposit address holds no ETH. The treasury first sends each one exactly the ETH its token transfer may burn (gas limit × max fee per gas) less what it already holds, waits for that to confirm, then the deposit key signs transfer(treasury, balance). Unspent ETH stays on the deposit address and is used by its next sweep.',
+  tron:
+    'A TRC20 transfer costs energy (about 65,000, or 130,000 when the recipient holds none of the token) and bandwidth (about 345 bytes). A deposit address has neither staked nor delegated, so the treasury sends it the TRX to burn for both (fee_limit), then the deposit key signs transfer(treasury, balance). Delegating energy from a staking account instead would cost no TRX per sweep; it is not automated here.',
+};
+
+/** Read balances and fees and write a plan an operator reviews before executing it. */
+export async function planSweep(
+  deps: { pool: Pool; config: StablerailConfig; senders: RailSenders; signer: Signer | null },
+  o: { environment: 'sandbox' | 'live'; rail: string; minAmountMinor: bigint; operator: string; maxAddresses?: number },
+): Promise<SweepRow> {
+  const rail = railById(deps.config, o.rail);
+  if (!rail || !rail.environments.includes(o.environment)) throw new DomainError('rail_unknown', `No rail ${o.rail} is configured for ${o.environment}`, 'rail');
+  if (!deps.signer) throw new DomainError('signer_not_configured', 'No signer is configured (payouts.signer): sweeps cannot run', undefined, 503);
+  const sender = deps.senders.get(rail);
+  const treasury = await deps.signer.address({ rail: rail.id, kind: rail.kind, role: 'treasury' });
+  const limit = Math.min(o.maxAddresses ?? SWEEP_ADDRESSES_MAX, SWEEP_ADDRESSES_MAX);
+  // Addresses that ever received the token in this environment (or unmatched): the only ones that can hold it.
+  const { rows: candidates } = await deps.pool.query<{ address_index: string; address: string }>(
+    `SELECT DISTINCT d.address_index::text, d.address
+       FROM deposit_addresses d
+       JOIN chain_transfers t ON t.rail = d.rail AND t.to_address = d.address AND t.removed_at IS NULL
+       LEFT JOIN payments p ON p.id = t.payment_id
+      WHERE d.rail = $1 AND (p.id IS NULL OR p.environment = $2)
+      ORDER BY 1 LIMIT $3`,
+    [rail.id, o.environment, limit],
+  );
+  const items: SweepPlanItem[] = [];
+  for (let i = 0; i < candidates.length; i += PLAN_READS_PARALLEL) {
+    const chunk = await Promise.all(
+      candidates.slice(i, i + PLAN_READS_PARALLEL).map(async (c) => {
+        const balance = await sender.tokenBalance(c.address);
+        if (balance === 0n || balance < o.minAmountMinor) return null;
+        const [fee, native] = await Promise.all([sender.estimateTokenTransferFee({ from: c.address, to: treasury, amountMinor: balance }), sender.nativeBalance(c.address)]);
+        const need = BigInt(fee.feeMinor);
+        const topUp = need > native ? need - native : 0n;
+        // The top-up itself: a plain ETH transfer is 21,000 gas; a TRX transfer burns its bandwidth.
+        const topUpFee = topUp === 0n ? 0n : rail.kind === 'evm' ? NATIVE_TRANSFER_GAS * BigInt(fee.detail.max_fee_per_gas_wei ?? '0') : TRX_TRANSFER_BANDWIDTH_FEE_SUN;
+        return { index: c.address_index, address: c.address, amountMinor: balance.toString(), gasTopUpMinor: topUp.toString(), transferFeeMinor: need.toString(), topUpFeeMinor: topUpFee.toString(), feeDetail: fee.detail } satisfies SweepPlanItem;
+      }),
+    );
+    for (const it of chunk) if (it) items.push(it);
+  }
+  const sum = (f: (i: SweepPlanItem) => string) => items.reduce((s, i) => s + BigInt(f(i)), 0n).toString();
+  const plan: SweepPlan = {
+    rail: rail.id,
+    asset: rail.asset,
+    native_asset: nativeAssetOf(rail),
+    treasury_address: treasury,
+    min_amount_minor: o.minAmountMinor.toString(),
+    items,
+    total_amount_minor: sum((i) => i.amountMinor),
+    total_fee_minor: (BigInt(sum((i) => i.transferFeeMinor)) + BigInt(sum((i) => i.topUpFeeMinor))).toString(),
+    total_gas_top_up_minor: sum((i) => i.gasTopUpMinor),
+    gas_strategy: GAS_STRATEGY[rail.kind],
+  };
+  const id = newId('sw');
+  return withTx(deps.pool, async (c) => {
+    const { rows } = await c.query<SweepRow>(
+      `INSERT INTO sweeps (id, environment, rail, treasury_address, status, plan, planned_by) VALUES ($1, $2, $3, $4, 'planned', $5, $6) RETURNING *`,
+      [id, o.environment, rail.id, treasury, JSON.stringify(plan), o.operator],
+    );
+    await appendEvidence(c, { kind: 'sweep.planned', subject: id, actor: o.operator, payload: { rail: rail.id, addresses: items.length, total_amount_minor: plan.total_amount_minor, total_fee_minor: plan.total_fee_minor }, dedupeKey: `sweep:${id}:planned` });
+    return rows[0]!;
+  });
+}
+
+/** planned → running, once: a second execute of the same plan is refused. */
+export async function markSweepRunning(pool: Pool, id: string, operator: string): Promise<SweepRow | null> {
+  return withTx(pool, async (c) => {
+    const { rows } = await c.query<SweepRow>(`UPDATE sweeps SET status = 'running', executed_by = $2, updated_at = now() WHERE id = $1 AND status = 'planned' RETURNING *`, [id, operator]);
+    if (rows[0]) await appendEvidence(c, { kind: 'sweep.executed', subject: id, actor: operator, payload: {}, dedupeKey: `sweep:${id}:executed` });
+    return rows[0] ?? null;
+  });
+}
+
+export function createSweepActivities(deps: { pool: Pool; config: StablerailConfig; senders: RailSenders; signer: Signer | null }) {
+  return {
+    /** Plan a sweep (reads the chain, asks the signer): answers the sweep id. A refusal is typed, not retried. */
+    async planSweepActivity(o: { environment: 'sandbox' | 'live'; rail: string; minAmountMinor: string; operator: string }): Promise<string> {
+      try {
+        return (await planSweep(deps, { environment: o.environment, rail: o.rail, minAmountMinor: BigInt(o.minAmountMinor), operator: o.operator })).id;
+      } catch (err) {
+        if (err instanceof DomainError) throw ApplicationFailure.nonRetryable(err.message, err.code);
+        throw err;
+      }
+    },
+    /** Post one sweep transaction's network fee (gas top-up or token transfer). Keyed by tx hash. */
+    async postSweepFee(o: { sweepId: string; rail: string; environment: 'sandbox' | 'live'; txHash: string; feeMinor: string; what: string }): Promise<void> {
+      const rail = railById(deps.config, o.rail);
+      if (!rail || BigInt(o.feeMinor) === 0n) return;
+      await withTx(deps.pool, (c) => postEntries(c, [networkFeePosting(o.environment, rail, nativeAssetOf(rail), BigInt(o.feeMinor), o.txHash, `sweep ${o.sweepId} ${o.what}`)]));
+    },
+    async finishSweep(o: { sweepId: string; items: SweepItemResult[] }): Promise<void> {
+      const fees = o.items.reduce((s, i) => s + BigInt(i.feesMinor), 0n);
+      const status = o.items.every((i) => i.status === 'swept') ? 'completed' : 'failed';
+      await withTx(deps.pool, async (c) => {
+        await c.query(`UPDATE sweeps SET status = $2, result = $3, updated_at = now() WHERE id = $1 AND status = 'running'`, [o.sweepId, status, JSON.stringify({ items: o.items, fees_minor: fees.toString() })]);
+        await appendEvidence(c, { kind: `sweep.${status}`, subject: o.sweepId, actor: 'system', payload: { swept: o.items.filter((i) => i.status === 'swept').length, failed: o.items.filter((i) => i.status === 'failed').length, fees_minor: fees.toString() }, dedupeKey: `sweep:${o.sweepId}:finished` });
+      });
+    },
+  };
+}
+
+export type SweepActivities = ReturnType<typeof createSweepActivities>;

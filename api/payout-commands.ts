@@ -1,0 +1,253 @@
+// Payout commands: translate validated requests into PostgreSQL records (with the ledger hold)
+// and Temporal starts and Updates. The rules live in workflows/rules/payout-transitions.ts and
+// the workflows; a route only calls these.
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import { railById, type RailConfig } from '../activities/config.js';
+import { withTx } from '../activities/db.js';
+import { appendEvidence } from '../activities/evidence.js';
+import { newId } from '../activities/ids.js';
+import { isRailEnabled, type KeyAuth } from '../activities/merchant.js';
+import { getPaymentRow } from '../activities/payment.js';
+import { getPayoutRow, insertPayout, insertRefund, PAYOUT_ID_RE, DESTINATION_ID_RE, type PayoutRow } from '../activities/payout.js';
+import { activeDestination, getDestination, insertDestination, type DestinationRow } from '../activities/payout-destination.js';
+import { getSweep, markSweepRunning, type SweepRow } from '../activities/sweep.js';
+import { InvalidAddressError, normalizeRailAddress } from '../activities/chain/addresses.js';
+import { MoneyError, parseAmount } from '../workflows/rules/money.js';
+import {
+  approveDestinationUpdate,
+  approvePayoutUpdate,
+  cancelPayoutUpdate,
+  PAYOUT_TASK_QUEUE,
+  rejectDestinationUpdate,
+  type PayoutWorkflowInput,
+} from '../workflows/payout-shared.js';
+import type { payoutWorkflow } from '../workflows/payout.js';
+import type { payoutDestinationWorkflow } from '../workflows/payout-destination.js';
+import type { sweepWorkflow } from '../workflows/sweep.js';
+import type { sweepPlanWorkflow } from '../workflows/sweep-plan.js';
+import { ApiError, badRequest, notFound } from './errors.js';
+import type { CommandDeps } from './payment-commands.js';
+
+export interface PayoutCommandDeps extends CommandDeps {
+  /** Tests run payouts on their own queue (a worker they can kill). */
+  payoutTaskQueue?: string;
+}
+
+const queueOf = (deps: PayoutCommandDeps) => deps.payoutTaskQueue ?? PAYOUT_TASK_QUEUE;
+
+function merchantRail(deps: CommandDeps, auth: KeyAuth, railId: string): RailConfig {
+  const rail = railById(deps.config, railId);
+  if (!rail || !rail.environments.includes(auth.environment)) throw badRequest('rail_unknown', `No rail ${railId} is configured for ${auth.environment}`, 'rail');
+  return rail;
+}
+
+function address(rail: RailConfig, value: string, param: string): string {
+  try {
+    return normalizeRailAddress(rail, value);
+  } catch (err) {
+    if (err instanceof InvalidAddressError) throw badRequest('invalid_address', err.message, param);
+    throw err;
+  }
+}
+
+async function start(deps: PayoutCommandDeps, workflow: string, id: string, args: unknown[]): Promise<void> {
+  try {
+    await deps.temporal.workflow.start(workflow, { taskQueue: queueOf(deps), workflowId: id, args, workflowIdReusePolicy: 'REJECT_DUPLICATE' });
+    deps.metrics.workflowStarts.inc({ workflow, result: 'started' });
+  } catch (err) {
+    if (err instanceof WorkflowExecutionAlreadyStartedError) return;
+    deps.metrics.workflowStarts.inc({ workflow, result: 'failed' });
+    throw new ApiError(503, 'api_error', 'orchestrator_unavailable', `${id} was recorded but its workflow could not start yet; retry with the same Idempotency-Key`);
+  }
+}
+
+function updateError(err: unknown, what: string): never {
+  const cause = err instanceof WorkflowUpdateFailedError ? err.cause : undefined;
+  if (cause instanceof ApplicationFailure) throw new ApiError(409, 'state_error', cause.type ?? `${what}_state_conflict`, cause.message);
+  if (err instanceof WorkflowNotFoundError || (err instanceof Error && /completed|not found/i.test(err.message))) {
+    throw new ApiError(409, 'state_error', `${what}_closed`, `This ${what} is closed and can no longer change`);
+  }
+  throw err;
+}
+
+// ---- destinations -------------------------------------------------------------------------
+
+export async function createDestination(deps: PayoutCommandDeps, auth: KeyAuth, body: { rail: string; address: string; label: string }, id: string | null, takeover: boolean): Promise<DestinationRow> {
+  const rail = merchantRail(deps, auth, body.rail);
+  const addr = address(rail, body.address, 'address');
+  const existing = id && takeover ? await getDestination(deps.pool, id) : undefined;
+  const row = existing ?? (await insertDestination(deps.pool, { id: id ?? undefined, merchantId: auth.merchantId, environment: auth.environment, rail, address: addr, label: body.label, actor: `api_key:${auth.keyId}` }));
+  await start(deps, 'payoutDestinationWorkflow', row.id, [{ destinationId: row.id, coolingOffS: deps.config.payouts.destination_cooling_off_s }] satisfies Parameters<typeof payoutDestinationWorkflow>);
+  return row;
+}
+
+export async function ownedDestination(deps: CommandDeps, auth: KeyAuth, id: string): Promise<DestinationRow> {
+  const row = DESTINATION_ID_RE.test(id) ? await getDestination(deps.pool, id) : undefined;
+  if (!row || row.merchant_id !== auth.merchantId || row.environment !== auth.environment) throw notFound('payout destination');
+  return row;
+}
+
+export async function decideDestination(deps: PayoutCommandDeps, id: string, approve: boolean, operator: string, reason: string): Promise<DestinationRow> {
+  const row = DESTINATION_ID_RE.test(id) ? await getDestination(deps.pool, id) : undefined;
+  if (!row) throw notFound('payout destination');
+  try {
+    await deps.temporal.workflow.getHandle(id).executeUpdate(approve ? approveDestinationUpdate : rejectDestinationUpdate, { args: [{ operator, reason }] });
+  } catch (err) {
+    updateError(err, 'destination');
+  }
+  return (await getDestination(deps.pool, id))!;
+}
+
+// ---- payouts ------------------------------------------------------------------------------
+
+export function payoutWorkflowInput(deps: CommandDeps, row: PayoutRow): PayoutWorkflowInput {
+  const rail = railById(deps.config, row.rail)!;
+  return {
+    payoutId: row.id,
+    merchantId: row.merchant_id,
+    environment: row.environment,
+    rail: row.rail,
+    railKind: rail.kind,
+    kind: row.kind,
+    amountMinor: row.amount_minor,
+    destinationAddress: row.destination_address,
+    approvalsRequired: row.approvals_required,
+    approvalWindowS: deps.config.payouts.approval_window_s,
+    confirmationsRequired: rail.confirmations_required,
+    upsertSearchAttributes: deps.config.temporal.search_attributes,
+  };
+}
+
+export async function createPayout(
+  deps: PayoutCommandDeps,
+  auth: KeyAuth,
+  body: { amount: string; rail: string; destination: string; reference: string },
+  id: string | null,
+  takeover: boolean,
+): Promise<PayoutRow> {
+  const rail = merchantRail(deps, auth, body.rail);
+  if (!(await isRailEnabled(deps.pool, auth.merchantId, auth.environment, rail.id))) throw badRequest('rail_not_enabled', `Rail ${rail.id} is not enabled for this merchant in ${auth.environment}`, 'rail');
+  let amountMinor: bigint;
+  try {
+    amountMinor = parseAmount(body.amount, rail.decimals);
+  } catch (err) {
+    if (err instanceof MoneyError) throw badRequest(err.code, err.message, 'amount');
+    throw err;
+  }
+  // An id names an allowlist entry; anything else must be a well-formed address on it.
+  const ref = DESTINATION_ID_RE.test(body.destination) ? body.destination : address(rail, body.destination, 'destination');
+  const dest = await activeDestination(deps.pool, { merchantId: auth.merchantId, environment: auth.environment, rail: rail.id, idOrAddress: ref });
+  if (!dest) throw badRequest('destination_not_allowlisted', `${body.destination} is not on this merchant's payout allowlist for ${rail.id}; add it with POST /v1/payout_destinations`, 'destination');
+  if (dest.status !== 'active') {
+    throw badRequest('destination_not_usable', dest.status === 'cooling_off' ? `${dest.address} is cooling off until ${dest.usable_at?.toISOString()}` : `${dest.address} awaits an operator's approval`, 'destination');
+  }
+  if (!deps.config.payouts.signer) throw new ApiError(503, 'api_error', 'payouts_unavailable', 'No signer is configured (payouts.signer): payouts are off');
+  const existing = id && takeover ? await getPayoutRow(deps.pool, id) : undefined;
+  const row = existing ?? (await insertPayout(deps.pool, deps.config, {
+    payoutId: id ?? undefined, merchantId: auth.merchantId, environment: auth.environment, rail, amountMinor,
+    destination: { id: dest.id, address: dest.address }, reference: body.reference, actor: `api_key:${auth.keyId}`, kind: 'payout',
+  }));
+  await start(deps, 'payoutWorkflow', row.id, [payoutWorkflowInput(deps, row)] satisfies Parameters<typeof payoutWorkflow>);
+  return row;
+}
+
+export async function ownedPayout(deps: CommandDeps, auth: KeyAuth, id: string): Promise<PayoutRow> {
+  const row = PAYOUT_ID_RE.test(id) ? await getPayoutRow(deps.pool, id) : undefined;
+  if (!row || row.merchant_id !== auth.merchantId || row.environment !== auth.environment) throw notFound('payout');
+  return row;
+}
+
+export async function approvePayout(deps: PayoutCommandDeps, id: string, operator: string, reason: string): Promise<PayoutRow> {
+  const row = PAYOUT_ID_RE.test(id) ? await getPayoutRow(deps.pool, id) : undefined;
+  if (!row) throw notFound('payout');
+  try {
+    await deps.temporal.workflow.getHandle(id).executeUpdate(approvePayoutUpdate, { args: [{ operator, reason }] });
+  } catch (err) {
+    updateError(err, 'payout');
+  }
+  return (await getPayoutRow(deps.pool, id))!;
+}
+
+export async function cancelPayout(deps: PayoutCommandDeps, id: string, actor: string, reason?: string): Promise<PayoutRow> {
+  try {
+    await deps.temporal.workflow.getHandle(id).executeUpdate(cancelPayoutUpdate, { args: [{ actor, reason }] });
+  } catch (err) {
+    updateError(err, 'payout');
+  }
+  return (await getPayoutRow(deps.pool, id))!;
+}
+
+// ---- refunds ------------------------------------------------------------------------------
+
+/** The refund address an operator's refund decision pays to: given now, or left by the payer. */
+export async function refundAddressFor(deps: CommandDeps, paymentId: string, given: string | undefined): Promise<string> {
+  const p = await getPaymentRow(deps.pool, paymentId);
+  if (!p) throw notFound('payment');
+  const rail = railById(deps.config, p.rail)!;
+  if (given) return address(rail, given, 'refund_address');
+  const { rows } = await deps.pool.query<{ refund_address: string | null }>(`SELECT refund_address FROM payments WHERE id = $1`, [paymentId]);
+  if (!rows[0]?.refund_address) throw badRequest('refund_address_missing', 'A refund needs refund_address, or the payer must leave one on the payment page', 'refund_address');
+  return rows[0].refund_address;
+}
+
+/** After a refund decision: the refund payout (one per payment), started like any payout. */
+export async function startRefund(deps: PayoutCommandDeps, paymentId: string, refundAddress: string, operator: string): Promise<PayoutRow> {
+  const row = await withTx(deps.pool, (c) => insertRefund(c, deps.config, { payoutId: newId('po'), paymentId, address: refundAddress, actor: operator }));
+  await start(deps, 'payoutWorkflow', row.id, [payoutWorkflowInput(deps, row)] satisfies Parameters<typeof payoutWorkflow>);
+  return row;
+}
+
+/** The payer's refund address, from the public page: only while an operator may still decide. */
+export async function setRefundAddress(deps: CommandDeps, publicId: string, value: string): Promise<{ refund_address: string }> {
+  const { rows } = await deps.pool.query<{ id: string; rail: string; status: string }>(`SELECT id, rail, status FROM payments WHERE public_id = $1`, [publicId]);
+  const p = rows[0];
+  if (!p) throw notFound('payment');
+  const rail = railById(deps.config, p.rail)!;
+  const addr = address(rail, value, 'address');
+  if (p.status !== 'requires_review') throw new ApiError(409, 'state_error', 'refund_not_possible', 'A refund address is taken only while the payment is under review');
+  await withTx(deps.pool, async (c) => {
+    await c.query(`UPDATE payments SET refund_address = $2 WHERE id = $1`, [p.id, addr]);
+    await appendEvidence(c, { kind: 'payment.refund_address', subject: p.id, actor: 'payer', payload: { address: addr }, dedupeKey: newId('ra') });
+  });
+  return { refund_address: addr };
+}
+
+// ---- sweeps -------------------------------------------------------------------------------
+
+export async function planSweepCommand(deps: PayoutCommandDeps, o: { environment: 'sandbox' | 'live'; rail: string; min_amount?: string; operator: string }, id: string | null): Promise<SweepRow> {
+  const rail = railById(deps.config, o.rail);
+  if (!rail || !rail.environments.includes(o.environment)) throw badRequest('rail_unknown', `No rail ${o.rail} is configured for ${o.environment}`, 'rail');
+  let min = 0n;
+  try {
+    min = o.min_amount ? parseAmount(o.min_amount, rail.decimals) : 0n;
+  } catch (err) {
+    if (err instanceof MoneyError) throw badRequest(err.code, err.message, 'min_amount');
+    throw err;
+  }
+  // Planning reads the chain and asks the signer for the treasury address: the payouts worker does it.
+  const planId = id ?? newId('swp');
+  const sweepId = await deps.temporal.workflow
+    .execute<typeof sweepPlanWorkflow>('sweepPlanWorkflow', { taskQueue: queueOf(deps), workflowId: planId, args: [{ environment: o.environment, rail: rail.id, minAmountMinor: min.toString(), operator: o.operator }], workflowIdReusePolicy: 'REJECT_DUPLICATE' })
+    .catch(async (err: Error) => {
+      if (err instanceof WorkflowExecutionAlreadyStartedError) return deps.temporal.workflow.getHandle(planId).result();
+      const cause = (err as { cause?: { cause?: unknown } }).cause?.cause;
+      if (cause instanceof ApplicationFailure) throw new ApiError(cause.type === 'signer_not_configured' ? 503 : 400, 'invalid_request_error', cause.type ?? 'sweep_plan_failed', cause.message);
+      throw err;
+    });
+  return (await getSweep(deps.pool, sweepId as string))!;
+}
+
+export async function executeSweep(deps: PayoutCommandDeps, id: string, operator: string): Promise<SweepRow> {
+  const existing = /^sw_[0-9A-Za-z]{24}$/.test(id) ? await getSweep(deps.pool, id) : undefined;
+  if (!existing) throw notFound('sweep');
+  const row = await markSweepRunning(deps.pool, id, operator);
+  if (!row) throw new ApiError(409, 'state_error', 'sweep_not_planned', `sweep is ${existing.status}; only a planned sweep can be executed`);
+  const rail = railById(deps.config, row.rail)!;
+  await start(deps, 'sweepWorkflow', row.id, [{
+    sweepId: row.id, rail: row.rail, railKind: rail.kind, environment: row.environment, treasuryAddress: row.treasury_address,
+    items: row.plan.items.map((i) => ({ index: i.index, address: i.address, amountMinor: i.amountMinor, gasTopUpMinor: i.gasTopUpMinor })),
+    confirmationsRequired: rail.confirmations_required,
+  }] satisfies Parameters<typeof sweepWorkflow>);
+  return row;
+}

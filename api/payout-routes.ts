@@ -1,0 +1,130 @@
+// Payouts, the destination allowlist, refunds and sweeps over HTTP. Handlers only translate:
+// the commands in payout-commands.ts write and start workflows; the workflows decide.
+import type { Ctx, RouteDef } from './routes.js';
+import { payoutApprovals, payoutObject, PAYOUT_COLUMNS, setDualApprovalThreshold, type PayoutRow } from '../activities/payout.js';
+import { destinationObject, type DestinationRow } from '../activities/payout-destination.js';
+import { getSweep, sweepObject } from '../activities/sweep.js';
+import { getMerchant } from '../activities/merchant.js';
+import {
+  approvePayout,
+  cancelPayout,
+  createDestination,
+  createPayout,
+  decideDestination,
+  executeSweep,
+  ownedDestination,
+  ownedPayout,
+  planSweepCommand,
+  setRefundAddress,
+} from './payout-commands.js';
+import { notFound } from './errors.js';
+
+const operatorOf = (ctx: Ctx): string => ctx.body?.operator ?? ctx.operator ?? 'operator';
+const LIMIT_DEFAULT = 10;
+
+async function payoutAnswer(ctx: Ctx, row: PayoutRow) {
+  return payoutObject(row, ctx.deps.config, await payoutApprovals(ctx.deps.pool, row.id));
+}
+
+async function listPayouts(ctx: Ctx, scope: { merchantId?: string; environment: string }) {
+  const limit = ctx.query.limit ?? LIMIT_DEFAULT;
+  const { rows } = await ctx.deps.pool.query<PayoutRow>(
+    `SELECT ${PAYOUT_COLUMNS} FROM payouts
+      WHERE environment = $1 AND ($2::text IS NULL OR merchant_id = $2) AND ($3::text IS NULL OR status = $3)
+        AND ($4::text IS NULL OR (created_at, id) < (SELECT created_at, id FROM payouts WHERE id = $4))
+      ORDER BY created_at DESC, id DESC LIMIT $5`,
+    [scope.environment, scope.merchantId ?? null, ctx.query.status ?? null, ctx.query.starting_after ?? null, limit + 1],
+  );
+  const data = await Promise.all(rows.slice(0, limit).map((r) => payoutAnswer(ctx, r)));
+  return { object: 'list', data, has_more: rows.length > limit };
+}
+
+export const payoutRoutes: RouteDef[] = [
+  {
+    method: 'post', path: '/v1/payout_destinations', summary: 'Ask to allowlist a payout address: usable after an operator approves and the cooling-off delay passes', auth: 'merchant', scope: 'payouts:write',
+    body: 'PayoutDestinationCreate', createsIdPrefix: 'pd', status: 201,
+    handler: async (ctx) => destinationObject(await createDestination(ctx.deps, ctx.auth!, ctx.body, ctx.resourceId, ctx.takeover)),
+  },
+  {
+    method: 'get', path: '/v1/payout_destinations', summary: 'The payout allowlist', auth: 'merchant', scope: 'payouts:read',
+    handler: async (ctx) => {
+      const { rows } = await ctx.deps.pool.query<DestinationRow>(`SELECT * FROM payout_destinations WHERE merchant_id = $1 AND environment = $2 ORDER BY created_at DESC, id DESC LIMIT 500`, [ctx.auth!.merchantId, ctx.auth!.environment]);
+      return { object: 'list', data: rows.map(destinationObject), has_more: false };
+    },
+  },
+  {
+    method: 'get', path: '/v1/payout_destinations/:id', summary: 'One allowlist entry', auth: 'merchant', scope: 'payouts:read',
+    handler: async (ctx) => destinationObject(await ownedDestination(ctx.deps, ctx.auth!, ctx.params.id!)),
+  },
+  {
+    method: 'post', path: '/v1/payouts', summary: 'Pay out from available balance to an allowlisted address; answers pending_approval', auth: 'merchant', scope: 'payouts:write',
+    body: 'PayoutCreate', createsIdPrefix: 'po', status: 201,
+    handler: async (ctx) => payoutAnswer(ctx, await createPayout(ctx.deps, ctx.auth!, ctx.body, ctx.resourceId, ctx.takeover)),
+  },
+  { method: 'get', path: '/v1/payouts', summary: 'List payouts, newest first', auth: 'merchant', scope: 'payouts:read', query: 'PayoutList', handler: (ctx) => listPayouts(ctx, { merchantId: ctx.auth!.merchantId, environment: ctx.auth!.environment }) },
+  {
+    method: 'get', path: '/v1/payouts/:id', summary: 'Retrieve a payout', auth: 'merchant', scope: 'payouts:read',
+    handler: async (ctx) => payoutAnswer(ctx, await ownedPayout(ctx.deps, ctx.auth!, ctx.params.id!)),
+  },
+  {
+    method: 'post', path: '/v1/payouts/:id/cancel', summary: 'Cancel a payout before it is signed; the hold is released', auth: 'merchant', scope: 'payouts:write', body: 'PayoutCancel',
+    handler: async (ctx) => {
+      await ownedPayout(ctx.deps, ctx.auth!, ctx.params.id!);
+      return payoutAnswer(ctx, await cancelPayout(ctx.deps, ctx.params.id!, `api_key:${ctx.auth!.keyId}`, ctx.body.reason));
+    },
+  },
+  {
+    method: 'post', path: '/v1/public/payments/:public_id/refund_address', summary: 'The payer leaves a refund address for a payment under review', auth: 'public', body: 'RefundAddress',
+    handler: async (ctx) => setRefundAddress(ctx.deps, ctx.params.public_id!, ctx.body.address),
+  },
+  // ---- operators ----
+  { method: 'get', path: '/v1/admin/payouts', summary: 'Payouts of an environment, newest first', auth: 'admin', query: 'PayoutList', handler: (ctx) => listPayouts(ctx, { environment: ctx.query.environment ?? 'sandbox' }) },
+  {
+    method: 'post', path: '/v1/admin/payouts/:id/approve', summary: 'Approve a payout; above the threshold two different operators must (the same one twice counts once)', auth: 'admin', body: 'OperatorDecision',
+    handler: async (ctx) => payoutAnswer(ctx, await approvePayout(ctx.deps, ctx.params.id!, operatorOf(ctx), ctx.body.reason)),
+  },
+  {
+    method: 'post', path: '/v1/admin/payouts/:id/cancel', summary: 'Reject (cancel) a payout before it is signed', auth: 'admin', body: 'OperatorDecision',
+    handler: async (ctx) => payoutAnswer(ctx, await cancelPayout(ctx.deps, ctx.params.id!, operatorOf(ctx), ctx.body.reason)),
+  },
+  {
+    method: 'get', path: '/v1/admin/payout_destinations', summary: 'Allowlist requests awaiting a decision', auth: 'admin',
+    handler: async (ctx) => {
+      const { rows } = await ctx.deps.pool.query<DestinationRow>(`SELECT * FROM payout_destinations WHERE status = 'pending_approval' ORDER BY created_at LIMIT 500`);
+      return { object: 'list', data: rows.map((r) => ({ ...destinationObject(r), merchant_id: r.merchant_id })), has_more: false };
+    },
+  },
+  {
+    method: 'post', path: '/v1/admin/payout_destinations/:id/approve', summary: 'Approve an allowlist request: usable after the cooling-off delay', auth: 'admin', body: 'OperatorDecision',
+    handler: async (ctx) => destinationObject(await decideDestination(ctx.deps, ctx.params.id!, true, operatorOf(ctx), ctx.body.reason)),
+  },
+  {
+    method: 'post', path: '/v1/admin/payout_destinations/:id/reject', summary: 'Reject an allowlist request', auth: 'admin', body: 'OperatorDecision',
+    handler: async (ctx) => destinationObject(await decideDestination(ctx.deps, ctx.params.id!, false, operatorOf(ctx), ctx.body.reason)),
+  },
+  {
+    method: 'post', path: '/v1/admin/merchants/:id/payout_settings', summary: 'Set the amount above which two operators must approve a payout', auth: 'admin', body: 'PayoutSettings',
+    handler: async (ctx) => {
+      if (!(await getMerchant(ctx.deps.pool, ctx.params.id!))) throw notFound('merchant');
+      await setDualApprovalThreshold(ctx.deps.pool, ctx.params.id!, ctx.body.environment, ctx.body.dual_approval_above, operatorOf(ctx));
+      return { object: 'payout_settings', merchant_id: ctx.params.id, environment: ctx.body.environment, dual_approval_above: ctx.body.dual_approval_above };
+    },
+  },
+  {
+    method: 'post', path: '/v1/admin/sweeps', summary: 'Plan a sweep of deposit addresses into the treasury: shows amounts and network cost before anything runs', auth: 'admin', body: 'SweepPlanCreate',
+    createsIdPrefix: 'swp', status: 201,
+    handler: async (ctx) => sweepObject(await planSweepCommand(ctx.deps, { environment: ctx.body.environment ?? 'sandbox', rail: ctx.body.rail, min_amount: ctx.body.min_amount, operator: operatorOf(ctx) }, ctx.resourceId), ctx.deps.config),
+  },
+  {
+    method: 'get', path: '/v1/admin/sweeps/:id', summary: 'A sweep: its plan and, once run, each transaction and fee', auth: 'admin',
+    handler: async (ctx) => {
+      const s = /^sw_[0-9A-Za-z]{24}$/.test(ctx.params.id!) ? await getSweep(ctx.deps.pool, ctx.params.id!) : undefined;
+      if (!s) throw notFound('sweep');
+      return sweepObject(s, ctx.deps.config);
+    },
+  },
+  {
+    method: 'post', path: '/v1/admin/sweeps/:id/execute', summary: 'Run a planned sweep', auth: 'admin', body: 'SweepExecute',
+    handler: async (ctx) => sweepObject(await executeSweep(ctx.deps, ctx.params.id!, operatorOf(ctx)), ctx.deps.config),
+  },
+];

@@ -1,0 +1,128 @@
+// Names and payload shapes of the payout, destination and sweep workflows, shared by the
+// workflows, their activities, the API and the workers. Amounts are decimal strings of minor units.
+import { defineQuery, defineUpdate } from '@temporalio/workflow';
+import type { KeyRef } from '../activities/signer/signer.js';
+import type { PayoutStatus } from './rules/payout-transitions.js';
+
+export const PAYOUT_TASK_QUEUE = 'stablerail-payouts';
+
+export interface PayoutWorkflowInput {
+  payoutId: string;
+  merchantId: string;
+  environment: 'sandbox' | 'live';
+  rail: string;
+  railKind: 'evm' | 'tron';
+  kind: 'payout' | 'refund';
+  amountMinor: string;
+  destinationAddress: string;
+  approvalsRequired: number;
+  /** A payout nobody approves within this window is canceled. */
+  approvalWindowS: number;
+  confirmationsRequired: number;
+  upsertSearchAttributes: boolean;
+}
+
+export interface PayoutWorkflowState {
+  payoutId: string;
+  status: PayoutStatus;
+  seq: number;
+  approvals: string[];
+  txHash: string | null;
+  nonce: number | null;
+  failureCode: string | null;
+}
+
+export interface PayoutTransitionRecord {
+  payoutId: string;
+  seq: number;
+  from: PayoutStatus | null;
+  to: PayoutStatus;
+  cause: string;
+  actor: string;
+  reason?: string | null;
+  failureCode?: string | null;
+  /** The chain send whose hash and nonce the payout view shows. */
+  sendKey: string;
+}
+
+export interface ApprovePayoutRequest {
+  operator: string;
+  reason: string;
+}
+export interface CancelPayoutRequest {
+  actor: string;
+  reason?: string;
+}
+
+export const approvePayoutUpdate = defineUpdate<PayoutWorkflowState, [ApprovePayoutRequest]>('approvePayout');
+export const cancelPayoutUpdate = defineUpdate<PayoutWorkflowState, [CancelPayoutRequest]>('cancelPayout');
+export const payoutStateQuery = defineQuery<PayoutWorkflowState>('payoutState');
+
+/** One signed transfer Stablerail sends: what it is for and which key signs it. */
+export interface SendRequest {
+  /** Unique per intended transfer (payout:po_…, sweep:sw_…:gas:3): signing twice answers the first signature. */
+  sendKey: string;
+  rail: string;
+  environment: 'sandbox' | 'live';
+  purpose: 'payout' | 'refund' | 'sweep_gas' | 'sweep';
+  key: KeyRef;
+  /** token: the rail's token; native: ETH or TRX (gas for a deposit address). */
+  asset: 'token' | 'native';
+  to: string;
+  amountMinor: string;
+  /** The address the key must sign from (a deposit address as the service derived it); refused otherwise. */
+  expectFrom?: string;
+}
+
+export interface SendRecord {
+  sendKey: string;
+  txHash: string;
+  nonce: number | null;
+  from: string;
+}
+
+/** A mined transaction's outcome as it crosses Temporal (no bigint). */
+export interface TransferOutcomePayload {
+  txHash: string;
+  blockHeight: number;
+  blockHash: string;
+  executed: boolean;
+  feeMinor: string;
+  confirmations: number;
+  transfers: Array<{ logIndex: number; from: string; to: string; amountMinor: string }>;
+}
+
+export interface DestinationWorkflowInput {
+  destinationId: string;
+  coolingOffS: number;
+}
+export const approveDestinationUpdate = defineUpdate<{ status: string; usableAtMs: number | null }, [ApprovePayoutRequest]>('approveDestination');
+export const rejectDestinationUpdate = defineUpdate<{ status: string; usableAtMs: number | null }, [ApprovePayoutRequest]>('rejectDestination');
+
+export interface SweepItem {
+  index: string;
+  address: string;
+  amountMinor: string;
+  /** Native asset the deposit address needs before it can send the token (EVM gas); 0 when it has enough. */
+  gasTopUpMinor: string;
+}
+
+export interface SweepWorkflowInput {
+  sweepId: string;
+  rail: string;
+  railKind: 'evm' | 'tron';
+  environment: 'sandbox' | 'live';
+  treasuryAddress: string;
+  items: SweepItem[];
+  confirmationsRequired: number;
+}
+
+export interface SweepItemResult {
+  index: string;
+  address: string;
+  status: 'swept' | 'failed';
+  gasTxHash: string | null;
+  sweepTxHash: string | null;
+  feesMinor: string;
+  error?: string;
+}

@@ -1,0 +1,197 @@
+// The payout workflow: one per payout (and per refund), workflow id = payout id. It waits for
+// the approvals its amount needs (two different operators above the merchant's threshold),
+// then signs, broadcasts and awaits the transfer through activities, and settles the ledger
+// hold. Every status change is recorded through the one transition table.
+import {
+  ApplicationFailure,
+  ParentClosePolicy,
+  condition,
+  log,
+  proxyActivities,
+  setHandler,
+  startChild,
+} from '@temporalio/workflow';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import type { PayoutRecordActivities } from '../activities/payout.js';
+import type { SendActivities } from '../activities/chain/send.js';
+import type { WebhookDispatchActivities } from '../activities/webhooks/delivery.js';
+import type { webhookDeliveryWorkflow } from './webhook-delivery.js';
+import { canPayoutTransition, PAYOUT_CANCELABLE, type PayoutStatus } from './rules/payout-transitions.js';
+import { TASK_QUEUES } from './shared.js';
+import {
+  approvePayoutUpdate,
+  cancelPayoutUpdate,
+  payoutStateQuery,
+  type ApprovePayoutRequest,
+  type CancelPayoutRequest,
+  type PayoutWorkflowInput,
+  type PayoutWorkflowState,
+  type TransferOutcomePayload,
+} from './payout-shared.js';
+
+const records = proxyActivities<PayoutRecordActivities>({
+  startToCloseTimeout: '30 seconds',
+  // No maximumAttempts: a transition or a posting must land, and each is keyed (seq, cause).
+  retry: { initialInterval: '200 milliseconds', backoffCoefficient: 2, maximumInterval: '30 seconds', nonRetryableErrorTypes: ['IllegalPayoutTransitionError', 'PayoutTransitionOutOfOrderError', 'UnbalancedPostingError'] },
+});
+
+const send = proxyActivities<SendActivities>({
+  startToCloseTimeout: '60 seconds',
+  retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumInterval: '30 seconds', nonRetryableErrorTypes: ['SignerRefusedError'] },
+});
+
+const confirmations = proxyActivities<SendActivities>({
+  // Polls until mined and confirmed; the heartbeat notices a dead worker within seconds.
+  startToCloseTimeout: '2 hours',
+  heartbeatTimeout: '20 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
+});
+
+const { planDeliveries } = proxyActivities<WebhookDispatchActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '200 milliseconds', backoffCoefficient: 2, maximumInterval: '30 seconds' },
+});
+
+async function dispatchEvent(objectId: string, sequence: number): Promise<void> {
+  const planned = await planDeliveries({ objectId, sequence });
+  await Promise.all(
+    planned.map(async (p) => {
+      try {
+        await startChild<typeof webhookDeliveryWorkflow>('webhookDeliveryWorkflow', {
+          workflowId: p.deliveryId,
+          taskQueue: TASK_QUEUES.webhooks,
+          args: [p],
+          parentClosePolicy: ParentClosePolicy.ABANDON,
+          workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        });
+      } catch (err) {
+        if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+      }
+    }),
+  );
+}
+
+const failureType = (err: unknown): string | null => {
+  const cause = (err as { cause?: unknown }).cause;
+  return cause instanceof ApplicationFailure ? (cause.type ?? null) : null;
+};
+
+export async function payoutWorkflow(input: PayoutWorkflowInput): Promise<PayoutWorkflowState> {
+  const state: PayoutWorkflowState = {
+    payoutId: input.payoutId,
+    status: 'pending_approval',
+    seq: 1, // seq 1 (payout.created) is written by the API with the payout row and its hold
+    approvals: [],
+    txHash: null,
+    nonce: null,
+    failureCode: null,
+  };
+
+  // Transitions are serialized: an approval and a cancel can race, the table decides.
+  let queue: Promise<unknown> = Promise.resolve();
+  function transition(to: PayoutStatus, cause: string, actor: string, opts: { reason?: string; failureCode?: string } = {}): Promise<void> {
+    const next = queue.then(async () => {
+      if (!canPayoutTransition(state.status, to)) {
+        throw ApplicationFailure.nonRetryable(`payout is ${state.status}; it cannot become ${to}`, 'payout_state_conflict');
+      }
+      await records.recordPayoutTransition({ sendKey: `${input.kind}:${input.payoutId}`, payoutId: state.payoutId, seq: state.seq + 1, from: state.status, to, cause, actor, reason: opts.reason ?? null, failureCode: opts.failureCode ?? null });
+      state.seq += 1;
+      state.status = to;
+      if (opts.failureCode) state.failureCode = opts.failureCode;
+      await dispatchEvent(state.payoutId, state.seq);
+    });
+    queue = next.catch(() => undefined);
+    return next;
+  }
+
+  setHandler(payoutStateQuery, () => ({ ...state }));
+  queue = queue.then(() => dispatchEvent(state.payoutId, 1)).catch((e) => log.error('payout.created not dispatched', { error: String(e) }));
+
+  setHandler(
+    approvePayoutUpdate,
+    async (req: ApprovePayoutRequest) => {
+      await queue;
+      if (state.status !== 'pending_approval') {
+        throw ApplicationFailure.nonRetryable(`payout is ${state.status}; only pending_approval takes approvals`, 'payout_not_pending_approval');
+      }
+      // Counted once per operator: a second approval by the same person is refused, not added.
+      if (state.approvals.includes(req.operator)) {
+        throw ApplicationFailure.nonRetryable(`${req.operator} has approved this payout already; another operator must approve`, 'operator_already_approved');
+      }
+      const r = await records.recordPayoutApproval({ payoutId: state.payoutId, operator: req.operator, reason: req.reason });
+      state.approvals = r.operators;
+      if (state.approvals.length >= input.approvalsRequired && state.status === 'pending_approval') {
+        await transition('approved', 'operators_approved', req.operator, { reason: req.reason });
+      }
+      return { ...state };
+    },
+    {
+      validator: (req: ApprovePayoutRequest) => {
+        if (!req?.operator || !req?.reason) throw ApplicationFailure.nonRetryable('operator and reason are required', 'parameter_missing');
+      },
+    },
+  );
+
+  setHandler(
+    cancelPayoutUpdate,
+    async (req: CancelPayoutRequest) => {
+      await queue;
+      if (!PAYOUT_CANCELABLE.has(state.status)) {
+        throw ApplicationFailure.nonRetryable(`payout is ${state.status}; it can be canceled only before signing`, 'payout_not_cancelable');
+      }
+      await transition('canceled', 'canceled', req.actor, { reason: req.reason });
+      return { ...state };
+    },
+    { validator: (req: CancelPayoutRequest) => { if (!req?.actor) throw ApplicationFailure.nonRetryable('actor is required', 'parameter_missing'); } },
+  );
+
+  // 1. Approvals, within the approval window (a durable timer).
+  const decided = await condition(() => state.status !== 'pending_approval', input.approvalWindowS * 1000);
+  if (!decided) await transition('canceled', 'approval_window_elapsed', 'system').catch(() => undefined);
+  await queue;
+  // An operator may still cancel an approved payout until this workflow task moves it on.
+  if (state.status === 'canceled') {
+    await records.releasePayoutHold({ payoutId: state.payoutId });
+    return { ...state };
+  }
+
+  // 2. Sign: the nonce and the signed transaction's hash are recorded before anything is sent.
+  await transition('signing', 'approved_for_signing', 'system');
+  const sendKey = `${input.kind}:${input.payoutId}`;
+  let outcome: TransferOutcomePayload;
+  try {
+    const signed = await send.signTransfer({
+      sendKey,
+      rail: input.rail,
+      environment: input.environment,
+      purpose: input.kind,
+      key: { rail: input.rail, kind: input.railKind, role: 'treasury' },
+      asset: 'token',
+      to: input.destinationAddress,
+      amountMinor: input.amountMinor,
+    });
+    state.txHash = signed.txHash;
+    state.nonce = signed.nonce;
+    // 3. Broadcast the recorded bytes; the activity looks the hash up on chain first.
+    await send.broadcastTransfer({ sendKey });
+  } catch (err) {
+    // The signer refused or the node rejected the transaction for good: nothing left the wallet.
+    const code = failureType(err) ?? 'signing_failed';
+    await transition('failed', code, 'system', { failureCode: code });
+    await records.releasePayoutHold({ payoutId: state.payoutId });
+    return { ...state };
+  }
+  await transition('broadcast', 'broadcast', 'system');
+
+  // 4. Confirmations, then the ledger: paid out, or failed with the hold released.
+  outcome = await confirmations.awaitTransfer({ sendKey, confirmations: input.confirmationsRequired });
+  const settled = await records.settlePayout({ payoutId: state.payoutId, outcome });
+  if (settled.paid) {
+    await transition('confirmed', 'transfer_confirmed', 'system');
+  } else {
+    await transition('failed', settled.failureCode ?? 'transaction_reverted', 'system', { failureCode: settled.failureCode ?? 'transaction_reverted' });
+    await records.releasePayoutHold({ payoutId: state.payoutId });
+  }
+  await queue;
+  return { ...state };
+}
