@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { Ajv } from 'ajv';
 import YAML from 'yaml';
 import { STABLERAIL_NAMESPACE } from '../temporal-config/namespace.js';
+import { signerSpecSchema } from './signer/index.js';
 
 export interface RailConfig {
   id: string;
@@ -112,7 +113,7 @@ const configSchema = {
         destination_cooling_off_s: { type: 'integer', minimum: 0, maximum: 2592000 },
         dual_approval_above: { type: 'string', pattern: '^[0-9]{1,30}(\\.[0-9]{1,30})?$' },
         approval_window_s: { type: 'integer', minimum: 60, maximum: 2592000 },
-        signer: { type: ['object', 'null'] },
+        signer: { anyOf: [{ type: 'null' }, signerSpecSchema] },
       },
     },
     webhooks: {

@@ -1,8 +1,19 @@
 // Built-in rails for the local devnet. The devnet's wallet (its mnemonic) lives in the data
 // directory as the devnet's custody, never the service's: the service only gets the xpubs.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeKeystore, type SignerSpec } from '../activities/signer/index.js';
+import { KEYSTORE_SCRYPT_N_DEVNET } from '../activities/signer/keystore-signer.js';
 import { HDNodeWallet, Mnemonic, randomBytes } from 'ethers';
 import type { RailConfig } from '../activities/config.js';
+
+/** The treasury (hot wallet) key payouts leave from, as the signer derives it (activities/signer/keys.ts). */
+export const TREASURY_EVM_PATH = "m/44'/60'/2'/0/0";
+/** Guards nothing of value: the devnet's coins. A keystore with real funds takes its password from STABLERAIL_SIGNER_PASSWORD. */
+export const DEVNET_KEYSTORE_PASSWORD = 'devnet-only-not-a-secret';
+
+/** A demo approves a destination and pays out within minutes, not after a day. */
+export const DEVNET_COOLING_OFF_S = 60;
 
 export const EVM_ACCOUNT_PATH = "m/44'/60'/0'";
 export const TRON_ACCOUNT_PATH = "m/44'/195'/0'";
@@ -59,4 +70,18 @@ export function devnetRails(o: { mnemonic: string; evmRpcUrl: string; tronRpcUrl
       environments: ['sandbox'],
     },
   ];
+}
+
+export function devnetTreasuryAddress(mnemonic: string): string {
+  return HDNodeWallet.fromMnemonic(Mnemonic.fromPhrase(mnemonic), TREASURY_EVM_PATH).address;
+}
+
+/**
+ * The sandbox signer: a keystore file holding the devnet wallet's seed, written once into the
+ * data directory. The service reads it only through the signer interface.
+ */
+export async function ensureDevnetKeystore(dataDir: string, mnemonic: string): Promise<SignerSpec> {
+  const file = join(dataDir, 'signer-keystore.json');
+  if (!existsSync(file)) await writeKeystore(file, mnemonic, DEVNET_KEYSTORE_PASSWORD, { scryptN: KEYSTORE_SCRYPT_N_DEVNET });
+  return { kind: 'keystore', keystore_file: file, password: DEVNET_KEYSTORE_PASSWORD };
 }

@@ -16,6 +16,8 @@ import { createApp } from '../api/app.js';
 import { createMetrics } from '../api/metrics.js';
 import { pruneIdempotencyKeys } from '../api/idempotency.js';
 import { createPaymentWorker, installWorkerRuntime } from '../workers/payment-worker.js';
+import { createPayoutWorker } from '../workers/payout-worker.js';
+import { createSigner, type SignerSpec } from '../activities/signer/index.js';
 import { createWebhookWorker } from '../workers/webhook-worker.js';
 import { createChainWorker, startWatchers } from '../workers/chain-worker.js';
 import { hasAdapter } from '../activities/chain/adapters.js';
@@ -43,7 +45,9 @@ export interface StackOptions {
   masterKey: Buffer;
   api?: boolean;
   /** Start the local EVM devnet (anvil with the USDT-like token) before anything reads a rail. */
-  devnet?: { port: number; mnemonic: string; stateFile?: string; /** The TRON stand-in's port (a stand-in, not a node). */ tronPort?: number };
+  devnet?: { port: number; mnemonic: string; stateFile?: string; /** The TRON stand-in's port (a stand-in, not a node). */ tronPort?: number; /** Addresses to fund (the treasury). */ fund?: string[] };
+  /** Payout workers (payouts task queue: payouts, destinations, sweeps) in this process; default 1. */
+  payoutWorkers?: number;
   /** Chain workers (watcher task queue) in this process; default 1. */
   chainWorkers?: number;
   /** Start one watcher workflow per configured rail; default true. */
@@ -81,7 +85,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
   try {
     let devnet: Devnet | null = null;
     if (o.devnet) {
-      devnet = await startDevnet({ port: o.devnet.port, mnemonic: o.devnet.mnemonic, stateFile: o.devnet.stateFile, log });
+      devnet = await startDevnet({ port: o.devnet.port, mnemonic: o.devnet.mnemonic, stateFile: o.devnet.stateFile, fund: o.devnet.fund, log });
       stops.push(() => devnet!.stop());
     }
     let tronStandin: TronStandin | null = null;
@@ -139,6 +143,14 @@ export async function startStack(o: StackOptions): Promise<Stack> {
     await ensureSchedules(client, o.config);
     for (let i = 0; i < (o.webhookWorkers ?? 1); i++) {
       runWorker(await createWebhookWorker({ connection: nativeConnection, namespace: o.config.temporal.namespace, pool, config: o.config, masterKey: o.masterKey, workflowBundle: o.workflowBundle }), workers);
+    }
+    // Only the payout workers hold a signer: no other task queue can ask for a signature.
+    const signer = o.config.payouts.signer ? await createSigner(o.config.payouts.signer as unknown as SignerSpec) : null;
+    if (signer?.close) stops.push(() => signer.close!());
+    for (let i = 0; i < (o.payoutWorkers ?? 1); i++) {
+      const pw = await createPayoutWorker({ connection: nativeConnection, namespace: o.config.temporal.namespace, pool, config: o.config, signer, workflowBundle: o.workflowBundle });
+      stops.push(async () => pw.close());
+      runWorker(pw.worker, workers);
     }
     const chainWorkers: Worker[] = [];
     for (let i = 0; i < (o.chainWorkers ?? 1); i++) {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { admin, eventually, h } from './harness.js';
-import { createPayment, mine, pay, rpc, transitionsOf, waitStatus, watcherCaughtUp } from './chain-helpers.js';
+import { createPayment, devnet, mine, pay, rpc, transitionsOf, waitStatus, watcherCaughtUp } from './chain-helpers.js';
 
 describe('chain exceptions: underpaid, paid late, unmatched, and the operator resolving them', () => {
   // Both need a closed window (10 s at least): they are started together and checked in turn.
@@ -43,9 +43,20 @@ describe('chain exceptions: underpaid, paid late, unmatched, and the operator re
     const r = await waitStatus(late.id, 'requires_review');
     assert.equal(r.exception.code, 'paid_late');
     assert.equal(r.amount_received, '4.00');
-    const res = await admin('POST', `/v1/admin/payments/${late.id}/resolve`, { decision: 'refund', reason: 'order was already canceled', operator: 'ops-bob' });
+    // A refund needs an address first: refused without one, and nothing changes.
+    const none = await admin('POST', `/v1/admin/payments/${late.id}/resolve`, { decision: 'refund', reason: 'order was already canceled', operator: 'ops-bob' });
+    assert.equal(none.status, 400);
+    assert.equal(none.body.error.code, 'refund_address_missing');
+    assert.equal((await waitStatus(late.id, 'requires_review')).status, 'requires_review');
+    const payerAddress = devnet().payer.address;
+    const res = await admin('POST', `/v1/admin/payments/${late.id}/resolve`, { decision: 'refund', reason: 'order was already canceled', operator: 'ops-bob', refund_address: payerAddress });
     assert.equal(res.status, 200, JSON.stringify(res.body));
     assert.equal(res.body.status, 'refunded');
+    assert.match(res.body.refund.id, /^po_/);
+    assert.equal(res.body.refund.status, 'pending_approval');
+    assert.equal(res.body.refund.destination, payerAddress);
+    // The refund waits for an operator like any payout; this test leaves it there (test/refunds.test.ts pays one out).
+    await admin('POST', `/v1/admin/payouts/${res.body.refund.id}/cancel`, { operator: 'ops-bob', reason: 'covered by refunds.test.ts' });
   });
 
   it('a transfer to a watched address whose payment has closed becomes an unmatched_transfer exception, not dropped', async function () {

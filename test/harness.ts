@@ -9,13 +9,15 @@ import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporali
 import { parseConfig, type StablerailConfig } from '../activities/config.js';
 import { createApiKey, createMerchant, SCOPES, type Environment, type Scope } from '../activities/merchant.js';
 import { createLogger } from '../api/logger.js';
-import { devnetRails } from '../scripts/devnet-rails.js';
+import { devnetRails, devnetTreasuryAddress, ensureDevnetKeystore } from '../scripts/devnet-rails.js';
 import { startStack, type Stack } from '../scripts/stack.js';
 import { WORKFLOWS_PATH, installWorkerRuntime } from '../workers/payment-worker.js';
 import { freePort } from '../scripts/embedded/temporal.js';
 import { startRpcProxy, type RpcProxy } from './rpc-proxy.js';
 
 export const TEST_MNEMONIC = 'test test test test test test test test test test test junk';
+/** Long enough to see cooling_off, short enough for a test. */
+export const DESTINATION_COOLING_OFF_S_TEST = 2;
 export const ADMIN_TOKEN = 'adm_test_token_for_the_suite_only';
 
 export interface Harness {
@@ -74,17 +76,18 @@ export async function startHarness(): Promise<Harness> {
   const ports = { evm: await freePort(), tron: await freePort() };
   const devnetUrl = `http://127.0.0.1:${ports.evm}`;
   const rpcProxies = [await startRpcProxy(() => devnetUrl), await startRpcProxy(() => devnetUrl)];
-  const config = testConfig(undefined, {}, { evm: rpcProxies.map((p) => p.url), tron: `http://127.0.0.1:${ports.tron}` });
+  const signer = await ensureDevnetKeystore(dataDir, TEST_MNEMONIC);
+  const config = testConfig(undefined, { payouts: { signer, destination_cooling_off_s: DESTINATION_COOLING_OFF_S_TEST } }, { evm: rpcProxies.map((p) => p.url), tron: `http://127.0.0.1:${ports.tron}` });
   const masterKey = randomBytes(32);
   const stack = await startStack({
     dataDir, config, adminToken: ADMIN_TOKEN, apiPort: 0, temporalPort: 0, logger, ephemeral: true, workflowBundle: bundle, masterKey,
-    devnet: { port: ports.evm, mnemonic: TEST_MNEMONIC, tronPort: ports.tron },
+    devnet: { port: ports.evm, mnemonic: TEST_MNEMONIC, tronPort: ports.tron, fund: [devnetTreasuryAddress(TEST_MNEMONIC)] },
   });
   config.base_url = stack.apiUrl;
   // The same config as a file, for child processes (the CLI, extra API processes).
   const configPath = join(dataDir, 'config.json');
-  const { base_url, rails, monitor_after_close_s, rate_limit, temporal, reconciliation_interval_s } = config;
-  writeFileSync(configPath, JSON.stringify({ base_url, rails, monitor_after_close_s, rate_limit, temporal, reconciliation_interval_s }));
+  const { base_url, rails, monitor_after_close_s, rate_limit, temporal, reconciliation_interval_s, payouts } = config;
+  writeFileSync(configPath, JSON.stringify({ base_url, rails, monitor_after_close_s, rate_limit, temporal, reconciliation_interval_s, payouts }));
   harness = { stack, config, bundle, dataDir, logs, configPath, masterKey, rpcProxies, cleanups: [] };
   return harness;
 }

@@ -35,8 +35,20 @@ export function createPayoutActivities(deps: { pool: Pool; config: StablerailCon
   };
 }
 
+/**
+ * Name each rail's treasury wallet, as the signer derives it, so the watcher records every
+ * token transfer leaving it (the provider truth payouts reconcile against).
+ */
+export async function registerTreasuryWallets(pool: Pool, config: StablerailConfig, signer: Signer): Promise<void> {
+  for (const rail of config.rails) {
+    const address = await signer.address({ rail: rail.id, kind: rail.kind, role: 'treasury' });
+    await pool.query(`INSERT INTO treasury_wallets (rail, address) VALUES ($1, $2) ON CONFLICT (rail) DO UPDATE SET address = EXCLUDED.address`, [rail.id, address]);
+  }
+}
+
 export async function createPayoutWorker(o: PayoutWorkerOptions): Promise<{ worker: Worker; close(): void }> {
   installWorkerRuntime();
+  if (o.signer) await registerTreasuryWallets(o.pool, o.config, o.signer);
   const senders = new RailSenders();
   const worker = await Worker.create({
     connection: o.connection,

@@ -36,7 +36,9 @@ const records = proxyActivities<PayoutRecordActivities>({
 });
 
 const send = proxyActivities<SendActivities>({
-  startToCloseTimeout: '60 seconds',
+  // Short: a worker that dies while signing or broadcasting is replaced within seconds, and
+  // the retry finds the recorded transaction instead of signing again.
+  startToCloseTimeout: '15 seconds',
   retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumInterval: '30 seconds', nonRetryableErrorTypes: ['SignerRefusedError'] },
 });
 

@@ -22,6 +22,7 @@ export const PAYER_PATH = "m/44'/60'/1'/0/0";
 const TOKEN_SUPPLY_MINOR = 10n ** 15n; // 1e9 USDT at 6 decimals
 const PAYER_TOKENS_MINOR = 10n ** 12n; // 1e6 USDT
 const PAYER_ETH_WEI = 10n ** 21n; // 1000 ETH
+const TREASURY_FLOAT_MINOR = 10n ** 12n; // 1e6 USDT
 
 export const TOKEN_ARTIFACT_PATH = fileURLToPath(new URL('../../activities/chain/contracts/TetherLikeToken.json', import.meta.url));
 
@@ -60,6 +61,8 @@ export async function startDevnet(o: {
   mnemonic: string;
   /** Where anvil keeps its chain across restarts; omitted: in memory (tests). */
   stateFile?: string;
+  /** Addresses given ETH for gas and a token float (the devnet treasury, which payouts leave from). */
+  fund?: string[];
   log?: (s: string) => void;
 }): Promise<Devnet> {
   const args = ['--host', '127.0.0.1', '--port', String(o.port), '--chain-id', String(DEVNET_CHAIN_ID), '--mnemonic', ANVIL_MNEMONIC,
@@ -121,6 +124,11 @@ export async function startDevnet(o: {
     if (balance < PAYER_TOKENS_MINOR / 2n) await (await token.getFunction('mint')(payer.address, PAYER_TOKENS_MINOR)).wait();
     if ((await provider.getBalance(payer.address)) < PAYER_ETH_WEI / 2n) {
       await (await deployer.sendTransaction({ to: payer.address, value: PAYER_ETH_WEI })).wait();
+    }
+    // The treasury's float stands in for funds a sweep would have brought there (docs/payouts.md).
+    for (const addr of o.fund ?? []) {
+      if ((await token.getFunction('balanceOf')(addr)) < TREASURY_FLOAT_MINOR / 2n) await (await token.getFunction('mint')(addr, TREASURY_FLOAT_MINOR)).wait();
+      if ((await provider.getBalance(addr)) < PAYER_ETH_WEI / 2n) await (await deployer.sendTransaction({ to: addr, value: PAYER_ETH_WEI })).wait();
     }
     provider.destroy();
     return {

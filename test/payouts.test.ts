@@ -1,0 +1,258 @@
+// Payouts on the real devnet (anvil with the USDT-like token whose transfer returns nothing),
+// signed by the keystore signer, orchestrated by the real Temporal dev server: approvals,
+// broadcast, confirmations and the ledger, and the typed refusals that move nothing.
+import assert from 'node:assert/strict';
+import { Contract, HDNodeWallet, Mnemonic, Wallet, getAddress } from 'ethers';
+import { admin, api, eventually, h, newMerchant } from './harness.js';
+import { devnet, mine } from './chain-helpers.js';
+import { postEntries } from '../activities/ledger.js';
+import { withTx } from '../activities/db.js';
+import { newId } from '../activities/ids.js';
+import { tokenArtifact } from '../scripts/embedded/devnet.js';
+import { formatAmount } from '../workflows/rules/money.js';
+
+export const USDT = 10n ** 6n;
+
+/** Keep the devnet producing blocks (anvil mines only on a transaction) until stopped. */
+export function miner(intervalMs = 150) {
+  let on = true;
+  const loop = (async () => {
+    while (on) {
+      await mine(1).catch(() => undefined);
+      await new Promise((r) => setTimeout(r, intervalMs));
+    }
+  })();
+  return async () => {
+    on = false;
+    await loop;
+  };
+}
+
+/**
+ * Give a merchant available balance the way a recognized payment leaves it (custody → available);
+ * the payment path to recognition itself is proven in treasury-e2e.test.ts.
+ */
+export async function seedAvailable(merchantId: string, amountMinor: bigint): Promise<void> {
+  await withTx(h().stack.pool, (c) =>
+    postEntries(c, [{
+      cause: `test-seed:${newId('seed')}`, environment: 'sandbox', gate: 'recognized', merchantId, rail: 'usdt-erc20', memo: 'test seed: as a recognized payment',
+      lines: [
+        { account: { environment: 'sandbox', ownerType: 'rail', ownerId: 'usdt-erc20', purpose: 'custody', asset: 'USDT' }, amountMinor },
+        { account: { environment: 'sandbox', ownerType: 'merchant', ownerId: merchantId, purpose: 'available', asset: 'USDT' }, amountMinor: -amountMinor },
+      ],
+    }]),
+  );
+}
+
+export async function balanceOf(merchantKey: string, purpose: string, asset = 'USDT'): Promise<bigint> {
+  const r = await api('GET', '/v1/ledger/balances', { key: merchantKey });
+  const row = (r.body.data as Array<{ purpose: string; asset: string; balance_minor: string }>).find((b) => b.purpose === purpose && b.asset === asset);
+  return BigInt(row?.balance_minor ?? '0');
+}
+
+export const freshAddress = () => Wallet.createRandom().address;
+
+/** Ask, approve, and wait out the cooling-off: an active allowlist entry. */
+export async function allowlist(key: string, address: string): Promise<string> {
+  const r = await api('POST', '/v1/payout_destinations', { key, body: { rail: 'usdt-erc20', address, label: 'supplier' } });
+  assert.equal(r.status, 201, JSON.stringify(r.body));
+  assert.equal(r.body.status, 'pending_approval');
+  const a = await admin('POST', `/v1/admin/payout_destinations/${r.body.id}/approve`, { operator: 'alice', reason: 'supplier verified by phone' });
+  assert.equal(a.status, 200, JSON.stringify(a.body));
+  assert.equal(a.body.status, 'cooling_off');
+  await eventually(async () => (await api('GET', `/v1/payout_destinations/${r.body.id}`, { key })).body.status === 'active', 15_000, 200);
+  return r.body.id;
+}
+
+export async function tokenBalance(address: string): Promise<bigint> {
+  const { token } = devnet();
+  return token.getFunction('balanceOf')(address);
+}
+
+export async function waitPayout(key: string, id: string, status: string | string[], timeoutMs = 30_000) {
+  const want = Array.isArray(status) ? status : [status];
+  return eventually(async () => {
+    const p = (await api('GET', `/v1/payouts/${id}`, { key })).body;
+    return want.includes(p.status) ? p : null;
+  }, timeoutMs, 150);
+}
+
+const TREASURY = HDNodeWallet.fromMnemonic(Mnemonic.fromPhrase('test test test test test test test test test test test junk'), "m/44'/60'/2'/0/0");
+
+describe('payouts', function () {
+  this.timeout(120_000);
+
+  it('above the threshold two different operators approve; the same one twice is refused; then broadcast, confirmed and posted', async () => {
+    const m = await newMerchant({ name: 'Payout merchant' });
+    await seedAvailable(m.merchantId, 500n * USDT);
+    const s = await admin('POST', `/v1/admin/merchants/${m.merchantId}/payout_settings`, { environment: 'sandbox', dual_approval_above: '100', operator: 'carol' });
+    assert.equal(s.status, 200, JSON.stringify(s.body));
+    const dest = freshAddress();
+    await allowlist(m.key, dest);
+
+    const created = await api('POST', '/v1/payouts', { key: m.key, idem: newId('idem'), body: { amount: '150.25', rail: 'usdt-erc20', destination: dest, reference: 'inv-77' } });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const po = created.body;
+    assert.match(po.id, /^po_/);
+    assert.equal(po.status, 'pending_approval');
+    assert.equal(po.approvals_required, 2);
+    // Held at request: available down, the hold up, nothing on chain yet.
+    assert.equal(await balanceOf(m.key, 'available'), 500n * USDT - 150_250_000n);
+    assert.equal(await balanceOf(m.key, 'payout_hold'), 150_250_000n);
+
+    const first = await admin('POST', `/v1/admin/payouts/${po.id}/approve`, { operator: 'alice', reason: 'invoice checked' });
+    assert.equal(first.status, 200, JSON.stringify(first.body));
+    assert.equal(first.body.status, 'pending_approval');
+    const twice = await admin('POST', `/v1/admin/payouts/${po.id}/approve`, { operator: 'alice', reason: 'again' });
+    assert.equal(twice.status, 409);
+    assert.equal(twice.body.error.code, 'operator_already_approved');
+    assert.equal((await api('GET', `/v1/payouts/${po.id}`, { key: m.key })).body.status, 'pending_approval', 'one operator twice is one approval');
+
+    const stop = miner();
+    try {
+      const second = await admin('POST', `/v1/admin/payouts/${po.id}/approve`, { operator: 'bob', reason: 'second pair of eyes' });
+      assert.equal(second.status, 200, JSON.stringify(second.body));
+      const done = await waitPayout(m.key, po.id, ['confirmed', 'failed']);
+      assert.equal(done.status, 'confirmed', JSON.stringify(done));
+      assert.deepEqual(done.approvals.map((a: { operator: string }) => a.operator).sort(), ['alice', 'bob']);
+      assert.match(done.tx_hash, /^0x[0-9a-f]{64}$/);
+      assert.equal(done.network_fee.asset, 'ETH');
+
+      // On chain: exactly the amount, from the treasury, judged by the receipt and the log.
+      assert.equal(await tokenBalance(dest), 150_250_000n);
+      const receipt = await devnet().provider.getTransactionReceipt(done.tx_hash);
+      assert.equal(receipt!.status, 1);
+      assert.equal(getAddress(receipt!.from), TREASURY.address);
+      const fee = receipt!.gasUsed * receipt!.gasPrice;
+
+      // Ledger: hold released into custody, available stays down, the fee posted in ETH.
+      assert.equal(await balanceOf(m.key, 'available'), 500n * USDT - 150_250_000n);
+      assert.equal(await balanceOf(m.key, 'payout_hold'), 0n);
+      const { rows: feeRows } = await h().stack.pool.query(
+        `SELECT l.amount_minor::text AS a, l.asset FROM ledger_entries e JOIN ledger_lines l ON l.entry_id = e.id JOIN ledger_accounts a ON a.id = l.account_id
+          WHERE e.gate = 'network_fee' AND lower(e.tx_hash) = $1 AND a.purpose = 'network_fees'`,
+        [done.tx_hash],
+      );
+      assert.equal(feeRows.length, 1);
+      assert.equal(feeRows[0].asset, 'ETH');
+      assert.equal(BigInt(feeRows[0].a), fee);
+      assert.equal(done.network_fee.amount, formatAmount(fee, 18));
+      const { rows: po2 } = await h().stack.pool.query(`SELECT network_fee_minor::text AS f FROM payouts WHERE id = $1`, [po.id]);
+      assert.equal(BigInt(po2[0].f), fee);
+    } finally {
+      await stop();
+    }
+    // Every step is an event and a transition; the workflow id is the payout id.
+    const { rows: tr } = await h().stack.pool.query(`SELECT to_status FROM payout_transitions WHERE payout_id = $1 ORDER BY seq`, [po.id]);
+    assert.deepEqual(tr.map((r) => r.to_status), ['pending_approval', 'approved', 'signing', 'broadcast', 'confirmed']);
+    const ev = await api('GET', `/v1/events?object_id=${po.id}&limit=20`, { key: m.key });
+    assert.deepEqual(ev.body.data.map((e: { type: string }) => e.type).sort(), ['payout.approved', 'payout.broadcast', 'payout.confirmed', 'payout.created', 'payout.signing']);
+    const desc = await h().stack.client.workflow.getHandle(po.id).describe();
+    assert.equal(desc.type, 'payoutWorkflow');
+    assert.equal(desc.status.name, 'COMPLETED');
+  });
+
+  it('one approval suffices at or below the threshold; cancel before signing releases the hold', async () => {
+    const m = await newMerchant({ name: 'Small payouts' });
+    await seedAvailable(m.merchantId, 50n * USDT);
+    const dest = freshAddress();
+    await allowlist(m.key, dest);
+    const a = await api('POST', '/v1/payouts', { key: m.key, body: { amount: '20', rail: 'usdt-erc20', destination: dest, reference: 'small-1' } });
+    assert.equal(a.status, 201, JSON.stringify(a.body));
+    assert.equal(a.body.approvals_required, 1);
+    const c = await api('POST', `/v1/payouts/${a.body.id}/cancel`, { key: m.key, body: { reason: 'wrong invoice' } });
+    assert.equal(c.status, 200, JSON.stringify(c.body));
+    assert.equal(c.body.status, 'canceled');
+    await eventually(async () => (await balanceOf(m.key, 'payout_hold')) === 0n, 10_000);
+    assert.equal(await balanceOf(m.key, 'available'), 50n * USDT);
+    const late = await admin('POST', `/v1/admin/payouts/${a.body.id}/approve`, { operator: 'alice', reason: 'too late' });
+    assert.equal(late.status, 409);
+  });
+
+  it('insufficient balance, a destination not on the allowlist, a malformed address, one still cooling off: typed errors that move nothing', async () => {
+    const m = await newMerchant({ name: 'Refused payouts' });
+    await seedAvailable(m.merchantId, 10n * USDT);
+    const dest = freshAddress();
+    await allowlist(m.key, dest);
+    const entriesBefore = (await h().stack.pool.query(`SELECT count(*)::int AS n FROM ledger_entries WHERE merchant_id = $1`, [m.merchantId])).rows[0].n;
+    const post = (body: Record<string, string>) => api('POST', '/v1/payouts', { key: m.key, body: { rail: 'usdt-erc20', reference: 'r', ...body } });
+
+    const poor = await post({ amount: '10.000001', destination: dest });
+    assert.equal(poor.status, 400);
+    assert.equal(poor.body.error.code, 'insufficient_balance');
+    assert.equal(poor.body.error.param, 'amount');
+
+    const stranger = await post({ amount: '1', destination: freshAddress() });
+    assert.equal(stranger.status, 400);
+    assert.equal(stranger.body.error.code, 'destination_not_allowlisted');
+
+    for (const bad of ['0x1234', 'not-an-address', dest.toLowerCase().replace(/^0x/, '0X'), dest.slice(0, 41) + (dest.at(-1) === 'a' ? 'B' : 'a')]) {
+      const r = await post({ amount: '1', destination: bad });
+      assert.equal(r.status, 400, `${bad}: ${JSON.stringify(r.body)}`);
+      assert.ok(['invalid_address', 'destination_not_allowlisted'].includes(r.body.error.code), `${bad}: ${r.body.error.code}`);
+    }
+    const badChecksum = dest.slice(0, 2) + dest.slice(2).split('').map((ch) => (/[a-f]/.test(ch) ? ch.toUpperCase() : /[A-F]/.test(ch) ? ch.toLowerCase() : ch)).join('');
+    if (badChecksum !== dest && badChecksum.toLowerCase() !== badChecksum && badChecksum.toUpperCase().slice(2) !== badChecksum.slice(2)) {
+      const r = await post({ amount: '1', destination: badChecksum });
+      assert.equal(r.status, 400);
+      assert.equal(r.body.error.code, 'invalid_address', 'a mixed-case address with a wrong checksum is malformed');
+    }
+    const badDest = await api('POST', '/v1/payout_destinations', { key: m.key, body: { rail: 'usdt-erc20', address: '0xdeadbeef', label: 'x' } });
+    assert.equal(badDest.status, 400);
+    assert.equal(badDest.body.error.code, 'invalid_address');
+
+    const cooling = await api('POST', '/v1/payout_destinations', { key: m.key, body: { rail: 'usdt-erc20', address: freshAddress(), label: 'new supplier' } });
+    await admin('POST', `/v1/admin/payout_destinations/${cooling.body.id}/approve`, { operator: 'alice', reason: 'ok' });
+    const early = await post({ amount: '1', destination: cooling.body.id });
+    assert.equal(early.status, 400);
+    assert.equal(early.body.error.code, 'destination_not_usable');
+
+    const { rows } = await h().stack.pool.query(`SELECT count(*)::int AS n FROM payouts WHERE merchant_id = $1`, [m.merchantId]);
+    assert.equal(rows[0].n, 0, 'no payout row was written');
+    const entriesAfter = (await h().stack.pool.query(`SELECT count(*)::int AS n FROM ledger_entries WHERE merchant_id = $1`, [m.merchantId])).rows[0].n;
+    assert.equal(entriesAfter, entriesBefore, 'no ledger entry was written');
+    assert.equal(await balanceOf(m.key, 'available'), 10n * USDT);
+  });
+
+  it('another merchant cannot see a payout or a destination (404)', async () => {
+    const a = await newMerchant({ name: 'Owner' });
+    const b = await newMerchant({ name: 'Other' });
+    await seedAvailable(a.merchantId, 5n * USDT);
+    const dest = freshAddress();
+    const destId = await allowlist(a.key, dest);
+    const p = await api('POST', '/v1/payouts', { key: a.key, body: { amount: '1', rail: 'usdt-erc20', destination: destId, reference: 'x' } });
+    assert.equal(p.status, 201, JSON.stringify(p.body));
+    assert.equal((await api('GET', `/v1/payouts/${p.body.id}`, { key: b.key })).status, 404);
+    assert.equal((await api('GET', `/v1/payout_destinations/${destId}`, { key: b.key })).status, 404);
+    assert.equal((await api('POST', `/v1/payouts/${p.body.id}/cancel`, { key: b.key, body: {} })).status, 404);
+    // b cannot pay to a's allowlisted address either.
+    await seedAvailable(b.merchantId, 5n * USDT);
+    const steal = await api('POST', '/v1/payouts', { key: b.key, body: { amount: '1', rail: 'usdt-erc20', destination: destId, reference: 'x' } });
+    assert.equal(steal.body.error.code, 'destination_not_allowlisted');
+    await api('POST', `/v1/payouts/${p.body.id}/cancel`, { key: a.key, body: {} });
+  });
+
+  it('a transfer leaving the treasury that no payout sent is a reconciliation break; a confirmed payout is not', async () => {
+    // Someone with the treasury key moves money outside Stablerail.
+    const { provider, devnet: d } = devnet();
+    const thief = TREASURY.connect(provider);
+    const token = new Contract(d.tokenAddress, tokenArtifact().abi as never, thief);
+    const tx = await token.getFunction('transfer')(freshAddress(), 3n * USDT);
+    await tx.wait();
+    await mine(3);
+    const hash = (tx.hash as string).toLowerCase();
+    await eventually(async () => (await h().stack.pool.query(`SELECT 1 FROM treasury_transfers WHERE lower(tx_hash) = $1`, [hash])).rowCount, 15_000);
+    const run = await admin('POST', '/v1/admin/reconciliation/runs', { environment: 'sandbox', grace_s: 0 });
+    assert.equal(run.status, 201, JSON.stringify(run.body));
+    const done = await eventually(async () => {
+      const r = await admin('GET', `/v1/admin/reconciliation/runs/${run.body.id}`);
+      return r.body.status === 'completed' ? r.body : null;
+    }, 30_000, 200);
+    const breaks = done.breaks as Array<{ class: string; tx_hash: string | null; payment_id: string | null }>;
+    assert.ok(breaks.some((b) => b.class === 'transfer_without_payout' && b.tx_hash?.toLowerCase() === hash), JSON.stringify(breaks.filter((b) => b.class.includes('payout'))));
+    // Confirmed payouts of this suite all left a matching transfer.
+    const { rows } = await h().stack.pool.query(`SELECT tx_hash FROM payouts WHERE status = 'confirmed'`);
+    for (const r of rows) assert.ok(!breaks.some((b) => b.class === 'transfer_without_payout' && b.tx_hash?.toLowerCase() === r.tx_hash), `payout ${r.tx_hash} counted as a stray transfer`);
+    assert.ok(!breaks.some((b) => b.class === 'payout_without_transfer'), JSON.stringify(breaks.filter((b) => b.class === 'payout_without_transfer')));
+  });
+});
