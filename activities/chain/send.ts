@@ -127,6 +127,8 @@ export function createSendActivities(deps: SendDeps) {
       if (!(await sender.outcome(r.tx_hash))) {
         try {
           await sender.broadcast(asSigned(r));
+          // On the wire, not yet marked: a retry must find it on chain and send nothing else.
+          crashPoint('EXIT_AFTER_BROADCAST', o.sendKey);
         } catch (err) {
           if (!(err instanceof BroadcastRejectedError)) throw err;
           await withTx(pool, async (c) => {
@@ -140,7 +142,6 @@ export function createSendActivities(deps: SendDeps) {
         }
       }
       await pool.query(`UPDATE chain_sends SET status = 'broadcast', updated_at = now() WHERE send_key = $1 AND status = 'signed'`, [o.sendKey]);
-      crashPoint('EXIT_AFTER_BROADCAST', o.sendKey);
     },
 
     /** Wait for the receipt at the rail's confirmations; heartbeats so a dead worker is noticed fast. */
