@@ -1,15 +1,19 @@
 // STAND-IN, NOT A TRON NODE. No TRON node can run here, so the devnet and the tests use this
-// small in-memory chain that speaks exactly the endpoints the TRON adapter reads, over HTTP on
-// loopback: the Ethereum-compatible JSON-RPC subset (eth_chainId, eth_blockNumber,
-// eth_getBlockByNumber, eth_getLogs, with 20-byte hex addresses as TRON's /jsonrpc answers) and
-// the solidity API's /walletsolidity/getnowblock (solidified = head − 19). It is out of the
-// production code path: only scripts/stack.ts starts it, for the devnet.
-// It keeps no balances: /standin/transfer records the TRC20 Transfer log it is told to, in a
-// new block (one block per call); /standin/mine adds empty blocks. Both answer JSON.
+// small in-memory chain that speaks exactly the endpoints Stablerail uses, over HTTP on loopback:
+// - reading (the TRON adapter): the Ethereum-compatible JSON-RPC subset (eth_chainId,
+//   eth_blockNumber, eth_getBlockByNumber, eth_getLogs, with 20-byte hex addresses as TRON's
+//   /jsonrpc answers) and the solidity API's /walletsolidity/getnowblock (solidified = head − 19);
+// - sending (the TRON sender): a full node's /wallet/… subset, in tron-standin-wallet.ts, with
+//   TRX accounts, TRC20 balances and a documented fee model (docs/tron-sending.md).
+// It is out of the production code path: only scripts/stack.ts and tests start it.
+// Test helpers, all answering JSON: /standin/transfer records a TRC20 transfer arriving from
+// outside (a Transfer log in a new block, and the recipient's balance credited; the sender is not
+// debited); /standin/fund_trx credits TRX from outside (no block); /standin/mine adds empty blocks.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { TronWeb } from 'tronweb';
+import { createStandinWallet, isWalletInputError, type WalletState } from './tron-standin-wallet.js';
 
 export const STANDIN_SOLIDIFY_DEPTH = 19;
 /** TRON mainnet's JSON-RPC chain id, so a client that asks gets the same answer. */
@@ -18,7 +22,7 @@ const TRANSFER_TOPIC = '0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a
 const BODY_BYTES_MAX = 1 << 20;
 const LOGS_PER_ANSWER_MAX = 10_000;
 
-interface StandinLog {
+export interface StandinLog {
   address: string; // 0x + 20-byte hex
   topics: string[];
   data: string;
@@ -31,6 +35,12 @@ interface StandinBlock {
   parentHash: string;
   timestamp: number;
   logs: StandinLog[];
+  /** Transactions broadcast through /wallet/broadcasttransaction (absent in older state files). */
+  txIDs?: string[];
+}
+/** What stateFile holds. Older files hold the block list alone (no balances then). */
+interface StandinState extends WalletState {
+  blocks: StandinBlock[];
 }
 
 export interface TronStandin {
@@ -40,6 +50,10 @@ export interface TronStandin {
   transfer(o: { token: string; from: string; to: string; amountMinor: bigint }): { txHash: string; block: number };
   mine(count: number): number;
   head(): number;
+  /** Credit TRX (sun) from outside, activating the account. Address base58check. */
+  fundTrx(address: string, amountSun: bigint): void;
+  trxBalance(address: string): bigint;
+  tokenBalance(token: string, address: string): bigint;
   stop(): Promise<void>;
 }
 
@@ -50,19 +64,34 @@ const hex20 = (base58: string): string => {
 const word = (hex: string) => '0x' + hex.padStart(64, '0');
 const q = (n: number) => '0x' + n.toString(16);
 
-export async function startTronStandin(o: { port: number; /** Keeps the chain across restarts (npm start); omitted: in memory. */ stateFile?: string }): Promise<TronStandin> {
-  const blocks: StandinBlock[] = o.stateFile && existsSync(o.stateFile) ? JSON.parse(readFileSync(o.stateFile, 'utf8')) : [];
+const loadState = (stateFile: string | undefined): StandinState => {
+  const empty = { blocks: [], accounts: {}, tokens: {}, txs: {} };
+  if (!stateFile || !existsSync(stateFile)) return empty;
+  const raw = JSON.parse(readFileSync(stateFile, 'utf8'));
+  return Array.isArray(raw) ? { ...empty, blocks: raw } : { ...empty, ...raw };
+};
+
+export async function startTronStandin(o: {
+  port: number;
+  /** Keeps the chain and balances across restarts (npm start); omitted: in memory. */
+  stateFile?: string;
+  /** The chain's clock (block times, expiration, bandwidth recovery); tests move it. Date.now by default. */
+  now?: () => number;
+}): Promise<TronStandin> {
+  const now = o.now ?? Date.now;
+  const state = loadState(o.stateFile);
+  const blocks = state.blocks;
   const save = () => {
-    if (o.stateFile) writeFileSync(o.stateFile, JSON.stringify(blocks));
+    if (o.stateFile) writeFileSync(o.stateFile, JSON.stringify(state));
   };
-  const seal = (logs: StandinLog[]): StandinBlock => {
+  const seal = (logs: StandinLog[], txIDs: string[] = []): StandinBlock => {
     const parent = blocks[blocks.length - 1];
     const number = parent ? parent.number + 1 : 0;
     const parentHash = parent?.hash ?? '0x' + '0'.repeat(64);
     // TRON block ids start with the height; the rest is a hash over the parent and contents.
     const digest = createHash('sha256').update(parentHash + JSON.stringify(logs) + randomBytes(8).toString('hex')).digest('hex');
     const hash = '0x' + number.toString(16).padStart(16, '0') + digest.slice(16);
-    const b = { number, hash, parentHash, timestamp: Date.now(), logs };
+    const b: StandinBlock = { number, hash, parentHash, timestamp: now(), logs, ...(txIDs.length > 0 ? { txIDs } : {}) };
     blocks.push(b);
     return b;
   };
@@ -72,6 +101,16 @@ export async function startTronStandin(o: { port: number; /** Keeps the chain ac
   }
 
   const head = () => blocks[blocks.length - 1]!.number;
+  const wallet = createStandinWallet(
+    {
+      now,
+      head: () => blocks[blocks.length - 1]!,
+      blockAt: (h) => blocks[h],
+      seal,
+      save,
+    },
+    state,
+  );
   const blockAt = (tag: unknown): StandinBlock | null => {
     if (tag === 'latest' || tag === 'pending') return blocks[blocks.length - 1]!;
     if (tag === 'earliest') return blocks[0]!;
@@ -87,7 +126,7 @@ export async function startTronStandin(o: { port: number; /** Keeps the chain ac
         return q(head());
       case 'eth_getBlockByNumber': {
         const b = blockAt(params[0]);
-        return b && { number: q(b.number), hash: b.hash, parentHash: b.parentHash, timestamp: q(Math.floor(b.timestamp / 1000)), transactions: [] };
+        return b && { number: q(b.number), hash: b.hash, parentHash: b.parentHash, timestamp: q(Math.floor(b.timestamp / 1000)), transactions: (b.txIDs ?? []).map((id) => '0x' + id) };
       }
       case 'eth_getLogs': {
         const f = (params[0] ?? {}) as { fromBlock?: string; toBlock?: string; address?: string | string[]; topics?: Array<string | string[] | null> };
@@ -115,6 +154,7 @@ export async function startTronStandin(o: { port: number; /** Keeps the chain ac
   const api = {
     transfer(t: { token: string; from: string; to: string; amountMinor: bigint }) {
       const txHash = '0x' + randomBytes(32).toString('hex');
+      wallet.creditToken(hex20(t.token), hex20(t.to), t.amountMinor);
       const b = seal([{ address: '0x' + hex20(t.token), topics: [TRANSFER_TOPIC, word(hex20(t.from)), word(hex20(t.to))], data: word(t.amountMinor.toString(16)), transactionHash: txHash, logIndex: 0 }]);
       save();
       return { txHash, block: b.number };
@@ -125,7 +165,18 @@ export async function startTronStandin(o: { port: number; /** Keeps the chain ac
       return head();
     },
     head,
+    fundTrx(address: string, amountSun: bigint) {
+      wallet.fundTrx('41' + hex20(address), amountSun);
+      save();
+    },
+    trxBalance: (address: string) => wallet.trxBalance('41' + hex20(address)),
+    tokenBalance: (token: string, address: string) => wallet.tokenBalance(hex20(token), hex20(address)),
   };
+  /** A block in /wallet's shape: the id without 0x, the header's raw_data. */
+  const blockJson = (b: StandinBlock) => ({
+    blockID: b.hash.slice(2),
+    block_header: { raw_data: { number: b.number, timestamp: b.timestamp, parentHash: b.parentHash.slice(2) } },
+  });
 
   const readBody = (req: IncomingMessage) => new Promise<string>((resolve, reject) => {
     let size = 0;
@@ -147,9 +198,27 @@ export async function startTronStandin(o: { port: number; /** Keeps the chain ac
     try {
       const path = new URL(req.url ?? '/', 'http://x').pathname;
       const text = req.method === 'POST' ? await readBody(req) : '';
-      if (path === '/walletsolidity/getnowblock') {
-        const b = blocks[Math.max(0, head() - STANDIN_SOLIDIFY_DEPTH)]!;
-        return json(res, 200, { blockID: b.hash.slice(2), block_header: { raw_data: { number: b.number, timestamp: b.timestamp, parentHash: b.parentHash.slice(2) } } });
+      if (path === '/walletsolidity/getnowblock') return json(res, 200, blockJson(blocks[Math.max(0, head() - STANDIN_SOLIDIFY_DEPTH)]!));
+      if (path === '/wallet/getnowblock') return json(res, 200, blockJson(blocks[blocks.length - 1]!));
+      if (path === '/wallet/getblockbynum') {
+        const n = JSON.parse(text || '{}').num;
+        const b = Number.isSafeInteger(n) ? blocks[n] : undefined;
+        return json(res, 200, b ? { ...blockJson(b), ...(b.txIDs ? { transactions: b.txIDs.map((id) => wallet.routes['/wallet/gettransactionbyid']!({ value: id })) } : {}) } : {});
+      }
+      const walletRoute = wallet.routes[path];
+      if (walletRoute) {
+        // A real node answers a request it cannot parse with 200 and {"Error": "…"}.
+        try {
+          return json(res, 200, walletRoute(text.trim() === '' ? {} : JSON.parse(text)));
+        } catch (err) {
+          if (isWalletInputError(err) || err instanceof SyntaxError) return json(res, 200, { Error: `class java.lang.IllegalArgumentException : ${(err as Error).message}` });
+          throw err;
+        }
+      }
+      if (path === '/standin/fund_trx') {
+        const body = JSON.parse(text || '{}');
+        api.fundTrx(body.address, BigInt(body.amount_sun));
+        return json(res, 200, { address: body.address, balance_sun: api.trxBalance(body.address).toString() });
       }
       if (path === '/standin/transfer') {
         const body = JSON.parse(text || '{}');
