@@ -14,7 +14,6 @@ import { allowlist, freshAddress, miner, seedAvailable, tokenBalance, USDT, wait
 import { createPayout } from '../api/payout-commands.js';
 import type { Metrics } from '../api/metrics.js';
 
-const TASK_QUEUE = 'payouts-crash-test';
 const MAIN = fileURLToPath(new URL('../workers/payout-worker-main.ts', import.meta.url));
 
 function startWorker(env: Record<string, string>): Promise<ChildProcess> {
@@ -49,6 +48,8 @@ describe('payout worker killed between signing and broadcasting', function () {
       const bundleFile = join(dataDir, 'payout-crash-bundle.js');
       if (!existsSync(bundleFile)) writeFileSync(bundleFile, bundle.code);
       const marker = join(dataDir, `fault-${point}`);
+      // A queue per case: the healthy worker of one case must not take the other's work.
+      const TASK_QUEUE = `payouts-crash-${point.toLowerCase()}`;
       const env = {
         DATABASE_URL: stack.databaseUrl,
         TEMPORAL_ADDRESS: stack.temporalAddress,
@@ -98,6 +99,7 @@ describe('payout worker killed between signing and broadcasting', function () {
         await stop();
       }
       await eventually(async () => (await stack.client.workflow.getHandle(row.id).describe()).status.name === 'COMPLETED', 20_000, 200);
+      for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGTERM');
     });
   }
 });

@@ -2,9 +2,11 @@
 import type { RailConfig } from '../config.js';
 import type { RailSender } from './rail-sender.js';
 import { EvmSender } from './evm-sender.js';
+import { TronSender } from './tron-sender.js';
 
 const factories: Partial<Record<RailConfig['kind'], (rail: RailConfig) => RailSender>> = {
   evm: (rail) => new EvmSender(rail),
+  tron: (rail) => new TronSender(rail),
 };
 
 export function createRailSender(rail: RailConfig): RailSender {
