@@ -16,6 +16,7 @@ import { createApp } from '../api/app.js';
 import { createMetrics } from '../api/metrics.js';
 import { pruneIdempotencyKeys } from '../api/idempotency.js';
 import { createPaymentWorker, installWorkerRuntime } from '../workers/payment-worker.js';
+import { TRON_STANDIN_USDT } from './devnet-rails.js';
 import { createPayoutWorker } from '../workers/payout-worker.js';
 import { createSigner, type SignerSpec } from '../activities/signer/index.js';
 import { createWebhookWorker } from '../workers/webhook-worker.js';
@@ -45,7 +46,7 @@ export interface StackOptions {
   masterKey: Buffer;
   api?: boolean;
   /** Start the local EVM devnet (anvil with the USDT-like token) before anything reads a rail. */
-  devnet?: { port: number; mnemonic: string; stateFile?: string; /** The TRON stand-in's port (a stand-in, not a node). */ tronPort?: number; /** Addresses to fund (the treasury). */ fund?: string[] };
+  devnet?: { port: number; mnemonic: string; stateFile?: string; /** The TRON stand-in's port (a stand-in, not a node). */ tronPort?: number; /** Addresses to fund (the treasury). */ fund?: string[]; /** TRON stand-in addresses to fund with TRX and the token. */ fundTron?: string[] };
   /** Payout workers (payouts task queue: payouts, destinations, sweeps) in this process; default 1. */
   payoutWorkers?: number;
   /** Chain workers (watcher task queue) in this process; default 1. */
@@ -71,6 +72,11 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
+const TRON_TREASURY_TRX_SUN = 100_000n * 1_000_000n; // 100,000 TRX
+const TRON_TREASURY_FLOAT_MINOR = 10n ** 12n; // 1e6 USDT
+/** Where the stand-in's float "comes from": the zero-equivalent TRON address, never a real wallet. */
+const TRON_FLOAT_SOURCE = 'T9yD14Nj9j7xAB4dbGeiX9h8unkKHxuWwb';
+
 export const IDEMPOTENCY_PRUNE_INTERVAL_MS = 3_600_000;
 
 export async function startStack(o: StackOptions): Promise<Stack> {
@@ -92,6 +98,13 @@ export async function startStack(o: StackOptions): Promise<Stack> {
     if (o.devnet?.tronPort !== undefined) {
       tronStandin = await startTronStandin({ port: o.devnet.tronPort, stateFile: o.devnet.stateFile ? join(resolve(o.dataDir), 'tron-standin-state.json') : undefined });
       stops.push(() => tronStandin!.stop());
+      // The stand-in's treasury: TRX to burn for energy and bandwidth, and a token float.
+      for (const addr of o.devnet.fundTron ?? []) {
+        if (tronStandin.trxBalance(addr) < TRON_TREASURY_TRX_SUN / 2n) tronStandin.fundTrx(addr, TRON_TREASURY_TRX_SUN);
+        if (tronStandin.tokenBalance(TRON_STANDIN_USDT, addr) < TRON_TREASURY_FLOAT_MINOR / 2n) {
+          tronStandin.transfer({ token: TRON_STANDIN_USDT, from: TRON_FLOAT_SOURCE, to: addr, amountMinor: TRON_TREASURY_FLOAT_MINOR });
+        }
+      }
     }
     let pg: EmbeddedPg | null = null;
     let databaseUrl = process.env.DATABASE_URL;

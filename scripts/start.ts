@@ -6,7 +6,7 @@ import { randomBase62 } from '../activities/ids.js';
 import { loadConfigFile, parseConfig, type StablerailConfig } from '../activities/config.js';
 import { createApiKey, createMerchant, getMerchant, SCOPES } from '../activities/merchant.js';
 import { createLogger } from '../api/logger.js';
-import { DEVNET_COOLING_OFF_S, devnetRails, devnetTreasuryAddress, ensureDevnetKeystore, loadOrCreateDevnetWallet } from './devnet-rails.js';
+import { DEVNET_COOLING_OFF_S, devnetRails, devnetTreasuryAddress, devnetTronTreasuryAddress, ensureDevnetKeystore, loadOrCreateDevnetWallet } from './devnet-rails.js';
 import { startStack } from './stack.js';
 import { loadOrCreateMasterKey } from '../activities/webhooks/secret-box.js';
 
@@ -45,7 +45,7 @@ const masterKey = loadOrCreateMasterKey(join(dataDir, 'master-key'));
 const devnetWallet = process.env.STABLERAIL_CONFIG ? null : loadOrCreateDevnetWallet(join(dataDir, 'devnet-wallet.json'));
 const stack = await startStack({
   dataDir, config, adminToken, apiPort, temporalPort, logger, masterKey, readiness,
-  ...(devnetWallet ? { devnet: { port: devnetPort, mnemonic: devnetWallet.mnemonic, stateFile: join(dataDir, 'devnet-state.json'), tronPort: devnetPort + 1, fund: [devnetTreasuryAddress(devnetWallet.mnemonic)] } } : {}),
+  ...(devnetWallet ? { devnet: { port: devnetPort, mnemonic: devnetWallet.mnemonic, stateFile: join(dataDir, 'devnet-state.json'), tronPort: devnetPort + 1, fund: [devnetTreasuryAddress(devnetWallet.mnemonic)], fundTron: [devnetTronTreasuryAddress(devnetWallet.mnemonic)] } } : {}),
 });
 
 // First run: a sandbox merchant with an all-scopes key. dev.json keeps them for later runs.

@@ -9,7 +9,7 @@ import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporali
 import { parseConfig, type StablerailConfig } from '../activities/config.js';
 import { createApiKey, createMerchant, SCOPES, type Environment, type Scope } from '../activities/merchant.js';
 import { createLogger } from '../api/logger.js';
-import { devnetRails, devnetTreasuryAddress, ensureDevnetKeystore } from '../scripts/devnet-rails.js';
+import { devnetRails, devnetTreasuryAddress, devnetTronTreasuryAddress, ensureDevnetKeystore } from '../scripts/devnet-rails.js';
 import { startStack, type Stack } from '../scripts/stack.js';
 import { WORKFLOWS_PATH, installWorkerRuntime } from '../workers/payment-worker.js';
 import { freePort } from '../scripts/embedded/temporal.js';
@@ -81,7 +81,7 @@ export async function startHarness(): Promise<Harness> {
   const masterKey = randomBytes(32);
   const stack = await startStack({
     dataDir, config, adminToken: ADMIN_TOKEN, apiPort: 0, temporalPort: 0, logger, ephemeral: true, workflowBundle: bundle, masterKey,
-    devnet: { port: ports.evm, mnemonic: TEST_MNEMONIC, tronPort: ports.tron, fund: [devnetTreasuryAddress(TEST_MNEMONIC)] },
+    devnet: { port: ports.evm, mnemonic: TEST_MNEMONIC, tronPort: ports.tron, fund: [devnetTreasuryAddress(TEST_MNEMONIC)], fundTron: [devnetTronTreasuryAddress(TEST_MNEMONIC)] },
   });
   config.base_url = stack.apiUrl;
   // The same config as a file, for child processes (the CLI, extra API processes).

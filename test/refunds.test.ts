@@ -1,0 +1,76 @@
+// A refund end to end on the devnet: an overpaid payment goes to review, the payer leaves a
+// refund address on the public API, an operator decides `refund`, the refund payout is
+// approved like any payout and confirmed on chain, and the ledger nets to zero for it.
+import assert from 'node:assert/strict';
+import { admin, api, h } from './harness.js';
+import { chainMerchant, createPayment, mine, pay, waitStatus } from './chain-helpers.js';
+import { balanceOf, freshAddress, miner, tokenBalance, waitPayout } from './payout-helpers.js';
+
+describe('refunds', function () {
+  this.timeout(120_000);
+
+  it('overpaid → requires_review → payer leaves an address → operator refunds → approved → confirmed; ledger nets to zero', async () => {
+    const m = await chainMerchant();
+    const p = await createPayment('10.00', { reference: `refund-${Date.now()}` });
+    await pay(p.deposit_address, 15_000_000n);
+    await mine(3);
+    const review = await waitStatus(p.id, 'requires_review', 20_000);
+    assert.equal(review.exception.code, 'overpaid');
+
+    // The payer, on the public API (no key): a malformed address is refused and changes nothing.
+    const bad = await api('POST', `/v1/public/payments/${review.public_id}/refund_address`, { body: { address: '0x123' } });
+    assert.equal(bad.status, 400);
+    assert.equal(bad.body.error.code, 'invalid_address');
+    const payerRefund = freshAddress();
+    const ok = await api('POST', `/v1/public/payments/${review.public_id}/refund_address`, { body: { address: payerRefund.toLowerCase() } });
+    assert.equal(ok.status, 200, JSON.stringify(ok.body));
+    assert.equal(ok.body.refund_address, payerRefund, 'stored in checksum form');
+
+    const decided = await admin('POST', `/v1/admin/payments/${p.id}/resolve`, { decision: 'refund', reason: 'customer paid twice the difference; return it all', operator: 'ops-carol' });
+    assert.equal(decided.status, 200, JSON.stringify(decided.body));
+    assert.equal(decided.body.status, 'refunded');
+    const refundId = decided.body.refund.id as string;
+    assert.equal(decided.body.refund.destination, payerRefund);
+    // A retried decision finds the same refund, never a second one.
+    const again = await admin('POST', `/v1/admin/payments/${p.id}/resolve`, { decision: 'refund', reason: 'retry', operator: 'ops-carol' });
+    assert.equal(again.status, 200, JSON.stringify(again.body));
+    assert.equal(again.body.refund.id, refundId);
+
+    const r = await api('GET', `/v1/payouts/${refundId}`, { key: m.key });
+    assert.equal(r.body.kind, 'refund');
+    assert.equal(r.body.payment_id, p.id);
+    assert.equal(r.body.amount, '15.00');
+    assert.equal(r.body.status, 'pending_approval');
+    assert.equal(await balanceOf(m.key, 'payout_hold'), 15_000_000n, 'held for the payer until it leaves');
+
+    const stop = miner();
+    try {
+      const a = await admin('POST', `/v1/admin/payouts/${refundId}/approve`, { operator: 'ops-dan', reason: 'refund checked' });
+      assert.equal(a.status, 200, JSON.stringify(a.body));
+      const done = await waitPayout(m.key, refundId, ['confirmed', 'failed']);
+      assert.equal(done.status, 'confirmed', JSON.stringify(done));
+    } finally {
+      await stop();
+    }
+    assert.equal(await tokenBalance(payerRefund), 15_000_000n);
+    assert.equal(await balanceOf(m.key, 'payout_hold'), 0n);
+    // Money in, money out: this payment's entries leave custody and the merchant where they were.
+    const { rows } = await h().stack.pool.query(
+      `SELECT a.purpose, sum(l.amount_minor)::text AS s FROM ledger_entries e JOIN ledger_lines l ON l.entry_id = e.id JOIN ledger_accounts a ON a.id = l.account_id
+        WHERE e.payment_id = $1 AND l.asset = 'USDT' GROUP BY a.purpose`,
+      [p.id],
+    );
+    for (const row of rows) assert.equal(row.s, '0', `${row.purpose} nets to zero for a refunded payment`);
+    assert.ok(rows.some((x) => x.purpose === 'custody'), 'the refund moved money through custody');
+    const ev = await h().stack.pool.query(`SELECT kind FROM evidence WHERE subject = $1 ORDER BY seq`, [refundId]);
+    assert.ok(ev.rows.some((e) => e.kind === 'payout.approval'));
+  });
+
+  it('a refund address is refused when the payment is not under review', async () => {
+    const p = await createPayment('3.00');
+    const r = await api('GET', `/v1/payments/${p.id}`, { key: (await chainMerchant()).key });
+    const res = await api('POST', `/v1/public/payments/${r.body.public_id}/refund_address`, { body: { address: freshAddress() } });
+    assert.equal(res.status, 409);
+    assert.equal(res.body.error.code, 'refund_not_possible');
+  });
+});

@@ -1,0 +1,136 @@
+// Sweeps on the devnet: deposit addresses holding the token but no ETH are planned (amounts,
+// gas top-ups, estimated cost), executed (top-up, then the deposit key's transfer to the
+// treasury), and every network fee is posted in ETH to the network-fee account. On the TRON
+// stand-in the same with TRX burned for energy and bandwidth.
+import assert from 'node:assert/strict';
+import { admin, eventually, h } from './harness.js';
+import { createPayment, devnet, pay, watcherCaughtUp } from './chain-helpers.js';
+import { miner, tokenBalance } from './payout-helpers.js';
+import { devnetTreasuryAddress, devnetTronTreasuryAddress, TRON_STANDIN_USDT } from '../scripts/devnet-rails.js';
+import { TEST_MNEMONIC } from './harness.js';
+import { parseAmount } from '../workflows/rules/money.js';
+
+/** An amount no other test pays, so the plan's minimum picks exactly this test's addresses. */
+const SWEEP_AMOUNT_MINOR = 777_000_123n;
+
+async function feeEntries(txHashes: string[]) {
+  const { rows } = await h().stack.pool.query(
+    `SELECT lower(e.tx_hash) AS tx, l.asset, l.amount_minor::text AS a FROM ledger_entries e JOIN ledger_lines l ON l.entry_id = e.id JOIN ledger_accounts a ON a.id = l.account_id
+      WHERE e.gate = 'network_fee' AND a.purpose = 'network_fees' AND lower(e.tx_hash) = ANY($1)`,
+    [txHashes.map((t) => t.toLowerCase())],
+  );
+  return rows as Array<{ tx: string; asset: string; a: string }>;
+}
+
+describe('sweeps', function () {
+  this.timeout(150_000);
+
+  it('EVM: a plan shows amounts and cost first; the run tops up gas, sweeps every address and posts every fee', async () => {
+    const addresses: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      const p = await createPayment('1.00', { reference: `sweep-${i}-${Date.now()}` });
+      await pay(p.deposit_address, SWEEP_AMOUNT_MINOR);
+      addresses.push(p.deposit_address);
+    }
+    await watcherCaughtUp();
+    const treasury = devnetTreasuryAddress(TEST_MNEMONIC);
+    const treasuryBefore = await tokenBalance(treasury);
+
+    const plan = await admin('POST', '/v1/admin/sweeps', { rail: 'usdt-erc20', min_amount: '777.000123', operator: 'ops-erin' });
+    assert.equal(plan.status, 201, JSON.stringify(plan.body));
+    assert.equal(plan.body.status, 'planned');
+    assert.equal(plan.body.treasury_address, treasury);
+    // The suite's deposit keys are anvil's own accounts (its mnemonic), so index 0 is the token's
+    // deployer with the whole supply: the plan rightly lists it too. This test checks its four.
+    const ours = (items: Array<{ address: string }>) => items.filter((i) => addresses.includes(i.address));
+    assert.deepEqual(ours(plan.body.items).map((i) => i.address).sort(), [...addresses].sort());
+    for (const item of ours(plan.body.items) as any[]) {
+      assert.equal(item.amount, '777.000123');
+      assert.ok(Number(item.gas_top_up) > 0, 'a deposit address holds no ETH: it needs a top-up');
+      assert.ok(Number(item.estimated_fee) > 0);
+      assert.ok(item.fee_detail.gas_limit);
+    }
+    const totalMinor = (plan.body.items as Array<{ amount: string }>).reduce((s, i) => s + parseAmount(i.amount, 6), 0n);
+    assert.equal(parseAmount(plan.body.total_amount, 6), totalMinor, 'the total is the sum of the items');
+    assert.equal(plan.body.native_asset, 'ETH');
+    assert.match(plan.body.gas_strategy, /treasury first sends each one/);
+    // Nothing moved while planning.
+    for (const a of addresses) assert.equal(await tokenBalance(a), SWEEP_AMOUNT_MINOR);
+
+    const stop = miner();
+    let done: any;
+    try {
+      const run = await admin('POST', `/v1/admin/sweeps/${plan.body.id}/execute`, { operator: 'ops-frank' });
+      assert.equal(run.status, 200, JSON.stringify(run.body));
+      const twice = await admin('POST', `/v1/admin/sweeps/${plan.body.id}/execute`, { operator: 'ops-frank' });
+      assert.equal(twice.status, 409);
+      assert.equal(twice.body.error.code, 'sweep_not_planned');
+      done = await eventually(async () => {
+        const s = await admin('GET', `/v1/admin/sweeps/${plan.body.id}`);
+        return ['completed', 'failed'].includes(s.body.status) ? s.body : null;
+      }, 90_000, 300);
+    } finally {
+      await stop();
+    }
+    assert.equal(done.status, 'completed', JSON.stringify(done.items.map((i: any) => i.result)));
+    for (const a of addresses) assert.equal(await tokenBalance(a), 0n, `${a} swept`);
+    assert.equal(await tokenBalance(treasury), treasuryBefore + totalMinor);
+
+    // Every transaction's fee is in the ledger, in ETH, exactly as the receipts say.
+    const { provider } = devnet();
+    const hashes = done.items.flatMap((i: any) => [i.result.gasTxHash, i.result.sweepTxHash]).filter(Boolean) as string[];
+    assert.ok(ours(done.items).every((i: any) => i.result.gasTxHash && i.result.sweepTxHash), 'each of ours: a top-up and a transfer');
+    const entries = await feeEntries(hashes);
+    assert.equal(entries.length, hashes.length, 'one fee posting per transaction');
+    let total = 0n;
+    for (const hsh of hashes) {
+      const r = await provider.getTransactionReceipt(hsh);
+      const fee = r!.gasUsed * r!.gasPrice;
+      const e = entries.find((x) => x.tx === hsh.toLowerCase())!;
+      assert.equal(e.asset, 'ETH');
+      assert.equal(BigInt(e.a), fee);
+      total += fee;
+    }
+    const { rows } = await h().stack.pool.query(`SELECT result->>'fees_minor' AS f FROM sweeps WHERE id = $1`, [plan.body.id]);
+    assert.equal(BigInt(rows[0].f), total);
+  });
+
+  it('TRON (stand-in): TRX for energy and bandwidth is planned, burned and posted in TRX', async () => {
+    const standin = h().stack.tronStandin!;
+    const treasury = devnetTronTreasuryAddress(TEST_MNEMONIC);
+    const p = await createPayment('1.00', { rail: 'usdt-trc20', reference: `tron-sweep-${Date.now()}` });
+    standin.transfer({ token: TRON_STANDIN_USDT, from: treasury, to: p.deposit_address, amountMinor: SWEEP_AMOUNT_MINOR });
+    await watcherCaughtUp('usdt-trc20').catch(() => undefined);
+    await eventually(async () => (await h().stack.pool.query(`SELECT 1 FROM chain_transfers WHERE to_address = $1`, [p.deposit_address])).rowCount, 20_000, 200);
+    const plan = await admin('POST', '/v1/admin/sweeps', { rail: 'usdt-trc20', min_amount: '777.000123' });
+    assert.equal(plan.status, 201, JSON.stringify(plan.body));
+    assert.equal(plan.body.native_asset, 'TRX');
+    const item = plan.body.items.find((i: { address: string }) => i.address === p.deposit_address);
+    assert.ok(item, JSON.stringify(plan.body.items));
+    assert.ok(item.fee_detail.energy, JSON.stringify(item.fee_detail));
+    assert.ok(Number(item.gas_top_up) > 0, 'TRX to burn for energy and bandwidth');
+    assert.match(plan.body.gas_strategy, /energy/);
+    const stop = (() => {
+      let on = true;
+      const loop = (async () => { while (on) { standin.mine(1); await new Promise((r) => setTimeout(r, 100)); } })();
+      return async () => { on = false; await loop; };
+    })();
+    let done: any;
+    try {
+      await admin('POST', `/v1/admin/sweeps/${plan.body.id}/execute`, {});
+      done = await eventually(async () => {
+        const s = await admin('GET', `/v1/admin/sweeps/${plan.body.id}`);
+        return ['completed', 'failed'].includes(s.body.status) ? s.body : null;
+      }, 60_000, 300);
+    } finally {
+      await stop();
+    }
+    assert.equal(done.status, 'completed', JSON.stringify(done.items.map((i: any) => i.result)));
+    assert.equal(standin.tokenBalance(TRON_STANDIN_USDT, p.deposit_address), 0n);
+    const mine = done.items.find((i: any) => i.address === p.deposit_address);
+    const entries = await feeEntries([mine.result.gasTxHash, mine.result.sweepTxHash]);
+    assert.equal(entries.length, 2);
+    for (const e of entries) assert.equal(e.asset, 'TRX');
+    assert.ok(entries.every((e) => BigInt(e.a) > 0n));
+  });
+});
