@@ -50,8 +50,8 @@ export async function balanceOf(merchantKey: string, purpose: string, asset = 'U
 export const freshAddress = () => Wallet.createRandom().address;
 
 /** Ask, approve, and wait out the cooling-off: an active allowlist entry. */
-export async function allowlist(key: string, address: string): Promise<string> {
-  const r = await api('POST', '/v1/payout_destinations', { key, body: { rail: 'usdt-erc20', address, label: 'supplier' } });
+export async function allowlist(key: string, address: string, rail = 'usdt-erc20'): Promise<string> {
+  const r = await api('POST', '/v1/payout_destinations', { key, body: { rail, address, label: 'supplier' } });
   assert.equal(r.status, 201, JSON.stringify(r.body));
   assert.equal(r.body.status, 'pending_approval');
   const a = await admin('POST', `/v1/admin/payout_destinations/${r.body.id}/approve`, { operator: 'alice', reason: 'supplier verified by phone' });

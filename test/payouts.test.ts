@@ -10,6 +10,8 @@ import { withTx } from '../activities/db.js';
 import { newId } from '../activities/ids.js';
 import { tokenArtifact } from '../scripts/embedded/devnet.js';
 import { formatAmount } from '../workflows/rules/money.js';
+import { tronAddressFromEvmHex } from '../activities/deposit-address.js';
+import { TRON_STANDIN_USDT } from '../scripts/devnet-rails.js';
 import { allowlist, balanceOf, freshAddress, miner, seedAvailable, tokenBalance, USDT, waitPayout } from './payout-helpers.js';
 
 const TREASURY = HDNodeWallet.fromMnemonic(Mnemonic.fromPhrase('test test test test test test test test test test test junk'), "m/44'/60'/2'/0/0");
@@ -85,6 +87,31 @@ describe('payouts', function () {
     const desc = await h().stack.client.workflow.getHandle(po.id).describe();
     assert.equal(desc.type, 'payoutWorkflow');
     assert.equal(desc.status.name, 'COMPLETED');
+  });
+
+  it('on the TRON rail (stand-in): a payout is signed as a TRON transaction, confirmed, and its TRX fee posted', async () => {
+    const standin = h().stack.tronStandin!;
+    const m = await newMerchant({ name: 'TRON payouts' });
+    await seedAvailable(m.merchantId, 30n * USDT);
+    const dest = tronAddressFromEvmHex(freshAddress());
+    await allowlist(m.key, dest, 'usdt-trc20');
+    const created = await api('POST', '/v1/payouts', { key: m.key, body: { amount: '12.5', rail: 'usdt-trc20', destination: dest, reference: 'tron-1' } });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    let on = true;
+    const blocks = (async () => { while (on) { standin.mine(1); await new Promise((r) => setTimeout(r, 100)); } })();
+    try {
+      await admin('POST', `/v1/admin/payouts/${created.body.id}/approve`, { operator: 'alice', reason: 'ok' });
+      const done = await waitPayout(m.key, created.body.id, ['confirmed', 'failed']);
+      assert.equal(done.status, 'confirmed', JSON.stringify(done));
+      assert.equal(done.network_fee.asset, 'TRX');
+      assert.ok(Number(done.network_fee.amount) > 0, 'energy and bandwidth burned');
+    } finally {
+      on = false;
+      await blocks;
+    }
+    assert.equal(standin.tokenBalance(TRON_STANDIN_USDT, dest), 12_500_000n);
+    assert.equal(await balanceOf(m.key, 'payout_hold'), 0n);
+    assert.equal(await balanceOf(m.key, 'available'), 17_500_000n);
   });
 
   it('one approval suffices at or below the threshold; cancel before signing releases the hold', async () => {
