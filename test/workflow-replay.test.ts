@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { Worker } from '@temporalio/worker';
-import { h } from './harness.js';
+import { admin, api, eventually, h, newMerchant } from './harness.js';
+import { allowlist, freshAddress, miner, seedAvailable, USDT, waitPayout } from './payout-helpers.js';
 import { createPayment, mine, pay, waitStatus, watcherCaughtUp } from './chain-helpers.js';
 import { watcherWorkflowId } from '../workflows/shared.js';
 
@@ -16,6 +17,38 @@ describe('workflow determinism', () => {
     for (const workflowId of [p.id, watcherWorkflowId('usdt-erc20')]) {
       const history = await stack.client.workflow.getHandle(workflowId).fetchHistory();
       assert.ok((history.events?.length ?? 0) > 3, workflowId);
+      await Worker.runReplayHistory({ workflowBundle: bundle, replayName: workflowId }, history);
+    }
+  });
+});
+
+describe('payout workflow determinism', () => {
+  it('every completed payout, destination and sweep history of this run replays without non-determinism', async function () {
+    this.timeout(60_000);
+    const { stack, bundle } = h();
+    // One payout of its own, confirmed here, so the test never passes on an empty list.
+    const m = await newMerchant({ name: 'Replay payouts' });
+    await seedAvailable(m.merchantId, 5n * USDT);
+    const dest = freshAddress();
+    await allowlist(m.key, dest);
+    const po = await api('POST', '/v1/payouts', { key: m.key, body: { amount: '2', rail: 'usdt-erc20', destination: dest, reference: 'replay' } });
+    const stop = miner();
+    try {
+      await admin('POST', `/v1/admin/payouts/${po.body.id}/approve`, { operator: 'alice', reason: 'replay test' });
+      assert.equal((await waitPayout(m.key, po.body.id, ['confirmed', 'failed'])).status, 'confirmed');
+    } finally {
+      await stop();
+    }
+    await eventually(async () => (await stack.client.workflow.getHandle(po.body.id).describe()).status.name === 'COMPLETED', 10_000);
+    // And whatever the payout, refund and sweep tests left behind.
+    const ids: string[] = [];
+    for await (const w of stack.client.workflow.list({ query: `WorkflowType IN ('payoutWorkflow', 'payoutDestinationWorkflow', 'sweepWorkflow') AND ExecutionStatus = 'Completed'` })) {
+      ids.push(w.workflowId);
+      if (ids.length >= 20) break;
+    }
+    assert.ok(ids.includes(po.body.id) || ids.length >= 20, 'the payout confirmed here is among the replayed');
+    for (const workflowId of ids) {
+      const history = await stack.client.workflow.getHandle(workflowId).fetchHistory();
       await Worker.runReplayHistory({ workflowBundle: bundle, replayName: workflowId }, history);
     }
   });
