@@ -21,6 +21,8 @@ import { createLogger } from '../api/logger.js';
 import { createMetrics } from '../api/metrics.js';
 import { createPaymentWorker } from '../workers/payment-worker.js';
 import { createWebhookWorker } from '../workers/webhook-worker.js';
+import { createPayoutWorker } from '../workers/payout-worker.js';
+import { createSigner, type SignerSpec } from '../activities/signer/index.js';
 import { parseMasterKey } from '../activities/webhooks/secret-box.js';
 import { devnetRails, loadOrCreateDevnetWallet } from './devnet-rails.js';
 
@@ -34,7 +36,10 @@ const USAGE = `usage: stablerail <command>
   orders import <file.csv>     import orders (reference, amount, asset[, status]) through the API
                                with STABLERAIL_API_URL and STABLERAIL_KEY (default: dev.json)
   api                          run an API process (PORT, default 8080)
-  worker                       run a worker process for the payments task queue`;
+  worker                       run a worker process for the payments task queue
+  payout-worker                run the payouts task queue (payouts, destinations, sweeps): the
+                               only process that talks to the signer (payouts.signer)
+  signer [init] …              the reference external signer (scripts/signer.ts; docs/signer.md)`;
 
 function dataDir(): string {
   return resolve(process.env.STABLERAIL_DATA_DIR ?? '.stablerail');
@@ -106,6 +111,28 @@ async function main(argv: string[]): Promise<number> {
   }
   if (cmd === 'orders' && sub === 'import' && arg) {
     return importOrders(arg);
+  }
+  if (cmd === 'signer') {
+    const { main: signerMain } = await import('./signer.js');
+    await signerMain(argv.slice(1));
+    // `init` and `--help` are done; serving goes on until a signal ends the process.
+    if (argv[1] === 'init' || argv.includes('--help') || argv.includes('-h')) return 0;
+    return new Promise<number>(() => undefined);
+  }
+  if (cmd === 'payout-worker') {
+    const cfg = config();
+    const pool = createPool(databaseUrl());
+    await migrate(databaseUrl());
+    const connection = await NativeConnection.connect({ address: temporalAddress() });
+    const signer = cfg.payouts.signer ? await createSigner(cfg.payouts.signer as unknown as SignerSpec) : null;
+    if (!signer) process.stderr.write('no payouts.signer configured: payouts will fail with signer_not_configured\n');
+    const { worker, close } = await createPayoutWorker({ connection, namespace: cfg.temporal.namespace, pool, config: cfg, signer });
+    for (const s of ['SIGINT', 'SIGTERM'] as const) process.once(s, () => worker.shutdown());
+    await worker.run();
+    close();
+    await signer?.close?.();
+    await pool.end();
+    return 0;
   }
   if (cmd === 'api' || cmd === 'worker') {
     const logger = createLogger();
