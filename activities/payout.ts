@@ -253,7 +253,7 @@ export async function insertRefund(c: DbClient, config: StablerailConfig, o: { p
   return insertPayoutRow(c, config, {
     merchantId: pay.merchant_id, environment: env.environment, rail, amountMinor: received, destination: { id: null, address: o.address },
     reference: `refund:${pay.reference}`, actor: o.actor, kind: 'refund', paymentId: o.paymentId,
-  }, o.payoutId, 1, postingId(cause));
+  }, o.payoutId, approvalsRequired(received, await dualApprovalAboveMinor(c, config, pay.merchant_id, env.environment, rail)), postingId(cause));
 }
 
 export class PayoutTransitionOutOfOrderError extends Error {

@@ -27,8 +27,11 @@ describe('sweeps', function () {
 
   it('EVM: a plan shows amounts and cost first; the run tops up gas, sweeps every address and posts every fee', async () => {
     const addresses: string[] = [];
+    // Deposit addresses are reused once a payment's window is over: one may hold an earlier payment's money too.
+    const expected = new Map<string, bigint>();
     for (let i = 0; i < 4; i++) {
       const p = await createPayment('1.00', { reference: `sweep-${i}-${Date.now()}` });
+      expected.set(p.deposit_address, (await tokenBalance(p.deposit_address)) + SWEEP_AMOUNT_MINOR);
       await pay(p.deposit_address, SWEEP_AMOUNT_MINOR);
       addresses.push(p.deposit_address);
     }
@@ -45,7 +48,7 @@ describe('sweeps', function () {
     const ours = (items: Array<{ address: string }>) => items.filter((i) => addresses.includes(i.address));
     assert.deepEqual(ours(plan.body.items).map((i) => i.address).sort(), [...addresses].sort());
     for (const item of ours(plan.body.items) as any[]) {
-      assert.equal(item.amount, '777.000123');
+      assert.equal(parseAmount(item.amount, 6), expected.get(item.address), 'the whole balance of the address');
       assert.ok(Number(item.gas_top_up) > 0, 'a deposit address holds no ETH: it needs a top-up');
       assert.ok(Number(item.estimated_fee) > 0);
       assert.ok(item.fee_detail.gas_limit);
@@ -55,7 +58,7 @@ describe('sweeps', function () {
     assert.equal(plan.body.native_asset, 'ETH');
     assert.match(plan.body.gas_strategy, /treasury first sends each one/);
     // Nothing moved while planning.
-    for (const a of addresses) assert.equal(await tokenBalance(a), SWEEP_AMOUNT_MINOR);
+    for (const a of addresses) assert.equal(await tokenBalance(a), expected.get(a));
 
     const stop = miner();
     let done: any;
