@@ -43,7 +43,8 @@ describe('console in headless Chromium', function () {
     await page.waitForSelector('h2:has-text("Reconciliation")');
     await page.click('text=Run reconciliation now');
     await page.waitForSelector('text=open breaks', { timeout: 30_000 });
-    assert.equal(await page.$('#recon-run [role=alert]'), null);
+    const runAlert = await page.$("#recon-run [role=alert]");
+    assert.equal(runAlert ? await runAlert.textContent() : null, null);
     await page.click('#nav >> text=Ledger');
     await page.waitForSelector('h2:has-text("Ledger balances")');
     await page.close();

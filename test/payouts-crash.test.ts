@@ -4,7 +4,7 @@
 // one transfer for each: the nonce and hash recorded before broadcasting are what is sent.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { id as topicOf, zeroPadValue } from 'ethers';
@@ -15,6 +15,26 @@ import { createPayout } from '../api/payout-commands.js';
 import type { Metrics } from '../api/metrics.js';
 
 const MAIN = fileURLToPath(new URL('../workers/payout-worker-main.ts', import.meta.url));
+const SIGNER = fileURLToPath(new URL('../scripts/signer.ts', import.meta.url));
+const SIGNER_TOKEN = 'crash-test-signer-token-0123456789';
+
+/** The reference external signer on a free loopback port, holding the devnet keystore. */
+function startSigner(keystore: string, password: string): Promise<{ child: ChildProcess; url: string; log: () => string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', SIGNER, '--keystore', keystore, '--port', '0'], {
+    env: { ...process.env, STABLERAIL_SIGNER_PASSWORD: password, STABLERAIL_SIGNER_TOKEN: SIGNER_TOKEN },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (c: Buffer) => {
+      out += c.toString();
+      const m = /signer listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
+      if (m) resolve({ child, url: m[1]!, log: () => out });
+    });
+    child.stderr!.on('data', (c: Buffer) => (out += c.toString()));
+    child.once('exit', (code) => reject(new Error(`signer exited (${code}): ${out.slice(-2000)}`)));
+  });
+}
 
 function startWorker(env: Record<string, string>): Promise<ChildProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', MAIN], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -38,9 +58,25 @@ describe('payout worker killed between signing and broadcasting', function () {
     for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
   });
 
-  for (const point of ['EXIT_AFTER_SIGN', 'EXIT_AFTER_BROADCAST'] as const) {
-    it(`${point}: a fresh worker finishes the payout and the chain shows exactly one transfer`, async () => {
-      const { stack, config, bundle, dataDir, configPath } = h();
+  // The second case signs through the reference external signer over HTTP, as a live deployment does.
+  for (const [point, signerKind] of [['EXIT_AFTER_SIGN', 'keystore'], ['EXIT_AFTER_BROADCAST', 'http']] as const) {
+    it(`${point} (${signerKind} signer): a fresh worker finishes the payout and the chain shows exactly one transfer`, async () => {
+      const { stack, config, bundle, dataDir } = h();
+      let configPath = h().configPath;
+      const extraEnv: Record<string, string> = {};
+      let signerLog: (() => string) | null = null;
+      let rows0TxHash = '';
+      if (signerKind === 'http') {
+        const ks = config.payouts.signer as { keystore_file: string; password: string };
+        const signer = await startSigner(ks.keystore_file, ks.password);
+        children.push(signer.child);
+        signerLog = signer.log;
+        configPath = join(dataDir, 'config-http-signer.json');
+        const file = JSON.parse(readFileSync(h().configPath, 'utf8'));
+        file.payouts = { ...file.payouts, signer: { kind: 'http', url: signer.url } };
+        writeFileSync(configPath, JSON.stringify(file));
+        extraEnv.STABLERAIL_SIGNER_TOKEN = SIGNER_TOKEN;
+      }
       const m = await newMerchant({ name: `Crash ${point}` });
       await seedAvailable(m.merchantId, 100n * USDT);
       const dest = freshAddress();
@@ -58,6 +94,7 @@ describe('payout worker killed between signing and broadcasting', function () {
         STABLERAIL_WORKFLOW_BUNDLE: bundleFile,
         STABLERAIL_PAYOUT_TASK_QUEUE: TASK_QUEUE,
         TEMPORAL_LOG_LEVEL: 'ERROR',
+        ...extraEnv,
       };
       const first = await startWorker({ ...env, [`STABLERAIL_FAULT_${point}`]: marker });
       children.push(first);
@@ -79,6 +116,7 @@ describe('payout worker killed between signing and broadcasting', function () {
         const { rows } = await stack.pool.query(`SELECT tx_hash, nonce, status FROM chain_sends WHERE send_key = $1`, [`payout:${row.id}`]);
         assert.equal(rows.length, 1, 'the signed transaction was recorded before the crash');
         assert.equal(rows[0].status, 'signed');
+        rows0TxHash = rows[0].tx_hash;
         const onChain = await rpc('eth_getTransactionByHash', [rows[0].tx_hash]);
         if (point === 'EXIT_AFTER_SIGN') assert.equal(onChain, null, 'killed before anything was sent');
         else assert.ok(onChain, 'killed after the transaction was sent');
@@ -99,6 +137,8 @@ describe('payout worker killed between signing and broadcasting', function () {
         await stop();
       }
       await eventually(async () => (await stack.client.workflow.getHandle(row.id).describe()).status.name === 'COMPLETED', 20_000, 200);
+      // The external signer, not the worker, signed it: its log line names the hash (and no key).
+      if (signerLog) assert.ok(signerLog().includes(rows0TxHash), 'the reference signer logged the signature');
       for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGTERM');
     });
   }
