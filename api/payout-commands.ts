@@ -23,6 +23,7 @@ import {
   type PayoutWorkflowInput,
 } from '../workflows/payout-shared.js';
 import type { payoutWorkflow } from '../workflows/payout.js';
+import { SEARCH_ATTRIBUTES } from '../workflows/shared.js';
 import type { payoutDestinationWorkflow } from '../workflows/payout-destination.js';
 import type { sweepWorkflow } from '../workflows/sweep.js';
 import type { sweepPlanWorkflow } from '../workflows/sweep-plan.js';
@@ -51,9 +52,15 @@ function address(rail: RailConfig, value: string, param: string): string {
   }
 }
 
-async function start(deps: PayoutCommandDeps, workflow: string, id: string, args: unknown[]): Promise<void> {
+async function start(deps: PayoutCommandDeps, workflow: string, id: string, args: unknown[], attrs?: { merchantId: string; environment: string; rail: string; status: string }): Promise<void> {
   try {
-    await deps.temporal.workflow.start(workflow, { taskQueue: queueOf(deps), workflowId: id, args, workflowIdReusePolicy: 'REJECT_DUPLICATE' });
+    await deps.temporal.workflow.start(workflow, {
+      taskQueue: queueOf(deps), workflowId: id, args, workflowIdReusePolicy: 'REJECT_DUPLICATE',
+      // The same search attributes as payments: an engineer finds a merchant's payouts in the Temporal UI.
+      ...(attrs && deps.config.temporal.search_attributes
+        ? { searchAttributes: { [SEARCH_ATTRIBUTES.merchantId]: [attrs.merchantId], [SEARCH_ATTRIBUTES.environment]: [attrs.environment], [SEARCH_ATTRIBUTES.rail]: [attrs.rail], [SEARCH_ATTRIBUTES.status]: [attrs.status] } }
+        : {}),
+    });
     deps.metrics.workflowStarts.inc({ workflow, result: 'started' });
   } catch (err) {
     if (err instanceof WorkflowExecutionAlreadyStartedError) return;
@@ -148,9 +155,11 @@ export async function createPayout(
     payoutId: id ?? undefined, merchantId: auth.merchantId, environment: auth.environment, rail, amountMinor,
     destination: { id: dest.id, address: dest.address }, reference: body.reference, actor: `api_key:${auth.keyId}`, kind: 'payout',
   }));
-  await start(deps, 'payoutWorkflow', row.id, [payoutWorkflowInput(deps, row)] satisfies Parameters<typeof payoutWorkflow>);
+  await start(deps, 'payoutWorkflow', row.id, [payoutWorkflowInput(deps, row)] satisfies Parameters<typeof payoutWorkflow>, payoutAttrs(row));
   return row;
 }
+
+const payoutAttrs = (row: PayoutRow) => ({ merchantId: row.merchant_id, environment: row.environment, rail: row.rail, status: row.status });
 
 export async function ownedPayout(deps: CommandDeps, auth: KeyAuth, id: string): Promise<PayoutRow> {
   const row = PAYOUT_ID_RE.test(id) ? await getPayoutRow(deps.pool, id) : undefined;
@@ -194,7 +203,7 @@ export async function refundAddressFor(deps: CommandDeps, paymentId: string, giv
 /** After a refund decision: the refund payout (one per payment), started like any payout. */
 export async function startRefund(deps: PayoutCommandDeps, paymentId: string, refundAddress: string, operator: string): Promise<PayoutRow> {
   const row = await withTx(deps.pool, (c) => insertRefund(c, deps.config, { payoutId: newId('po'), paymentId, address: refundAddress, actor: operator }));
-  await start(deps, 'payoutWorkflow', row.id, [payoutWorkflowInput(deps, row)] satisfies Parameters<typeof payoutWorkflow>);
+  await start(deps, 'payoutWorkflow', row.id, [payoutWorkflowInput(deps, row)] satisfies Parameters<typeof payoutWorkflow>, payoutAttrs(row));
   return row;
 }
 

@@ -87,6 +87,10 @@ describe('payouts', function () {
     const desc = await h().stack.client.workflow.getHandle(po.id).describe();
     assert.equal(desc.type, 'payoutWorkflow');
     assert.equal(desc.status.name, 'COMPLETED');
+    // Findable in the Temporal UI by merchant, and its last status, like payments.
+    const found: string[] = [];
+    for await (const w of h().stack.client.workflow.list({ query: `WorkflowType = 'payoutWorkflow' AND StablerailMerchantId = '${m.merchantId}' AND StablerailStatus = 'confirmed'` })) found.push(w.workflowId);
+    assert.deepEqual(found, [po.id]);
   });
 
   it('on the TRON rail (stand-in): a payout is signed as a TRON transaction, confirmed, and its TRX fee posted', async () => {

@@ -10,6 +10,7 @@ import {
   proxyActivities,
   setHandler,
   startChild,
+  upsertSearchAttributes,
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { PayoutRecordActivities } from '../activities/payout.js';
@@ -17,7 +18,7 @@ import type { SendActivities } from '../activities/chain/send.js';
 import type { WebhookDispatchActivities } from '../activities/webhooks/delivery.js';
 import type { webhookDeliveryWorkflow } from './webhook-delivery.js';
 import { canPayoutTransition, PAYOUT_CANCELABLE, type PayoutStatus } from './rules/payout-transitions.js';
-import { TASK_QUEUES } from './shared.js';
+import { SEARCH_ATTRIBUTES, TASK_QUEUES } from './shared.js';
 import {
   approvePayoutUpdate,
   cancelPayoutUpdate,
@@ -99,6 +100,7 @@ export async function payoutWorkflow(input: PayoutWorkflowInput): Promise<Payout
       await records.recordPayoutTransition({ sendKey: `${input.kind}:${input.payoutId}`, payoutId: state.payoutId, seq: state.seq + 1, from: state.status, to, cause, actor, reason: opts.reason ?? null, failureCode: opts.failureCode ?? null });
       state.seq += 1;
       state.status = to;
+      if (input.upsertSearchAttributes) upsertSearchAttributes({ [SEARCH_ATTRIBUTES.status]: [to] });
       if (opts.failureCode) state.failureCode = opts.failureCode;
       await dispatchEvent(state.payoutId, state.seq);
     });
