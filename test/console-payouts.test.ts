@@ -3,14 +3,15 @@
 // with a refund address and plan and run a sweep; merchants ask for destinations and payouts
 // and read the API's typed refusals.
 import assert from 'node:assert/strict';
+import { HDNodeWallet, Mnemonic } from 'ethers';
 import type { Browser, Page } from 'playwright-core';
-import { ADMIN_TOKEN, admin, api, eventually, h, newMerchant } from './harness.js';
-import { mine, pay, watcherCaughtUp } from './chain-helpers.js';
-import { allowlist, freshAddress, miner, seedAvailable, USDT } from './payout-helpers.js';
+import { ADMIN_TOKEN, admin, api, eventually, h, newMerchant, TEST_MNEMONIC } from './harness.js';
+import { devnet, mine, pay, watcherCaughtUp } from './chain-helpers.js';
+import { allowlist, freshAddress, miner, seedAvailable, tokenBalance, USDT } from './payout-helpers.js';
 import { launchBrowser, SCREENSHOT_DIR } from './browser.js';
 import { newId } from '../activities/ids.js';
-import { devnetTronTreasuryAddress, TRON_STANDIN_USDT } from '../scripts/devnet-rails.js';
-import { TEST_MNEMONIC } from './harness.js';
+import { devnetTronTreasuryAddress, EVM_ACCOUNT_PATH, TRON_STANDIN_USDT } from '../scripts/devnet-rails.js';
+import { formatAmount } from '../workflows/rules/money.js';
 
 async function signIn(page: Page, token: string, first: string) {
   await page.goto(`${h().stack.apiUrl}/console`);
@@ -22,6 +23,31 @@ async function signIn(page: Page, token: string, first: string) {
 async function open(page: Page, name: string, heading = name) {
   await page.click(`#nav button:text-is("${name}")`);
   await page.waitForSelector(`h2:text-is("${heading}")`);
+}
+
+/**
+ * A closed payment's deposit address goes back to the pool and serves a later payment; other
+ * tests (sweeps) expect a pooled address to hold nothing. Move this test's tokens off it with
+ * the devnet's deposit key, to an address nobody watches.
+ */
+async function emptyDepositAddress(paymentId: string) {
+  const { rows } = await h().stack.pool.query(`SELECT address_index::text AS i, deposit_address AS a FROM payments WHERE id = $1`, [paymentId]);
+  const { provider, payer, token } = devnet();
+  const key = HDNodeWallet.fromMnemonic(Mnemonic.fromPhrase(TEST_MNEMONIC), `${EVM_ACCOUNT_PATH}/0/${rows[0].i}`).connect(provider);
+  assert.equal(key.address, rows[0].a);
+  const held = await tokenBalance(key.address);
+  if (held === 0n) return;
+  // Exactly the gas the transfer burns (legacy pricing: paid = used × price), so the address is
+  // left with no ETH either (at most the unused gas), as a sweep's plan expects of it.
+  const transfer = token.connect(key).getFunction('transfer');
+  const to = freshAddress();
+  const gasLimit = await transfer.estimateGas(to, held);
+  const gasPrice = (await provider.getFeeData()).gasPrice! * 2n;
+  const ethBefore = await provider.getBalance(key.address);
+  await (await payer.sendTransaction({ to: key.address, value: gasLimit * gasPrice })).wait();
+  await (await transfer(to, held, { gasLimit, gasPrice, type: 0 })).wait();
+  assert.equal(await tokenBalance(key.address), 0n);
+  assert.ok((await provider.getBalance(key.address)) - ethBefore <= (gasLimit * gasPrice) / 10n, 'no ETH worth a top-up is added');
 }
 
 const alertIn = async (page: Page, scope: string) => (await page.waitForSelector(`${scope} [role=alert]`)).textContent();
@@ -210,6 +236,7 @@ describe('console payouts, destinations, refunds and sweeps in headless Chromium
     const refundRow = await page.waitForSelector(`tr[data-key="${refundId}"]`);
     assert.match((await refundRow.textContent())!, new RegExp(`refund of ${p.id}`));
     await page.close();
+    await emptyDepositAddress(p.id);
   });
 
   it('an operator plans a sweep (amounts, gas, cost), executes it and watches each address settle (TRON stand-in)', async () => {
@@ -223,6 +250,8 @@ describe('console payouts, destinations, refunds and sweeps in headless Chromium
       return (await h().stack.pool.query(`SELECT 1 FROM chain_transfers WHERE to_address = $1`, [p.deposit_address])).rowCount;
     }, 20_000, 200);
 
+    // A pooled address may still hold an earlier payment's tokens: the plan shows all it holds.
+    const held = formatAmount(standin.tokenBalance(TRON_STANDIN_USDT, p.deposit_address), 6);
     const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
     await signIn(page, ADMIN_TOKEN, 'Merchants and access requests');
     await open(page, 'Sweeps');
@@ -234,7 +263,8 @@ describe('console payouts, destinations, refunds and sweeps in headless Chromium
     const plan = (await page.textContent('#sweep-plan'))!;
     assert.ok(plan.includes(p.deposit_address), plan);
     assert.match(plan, /Status planned/);
-    assert.match(plan, /888\.000321 USDT/);
+    const item = page.locator('#sweep-plan tbody tr', { hasText: p.deposit_address });
+    assert.ok((await item.textContent())!.includes(`${held} USDT`), `${held}: ${await item.textContent()}`);
     assert.match(plan, /gas top-ups [0-9.]+ TRX · estimated network cost [0-9.]+ TRX/);
     assert.match(plan, /How gas gets there: .*energy/);
     await page.screenshot({ path: `${SCREENSHOT_DIR}/console-sweep-plan.png`, fullPage: true });
@@ -256,7 +286,6 @@ describe('console payouts, destinations, refunds and sweeps in headless Chromium
     assert.match(done, /Status completed/, done);
     assert.match(done, /executed by frank/);
     assert.match(done, /network fees paid [0-9.]+ TRX/);
-    const item = page.locator('#sweep-plan tbody tr', { hasText: p.deposit_address });
     assert.equal(await item.locator('.status-swept').count(), 1);
     assert.equal(await item.locator('code').count(), 3, 'address, gas tx and sweep tx');
     assert.equal(standin.tokenBalance(TRON_STANDIN_USDT, p.deposit_address), 0n);

@@ -519,7 +519,8 @@
     for (let round = 0; round < POLL_ROUNDS_MAX && !SWEEP_SETTLED.includes(s.status); round++) {
       await sleep(POLL_INTERVAL_MS);
       if (!out.isConnected) return;
-      s = await call('GET', '/v1/admin/sweeps/' + s.id);
+      // A failed read is shown and retried: the sweep runs on whether or not this page watches it.
+      try { s = await call('GET', '/v1/admin/sweeps/' + s.id); } catch (e) { say(out, errorBox(e)); continue; }
       showSweep(out, s);
     }
   }
