@@ -3,6 +3,7 @@ import type { Browser } from 'playwright-core';
 import { api, h, newMerchant } from './harness.js';
 import { launchBrowser, SCREENSHOT_DIR } from './browser.js';
 import { mine, pay, watcherCaughtUp } from './chain-helpers.js';
+import { freshAddress } from './payout-helpers.js';
 
 describe('payer page in headless Chromium', function () {
   this.timeout(60_000);
@@ -52,6 +53,47 @@ describe('payer page in headless Chromium', function () {
     await page.waitForFunction(() => document.getElementById('status-title')!.textContent === 'Payment confirmed', undefined, { timeout: 15_000 });
     assert.equal(await page.textContent('#received'), '15.00');
     await page.screenshot({ path: `${SCREENSHOT_DIR}/payer-confirmed.png`, fullPage: true });
+    await page.close();
+  });
+
+  it('asks the payer of a payment under review for a refund address: a malformed one is refused with the API message, a valid one is stored checksummed', async () => {
+    await watcherCaughtUp();
+    const m = await newMerchant();
+    const p = (await api('POST', '/v1/payments', { key: m.key, body: { amount: '10.00', rail: 'usdt-erc20', reference: 'page-refund-secret-ref' } })).body;
+    const page = await browser.newPage({ viewport: { width: 390, height: 844 } });
+    await page.goto(p.hosted_url);
+    await page.waitForFunction(() => document.getElementById('status-title')!.textContent === 'Waiting for your payment');
+    assert.ok(await page.isHidden('#refund'), 'no refund form while nothing is under review');
+    await pay(p.deposit_address, 15_000_000n);
+    await mine(3);
+    // The form appears by itself when the payment goes to review (overpaid), without a reload.
+    await page.waitForSelector('#refund', { state: 'visible', timeout: 20_000 });
+    assert.equal(await page.textContent('#status-title'), 'We are reviewing this payment');
+    assert.match((await page.textContent('#refund'))!, /an operator reviews the payment and decides/);
+    assert.equal(await page.textContent('label[for="refund-address"]'), 'Refund address');
+
+    await page.fill('#refund-address', '0x123');
+    await page.click('#refund button[type=submit]');
+    await page.waitForSelector('#refund-result.msg-error');
+    assert.match((await page.textContent('#refund-result'))!, /^0x123 is not a valid EVM address/);
+    assert.equal(await page.getAttribute('#refund-address', 'aria-invalid'), 'true');
+    assert.equal(await page.evaluate(() => document.activeElement?.id), 'refund-address', 'focus goes back to the field to fix');
+    const stored = await h().stack.pool.query(`SELECT refund_address FROM payments WHERE id = $1`, [p.id]);
+    assert.equal(stored.rows[0].refund_address, null, 'a refused address changes nothing');
+    await page.screenshot({ path: `${SCREENSHOT_DIR}/payer-refund-invalid.png`, fullPage: true });
+
+    const address = freshAddress();
+    await page.fill('#refund-address', address.toLowerCase());
+    await page.click('#refund button[type=submit]');
+    await page.waitForSelector('#refund-result.msg-ok');
+    assert.equal(await page.textContent('#refund-result code'), address, 'the stored, checksummed form is shown');
+    assert.match((await page.textContent('#refund-result'))!, /If an operator decides to refund, the money goes to/);
+    assert.equal(await page.getAttribute('#refund-address', 'aria-invalid'), null);
+    const after = await h().stack.pool.query(`SELECT refund_address FROM payments WHERE id = $1`, [p.id]);
+    assert.equal(after.rows[0].refund_address, address);
+    const html = await page.content();
+    for (const hidden of [p.id, m.merchantId, 'page-refund-secret-ref', 'sk_test_']) assert.ok(!html.includes(hidden), `page leaks ${hidden}`);
+    await page.screenshot({ path: `${SCREENSHOT_DIR}/payer-refund-saved.png`, fullPage: true });
     await page.close();
   });
 

@@ -8,6 +8,24 @@
   let role = null; // 'operator' | 'merchant'
   let info = null;
 
+  // Every poll loop has an end: live rows and sweep progress stop after this many rounds.
+  const POLL_INTERVAL_MS = 1000;
+  const POLL_ROUNDS_MAX = 600;
+  const LIST_LIMIT = 50;
+  // The admin API has no single-payout read: live rows re-read the newest payouts, this many.
+  const LIVE_LIST_LIMIT = 100;
+  const PAYOUT_STATUSES = ['pending_approval', 'approved', 'signing', 'broadcast', 'confirmed', 'failed', 'canceled'];
+  // Statuses that move without a person: the page follows them until they settle.
+  const PAYOUT_MOVING = ['approved', 'signing', 'broadcast'];
+  const PAYOUT_DECIDABLE = ['pending_approval', 'approved'];
+  const SWEEP_SETTLED = ['completed', 'failed', 'canceled'];
+  const sleep = (ms) => new Promise((res) => setTimeout(res, ms));
+  // A reconciliation run may be unknown for a moment after it is started: this many polls of 500 ms.
+  const RUN_UNRECORDED_ROUNDS_MAX = 20;
+  // The operator's name is not a secret; remembering it in this tab saves retyping it per row.
+  const lastOperator = () => sessionStorage.getItem('stablerail.operator') || '';
+  const rememberOperator = (name) => { if (name) sessionStorage.setItem('stablerail.operator', name); };
+
   function el(tag, attrs = {}, ...children) {
     const e = document.createElement(tag);
     for (const [k, v] of Object.entries(attrs)) {
@@ -41,9 +59,55 @@
     a.remove();
   }
 
-  function table(columns, rows) {
+  // A keyed row remembers what it shows, so a live refresh replaces only the rows that changed.
+  const shown = new WeakMap();
+  function tr(columns, r, keyed) {
+    const row = el('tr', keyed ? { 'data-key': r.id } : {}, columns.map((c) => el('td', {}, c[1](r))));
+    if (keyed) shown.set(row, JSON.stringify(r));
+    return row;
+  }
+
+  function table(columns, rows, keyed = false) {
     return el('table', {}, el('thead', {}, el('tr', {}, columns.map((c) => el('th', { scope: 'col' }, c[0])))),
-      el('tbody', {}, rows.length ? rows.map((r) => el('tr', {}, columns.map((c) => el('td', {}, c[1](r))))) : el('tr', {}, el('td', { colspan: columns.length, class: 'muted' }, 'Nothing here yet.'))));
+      el('tbody', {}, rows.length ? rows.map((r) => tr(columns, r, keyed)) : el('tr', {}, el('td', { colspan: columns.length, class: 'muted' }, 'Nothing here yet.'))));
+  }
+
+  /**
+   * Keep the keyed rows of a table current while any of them is still moving (a payout being
+   * signed, broadcast, confirmed). Rows are replaced one by one, so what an operator is typing
+   * in another row survives. Stops when nothing moves, the view is gone, or the rounds run out.
+   */
+  function keepCurrent(tbl, columns, load, moving) {
+    if (tbl.dataset.live) return;
+    tbl.dataset.live = 'on';
+    (async () => {
+      try {
+        for (let round = 0; round < POLL_ROUNDS_MAX; round++) {
+          await sleep(POLL_INTERVAL_MS);
+          if (!tbl.isConnected) return;
+          let still = false;
+          for (const r of await load()) {
+            const row = tbl.querySelector('tr[data-key="' + CSS.escape(r.id) + '"]');
+            if (!row) continue;
+            if (shown.get(row) !== JSON.stringify(r)) row.replaceWith(tr(columns, r, true));
+            if (moving(r)) still = true;
+          }
+          if (!still) return;
+        }
+      } catch { /* a failed refresh leaves the rows as they were; the section's own reload shows the truth */ }
+      finally { delete tbl.dataset.live; }
+    })();
+  }
+
+  /** One message per form or cell: a new answer replaces the previous one. */
+  function say(container, node) {
+    unsay(container);
+    node.classList.add('msg');
+    container.append(node);
+  }
+  // Cleared when a form is sent again, so the last answer is never mistaken for the new one.
+  function unsay(container) {
+    for (const old of container.querySelectorAll(':scope > .msg')) old.remove();
   }
 
   function section(title, ...children) {
@@ -52,6 +116,7 @@
   }
 
   function errorBox(e) { return el('p', { class: 'error', role: 'alert' }, String(e.message || e)); }
+  function okBox(text) { return el('p', { class: 'ok', role: 'status' }, text); }
   const status = (s) => el('span', { class: 'status status-' + s }, s);
 
   // Sections ------------------------------------------------------------------
@@ -99,7 +164,7 @@
     ], list.data));
   }
 
-  async function paymentDetail(id) {
+  async function paymentDetail(id, notice) {
     const t = await call('GET', (role === 'operator' ? '/v1/admin/payments/' : '/v1/payments/') + id + '/timeline');
     const p = t.payment;
     const parts = [
@@ -116,20 +181,28 @@
       table([['Entry', (r) => el('code', {}, r.id)], ['Gate', (r) => r.gate], ['Account', (r) => r.account_id], ['Amount (minor)', (r) => r.amount_minor], ['Reverses', (r) => r.reverses_id || '']], t.postings),
     ];
     if (role === 'operator' && p.status === 'requires_review') parts.splice(2, 0, resolveForm(p.id));
-    section('Payment ' + p.id, ...parts);
+    section('Payment ' + p.id, notice || '', ...parts);
   }
 
   function resolveForm(id) {
+    // A refund goes to the address given here, or else to the one the payer left on the payment page.
+    const refundTo = el('input', { id: 'refund-to-' + id, size: 44, autocomplete: 'off', spellcheck: 'false' });
+    const refundBox = el('span', { hidden: true }, el('label', { for: 'refund-to-' + id }, 'Refund address (optional)'), refundTo);
+    const decision = el('select', { id: 'decision-' + id, on: { change: () => { refundBox.hidden = decision.value !== 'refund'; } } },
+      ['accept', 'refund', 'write_off'].map((d) => el('option', { value: d }, d)));
     const form = el('form', { class: 'card row', 'aria-label': 'Resolve exception', on: { submit: async (ev) => {
       ev.preventDefault();
+      unsay(form);
+      const body = { decision: decision.value, reason: $('#why-' + id, form).value };
+      if (decision.value === 'refund' && refundTo.value.trim()) body.refund_address = refundTo.value.trim();
       try {
-        await call('POST', '/v1/admin/payments/' + id + '/resolve', { decision: $('#decision-' + id).value, reason: $('#why-' + id).value });
-        paymentDetail(id);
-      } catch (e) { form.append(errorBox(e)); }
+        const r = await call('POST', '/v1/admin/payments/' + id + '/resolve', body);
+        paymentDetail(id, r.refund ? okBox('Refund ' + r.refund.id + ' to ' + r.refund.destination + ' is ' + r.refund.status + '; it is approved like any payout, under Payouts.') : null);
+      } catch (e) { say(form, errorBox(e)); }
     } } },
-    el('label', { for: 'decision-' + id }, 'Decision'),
-    el('select', { id: 'decision-' + id }, ['accept', 'refund', 'write_off'].map((d) => el('option', { value: d }, d))),
+    el('label', { for: 'decision-' + id }, 'Decision'), decision,
     el('label', { for: 'why-' + id }, 'Reason'), el('input', { id: 'why-' + id, required: true, size: 40 }),
+    refundBox,
     el('button', { type: 'submit' }, 'Resolve'));
     return form;
   }
@@ -193,9 +266,15 @@
         const r = role === 'operator' ? await call('POST', '/v1/admin/reconciliation/runs', { environment: 'sandbox' }) : await call('POST', '/v1/reconciliation/runs', {});
         out.replaceChildren(el('p', { role: 'status' }, 'Run ' + r.id + ' started…'));
         for (let i = 0; i < 120; i++) {
-          const run = await call('GET', (role === 'operator' ? '/v1/admin/reconciliation/runs/' : '/v1/reconciliation/runs/') + r.id);
+          let run;
+          try { run = await call('GET', (role === 'operator' ? '/v1/admin/reconciliation/runs/' : '/v1/reconciliation/runs/') + r.id); }
+          catch (e) {
+            // The run's row is written by its workflow's first step, a moment after the start is answered.
+            if (i < RUN_UNRECORDED_ROUNDS_MAX && /^resource_missing/.test(e.message)) { await sleep(500); continue; }
+            throw e;
+          }
           if (run.status !== 'running') { showRun(run); return; }
-          await new Promise((res) => setTimeout(res, 500));
+          await sleep(500);
         }
       } catch (e) { out.replaceChildren(errorBox(e)); }
     } } }, 'Run reconciliation now');
@@ -223,11 +302,235 @@
     section('Reconciliation', ...parts);
   }
 
+  // Payouts, destinations, sweeps ----------------------------------------------
+
+  const approvalsText = (po) => po.approvals.length + ' of ' + po.approvals_required + (po.approvals.length ? ' (' + po.approvals.map((a) => a.operator).join(', ') + ')' : '');
+  // A UTC timestamp to the second, short enough for a narrow column; the exact one stays in datetime.
+  const when = (iso) => (iso ? el('time', { datetime: iso }, iso.replace('T', ' ').slice(0, 19)) : '');
+  // Addresses and transaction hashes may wrap anywhere; ids stay whole.
+  const long = (v) => (v ? el('code', { class: 'long' }, v) : '');
+
+  function payoutColumns(action) {
+    return [
+      ['Payout', (po) => el('code', {}, po.id)], ['Kind', (po) => po.kind], ['Amount', (po) => po.amount + ' ' + po.asset], ['Rail', (po) => po.rail],
+      ['Destination', (po) => long(po.destination.address)],
+      ['Status', (po) => el('span', {}, status(po.status), po.failure_code ? ' ' + po.failure_code : '')],
+      ['Approvals', approvalsText], ['Tx', (po) => long(po.tx_hash)],
+      ['Network fee', (po) => (po.network_fee ? po.network_fee.amount + ' ' + po.network_fee.asset : '')],
+      ['Reference', (po) => el('span', {}, po.reference || '', po.payment_id ? [el('br'), 'refund of ', el('code', {}, po.payment_id)] : '')], ['Created (UTC)', (po) => when(po.created_at)],
+      ...(action ? [['Decision', action]] : []),
+    ];
+  }
+
+  /** Operator name and reason inputs with submit buttons; the pressed button's value is the verb. */
+  function decisionForm(label, idBase, verbs, send) {
+    const opId = 'op-' + idBase;
+    const whyId = 'why-' + idBase;
+    const form = el('form', { class: 'row', 'aria-label': label, on: { submit: async (ev) => {
+      ev.preventDefault();
+      const verb = ev.submitter && ev.submitter.value ? ev.submitter.value : verbs[0][0];
+      const operator = $('#' + opId, form).value.trim();
+      rememberOperator(operator);
+      unsay(form);
+      for (const b of form.querySelectorAll('button')) b.disabled = true;
+      try { await send(verb, { operator, reason: $('#' + whyId, form).value }, form); }
+      catch (e) { say(form, errorBox(e)); }
+      finally { for (const b of form.querySelectorAll('button')) b.disabled = false; }
+    } } },
+    el('label', { for: opId }, 'Operator'), el('input', { id: opId, required: true, size: 10, autocomplete: 'off', value: lastOperator() }),
+    el('label', { for: whyId }, 'Reason'), el('input', { id: whyId, required: true, size: 18 }),
+    verbs.map(([value, text, cls]) => el('button', { type: 'submit', value, class: cls }, text)));
+    return form;
+  }
+
+  async function payouts(filter = role === 'operator' ? { environment: 'sandbox' } : {}, notice) {
+    const operator = role === 'operator';
+    const base = operator ? '/v1/admin/payouts' : '/v1/payouts';
+    const query = (f, limit) => base + '?' + new URLSearchParams({ limit: String(limit), ...Object.fromEntries(Object.entries(f).filter(([, v]) => v)) });
+    const list = (await call('GET', query(filter, LIST_LIMIT))).data;
+    // Live rows are found again without the status filter: a payout leaves "pending_approval" as it moves.
+    const load = async () => (await call('GET', query({ environment: filter.environment }, LIVE_LIST_LIMIT))).data;
+    const moving = (po) => PAYOUT_MOVING.includes(po.status);
+    let tbl;
+    const decide = (po) => (!PAYOUT_DECIDABLE.includes(po.status) ? '' : decisionForm('Decide payout ' + po.id, po.id,
+      po.status === 'pending_approval' ? [['approve', 'Approve'], ['cancel', 'Cancel payout', 'danger']] : [['cancel', 'Cancel payout', 'danger']],
+      async (verb, body, form) => {
+        const next = await call('POST', '/v1/admin/payouts/' + po.id + '/' + verb, body);
+        const row = tr(columns, next, true);
+        form.closest('tr').replaceWith(row);
+        // In the new row's form when there is one, so its next answer replaces this one.
+        say(row.lastChild.querySelector('form') || row.lastChild, okBox(verb === 'approve' ? 'Approved by ' + body.operator + ': ' + approvalsText(next) + ', now ' + next.status : 'Canceled by ' + body.operator));
+        if (moving(next)) keepCurrent(tbl, columns, load, moving);
+      }));
+    const columns = payoutColumns(operator ? decide : null);
+    tbl = table(columns, list, true);
+    const statusSel = el('select', { id: 'po-status' }, el('option', { value: '' }, 'any'), PAYOUT_STATUSES.map((s) => el('option', { value: s, selected: filter.status === s }, s)));
+    const envSel = operator ? el('select', { id: 'po-env' }, ['sandbox', 'live'].map((e) => el('option', { value: e, selected: e === filter.environment }, e))) : null;
+    const filters = el('form', { class: 'row', 'aria-label': 'Filter payouts', on: { submit: (ev) => { ev.preventDefault(); payouts({ status: statusSel.value, environment: envSel ? envSel.value : undefined }); } } },
+      el('label', { for: 'po-status' }, 'Status'), statusSel,
+      envSel ? [el('label', { for: 'po-env' }, 'Environment'), envSel] : '',
+      el('button', { type: 'submit' }, 'Filter'));
+    const intro = operator
+      ? el('p', { class: 'muted' }, 'Above a merchant\'s threshold two different operators must approve; the same operator twice counts once.')
+      : await payoutRequestForm(filter);
+    section('Payouts', intro, notice || '', filters, tbl);
+    if (list.some(moving)) keepCurrent(tbl, columns, load, moving);
+  }
+
+  async function payoutRequestForm(filter) {
+    const [rails, dests] = await Promise.all([call('GET', '/v1/rails'), call('GET', '/v1/payout_destinations')]);
+    const railSel = el('select', { id: 'po-rail' }, rails.data.map((r) => el('option', { value: r.id }, r.id)));
+    const form = el('form', { class: 'card', 'aria-labelledby': 'po-request-title', on: { submit: async (ev) => {
+      ev.preventDefault();
+      const button = $('button[type=submit]', form);
+      button.disabled = true;
+      unsay(form);
+      try {
+        // call() sends a fresh Idempotency-Key with every submit; the disabled button stops a double submit.
+        const po = await call('POST', '/v1/payouts', { amount: $('#po-amount', form).value.trim(), rail: railSel.value, destination: $('#po-destination', form).value.trim(), reference: $('#po-reference', form).value.trim() });
+        await payouts(filter, okBox('Payout ' + po.id + ' requested: ' + po.status + ', ' + po.approvals_required + ' operator approval' + (po.approvals_required > 1 ? 's' : '') + ' needed.'));
+      } catch (e) { say(form, errorBox(e)); }
+      finally { button.disabled = false; }
+    } } },
+    el('h3', { id: 'po-request-title' }, 'Request a payout'),
+    el('p', { class: 'muted' }, 'Paid from your available balance to an active allowlisted address, after an operator approves.'),
+    el('div', { class: 'row' },
+      el('label', { for: 'po-amount' }, 'Amount'), el('input', { id: 'po-amount', required: true, inputmode: 'decimal', size: 12, autocomplete: 'off' }),
+      el('label', { for: 'po-rail' }, 'Rail'), railSel),
+    el('div', { class: 'row' },
+      el('label', { for: 'po-destination' }, 'Destination'), el('input', { id: 'po-destination', required: true, size: 44, list: 'po-destinations', autocomplete: 'off', spellcheck: 'false' }),
+      el('datalist', { id: 'po-destinations' }, dests.data.filter((d) => d.status === 'active').map((d) => el('option', { value: d.address }, d.label + ' (' + d.rail + ')')))),
+    el('div', { class: 'row' },
+      el('label', { for: 'po-reference' }, 'Reference'), el('input', { id: 'po-reference', required: true, size: 24 }),
+      el('button', { type: 'submit' }, 'Request payout')));
+    return form;
+  }
+
+  async function destinations(notice) {
+    if (role === 'merchant') return merchantDestinations(notice);
+    const list = (await call('GET', '/v1/admin/payout_destinations')).data;
+    const decide = (d) => decisionForm('Decide destination ' + d.id, d.id, [['approve', 'Approve'], ['reject', 'Reject', 'danger']], async (verb, body) => {
+      const next = await call('POST', '/v1/admin/payout_destinations/' + d.id + '/' + verb, body);
+      await destinations(okBox(next.address + ' (' + d.id + ') ' + (verb === 'approve' ? 'approved: usable from ' + next.usable_at : 'rejected') + ' by ' + body.operator + '.'));
+    });
+    section('Payout destinations',
+      el('p', { class: 'muted' }, 'Allowlist requests waiting for an operator. An approved address becomes usable after the cooling-off delay.'),
+      notice || '',
+      table([
+        ['Request', (d) => el('code', {}, d.id)], ['Merchant', (d) => el('code', {}, d.merchant_id)], ['Environment', (d) => (d.livemode ? 'live' : 'sandbox')],
+        ['Rail', (d) => d.rail], ['Address', (d) => long(d.address)], ['Label', (d) => d.label], ['Requested (UTC)', (d) => when(d.created_at)], ['Decision', decide],
+      ], list, true));
+  }
+
+  async function merchantDestinations(notice) {
+    const [rails, list] = await Promise.all([call('GET', '/v1/rails'), call('GET', '/v1/payout_destinations')]);
+    const railSel = el('select', { id: 'pd-rail' }, rails.data.map((r) => el('option', { value: r.id }, r.id)));
+    const form = el('form', { class: 'card', 'aria-labelledby': 'pd-request-title', on: { submit: async (ev) => {
+      ev.preventDefault();
+      const button = $('button[type=submit]', form);
+      button.disabled = true;
+      unsay(form);
+      try {
+        const d = await call('POST', '/v1/payout_destinations', { rail: railSel.value, address: $('#pd-address', form).value.trim(), label: $('#pd-label', form).value.trim() });
+        await merchantDestinations(okBox('Requested ' + d.address + ' (' + d.status + '). An operator reviews it; it is usable after approval and a cooling-off delay.'));
+      } catch (e) { say(form, errorBox(e)); }
+      finally { button.disabled = false; }
+    } } },
+    el('h3', { id: 'pd-request-title' }, 'Add a payout destination'),
+    el('div', { class: 'row' },
+      el('label', { for: 'pd-rail' }, 'Rail'), railSel,
+      el('label', { for: 'pd-address' }, 'Address'), el('input', { id: 'pd-address', required: true, size: 44, autocomplete: 'off', spellcheck: 'false' }),
+      el('label', { for: 'pd-label' }, 'Label'), el('input', { id: 'pd-label', required: true, size: 20 }),
+      el('button', { type: 'submit' }, 'Request')));
+    section('Payout destinations', form, notice || '', table([
+      ['Destination', (d) => el('code', {}, d.id)], ['Rail', (d) => d.rail], ['Address', (d) => long(d.address)], ['Label', (d) => d.label],
+      ['Status', (d) => status(d.status)], ['Usable from (UTC)', (d) => when(d.usable_at)], ['Requested (UTC)', (d) => when(d.created_at)],
+    ], list.data, true));
+  }
+
+  async function sweeps() {
+    const railsOf = (env) => ((info && info.rails) || []).filter((r) => (r.environments || []).includes(env)).map((r) => el('option', { value: r.id }, r.id));
+    const railSel = el('select', { id: 'sweep-rail', required: true }, railsOf('sandbox'));
+    const envSel = el('select', { id: 'sweep-env', on: { change: () => railSel.replaceChildren(...railsOf(envSel.value)) } }, ['sandbox', 'live'].map((e) => el('option', { value: e }, e)));
+    const out = el('div', { id: 'sweep-plan' });
+    const form = el('form', { class: 'card', 'aria-labelledby': 'sweep-title', on: { submit: async (ev) => {
+      ev.preventDefault();
+      const button = $('button[type=submit]', form);
+      const operator = $('#sweep-operator', form).value.trim();
+      rememberOperator(operator);
+      const min = $('#sweep-min', form).value.trim();
+      button.disabled = true;
+      out.replaceChildren(el('p', { role: 'status' }, 'Reading balances and fees…'));
+      try { showSweep(out, await call('POST', '/v1/admin/sweeps', { environment: envSel.value, rail: railSel.value, operator, ...(min ? { min_amount: min } : {}) })); }
+      catch (e) { out.replaceChildren(errorBox(e)); }
+      finally { button.disabled = false; }
+    } } },
+    el('h3', { id: 'sweep-title' }, 'Plan a sweep'),
+    el('p', { class: 'muted' }, 'Moves the token from deposit addresses into the rail\'s treasury. The plan shows every amount and the network cost; nothing moves until you execute it.'),
+    el('div', { class: 'row' },
+      el('label', { for: 'sweep-env' }, 'Environment'), envSel,
+      el('label', { for: 'sweep-rail' }, 'Rail'), railSel,
+      el('label', { for: 'sweep-min' }, 'Minimum per address'), el('input', { id: 'sweep-min', inputmode: 'decimal', size: 12, autocomplete: 'off' }),
+      el('label', { for: 'sweep-operator' }, 'Operator'), el('input', { id: 'sweep-operator', required: true, size: 12, autocomplete: 'off', value: lastOperator() }),
+      el('button', { type: 'submit' }, 'Plan sweep')));
+    section('Sweeps', form, out);
+  }
+
+  function showSweep(out, s) {
+    const n = s.native_asset;
+    const parts = [
+      el('h3', {}, 'Sweep ', el('code', {}, s.id)),
+      el('p', {}, 'Status ', status(s.status), ' · ', s.rail, ' (', s.environment, ') · into treasury ', el('code', {}, s.treasury_address),
+        ' · planned by ', s.planned_by, s.executed_by ? ' · executed by ' + s.executed_by : ''),
+      el('p', {}, 'Total ', el('strong', {}, s.total_amount + ' ' + s.asset), ' from ', String(s.items.length), s.items.length === 1 ? ' address' : ' addresses',
+        ' · gas top-ups ', s.gas_top_up + ' ' + n, ' · estimated network cost ', s.estimated_fee + ' ' + n,
+        s.fees_paid !== null && s.fees_paid !== undefined ? ' · network fees paid ' + s.fees_paid + ' ' + n : ''),
+      el('p', { class: 'muted' }, 'How gas gets there: ', s.gas_strategy),
+      table([
+        ['Address', (i) => long(i.address)], ['Index', (i) => i.address_index], ['Amount', (i) => i.amount + ' ' + s.asset],
+        ['Gas top-up', (i) => i.gas_top_up + ' ' + n], ['Estimated fee', (i) => i.estimated_fee + ' ' + n],
+        ['Result', (i) => (i.result ? el('span', {}, status(i.result.status), i.result.error ? ' ' + i.result.error : '') : '—')],
+        ['Gas tx', (i) => long(i.result && i.result.gasTxHash)], ['Sweep tx', (i) => long(i.result && i.result.sweepTxHash)],
+        // The API answers each item's paid fee in the native asset's smallest unit.
+        ['Fee paid (minor units)', (i) => (i.result ? i.result.feesMinor : '')],
+      ], s.items),
+    ];
+    if (s.status === 'planned' && s.items.length) {
+      const form = el('form', { class: 'row', 'aria-label': 'Execute sweep ' + s.id, on: { submit: async (ev) => {
+        ev.preventDefault();
+        const operator = $('#sweep-exec-operator', form).value.trim();
+        rememberOperator(operator);
+        unsay(form);
+        $('button', form).disabled = true;
+        try { await followSweep(out, await call('POST', '/v1/admin/sweeps/' + s.id + '/execute', { operator })); }
+        catch (e) { say(form, errorBox(e)); $('button', form).disabled = false; }
+      } } },
+      el('label', { for: 'sweep-exec-operator' }, 'Operator'), el('input', { id: 'sweep-exec-operator', required: true, size: 12, autocomplete: 'off', value: lastOperator() }),
+      el('button', { type: 'submit' }, 'Execute sweep'));
+      parts.push(form);
+    } else if (s.status === 'planned') {
+      parts.push(el('p', { class: 'muted' }, 'Nothing to sweep: no address holds at least the minimum.'));
+    }
+    out.replaceChildren(...parts);
+  }
+
+  async function followSweep(out, s) {
+    showSweep(out, s);
+    for (let round = 0; round < POLL_ROUNDS_MAX && !SWEEP_SETTLED.includes(s.status); round++) {
+      await sleep(POLL_INTERVAL_MS);
+      if (!out.isConnected) return;
+      // A failed read is shown and retried: the sweep runs on whether or not this page watches it.
+      try { s = await call('GET', '/v1/admin/sweeps/' + s.id); } catch (e) { say(out, errorBox(e)); continue; }
+      showSweep(out, s);
+    }
+  }
+
   // Shell ---------------------------------------------------------------------
 
   const SECTIONS = {
-    operator: [['Merchants', merchants], ['Payments', () => payments()], ['Exceptions', exceptions], ['Webhooks', webhooks], ['Reconciliation', reconciliation], ['Ledger', () => ledger()], ['Evidence', evidence]],
-    merchant: [['Payments', () => payments()], ['Events', events], ['Webhooks', webhooks], ['Reconciliation', reconciliation], ['Ledger', () => ledger()]],
+    operator: [['Merchants', merchants], ['Payments', () => payments()], ['Exceptions', exceptions], ['Payouts', () => payouts()], ['Payout destinations', () => destinations()], ['Sweeps', sweeps],
+      ['Webhooks', webhooks], ['Reconciliation', reconciliation], ['Ledger', () => ledger()], ['Evidence', evidence]],
+    merchant: [['Payments', () => payments()], ['Payouts', () => payouts()], ['Payout destinations', () => destinations()], ['Events', events], ['Webhooks', webhooks], ['Reconciliation', reconciliation], ['Ledger', () => ledger()]],
   };
 
   function nav() {

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 const CONSOLE_JS = readFileSync(fileURLToPath(new URL('./console.js', import.meta.url)), 'utf8');
 
 const CSS = `
-:root{--fg:#111827;--muted:#4b5563;--line:#d1d5db;--bg:#f9fafb;--accent:#1d4ed8;--bad:#b91c1c;--ok:#047857}
+:root{--fg:#111827;--muted:#4b5563;--line:#d1d5db;--bg:#f9fafb;--accent:#1d4ed8;--bad:#b91c1c;--ok:#047857;--warn:#8a4b00}
 *{box-sizing:border-box}body{margin:0;font:15px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;color:var(--fg);background:var(--bg)}
 header{display:flex;gap:1rem;align-items:center;padding:.6rem 1rem;background:#111827;color:#fff;flex-wrap:wrap}
 header h1{font-size:1rem;margin:0}header nav{display:flex;gap:.25rem;flex-wrap:wrap}
@@ -24,6 +24,9 @@ label{font-weight:600;margin-right:.25rem}.row{display:flex;gap:.5rem;align-item
 .card{background:#fff;border:1px solid var(--line);border-radius:8px;padding:1rem;margin:.75rem 0}
 .error{color:var(--bad);font-weight:600}.ok{color:var(--ok);font-weight:600}.muted{color:var(--muted)}
 .status{font-weight:600}.status-requires_review,.status-expired,.status-canceled{color:var(--bad)}.status-confirmed,.status-recognized{color:var(--ok)}
+.status-failed,.status-rejected{color:var(--bad)}.status-completed,.status-swept,.status-active{color:var(--ok)}
+.status-pending_approval,.status-approved,.status-signing,.status-broadcast,.status-cooling_off,.status-planned,.status-running{color:var(--warn)}
+td code.long{display:inline-block;min-width:14ch;word-break:break-all}[hidden]{display:none!important}
 `;
 
 export function mountConsole(app: Express): void {

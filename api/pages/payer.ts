@@ -35,6 +35,9 @@ button:focus-visible,input:focus-visible{outline:3px solid #f59e0b;outline-offse
 .s-awaiting_payment{color:var(--accent)}.s-detected{color:var(--warn)}.s-confirmed,.s-recognized{color:var(--ok)}
 .s-expired,.s-canceled,.s-requires_review,.s-refunded,.s-written_off{color:var(--bad)}
 .hide{display:none}
+.refund{margin-top:1rem;padding-top:.75rem;border-top:1px solid #d1d5db}.refund h2{font-size:1.05rem;margin:0 0 .25rem}
+.refund .addr{margin-top:.25rem}.msg-error{color:var(--bad);font-weight:600}.msg-ok{color:var(--ok);font-weight:600}
+.msg-ok code{font:14px ui-monospace,monospace;word-break:break-all}
 `;
 
 export function mountPayerPages(app: Express, deps: { pool: Pool; config: StablerailConfig }): void {
@@ -81,6 +84,13 @@ export function mountPayerPages(app: Express, deps: { pool: Pool; config: Stable
       <span id="status-title"></span><br><span id="status-detail" class="muted"></span>
     </div>
     <p class="muted">Received so far: <span id="received">${escape(p.amount_received)}</span> ${escape(p.asset)} · confirmations needed: ${p.confirmations_required}</p>
+    <form id="refund" class="refund${p.status === 'requires_review' ? '' : ' hide'}" aria-labelledby="refund-title" novalidate>
+      <h2 id="refund-title">Leave a refund address</h2>
+      <p id="refund-help" class="muted">If this payment is refunded, the money goes back to this address. Leaving one does not start a refund: an operator reviews the payment and decides. Give an address for ${escape(p.asset)} on ${escape(network)} that you control.</p>
+      <label for="refund-address">Refund address</label>
+      <div class="addr"><input id="refund-address" name="address" autocomplete="off" autocapitalize="off" spellcheck="false" maxlength="100" required aria-describedby="refund-help refund-result"><button type="submit">Save</button></div>
+      <p id="refund-result" aria-live="polite"></p>
+    </form>
   </div>
 </main>
 <script src="/pay/assets/payer.js"></script>
@@ -101,11 +111,11 @@ const PAYER_JS = `(() => {
     recognized: ['Payment complete', 'Thank you. You can close this page.'],
     expired: ['This payment request expired', 'Do not send funds to this address. Ask the merchant for a new payment link.'],
     canceled: ['This payment was canceled', 'Do not send funds. Contact the merchant if you already paid.'],
-    requires_review: ['We are reviewing this payment', 'Something did not match (for example the amount). The merchant will contact you; keep your transaction id.'],
+    requires_review: ['We are reviewing this payment', 'Something did not match (for example the amount). An operator decides what happens next; keep your transaction id.'],
     refunded: ['This payment was refunded', 'Contact the merchant for details.'],
     written_off: ['This payment was closed', 'Contact the merchant for details.'],
   };
-  const detail = { underpaid: 'We received less than requested. Contact the merchant to settle the rest or ask for a refund.', overpaid: 'We received more than requested. The merchant will contact you about the difference.', paid_late: 'Your payment arrived after the request expired. The merchant will contact you.' };
+  const detail = { underpaid: 'We received less than requested. Contact the merchant to settle the rest or ask for a refund.', overpaid: 'We received more than requested. An operator decides about the difference; you can leave a refund address below.', paid_late: 'Your payment arrived after the request expired. The merchant will contact you.' };
   function render(p) {
     const s = screens[p.status] || [p.status, ''];
     const box = document.getElementById('status');
@@ -114,6 +124,8 @@ const PAYER_JS = `(() => {
     document.getElementById('status-detail').textContent = (p.exception && detail[p.exception.code]) || s[1];
     document.getElementById('received').textContent = p.amount_received;
     card.dataset.status = p.status;
+    // The refund address is taken only while an operator may still decide.
+    refund.classList.toggle('hide', p.status !== 'requires_review');
   }
   function tick() {
     const left = Math.max(0, Math.floor((expires - Date.now()) / 1000));
@@ -124,6 +136,42 @@ const PAYER_JS = `(() => {
     const v = document.getElementById('address').value;
     try { await navigator.clipboard.writeText(v); } catch { document.getElementById('address').select(); document.execCommand && document.execCommand('copy'); }
     document.getElementById('copied').textContent = 'Address copied';
+  });
+  const refund = document.getElementById('refund');
+  const refundResult = document.getElementById('refund-result');
+  function refundMessage(kind, ...parts) {
+    refundResult.className = 'msg-' + kind;
+    refundResult.replaceChildren(...parts);
+  }
+  refund.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const input = document.getElementById('refund-address');
+    const address = input.value.trim();
+    if (!address) { refundMessage('error', 'Enter the address the refund should go to.'); input.focus(); return; }
+    const button = refund.querySelector('button');
+    button.disabled = true;
+    try {
+      const r = await fetch('/v1/public/payments/' + encodeURIComponent(id) + '/refund_address', {
+        method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ address }), cache: 'no-store',
+      });
+      let body = null;
+      try { body = await r.json(); } catch { /* not JSON: answered below by status */ }
+      if (r.ok && body && body.refund_address) {
+        const code = document.createElement('code');
+        code.textContent = body.refund_address;
+        input.value = body.refund_address;
+        input.removeAttribute('aria-invalid');
+        refundMessage('ok', 'Saved. If an operator decides to refund, the money goes to ', code, '. You can replace it while the payment is under review.');
+      } else {
+        input.setAttribute('aria-invalid', 'true');
+        refundMessage('error', (body && body.error && body.error.message) || ('The address was not saved (HTTP ' + r.status + '). Try again.'));
+        input.focus();
+      }
+    } catch (e) {
+      refundMessage('error', 'The address was not saved: the connection failed. Try again.');
+    } finally {
+      button.disabled = false;
+    }
   });
   async function poll() {
     try {

@@ -1,0 +1,295 @@
+// The console's payout screens in headless Chromium, against the real stack: operators approve
+// payouts (two of them above the threshold), decide allowlist requests, resolve an exception
+// with a refund address and plan and run a sweep; merchants ask for destinations and payouts
+// and read the API's typed refusals.
+import assert from 'node:assert/strict';
+import { HDNodeWallet, Mnemonic } from 'ethers';
+import type { Browser, Page } from 'playwright-core';
+import { ADMIN_TOKEN, admin, api, eventually, h, newMerchant, TEST_MNEMONIC } from './harness.js';
+import { devnet, mine, pay, watcherCaughtUp } from './chain-helpers.js';
+import { allowlist, freshAddress, miner, seedAvailable, tokenBalance, USDT } from './payout-helpers.js';
+import { launchBrowser, SCREENSHOT_DIR } from './browser.js';
+import { newId } from '../activities/ids.js';
+import { devnetTronTreasuryAddress, EVM_ACCOUNT_PATH, TRON_STANDIN_USDT } from '../scripts/devnet-rails.js';
+import { formatAmount } from '../workflows/rules/money.js';
+
+async function signIn(page: Page, token: string, first: string) {
+  await page.goto(`${h().stack.apiUrl}/console`);
+  await page.fill('#token', token);
+  await page.click('#signin button[type=submit]');
+  await page.waitForSelector(`h2:has-text("${first}")`);
+}
+
+async function open(page: Page, name: string, heading = name) {
+  await page.click(`#nav button:text-is("${name}")`);
+  await page.waitForSelector(`h2:text-is("${heading}")`);
+}
+
+/**
+ * A closed payment's deposit address goes back to the pool and serves a later payment; other
+ * tests (sweeps) expect a pooled address to hold nothing. Move this test's tokens off it with
+ * the devnet's deposit key, to an address nobody watches.
+ */
+async function emptyDepositAddress(paymentId: string) {
+  const { rows } = await h().stack.pool.query(`SELECT address_index::text AS i, deposit_address AS a FROM payments WHERE id = $1`, [paymentId]);
+  const { provider, payer, token } = devnet();
+  const key = HDNodeWallet.fromMnemonic(Mnemonic.fromPhrase(TEST_MNEMONIC), `${EVM_ACCOUNT_PATH}/0/${rows[0].i}`).connect(provider);
+  assert.equal(key.address, rows[0].a);
+  const held = await tokenBalance(key.address);
+  if (held === 0n) return;
+  // Exactly the gas the transfer burns (legacy pricing: paid = used × price), so the address is
+  // left with no ETH either (at most the unused gas), as a sweep's plan expects of it.
+  const transfer = token.connect(key).getFunction('transfer');
+  const to = freshAddress();
+  const gasLimit = await transfer.estimateGas(to, held);
+  const gasPrice = (await provider.getFeeData()).gasPrice! * 2n;
+  const ethBefore = await provider.getBalance(key.address);
+  await (await payer.sendTransaction({ to: key.address, value: gasLimit * gasPrice })).wait();
+  await (await transfer(to, held, { gasLimit, gasPrice, type: 0 })).wait();
+  assert.equal(await tokenBalance(key.address), 0n);
+  assert.ok((await provider.getBalance(key.address)) - ethBefore <= (gasLimit * gasPrice) / 10n, 'no ETH worth a top-up is added');
+}
+
+const alertIn = async (page: Page, scope: string) => (await page.waitForSelector(`${scope} [role=alert]`)).textContent();
+
+describe('console payouts, destinations, refunds and sweeps in headless Chromium', function () {
+  this.timeout(60_000);
+  let browser: Browser;
+  before(async () => {
+    browser = await launchBrowser();
+  });
+  after(async () => {
+    await browser?.close();
+  });
+
+  it('an operator approves a payout above the threshold: 1 of 2, the same operator again is refused, a second operator sends it to confirmed', async () => {
+    const m = await newMerchant({ name: 'Console payouts' });
+    await seedAvailable(m.merchantId, 50n * USDT);
+    const s = await admin('POST', `/v1/admin/merchants/${m.merchantId}/payout_settings`, { environment: 'sandbox', dual_approval_above: '1', operator: 'carol' });
+    assert.equal(s.status, 200, JSON.stringify(s.body));
+    const dest = freshAddress();
+    await allowlist(m.key, dest);
+    const created = await api('POST', '/v1/payouts', { key: m.key, idem: newId('idem'), body: { amount: '5.00', rail: 'usdt-erc20', destination: dest, reference: 'console-po-1' } });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const po = created.body;
+    assert.equal(po.approvals_required, 2);
+
+    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    await signIn(page, ADMIN_TOKEN, 'Merchants and access requests');
+    await open(page, 'Payouts');
+    const row = `tr[data-key="${po.id}"]`;
+    await page.waitForSelector(row);
+    assert.match((await page.textContent(row))!, /payout.*5\.00 USDT.*usdt-erc20/);
+    assert.ok((await page.textContent(row))!.includes(dest));
+    assert.ok((await page.textContent(row))!.includes('0 of 2'));
+
+    await page.fill(`#op-${po.id}`, 'alice');
+    await page.fill(`#why-${po.id}`, 'invoice checked');
+    await page.click(`${row} button[value=approve]`);
+    await page.waitForSelector(`${row} >> text=1 of 2 (alice)`);
+    assert.ok(await page.$(`${row} .status-pending_approval`));
+
+    // The operator name is remembered in the tab; alice again is one approval, and the page says why.
+    assert.equal(await page.inputValue(`#op-${po.id}`), 'alice');
+    await page.fill(`#why-${po.id}`, 'again');
+    await page.click(`${row} button[value=approve]`);
+    assert.match((await alertIn(page, row))!, /operator_already_approved: alice has approved this payout already/);
+    await page.screenshot({ path: `${SCREENSHOT_DIR}/console-payout-approvals.png`, fullPage: true });
+
+    const stop = miner();
+    try {
+      await page.fill(`#op-${po.id}`, 'bob');
+      await page.fill(`#why-${po.id}`, 'second pair of eyes');
+      await page.click(`${row} button[value=approve]`);
+      // No reload: the row follows the payout through signing and broadcast to confirmed.
+      await page.waitForSelector(`${row} .status-confirmed`, { timeout: 25_000 });
+    } finally {
+      await stop();
+    }
+    const text = (await page.textContent(row))!;
+    assert.ok(text.includes('2 of 2 (alice, bob)'), text);
+    assert.match(text, /0x[0-9a-f]{64}/, 'the transaction hash is shown');
+    assert.match(text, /[0-9.]+ ETH/, 'the network fee is shown');
+    assert.equal(await page.$(`${row} form`), null, 'a confirmed payout offers no decision');
+    assert.equal((await api('GET', `/v1/payouts/${po.id}`, { key: m.key })).body.status, 'confirmed');
+    await page.screenshot({ path: `${SCREENSHOT_DIR}/console-payout-confirmed.png`, fullPage: true });
+    await page.close();
+  });
+
+  it('a merchant requests payouts in the console and reads the typed refusals; each submit carries its own Idempotency-Key', async () => {
+    const m = await newMerchant({ name: 'Console payout requester' });
+    await seedAvailable(m.merchantId, 10n * USDT);
+    const dest = freshAddress();
+    await allowlist(m.key, dest);
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    const keys: string[] = [];
+    page.on('request', (r) => {
+      if (r.method() === 'POST' && new URL(r.url()).pathname === '/v1/payouts') keys.push(r.headers()['idempotency-key'] ?? '');
+    });
+    await signIn(page, m.key, 'Payments');
+    await open(page, 'Payouts');
+    const form = 'form[aria-labelledby="po-request-title"]';
+    const request = async (amount: string, destination: string) => {
+      await page.fill('#po-amount', amount);
+      await page.selectOption('#po-rail', 'usdt-erc20');
+      await page.fill('#po-destination', destination);
+      await page.fill('#po-reference', 'console-request');
+      await Promise.all([
+        page.waitForResponse((r) => r.request().method() === 'POST' && new URL(r.url()).pathname === '/v1/payouts'),
+        page.click(`${form} button[type=submit]`),
+      ]);
+    };
+
+    await request('25.00', dest);
+    assert.match((await alertIn(page, form))!, /^insufficient_balance: available balance is 10\.00 USDT; the payout needs 25\.00/);
+    await request('1.00', freshAddress());
+    assert.match((await alertIn(page, form))!, /^destination_not_allowlisted: /);
+    await request('1.00', '0x1234');
+    assert.match((await alertIn(page, form))!, /^invalid_address: 0x1234 is not a valid EVM address/);
+    assert.equal((await page.$$(`${form} [role=alert]`)).length, 1, 'one message at a time');
+    assert.deepEqual((await api('GET', '/v1/payouts', { key: m.key })).body.data, [], 'nothing was created by a refusal');
+    await page.screenshot({ path: `${SCREENSHOT_DIR}/console-merchant-payout-refused.png`, fullPage: true });
+
+    await request('4.00', dest);
+    const notice = await page.waitForSelector('p.ok[role=status]');
+    assert.match((await notice.textContent())!, /Payout po_\w+ requested: pending_approval, 1 operator approval needed/);
+    const [po] = (await api('GET', '/v1/payouts', { key: m.key })).body.data;
+    assert.equal(po.amount, '4.00');
+    assert.equal(po.destination.address, dest);
+    await page.waitForSelector(`tr[data-key="${po.id}"] .status-pending_approval`);
+    assert.equal(keys.length, 4);
+    assert.ok(keys.every((k) => k.length >= 16), JSON.stringify(keys));
+    assert.equal(new Set(keys).size, keys.length, 'a fresh key per submit');
+    // The merchant view offers no operator decision.
+    assert.equal(await page.$(`tr[data-key="${po.id}"] form`), null);
+    await page.close();
+  });
+
+  it('a merchant asks for a payout destination in the console; an operator approves it there and it cools off', async () => {
+    const m = await newMerchant({ name: 'Console allowlist' });
+    const address = freshAddress();
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    await signIn(page, m.key, 'Payments');
+    await open(page, 'Payout destinations');
+    const form = 'form[aria-labelledby="pd-request-title"]';
+    await page.fill('#pd-address', 'not-an-address');
+    await page.fill('#pd-label', 'supplier');
+    await page.click(`${form} button[type=submit]`);
+    assert.match((await alertIn(page, form))!, /^invalid_address: /);
+    await page.fill('#pd-address', address.toLowerCase());
+    await page.click(`${form} button[type=submit]`);
+    await page.waitForSelector('p.ok[role=status]');
+    const [d] = (await api('GET', '/v1/payout_destinations', { key: m.key })).body.data;
+    assert.equal(d.address, address, 'stored checksummed');
+    await page.waitForSelector(`tr[data-key="${d.id}"] .status-pending_approval`);
+
+    const ops = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    await signIn(ops, ADMIN_TOKEN, 'Merchants and access requests');
+    await open(ops, 'Payout destinations');
+    const row = `tr[data-key="${d.id}"]`;
+    await ops.waitForSelector(row);
+    assert.ok((await ops.textContent(row))!.includes(m.merchantId));
+    await ops.fill(`#op-${d.id}`, 'dora');
+    await ops.fill(`#why-${d.id}`, 'supplier verified by phone');
+    await ops.click(`${row} button[value=approve]`);
+    const notice = await ops.waitForSelector('p.ok[role=status]');
+    assert.match((await notice.textContent())!, new RegExp(`${address} \\(${d.id}\\) approved: usable from \\d{4}-`));
+    assert.equal(await ops.$(row), null, 'decided requests leave the queue');
+    assert.equal((await api('GET', `/v1/payout_destinations/${d.id}`, { key: m.key })).body.status, 'cooling_off');
+    await open(page, 'Payout destinations');
+    await page.waitForSelector(`tr[data-key="${d.id}"] .status-cooling_off`);
+    await ops.close();
+    await page.close();
+  });
+
+  it('an operator resolves an overpaid payment with refund and a refund address typed in the console', async () => {
+    await watcherCaughtUp();
+    const m = await newMerchant();
+    const p = (await api('POST', '/v1/payments', { key: m.key, body: { amount: '2.00', rail: 'usdt-erc20', reference: 'console-refund-1' } })).body;
+    await pay(p.deposit_address, 3_000_000n);
+    await mine(3);
+    await eventually(async () => (await api('GET', `/v1/payments/${p.id}`, { key: m.key })).body.status === 'requires_review', 20_000, 100);
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    await signIn(page, ADMIN_TOKEN, 'Merchants and access requests');
+    await page.evaluate((id) => (window as unknown as { stablerailConsole: { paymentDetail(id: string): Promise<void> } }).stablerailConsole.paymentDetail(id), p.id);
+    await page.waitForSelector(`h2:has-text("Payment ${p.id}")`);
+    assert.ok(await page.isHidden(`#refund-to-${p.id}`), 'the refund address is asked only for a refund');
+    await page.selectOption(`#decision-${p.id}`, 'refund');
+    await page.fill(`#why-${p.id}`, 'customer sent 1.00 too much; return all of it');
+    await page.fill(`#refund-to-${p.id}`, '0xnope');
+    await page.click('form[aria-label="Resolve exception"] button[type=submit]');
+    assert.match((await alertIn(page, 'form[aria-label="Resolve exception"]'))!, /^invalid_address: /);
+    const to = freshAddress();
+    await page.fill(`#refund-to-${p.id}`, to.toLowerCase());
+    await page.click('form[aria-label="Resolve exception"] button[type=submit]');
+    const notice = await page.waitForSelector('p.ok[role=status]');
+    const text = (await notice.textContent())!;
+    assert.match(text, new RegExp(`^Refund po_\\w+ to ${to} is pending_approval`));
+    const refundId = /po_\w+/.exec(text)![0];
+    const r = (await api('GET', `/v1/payouts/${refundId}`, { key: m.key })).body;
+    assert.equal(r.kind, 'refund');
+    assert.equal(r.destination.address, to);
+    assert.equal(r.payment_id, p.id);
+    assert.equal((await api('GET', `/v1/payments/${p.id}`, { key: m.key })).body.status, 'refunded');
+    // The refund waits in the operators' payout list like any payout.
+    await open(page, 'Payouts');
+    const refundRow = await page.waitForSelector(`tr[data-key="${refundId}"]`);
+    assert.match((await refundRow.textContent())!, new RegExp(`refund of ${p.id}`));
+    await page.close();
+    await emptyDepositAddress(p.id);
+  });
+
+  it('an operator plans a sweep (amounts, gas, cost), executes it and watches each address settle (TRON stand-in)', async () => {
+    // TRON stand-in: the treasury funds one fresh deposit address with an amount no other test uses.
+    const standin = h().stack.tronStandin!;
+    const m = await newMerchant();
+    const p = (await api('POST', '/v1/payments', { key: m.key, body: { amount: '1.00', rail: 'usdt-trc20', reference: `console-sweep-${Date.now()}` } })).body;
+    standin.transfer({ token: TRON_STANDIN_USDT, from: devnetTronTreasuryAddress(TEST_MNEMONIC), to: p.deposit_address, amountMinor: 888_000_321n });
+    await eventually(async () => {
+      standin.mine(1);
+      return (await h().stack.pool.query(`SELECT 1 FROM chain_transfers WHERE to_address = $1`, [p.deposit_address])).rowCount;
+    }, 20_000, 200);
+
+    // A pooled address may still hold an earlier payment's tokens: the plan shows all it holds.
+    const held = formatAmount(standin.tokenBalance(TRON_STANDIN_USDT, p.deposit_address), 6);
+    const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    await signIn(page, ADMIN_TOKEN, 'Merchants and access requests');
+    await open(page, 'Sweeps');
+    await page.selectOption('#sweep-rail', 'usdt-trc20');
+    await page.fill('#sweep-min', '888.000321');
+    await page.fill('#sweep-operator', 'erin');
+    await page.click('form[aria-labelledby="sweep-title"] button[type=submit]');
+    await page.waitForSelector('#sweep-plan h3:has-text("Sweep")');
+    const plan = (await page.textContent('#sweep-plan'))!;
+    assert.ok(plan.includes(p.deposit_address), plan);
+    assert.match(plan, /Status planned/);
+    const item = page.locator('#sweep-plan tbody tr', { hasText: p.deposit_address });
+    assert.ok((await item.textContent())!.includes(`${held} USDT`), `${held}: ${await item.textContent()}`);
+    assert.match(plan, /gas top-ups [0-9.]+ TRX · estimated network cost [0-9.]+ TRX/);
+    assert.match(plan, /How gas gets there: .*energy/);
+    await page.screenshot({ path: `${SCREENSHOT_DIR}/console-sweep-plan.png`, fullPage: true });
+    const sweepId = (await page.textContent('#sweep-plan h3 code'))!;
+    // Everything else in this plan was funded by tests that are over: only ours is checked.
+    const stop = (() => {
+      let on = true;
+      const loop = (async () => { while (on) { standin.mine(1); await new Promise((r) => setTimeout(r, 100)); } })();
+      return async () => { on = false; await loop; };
+    })();
+    try {
+      await page.fill('#sweep-exec-operator', 'frank');
+      await page.click(`form[aria-label="Execute sweep ${sweepId}"] button[type=submit]`);
+      await page.waitForSelector('#sweep-plan :is(.status-completed, .status-failed)', { timeout: 25_000 });
+    } finally {
+      await stop();
+    }
+    const done = (await page.textContent('#sweep-plan'))!;
+    assert.match(done, /Status completed/, done);
+    assert.match(done, /executed by frank/);
+    assert.match(done, /network fees paid [0-9.]+ TRX/);
+    assert.equal(await item.locator('.status-swept').count(), 1);
+    assert.equal(await item.locator('code').count(), 3, 'address, gas tx and sweep tx');
+    assert.equal(standin.tokenBalance(TRON_STANDIN_USDT, p.deposit_address), 0n);
+    await page.screenshot({ path: `${SCREENSHOT_DIR}/console-sweep-done.png`, fullPage: true });
+    await page.close();
+  });
+});
