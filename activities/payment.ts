@@ -31,10 +31,12 @@ export interface PaymentRow {
   created_at: Date;
   updated_at: Date;
   last_seq: number;
+  /** Left by the payer on the public page while the payment is under review (first one wins). */
+  refund_address?: string | null;
 }
 
 export const PAYMENT_COLUMNS = `id, public_id, merchant_id, environment, rail, asset, amount_minor::text, amount_received_minor::text,
-  status, exception_code, deposit_address, address_index::text, reference, metadata, expires_at, created_at, updated_at, last_seq`;
+  status, exception_code, deposit_address, address_index::text, reference, metadata, expires_at, created_at, updated_at, last_seq, refund_address`;
 
 function decimalsOf(config: StablerailConfig, railId: string): number {
   const rail = railById(config, railId);
@@ -62,6 +64,7 @@ export function paymentObject(row: PaymentRow, config: StablerailConfig) {
     hosted_url: `${config.base_url}/pay/${row.public_id}`,
     reference: row.reference,
     metadata: row.metadata,
+    refund_address: row.refund_address ?? null,
     created_at: row.created_at.toISOString(),
     updated_at: row.updated_at.toISOString(),
   };
@@ -87,6 +90,8 @@ export function publicPaymentObject(row: PaymentRow, config: StablerailConfig) {
     deposit_address: row.deposit_address,
     expires_at: row.expires_at.toISOString(),
     confirmations_required: rail.confirmations_required,
+    // Whether a refund address was left already; the address itself is not shown to whoever holds the link.
+    refund_address_set: !!row.refund_address,
   };
 }
 

@@ -114,17 +114,25 @@ export interface RunSummary {
   matched_payments: number;
 }
 
+/**
+ * The run's row, `running`. The API writes it before starting the workflow (so a GET right after
+ * the POST finds it) and the workflow's first activity writes it again for scheduled runs: once.
+ */
+export async function insertRun(pool: Pool, r: { runId: string; environment: string; merchantId: string | null; trigger: string; requestedBy: string }): Promise<void> {
+  await pool.query(
+    `INSERT INTO reconciliation_runs (id, environment, merchant_id, status, trigger, requested_by, progress)
+     VALUES ($1, $2, $3, 'running', $4, $5, $6) ON CONFLICT (id) DO NOTHING`,
+    [r.runId, r.environment, r.merchantId, r.trigger, r.requestedBy, JSON.stringify({ classes_done: 0, classes_total: BREAK_CLASSES.length })],
+  );
+}
+
 export function createReconciliationActivities(deps: { pool: Pool; config: StablerailConfig }) {
   const { pool, config } = deps;
   const railsOf = (env: string) => config.rails.filter((r) => r.environments.includes(env as 'sandbox' | 'live'));
 
   return {
     async beginRun(input: RunScope & { trigger: string; requestedBy: string }): Promise<void> {
-      await pool.query(
-        `INSERT INTO reconciliation_runs (id, environment, merchant_id, status, trigger, requested_by, progress)
-         VALUES ($1, $2, $3, 'running', $4, $5, $6) ON CONFLICT (id) DO NOTHING`,
-        [input.runId, input.environment, input.merchantId, input.trigger, input.requestedBy, JSON.stringify({ classes_done: 0, classes_total: BREAK_CLASSES.length })],
-      );
+      await insertRun(pool, input);
     },
 
     /** One class, one statement: the new and still-present breaks of this class, stamped with this run. */

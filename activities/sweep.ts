@@ -11,6 +11,7 @@ import { appendEvidence } from './evidence.js';
 import { newId } from './ids.js';
 import { postEntries } from './ledger.js';
 import { DomainError } from './merchant.js';
+import { formatAmount } from '../workflows/rules/money.js';
 import { networkFeePosting } from './payout.js';
 import type { RailSenders } from './chain/senders.js';
 import { NATIVE_TRANSFER_GAS } from './chain/evm-sender.js';
@@ -64,11 +65,7 @@ export function sweepObject(r: SweepRow, config: StablerailConfig) {
   const rail = railById(config, r.rail);
   const dec = rail?.decimals ?? 6;
   const nativeDec = rail?.kind === 'tron' ? 6 : 18;
-  const fmt = (v: string, d: number) => {
-    const n = BigInt(v);
-    const s = (n < 0n ? -n : n).toString().padStart(d + 1, '0');
-    return (n < 0n ? '-' : '') + (d === 0 ? s : `${s.slice(0, -d)}.${s.slice(-d)}`.replace(/\.?0+$/, ''));
-  };
+  const fmt = (v: string, d: number) => formatAmount(BigInt(v), d);
   return {
     id: r.id,
     object: 'sweep' as const,
@@ -89,7 +86,10 @@ export function sweepObject(r: SweepRow, config: StablerailConfig) {
       gas_top_up: fmt(i.gasTopUpMinor, nativeDec),
       estimated_fee: fmt((BigInt(i.transferFeeMinor) + BigInt(i.topUpFeeMinor)).toString(), nativeDec),
       fee_detail: i.feeDetail,
-      result: r.result?.items.find((x) => x.index === i.index) ?? null,
+      result: (() => {
+        const x = r.result?.items.find((y) => y.index === i.index);
+        return x ? { status: x.status, gas_tx_hash: x.gasTxHash, sweep_tx_hash: x.sweepTxHash, fee_paid: fmt(x.feesMinor, nativeDec), error: x.error ?? null } : null;
+      })(),
     })),
     fees_paid: r.result ? fmt(r.result.fees_minor, nativeDec) : null,
     planned_by: r.planned_by,

@@ -215,10 +215,13 @@ export async function setRefundAddress(deps: CommandDeps, publicId: string, valu
   const rail = railById(deps.config, p.rail)!;
   const addr = address(rail, value, 'address');
   if (p.status !== 'requires_review') throw new ApiError(409, 'state_error', 'refund_not_possible', 'A refund address is taken only while the payment is under review');
-  await withTx(deps.pool, async (c) => {
-    await c.query(`UPDATE payments SET refund_address = $2 WHERE id = $1`, [p.id, addr]);
-    await appendEvidence(c, { kind: 'payment.refund_address', subject: p.id, actor: 'payer', payload: { address: addr }, dedupeKey: newId('ra') });
+  // First one wins: anyone holding the payment link could otherwise redirect the refund.
+  const set = await withTx(deps.pool, async (c) => {
+    const u = await c.query(`UPDATE payments SET refund_address = $2 WHERE id = $1 AND refund_address IS NULL`, [p.id, addr]);
+    if (u.rowCount) await appendEvidence(c, { kind: 'payment.refund_address', subject: p.id, actor: 'payer', payload: { address: addr }, dedupeKey: `refund-address:${p.id}` });
+    return (u.rowCount ?? 0) > 0;
   });
+  if (!set) throw new ApiError(409, 'state_error', 'refund_address_already_set', 'A refund address was already left for this payment; the merchant can give another one to the operator');
   return { refund_address: addr };
 }
 

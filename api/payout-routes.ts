@@ -1,7 +1,7 @@
 // Payouts, the destination allowlist, refunds and sweeps over HTTP. Handlers only translate:
 // the commands in payout-commands.ts write and start workflows; the workflows decide.
 import type { Ctx, RouteDef } from './routes.js';
-import { payoutApprovals, payoutObject, PAYOUT_COLUMNS, setDualApprovalThreshold, type PayoutRow } from '../activities/payout.js';
+import { getPayoutRow, payoutApprovals, payoutObject, PAYOUT_COLUMNS, PAYOUT_ID_RE, setDualApprovalThreshold, type PayoutRow } from '../activities/payout.js';
 import { destinationObject, type DestinationRow } from '../activities/payout-destination.js';
 import { getSweep, sweepObject } from '../activities/sweep.js';
 import { getMerchant } from '../activities/merchant.js';
@@ -79,6 +79,14 @@ export const payoutRoutes: RouteDef[] = [
   },
   // ---- operators ----
   { method: 'get', path: '/v1/admin/payouts', summary: 'Payouts of an environment, newest first', auth: 'admin', query: 'PayoutList', handler: (ctx) => listPayouts(ctx, { environment: ctx.query.environment ?? 'sandbox' }) },
+  {
+    method: 'get', path: '/v1/admin/payouts/:id', summary: 'Retrieve any payout, with its approvals', auth: 'admin',
+    handler: async (ctx) => {
+      const row = PAYOUT_ID_RE.test(ctx.params.id!) ? await getPayoutRow(ctx.deps.pool, ctx.params.id!) : undefined;
+      if (!row) throw notFound('payout');
+      return { ...(await payoutAnswer(ctx, row)), merchant_id: row.merchant_id };
+    },
+  },
   {
     method: 'post', path: '/v1/admin/payouts/:id/approve', summary: 'Approve a payout; above the threshold two different operators must (the same one twice counts once)', auth: 'admin', body: 'OperatorDecision',
     handler: async (ctx) => payoutAnswer(ctx, await approvePayout(ctx.deps, ctx.params.id!, operatorOf(ctx), ctx.body.reason)),

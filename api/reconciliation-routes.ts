@@ -2,13 +2,14 @@
 // and, for operators, list and resolve breaks with an audited decision.
 import type { Ctx, RouteDef } from './routes.js';
 import { CsvBody } from './csv.js';
-import { breakObject, breaksCsv, getRun, newRunId, resolveBreak, runBreaks, runObject } from '../activities/reconciliation.js';
+import { breakObject, breaksCsv, getRun, insertRun, newRunId, resolveBreak, runBreaks, runObject } from '../activities/reconciliation.js';
 import { TASK_QUEUES, type ReconciliationInput } from '../workflows/shared.js';
 import type { reconciliationWorkflow } from '../workflows/reconciliation.js';
 import { ApiError, notFound } from './errors.js';
 
 async function startRun(ctx: Ctx, input: Omit<ReconciliationInput, 'runId'>) {
   const runId = ctx.resourceId ?? newRunId();
+  await insertRun(ctx.deps.pool, { runId, environment: input.environment, merchantId: input.merchantId ?? null, trigger: input.trigger ?? 'api', requestedBy: input.requestedBy ?? 'api' });
   await ctx.deps.temporal.workflow
     .start<typeof reconciliationWorkflow>('reconciliationWorkflow', { taskQueue: TASK_QUEUES.payments, workflowId: runId, args: [{ ...input, runId }], workflowIdReusePolicy: 'REJECT_DUPLICATE' })
     .catch((err: Error) => {

@@ -25,6 +25,12 @@ describe('refunds', function () {
     const ok = await api('POST', `/v1/public/payments/${review.public_id}/refund_address`, { body: { address: payerRefund.toLowerCase() } });
     assert.equal(ok.status, 200, JSON.stringify(ok.body));
     assert.equal(ok.body.refund_address, payerRefund, 'stored in checksum form');
+    // Whoever else holds the link cannot redirect it: the first address stays.
+    const hijack = await api('POST', `/v1/public/payments/${review.public_id}/refund_address`, { body: { address: freshAddress() } });
+    assert.equal(hijack.status, 409);
+    assert.equal(hijack.body.error.code, 'refund_address_already_set');
+    assert.equal((await api('GET', `/v1/public/payments/${review.public_id}`)).body.refund_address_set, true);
+    assert.equal((await api('GET', `/v1/payments/${p.id}`, { key: m.key })).body.refund_address, payerRefund);
 
     const decided = await admin('POST', `/v1/admin/payments/${p.id}/resolve`, { decision: 'refund', reason: 'customer paid twice the difference; return it all', operator: 'ops-carol' });
     assert.equal(decided.status, 200, JSON.stringify(decided.body));
@@ -37,6 +43,7 @@ describe('refunds', function () {
     assert.equal(again.body.refund.id, refundId);
 
     const r = await api('GET', `/v1/payouts/${refundId}`, { key: m.key });
+    assert.equal((await admin('GET', `/v1/admin/payouts/${refundId}`)).body.id, refundId);
     assert.equal(r.body.kind, 'refund');
     assert.equal(r.body.payment_id, p.id);
     assert.equal(r.body.amount, '15.00');

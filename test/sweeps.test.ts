@@ -8,7 +8,7 @@ import { createPayment, devnet, pay, watcherCaughtUp } from './chain-helpers.js'
 import { miner, tokenBalance } from './payout-helpers.js';
 import { devnetTreasuryAddress, devnetTronTreasuryAddress, TRON_STANDIN_USDT } from '../scripts/devnet-rails.js';
 import { TEST_MNEMONIC } from './harness.js';
-import { parseAmount } from '../workflows/rules/money.js';
+import { formatAmount, parseAmount } from '../workflows/rules/money.js';
 
 /** An amount no other test pays, so the plan's minimum picks exactly this test's addresses. */
 const SWEEP_AMOUNT_MINOR = 777_000_123n;
@@ -81,8 +81,8 @@ describe('sweeps', function () {
 
     // Every transaction's fee is in the ledger, in ETH, exactly as the receipts say.
     const { provider } = devnet();
-    const hashes = done.items.flatMap((i: any) => [i.result.gasTxHash, i.result.sweepTxHash]).filter(Boolean) as string[];
-    assert.ok(ours(done.items).every((i: any) => i.result.gasTxHash && i.result.sweepTxHash), 'each of ours: a top-up and a transfer');
+    const hashes = done.items.flatMap((i: any) => [i.result.gas_tx_hash, i.result.sweep_tx_hash]).filter(Boolean) as string[];
+    assert.ok(ours(done.items).every((i: any) => i.result.gas_tx_hash && i.result.sweep_tx_hash), 'each of ours: a top-up and a transfer');
     const entries = await feeEntries(hashes);
     assert.equal(entries.length, hashes.length, 'one fee posting per transaction');
     let total = 0n;
@@ -96,6 +96,8 @@ describe('sweeps', function () {
     }
     const { rows } = await h().stack.pool.query(`SELECT result->>'fees_minor' AS f FROM sweeps WHERE id = $1`, [plan.body.id]);
     assert.equal(BigInt(rows[0].f), total);
+    assert.equal(done.fees_paid, formatAmount(total, 18));
+    for (const i of ours(done.items) as any[]) assert.match(i.result.fee_paid, /^0\.[0-9]+$/, 'each item shows its fee in ETH');
   });
 
   it('TRON (stand-in): TRX for energy and bandwidth is planned, burned and posted in TRX', async () => {
@@ -131,7 +133,7 @@ describe('sweeps', function () {
     assert.equal(done.status, 'completed', JSON.stringify(done.items.map((i: any) => i.result)));
     assert.equal(standin.tokenBalance(TRON_STANDIN_USDT, p.deposit_address), 0n);
     const mine = done.items.find((i: any) => i.address === p.deposit_address);
-    const entries = await feeEntries([mine.result.gasTxHash, mine.result.sweepTxHash]);
+    const entries = await feeEntries([mine.result.gas_tx_hash, mine.result.sweep_tx_hash]);
     assert.equal(entries.length, 2);
     for (const e of entries) assert.equal(e.asset, 'TRX');
     assert.ok(entries.every((e) => BigInt(e.a) > 0n));

@@ -490,9 +490,8 @@
         ['Address', (i) => long(i.address)], ['Index', (i) => i.address_index], ['Amount', (i) => i.amount + ' ' + s.asset],
         ['Gas top-up', (i) => i.gas_top_up + ' ' + n], ['Estimated fee', (i) => i.estimated_fee + ' ' + n],
         ['Result', (i) => (i.result ? el('span', {}, status(i.result.status), i.result.error ? ' ' + i.result.error : '') : '—')],
-        ['Gas tx', (i) => long(i.result && i.result.gasTxHash)], ['Sweep tx', (i) => long(i.result && i.result.sweepTxHash)],
-        // The API answers each item's paid fee in the native asset's smallest unit.
-        ['Fee paid (minor units)', (i) => (i.result ? i.result.feesMinor : '')],
+        ['Gas tx', (i) => long(i.result && i.result.gas_tx_hash)], ['Sweep tx', (i) => long(i.result && i.result.sweep_tx_hash)],
+        ['Fee paid', (i) => (i.result ? i.result.fee_paid + ' ' + n : '')],
       ], s.items),
     ];
     if (s.status === 'planned' && s.items.length) {
