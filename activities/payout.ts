@@ -106,6 +106,9 @@ async function lockBalance(c: DbClient, a: AccountRef): Promise<void> {
   await c.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 7))`, [accountId(a)]);
 }
 
+/** A threshold of 0 is allowed (every payout needs two operators), unlike an amount. */
+const thresholdMinor6 = (amount: string): bigint => (/^0+(\.0+)?$/.test(amount) ? 0n : parseAmount(amount, 6));
+
 /** The threshold above which two operators approve, in minor units of the rail's asset. */
 export async function dualApprovalAboveMinor(c: Pool | DbClient, config: StablerailConfig, merchantId: string, environment: string, rail: RailConfig): Promise<bigint> {
   const { rows } = await c.query<{ v: string }>(
@@ -113,12 +116,12 @@ export async function dualApprovalAboveMinor(c: Pool | DbClient, config: Stabler
     [merchantId, environment],
   );
   // Stored in the asset's units scaled to 6 places (USDT and USDC both use 6); rescaled per rail.
-  const stored6 = rows[0] ? BigInt(rows[0].v) : parseAmount(config.payouts.dual_approval_above, 6);
+  const stored6 = rows[0] ? BigInt(rows[0].v) : thresholdMinor6(config.payouts.dual_approval_above);
   return rail.decimals >= 6 ? stored6 * 10n ** BigInt(rail.decimals - 6) : stored6 / 10n ** BigInt(6 - rail.decimals);
 }
 
 export async function setDualApprovalThreshold(pool: Pool, merchantId: string, environment: string, amount: string, operator: string): Promise<void> {
-  const minor6 = parseAmount(amount, 6);
+  const minor6 = thresholdMinor6(amount);
   await withTx(pool, async (c) => {
     await c.query(
       `INSERT INTO merchant_payout_settings (merchant_id, environment, dual_approval_above_minor, updated_by, updated_at) VALUES ($1, $2, $3, $4, now())
@@ -219,6 +222,8 @@ async function insertPayoutRow(c: DbClient, config: StablerailConfig, p: NewPayo
  * custody; money posted to pending or available comes back from there. One refund per payment.
  */
 export async function insertRefund(c: DbClient, config: StablerailConfig, o: { payoutId: string; paymentId: string; address: string; actor: string }): Promise<PayoutRow> {
+  // The payment row's lock serializes two refund decisions for the same payment.
+  await c.query(`SELECT 1 FROM payments WHERE id = $1 FOR UPDATE`, [o.paymentId]);
   const existing = await c.query<PayoutRow>(`SELECT ${PAYOUT_COLUMNS} FROM payouts WHERE payment_id = $1 AND kind = 'refund' AND status NOT IN ('failed', 'canceled')`, [o.paymentId]);
   if (existing.rows[0]) return existing.rows[0];
   const { rows: pr } = await c.query(`SELECT id, merchant_id, environment, rail, asset, amount_received_minor::text AS received, reference FROM payments WHERE id = $1`, [o.paymentId]);
@@ -274,7 +279,7 @@ export function createPayoutRecordActivities(deps: { pool: Pool; config: Stabler
         const upd = await c.query<PayoutRow>(
           `UPDATE payouts p SET status = $3, last_seq = $2, failure_code = COALESCE($5, failure_code), updated_at = date_trunc('milliseconds', clock_timestamp()),
                   tx_hash = cs.tx_hash, nonce = cs.nonce, from_address = cs.from_address
-             FROM (SELECT NULL) AS one LEFT JOIN chain_sends cs ON cs.send_key = $6 AND cs.status <> 'rejected'
+             FROM (SELECT NULL) AS one LEFT JOIN chain_sends cs ON cs.send_key = $6
             WHERE p.id = $1 AND p.last_seq = $2 - 1 AND p.status = $4 RETURNING ${PAYOUT_COLUMNS_P}`,
           [t.payoutId, t.seq, t.to, t.from, t.failureCode ?? null, t.sendKey],
         );
@@ -312,7 +317,7 @@ export function createPayoutRecordActivities(deps: { pool: Pool; config: Stabler
      * receipt says executed AND the token's Transfer log pays the destination the amount;
      * the network fee was paid either way and is posted in the native asset.
      */
-    async settlePayout(o: { payoutId: string; outcome: TransferOutcomePayload }): Promise<{ paid: boolean; failureCode: string | null }> {
+    async settlePayout(o: { payoutId: string; outcome: TransferOutcomePayload }): Promise<{ paid: boolean; failureCode: string | null; releaseHold: boolean }> {
       const row = await getPayoutRow(pool, o.payoutId);
       if (!row) throw new Error(`no payout ${o.payoutId}`);
       const rail = railById(config, row.rail);
@@ -340,7 +345,7 @@ export function createPayoutRecordActivities(deps: { pool: Pool; config: Stabler
           [row.id, fee.toString(), native, o.outcome.blockHeight],
         );
       });
-      return { paid, failureCode };
+      return { paid, failureCode, releaseHold: !o.outcome.executed };
     },
   };
 }

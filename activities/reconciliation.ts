@@ -96,7 +96,9 @@ const CLASS_SQL: Record<BreakClass, string> = {
     SELECT 'transfer_without_payout:' || t.rail || ':' || lower(t.tx_hash) || ':' || t.log_index, NULL, NULL, NULL, t.tx_hash, t.log_index, NULL, r.asset, 0::numeric, t.amount_minor
       FROM treasury_transfers t JOIN unnest($5::text[], $6::text[]) AS r(rail, asset) ON r.rail = t.rail
      WHERE $3::text IS NULL AND t.removed_at IS NULL AND t.created_at < now() - make_interval(secs => $4)
-       AND NOT EXISTS (SELECT 1 FROM chain_sends s WHERE s.rail = t.rail AND lower(s.tx_hash) = lower(t.tx_hash) AND s.environment = $2)`,
+       AND NOT EXISTS (SELECT 1 FROM chain_sends s WHERE s.rail = t.rail AND lower(s.tx_hash) = lower(t.tx_hash) AND s.environment = $2 AND s.status <> 'rejected'
+                         -- a send whose payout we booked as failed or canceled did not pay out, as far as the ledger knows
+                         AND NOT EXISTS (SELECT 1 FROM payouts po WHERE po.rail = s.rail AND lower(po.tx_hash) = lower(s.tx_hash) AND po.status IN ('failed', 'canceled')))`,
 };
 
 export interface RunScope {

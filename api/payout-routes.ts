@@ -17,7 +17,8 @@ import {
   planSweepCommand,
   setRefundAddress,
 } from './payout-commands.js';
-import { notFound } from './errors.js';
+import { ApiError, badRequest, notFound } from './errors.js';
+import { MoneyError } from '../workflows/rules/money.js';
 
 const operatorOf = (ctx: Ctx): string => ctx.body?.operator ?? ctx.operator ?? 'operator';
 const LIMIT_DEFAULT = 10;
@@ -69,7 +70,9 @@ export const payoutRoutes: RouteDef[] = [
   {
     method: 'post', path: '/v1/payouts/:id/cancel', summary: 'Cancel a payout before it is signed; the hold is released', auth: 'merchant', scope: 'payouts:write', body: 'PayoutCancel',
     handler: async (ctx) => {
-      await ownedPayout(ctx.deps, ctx.auth!, ctx.params.id!);
+      const own = await ownedPayout(ctx.deps, ctx.auth!, ctx.params.id!);
+      // A refund was an operator's decision for the payer: only an operator may call it off.
+      if (own.kind === 'refund') throw new ApiError(409, 'state_error', 'refund_cancel_operator_only', 'A refund is canceled by an operator, not by the merchant');
       return payoutAnswer(ctx, await cancelPayout(ctx.deps, ctx.params.id!, `api_key:${ctx.auth!.keyId}`, ctx.body.reason));
     },
   },
@@ -93,7 +96,10 @@ export const payoutRoutes: RouteDef[] = [
   },
   {
     method: 'post', path: '/v1/admin/payouts/:id/cancel', summary: 'Reject (cancel) a payout before it is signed', auth: 'admin', body: 'OperatorDecision',
-    handler: async (ctx) => payoutAnswer(ctx, await cancelPayout(ctx.deps, ctx.params.id!, operatorOf(ctx), ctx.body.reason)),
+    handler: async (ctx) => {
+      if (!PAYOUT_ID_RE.test(ctx.params.id!) || !(await getPayoutRow(ctx.deps.pool, ctx.params.id!))) throw notFound('payout');
+      return payoutAnswer(ctx, await cancelPayout(ctx.deps, ctx.params.id!, operatorOf(ctx), ctx.body.reason));
+    },
   },
   {
     method: 'get', path: '/v1/admin/payout_destinations', summary: 'Allowlist requests awaiting a decision', auth: 'admin',
@@ -114,7 +120,12 @@ export const payoutRoutes: RouteDef[] = [
     method: 'post', path: '/v1/admin/merchants/:id/payout_settings', summary: 'Set the amount above which two operators must approve a payout', auth: 'admin', body: 'PayoutSettings',
     handler: async (ctx) => {
       if (!(await getMerchant(ctx.deps.pool, ctx.params.id!))) throw notFound('merchant');
-      await setDualApprovalThreshold(ctx.deps.pool, ctx.params.id!, ctx.body.environment, ctx.body.dual_approval_above, operatorOf(ctx));
+      try {
+        await setDualApprovalThreshold(ctx.deps.pool, ctx.params.id!, ctx.body.environment, ctx.body.dual_approval_above, operatorOf(ctx));
+      } catch (err) {
+        if (err instanceof MoneyError) throw badRequest(err.code, err.message, 'dual_approval_above');
+        throw err;
+      }
       return { object: 'payout_settings', merchant_id: ctx.params.id, environment: ctx.body.environment, dual_approval_above: ctx.body.dual_approval_above };
     },
   },

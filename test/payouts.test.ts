@@ -178,6 +178,17 @@ describe('payouts', function () {
     const entriesAfter = (await h().stack.pool.query(`SELECT count(*)::int AS n FROM ledger_entries WHERE merchant_id = $1`, [m.merchantId])).rows[0].n;
     assert.equal(entriesAfter, entriesBefore, 'no ledger entry was written');
     assert.equal(await balanceOf(m.key, 'available'), 10n * USDT);
+
+    // A threshold too precise for the asset is a typed 400; 0 means every payout needs two operators.
+    const tooPrecise = await admin('POST', `/v1/admin/merchants/${m.merchantId}/payout_settings`, { environment: 'sandbox', dual_approval_above: '0.0000001' });
+    assert.equal(tooPrecise.status, 400, JSON.stringify(tooPrecise.body));
+    assert.equal(tooPrecise.body.error.param, 'dual_approval_above');
+    assert.equal((await admin('POST', `/v1/admin/merchants/${m.merchantId}/payout_settings`, { environment: 'sandbox', dual_approval_above: '0' })).status, 200);
+    const two = await post({ amount: '0.5', destination: dest });
+    assert.equal(two.status, 201, JSON.stringify(two.body));
+    assert.equal(two.body.approvals_required, 2);
+    assert.equal((await admin('POST', '/v1/admin/payouts/po_000000000000000000000000/cancel', { operator: 'x', reason: 'y' })).status, 404);
+    await admin('POST', `/v1/admin/payouts/${two.body.id}/cancel`, { operator: 'alice', reason: 'test done' });
   });
 
   it('another merchant cannot see a payout or a destination (404)', async () => {

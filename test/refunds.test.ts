@@ -50,6 +50,11 @@ describe('refunds', function () {
     assert.equal(r.body.status, 'pending_approval');
     assert.equal(await balanceOf(m.key, 'payout_hold'), 15_000_000n, 'held for the payer until it leaves');
 
+    // The payer's refund is an operator's decision: the merchant cannot call it off.
+    const merchantCancel = await api('POST', `/v1/payouts/${refundId}/cancel`, { key: m.key, body: {} });
+    assert.equal(merchantCancel.status, 409);
+    assert.equal(merchantCancel.body.error.code, 'refund_cancel_operator_only');
+
     const stop = miner();
     try {
       const a = await admin('POST', `/v1/admin/payouts/${refundId}/approve`, { operator: 'ops-dan', reason: 'refund checked' });

@@ -160,7 +160,15 @@ export async function payoutWorkflow(input: PayoutWorkflowInput): Promise<Payout
   }
 
   // 2. Sign: the nonce and the signed transaction's hash are recorded before anything is sent.
-  await transition('signing', 'approved_for_signing', 'system');
+  // A cancel queued in the same instant may win: the table refuses signing then, and the hold goes back.
+  try {
+    await transition('signing', 'approved_for_signing', 'system');
+  } catch (err) {
+    await queue;
+    if ((state.status as PayoutStatus) !== 'canceled') throw err;
+    await records.releasePayoutHold({ payoutId: state.payoutId });
+    return { ...state };
+  }
   const sendKey = `${input.kind}:${input.payoutId}`;
   let outcome: TransferOutcomePayload;
   try {
@@ -194,7 +202,10 @@ export async function payoutWorkflow(input: PayoutWorkflowInput): Promise<Payout
     await transition('confirmed', 'transfer_confirmed', 'system');
   } else {
     await transition('failed', settled.failureCode ?? 'transaction_reverted', 'system', { failureCode: settled.failureCode ?? 'transaction_reverted' });
-    await records.releasePayoutHold({ payoutId: state.payoutId });
+    // Only a reverted transaction provably moved nothing. One that executed without the exact
+    // Transfer may have moved tokens (a fee-on-transfer token): the hold stays for an operator,
+    // and reconciliation reports the transfer.
+    if (settled.releaseHold) await records.releasePayoutHold({ payoutId: state.payoutId });
   }
   await queue;
   return { ...state };

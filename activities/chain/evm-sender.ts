@@ -107,7 +107,10 @@ export class EvmSender implements RailSender {
         if (await this.outcome(signed.txHash)) return;
         throw new BroadcastRejectedError(`nonce already used by another transaction: ${msg.slice(0, 200)}`);
       }
-      if (/insufficient funds|invalid signature|invalid sender|intrinsic gas|exceeds block gas limit|fee cap less than block base fee/i.test(msg)) {
+      // Several nodes' answers come joined: only a refusal by every one of them is final, since a
+      // node that timed out may have taken the transaction after all.
+      const REFUSED = /insufficient funds|invalid signature|invalid sender|intrinsic gas|exceeds block gas limit|fee cap less than block base fee/i;
+      if (msg.split(' | ').every((part) => REFUSED.test(part))) {
         throw new BroadcastRejectedError(msg.slice(0, 300));
       }
       throw err; // unreachable node and the like: the activity retries

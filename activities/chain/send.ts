@@ -77,12 +77,18 @@ export function createSendActivities(deps: SendDeps) {
       const rail = railOf(config, req.rail);
       const sender = senders.get(rail);
       const s = signer();
-      const from = await s.address(req.key);
+      const refused = (err: unknown): never => {
+        if (err instanceof SignerRefusedError) throw ApplicationFailure.nonRetryable(`signer refused: ${err.message}`, 'signer_refused', err.code);
+        throw err;
+      };
+      const from = await s.address(req.key).catch(refused);
       // The signer's key and the service's watch-only derivation must agree, or the money is elsewhere.
       if (req.expectFrom && req.expectFrom !== from) throw ApplicationFailure.nonRetryable(`signer key ${JSON.stringify(req.key)} is ${from}, expected ${req.expectFrom}`, 'signer_key_mismatch');
       const amount = BigInt(req.amountMinor);
       const out = await withTx(pool, async (c) => {
-        // Another attempt of this very activity may have won the race while we asked the signer.
+        // One attempt at a time per send key (a timed-out attempt may still be running), and
+        // another attempt may have won the race while we asked the signer.
+        await c.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 11))`, [req.sendKey]);
         const again = await c.query(`SELECT tx_hash, nonce FROM chain_sends WHERE send_key = $1`, [req.sendKey]);
         if (again.rows[0]) return { sendKey: req.sendKey, txHash: again.rows[0].tx_hash as string, nonce: again.rows[0].nonce as number | null, from };
         let nonce: number | undefined;
@@ -97,13 +103,7 @@ export function createSendActivities(deps: SendDeps) {
         const unsigned = req.asset === 'token'
           ? await sender.buildTokenTransfer({ from, to: req.to, amountMinor: amount, nonce })
           : await sender.buildNativeTransfer({ from, to: req.to, amountMinor: amount, nonce });
-        let signed: SignedTx;
-        try {
-          signed = await s.sign(req.key, unsigned);
-        } catch (err) {
-          if (err instanceof SignerRefusedError) throw ApplicationFailure.nonRetryable(`signer refused: ${err.message}`, 'signer_refused', err.code);
-          throw err;
-        }
+        const signed: SignedTx = await s.sign(req.key, unsigned).catch(refused);
         if (signed.from !== from) throw ApplicationFailure.nonRetryable(`signer signed from ${signed.from}, expected ${from}`, 'signer_refused');
         await c.query(
           `INSERT INTO chain_sends (send_key, rail, environment, purpose, from_address, to_address, asset, amount_minor, nonce, tx_hash, raw, status, fee_asset)
@@ -121,6 +121,7 @@ export function createSendActivities(deps: SendDeps) {
     async broadcastTransfer(o: { sendKey: string }): Promise<void> {
       const r = await recorded(o.sendKey);
       if (!r) throw ApplicationFailure.nonRetryable(`nothing signed for ${o.sendKey}`, 'send_not_signed');
+      if (r.status === 'rejected') throw ApplicationFailure.nonRetryable(`the node rejected ${r.tx_hash} before`, 'broadcast_rejected');
       if (r.status !== 'signed') return;
       const sender = senders.get(railOf(config, r.rail));
       // Already on chain (sent before a crash): never send anything else for this key.

@@ -161,7 +161,7 @@ const PAYER_JS = `(() => {
         code.textContent = body.refund_address;
         input.value = body.refund_address;
         input.removeAttribute('aria-invalid');
-        refundMessage('ok', 'Saved. If an operator decides to refund, the money goes to ', code, '. You can replace it while the payment is under review.');
+        refundMessage('ok', 'Saved. If an operator decides to refund, the money goes to ', code, '. To change it, contact the merchant.');
       } else {
         input.setAttribute('aria-invalid', 'true');
         refundMessage('error', (body && body.error && body.error.message) || ('The address was not saved (HTTP ' + r.status + '). Try again.'));
