@@ -250,10 +250,22 @@ export async function planSweepCommand(deps: PayoutCommandDeps, o: { environment
   return (await getSweep(deps.pool, sweepId as string))!;
 }
 
+async function sweepStarted(deps: PayoutCommandDeps, id: string): Promise<boolean> {
+  try {
+    await deps.temporal.workflow.getHandle(id).describe();
+    return true;
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return false;
+    throw err;
+  }
+}
+
 export async function executeSweep(deps: PayoutCommandDeps, id: string, operator: string): Promise<SweepRow> {
   const existing = /^sw_[0-9A-Za-z]{24}$/.test(id) ? await getSweep(deps.pool, id) : undefined;
   if (!existing) throw notFound('sweep');
-  const row = await markSweepRunning(deps.pool, id, operator);
+  // A sweep marked running whose workflow did not start (Temporal was down: 503) is started by
+  // the retry; REJECT_DUPLICATE keeps a running one from starting twice.
+  const row = (await markSweepRunning(deps.pool, id, operator)) ?? (existing.status === 'running' && !(await sweepStarted(deps, id)) ? existing : null);
   if (!row) throw new ApiError(409, 'state_error', 'sweep_not_planned', `sweep is ${existing.status}; only a planned sweep can be executed`);
   const rail = railById(deps.config, row.rail)!;
   await start(deps, 'sweepWorkflow', row.id, [{

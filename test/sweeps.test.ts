@@ -49,7 +49,9 @@ describe('sweeps', function () {
     assert.deepEqual(ours(plan.body.items).map((i) => i.address).sort(), [...addresses].sort());
     for (const item of ours(plan.body.items) as any[]) {
       assert.equal(parseAmount(item.amount, 6), expected.get(item.address), 'the whole balance of the address');
-      assert.ok(Number(item.gas_top_up) > 0, 'a deposit address holds no ETH: it needs a top-up');
+      // The suite's low deposit indices are anvil's funded accounts; the others hold no ETH.
+      const eth = await devnet().provider.getBalance(item.address);
+      if (eth === 0n) assert.ok(Number(item.gas_top_up) > 0, 'a deposit address holding no ETH needs a top-up');
       assert.ok(Number(item.estimated_fee) > 0);
       assert.ok(item.fee_detail.gas_limit);
     }
@@ -82,7 +84,8 @@ describe('sweeps', function () {
     // Every transaction's fee is in the ledger, in ETH, exactly as the receipts say.
     const { provider } = devnet();
     const hashes = done.items.flatMap((i: any) => [i.result.gas_tx_hash, i.result.sweep_tx_hash]).filter(Boolean) as string[];
-    assert.ok(ours(done.items).every((i: any) => i.result.gas_tx_hash && i.result.sweep_tx_hash), 'each of ours: a top-up and a transfer');
+    assert.ok(ours(done.items).every((i: any) => i.result.sweep_tx_hash && (Number(i.gas_top_up) === 0 || i.result.gas_tx_hash)), 'each of ours: a top-up when planned, and a transfer');
+    assert.ok(ours(done.items).some((i: any) => i.result.gas_tx_hash), 'at least one address got its gas from the treasury');
     const entries = await feeEntries(hashes);
     assert.equal(entries.length, hashes.length, 'one fee posting per transaction');
     let total = 0n;
