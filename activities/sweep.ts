@@ -6,7 +6,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { Pool } from './db.js';
 import { withTx } from './db.js';
-import { nativeAssetOf, railById, type RailConfig, type StablerailConfig } from './config.js';
+import { decimalsOfAsset, nativeAssetOf, railById, type RailConfig, type StablerailConfig } from './config.js';
 import { appendEvidence } from './evidence.js';
 import { newId } from './ids.js';
 import { postEntries } from './ledger.js';
@@ -64,7 +64,7 @@ export interface SweepRow {
 export function sweepObject(r: SweepRow, config: StablerailConfig) {
   const rail = railById(config, r.rail);
   const dec = rail?.decimals ?? 6;
-  const nativeDec = rail?.kind === 'tron' ? 6 : 18;
+  const nativeDec = decimalsOfAsset(config, r.plan.native_asset);
   const fmt = (v: string, d: number) => formatAmount(BigInt(v), d);
   return {
     id: r.id,

@@ -109,13 +109,14 @@ export async function ownedPayment(pool: Pool, auth: KeyAuth, id: string): Promi
   return row;
 }
 
-function updateError(err: unknown): never {
+/** A refused Update answers 409 with the workflow's own code; a closed workflow, `{what}_closed`. */
+export function updateError(err: unknown, what = 'payment'): never {
   const cause = err instanceof WorkflowUpdateFailedError ? err.cause : undefined;
   if (cause instanceof ApplicationFailure) {
-    throw new ApiError(409, 'state_error', cause.type ?? 'payment_state_conflict', cause.message);
+    throw new ApiError(409, 'state_error', cause.type ?? `${what}_state_conflict`, cause.message);
   }
   if (err instanceof WorkflowNotFoundError || (err instanceof Error && /completed|not found/i.test(err.message))) {
-    throw new ApiError(409, 'state_error', 'payment_closed', 'This payment is closed and can no longer change');
+    throw new ApiError(409, 'state_error', `${what}_closed`, `This ${what} is closed and can no longer change`);
   }
   throw err;
 }

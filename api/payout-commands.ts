@@ -1,14 +1,14 @@
 // Payout commands: translate validated requests into PostgreSQL records (with the ledger hold)
 // and Temporal starts and Updates. The rules live in workflows/rules/payout-transitions.ts and
 // the workflows; a route only calls these.
-import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { railById, type RailConfig } from '../activities/config.js';
 import { withTx } from '../activities/db.js';
 import { appendEvidence } from '../activities/evidence.js';
 import { newId } from '../activities/ids.js';
 import { isRailEnabled, type KeyAuth } from '../activities/merchant.js';
-import { getPaymentRow } from '../activities/payment.js';
+import type { PaymentRow } from '../activities/payment.js';
 import { getPayoutRow, insertPayout, insertRefund, PAYOUT_ID_RE, DESTINATION_ID_RE, type PayoutRow } from '../activities/payout.js';
 import { activeDestination, getDestination, insertDestination, type DestinationRow } from '../activities/payout-destination.js';
 import { getSweep, markSweepRunning, type SweepRow } from '../activities/sweep.js';
@@ -28,7 +28,7 @@ import type { payoutDestinationWorkflow } from '../workflows/payout-destination.
 import type { sweepWorkflow } from '../workflows/sweep.js';
 import type { sweepPlanWorkflow } from '../workflows/sweep-plan.js';
 import { ApiError, badRequest, notFound } from './errors.js';
-import type { CommandDeps } from './payment-commands.js';
+import { updateError, type CommandDeps } from './payment-commands.js';
 
 export interface PayoutCommandDeps extends CommandDeps {
   /** Tests run payouts on their own queue (a worker they can kill). */
@@ -67,15 +67,6 @@ async function start(deps: PayoutCommandDeps, workflow: string, id: string, args
     deps.metrics.workflowStarts.inc({ workflow, result: 'failed' });
     throw new ApiError(503, 'api_error', 'orchestrator_unavailable', `${id} was recorded but its workflow could not start yet; retry with the same Idempotency-Key`);
   }
-}
-
-function updateError(err: unknown, what: string): never {
-  const cause = err instanceof WorkflowUpdateFailedError ? err.cause : undefined;
-  if (cause instanceof ApplicationFailure) throw new ApiError(409, 'state_error', cause.type ?? `${what}_state_conflict`, cause.message);
-  if (err instanceof WorkflowNotFoundError || (err instanceof Error && /completed|not found/i.test(err.message))) {
-    throw new ApiError(409, 'state_error', `${what}_closed`, `This ${what} is closed and can no longer change`);
-  }
-  throw err;
 }
 
 // ---- destinations -------------------------------------------------------------------------
@@ -190,14 +181,10 @@ export async function cancelPayout(deps: PayoutCommandDeps, id: string, actor: s
 // ---- refunds ------------------------------------------------------------------------------
 
 /** The refund address an operator's refund decision pays to: given now, or left by the payer. */
-export async function refundAddressFor(deps: CommandDeps, paymentId: string, given: string | undefined): Promise<string> {
-  const p = await getPaymentRow(deps.pool, paymentId);
-  if (!p) throw notFound('payment');
-  const rail = railById(deps.config, p.rail)!;
-  if (given) return address(rail, given, 'refund_address');
-  const { rows } = await deps.pool.query<{ refund_address: string | null }>(`SELECT refund_address FROM payments WHERE id = $1`, [paymentId]);
-  if (!rows[0]?.refund_address) throw badRequest('refund_address_missing', 'A refund needs refund_address, or the payer must leave one on the payment page', 'refund_address');
-  return rows[0].refund_address;
+export function refundAddressFor(deps: Pick<CommandDeps, 'config'>, p: PaymentRow, given: string | undefined): string {
+  if (given) return address(railById(deps.config, p.rail)!, given, 'refund_address');
+  if (!p.refund_address) throw badRequest('refund_address_missing', 'A refund needs refund_address, or the payer must leave one on the payment page', 'refund_address');
+  return p.refund_address;
 }
 
 /** After a refund decision: the refund payout (one per payment), started like any payout. */

@@ -18,9 +18,9 @@ import {
   setRefundAddress,
 } from './payout-commands.js';
 import { ApiError, badRequest, notFound } from './errors.js';
+import { operatorOf } from './operator.js';
 import { MoneyError } from '../workflows/rules/money.js';
 
-const operatorOf = (ctx: Ctx): string => ctx.body?.operator ?? ctx.operator ?? 'operator';
 const LIMIT_DEFAULT = 10;
 
 async function payoutAnswer(ctx: Ctx, row: PayoutRow) {

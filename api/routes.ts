@@ -16,7 +16,7 @@ import {
   type KeyAuth,
   type Scope,
 } from '../activities/merchant.js';
-import { PAYMENT_COLUMNS, paymentObject, publicPaymentObject, type PaymentRow } from '../activities/payment.js';
+import { getPaymentRow, PAYMENT_COLUMNS, paymentObject, publicPaymentObject, type PaymentRow } from '../activities/payment.js';
 import { verifyEvidence } from '../activities/evidence.js';
 import { balances, entryLines, toCsv, type BalanceRow } from '../activities/ledger.js';
 import { formatAmount } from '../workflows/rules/money.js';
@@ -24,12 +24,13 @@ import { orderObject, upsertOrders } from '../activities/orders.js';
 import { consoleRoutes } from './console-routes.js';
 import { reconciliationRoutes } from './reconciliation-routes.js';
 import { CsvBody } from './csv.js';
-import { ApiError, badRequest, notFound } from './errors.js';
+import { badRequest, notFound } from './errors.js';
 import type { SchemaName } from './schemas.js';
 import { cancelPayment, createPayment, ownedPayment, resolvePayment, type CommandDeps } from './payment-commands.js';
 import type { Metrics } from './metrics.js';
 import { webhookRoutes } from './webhook-routes.js';
 import { payoutRoutes } from './payout-routes.js';
+import { operatorOf } from './operator.js';
 import { refundAddressFor, startRefund } from './payout-commands.js';
 
 export interface AppDeps extends CommandDeps {
@@ -126,13 +127,6 @@ async function ledgerEntries(ctx: Ctx) {
   return { object: 'list', data: [...byEntry.values()], has_more: entryIds.length > limit };
 }
 
-async function ownedPaymentAny(ctx: Ctx, id: string): Promise<PaymentRow> {
-  const { rows } = /^pay_[0-9A-Za-z]{24}$/.test(id) ? await ctx.deps.pool.query<PaymentRow>(`SELECT ${PAYMENT_COLUMNS} FROM payments WHERE id = $1`, [id]) : { rows: [] as PaymentRow[] };
-  if (!rows[0]) throw notFound('payment');
-  return rows[0];
-}
-
-const operatorOf = (ctx: Ctx): string => ctx.body?.operator ?? ctx.operator ?? 'operator';
 
 async function listPayments(ctx: Ctx) {
   const auth = ctx.auth!;
@@ -313,8 +307,9 @@ export const routes: RouteDef[] = [
       // A refund needs somewhere to go before the decision is taken: checked first, then the
       // decision, then the refund payout (approved like any payout). A retry after a crash in
       // between finds the payment refunded and only starts the missing refund.
-      const refundTo = ctx.body.decision === 'refund' ? await refundAddressFor(ctx.deps, ctx.params.id!, ctx.body.refund_address) : null;
-      const before = await ownedPaymentAny(ctx, ctx.params.id!);
+      const before = /^pay_[0-9A-Za-z]{24}$/.test(ctx.params.id!) ? await getPaymentRow(ctx.deps.pool, ctx.params.id!) : undefined;
+      if (!before) throw notFound('payment');
+      const refundTo = ctx.body.decision === 'refund' ? refundAddressFor(ctx.deps, before, ctx.body.refund_address) : null;
       const row = before.status === 'refunded' && refundTo ? before : await resolvePayment(ctx.deps, ctx.params.id!, { decision: ctx.body.decision, reason: ctx.body.reason, operator: operatorOf(ctx) });
       const refund = refundTo ? await startRefund(ctx.deps, row.id, refundTo, operatorOf(ctx)) : null;
       return { ...paymentObject(row, ctx.deps.config), refund: refund ? { id: refund.id, status: refund.status, destination: refund.destination_address } : null };

@@ -4,16 +4,11 @@
 // signer's secret (STABLERAIL_SIGNER_PASSWORD or STABLERAIL_SIGNER_TOKEN); optionally
 // STABLERAIL_WORKFLOW_BUNDLE and STABLERAIL_PAYOUT_TASK_QUEUE.
 import { NativeConnection } from '@temporalio/worker';
+import { required } from './env.js';
 import { createPool } from '../activities/db.js';
 import { loadConfigFile } from '../activities/config.js';
 import { createSigner, type SignerSpec } from '../activities/signer/index.js';
 import { createPayoutWorker } from './payout-worker.js';
-
-function required(name: string): string {
-  const v = process.env[name];
-  if (!v) throw new Error(`${name} is required`);
-  return v;
-}
 
 const config = loadConfigFile(required('STABLERAIL_CONFIG'), { base_url: process.env.STABLERAIL_BASE_URL ?? 'http://127.0.0.1:8080' });
 const pool = createPool(required('DATABASE_URL'));

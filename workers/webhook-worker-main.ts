@@ -4,16 +4,11 @@
 // TEMPORAL_NAMESPACE, STABLERAIL_CONFIG, STABLERAIL_MASTER_KEY; optionally
 // STABLERAIL_WORKFLOW_BUNDLE (a prebuilt bundle file) and STABLERAIL_WEBHOOK_TASK_QUEUE.
 import { NativeConnection } from '@temporalio/worker';
+import { required } from './env.js';
 import { createPool } from '../activities/db.js';
 import { loadConfigFile } from '../activities/config.js';
 import { parseMasterKey } from '../activities/webhooks/secret-box.js';
 import { createWebhookWorker } from './webhook-worker.js';
-
-function required(name: string): string {
-  const v = process.env[name];
-  if (!v) throw new Error(`${name} is required`);
-  return v;
-}
 
 const config = loadConfigFile(required('STABLERAIL_CONFIG'), { base_url: process.env.STABLERAIL_BASE_URL ?? 'http://127.0.0.1:8080' });
 const pool = createPool(required('DATABASE_URL'));

@@ -4,9 +4,7 @@
 // in a single idempotent activity before the new status becomes visible.
 import {
   ApplicationFailure,
-  ParentClosePolicy,
   patched,
-  startChild,
   condition,
   continueAsNew,
   proxyActivities,
@@ -15,11 +13,9 @@ import {
   workflowInfo,
   log,
 } from '@temporalio/workflow';
-import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { PaymentActivities } from '../activities/payment.js';
 import type { TreasuryActivities } from '../activities/treasury.js';
-import type { WebhookDispatchActivities } from '../activities/webhooks/delivery.js';
-import type { webhookDeliveryWorkflow } from './webhook-delivery.js';
+import { dispatchEvent as dispatchTo } from './event-dispatch.js';
 import { canTransition, FINAL_STATUSES, type ExceptionCode, type PaymentStatus } from './rules/transitions.js';
 import { allFinal, decide } from './rules/matching.js';
 import { minorFromString } from './rules/money.js';
@@ -29,7 +25,6 @@ import {
   paymentStateQuery,
   resolvePaymentUpdate,
   SEARCH_ATTRIBUTES,
-  TASK_QUEUES,
   type PaymentWorkflowInput,
   type PaymentWorkflowState,
   type ResolveRequest,
@@ -67,36 +62,10 @@ const sameInclusion = (a: PostedTransfer, t: ChainTransferView) => a.key === t.k
 
 export const WEBHOOK_DISPATCH_PATCH = 'webhook-dispatch';
 
-const { planDeliveries } = proxyActivities<WebhookDispatchActivities>({
-  startToCloseTimeout: '30 seconds',
-  // No maximumAttempts: an event must reach its endpoints, and planning is idempotent.
-  retry: { initialInterval: '200 milliseconds', backoffCoefficient: 2, maximumInterval: '30 seconds' },
-});
-
-/**
- * Hand one event to a delivery child per subscribed endpoint. ABANDON: a payment that ends
- * never cancels a pending delivery. The child id is derived from event and endpoint, so a
- * replayed or retried dispatch finds the child already started instead of starting a second.
- */
+/** Payments started before webhook delivery existed replay without these commands. */
 async function dispatchEvent(objectId: string, sequence: number): Promise<void> {
-  // Payments started before webhook delivery existed replay without these commands.
   if (!patched(WEBHOOK_DISPATCH_PATCH)) return;
-  const planned = await planDeliveries({ objectId, sequence });
-  await Promise.all(
-    planned.map(async (p) => {
-      try {
-        await startChild<typeof webhookDeliveryWorkflow>('webhookDeliveryWorkflow', {
-          workflowId: p.deliveryId,
-          taskQueue: TASK_QUEUES.webhooks,
-          args: [p],
-          parentClosePolicy: ParentClosePolicy.ABANDON,
-          workflowIdReusePolicy: 'REJECT_DUPLICATE',
-        });
-      } catch (err) {
-        if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-      }
-    }),
-  );
+  await dispatchTo(objectId, sequence);
 }
 
 export async function paymentWorkflow(input: PaymentWorkflowInput): Promise<PaymentWorkflowState> {

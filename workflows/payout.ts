@@ -4,21 +4,17 @@
 // hold. Every status change is recorded through the one transition table.
 import {
   ApplicationFailure,
-  ParentClosePolicy,
   condition,
   log,
   proxyActivities,
   setHandler,
-  startChild,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
-import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { PayoutRecordActivities } from '../activities/payout.js';
 import type { SendActivities } from '../activities/chain/send.js';
-import type { WebhookDispatchActivities } from '../activities/webhooks/delivery.js';
-import type { webhookDeliveryWorkflow } from './webhook-delivery.js';
+import { dispatchEvent } from './event-dispatch.js';
 import { canPayoutTransition, PAYOUT_CANCELABLE, type PayoutStatus } from './rules/payout-transitions.js';
-import { SEARCH_ATTRIBUTES, TASK_QUEUES } from './shared.js';
+import { SEARCH_ATTRIBUTES } from './shared.js';
 import {
   approvePayoutUpdate,
   cancelPayoutUpdate,
@@ -49,30 +45,6 @@ const confirmations = proxyActivities<SendActivities>({
   heartbeatTimeout: '20 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
 });
-
-const { planDeliveries } = proxyActivities<WebhookDispatchActivities>({
-  startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '200 milliseconds', backoffCoefficient: 2, maximumInterval: '30 seconds' },
-});
-
-async function dispatchEvent(objectId: string, sequence: number): Promise<void> {
-  const planned = await planDeliveries({ objectId, sequence });
-  await Promise.all(
-    planned.map(async (p) => {
-      try {
-        await startChild<typeof webhookDeliveryWorkflow>('webhookDeliveryWorkflow', {
-          workflowId: p.deliveryId,
-          taskQueue: TASK_QUEUES.webhooks,
-          args: [p],
-          parentClosePolicy: ParentClosePolicy.ABANDON,
-          workflowIdReusePolicy: 'REJECT_DUPLICATE',
-        });
-      } catch (err) {
-        if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-      }
-    }),
-  );
-}
 
 const failureType = (err: unknown): string | null => {
   const cause = (err as { cause?: unknown }).cause;

@@ -63,14 +63,6 @@ export function createSendActivities(deps: SendDeps) {
     ({ kind: railOf(config, r.rail).kind, from: r.from_address, txHash: r.tx_hash, raw: r.raw });
 
   return {
-    /** The treasury (hot wallet) address of a rail, as the signer names it; remembered for the watcher. */
-    async treasuryAddress(o: { rail: string }): Promise<string> {
-      const rail = railOf(config, o.rail);
-      const address = await signer().address({ rail: rail.id, kind: rail.kind, role: 'treasury' });
-      await pool.query(`INSERT INTO treasury_wallets (rail, address) VALUES ($1, $2) ON CONFLICT (rail) DO UPDATE SET address = EXCLUDED.address`, [rail.id, address]);
-      return address;
-    },
-
     async signTransfer(req: SendRequest): Promise<SendRecord> {
       const done = await recorded(req.sendKey);
       if (done) return { sendKey: done.send_key, txHash: done.tx_hash, nonce: done.nonce, from: done.from_address };
