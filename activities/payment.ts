@@ -10,7 +10,8 @@ import { allocateDepositAddress, releaseDepositAddress } from './deposit-address
 import { newId, randomBase62 } from './ids.js';
 import { formatAmount } from '../workflows/rules/money.js';
 import { assertTransition, eventTypeFor, type PaymentStatus } from '../workflows/rules/transitions.js';
-import type { RecordedTransition, TransitionRecord } from '../workflows/shared.js';
+import type { PaymentCreated, PaymentRecordInput, PaymentView, RecordedTransition, TransitionRecord } from '../workflows/shared.js';
+import { ApplicationFailure } from '@temporalio/common';
 
 export interface PaymentRow {
   id: string;
@@ -110,7 +111,8 @@ export interface NewPayment {
 
 /**
  * Write a new payment: the view row, its address, transition 1 (payment.created) with its
- * event and evidence entry, all in one transaction. The workflow is started after commit.
+ * event and evidence entry, all in one transaction. Called by the payment workflow's create
+ * Update (createPaymentRecord), so no row exists without its workflow.
  */
 export async function insertPayment(pool: Pool, config: StablerailConfig, p: NewPayment): Promise<PaymentRow> {
   const id = p.paymentId ?? newId('pay');
@@ -174,6 +176,50 @@ export class TransitionOutOfOrderError extends Error {
 export function createPaymentActivities(deps: { pool: Pool; config: StablerailConfig }) {
   const { pool, config } = deps;
   return {
+    /**
+     * The create Update's one write: the payment row, deposit address, transition 1, its event
+     * and evidence entry in one transaction (insertPayment). Keyed by the payment id: a retry
+     * (a crashed worker, a replayed workflow task) finds the row and answers the same view.
+     */
+    async createPaymentRecord(input: PaymentRecordInput): Promise<PaymentCreated> {
+      const rail = railById(config, input.rail);
+      // The API checked the rail; a config changed in between is the only way here.
+      if (!rail) throw ApplicationFailure.nonRetryable(`No rail ${input.rail} is configured`, 'rail_unknown');
+      const existing = await getPaymentRow(pool, input.paymentId);
+      const row =
+        existing ??
+        (await insertPayment(pool, config, {
+          paymentId: input.paymentId,
+          merchantId: input.merchantId,
+          environment: input.environment,
+          rail,
+          amountMinor: BigInt(input.amountMinor),
+          reference: input.reference,
+          metadata: input.metadata,
+          expiresInS: input.expiresInS,
+          actor: input.actor,
+        }).catch(async (err: unknown) => {
+          // Two attempts raced (a zombie worker): the loser reads the winner's row.
+          if ((err as { code?: string }).code === '23505') {
+            const again = await getPaymentRow(pool, input.paymentId);
+            if (again) return again;
+          }
+          throw err;
+        }));
+      if (row.merchant_id !== input.merchantId || row.amount_minor !== input.amountMinor || row.rail !== input.rail) {
+        // Payment ids are random and reserved per request: a mismatch means a bug, never a retry.
+        throw ApplicationFailure.nonRetryable(`payment ${input.paymentId} exists with other terms`, 'payment_id_conflict');
+      }
+      return { view: paymentObject(row, config) as PaymentView, expiresAtMs: row.expires_at.getTime() };
+    },
+
+    /** The current view, for a create Update that reaches a run continued-as-new after creation. */
+    async paymentView(paymentId: string): Promise<PaymentView> {
+      const row = await getPaymentRow(pool, paymentId);
+      if (!row) throw ApplicationFailure.nonRetryable(`payment ${paymentId} has no row`, 'payment_missing');
+      return paymentObject(row, config) as PaymentView;
+    },
+
     async recordTransition(t: TransitionRecord): Promise<RecordedTransition> {
       // Asserted before the write (here) and after it (the status check constraint and the test suite's audit).
       assertTransition(t.from, t.to);

@@ -182,7 +182,7 @@ export const routes: RouteDef[] = [
   {
     method: 'post', path: '/v1/payments', summary: 'Create a payment and start its workflow', auth: 'merchant', scope: 'payments:write',
     body: 'PaymentCreate', createsIdPrefix: 'pay', status: 201,
-    handler: async (ctx) => paymentObject(await createPayment(ctx.deps, ctx.auth!, ctx.body, ctx.resourceId, ctx.takeover), ctx.deps.config),
+    handler: async (ctx) => createPayment(ctx.deps, ctx.auth!, ctx.body, ctx.resourceId),
   },
   { method: 'get', path: '/v1/payments', summary: 'List payments, newest first', auth: 'merchant', scope: 'payments:read', query: 'PaymentList', handler: listPayments },
   {

@@ -124,7 +124,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
       temporal = await startTemporalDevServer({
         port: await freePort(o.temporalPort),
         namespace: o.config.temporal.namespace,
-        dbFile: o.ephemeral ? undefined : join(resolve(o.dataDir), 'temporal.db'),
+        dbFile: join(resolve(o.dataDir), 'temporal.db'),
         ui: !o.ephemeral,
         uiPort: o.temporalPort + 1,
         log,

@@ -5,7 +5,9 @@
 import {
   ApplicationFailure,
   patched,
+  allHandlersFinished,
   condition,
+  proxyLocalActivities,
   continueAsNew,
   proxyActivities,
   setHandler,
@@ -21,6 +23,7 @@ import { allFinal, decide } from './rules/matching.js';
 import { minorFromString } from './rules/money.js';
 import {
   cancelPaymentUpdate,
+  createPaymentUpdate,
   paymentChainSignal,
   paymentStateQuery,
   resolvePaymentUpdate,
@@ -30,6 +33,8 @@ import {
   type ResolveRequest,
   type CancelRequest,
   type PaymentChainUpdate,
+  type PaymentCreateRequest,
+  type PaymentView,
   type PostedTransfer,
   paymentReconciledSignal,
 } from './shared.js';
@@ -45,6 +50,23 @@ const { recordTransition, releaseDepositAddress } = proxyActivities<PaymentActiv
     nonRetryableErrorTypes: ['IllegalTransitionError', 'TransitionOutOfOrderError'],
   },
 });
+
+// Creation runs as a local activity: its result lands in the same workflow task that answers
+// the create Update, one round trip instead of an activity task's three.
+const creation = proxyLocalActivities<PaymentActivities>({
+  startToCloseTimeout: '10 seconds',
+  retry: {
+    initialInterval: '100 milliseconds',
+    backoffCoefficient: 2,
+    maximumInterval: '10 seconds',
+    // No maximumAttempts: a database outage delays the row, it never half-creates it (the API
+    // answers 503 at its deadline and the retry with the same key attaches to this Update).
+    nonRetryableErrorTypes: ['rail_unknown', 'payment_id_conflict', 'payment_missing'],
+  },
+});
+
+/** Update-with-Start delivers the create Update in the first workflow task; this bounds a start without it. */
+const CREATE_WAIT_MAX = '1 hour';
 
 const treasury = proxyActivities<TreasuryActivities>({
   startToCloseTimeout: '30 seconds',
@@ -69,14 +91,20 @@ async function dispatchEvent(objectId: string, sequence: number): Promise<void> 
 }
 
 export async function paymentWorkflow(input: PaymentWorkflowInput): Promise<PaymentWorkflowState> {
+  // Payments whose row the API wrote before starting the workflow carry their window in the
+  // input; they replay down the path they were recorded on (no create Update).
+  const rowWrittenByApi = input.expiresAtMs !== undefined;
+  let created = input.carried !== undefined || rowWrittenByApi;
+  let createFailure: ApplicationFailure | null = null;
+  let createdView: PaymentView | null = null;
   const state: PaymentWorkflowState = input.carried ?? {
     paymentId: input.paymentId,
     status: 'awaiting_payment',
     exceptionCode: null,
-    seq: 1, // seq 1 (payment.created) is written by the API with the payment row
+    seq: 1, // seq 1 (payment.created) is written with the payment row, by the create Update
     amountMinor: input.amountMinor,
     amountReceivedMinor: '0',
-    expiresAtMs: input.expiresAtMs,
+    expiresAtMs: input.expiresAtMs ?? 0,
     chainVersion: 0,
     transfers: [],
     countedKeys: [],
@@ -126,7 +154,44 @@ export async function paymentWorkflow(input: PaymentWorkflowInput): Promise<Paym
 
   setHandler(paymentStateQuery, () => ({ ...state }));
 
-  // payment.created (seq 1) was written by the API with the payment row; it is dispatched here, once.
+  // POST /v1/payments: Update-with-Start. The handler writes the row (with its address,
+  // transition 1, event and evidence) and answers the payment object; a retry of the same
+  // request carries the same Update id, which Temporal answers from the first outcome.
+  setHandler(createPaymentUpdate, async (req: PaymentCreateRequest): Promise<PaymentView> => {
+    if (createdView) return createdView;
+    // Created by an earlier run (continue-as-new) or by the API before this path: read it.
+    if (created) return creation.paymentView(state.paymentId);
+    try {
+      const r = await creation.createPaymentRecord({
+        paymentId: input.paymentId,
+        merchantId: input.merchantId,
+        environment: input.environment,
+        rail: input.rail,
+        amountMinor: input.amountMinor,
+        ...req,
+      });
+      state.expiresAtMs = r.expiresAtMs;
+      createdView = r.view;
+      created = true;
+      return r.view;
+    } catch (err) {
+      // Only a non-retryable refusal gets here; no row was written.
+      const cause = err instanceof ApplicationFailure ? err : (err as { cause?: unknown }).cause;
+      createFailure = cause instanceof ApplicationFailure ? cause : ApplicationFailure.nonRetryable(String(err), 'payment_not_created');
+      throw createFailure;
+    }
+  });
+
+  if (!created) {
+    await condition(() => created || createFailure !== null, CREATE_WAIT_MAX);
+    if (!created) {
+      await condition(allHandlersFinished);
+      // Failed, not completed: the id may be started again by a retry once the cause is gone.
+      throw createFailure ?? ApplicationFailure.nonRetryable('no create Update arrived for this payment', 'payment_not_created');
+    }
+  }
+
+  // payment.created (seq 1) was written with the payment row; it is dispatched here, once.
   if (!input.carried) {
     queue = queue.then(() => dispatchEvent(state.paymentId, 1)).catch((e) => log.error('payment.created not dispatched', { error: String(e) }));
   }
@@ -226,7 +291,6 @@ export async function paymentWorkflow(input: PaymentWorkflowInput): Promise<Paym
   });
 
   const toleranceMinor = minorFromString(input.underpayToleranceMinor ?? '0');
-  let closedAtMs: number | null = null;
   // One loop decides every chain- and timer-driven move; the expiry timer is durable, so a
   // worker restart does not reset it. Updates (cancel, resolve) transition from their handlers.
   for (;;) {
@@ -255,11 +319,12 @@ export async function paymentWorkflow(input: PaymentWorkflowInput): Promise<Paym
     const woken = () => chainDirty || state.seq !== seqBefore;
     if (FINAL_STATUSES.has(state.status)) {
       // A closed payment keeps listening for late money for a bounded window, then ends.
-      closedAtMs ??= Date.now();
-      const leftMs = closedAtMs + input.monitorAfterCloseS * 1000 - Date.now();
+      // Carried across continue-as-new: a new run inside the window must not restart it.
+      state.closedAtMs ??= Date.now();
+      const leftMs = state.closedAtMs + input.monitorAfterCloseS * 1000 - Date.now();
       if (leftMs <= 0 || !(await condition(woken, leftMs))) break;
     } else {
-      closedAtMs = null;
+      state.closedAtMs = undefined;
       const windowLeftMs = state.expiresAtMs - Date.now();
       const waitsForWindow = (state.status === 'awaiting_payment' || state.status === 'detected') && windowLeftMs > 0;
       if (waitsForWindow) await condition(woken, windowLeftMs);
@@ -267,11 +332,14 @@ export async function paymentWorkflow(input: PaymentWorkflowInput): Promise<Paym
     }
     if (workflowInfo().continueAsNewSuggested) {
       await queue;
+      // An Update still running would be lost with this run.
+      await condition(allHandlersFinished);
       await continueAsNew<typeof paymentWorkflow>({ ...input, carried: state });
     }
   }
   await queue;
   // Nothing more can arrive for this payment: its address may serve another one.
   await releaseDepositAddress(state.paymentId);
+  await condition(allHandlersFinished);
   return { ...state };
 }
