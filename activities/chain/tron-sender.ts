@@ -11,7 +11,8 @@ import type { RailConfig } from '../config.js';
 import type { SignedTx, TronUnsignedTx } from '../signer/signer.js';
 import { ChainDataError, RPC_TIMEOUT_MS, RpcUnavailableError, TRANSFER_TOPIC, type ChainTransfer } from './rail-adapter.js';
 import { BroadcastRejectedError, type FeeEstimate, type RailSender, type TxOutcome } from './rail-sender.js';
-import { TronAdapter, tronToHex20 } from './tron-adapter.js';
+import { TronAdapter } from './tron-adapter.js';
+import { tronToHex20 } from './tron-address.js';
 
 /**
  * The most TRX one token transfer may burn for energy: 100 TRX. A USDT transfer needs at most
