@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { Ajv } from 'ajv';
 import YAML from 'yaml';
 import { STABLERAIL_NAMESPACE } from '../temporal-config/namespace.js';
-import { signerSpecSchema } from './signer/index.js';
+import { signerSpecSchema } from './signer/spec.js';
 
 export interface RailConfig {
   id: string;
