@@ -8,6 +8,7 @@ import { railById } from '../activities/config.js';
 import { getPaymentRow, insertPayment, type PaymentRow } from '../activities/payment.js';
 import { isRailEnabled, type KeyAuth } from '../activities/merchant.js';
 import { MoneyError, parseAmount } from '../workflows/rules/money.js';
+import { DEFAULT_RECOGNITION_GATES } from '../workflows/rules/recognition-gates.js';
 import type { paymentWorkflow } from '../workflows/payment.js';
 import { cancelPaymentUpdate, resolvePaymentUpdate, SEARCH_ATTRIBUTES, TASK_QUEUES, type PaymentWorkflowInput, type ResolveRequest } from '../workflows/shared.js';
 import { ApiError, badRequest, notFound } from './errors.js';
@@ -71,7 +72,7 @@ export async function startPaymentWorkflow(deps: CommandDeps, row: PaymentRow): 
     monitorAfterCloseS: deps.config.monitor_after_close_s,
     upsertSearchAttributes: deps.config.temporal.search_attributes,
     underpayToleranceMinor: railById(deps.config, row.rail)?.underpay_tolerance_minor ?? '0',
-    recognitionGates: railById(deps.config, row.rail)?.recognition_gates ?? ['finality', 'no_open_exception', 'reconciled'],
+    recognitionGates: railById(deps.config, row.rail)?.recognition_gates ?? [...DEFAULT_RECOGNITION_GATES],
   };
   try {
     await deps.temporal.workflow.start<typeof paymentWorkflow>('paymentWorkflow', {

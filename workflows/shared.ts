@@ -3,6 +3,7 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { ExceptionCode, PaymentStatus, ResolutionDecision } from './rules/transitions.js';
 import type { ChainTransferView } from './rules/matching.js';
+import type { RecognitionGate } from './rules/recognition-gates.js';
 
 export const TASK_QUEUES = {
   payments: 'stablerail-payments',
@@ -28,7 +29,7 @@ export interface PaymentWorkflowInput {
   /** The rail's underpay_tolerance_minor at creation (absent on payments started before chain matching: 0). */
   underpayToleranceMinor?: string;
   /** What must hold before pending moves to available (the rail's recognition_gates). */
-  recognitionGates?: Array<'finality' | 'no_open_exception' | 'reconciled'>;
+  recognitionGates?: RecognitionGate[];
   /** Carried across continue-as-new. */
   carried?: PaymentWorkflowState;
 }
