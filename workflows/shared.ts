@@ -13,8 +13,6 @@ export const TASK_QUEUES = {
   chain: 'stablerail-chain',
 } as const;
 
-export const NAMESPACE_DEFAULT = 'default';
-
 export interface PaymentWorkflowInput {
   paymentId: string;
   merchantId: string;
