@@ -10,6 +10,7 @@ import { getPaymentRow, type PaymentRow } from '../activities/payment.js';
 import { newId } from '../activities/ids.js';
 import { isRailEnabled, type KeyAuth } from '../activities/merchant.js';
 import { MoneyError, parseAmount } from '../workflows/rules/money.js';
+import { DEFAULT_RECOGNITION_GATES } from '../workflows/rules/recognition-gates.js';
 import type { paymentWorkflow } from '../workflows/payment.js';
 import {
   cancelPaymentUpdate,
@@ -77,7 +78,7 @@ export async function createPayment(deps: CommandDeps, auth: KeyAuth, body: Paym
     monitorAfterCloseS: deps.config.monitor_after_close_s,
     upsertSearchAttributes: deps.config.temporal.search_attributes,
     underpayToleranceMinor: rail.underpay_tolerance_minor,
-    recognitionGates: rail.recognition_gates ?? ['finality', 'no_open_exception', 'reconciled'],
+    recognitionGates: rail.recognition_gates ?? [...DEFAULT_RECOGNITION_GATES],
   };
   const request: PaymentCreateRequest = {
     reference: body.reference,

@@ -21,6 +21,7 @@ import { dispatchEvent as dispatchTo } from './event-dispatch.js';
 import { canTransition, FINAL_STATUSES, type ExceptionCode, type PaymentStatus } from './rules/transitions.js';
 import { allFinal, decide } from './rules/matching.js';
 import { minorFromString } from './rules/money.js';
+import { DEFAULT_RECOGNITION_GATES } from './rules/recognition-gates.js';
 import {
   cancelPaymentUpdate,
   createPaymentUpdate,
@@ -74,7 +75,7 @@ const treasury = proxyActivities<TreasuryActivities>({
   retry: { initialInterval: '200 milliseconds', backoffCoefficient: 2, maximumInterval: '30 seconds', nonRetryableErrorTypes: ['UnbalancedPostingError'] },
 });
 
-const DEFAULT_GATES = ['finality', 'no_open_exception', 'reconciled'] as const;
+const DEFAULT_GATES = DEFAULT_RECOGNITION_GATES;
 
 function posted(t: ChainTransferView): PostedTransfer {
   const i = t.key.lastIndexOf(':');

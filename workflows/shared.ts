@@ -3,6 +3,7 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { ExceptionCode, PaymentStatus, ResolutionDecision } from './rules/transitions.js';
 import type { ChainTransferView } from './rules/matching.js';
+import type { RecognitionGate } from './rules/recognition-gates.js';
 
 export const TASK_QUEUES = {
   payments: 'stablerail-payments',
@@ -11,8 +12,6 @@ export const TASK_QUEUES = {
   /** The watcher workflows and their chain activities: one queue, one workflow per rail. */
   chain: 'stablerail-chain',
 } as const;
-
-export const NAMESPACE_DEFAULT = 'default';
 
 export interface PaymentWorkflowInput {
   paymentId: string;
@@ -33,7 +32,7 @@ export interface PaymentWorkflowInput {
   /** The rail's underpay_tolerance_minor at creation (absent on payments started before chain matching: 0). */
   underpayToleranceMinor?: string;
   /** What must hold before pending moves to available (the rail's recognition_gates). */
-  recognitionGates?: Array<'finality' | 'no_open_exception' | 'reconciled'>;
+  recognitionGates?: RecognitionGate[];
   /** Carried across continue-as-new. */
   carried?: PaymentWorkflowState;
 }
