@@ -17,7 +17,8 @@ import {
 } from '@temporalio/workflow';
 import type { PaymentActivities } from '../activities/payment.js';
 import type { TreasuryActivities } from '../activities/treasury.js';
-import { dispatchEvent as dispatchTo } from './event-dispatch.js';
+import { dispatchEvent as dispatchTo, startDeliveries } from './event-dispatch.js';
+import type { PlannedDelivery } from './webhook-shared.js';
 import { canTransition, FINAL_STATUSES, type ExceptionCode, type PaymentStatus } from './rules/transitions.js';
 import { allFinal, decide } from './rules/matching.js';
 import { minorFromString } from './rules/money.js';
@@ -85,10 +86,17 @@ const sameInclusion = (a: PostedTransfer, t: ChainTransferView) => a.key === t.k
 
 export const WEBHOOK_DISPATCH_PATCH = 'webhook-dispatch';
 
-/** Payments started before webhook delivery existed replay without these commands. */
-async function dispatchEvent(objectId: string, sequence: number): Promise<void> {
+/** Deliveries planned by the activity that records the event: no planning activity of their own. */
+export const DELIVERIES_PLANNED_WITH_EVENT_PATCH = 'deliveries-planned-with-event';
+
+/**
+ * Payments started before webhook delivery existed replay without these commands; those
+ * recorded before planning moved into the recording transaction replay the planning activity.
+ */
+async function dispatchEvent(objectId: string, sequence: number, planned: PlannedDelivery[] | undefined): Promise<void> {
   if (!patched(WEBHOOK_DISPATCH_PATCH)) return;
-  await dispatchTo(objectId, sequence);
+  if (planned && patched(DELIVERIES_PLANNED_WITH_EVENT_PATCH)) await startDeliveries(planned);
+  else await dispatchTo(objectId, sequence);
 }
 
 export async function paymentWorkflow(input: PaymentWorkflowInput): Promise<PaymentWorkflowState> {
@@ -98,6 +106,7 @@ export async function paymentWorkflow(input: PaymentWorkflowInput): Promise<Paym
   let created = input.carried !== undefined || rowWrittenByApi;
   let createFailure: ApplicationFailure | null = null;
   let createdView: PaymentView | null = null;
+  let createdPlanned: PlannedDelivery[] | undefined;
   const state: PaymentWorkflowState = input.carried ?? {
     paymentId: input.paymentId,
     status: 'awaiting_payment',
@@ -129,7 +138,7 @@ export async function paymentWorkflow(input: PaymentWorkflowInput): Promise<Paym
       }
       const exceptionCode = to === 'requires_review' ? (opts.exceptionCode ?? null) : null;
       const amountReceivedMinor = opts.amountReceivedMinor ?? state.amountReceivedMinor;
-      await recordTransition({
+      const recorded = await recordTransition({
         paymentId: state.paymentId,
         seq: state.seq + 1,
         from: state.status,
@@ -147,7 +156,7 @@ export async function paymentWorkflow(input: PaymentWorkflowInput): Promise<Paym
       state.exceptionCode = exceptionCode;
       if (input.upsertSearchAttributes) upsertSearchAttributes({ [SEARCH_ATTRIBUTES.status]: [to] });
       // Inside the serialized queue: deliveries start in sequence order (ordering stays best effort).
-      await dispatchEvent(state.paymentId, state.seq);
+      await dispatchEvent(state.paymentId, state.seq, recorded.planned);
     });
     queue = next.catch(() => undefined);
     return next;
@@ -172,6 +181,7 @@ export async function paymentWorkflow(input: PaymentWorkflowInput): Promise<Paym
         ...req,
       });
       state.expiresAtMs = r.expiresAtMs;
+      createdPlanned = r.planned;
       createdView = r.view;
       created = true;
       return r.view;
@@ -194,7 +204,7 @@ export async function paymentWorkflow(input: PaymentWorkflowInput): Promise<Paym
 
   // payment.created (seq 1) was written with the payment row; it is dispatched here, once.
   if (!input.carried) {
-    queue = queue.then(() => dispatchEvent(state.paymentId, 1)).catch((e) => log.error('payment.created not dispatched', { error: String(e) }));
+    queue = queue.then(() => dispatchEvent(state.paymentId, 1, createdPlanned)).catch((e) => log.error('payment.created not dispatched', { error: String(e) }));
   }
 
   setHandler(

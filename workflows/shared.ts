@@ -3,6 +3,7 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { ExceptionCode, PaymentStatus, ResolutionDecision } from './rules/transitions.js';
 import type { ChainTransferView } from './rules/matching.js';
+import type { PlannedDelivery } from './webhook-shared.js';
 import type { RecognitionGate } from './rules/recognition-gates.js';
 
 export const TASK_QUEUES = {
@@ -114,6 +115,8 @@ export interface TransitionRecord {
 export interface RecordedTransition {
   eventId: string;
   eventType: string;
+  /** The event's webhook deliveries, planned in the same transaction (absent from activities recorded before that). */
+  planned?: PlannedDelivery[];
   /** false when the row already existed: an activity retry or a replay. */
   inserted: boolean;
 }
@@ -154,6 +157,8 @@ export interface PaymentView {
 export interface PaymentCreated {
   view: PaymentView;
   expiresAtMs: number;
+  /** payment.created's webhook deliveries, planned with the row. */
+  planned: PlannedDelivery[];
 }
 
 /** The Update id of a payment's creation: one per payment, so a retried request attaches to it. */
