@@ -39,6 +39,7 @@ import {
   type PaymentView,
   type PostedTransfer,
   paymentReconciledSignal,
+  paymentReconciledUpdate,
 } from './shared.js';
 import type { ChainTransferView } from './rules/matching.js';
 
@@ -246,7 +247,22 @@ export async function paymentWorkflow(input: PaymentWorkflowInput): Promise<Paym
     },
   );
 
-  // A reconciliation run matched this payment: the last recognition gate can pass.
+  // A reconciliation run matched this payment: the last recognition gate can pass. The Update
+  // refuses a payment that left `confirmed`, so the run marks only what the workflow accepted.
+  setHandler(
+    paymentReconciledUpdate,
+    (_req: { runId: string }) => {
+      state.reconciled = true;
+      chainDirty = true;
+      return { status: state.status };
+    },
+    {
+      validator: (_req: { runId: string }) => {
+        if (state.status !== 'confirmed') throw ApplicationFailure.nonRetryable(`payment is ${state.status}; only confirmed can be reconciled`, 'payment_not_confirmed');
+      },
+    },
+  );
+  // Runs recorded before the Update still signal.
   setHandler(paymentReconciledSignal, () => {
     state.reconciled = true;
     chainDirty = true;

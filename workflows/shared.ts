@@ -218,5 +218,7 @@ export const BREAK_CLASSES_IN_ORDER = [
   'transfer_without_payout',
 ] as const;
 
-/** Reconciliation found nothing wrong with this payment: the last recognition gate may pass. */
+/** Reconciliation found nothing wrong with this payment: the last recognition gate may pass. (Runs recorded before the Update.) */
 export const paymentReconciledSignal = defineSignal<[{ runId: string }]>('reconciled');
+/** The same news as an Update: the run marks the payment reconciled only once the workflow accepted it. */
+export const paymentReconciledUpdate = defineUpdate<{ status: PaymentStatus }, [{ runId: string }]>('acknowledgeReconciled');
