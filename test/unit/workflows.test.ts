@@ -4,11 +4,12 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { Worker } from '@temporalio/worker';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { findOrInstallBinary } from '../../scripts/embedded/binaries.js';
-import { installWorkerRuntime, WORKFLOWS_PATH } from '../../workers/payment-worker.js';
+import { installWorkerRuntime } from '../../workers/payment-worker.js';
+import { workflowBundle } from './bundle.js';
 import { nextDelayMs } from '../../workflows/rules/retry-schedule.js';
 import type { ChainTransferView } from '../../workflows/rules/matching.js';
 import {
@@ -107,7 +108,6 @@ async function until<T>(fn: () => Promise<T | undefined | null | false>, what: s
 describe('workflows on the time-skipping server with recorded activities', function () {
   this.timeout(60_000);
   let env: TestWorkflowEnvironment;
-  let bundle: WorkflowBundleWithSourceMap;
   let worker: Worker;
   let running: Promise<void>;
   const rec = new Recorder();
@@ -117,11 +117,10 @@ describe('workflows on the time-skipping server with recorded activities', funct
     // Retries of the failing activity are the point of one test; the SDK's warnings are noise.
     process.env.TEMPORAL_LOG_LEVEL ??= 'ERROR';
     installWorkerRuntime();
-    bundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} } as never });
     env = await TestWorkflowEnvironment.createTimeSkipping({
       server: { executable: { type: 'existing-path', path: findOrInstallBinary('temporal-test-server') } },
     });
-    worker = await Worker.create({ connection: env.nativeConnection, taskQueue: TASK_QUEUE, workflowBundle: bundle, activities: recordedActivities(rec) });
+    worker = await Worker.create({ connection: env.nativeConnection, taskQueue: TASK_QUEUE, workflowBundle: await workflowBundle(), activities: recordedActivities(rec) });
     running = worker.run();
   });
 

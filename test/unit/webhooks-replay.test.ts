@@ -5,15 +5,16 @@
 import { readFileSync } from 'node:fs';
 import { Worker } from '@temporalio/worker';
 import protoPkg from '@temporalio/proto';
-import { h } from './harness.js';
+import { workflowBundle } from './bundle.js';
 
 const { temporal } = protoPkg;
 
 describe('payment workflow histories from before webhooks', () => {
-  it('replay without a non-determinism error', async () => {
-    const bytes = readFileSync(new URL('./fixtures/payment-before-webhooks.history.bin', import.meta.url));
+  it('replay without a non-determinism error', async function () {
+    this.timeout(60_000);
+    const bytes = readFileSync(new URL('../fixtures/payment-before-webhooks.history.bin', import.meta.url));
     const history = temporal.api.history.v1.History.decode(bytes);
     // Throws DeterminismViolationError if the new code issues commands the old history lacks.
-    await Worker.runReplayHistory({ workflowBundle: h().bundle }, history, 'payment-before-webhooks');
+    await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, 'payment-before-webhooks');
   });
 });
