@@ -112,7 +112,9 @@ describe('chain watcher resilience', () => {
       const p1 = await createPayment('3.00');
       await pay(p1.deposit_address, 3_000_000n);
       await mine(2);
-      await waitStatus(p1.id, 'confirmed'); // served by the second node
+      const served = await waitStatus(p1.id, 'confirmed'); // served by the second node
+      assert.equal(served.amount_received, '3.00');
+      assert.deepEqual((await transitionsOf(p1.id)).map((t) => t.to_status), ['awaiting_payment', 'detected', 'confirmed']);
 
       b.mode = 'down';
       const p2 = await createPayment('3.00');
@@ -124,7 +126,9 @@ describe('chain watcher resilience', () => {
       assert.deepEqual((await transitionsOf(p2.id)).map((t) => t.to_status), ['awaiting_payment'], 'no node answers: no status changes');
 
       a.mode = 'up';
-      await waitStatus(p2.id, 'confirmed', 30_000);
+      const back = await waitStatus(p2.id, 'confirmed', 30_000);
+      assert.equal(back.amount_received, '3.00');
+      assert.deepEqual((await transitionsOf(p2.id)).map((t) => t.to_status), ['awaiting_payment', 'detected', 'confirmed']);
     } finally {
       a.mode = 'up';
       b.mode = 'up';
@@ -151,7 +155,7 @@ describe('chain watcher resilience', () => {
       assert.deepEqual([still.status, still.amount_received], ['detected', '2.00']);
       assert.deepEqual((await transitionsOf(p.id)).map((t) => t.to_status), ['awaiting_payment', 'detected']);
       a.mode = 'up';
-      await waitStatus(p.id, 'confirmed');
+      assert.equal((await waitStatus(p.id, 'confirmed')).amount_received, '2.00');
     } finally {
       a.mode = 'up';
       b.mode = 'up';
@@ -184,7 +188,7 @@ describe('chain watcher resilience', () => {
       const p2 = await createPayment('6.00');
       await pay(p2.deposit_address, 6_000_000n);
       await mine(2);
-      await waitStatus(p2.id, 'confirmed', 30_000);
+      assert.equal((await waitStatus(p2.id, 'confirmed', 30_000)).amount_received, '6.00');
     } finally {
       a.mode = 'up';
       b.mode = 'up';
