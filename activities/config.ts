@@ -4,7 +4,8 @@ import { readFileSync } from 'node:fs';
 import { Ajv } from 'ajv';
 import YAML from 'yaml';
 import { STABLERAIL_NAMESPACE } from '../temporal-config/namespace.js';
-import { signerSpecSchema } from './signer/index.js';
+import { signerSpecSchema } from './signer/spec.js';
+import { RECOGNITION_GATES, type RecognitionGate } from '../workflows/rules/recognition-gates.js';
 
 export interface RailConfig {
   id: string;
@@ -26,7 +27,7 @@ export interface RailConfig {
   /** TRON only: the solidity HTTP API base (…/walletsolidity/getnowblock). */
   solidity_url?: string;
   /** What must hold before pending moves to available; all three unless finance configures fewer. */
-  recognition_gates?: Array<'finality' | 'no_open_exception' | 'reconciled'>;
+  recognition_gates?: RecognitionGate[];
   /** The asset network fees are paid in (ETH, TRX); by kind when omitted. */
   native_asset?: string;
 }
@@ -82,7 +83,7 @@ const railSchema = {
     environments: { type: 'array', minItems: 1, items: { enum: ['sandbox', 'live'] } },
     chain_id: { type: 'integer' },
     solidity_url: { type: 'string' },
-    recognition_gates: { type: 'array', uniqueItems: true, items: { enum: ['finality', 'no_open_exception', 'reconciled'] } },
+    recognition_gates: { type: 'array', uniqueItems: true, items: { enum: RECOGNITION_GATES } },
     native_asset: { type: 'string', pattern: '^[A-Z0-9]{2,12}$' },
   },
 } as const;

@@ -1,8 +1,9 @@
 // Deposit addresses: each payment gets its own address, derived from the rail's watch-only
 // extended public key (no private key in the service), at an index handed out atomically.
-import { HDNodeWallet, computeAddress, encodeBase58, getBytes, sha256 } from 'ethers';
+import { HDNodeWallet, computeAddress } from 'ethers';
 import type { DbClient } from './db.js';
 import type { RailConfig } from './config.js';
+import { tronFromHex20 } from './chain/tron-address.js';
 
 /** External chain (…/0/index) under the account xpub, as wallets derive receive addresses. */
 const externalChains = new Map<string, HDNodeWallet>();
@@ -16,22 +17,13 @@ function externalChain(rail: RailConfig): HDNodeWallet {
   return node;
 }
 
-/** TRON addresses are base58check of 0x41 followed by the same 20 bytes an EVM address uses. */
-export function tronAddressFromEvmHex(evmHex: string): string {
-  const payload = getBytes('0x41' + evmHex.replace(/^0x/i, '').toLowerCase());
-  const check = getBytes(sha256(sha256(payload))).slice(0, 4);
-  const full = new Uint8Array(payload.length + 4);
-  full.set(payload);
-  full.set(check, payload.length);
-  return encodeBase58(full);
-}
-
 export function deriveDepositAddress(rail: RailConfig, index: bigint): string {
   if (index < 0n || index >= 2n ** 31n) throw new RangeError(`address index ${index} is outside the non-hardened range`);
   const child = externalChain(rail).deriveChild(Number(index));
   // computeAddress hashes the uncompressed key, as both Ethereum and TRON require.
   const evm = computeAddress(child.publicKey);
-  return rail.kind === 'tron' ? tronAddressFromEvmHex(evm) : evm;
+  // TRON addresses are base58check of 0x41 followed by the same 20 bytes an EVM address uses.
+  return rail.kind === 'tron' ? tronFromHex20(evm) : evm;
 }
 
 export const sequenceNameFor = (railId: string): string => `deposit_index_${railId.replace(/[^a-z0-9]/g, '_')}`;

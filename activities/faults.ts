@@ -4,7 +4,7 @@
 // prove what a crash at exactly that point leaves behind. Unset in every real deployment.
 import { existsSync, writeFileSync } from 'node:fs';
 
-export type FaultPoint = 'EXIT_AFTER_SIGN' | 'EXIT_AFTER_BROADCAST';
+export type FaultPoint = 'EXIT_AFTER_SIGN' | 'EXIT_AFTER_BROADCAST' | 'EXIT_AFTER_CLAIM' | 'EXIT_BEFORE_ANSWER';
 
 export function crashPoint(point: FaultPoint, subject: string): void {
   const marker = process.env[`STABLERAIL_FAULT_${point}`];

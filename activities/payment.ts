@@ -6,11 +6,14 @@ import { withTx } from './db.js';
 import type { RailConfig, StablerailConfig } from './config.js';
 import { railById } from './config.js';
 import { appendEvidence } from './evidence.js';
+import { planEventDeliveries } from './webhooks/delivery.js';
 import { allocateDepositAddress, releaseDepositAddress } from './deposit-address.js';
 import { newId, randomBase62 } from './ids.js';
 import { formatAmount } from '../workflows/rules/money.js';
 import { assertTransition, eventTypeFor, type PaymentStatus } from '../workflows/rules/transitions.js';
-import type { RecordedTransition, TransitionRecord } from '../workflows/shared.js';
+import type { PaymentCreated, PaymentRecordInput, PaymentView, RecordedTransition, TransitionRecord } from '../workflows/shared.js';
+import type { PlannedDelivery } from '../workflows/webhook-shared.js';
+import { ApplicationFailure } from '@temporalio/common';
 
 export interface PaymentRow {
   id: string;
@@ -110,9 +113,15 @@ export interface NewPayment {
 
 /**
  * Write a new payment: the view row, its address, transition 1 (payment.created) with its
- * event and evidence entry, all in one transaction. The workflow is started after commit.
+ * event and evidence entry, all in one transaction. Called by the payment workflow's create
+ * Update (createPaymentRecord), so no row exists without its workflow.
  */
 export async function insertPayment(pool: Pool, config: StablerailConfig, p: NewPayment): Promise<PaymentRow> {
+  return (await insertPaymentWithDeliveries(pool, config, p)).row;
+}
+
+/** insertPayment, answering payment.created's planned webhook deliveries too. */
+export async function insertPaymentWithDeliveries(pool: Pool, config: StablerailConfig, p: NewPayment): Promise<{ row: PaymentRow; planned: PlannedDelivery[] }> {
   const id = p.paymentId ?? newId('pay');
   const publicId = `pub_${randomBase62(24)}`;
   return withTx(pool, async (c) => {
@@ -127,11 +136,11 @@ export async function insertPayment(pool: Pool, config: StablerailConfig, p: New
         addr.index.toString(), p.reference, JSON.stringify(p.metadata), p.expiresInS],
     );
     const row = rows[0]!;
-    await writeTransitionSideEffects(c, config, row, {
+    const rec = await writeTransitionSideEffects(c, config, row, {
       paymentId: id, seq: 1, from: null, to: 'awaiting_payment', cause: 'api_create', actor: p.actor,
       exceptionCode: null, amountReceivedMinor: '0',
     });
-    return row;
+    return { row, planned: rec.planned ?? [] };
   });
 }
 
@@ -164,7 +173,18 @@ async function writeTransitionSideEffects(c: DbClient, config: StablerailConfig,
     },
     dedupeKey: `transition:${t.paymentId}:${t.seq}`,
   });
-  return { eventId, eventType, inserted: true };
+  const planned = await planEventDeliveries(c, { id: eventId, type: eventType, merchant_id: row.merchant_id, environment: row.environment });
+  return { eventId, eventType, inserted: true, planned };
+}
+
+/** The deliveries of a recorded payment event, planned again (an activity retried after its commit). */
+async function replanDeliveries(c: DbClient, paymentId: string, seq: number): Promise<PlannedDelivery[]> {
+  const ev = await c.query<{ id: string; type: string; merchant_id: string; environment: string }>(
+    `SELECT id, type, merchant_id, environment FROM events WHERE object_id = $1 AND sequence = $2`,
+    [paymentId, seq],
+  );
+  if (!ev.rows[0]) throw new Error(`no event for ${paymentId} at sequence ${seq}`);
+  return planEventDeliveries(c, ev.rows[0]);
 }
 
 export class TransitionOutOfOrderError extends Error {
@@ -174,6 +194,51 @@ export class TransitionOutOfOrderError extends Error {
 export function createPaymentActivities(deps: { pool: Pool; config: StablerailConfig }) {
   const { pool, config } = deps;
   return {
+    /**
+     * The create Update's one write: the payment row, deposit address, transition 1, its event
+     * and evidence entry in one transaction (insertPayment). Keyed by the payment id: a retry
+     * (a crashed worker, a replayed workflow task) finds the row and answers the same view.
+     */
+    async createPaymentRecord(input: PaymentRecordInput): Promise<PaymentCreated> {
+      const rail = railById(config, input.rail);
+      // The API checked the rail; a config changed in between is the only way here.
+      if (!rail) throw ApplicationFailure.nonRetryable(`No rail ${input.rail} is configured`, 'rail_unknown');
+      const existing = await getPaymentRow(pool, input.paymentId);
+      const created =
+        existing ? null :
+        (await insertPaymentWithDeliveries(pool, config, {
+          paymentId: input.paymentId,
+          merchantId: input.merchantId,
+          environment: input.environment,
+          rail,
+          amountMinor: BigInt(input.amountMinor),
+          reference: input.reference,
+          metadata: input.metadata,
+          expiresInS: input.expiresInS,
+          actor: input.actor,
+        }).catch((err: unknown) => {
+          // Two attempts raced (a zombie worker): the loser reads the winner's row below.
+          if ((err as { code?: string }).code === '23505') return null;
+          throw err;
+        }));
+      const row = created?.row ?? existing ?? (await getPaymentRow(pool, input.paymentId));
+      if (!row) throw new Error(`payment ${input.paymentId} neither written nor found`);
+      // A retry after the row committed plans again: delivery ids are derived, so nothing doubles.
+      const planned = created?.planned ?? (await withTx(pool, (c) => replanDeliveries(c, input.paymentId, 1)));
+      if (row.merchant_id !== input.merchantId || row.amount_minor !== input.amountMinor || row.rail !== input.rail) {
+        // Payment ids are random and reserved per request: a mismatch means a bug, never a retry.
+        throw ApplicationFailure.nonRetryable(`payment ${input.paymentId} exists with other terms`, 'payment_id_conflict');
+      }
+      return { view: paymentObject(row, config) as PaymentView, expiresAtMs: row.expires_at.getTime(), planned };
+    },
+
+    /** The current view, for a create Update that reaches a run continued-as-new after creation. */
+    async paymentView(paymentId: string): Promise<PaymentView> {
+      const row = await getPaymentRow(pool, paymentId);
+      if (!row) throw ApplicationFailure.nonRetryable(`payment ${paymentId} has no row`, 'payment_missing');
+      return paymentObject(row, config) as PaymentView;
+    },
+
     async recordTransition(t: TransitionRecord): Promise<RecordedTransition> {
       // Asserted before the write (here) and after it (the status check constraint and the test suite's audit).
       assertTransition(t.from, t.to);
@@ -183,7 +248,11 @@ export function createPaymentActivities(deps: { pool: Pool; config: StablerailCo
             WHERE t.payment_id = $1 AND t.seq = $2`,
           [t.paymentId, t.seq],
         );
-        if (existing.rows[0]) return { eventId: existing.rows[0].id, eventType: existing.rows[0].type, inserted: false };
+        if (existing.rows[0]) {
+          // A retry after commit: the plan is derived again (idempotent), so the workflow still gets it.
+          const planned = await replanDeliveries(c, t.paymentId, t.seq);
+          return { eventId: existing.rows[0].id, eventType: existing.rows[0].type, inserted: false, planned };
+        }
         const upd = await c.query<PaymentRow>(
           `UPDATE payments SET status = $3, exception_code = $4, amount_received_minor = $5, last_seq = $2,
                   updated_at = date_trunc('milliseconds', clock_timestamp())

@@ -2,6 +2,8 @@
 // (orders), provider (chain transfers and payments) and finance (ledger) truth and upserts
 // what disagrees by fingerprint. A break keeps its id across runs; a resolved one never comes
 // back; one whose cause went away is cleared; a new one appears once.
+import { Context } from '@temporalio/activity';
+import { paymentReconciledUpdate } from '../workflows/shared.js';
 import type { Pool } from './db.js';
 import { withTx } from './db.js';
 import { decimalsOfAsset, type StablerailConfig } from './config.js';
@@ -18,6 +20,8 @@ export type BreakClass = (typeof BREAK_CLASSES)[number];
 export const SETTLE_GRACE_S_DEFAULT = 30;
 /** Matched payments signalled per run; the rest are picked up by the next run. */
 export const RECONCILED_SIGNALS_PER_RUN_MAX = 5_000;
+/** Updates in flight at once while acknowledging a run's matched payments. */
+export const ACKNOWLEDGE_CONCURRENCY = 16;
 
 const UNREVERSED = `NOT EXISTS (SELECT 1 FROM ledger_entries r WHERE r.reverses_id = e.id)`;
 const SCOPE_P = `p.environment = $2 AND ($3::text IS NULL OR p.merchant_id = $3)`;
@@ -180,12 +184,13 @@ export function createReconciliationActivities(deps: { pool: Pool; config: Stabl
           `SELECT class, asset, count(*)::int AS n, sum(drift_minor)::text AS drift FROM reconciliation_breaks WHERE last_run_id = $1 AND status = 'open' GROUP BY 1, 2`,
           [input.runId],
         );
+        // Candidates only: a payment counts as reconciled once its workflow acknowledged it
+        // (acknowledgeReconciled), so the view never claims a gate the workflow did not see.
         const matched = await c.query<{ id: string }>(
-          `UPDATE payments p SET reconciled_at = now()
+          `SELECT p.id FROM payments p
             WHERE $1::text IS NOT NULL AND ${SCOPE_P} AND p.status = 'confirmed' AND p.reconciled_at IS NULL AND ${SETTLED_P}
-              AND p.id IN (SELECT p2.id FROM payments p2 WHERE p2.environment = $2 AND p2.status = 'confirmed' AND p2.reconciled_at IS NULL LIMIT $5)
               AND NOT EXISTS (SELECT 1 FROM reconciliation_breaks b WHERE b.payment_id = p.id AND b.status = 'open')
-            RETURNING p.id`,
+            ORDER BY p.id LIMIT $5`,
           [input.runId, input.environment, input.merchantId, input.graceS, RECONCILED_SIGNALS_PER_RUN_MAX],
         );
         const summary: RunSummary = { breaks: Object.fromEntries(BREAK_CLASSES.map((k) => [k, 0])), drift_minor: {}, open_breaks: 0, matched_payments: matched.rowCount ?? 0 };
@@ -197,6 +202,40 @@ export function createReconciliationActivities(deps: { pool: Pool; config: Stabl
         await c.query(`UPDATE reconciliation_runs SET status = 'completed', summary = $2, finished_at = now() WHERE id = $1`, [input.runId, JSON.stringify(summary)]);
         return { summary, matchedPaymentIds: matched.rows.map((r) => r.id) };
       });
+    },
+
+    /**
+     * Tell each matched payment's workflow through the `acknowledgeReconciled` Update and mark
+     * reconciled only those that accepted it. A refusal (the payment left `confirmed`) or an
+     * unreachable workflow leaves the payment for the next run; nothing is swallowed silently.
+     */
+    async acknowledgeReconciled(input: { runId: string; paymentIds: string[] }): Promise<{ acknowledged: number; refused: number }> {
+      const ctx = Context.current();
+      const acknowledged: string[] = [];
+      let refused = 0;
+      for (let i = 0; i < input.paymentIds.length; i += ACKNOWLEDGE_CONCURRENCY) {
+        const batch = input.paymentIds.slice(i, i + ACKNOWLEDGE_CONCURRENCY);
+        await Promise.all(
+          batch.map(async (id) => {
+            try {
+              await ctx.client.workflow.getHandle(id).executeUpdate(paymentReconciledUpdate, { args: [{ runId: input.runId }], updateId: `reconciled-${input.runId}` });
+              acknowledged.push(id);
+            } catch (err) {
+              refused += 1;
+              ctx.log.warn('payment did not acknowledge reconciliation', { paymentId: id, runId: input.runId, error: String(err) });
+            }
+          }),
+        );
+        ctx.heartbeat({ done: i + batch.length });
+      }
+      await withTx(pool, async (c) => {
+        await c.query(`UPDATE payments SET reconciled_at = now() WHERE id = ANY($1::text[]) AND reconciled_at IS NULL`, [acknowledged]);
+        await c.query(
+          `UPDATE reconciliation_runs SET summary = jsonb_set(jsonb_set(summary, '{matched_payments}', to_jsonb($2::int)), '{unacknowledged_payments}', to_jsonb($3::int)) WHERE id = $1`,
+          [input.runId, acknowledged.length, refused],
+        );
+      });
+      return { acknowledged: acknowledged.length, refused };
     },
 
     async failRun(input: { runId: string; error: string }): Promise<void> {

@@ -6,7 +6,6 @@
 import type { Pool } from './db.js';
 import { withTx } from './db.js';
 import type { StablerailConfig } from './config.js';
-import { railById } from './config.js';
 import { postEntries, reversalOf, type AccountRef, type Posting } from './ledger.js';
 import { getPaymentRow, type PaymentRow } from './payment.js';
 
@@ -17,9 +16,6 @@ export interface CountedTransfer {
   blockHash: string;
   amountMinor: string;
 }
-
-export const RECOGNITION_GATES = ['finality', 'no_open_exception', 'reconciled'] as const;
-export type RecognitionGate = (typeof RECOGNITION_GATES)[number];
 
 // The block hash is part of the cause because a reorged transaction is usually mined again
 // with the same hash: its new inclusion must post afresh after the old one was reversed.
@@ -95,11 +91,6 @@ export function createTreasuryActivities(deps: { pool: Pool; config: StablerailC
         }
         return out;
       });
-    },
-
-    /** Which recognition gates are configured for this payment's rail. */
-    async recognitionGatesFor(input: { rail: string }): Promise<RecognitionGate[]> {
-      return railById(deps.config, input.rail)?.recognition_gates ?? [...RECOGNITION_GATES];
     },
   };
 }

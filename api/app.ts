@@ -8,9 +8,11 @@ import type { Logger } from 'pino';
 import { authenticateKey, DomainError } from '../activities/merchant.js';
 import { newId } from '../activities/ids.js';
 import { ApiError, typeForStatus } from './errors.js';
+import { crashPoint } from '../activities/faults.js';
 import { claimIdempotencyKey, requestHash, settleIdempotencyKey } from './idempotency.js';
 import { RateLimiter } from './rate-limit.js';
-import { CsvBody, routes, type AppDeps, type Ctx, type RouteDef } from './routes.js';
+import { CsvBody, routes } from './routes.js';
+import type { AppDeps, Ctx, RouteDef } from './route-types.js';
 import { schemas, type SchemaName } from './schemas.js';
 import { buildOpenApi } from './openapi.js';
 import { mountPayerPages } from './pages/payer.js';
@@ -183,11 +185,13 @@ export function createApp(deps: AppDeps, logger: Logger) {
       }
       ctx.resourceId = claim.resourceId;
       ctx.takeover = claim.takeover;
+      crashPoint('EXIT_AFTER_CLAIM', req.path);
       let status = 500;
       let out: unknown = null;
       try {
         out = await route.handler(ctx);
         status = route.status ?? 200;
+        crashPoint('EXIT_BEFORE_ANSWER', req.path);
       } catch (err) {
         status = err instanceof ApiError ? err.status : isDomainError(err) ? err.status : 500;
         await settleIdempotencyKey(idemPool, scope, idemKey, status, null).catch(() => undefined);

@@ -2,7 +2,7 @@
 // events, postings, and whatever else the rails and webhooks record about it).
 import { PAYMENT_COLUMNS, paymentObject, type PaymentRow } from '../activities/payment.js';
 import { badRequest, notFound } from './errors.js';
-import type { Ctx, RouteDef } from './routes.js';
+import type { Ctx, RouteDef } from './route-types.js';
 import { ownedPayment } from './payment-commands.js';
 import { evidencePack } from '../activities/evidence-pack.js';
 

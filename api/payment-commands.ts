@@ -1,15 +1,29 @@
-// Payment commands: translate a validated request into PostgreSQL records and Temporal
-// starts and Updates. The rules they apply live in workflows/rules and the workflow itself.
-import { WorkflowExecutionAlreadyStartedError, WorkflowUpdateFailedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
+// Payment commands: translate a validated request into one Temporal call (an Update-with-Start,
+// an Update) and read views. The rules live in workflows/rules and the workflow; the rows are
+// written by the workflow's activities, never here.
+import { WithStartWorkflowOperation, WorkflowUpdateFailedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Pool } from '../activities/db.js';
 import type { StablerailConfig } from '../activities/config.js';
 import { railById } from '../activities/config.js';
-import { getPaymentRow, insertPayment, type PaymentRow } from '../activities/payment.js';
+import { getPaymentRow, type PaymentRow } from '../activities/payment.js';
+import { newId } from '../activities/ids.js';
 import { isRailEnabled, type KeyAuth } from '../activities/merchant.js';
 import { MoneyError, parseAmount } from '../workflows/rules/money.js';
+import { DEFAULT_RECOGNITION_GATES } from '../workflows/rules/recognition-gates.js';
 import type { paymentWorkflow } from '../workflows/payment.js';
-import { cancelPaymentUpdate, resolvePaymentUpdate, SEARCH_ATTRIBUTES, TASK_QUEUES, type PaymentWorkflowInput, type ResolveRequest } from '../workflows/shared.js';
+import {
+  cancelPaymentUpdate,
+  createPaymentUpdate,
+  createUpdateId,
+  resolvePaymentUpdate,
+  SEARCH_ATTRIBUTES,
+  TASK_QUEUES,
+  type PaymentCreateRequest,
+  type PaymentView,
+  type PaymentWorkflowInput,
+  type ResolveRequest,
+} from '../workflows/shared.js';
 import { ApiError, badRequest, notFound } from './errors.js';
 import type { Metrics } from './metrics.js';
 
@@ -28,7 +42,20 @@ export interface PaymentCreateBody {
   metadata?: Record<string, string>;
 }
 
-export async function createPayment(deps: CommandDeps, auth: KeyAuth, body: PaymentCreateBody, paymentId: string | null, takeover = false): Promise<PaymentRow> {
+/** How long `POST /v1/payments` waits for the create Update before answering 503 (the retry attaches). */
+export const CREATE_DEADLINE_MS = 20_000;
+
+/** Creation refusals the workflow can answer, and the HTTP status each maps to. */
+const CREATE_FAILURE_STATUS: Record<string, number> = { rail_unknown: 400, payment_id_conflict: 409 };
+
+/**
+ * `POST /v1/payments` is one Temporal call: Update-with-Start on the payment's workflow (workflow
+ * id = the payment id reserved with the Idempotency-Key, Update id derived from it). The
+ * workflow's create Update writes the row and answers the payment object, which is the answer.
+ * A retried request with the same key reserves the same id, so it attaches to the same
+ * workflow and the same Update and gets the same object; no row exists without its workflow.
+ */
+export async function createPayment(deps: CommandDeps, auth: KeyAuth, body: PaymentCreateBody, paymentId: string | null): Promise<PaymentView> {
   const rail = railById(deps.config, body.rail);
   if (!rail || !rail.environments.includes(auth.environment)) throw badRequest('rail_unknown', `No rail ${body.rail} is configured for ${auth.environment}`, 'rail');
   if (!(await isRailEnabled(deps.pool, auth.merchantId, auth.environment, rail.id))) {
@@ -41,64 +68,56 @@ export async function createPayment(deps: CommandDeps, auth: KeyAuth, body: Paym
     if (err instanceof MoneyError) throw badRequest(err.code, err.message, 'amount');
     throw err;
   }
-  // A retried request (an idempotency takeover) finds the payment it already wrote.
-  const existing = paymentId && takeover ? await getPaymentRow(deps.pool, paymentId) : undefined;
-  const row =
-    existing ??
-    (await insertPayment(deps.pool, deps.config, {
-      paymentId: paymentId ?? undefined,
-      merchantId: auth.merchantId,
-      environment: auth.environment,
-      rail,
-      amountMinor,
-      reference: body.reference,
-      metadata: body.metadata ?? {},
-      expiresInS: body.expires_in_s ?? rail.payment_window_s,
-      actor: `api_key:${auth.keyId}`,
-    }));
-  await startPaymentWorkflow(deps, row);
-  return row;
-}
-
-export async function startPaymentWorkflow(deps: CommandDeps, row: PaymentRow): Promise<void> {
+  const id = paymentId ?? newId('pay');
   const input: PaymentWorkflowInput = {
-    paymentId: row.id,
-    merchantId: row.merchant_id,
-    environment: row.environment,
-    rail: row.rail,
-    amountMinor: row.amount_minor,
-    expiresAtMs: row.expires_at.getTime(),
+    paymentId: id,
+    merchantId: auth.merchantId,
+    environment: auth.environment,
+    rail: rail.id,
+    amountMinor: amountMinor.toString(),
     monitorAfterCloseS: deps.config.monitor_after_close_s,
     upsertSearchAttributes: deps.config.temporal.search_attributes,
-    underpayToleranceMinor: railById(deps.config, row.rail)?.underpay_tolerance_minor ?? '0',
-    recognitionGates: railById(deps.config, row.rail)?.recognition_gates ?? ['finality', 'no_open_exception', 'reconciled'],
+    underpayToleranceMinor: rail.underpay_tolerance_minor,
+    recognitionGates: rail.recognition_gates ?? [...DEFAULT_RECOGNITION_GATES],
   };
+  const request: PaymentCreateRequest = {
+    reference: body.reference,
+    metadata: body.metadata ?? {},
+    expiresInS: body.expires_in_s ?? rail.payment_window_s,
+    actor: `api_key:${auth.keyId}`,
+  };
+  const start = new WithStartWorkflowOperation<typeof paymentWorkflow>('paymentWorkflow', {
+    taskQueue: TASK_QUEUES.payments,
+    workflowId: id,
+    args: [input],
+    // A retry attaches to the running workflow; a workflow whose creation failed may run again;
+    // a payment that lived and closed is never started a second time.
+    workflowIdConflictPolicy: 'USE_EXISTING',
+    workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
+    ...(deps.config.temporal.search_attributes
+      ? {
+          searchAttributes: {
+            [SEARCH_ATTRIBUTES.merchantId]: [auth.merchantId],
+            [SEARCH_ATTRIBUTES.environment]: [auth.environment],
+            [SEARCH_ATTRIBUTES.rail]: [rail.id],
+            [SEARCH_ATTRIBUTES.status]: ['awaiting_payment'],
+          },
+        }
+      : {}),
+  });
   try {
-    await deps.temporal.workflow.start<typeof paymentWorkflow>('paymentWorkflow', {
-      taskQueue: TASK_QUEUES.payments,
-      workflowId: row.id,
-      args: [input],
-      // The workflow id is the payment id: starting it twice is refused, which makes this call idempotent.
-      workflowIdReusePolicy: 'REJECT_DUPLICATE',
-      ...(deps.config.temporal.search_attributes
-        ? {
-            searchAttributes: {
-              [SEARCH_ATTRIBUTES.merchantId]: [row.merchant_id],
-              [SEARCH_ATTRIBUTES.environment]: [row.environment],
-              [SEARCH_ATTRIBUTES.rail]: [row.rail],
-              [SEARCH_ATTRIBUTES.status]: [row.status],
-            },
-          }
-        : {}),
-    });
+    const view = await deps.temporal.withDeadline(Date.now() + CREATE_DEADLINE_MS, () =>
+      deps.temporal.workflow.executeUpdateWithStart(createPaymentUpdate, { args: [request], updateId: createUpdateId(id), startWorkflowOperation: start }),
+    );
     deps.metrics.workflowStarts.inc({ workflow: 'paymentWorkflow', result: 'started' });
+    return view;
   } catch (err) {
-    if (err instanceof WorkflowExecutionAlreadyStartedError) {
-      deps.metrics.workflowStarts.inc({ workflow: 'paymentWorkflow', result: 'already_started' });
-      return;
+    const cause = err instanceof WorkflowUpdateFailedError ? err.cause : undefined;
+    if (cause instanceof ApplicationFailure && cause.type && CREATE_FAILURE_STATUS[cause.type]) {
+      throw new ApiError(CREATE_FAILURE_STATUS[cause.type]!, CREATE_FAILURE_STATUS[cause.type] === 400 ? 'invalid_request_error' : 'state_error', cause.type, cause.message);
     }
     deps.metrics.workflowStarts.inc({ workflow: 'paymentWorkflow', result: 'failed' });
-    throw new ApiError(503, 'api_error', 'orchestrator_unavailable', `Payment ${row.id} was recorded but its workflow could not start yet; retry with the same Idempotency-Key`);
+    throw new ApiError(503, 'api_error', 'orchestrator_unavailable', `Payment ${id} could not be confirmed in time; retry with the same Idempotency-Key to get it`);
   }
 }
 

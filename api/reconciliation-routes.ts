@@ -1,6 +1,6 @@
 // Reconciliation over HTTP: start a run (a workflow), read it with its breaks as JSON or CSV,
 // and, for operators, list and resolve breaks with an audited decision.
-import type { Ctx, RouteDef } from './routes.js';
+import type { Ctx, RouteDef } from './route-types.js';
 import { CsvBody } from './csv.js';
 import { breakObject, breaksCsv, getRun, insertRun, newRunId, resolveBreak, runBreaks, runObject } from '../activities/reconciliation.js';
 import { TASK_QUEUES, type ReconciliationInput } from '../workflows/shared.js';

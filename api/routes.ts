@@ -1,9 +1,6 @@
 // Every HTTP route in one table: method, path, who may call it, the schema of its input and
 // a handler that only translates. /openapi.json is generated from this table.
-import type { Request } from 'express';
-import type { Client } from '@temporalio/client';
-import type { Pool } from '../activities/db.js';
-import { decimalsOfAsset, type StablerailConfig } from '../activities/config.js';
+import { decimalsOfAsset } from '../activities/config.js';
 import {
   createApiKey,
   createMerchant,
@@ -13,8 +10,6 @@ import {
   getMerchant,
   listAccessRequests,
   revokeApiKey,
-  type KeyAuth,
-  type Scope,
 } from '../activities/merchant.js';
 import { getPaymentRow, PAYMENT_COLUMNS, paymentObject, publicPaymentObject, type PaymentRow } from '../activities/payment.js';
 import { verifyEvidence } from '../activities/evidence.js';
@@ -25,59 +20,14 @@ import { consoleRoutes } from './console-routes.js';
 import { reconciliationRoutes } from './reconciliation-routes.js';
 import { CsvBody } from './csv.js';
 import { badRequest, notFound } from './errors.js';
-import type { SchemaName } from './schemas.js';
-import { cancelPayment, createPayment, ownedPayment, resolvePayment, type CommandDeps } from './payment-commands.js';
-import type { Metrics } from './metrics.js';
+import { cancelPayment, createPayment, ownedPayment, resolvePayment } from './payment-commands.js';
 import { webhookRoutes } from './webhook-routes.js';
 import { payoutRoutes } from './payout-routes.js';
 import { operatorOf } from './operator.js';
 import { refundAddressFor, startRefund } from './payout-commands.js';
+import type { Ctx, RouteDef } from './route-types.js';
 
-export interface AppDeps extends CommandDeps {
-  pool: Pool;
-  /** Set by `npm start`: not ready until dev.json is written, so a script that waits for /readyz can read it. */
-  readiness?: { ready: boolean };
-  /** The Temporal Web UI, for links from the console to each payment's history. */
-  temporalUiUrl?: string | null;
-  /** Asynchronous-commit pool for idempotency bookkeeping (see createRelaxedPool). */
-  relaxedPool?: Pool;
-  config: StablerailConfig;
-  temporal: Client;
-  metrics: Metrics;
-  adminToken: string;
-  /** Seals webhook endpoint secrets at rest. */
-  masterKey: Buffer;
-}
-
-export interface Ctx {
-  req: Request;
-  deps: AppDeps;
-  auth: KeyAuth | null;
-  operator: string | null;
-  body: any;
-  query: any;
-  params: Record<string, string>;
-  /** A resource id reserved by the idempotency claim, reused when a retry takes over. */
-  resourceId: string | null;
-  /** True when this request resumes a claim whose first holder died: the resource may already exist. */
-  takeover: boolean;
-}
-
-export interface RouteDef {
-  method: 'get' | 'post';
-  path: string; // express syntax, :param
-  summary: string;
-  auth: 'merchant' | 'admin' | 'public';
-  scope?: Scope;
-  body?: SchemaName;
-  query?: SchemaName;
-  /** Prefix of the id the handler creates, reserved with the idempotency claim. */
-  createsIdPrefix?: string;
-  status?: number;
-  /** What the idempotency record keeps for a replay, when the answer carries a secret shown once. */
-  storedResponse?: (out: unknown) => unknown;
-  handler: (ctx: Ctx) => Promise<unknown>;
-}
+export type { AppDeps, Ctx, RouteDef } from './route-types.js';
 
 export const LIST_LIMIT_DEFAULT = 10;
 
@@ -182,7 +132,7 @@ export const routes: RouteDef[] = [
   {
     method: 'post', path: '/v1/payments', summary: 'Create a payment and start its workflow', auth: 'merchant', scope: 'payments:write',
     body: 'PaymentCreate', createsIdPrefix: 'pay', status: 201,
-    handler: async (ctx) => paymentObject(await createPayment(ctx.deps, ctx.auth!, ctx.body, ctx.resourceId, ctx.takeover), ctx.deps.config),
+    handler: async (ctx) => createPayment(ctx.deps, ctx.auth!, ctx.body, ctx.resourceId),
   },
   { method: 'get', path: '/v1/payments', summary: 'List payments, newest first', auth: 'merchant', scope: 'payments:read', query: 'PaymentList', handler: listPayments },
   {

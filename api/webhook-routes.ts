@@ -15,7 +15,7 @@ import {
 } from '../activities/webhooks/endpoints.js';
 import { newId } from '../activities/ids.js';
 import { notFound } from './errors.js';
-import type { Ctx, RouteDef } from './routes.js';
+import type { Ctx, RouteDef } from './route-types.js';
 import { recoverEndpoint, redeliverEvent } from './webhook-commands.js';
 
 const LIMIT_DEFAULT = 10;

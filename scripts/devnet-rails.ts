@@ -6,7 +6,7 @@ import { writeKeystore, type SignerSpec } from '../activities/signer/index.js';
 import { KEYSTORE_SCRYPT_N_DEVNET } from '../activities/signer/keystore-signer.js';
 import { HDNodeWallet, Mnemonic, randomBytes } from 'ethers';
 import type { RailConfig } from '../activities/config.js';
-import { tronAddressFromEvmHex } from '../activities/deposit-address.js';
+import { tronFromHex20 } from '../activities/chain/tron-address.js';
 
 /** The treasury (hot wallet) key payouts leave from, as the signer derives it (activities/signer/keys.ts). */
 export const TREASURY_EVM_PATH = "m/44'/60'/2'/0/0";
@@ -75,7 +75,7 @@ export function devnetRails(o: { mnemonic: string; evmRpcUrl: string; tronRpcUrl
 
 /** The TRON treasury: the same key path under coin type 195, in TRON's address form. */
 export function devnetTronTreasuryAddress(mnemonic: string): string {
-  return tronAddressFromEvmHex(HDNodeWallet.fromMnemonic(Mnemonic.fromPhrase(mnemonic), "m/44'/195'/2'/0/0").address);
+  return tronFromHex20(HDNodeWallet.fromMnemonic(Mnemonic.fromPhrase(mnemonic), "m/44'/195'/2'/0/0").address);
 }
 
 export function devnetTreasuryAddress(mnemonic: string): string {

@@ -15,7 +15,8 @@ import { ensureSchedules } from '../temporal-config/schedules.js';
 import { createApp } from '../api/app.js';
 import { createMetrics } from '../api/metrics.js';
 import { pruneIdempotencyKeys } from '../api/idempotency.js';
-import { createPaymentWorker, installWorkerRuntime } from '../workers/payment-worker.js';
+import { createPaymentWorker } from '../workers/payment-worker.js';
+import { installWorkerRuntime } from '../workers/runtime.js';
 import { TRON_STANDIN_USDT } from './devnet-rails.js';
 import { createPayoutWorker } from '../workers/payout-worker.js';
 import { createSigner, type SignerSpec } from '../activities/signer/index.js';
@@ -124,7 +125,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
       temporal = await startTemporalDevServer({
         port: await freePort(o.temporalPort),
         namespace: o.config.temporal.namespace,
-        dbFile: o.ephemeral ? undefined : join(resolve(o.dataDir), 'temporal.db'),
+        dbFile: join(resolve(o.dataDir), 'temporal.db'),
         ui: !o.ephemeral,
         uiPort: o.temporalPort + 1,
         log,

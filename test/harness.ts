@@ -11,7 +11,7 @@ import { createApiKey, createMerchant, SCOPES, type Environment, type Scope } fr
 import { createLogger } from '../api/logger.js';
 import { devnetRails, devnetTreasuryAddress, devnetTronTreasuryAddress, ensureDevnetKeystore } from '../scripts/devnet-rails.js';
 import { startStack, type Stack } from '../scripts/stack.js';
-import { WORKFLOWS_PATH, installWorkerRuntime } from '../workers/payment-worker.js';
+import { WORKFLOWS_PATH, installWorkerRuntime } from '../workers/runtime.js';
 import { freePort } from '../scripts/embedded/temporal.js';
 import { startRpcProxy, type RpcProxy } from './rpc-proxy.js';
 

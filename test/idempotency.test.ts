@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ADMIN_TOKEN, api, eventually, h, newMerchant } from './harness.js';
 import { freePort } from '../scripts/embedded/temporal.js';
 
@@ -126,6 +129,75 @@ describe('Idempotency-Key', () => {
       const ids = await paymentsFor(m.merchantId);
       assert.equal(ids.length, 1);
       assert.equal(await workflowCount(ids), 1);
+    });
+  });
+
+  describe('an API process killed with SIGKILL mid-request', () => {
+    function apiEnv(port: number, fault: string, marker: string): NodeJS.ProcessEnv {
+      return {
+        ...process.env, PORT: String(port), DATABASE_URL: h().stack.databaseUrl, TEMPORAL_ADDRESS: h().stack.temporalAddress, STABLERAIL_CONFIG: h().configPath,
+        STABLERAIL_ADMIN_TOKEN: ADMIN_TOKEN, STABLERAIL_MASTER_KEY: h().masterKey.toString('hex'), LOG_LEVEL: 'warn',
+        [`STABLERAIL_FAULT_${fault}`]: marker, STABLERAIL_FAULT_SUBJECT: '/v1/payments',
+      };
+    }
+
+    async function killedMidRequest(fault: 'EXIT_AFTER_CLAIM' | 'EXIT_BEFORE_ANSWER', idem: string) {
+      const marker = join(mkdtempSync(join(tmpdir(), 'fault-')), 'hit');
+      const port = await freePort();
+      const proc = spawn(process.execPath, ['scripts/stablerail.mjs', 'api'], { env: apiEnv(port, fault, marker), stdio: ['ignore', 'ignore', 'inherit'] });
+      const exited = new Promise<void>((r) => proc.once('exit', () => r()));
+      const url = `http://127.0.0.1:${port}`;
+      await eventually(async () => (await fetch(`${url}/healthz`).catch(() => null))?.ok, 60_000, 200);
+      const m = await newMerchant();
+      const res = await fetch(`${url}/v1/payments`, {
+        method: 'POST', headers: { authorization: `Bearer ${m.key}`, 'content-type': 'application/json', 'idempotency-key': idem }, body: JSON.stringify(body),
+      }).then(() => 'answered', (e: Error) => `connection lost: ${e.message}`);
+      assert.match(res, /connection lost/, 'the client gets no answer');
+      await exited; // the launcher exits when its node process is killed
+      assert.ok(existsSync(marker), `the process died at ${fault}`);
+      const { rows } = await h().stack.pool.query(`SELECT resource_id, state FROM idempotency_keys WHERE scope = $1 AND key = $2`, [`${m.merchantId}:sandbox`, idem]);
+      assert.equal(rows[0].state, 'in_flight', 'the claim outlives the process');
+      return { m, reservedId: rows[0].resource_id as string };
+    }
+
+    async function retryAfterLease(m: { merchantId: string; key: string }, idem: string) {
+      // The lease (60 s) has run out, as it would for a client retrying a minute later.
+      await h().stack.pool.query(`UPDATE idempotency_keys SET locked_until = now() - interval '1 second' WHERE scope = $1 AND key = $2`, [`${m.merchantId}:sandbox`, idem]);
+      return api('POST', '/v1/payments', { key: m.key, idem, body });
+    }
+
+    it('after the claim, before Temporal: the retry creates the payment under the reserved id, once', async function () {
+      this.timeout(90_000);
+      const { m, reservedId } = await killedMidRequest('EXIT_AFTER_CLAIM', 'kill-after-claim');
+      assert.deepEqual(await paymentsFor(m.merchantId), [], 'no row without its workflow');
+      assert.equal(await workflowCount([reservedId]), 0);
+      const retry = await retryAfterLease(m, 'kill-after-claim');
+      assert.equal(retry.status, 201);
+      assert.equal(retry.body.id, reservedId);
+      assert.deepEqual(await paymentsFor(m.merchantId), [reservedId]);
+      assert.equal(await workflowCount([reservedId]), 1);
+    });
+
+    it('after the workflow answered, before the answer was stored: the retry gets the same payment, one row, one workflow', async function () {
+      this.timeout(90_000);
+      const { m, reservedId } = await killedMidRequest('EXIT_BEFORE_ANSWER', 'kill-before-answer');
+      // The workflow wrote the row before the process died.
+      assert.deepEqual(await paymentsFor(m.merchantId), [reservedId]);
+      const retry = await retryAfterLease(m, 'kill-before-answer');
+      assert.equal(retry.status, 201);
+      assert.equal(retry.body.id, reservedId);
+      assert.equal(retry.body.amount, '42.00');
+      assert.equal(retry.body.reference, 'inv-42');
+      assert.deepEqual(await paymentsFor(m.merchantId), [reservedId]);
+      assert.equal(await workflowCount([reservedId]), 1);
+      const t = await h().stack.pool.query(`SELECT seq, to_status FROM payment_transitions WHERE payment_id = $1`, [reservedId]);
+      assert.deepEqual(t.rows, [{ seq: 1, to_status: 'awaiting_payment' }], 'transition 1 written once');
+      const e = await h().stack.pool.query(`SELECT type FROM events WHERE object_id = $1`, [reservedId]);
+      assert.deepEqual(e.rows.map((r) => r.type), ['payment.created']);
+      // The same workflow run answered both: one execution for this id.
+      const runs: string[] = [];
+      for await (const w of h().stack.client.workflow.list({ query: `WorkflowId = '${reservedId}'` })) runs.push(w.runId);
+      assert.equal(runs.length, 1);
     });
   });
 });

@@ -10,7 +10,7 @@ import { withTx } from '../activities/db.js';
 import { newId } from '../activities/ids.js';
 import { tokenArtifact } from '../scripts/embedded/devnet.js';
 import { formatAmount } from '../workflows/rules/money.js';
-import { tronAddressFromEvmHex } from '../activities/deposit-address.js';
+import { tronFromHex20 } from '../activities/chain/tron-address.js';
 import { TRON_STANDIN_USDT } from '../scripts/devnet-rails.js';
 import { allowlist, balanceOf, freshAddress, miner, seedAvailable, tokenBalance, USDT, waitPayout } from './payout-helpers.js';
 
@@ -97,7 +97,7 @@ describe('payouts', function () {
     const standin = h().stack.tronStandin!;
     const m = await newMerchant({ name: 'TRON payouts' });
     await seedAvailable(m.merchantId, 30n * USDT);
-    const dest = tronAddressFromEvmHex(freshAddress());
+    const dest = tronFromHex20(freshAddress());
     await allowlist(m.key, dest, 'usdt-trc20');
     const created = await api('POST', '/v1/payouts', { key: m.key, body: { amount: '12.5', rail: 'usdt-trc20', destination: dest, reference: 'tron-1' } });
     assert.equal(created.status, 201, JSON.stringify(created.body));

@@ -2,8 +2,7 @@ import assert from 'node:assert/strict';
 import { TronWeb } from 'tronweb';
 import { eventually, h } from './harness.js';
 import { createPayment, transitionsOf, waitStatus } from './chain-helpers.js';
-import { tronAddressFromEvmHex } from '../activities/deposit-address.js';
-import { tronFromHex20, tronToHex20 } from '../activities/chain/tron-adapter.js';
+import { tronFromHex20, tronToHex20 } from '../activities/chain/tron-address.js';
 import { TRON_STANDIN_USDT } from '../scripts/devnet-rails.js';
 
 // Real TRON mainnet addresses with their hex form (0x41 prefix).
@@ -18,7 +17,6 @@ describe('TRON address codec on real mainnet pairs', () => {
       assert.equal(tronToHex20(b58), hex.slice(2));
       assert.equal(tronFromHex20(hex), b58);
       assert.equal(tronFromHex20('0x' + hex.slice(2)), b58);
-      assert.equal(tronAddressFromEvmHex('0x' + hex.slice(2)), b58);
       assert.equal(TronWeb.address.toHex(b58).toLowerCase(), hex);
     }
   });

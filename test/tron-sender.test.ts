@@ -17,6 +17,8 @@ import {
   TronSender,
   USDT_TRC20_TRANSFER_ENERGY,
   USDT_TRC20_TRANSFER_ENERGY_NEW_HOLDER,
+  balanceOfParameter,
+  trc20TransferParameter,
   tronBandwidthBytes,
 } from '../activities/chain/tron-sender.js';
 import type { SignedTx, TronUnsignedTx } from '../activities/signer/signer.js';
@@ -356,5 +358,30 @@ describe('TRON stand-in state file', function () {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('TRC20 call parameters by tronweb\'s ABI encoder', () => {
+  // Known vectors: the ABI words of transfer(address,uint256) and balanceOf(address), written out
+  // by hand (12 zero bytes then the 20 address bytes; the amount as a 32-byte big-endian word).
+  const USDT20 = 'a614f803b6fd780986a42c78ec9c7f77e6ded13c'; // TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t
+  const VECTORS: Array<[string, bigint, string]> = [
+    [USDT20, 1_000_000n, '000000000000000000000000a614f803b6fd780986a42c78ec9c7f77e6ded13c' + '00000000000000000000000000000000000000000000000000000000000f4240'],
+    ['0000000000000000000000000000000000000000', 1n, '0'.repeat(64) + '0'.repeat(63) + '1'],
+    [USDT20, (1n << 256n) - 1n, '000000000000000000000000a614f803b6fd780986a42c78ec9c7f77e6ded13c' + 'f'.repeat(64)],
+  ];
+
+  it('transfer and balanceOf parameters are byte-identical to the hand-padded words on known vectors', () => {
+    for (const [to20, amount, expected] of VECTORS) {
+      assert.equal(tronUtils.abi.encodeParams(['address', 'uint256'], ['41' + to20, amount]), '0x' + expected);
+      assert.equal(trc20TransferParameter(to20, amount), expected);
+      assert.equal(balanceOfParameter(to20), expected.slice(0, 64));
+    }
+    assert.equal(trc20TransferParameter(USDT20, 125_500_000n), USDT20.padStart(64, '0') + (125_500_000n).toString(16).padStart(64, '0'));
+  });
+
+  it('an amount outside 1..2^256-1 is refused before anything is encoded', () => {
+    assert.throws(() => trc20TransferParameter(USDT20, 0n), RangeError);
+    assert.throws(() => trc20TransferParameter(USDT20, 1n << 256n), RangeError);
   });
 });

@@ -8,7 +8,7 @@ import type { RailConfig, StablerailConfig } from '../activities/config.js';
 import { createWatcherActivities } from '../activities/chain/watcher.js';
 import { TASK_QUEUES, watcherWorkflowId, type WatcherWorkflowInput } from '../workflows/shared.js';
 import type { watcherWorkflow } from '../workflows/watcher.js';
-import { WORKFLOWS_PATH, installWorkerRuntime } from './payment-worker.js';
+import { WORKFLOWS_PATH, installWorkerRuntime } from './runtime.js';
 
 export interface ChainWorkerOptions {
   connection: NativeConnection;

@@ -1,16 +1,5 @@
 // Hosts the payment workflows and their activities on the payments task queue.
-import { DefaultLogger, NativeConnection, Runtime, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-
-let runtimeInstalled = false;
-/** The SDK's own logs at WARN: bundling chatter at INFO would drown the JSON logs. */
-export function installWorkerRuntime(): void {
-  if (runtimeInstalled) return;
-  runtimeInstalled = true;
-  try {
-    Runtime.install({ logger: new DefaultLogger((process.env.TEMPORAL_LOG_LEVEL as 'WARN' | undefined) ?? 'WARN') });
-  } catch { /* already installed by the host process */ }
-}
-import { fileURLToPath } from 'node:url';
+import { NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { Pool } from '../activities/db.js';
 import type { StablerailConfig } from '../activities/config.js';
 import { createPaymentActivities } from '../activities/payment.js';
@@ -18,8 +7,7 @@ import { createTreasuryActivities } from '../activities/treasury.js';
 import { createReconciliationActivities } from '../activities/reconciliation.js';
 import { createWebhookDispatchActivities } from '../activities/webhooks/delivery.js';
 import { TASK_QUEUES } from '../workflows/shared.js';
-
-export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+import { installWorkerRuntime, WORKFLOWS_PATH } from './runtime.js';
 
 export function createActivities(deps: { pool: Pool; config: StablerailConfig }) {
   return { ...createPaymentActivities(deps), ...createTreasuryActivities(deps), ...createReconciliationActivities(deps), ...createWebhookDispatchActivities(deps) };

@@ -12,7 +12,7 @@ import { createSweepActivities } from '../activities/sweep.js';
 import { createWebhookDispatchActivities } from '../activities/webhooks/delivery.js';
 import type { Signer } from '../activities/signer/signer.js';
 import { PAYOUT_TASK_QUEUE } from '../workflows/payout-shared.js';
-import { installWorkerRuntime, WORKFLOWS_PATH } from './payment-worker.js';
+import { installWorkerRuntime, WORKFLOWS_PATH } from './runtime.js';
 
 export interface PayoutWorkerOptions {
   connection: NativeConnection;

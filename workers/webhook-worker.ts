@@ -6,7 +6,7 @@ import type { Pool } from '../activities/db.js';
 import type { StablerailConfig } from '../activities/config.js';
 import { createWebhookDeliveryActivities } from '../activities/webhooks/delivery.js';
 import { TASK_QUEUES } from '../workflows/shared.js';
-import { installWorkerRuntime, WORKFLOWS_PATH } from './payment-worker.js';
+import { installWorkerRuntime, WORKFLOWS_PATH } from './runtime.js';
 
 /** Attempts in flight per worker: each holds a socket and, briefly, a database connection. */
 export const WEBHOOK_ATTEMPTS_CONCURRENT_MAX = 64;

@@ -4,6 +4,7 @@ import { ParentClosePolicy, proxyActivities, startChild } from '@temporalio/work
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { WebhookDispatchActivities } from '../activities/webhooks/delivery.js';
 import type { webhookDeliveryWorkflow } from './webhook-delivery.js';
+import type { PlannedDelivery } from './webhook-shared.js';
 import { TASK_QUEUES } from './shared.js';
 
 const { planDeliveries } = proxyActivities<WebhookDispatchActivities>({
@@ -18,7 +19,11 @@ const { planDeliveries } = proxyActivities<WebhookDispatchActivities>({
  * started instead of starting a second.
  */
 export async function dispatchEvent(objectId: string, sequence: number): Promise<void> {
-  const planned = await planDeliveries({ objectId, sequence });
+  await startDeliveries(await planDeliveries({ objectId, sequence }));
+}
+
+/** One delivery child per planned (event, endpoint), for a plan written with its event. */
+export async function startDeliveries(planned: PlannedDelivery[]): Promise<void> {
   await Promise.all(
     planned.map(async (p) => {
       try {

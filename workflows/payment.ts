@@ -5,7 +5,9 @@
 import {
   ApplicationFailure,
   patched,
+  allHandlersFinished,
   condition,
+  proxyLocalActivities,
   continueAsNew,
   proxyActivities,
   setHandler,
@@ -15,12 +17,15 @@ import {
 } from '@temporalio/workflow';
 import type { PaymentActivities } from '../activities/payment.js';
 import type { TreasuryActivities } from '../activities/treasury.js';
-import { dispatchEvent as dispatchTo } from './event-dispatch.js';
+import { dispatchEvent as dispatchTo, startDeliveries } from './event-dispatch.js';
+import type { PlannedDelivery } from './webhook-shared.js';
 import { canTransition, FINAL_STATUSES, type ExceptionCode, type PaymentStatus } from './rules/transitions.js';
 import { allFinal, decide } from './rules/matching.js';
 import { minorFromString } from './rules/money.js';
+import { DEFAULT_RECOGNITION_GATES } from './rules/recognition-gates.js';
 import {
   cancelPaymentUpdate,
+  createPaymentUpdate,
   paymentChainSignal,
   paymentStateQuery,
   resolvePaymentUpdate,
@@ -30,8 +35,11 @@ import {
   type ResolveRequest,
   type CancelRequest,
   type PaymentChainUpdate,
+  type PaymentCreateRequest,
+  type PaymentView,
   type PostedTransfer,
   paymentReconciledSignal,
+  paymentReconciledUpdate,
 } from './shared.js';
 import type { ChainTransferView } from './rules/matching.js';
 
@@ -46,13 +54,30 @@ const { recordTransition, releaseDepositAddress } = proxyActivities<PaymentActiv
   },
 });
 
+// Creation runs as a local activity: its result lands in the same workflow task that answers
+// the create Update, one round trip instead of an activity task's three.
+const creation = proxyLocalActivities<PaymentActivities>({
+  startToCloseTimeout: '10 seconds',
+  retry: {
+    initialInterval: '100 milliseconds',
+    backoffCoefficient: 2,
+    maximumInterval: '10 seconds',
+    // No maximumAttempts: a database outage delays the row, it never half-creates it (the API
+    // answers 503 at its deadline and the retry with the same key attaches to this Update).
+    nonRetryableErrorTypes: ['rail_unknown', 'payment_id_conflict', 'payment_missing'],
+  },
+});
+
+/** Update-with-Start delivers the create Update in the first workflow task; this bounds a start without it. */
+const CREATE_WAIT_MAX = '1 hour';
+
 const treasury = proxyActivities<TreasuryActivities>({
   startToCloseTimeout: '30 seconds',
   // No maximumAttempts: a posting must land, and postings are keyed by their cause.
   retry: { initialInterval: '200 milliseconds', backoffCoefficient: 2, maximumInterval: '30 seconds', nonRetryableErrorTypes: ['UnbalancedPostingError'] },
 });
 
-const DEFAULT_GATES = ['finality', 'no_open_exception', 'reconciled'] as const;
+const DEFAULT_GATES = DEFAULT_RECOGNITION_GATES;
 
 function posted(t: ChainTransferView): PostedTransfer {
   const i = t.key.lastIndexOf(':');
@@ -62,21 +87,35 @@ const sameInclusion = (a: PostedTransfer, t: ChainTransferView) => a.key === t.k
 
 export const WEBHOOK_DISPATCH_PATCH = 'webhook-dispatch';
 
-/** Payments started before webhook delivery existed replay without these commands. */
-async function dispatchEvent(objectId: string, sequence: number): Promise<void> {
+/** Deliveries planned by the activity that records the event: no planning activity of their own. */
+export const DELIVERIES_PLANNED_WITH_EVENT_PATCH = 'deliveries-planned-with-event';
+
+/**
+ * Payments started before webhook delivery existed replay without these commands; those
+ * recorded before planning moved into the recording transaction replay the planning activity.
+ */
+async function dispatchEvent(objectId: string, sequence: number, planned: PlannedDelivery[] | undefined): Promise<void> {
   if (!patched(WEBHOOK_DISPATCH_PATCH)) return;
-  await dispatchTo(objectId, sequence);
+  if (planned && patched(DELIVERIES_PLANNED_WITH_EVENT_PATCH)) await startDeliveries(planned);
+  else await dispatchTo(objectId, sequence);
 }
 
 export async function paymentWorkflow(input: PaymentWorkflowInput): Promise<PaymentWorkflowState> {
+  // Payments whose row the API wrote before starting the workflow carry their window in the
+  // input; they replay down the path they were recorded on (no create Update).
+  const rowWrittenByApi = input.expiresAtMs !== undefined;
+  let created = input.carried !== undefined || rowWrittenByApi;
+  let createFailure: ApplicationFailure | null = null;
+  let createdView: PaymentView | null = null;
+  let createdPlanned: PlannedDelivery[] | undefined;
   const state: PaymentWorkflowState = input.carried ?? {
     paymentId: input.paymentId,
     status: 'awaiting_payment',
     exceptionCode: null,
-    seq: 1, // seq 1 (payment.created) is written by the API with the payment row
+    seq: 1, // seq 1 (payment.created) is written with the payment row, by the create Update
     amountMinor: input.amountMinor,
     amountReceivedMinor: '0',
-    expiresAtMs: input.expiresAtMs,
+    expiresAtMs: input.expiresAtMs ?? 0,
     chainVersion: 0,
     transfers: [],
     countedKeys: [],
@@ -100,7 +139,7 @@ export async function paymentWorkflow(input: PaymentWorkflowInput): Promise<Paym
       }
       const exceptionCode = to === 'requires_review' ? (opts.exceptionCode ?? null) : null;
       const amountReceivedMinor = opts.amountReceivedMinor ?? state.amountReceivedMinor;
-      await recordTransition({
+      const recorded = await recordTransition({
         paymentId: state.paymentId,
         seq: state.seq + 1,
         from: state.status,
@@ -118,7 +157,7 @@ export async function paymentWorkflow(input: PaymentWorkflowInput): Promise<Paym
       state.exceptionCode = exceptionCode;
       if (input.upsertSearchAttributes) upsertSearchAttributes({ [SEARCH_ATTRIBUTES.status]: [to] });
       // Inside the serialized queue: deliveries start in sequence order (ordering stays best effort).
-      await dispatchEvent(state.paymentId, state.seq);
+      await dispatchEvent(state.paymentId, state.seq, recorded.planned);
     });
     queue = next.catch(() => undefined);
     return next;
@@ -126,9 +165,47 @@ export async function paymentWorkflow(input: PaymentWorkflowInput): Promise<Paym
 
   setHandler(paymentStateQuery, () => ({ ...state }));
 
-  // payment.created (seq 1) was written by the API with the payment row; it is dispatched here, once.
+  // POST /v1/payments: Update-with-Start. The handler writes the row (with its address,
+  // transition 1, event and evidence) and answers the payment object; a retry of the same
+  // request carries the same Update id, which Temporal answers from the first outcome.
+  setHandler(createPaymentUpdate, async (req: PaymentCreateRequest): Promise<PaymentView> => {
+    if (createdView) return createdView;
+    // Created by an earlier run (continue-as-new) or by the API before this path: read it.
+    if (created) return creation.paymentView(state.paymentId);
+    try {
+      const r = await creation.createPaymentRecord({
+        paymentId: input.paymentId,
+        merchantId: input.merchantId,
+        environment: input.environment,
+        rail: input.rail,
+        amountMinor: input.amountMinor,
+        ...req,
+      });
+      state.expiresAtMs = r.expiresAtMs;
+      createdPlanned = r.planned;
+      createdView = r.view;
+      created = true;
+      return r.view;
+    } catch (err) {
+      // Only a non-retryable refusal gets here; no row was written.
+      const cause = err instanceof ApplicationFailure ? err : (err as { cause?: unknown }).cause;
+      createFailure = cause instanceof ApplicationFailure ? cause : ApplicationFailure.nonRetryable(String(err), 'payment_not_created');
+      throw createFailure;
+    }
+  });
+
+  if (!created) {
+    await condition(() => created || createFailure !== null, CREATE_WAIT_MAX);
+    if (!created) {
+      await condition(allHandlersFinished);
+      // Failed, not completed: the id may be started again by a retry once the cause is gone.
+      throw createFailure ?? ApplicationFailure.nonRetryable('no create Update arrived for this payment', 'payment_not_created');
+    }
+  }
+
+  // payment.created (seq 1) was written with the payment row; it is dispatched here, once.
   if (!input.carried) {
-    queue = queue.then(() => dispatchEvent(state.paymentId, 1)).catch((e) => log.error('payment.created not dispatched', { error: String(e) }));
+    queue = queue.then(() => dispatchEvent(state.paymentId, 1, createdPlanned)).catch((e) => log.error('payment.created not dispatched', { error: String(e) }));
   }
 
   setHandler(
@@ -170,7 +247,22 @@ export async function paymentWorkflow(input: PaymentWorkflowInput): Promise<Paym
     },
   );
 
-  // A reconciliation run matched this payment: the last recognition gate can pass.
+  // A reconciliation run matched this payment: the last recognition gate can pass. The Update
+  // refuses a payment that left `confirmed`, so the run marks only what the workflow accepted.
+  setHandler(
+    paymentReconciledUpdate,
+    (_req: { runId: string }) => {
+      state.reconciled = true;
+      chainDirty = true;
+      return { status: state.status };
+    },
+    {
+      validator: (_req: { runId: string }) => {
+        if (state.status !== 'confirmed') throw ApplicationFailure.nonRetryable(`payment is ${state.status}; only confirmed can be reconciled`, 'payment_not_confirmed');
+      },
+    },
+  );
+  // Runs recorded before the Update still signal.
   setHandler(paymentReconciledSignal, () => {
     state.reconciled = true;
     chainDirty = true;
@@ -226,7 +318,6 @@ export async function paymentWorkflow(input: PaymentWorkflowInput): Promise<Paym
   });
 
   const toleranceMinor = minorFromString(input.underpayToleranceMinor ?? '0');
-  let closedAtMs: number | null = null;
   // One loop decides every chain- and timer-driven move; the expiry timer is durable, so a
   // worker restart does not reset it. Updates (cancel, resolve) transition from their handlers.
   for (;;) {
@@ -255,11 +346,12 @@ export async function paymentWorkflow(input: PaymentWorkflowInput): Promise<Paym
     const woken = () => chainDirty || state.seq !== seqBefore;
     if (FINAL_STATUSES.has(state.status)) {
       // A closed payment keeps listening for late money for a bounded window, then ends.
-      closedAtMs ??= Date.now();
-      const leftMs = closedAtMs + input.monitorAfterCloseS * 1000 - Date.now();
+      // Carried across continue-as-new: a new run inside the window must not restart it.
+      state.closedAtMs ??= Date.now();
+      const leftMs = state.closedAtMs + input.monitorAfterCloseS * 1000 - Date.now();
       if (leftMs <= 0 || !(await condition(woken, leftMs))) break;
     } else {
-      closedAtMs = null;
+      state.closedAtMs = undefined;
       const windowLeftMs = state.expiresAtMs - Date.now();
       const waitsForWindow = (state.status === 'awaiting_payment' || state.status === 'detected') && windowLeftMs > 0;
       if (waitsForWindow) await condition(woken, windowLeftMs);
@@ -267,11 +359,14 @@ export async function paymentWorkflow(input: PaymentWorkflowInput): Promise<Paym
     }
     if (workflowInfo().continueAsNewSuggested) {
       await queue;
+      // An Update still running would be lost with this run.
+      await condition(allHandlersFinished);
       await continueAsNew<typeof paymentWorkflow>({ ...input, carried: state });
     }
   }
   await queue;
   // Nothing more can arrive for this payment: its address may serve another one.
   await releaseDepositAddress(state.paymentId);
+  await condition(allHandlersFinished);
   return { ...state };
 }

@@ -1,7 +1,7 @@
 // One reconciliation run: a class at a time (progress is visible in PostgreSQL and in the
 // history), then the matched payments are told so their recognition gate can pass. Started by
 // a Temporal Schedule, by POST /v1/reconciliation/runs and by `stablerail reconcile`.
-import { getExternalWorkflowHandle, proxyActivities, uuid4, workflowInfo } from '@temporalio/workflow';
+import { getExternalWorkflowHandle, patched, proxyActivities, uuid4, workflowInfo } from '@temporalio/workflow';
 import type { ReconciliationActivities } from '../activities/reconciliation.js';
 import { BREAK_CLASSES_IN_ORDER, paymentReconciledSignal, type ReconciliationInput, type ReconciliationResult } from './shared.js';
 
@@ -12,6 +12,14 @@ const acts = proxyActivities<ReconciliationActivities>({
 });
 
 export const SIGNAL_BATCH = 100;
+export const RECONCILED_BY_UPDATE_PATCH = 'reconciled-by-update';
+
+const acks = proxyActivities<ReconciliationActivities>({
+  startToCloseTimeout: '10 minutes',
+  // Heartbeats per batch: a dead worker's acknowledgements move on within a minute.
+  heartbeatTimeout: '1 minute',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 5 },
+});
 
 export async function reconciliationWorkflow(input: ReconciliationInput): Promise<ReconciliationResult> {
   // Scheduled runs get their id here; uuid4 is Temporal's deterministic one.
@@ -23,7 +31,12 @@ export async function reconciliationWorkflow(input: ReconciliationInput): Promis
       await acts.detectBreaks({ ...scope, breakClass: BREAK_CLASSES_IN_ORDER[i]!, index: i });
     }
     const { summary, matchedPaymentIds } = await acts.finishRun(scope);
-    // Tell each matched payment; a payment whose workflow has ended simply is not told.
+    if (patched(RECONCILED_BY_UPDATE_PATCH)) {
+      // Each matched payment acknowledges by Update; only those are marked reconciled.
+      const ack = await acks.acknowledgeReconciled({ runId, paymentIds: matchedPaymentIds });
+      return { runId, openBreaks: summary.open_breaks, matchedPayments: ack.acknowledged };
+    }
+    // Runs recorded before the Update: signals, as they were sent then.
     for (let i = 0; i < matchedPaymentIds.length; i += SIGNAL_BATCH) {
       await Promise.all(
         matchedPaymentIds.slice(i, i + SIGNAL_BATCH).map((id) => getExternalWorkflowHandle(id).signal(paymentReconciledSignal, { runId }).catch(() => undefined)),

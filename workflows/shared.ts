@@ -3,6 +3,8 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { ExceptionCode, PaymentStatus, ResolutionDecision } from './rules/transitions.js';
 import type { ChainTransferView } from './rules/matching.js';
+import type { PlannedDelivery } from './webhook-shared.js';
+import type { RecognitionGate } from './rules/recognition-gates.js';
 
 export const TASK_QUEUES = {
   payments: 'stablerail-payments',
@@ -12,15 +14,18 @@ export const TASK_QUEUES = {
   chain: 'stablerail-chain',
 } as const;
 
-export const NAMESPACE_DEFAULT = 'default';
-
 export interface PaymentWorkflowInput {
   paymentId: string;
   merchantId: string;
   environment: 'sandbox' | 'live';
   rail: string;
   amountMinor: string;
-  expiresAtMs: number;
+  /**
+   * Set only on payments whose row the API wrote before starting the workflow (before
+   * Update-with-Start); those histories replay down the old path. New payments learn it from
+   * the create Update.
+   */
+  expiresAtMs?: number;
   /** How long an expired or canceled payment keeps listening for late money before its workflow ends. */
   monitorAfterCloseS: number;
   /** Whether the namespace has Stablerail's search attributes registered (the time-skipping test server has none). */
@@ -28,7 +33,7 @@ export interface PaymentWorkflowInput {
   /** The rail's underpay_tolerance_minor at creation (absent on payments started before chain matching: 0). */
   underpayToleranceMinor?: string;
   /** What must hold before pending moves to available (the rail's recognition_gates). */
-  recognitionGates?: Array<'finality' | 'no_open_exception' | 'reconciled'>;
+  recognitionGates?: RecognitionGate[];
   /** Carried across continue-as-new. */
   carried?: PaymentWorkflowState;
 }
@@ -54,6 +59,8 @@ export interface PaymentWorkflowState {
   postedAvailable?: PostedTransfer[];
   /** A reconciliation run matched this payment across the three planes. */
   reconciled?: boolean;
+  /** When the payment reached a final status: the late-money window runs from here, across continue-as-new. */
+  closedAtMs?: number;
 }
 
 /** A transfer inclusion the ledger holds a posting for (what a reversal must name). */
@@ -108,9 +115,54 @@ export interface TransitionRecord {
 export interface RecordedTransition {
   eventId: string;
   eventType: string;
+  /** The event's webhook deliveries, planned in the same transaction (absent from activities recorded before that). */
+  planned?: PlannedDelivery[];
   /** false when the row already existed: an activity retry or a replay. */
   inserted: boolean;
 }
+
+/**
+ * What the create Update of `POST /v1/payments` carries: the rest of the row. The workflow's
+ * handler writes the row, its deposit address, transition 1, its event and its evidence entry
+ * in one transaction and answers the merchant-facing payment object.
+ */
+export interface PaymentCreateRequest {
+  reference: string;
+  metadata: Record<string, string>;
+  expiresInS: number;
+  /** Who asked (`api_key:{id}`), recorded on transition 1 and its evidence entry. */
+  actor: string;
+}
+
+/** The input of the create activity: the workflow's identity plus the request. */
+export interface PaymentRecordInput extends PaymentCreateRequest {
+  paymentId: string;
+  merchantId: string;
+  environment: 'sandbox' | 'live';
+  rail: string;
+  amountMinor: string;
+}
+
+/** The merchant-facing payment object as JSON (activities/payment.ts `paymentObject`). */
+export interface PaymentView {
+  id: string;
+  object: 'payment';
+  status: PaymentStatus;
+  amount: string;
+  expires_at: string;
+  [field: string]: unknown;
+}
+
+/** The create activity's answer: the view for the merchant and the window for the workflow. */
+export interface PaymentCreated {
+  view: PaymentView;
+  expiresAtMs: number;
+  /** payment.created's webhook deliveries, planned with the row. */
+  planned: PlannedDelivery[];
+}
+
+/** The Update id of a payment's creation: one per payment, so a retried request attaches to it. */
+export const createUpdateId = (paymentId: string): string => `create-${paymentId}`;
 
 export interface CancelRequest {
   actor: string;
@@ -125,6 +177,7 @@ export interface ResolveRequest {
 export const paymentChainSignal = defineSignal<[PaymentChainUpdate]>('chainUpdate');
 export const watcherStatusQuery = defineQuery<WatcherStatus>('watcherStatus');
 export const paymentStateQuery = defineQuery<PaymentWorkflowState>('paymentState');
+export const createPaymentUpdate = defineUpdate<PaymentView, [PaymentCreateRequest]>('createPayment');
 export const cancelPaymentUpdate = defineUpdate<PaymentWorkflowState, [CancelRequest]>('cancelPayment');
 export const resolvePaymentUpdate = defineUpdate<PaymentWorkflowState, [ResolveRequest]>('resolvePayment');
 
@@ -165,5 +218,7 @@ export const BREAK_CLASSES_IN_ORDER = [
   'transfer_without_payout',
 ] as const;
 
-/** Reconciliation found nothing wrong with this payment: the last recognition gate may pass. */
+/** Reconciliation found nothing wrong with this payment: the last recognition gate may pass. (Runs recorded before the Update.) */
 export const paymentReconciledSignal = defineSignal<[{ runId: string }]>('reconciled');
+/** The same news as an Update: the run marks the payment reconciled only once the workflow accepted it. */
+export const paymentReconciledUpdate = defineUpdate<{ status: PaymentStatus }, [{ runId: string }]>('acknowledgeReconciled');

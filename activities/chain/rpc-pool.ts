@@ -22,11 +22,6 @@ export class RpcPool {
     });
   }
 
-  /** The index of the node that answered last (for tests and metrics). */
-  get currentIndex(): number {
-    return this.current;
-  }
-
   /**
    * Call `method`; `parse` validates the answer, and a node whose answer does not parse counts
    * as failed like one that is down, so a garbage-answering node is failed over too.

@@ -4,82 +4,22 @@
 // (/walletsolidity/getnowblock) through tronweb's solidity node client.
 import { TronWeb } from 'tronweb';
 import type { RailConfig } from '../config.js';
-import { RpcPool } from './rpc-pool.js';
-import {
-  ChainDataError,
-  RPC_TIMEOUT_MS,
-  TO_FILTER_ADDRESSES_MAX,
-  TRANSFER_TOPIC,
-  decodeTransferLog,
-  parseBlock,
-  parseQuantity,
-  toQuantity,
-  type ChainBlock,
-  type ChainTransfer,
-  type RailAdapter,
-  type RawLog,
-} from './rail-adapter.js';
+import type { RpcPool } from './rpc-pool.js';
+import { ChainDataError, RPC_TIMEOUT_MS } from './rail-adapter.js';
+import { JsonRpcRailAdapter } from './json-rpc-adapter.js';
+import { tronFromHex20, tronToHex20 } from './tron-address.js';
 
 /** TRON solidifies a block once 19 of the 27 super representatives built on it. */
 export const TRON_SOLIDIFY_DEPTH = 19;
-const BASE58_CACHE_MAX = 200_000;
 
-/** base58check (T…) → 20-byte hex, lowercase, no prefix. Throws on a malformed address. */
-export function tronToHex20(base58: string): string {
-  if (!TronWeb.isAddress(base58) || !base58.startsWith('T')) throw new ChainDataError(`not a TRON base58check address: ${base58}`);
-  const hex = TronWeb.address.toHex(base58).toLowerCase();
-  if (!/^41[0-9a-f]{40}$/.test(hex)) throw new ChainDataError(`TRON address ${base58} does not carry the 0x41 prefix`);
-  return hex.slice(2);
-}
-
-/** 20-byte hex (with or without 0x or 41) → base58check (T…). */
-export function tronFromHex20(hex: string): string {
-  const h = hex.replace(/^0x/i, '').toLowerCase();
-  const body = h.length === 42 && h.startsWith('41') ? h.slice(2) : h;
-  if (!/^[0-9a-f]{40}$/.test(body)) throw new ChainDataError(`not a 20-byte address: ${hex}`);
-  return TronWeb.address.fromHex('41' + body);
-}
-
-export class TronAdapter implements RailAdapter {
-  private readonly rpc: RpcPool;
+export class TronAdapter extends JsonRpcRailAdapter {
   private readonly tronWeb: TronWeb;
-  private readonly tokenHex: string;
-  private readonly base58 = new Map<string, string>();
 
-  constructor(readonly rail: RailConfig, rpc?: RpcPool) {
-    this.rpc = rpc ?? new RpcPool(rail.rpc_urls, rail.chain_id);
+  constructor(rail: RailConfig, rpc?: RpcPool) {
+    super(rail, rpc, '0x' + tronToHex20(rail.token_contract));
     const solidity = rail.solidity_url ?? new URL(rail.rpc_urls[0]!).origin;
     this.tronWeb = new TronWeb({ fullHost: solidity, solidityNode: solidity });
     this.tronWeb.solidityNode.timeout = RPC_TIMEOUT_MS;
-    this.tokenHex = '0x' + tronToHex20(rail.token_contract);
-  }
-
-  async headHeight(): Promise<number> {
-    return this.rpc.call('eth_blockNumber', [], (raw) => parseQuantity(raw, 'head height'));
-  }
-
-  async block(height: number): Promise<ChainBlock | null> {
-    return this.rpc.call('eth_getBlockByNumber', [toQuantity(height), false], (raw) => {
-      const b = parseBlock(raw);
-      if (b && b.height !== height) throw new ChainDataError(`asked for block ${height}, node answered ${b.height}`);
-      return b;
-    });
-  }
-
-  async transfers(fromHeight: number, toHeight: number, to?: readonly string[]): Promise<ChainTransfer[]> {
-    const toTopics = to && to.length > 0 && to.length <= TO_FILTER_ADDRESSES_MAX ? to.map((a) => '0x' + '0'.repeat(24) + tronToHex20(a)) : null;
-    const filter = { fromBlock: toQuantity(fromHeight), toBlock: toQuantity(toHeight), address: this.tokenHex, topics: [TRANSFER_TOPIC, null, toTopics] };
-    return this.rpc.call('eth_getLogs', [filter], (raw) => {
-      if (!Array.isArray(raw)) throw new ChainDataError('eth_getLogs did not answer a list');
-      const out: ChainTransfer[] = [];
-      for (const log of raw as RawLog[]) {
-        const t = decodeTransferLog(log, (hex) => this.toBase58(hex));
-        if (!t) continue;
-        if (t.blockHeight < fromHeight || t.blockHeight > toHeight) throw new ChainDataError(`log at height ${t.blockHeight} outside ${fromHeight}..${toHeight}`);
-        out.push(t);
-      }
-      return out;
-    });
   }
 
   async finalizedHeight(processedHeight: number): Promise<number> {
@@ -93,17 +33,11 @@ export class TronAdapter implements RailAdapter {
     return tronFromHex20(tronToHex20(address));
   }
 
-  private toBase58(hex40: string): string {
-    let b = this.base58.get(hex40);
-    if (b === undefined) {
-      b = tronFromHex20(hex40);
-      if (this.base58.size >= BASE58_CACHE_MAX) this.base58.clear();
-      this.base58.set(hex40, b);
-    }
-    return b;
+  protected hex20Of(address: string): string {
+    return tronToHex20(address);
   }
 
-  close(): void {
-    this.rpc.close();
+  protected addressOf(hex40: string): string {
+    return tronFromHex20(hex40);
   }
 }

@@ -11,7 +11,8 @@ import type { RailConfig } from '../config.js';
 import type { SignedTx, TronUnsignedTx } from '../signer/signer.js';
 import { ChainDataError, RPC_TIMEOUT_MS, RpcUnavailableError, TRANSFER_TOPIC, type ChainTransfer } from './rail-adapter.js';
 import { BroadcastRejectedError, type FeeEstimate, type RailSender, type TxOutcome } from './rail-sender.js';
-import { TronAdapter, tronToHex20 } from './tron-adapter.js';
+import { TronAdapter } from './tron-adapter.js';
+import { tronToHex20 } from './tron-address.js';
 
 /**
  * The most TRX one token transfer may burn for energy: 100 TRX. A USDT transfer needs at most
@@ -55,7 +56,6 @@ export function tronBandwidthBytes(rawDataHex: string, signatures = 1): number {
   return 1 + varintLen(raw) + raw + signatures * (2 + SIGNATURE_BYTES) + MAX_RESULT_SIZE_IN_TX;
 }
 
-const word = (hex: string) => hex.padStart(64, '0');
 const sha256Hex = (hex: string) => createHash('sha256').update(Buffer.from(hex, 'hex')).digest('hex');
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 /** Node messages are hex-encoded UTF-8 on the broadcast path, plain text elsewhere. */
@@ -68,6 +68,15 @@ function safeNonNegative(v: unknown, what: string, absentAs?: number): number {
   if (v === undefined && absentAs !== undefined) return absentAs;
   if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) throw new ChainDataError(`malformed ${what}: ${JSON.stringify(v)?.slice(0, 80)}`);
   return v;
+}
+/** transfer(address,uint256)'s argument words for a recipient's 20 address bytes, by tronweb's ABI encoder. */
+export function trc20TransferParameter(to20: string, amountMinor: bigint): string {
+  if (amountMinor <= 0n || amountMinor > UINT256_MAX) throw new RangeError(`token amount out of range: ${amountMinor}`);
+  return tronUtils.abi.encodeParams(['address', 'uint256'], ['41' + to20, amountMinor]).slice(2);
+}
+/** balanceOf(address)'s argument word for a holder's 20 address bytes, by tronweb's ABI encoder. */
+export function balanceOfParameter(holder20: string): string {
+  return tronUtils.abi.encodeParams(['address'], ['41' + holder20]).slice(2);
 }
 function parseTxHash(txHash: string): string {
   const id = txHash.replace(/^0x/, '').toLowerCase();
@@ -116,7 +125,7 @@ export class TronSender implements RailSender {
   async buildTokenTransfer(o: { from: string; to: string; amountMinor: bigint }): Promise<TronUnsignedTx> {
     if (o.amountMinor <= 0n || o.amountMinor > UINT256_MAX) throw new RangeError(`token amount out of range: ${o.amountMinor}`);
     const owner41 = '41' + tronToHex20(o.from);
-    const parameter = word(tronToHex20(o.to)) + word(o.amountMinor.toString(16));
+    const parameter = trc20TransferParameter(tronToHex20(o.to), o.amountMinor);
     const res = await this.post('/wallet/triggersmartcontract', {
       owner_address: owner41,
       contract_address: this.token41,
@@ -244,7 +253,7 @@ export class TronSender implements RailSender {
       owner_address: '41' + holder20,
       contract_address: this.token41,
       function_selector: BALANCE_OF_FUNCTION,
-      parameter: word(holder20),
+      parameter: balanceOfParameter(holder20),
       visible: false,
     });
     const w = Array.isArray(res.constant_result) ? res.constant_result[0] : undefined;
@@ -299,7 +308,7 @@ export class TronSender implements RailSender {
       owner_address: '41' + tronToHex20(o.from),
       contract_address: this.token41,
       function_selector: TRANSFER_FUNCTION,
-      parameter: word(to20) + word(o.amountMinor.toString(16)),
+      parameter: trc20TransferParameter(to20, o.amountMinor),
       visible: false,
     });
     const result = isObject(res.result) ? res.result : {};

@@ -16,10 +16,10 @@ import {
   tronAnswerDifference,
   tronSignedRaw,
 } from './transactions.js';
+import { HTTP_SIGNER_TIMEOUT_MS_MAX } from './spec.js';
 
 /** One exchange, connect to last byte. A signer behind an HSM answers in well under a second. */
 export const HTTP_SIGNER_TIMEOUT_MS_DEFAULT = 10_000;
-export const HTTP_SIGNER_TIMEOUT_MS_MAX = 60_000;
 /** An answer is a few hundred bytes; a larger one is not an answer. */
 export const HTTP_SIGNER_ANSWER_BYTES_MAX = 256 * 1024;
 /** Addresses remembered per key name, to check each signature's `from`; bounded like any cache. */

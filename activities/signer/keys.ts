@@ -3,7 +3,7 @@
 // the children of the account-level xpubs activities/deposit-address.ts derives addresses from,
 // so a deposit key always signs from the address the service handed to the payer.
 import { HDNodeWallet, Mnemonic, computeAddress, getAddress } from 'ethers';
-import { tronAddressFromEvmHex } from '../deposit-address.js';
+import { tronFromHex20 } from '../chain/tron-address.js';
 import { SignerRefusedError, type KeyRef } from './signer.js';
 
 /** Deposit indexes are non-hardened BIP-32 children: 0 … 2^31 − 1. */
@@ -68,7 +68,7 @@ export function rootFromMnemonic(mnemonic: Mnemonic | string): HDNodeWallet {
 
 /** An address in the rail's form: EVM checksum, or TRON base58check of 0x41 and the same 20 bytes. */
 export function railAddress(kind: KeyRef['kind'], evmAddress: string): string {
-  return kind === 'tron' ? tronAddressFromEvmHex(evmAddress) : getAddress(evmAddress);
+  return kind === 'tron' ? tronFromHex20(evmAddress) : getAddress(evmAddress);
 }
 
 export interface DerivedKey {

@@ -8,7 +8,7 @@ import { TronWeb } from 'tronweb';
 import { deriveKey, parseKeyRef, rootFromMnemonic, type DerivedKey } from './keys.js';
 import { SignerRefusedError, SignerUnavailableError, type KeyRef, type SignedTx, type Signer, type UnsignedTx } from './signer.js';
 import { checkKindMatches, evmTransaction, parseEvmUnsignedTx, parseTronUnsignedTx, signTronTxId, tronSignedRaw } from './transactions.js';
-import { tronAddressFromEvmHex } from '../deposit-address.js';
+import { tronFromHex20 } from '../chain/tron-address.js';
 
 /** ethers' (and geth's) default scrypt cost, 2^17: about a second and 128 MiB per decryption. */
 export const KEYSTORE_SCRYPT_N_DEFAULT = 2 ** 17;
@@ -41,7 +41,7 @@ export function parseAllowTo(entries: string[]): Set<string> {
     if (/^0x[0-9a-fA-F]{40}$/.test(entry)) allowed.add(getAddress(entry));
     else if (/^T[1-9A-HJ-NP-Za-km-z]{33}$/.test(entry) && TronWeb.isAddress(entry)) {
       // Re-encode, so the comparison is on the canonical base58check form.
-      allowed.add(tronAddressFromEvmHex(TronWeb.address.toHex(entry).slice(2)));
+      allowed.add(tronFromHex20(TronWeb.address.toHex(entry).slice(2)));
     } else throw new Error(`allow-to: ${JSON.stringify(entry).slice(0, 60)} is neither an EVM 0x address nor a TRON base58 address`);
   }
   return allowed;

@@ -5,7 +5,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import { SigningKey, Transaction, getAddress, recoverAddress, sha256 } from 'ethers';
 import { utils as tronUtils } from 'tronweb';
-import { tronAddressFromEvmHex } from '../deposit-address.js';
+import { tronFromHex20 } from '../chain/tron-address.js';
 import { SignerRefusedError, type EvmUnsignedTx, type TronUnsignedTx, type UnsignedTx } from './signer.js';
 
 /** EIP-1559, the only EVM envelope we sign: no legacy gas pricing, no EIP-7702 delegation. */
@@ -121,7 +121,7 @@ export function tronTxIdOf(rawDataHex: string): string {
 
 function tronHexAddress(value: unknown, what: string): string {
   if (typeof value !== 'string' || !TRON_HEX_ADDRESS.test(value)) invalid(`${what} must be a hex TRON address (41 + 20 bytes)`);
-  return tronAddressFromEvmHex(value.slice(2));
+  return tronFromHex20(value.slice(2));
 }
 
 export interface TronContractView {
@@ -199,7 +199,7 @@ export function signTronTxId(privateKey: string, txID: string): string {
 /** The base58check address whose key made a TRON signature over txID. Throws on a malformed one. */
 export function recoverTronSigner(txID: string, signatureHex: string): string {
   if (!/^[0-9a-fA-F]{130}$/.test(signatureHex)) throw new Error('a TRON signature is 65 bytes of hex');
-  return tronAddressFromEvmHex(recoverAddress('0x' + txID.toLowerCase(), '0x' + signatureHex));
+  return tronFromHex20(recoverAddress('0x' + txID.toLowerCase(), '0x' + signatureHex));
 }
 
 /** The signed transaction as /wallet/broadcasttransaction takes it. */

@@ -54,26 +54,42 @@ export function payloadBytes(e: { id: string; type: string; created_at: Date; se
   return Buffer.from(JSON.stringify({ id: e.id, type: e.type, created_at: e.created_at.toISOString(), sequence: e.sequence, data: e.data }), 'utf8');
 }
 
+export interface EventHead {
+  id: string;
+  type: string;
+  merchant_id: string;
+  environment: string;
+}
+
+/**
+ * The enabled endpoints subscribed to one event, with their pending delivery rows written.
+ * Called in the transaction that writes the event (payments), so the plan commits with it and
+ * the workflow starts the deliveries without another activity; idempotent by delivery id.
+ */
+export async function planEventDeliveries(c: DbClient, e: EventHead): Promise<PlannedDelivery[]> {
+  const { rows } = await c.query<{ id: string }>(
+    `SELECT id FROM webhook_endpoints WHERE merchant_id = $1 AND environment = $2 AND status = 'enabled' AND enabled_events && $3::text[]
+      ORDER BY created_at, id LIMIT $4`,
+    [e.merchant_id, e.environment, subscriptionKeys(e.type), ENDPOINTS_PER_MERCHANT_MAX],
+  );
+  const planned = rows.map((w) => ({ deliveryId: deliveryIdFor(e.id, w.id), eventId: e.id, endpointId: w.id }));
+  await insertDeliveries(c, planned.map((p) => ({ ...p, kind: 'automatic' as const })));
+  return planned;
+}
+
 export function createWebhookDispatchActivities(deps: { pool: Pool }) {
   const { pool } = deps;
   return {
     /** The enabled endpoints subscribed to one event; writes their pending delivery rows. */
     async planDeliveries(ref: { objectId: string; sequence: number }): Promise<PlannedDelivery[]> {
       return withTx(pool, async (c) => {
-        const ev = await c.query<{ id: string; type: string; merchant_id: string; environment: string }>(
+        const ev = await c.query<EventHead>(
           `SELECT id, type, merchant_id, environment FROM events WHERE object_id = $1 AND sequence = $2`,
           [ref.objectId, ref.sequence],
         );
         const e = ev.rows[0];
         if (!e) throw new Error(`no event for ${ref.objectId} at sequence ${ref.sequence}`);
-        const { rows } = await c.query<{ id: string }>(
-          `SELECT id FROM webhook_endpoints WHERE merchant_id = $1 AND environment = $2 AND status = 'enabled' AND enabled_events && $3::text[]
-            ORDER BY created_at, id LIMIT $4`,
-          [e.merchant_id, e.environment, subscriptionKeys(e.type), ENDPOINTS_PER_MERCHANT_MAX],
-        );
-        const planned = rows.map((w) => ({ deliveryId: deliveryIdFor(e.id, w.id), eventId: e.id, endpointId: w.id }));
-        await insertDeliveries(c, planned.map((p) => ({ ...p, kind: 'automatic' as const })));
-        return planned;
+        return planEventDeliveries(c, e);
       });
     },
   };

@@ -11,10 +11,19 @@ import { createApiKey, createMerchant, SCOPES } from '../../activities/merchant.
 import { createLogger } from '../../api/logger.js';
 import { devnetRails } from '../devnet-rails.js';
 import { startStack } from '../stack.js';
+import { fileURLToPath } from 'node:url';
+import { Worker } from '@temporalio/worker';
+import { WithStartWorkflowOperation } from '@temporalio/client';
+import { installWorkerRuntime } from '../../workers/runtime.js';
+import { trivialCreateUpdate, type trivialCreateWorkflow } from './workflows/trivial.js';
+
+const TRIVIAL_QUEUE = 'bench-trivial';
 
 const REQUESTS_PER_LEVEL = Number(process.env.BENCH_REQUESTS ?? 600);
 const LEVELS = (process.env.BENCH_LEVELS ?? '1,8,32').split(',').map(Number);
 const BENCH_MNEMONIC = 'test test test test test test test test test test test junk';
+
+const round = (x: number, digits = 1) => Number(x.toFixed(digits));
 
 function pct(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
@@ -89,7 +98,25 @@ export async function main(_argv: string[]): Promise<void> {
     const bare = await closedLoop(REQUESTS_PER_LEVEL, 32, async (i) => {
       await stack.client.workflow.start('emptyWorkflow', { taskQueue: 'bench-no-worker', workflowId: `bench-bare-${i}-${Date.now()}`, args: [] });
     });
-    // Ceiling 2: raw single-row inserts, each its own transaction with a durable commit.
+    // Ceiling 2: Update-with-Start of a trivial workflow whose create Update answers at once, on a
+    // worker in this process with the payment worker's settings: what the engine allows for the
+    // creation path before Stablerail's own work (validation, the row, the HTTP hop).
+    installWorkerRuntime();
+    const trivialWorker = await Worker.create({
+      connection: stack.nativeConnection, namespace: config.temporal.namespace, taskQueue: TRIVIAL_QUEUE,
+      workflowsPath: fileURLToPath(new URL('./workflows/trivial.ts', import.meta.url)),
+      maxConcurrentWorkflowTaskExecutions: 64,
+    });
+    const trivialRunning = trivialWorker.run();
+    const uwsOnce = (tag: string) => async (i: number) => {
+      const id = `bench-uws-${tag}-${i}-${Date.now()}`;
+      const start = new WithStartWorkflowOperation<typeof trivialCreateWorkflow>('trivialCreateWorkflow', { taskQueue: TRIVIAL_QUEUE, workflowId: id, workflowIdConflictPolicy: 'USE_EXISTING', args: [] });
+      await stack.client.workflow.executeUpdateWithStart(trivialCreateUpdate, { args: [id], updateId: `create-${id}`, startWorkflowOperation: start });
+    };
+    await closedLoop(100, 8, uwsOnce('warm'));
+    const uws = await closedLoop(REQUESTS_PER_LEVEL, 32, uwsOnce('c32'));
+
+    // Ceiling 3: raw single-row inserts, each its own transaction with a durable commit.
     await stack.pool.query('CREATE TABLE IF NOT EXISTS bench_rows (id text PRIMARY KEY, amount numeric(78,0) NOT NULL, created_at timestamptz NOT NULL DEFAULT now())');
     const inserts = await closedLoop(REQUESTS_PER_LEVEL * 2, 32, async (i) => {
       await stack.pool.query('INSERT INTO bench_rows (id, amount) VALUES ($1, $2)', [`r-${i}-${Date.now()}`, '10000000']);
@@ -100,8 +127,14 @@ export async function main(_argv: string[]): Promise<void> {
       const r = await closedLoop(REQUESTS_PER_LEVEL, c, createPayment(`c${c}`));
       rows.push(`| ${c} | ${r.perS.toFixed(0)} | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} | ${(r.perS / bare.perS).toFixed(2)} |`);
     }
-    const halfRate = Math.max(1, Math.floor(bare.perS / 2));
+    const pay32 = await closedLoop(REQUESTS_PER_LEVEL, 32, createPayment('ratio32'));
+    // Latency under a steady load: half the Update-with-Start ceiling, for the ceiling and for payments.
+    const halfRate = Math.max(1, Math.floor(uws.perS / 2));
+    const uwsOpen = await openLoop(halfRate, 5, uwsOnce('open'));
     const open = await openLoop(halfRate, 5, createPayment('open'));
+    trivialWorker.shutdown();
+    await trivialRunning;
+    const ratio = pay32.perS / uws.perS;
 
     console.log(`
 ## payments (npm run bench -- payments)
@@ -110,14 +143,32 @@ Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, Node ${process.versio
 
 Ceilings measured in the same run:
 - bare workflow starts (32 in flight): ${bare.perS.toFixed(0)}/s (p50 ${bare.p50.toFixed(1)} ms, p99 ${bare.p99.toFixed(1)} ms)
+- Update-with-Start of a trivial workflow (32 in flight): ${uws.perS.toFixed(0)}/s (p50 ${uws.p50.toFixed(1)} ms, p99 ${uws.p99.toFixed(1)} ms)
 - raw single-row inserts (32 in flight): ${inserts.perS.toFixed(0)}/s (p50 ${inserts.p50.toFixed(1)} ms, p99 ${inserts.p99.toFixed(1)} ms)
 
 | concurrency | payments/s | p50 ms | p99 ms | ratio to bare starts |
 |---|---|---|---|---|
 ${rows.join('\n')}
 
-Open loop at half the bare-start ceiling (${halfRate}/s for 5 s): achieved ${open.perS.toFixed(0)}/s, p50 ${open.p50.toFixed(1)} ms, p99 ${open.p99.toFixed(1)} ms.
+At 32 in flight again, for the ratio: ${pay32.perS.toFixed(0)} payments/s = ${ratio.toFixed(2)}x the Update-with-Start ceiling.
+
+Open loop at half the Update-with-Start ceiling (${halfRate}/s for 5 s):
+- trivial Update-with-Start: achieved ${uwsOpen.perS.toFixed(0)}/s, p50 ${uwsOpen.p50.toFixed(1)} ms, p99 ${uwsOpen.p99.toFixed(1)} ms
+- payments over HTTP: achieved ${open.perS.toFixed(0)}/s, p50 ${open.p50.toFixed(1)} ms, p99 ${open.p99.toFixed(1)} ms (${(open.p99 / uwsOpen.p99).toFixed(2)}x the ceiling's p99)
 `);
+    // The last line: one JSON object with the figures and their ratios (DESIGN.md).
+    console.log(JSON.stringify({
+      bench: 'payments',
+      payments_per_s: round(pay32.perS),
+      bare_starts_per_s: round(bare.perS),
+      update_with_start_per_s: round(uws.perS),
+      ratio: round(ratio, 2),
+      p99_ms: round(open.p99),
+      update_with_start_p99_ms: round(uwsOpen.p99),
+      p99_ratio: round(open.p99 / uwsOpen.p99, 2),
+      half_rate_per_s: halfRate,
+      inserts_per_s: round(inserts.perS),
+    }));
   } finally {
     await stack.stop();
   }

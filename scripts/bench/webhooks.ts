@@ -22,7 +22,7 @@ import { deliveryIdFor } from '../../workflows/webhook-shared.js';
 import { verifyWebhook } from '../../sdk/index.js';
 import { devnetRails } from '../devnet-rails.js';
 import { startStack } from '../stack.js';
-import { installWorkerRuntime } from '../../workers/payment-worker.js';
+import { installWorkerRuntime } from '../../workers/runtime.js';
 
 function arg(argv: string[], name: string, dflt: number): number {
   const i = argv.indexOf(`--${name}`);

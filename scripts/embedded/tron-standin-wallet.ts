@@ -12,7 +12,6 @@
 import { createHash } from 'node:crypto';
 import { SigningKey, computeAddress } from 'ethers';
 import { TronWeb, utils as tronUtils } from 'tronweb';
-import type { StandinLog } from './tron-standin.js';
 
 /** The fee figures the stand-in charges, as /wallet/getchainparameters answers them (mainnet-like). */
 export const STANDIN_CHAIN_PARAMETERS = {
@@ -51,6 +50,15 @@ const BALANCE_OF_SELECTOR = '70a08231';
 const TRANSFER_TOPIC_HEX = 'ddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef';
 const UINT256_MAX = (1n << 256n) - 1n;
 const TYPE_URL = 'type.googleapis.com/protocol.';
+
+/** A log as the stand-in's JSON-RPC answers it; the wallet writes them, the chain seals them into blocks. */
+export interface StandinLog {
+  address: string; // 0x + 20-byte hex
+  topics: string[];
+  data: string;
+  transactionHash: string;
+  logIndex: number;
+}
 
 export interface StandinAccount {
   /** Sun, decimal string. */

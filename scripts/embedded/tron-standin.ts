@@ -13,7 +13,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { TronWeb } from 'tronweb';
-import { createStandinWallet, isWalletInputError, type WalletState } from './tron-standin-wallet.js';
+import { createStandinWallet, isWalletInputError, type StandinLog, type WalletState } from './tron-standin-wallet.js';
 
 export const STANDIN_SOLIDIFY_DEPTH = 19;
 /** TRON mainnet's JSON-RPC chain id, so a client that asks gets the same answer. */
@@ -22,13 +22,6 @@ const TRANSFER_TOPIC = '0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a
 const BODY_BYTES_MAX = 1 << 20;
 const LOGS_PER_ANSWER_MAX = 10_000;
 
-export interface StandinLog {
-  address: string; // 0x + 20-byte hex
-  topics: string[];
-  data: string;
-  transactionHash: string;
-  logIndex: number;
-}
 interface StandinBlock {
   number: number;
   hash: string;

@@ -1,0 +1,57 @@
+// The shapes every route module shares: what a handler receives (Ctx, with the app's
+// dependencies) and what a route table entry declares. Types only, so any route module may
+// import them without importing the route table.
+import type { Request } from 'express';
+import type { Client } from '@temporalio/client';
+import type { Pool } from '../activities/db.js';
+import type { StablerailConfig } from '../activities/config.js';
+import type { KeyAuth, Scope } from '../activities/merchant.js';
+import type { SchemaName } from './schemas.js';
+import type { CommandDeps } from './payment-commands.js';
+import type { Metrics } from './metrics.js';
+
+export interface AppDeps extends CommandDeps {
+  pool: Pool;
+  /** Set by `npm start`: not ready until dev.json is written, so a script that waits for /readyz can read it. */
+  readiness?: { ready: boolean };
+  /** The Temporal Web UI, for links from the console to each payment's history. */
+  temporalUiUrl?: string | null;
+  /** Asynchronous-commit pool for idempotency bookkeeping (see createRelaxedPool). */
+  relaxedPool?: Pool;
+  config: StablerailConfig;
+  temporal: Client;
+  metrics: Metrics;
+  adminToken: string;
+  /** Seals webhook endpoint secrets at rest. */
+  masterKey: Buffer;
+}
+
+export interface Ctx {
+  req: Request;
+  deps: AppDeps;
+  auth: KeyAuth | null;
+  operator: string | null;
+  body: any;
+  query: any;
+  params: Record<string, string>;
+  /** A resource id reserved by the idempotency claim, reused when a retry takes over. */
+  resourceId: string | null;
+  /** True when this request resumes a claim whose first holder died: the resource may already exist. */
+  takeover: boolean;
+}
+
+export interface RouteDef {
+  method: 'get' | 'post';
+  path: string; // express syntax, :param
+  summary: string;
+  auth: 'merchant' | 'admin' | 'public';
+  scope?: Scope;
+  body?: SchemaName;
+  query?: SchemaName;
+  /** Prefix of the id the handler creates, reserved with the idempotency claim. */
+  createsIdPrefix?: string;
+  status?: number;
+  /** What the idempotency record keeps for a replay, when the answer carries a secret shown once. */
+  storedResponse?: (out: unknown) => unknown;
+  handler: (ctx: Ctx) => Promise<unknown>;
+}
