@@ -1,6 +1,6 @@
 // The workflow bundle for the fast tier, built once per run (the stack's harness builds its own).
 import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { WORKFLOWS_PATH } from '../../workers/payment-worker.js';
+import { WORKFLOWS_PATH } from '../../workers/runtime.js';
 
 let built: Promise<WorkflowBundleWithSourceMap> | null = null;
 

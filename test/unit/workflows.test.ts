@@ -5,21 +5,27 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
-import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { WithStartWorkflowOperation, WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { findOrInstallBinary } from '../../scripts/embedded/binaries.js';
-import { installWorkerRuntime } from '../../workers/payment-worker.js';
+import { installWorkerRuntime } from '../../workers/runtime.js';
 import { workflowBundle } from './bundle.js';
 import { nextDelayMs } from '../../workflows/rules/retry-schedule.js';
 import type { ChainTransferView } from '../../workflows/rules/matching.js';
 import {
   cancelPaymentUpdate,
+  createPaymentUpdate,
+  createUpdateId,
   paymentChainSignal,
-  paymentReconciledSignal,
+  paymentReconciledUpdate,
   paymentStateQuery,
   resolvePaymentUpdate,
+  type PaymentCreated,
+  type PaymentRecordInput,
+  type PaymentView,
   type PaymentWorkflowInput,
   type PaymentWorkflowState,
+  type RecordedTransition,
   type TransitionRecord,
 } from '../../workflows/shared.js';
 import type { AttemptRequest, AttemptResult, DeliveryResult } from '../../workflows/webhook-shared.js';
@@ -38,7 +44,9 @@ interface Posting {
 
 /** What the workflows asked of the world, per payment or delivery id. */
 class Recorder {
+  created: PaymentRecordInput[] = [];
   transitions: TransitionRecord[] = [];
+  /** Calls of the separate planning activity: payments plan their deliveries with the event instead. */
   dispatched: Array<{ objectId: string; sequence: number }> = [];
   released: string[] = [];
   postings: Posting[] = [];
@@ -54,13 +62,30 @@ class Recorder {
   }
 }
 
-function recordedActivities(r: Recorder) {
+/** The rail the recorded create activity refuses, as the real one refuses a rail no longer configured. */
+const UNKNOWN_RAIL = 'usdt-gone';
+
+function recordedActivities(r: Recorder, workflowNowMs: () => Promise<number>) {
+  const view = (i: PaymentRecordInput, expiresAtMs: number): PaymentView => ({
+    id: i.paymentId, object: 'payment', status: 'awaiting_payment', amount: i.amountMinor, expires_at: new Date(expiresAtMs).toISOString(),
+  });
   return {
-    async recordTransition(t: TransitionRecord) {
+    async createPaymentRecord(i: PaymentRecordInput): Promise<PaymentCreated> {
+      if (i.rail === UNKNOWN_RAIL) throw ApplicationFailure.nonRetryable(`No rail ${i.rail} is configured`, 'rail_unknown');
+      r.created.push(i);
+      // The window runs on the server's clock, which earlier tests skipped ahead of wall time.
+      const expiresAtMs = (await workflowNowMs()) + i.expiresInS * 1000;
+      return { view: view(i, expiresAtMs), expiresAtMs, planned: [] };
+    },
+    async paymentView(paymentId: string): Promise<PaymentView> {
+      throw ApplicationFailure.nonRetryable(`payment ${paymentId} has no row`, 'payment_missing');
+    },
+    async recordTransition(t: TransitionRecord): Promise<RecordedTransition> {
       if (r.failNextTransition.delete(t.paymentId)) throw new Error('database unavailable');
       // Keyed by (payment, seq) as the real activity is: a retry of a recorded step records nothing.
-      if (!r.transitions.some((x) => x.paymentId === t.paymentId && x.seq === t.seq)) r.transitions.push(t);
-      return { eventId: `evt_${t.paymentId}_${t.seq}`, eventType: `payment.${t.to}`, inserted: true };
+      const inserted = !r.transitions.some((x) => x.paymentId === t.paymentId && x.seq === t.seq);
+      if (inserted) r.transitions.push(t);
+      return { eventId: `evt_${t.paymentId}_${t.seq}`, eventType: `payment.${t.to}`, planned: [], inserted };
     },
     async releaseDepositAddress(paymentId: string) {
       r.released.push(paymentId);
@@ -120,7 +145,7 @@ describe('workflows on the time-skipping server with recorded activities', funct
     env = await TestWorkflowEnvironment.createTimeSkipping({
       server: { executable: { type: 'existing-path', path: findOrInstallBinary('temporal-test-server') } },
     });
-    worker = await Worker.create({ connection: env.nativeConnection, taskQueue: TASK_QUEUE, workflowBundle: await workflowBundle(), activities: recordedActivities(rec) });
+    worker = await Worker.create({ connection: env.nativeConnection, taskQueue: TASK_QUEUE, workflowBundle: await workflowBundle(), activities: recordedActivities(rec, () => env.currentTimeMs()) });
     running = worker.run();
   });
 
@@ -131,20 +156,25 @@ describe('workflows on the time-skipping server with recorded activities', funct
     await env?.teardown();
   });
 
-  async function startPayment(windowS: number, amountMinor = '5000000') {
+  /** As POST /v1/payments does it: Update-with-Start, the create Update writing the row and answering its view. */
+  async function startPayment(windowS: number, amountMinor = '5000000', rail = 'usdt-erc20') {
     const paymentId = `pay_unit_${randomUUID()}`;
     const input: PaymentWorkflowInput = {
       paymentId,
       merchantId: 'mer_unit',
       environment: 'sandbox',
-      rail: 'usdt-erc20',
+      rail,
       amountMinor,
-      // The test server's clock runs ahead of wall time once an earlier test skipped time.
-      expiresAtMs: (await env.currentTimeMs()) + windowS * 1000,
       monitorAfterCloseS: 3600,
       upsertSearchAttributes: false,
     };
-    return env.client.workflow.start<typeof paymentWorkflow>('paymentWorkflow', { taskQueue: TASK_QUEUE, workflowId: paymentId, args: [input] });
+    const start = new WithStartWorkflowOperation<typeof paymentWorkflow>('paymentWorkflow', {
+      taskQueue: TASK_QUEUE, workflowId: paymentId, args: [input], workflowIdConflictPolicy: 'USE_EXISTING',
+    });
+    const created = env.client.workflow.executeUpdateWithStart(createPaymentUpdate, {
+      args: [{ reference: 'unit', metadata: {}, expiresInS: windowS, actor: 'api_key:unit' }], updateId: createUpdateId(paymentId), startWorkflowOperation: start,
+    });
+    return { created, handle: await start.workflowHandle() };
   }
 
   const transfer = (depth: ChainTransferView['depth'], amountMinor = '5000000'): ChainTransferView => ({
@@ -159,19 +189,23 @@ describe('workflows on the time-skipping server with recorded activities', funct
 
   it('expires a seven-day payment on its durable timer, records exactly that step, then releases its address after the monitoring window', async () => {
     const started = Date.now();
-    const handle = await startPayment(7 * 24 * 3600);
+    const { created, handle } = await startPayment(7 * 24 * 3600);
+    const view = await created;
+    assert.deepEqual([view.id, view.status, view.amount], [handle.workflowId, 'awaiting_payment', '5000000']);
+    assert.deepEqual(rec.created.filter((c) => c.paymentId === handle.workflowId).map((c) => [c.merchantId, c.rail, c.expiresInS, c.actor]), [['mer_unit', 'usdt-erc20', 7 * 24 * 3600, 'api_key:unit']]);
     const result = await handle.result();
     assert.ok(Date.now() - started < 20_000, 'time skipping makes seven days and the monitoring hour fast');
     assert.equal(result.status, 'expired');
     assert.deepEqual(rec.of(handle.workflowId), [
       { paymentId: handle.workflowId, seq: 2, from: 'awaiting_payment', to: 'expired', cause: 'timer_expired', actor: 'system', exceptionCode: null, amountReceivedMinor: '0' },
     ]);
-    assert.deepEqual(rec.dispatched.filter((d) => d.objectId === handle.workflowId).map((d) => d.sequence), [1, 2], 'payment.created and payment.expired each dispatched once');
+    assert.deepEqual(rec.dispatched.filter((d) => d.objectId === handle.workflowId), [], 'deliveries are planned with each event, by no activity of their own');
     assert.deepEqual(rec.released.filter((id) => id === handle.workflowId), [handle.workflowId]);
   });
 
   it('detected, confirmed, recognized from chain updates: each step recorded with its cause and amount, posted to pending then available; a stale update is ignored', async () => {
-    const handle = await startPayment(3600);
+    const { created, handle } = await startPayment(3600);
+    await created;
     const id = handle.workflowId;
     const state = () => handle.query(paymentStateQuery);
     const at = (status: PaymentWorkflowState['status']) => until(async () => ((await state()).status === status ? state() : null), `status ${status}`);
@@ -192,7 +226,7 @@ describe('workflows on the time-skipping server with recorded activities', funct
     // An older view (the transfer not seen yet) arrives late: it must not undo anything.
     await handle.signal(paymentChainSignal, { rail: 'usdt-erc20', version: 1, processedHeight: 100, transfers: [] });
     await handle.signal(paymentChainSignal, { rail: 'usdt-erc20', version: 3, processedHeight: 180, transfers: [transfer('final')] });
-    await handle.signal(paymentReconciledSignal, { runId: 'rec_unit' });
+    assert.deepEqual(await handle.executeUpdate(paymentReconciledUpdate, { args: [{ runId: 'rec_unit' }] }), { status: 'confirmed' });
     const final = await handle.result();
     assert.equal(final.status, 'recognized');
     assert.equal(final.chainVersion, 3);
@@ -206,15 +240,17 @@ describe('workflows on the time-skipping server with recorded activities', funct
       ],
     );
     assert.deepEqual(rec.postings.filter((p) => p.paymentId === id).map((p) => p.kind), ['pending', 'available']);
-    assert.deepEqual(rec.dispatched.filter((d) => d.objectId === id).map((d) => d.sequence), [1, 2, 3, 4]);
     assert.deepEqual(rec.released.filter((x) => x === id), [id]);
   });
 
   it('an overpayment goes to review with its exception code; accept confirms and later recognizes it, and resolving twice is refused with payment_not_in_review', async () => {
-    const handle = await startPayment(3600);
+    const { created, handle } = await startPayment(3600);
+    await created;
     const id = handle.workflowId;
     await handle.signal(paymentChainSignal, { rail: 'usdt-erc20', version: 1, processedHeight: 112, transfers: [transfer('confirmed', '6000000')] });
     await until(async () => (await handle.query(paymentStateQuery)).status === 'requires_review', 'requires_review');
+    // Reconciliation cannot mark a payment under review: the run must not count it as matched.
+    await assert.rejects(handle.executeUpdate(paymentReconciledUpdate, { args: [{ runId: 'rec_early' }] }), (e: unknown) => failureType(e) === 'payment_not_confirmed');
     const accepted = await handle.executeUpdate(resolvePaymentUpdate, { args: [{ decision: 'accept', reason: 'customer tipped', operator: 'op_alice' }] });
     assert.equal(accepted.status, 'confirmed');
     await assert.rejects(
@@ -223,7 +259,7 @@ describe('workflows on the time-skipping server with recorded activities', funct
     );
     // Ended the ordinary way: a terminated workflow's in-flight activity would hold the server's time-skipping lock.
     await handle.signal(paymentChainSignal, { rail: 'usdt-erc20', version: 2, processedHeight: 180, transfers: [transfer('final', '6000000')] });
-    await handle.signal(paymentReconciledSignal, { runId: 'rec_unit' });
+    await handle.executeUpdate(paymentReconciledUpdate, { args: [{ runId: 'rec_unit' }] });
     assert.equal((await handle.result()).status, 'recognized');
     assert.deepEqual(
       rec.of(id).map((t) => [t.seq, t.from, t.to, t.cause, t.actor, t.exceptionCode, t.amountReceivedMinor, t.reason ?? null]),
@@ -242,7 +278,8 @@ describe('workflows on the time-skipping server with recorded activities', funct
   });
 
   it('cancels through an Update; a second cancel and a resolve are refused with their failure codes and record nothing', async () => {
-    const handle = await startPayment(3600);
+    const { created, handle } = await startPayment(3600);
+    await created;
     const id = handle.workflowId;
     const state = await handle.executeUpdate(cancelPaymentUpdate, { args: [{ actor: 'merchant' }] });
     assert.equal(state.status, 'canceled');
@@ -262,6 +299,14 @@ describe('workflows on the time-skipping server with recorded activities', funct
       rec.of(id).map((t) => [t.seq, t.from, t.to, t.cause, t.actor]),
       [[2, 'awaiting_payment', 'canceled', 'merchant_cancel', 'merchant']],
     );
+  });
+
+  it('a creation the activity refuses fails the create Update with its code and the workflow, recording nothing', async () => {
+    const { created, handle } = await startPayment(3600, '5000000', UNKNOWN_RAIL);
+    await assert.rejects(created, (e: unknown) => failureType(e) === 'rail_unknown');
+    await assert.rejects(handle.result(), (e: unknown) => e instanceof WorkflowFailedError && e.cause instanceof ApplicationFailure && e.cause.type === 'rail_unknown');
+    assert.deepEqual(rec.of(handle.workflowId), []);
+    assert.deepEqual(rec.released.filter((x) => x === handle.workflowId), [], 'no address was taken');
   });
 
   async function deliver(reply: (attempt: number) => AttemptResult) {
