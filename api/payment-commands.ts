@@ -17,7 +17,7 @@ import {
   createPaymentUpdate,
   createUpdateId,
   resolvePaymentUpdate,
-  SEARCH_ATTRIBUTES,
+  startSearchAttributes,
   TASK_QUEUES,
   type PaymentCreateRequest,
   type PaymentView,
@@ -76,7 +76,6 @@ export async function createPayment(deps: CommandDeps, auth: KeyAuth, body: Paym
     rail: rail.id,
     amountMinor: amountMinor.toString(),
     monitorAfterCloseS: deps.config.monitor_after_close_s,
-    upsertSearchAttributes: deps.config.temporal.search_attributes,
     underpayToleranceMinor: rail.underpay_tolerance_minor,
     recognitionGates: rail.recognition_gates ?? [...DEFAULT_RECOGNITION_GATES],
   };
@@ -94,16 +93,7 @@ export async function createPayment(deps: CommandDeps, auth: KeyAuth, body: Paym
     // a payment that lived and closed is never started a second time.
     workflowIdConflictPolicy: 'USE_EXISTING',
     workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
-    ...(deps.config.temporal.search_attributes
-      ? {
-          searchAttributes: {
-            [SEARCH_ATTRIBUTES.merchantId]: [auth.merchantId],
-            [SEARCH_ATTRIBUTES.environment]: [auth.environment],
-            [SEARCH_ATTRIBUTES.rail]: [rail.id],
-            [SEARCH_ATTRIBUTES.status]: ['awaiting_payment'],
-          },
-        }
-      : {}),
+    typedSearchAttributes: startSearchAttributes({ merchantId: auth.merchantId, environment: auth.environment, rail: rail.id, status: 'awaiting_payment' }),
   });
   try {
     const view = await deps.temporal.withDeadline(Date.now() + CREATE_DEADLINE_MS, () =>

@@ -13,6 +13,7 @@ import { railById } from '../activities/config.js';
 import { canTransition, type PaymentStatus } from '../workflows/rules/transitions.js';
 import { cancelPaymentUpdate, paymentStateQuery, resolvePaymentUpdate, type PaymentWorkflowInput } from '../workflows/shared.js';
 import { h, newMerchant } from './harness.js';
+import { registerSearchAttributes } from '../temporal-config/search-attributes.js';
 
 const TASK_QUEUE = 'payments-time-skipping';
 
@@ -26,6 +27,8 @@ describe('payment workflow (time-skipping test server)', function () {
     env = await TestWorkflowEnvironment.createTimeSkipping({
       server: { executable: { type: 'existing-path', path: findOrInstallBinary('temporal-test-server') } },
     });
+    // The same search attributes as every real namespace: the workflow upserts its status.
+    await registerSearchAttributes(env.connection, env.namespace ?? 'default');
     worker = await Worker.create({
       connection: env.nativeConnection,
       taskQueue: TASK_QUEUE,
@@ -62,7 +65,6 @@ describe('payment workflow (time-skipping test server)', function () {
       amountMinor: row.amount_minor,
       expiresAtMs: row.expires_at.getTime(),
       monitorAfterCloseS: 3600,
-      upsertSearchAttributes: false,
     };
     // The test server's clock starts at wall time; the window is measured from it.
     const handle = await env.client.workflow.start('paymentWorkflow', { taskQueue: TASK_QUEUE, workflowId: row.id, args: [input] });

@@ -1,15 +1,30 @@
 import assert from 'node:assert/strict';
 import { Worker } from '@temporalio/worker';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { temporal } from '@temporalio/proto';
+
+/**
+ * `STABLERAIL_RECORD_HISTORIES=<dir>` keeps every history this file replays, as binary protobuf
+ * named by workflow type: how test/fixtures/histories/<release>/ is made for each release.
+ */
+function record(workflowType: string, workflowId: string, history: unknown): void {
+  const dir = process.env.STABLERAIL_RECORD_HISTORIES;
+  if (!dir) return;
+  mkdirSync(dir, { recursive: true });
+  const bytes = temporal.api.history.v1.History.encode(history as temporal.api.history.v1.IHistory).finish();
+  writeFileSync(join(dir, `${workflowType}.${workflowId}.history.bin`), bytes);
+}
 import { admin, api, eventually, h, newMerchant } from './harness.js';
 import { allowlist, freshAddress, miner, seedAvailable, USDT, waitPayout } from './payout-helpers.js';
-import { createPayment, mine, pay, waitStatus, watcherCaughtUp } from './chain-helpers.js';
+import { chainMerchant, createPayment, mine, pay, waitStatus, watcherCaughtUp } from './chain-helpers.js';
 import { watcherWorkflowId } from '../workflows/shared.js';
 
 /** Completed payout, destination and sweep histories from other tests replayed besides this test's own. */
 const OTHERS_REPLAYED_MAX = 20;
 
 describe('workflow determinism', () => {
-  it('the histories of a chain-confirmed payment and of the running watcher replay without non-determinism', async function () {
+  it('the histories of a recognized payment, its reconciliation run and the running watcher replay without non-determinism', async function () {
     this.timeout(60_000);
     const { stack, bundle } = h();
     await watcherCaughtUp();
@@ -17,8 +32,17 @@ describe('workflow determinism', () => {
     await pay(p.deposit_address, 8_000_000n);
     await mine(2);
     await waitStatus(p.id, 'confirmed');
-    for (const workflowId of [p.id, watcherWorkflowId('usdt-erc20')]) {
+    // On to recognized: finality, then a reconciliation run that tells the payment.
+    await mine(4);
+    const m = await chainMerchant();
+    const run = await api('POST', '/v1/reconciliation/runs', { key: m.key, body: { grace_s: 0 } });
+    assert.equal(run.status, 201, JSON.stringify(run.body));
+    await eventually(async () => (await api('GET', `/v1/reconciliation/runs/${run.body.id}`, { key: m.key })).body.status === 'completed', 30_000, 200);
+    await waitStatus(p.id, 'recognized', 30_000);
+    const recorded: Array<[string, string]> = [[p.id, 'paymentWorkflow'], [watcherWorkflowId('usdt-erc20'), 'watcherWorkflow'], [run.body.id, 'reconciliationWorkflow']];
+    for (const [workflowId, type] of recorded) {
       const history = await stack.client.workflow.getHandle(workflowId).fetchHistory();
+      record(type, workflowId, history);
       assert.ok((history.events?.length ?? 0) > 3, workflowId);
       await Worker.runReplayHistory({ workflowBundle: bundle, replayName: workflowId }, history);
     }
@@ -64,6 +88,8 @@ describe('payout workflow determinism', () => {
     }
     for (const workflowId of ids) {
       const history = await stack.client.workflow.getHandle(workflowId).fetchHistory();
+      const type = (await stack.client.workflow.getHandle(workflowId).describe()).type;
+      record(type, workflowId, history);
       await Worker.runReplayHistory({ workflowBundle: bundle, replayName: workflowId }, history);
     }
   });

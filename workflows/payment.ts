@@ -29,7 +29,7 @@ import {
   paymentChainSignal,
   paymentStateQuery,
   resolvePaymentUpdate,
-  SEARCH_ATTRIBUTES,
+  SEARCH_ATTRIBUTE_KEYS,
   type PaymentWorkflowInput,
   type PaymentWorkflowState,
   type ResolveRequest,
@@ -155,7 +155,7 @@ export async function paymentWorkflow(input: PaymentWorkflowInput): Promise<Paym
       state.seq += 1;
       state.status = to;
       state.exceptionCode = exceptionCode;
-      if (input.upsertSearchAttributes) upsertSearchAttributes({ [SEARCH_ATTRIBUTES.status]: [to] });
+      if (input.upsertSearchAttributes !== false) upsertSearchAttributes([{ key: SEARCH_ATTRIBUTE_KEYS.status, value: to }]);
       // Inside the serialized queue: deliveries start in sequence order (ordering stays best effort).
       await dispatchEvent(state.paymentId, state.seq, recorded.planned);
     });

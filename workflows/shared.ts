@@ -1,6 +1,7 @@
 // Names and payload shapes shared by workflows, the API (Temporal client) and workers.
 // Payloads carry amounts as decimal strings of minor units: no bigint crosses Temporal.
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import { defineSearchAttributeKey, SearchAttributeType, type SearchAttributePair } from '@temporalio/common';
 import type { ExceptionCode, PaymentStatus, ResolutionDecision } from './rules/transitions.js';
 import type { ChainTransferView } from './rules/matching.js';
 import type { PlannedDelivery } from './webhook-shared.js';
@@ -28,8 +29,11 @@ export interface PaymentWorkflowInput {
   expiresAtMs?: number;
   /** How long an expired or canceled payment keeps listening for late money before its workflow ends. */
   monitorAfterCloseS: number;
-  /** Whether the namespace has Stablerail's search attributes registered (the time-skipping test server has none). */
-  upsertSearchAttributes: boolean;
+  /**
+   * Recorded on payments started before every namespace registered Stablerail's search
+   * attributes (false skipped the upserts); new payments leave it out and always upsert.
+   */
+  upsertSearchAttributes?: boolean;
   /** The rail's underpay_tolerance_minor at creation (absent on payments started before chain matching: 0). */
   underpayToleranceMinor?: string;
   /** What must hold before pending moves to available (the rail's recognition_gates). */
@@ -187,6 +191,24 @@ export const SEARCH_ATTRIBUTES = {
   rail: 'StablerailRail',
   status: 'StablerailStatus',
 } as const;
+
+/** The same attributes as typed keys: starts and upserts name a key, never a loose string. */
+export const SEARCH_ATTRIBUTE_KEYS = {
+  merchantId: defineSearchAttributeKey(SEARCH_ATTRIBUTES.merchantId, SearchAttributeType.KEYWORD),
+  environment: defineSearchAttributeKey(SEARCH_ATTRIBUTES.environment, SearchAttributeType.KEYWORD),
+  rail: defineSearchAttributeKey(SEARCH_ATTRIBUTES.rail, SearchAttributeType.KEYWORD),
+  status: defineSearchAttributeKey(SEARCH_ATTRIBUTES.status, SearchAttributeType.KEYWORD),
+} as const;
+
+/** The search attributes a payment or payout workflow starts with. */
+export function startSearchAttributes(a: { merchantId: string; environment: string; rail: string; status: string }): SearchAttributePair[] {
+  return [
+    { key: SEARCH_ATTRIBUTE_KEYS.merchantId, value: a.merchantId },
+    { key: SEARCH_ATTRIBUTE_KEYS.environment, value: a.environment },
+    { key: SEARCH_ATTRIBUTE_KEYS.rail, value: a.rail },
+    { key: SEARCH_ATTRIBUTE_KEYS.status, value: a.status },
+  ];
+}
 
 export interface ReconciliationInput {
   runId?: string;

@@ -9,6 +9,7 @@ import { WithStartWorkflowOperation, WorkflowFailedError, WorkflowUpdateFailedEr
 import { ApplicationFailure } from '@temporalio/common';
 import { findOrInstallBinary } from '../../scripts/embedded/binaries.js';
 import { installWorkerRuntime } from '../../workers/runtime.js';
+import { registerSearchAttributes } from '../../temporal-config/search-attributes.js';
 import { workflowBundle } from './bundle.js';
 import { nextDelayMs } from '../../workflows/rules/retry-schedule.js';
 import type { ChainTransferView } from '../../workflows/rules/matching.js';
@@ -20,6 +21,7 @@ import {
   paymentReconciledUpdate,
   paymentStateQuery,
   resolvePaymentUpdate,
+  startSearchAttributes,
   type PaymentCreated,
   type PaymentRecordInput,
   type PaymentView,
@@ -145,6 +147,8 @@ describe('workflows on the time-skipping server with recorded activities', funct
     env = await TestWorkflowEnvironment.createTimeSkipping({
       server: { executable: { type: 'existing-path', path: findOrInstallBinary('temporal-test-server') } },
     });
+    // As on every real namespace: payments start with these and upsert their status.
+    await registerSearchAttributes(env.connection, env.namespace ?? 'default');
     worker = await Worker.create({ connection: env.nativeConnection, taskQueue: TASK_QUEUE, workflowBundle: await workflowBundle(), activities: recordedActivities(rec, () => env.currentTimeMs()) });
     running = worker.run();
   });
@@ -166,10 +170,10 @@ describe('workflows on the time-skipping server with recorded activities', funct
       rail,
       amountMinor,
       monitorAfterCloseS: 3600,
-      upsertSearchAttributes: false,
     };
     const start = new WithStartWorkflowOperation<typeof paymentWorkflow>('paymentWorkflow', {
       taskQueue: TASK_QUEUE, workflowId: paymentId, args: [input], workflowIdConflictPolicy: 'USE_EXISTING',
+      typedSearchAttributes: startSearchAttributes({ merchantId: 'mer_unit', environment: 'sandbox', rail, status: 'awaiting_payment' }),
     });
     const created = env.client.workflow.executeUpdateWithStart(createPaymentUpdate, {
       args: [{ reference: 'unit', metadata: {}, expiresInS: windowS, actor: 'api_key:unit' }], updateId: createUpdateId(paymentId), startWorkflowOperation: start,
