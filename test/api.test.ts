@@ -7,11 +7,21 @@ import { ADMIN_TOKEN, admin, api, eventually, h, newMerchant } from './harness.j
 
 const pay = (over: Record<string, unknown> = {}) => ({ amount: '125.50', rail: 'usdt-erc20', reference: 'order-1', ...over });
 
-async function counts() {
+/**
+ * What a request by this merchant could have written, counted for this merchant only: background
+ * workflows of other tests write events and evidence meanwhile. An address is assigned in the same
+ * transaction as its payment row, so an assigned address without a payment is a leak from anyone.
+ */
+async function counts(merchantId: string) {
   const { rows } = await h().stack.pool.query(
-    `SELECT (SELECT count(*) FROM payments)::int AS payments, (SELECT count(*) FROM events)::int AS events,
-            (SELECT count(*) FROM evidence)::int AS evidence, (SELECT count(*) FROM idempotency_keys)::int AS idem,
-            (SELECT count(*) FROM deposit_addresses)::int AS addresses`,
+    `WITH mine AS (SELECT id FROM payments WHERE merchant_id = $1)
+     SELECT (SELECT count(*) FROM mine)::int AS payments,
+            (SELECT count(*) FROM events WHERE merchant_id = $1)::int AS events,
+            (SELECT count(*) FROM evidence WHERE subject = $1 OR subject IN (SELECT id FROM mine))::int AS evidence,
+            (SELECT count(*) FROM idempotency_keys WHERE scope LIKE $1 || ':%')::int AS idem,
+            (SELECT count(*) FROM deposit_addresses WHERE payment_id IN (SELECT id FROM mine))::int AS addresses,
+            (SELECT count(*) FROM deposit_addresses d WHERE d.payment_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM payments p WHERE p.id = d.payment_id))::int AS orphan_addresses`,
+    [merchantId],
   );
   return rows[0];
 }
@@ -219,21 +229,21 @@ describe('API: bad input changes nothing', () => {
   for (const [name, req, status, code] of cases) {
     it(`refuses ${name} with ${status} ${code}, starting no workflow and writing nothing`, async () => {
       const m = await newMerchant();
-      const before = await counts();
+      const before = await counts(m.merchantId);
       const r = await api('POST', '/v1/payments', { key: m.key, idem: `bad-${name}`, ...req });
       assert.equal(r.status, status, JSON.stringify(r.body));
       assert.equal(r.body.error.code, code);
-      assert.deepEqual(await counts(), before);
+      assert.deepEqual(await counts(m.merchantId), before);
     });
   }
 
   it('refuses a rail that is configured but not enabled for the merchant', async () => {
     const m = await newMerchant();
     await h().stack.pool.query(`DELETE FROM rail_enablements WHERE merchant_id = $1 AND rail_id = 'usdt-trc20'`, [m.merchantId]);
-    const before = await counts();
+    const before = await counts(m.merchantId);
     const r = await api('POST', '/v1/payments', { key: m.key, body: pay({ rail: 'usdt-trc20' }) });
     assert.equal(r.body.error.code, 'rail_not_enabled');
-    assert.deepEqual(await counts(), before);
+    assert.deepEqual(await counts(m.merchantId), before);
   });
 });
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { admin, eventually, h } from './harness.js';
-import { createPayment, devnet, mine, pay, rpc, transitionsOf, waitStatus, watcherCaughtUp } from './chain-helpers.js';
+import { createPayment, devnet, getPayment, mine, pay, rpc, transitionsOf, waitStatus, watcherCaughtUp } from './chain-helpers.js';
 
 describe('chain exceptions: underpaid, paid late, unmatched, and the operator resolving them', () => {
   // Both need a closed window (10 s at least): they are started together and checked in turn.
@@ -44,10 +44,16 @@ describe('chain exceptions: underpaid, paid late, unmatched, and the operator re
     assert.equal(r.exception.code, 'paid_late');
     assert.equal(r.amount_received, '4.00');
     // A refund needs an address first: refused without one, and nothing changes.
+    const transitionsBefore = await transitionsOf(late.id);
     const none = await admin('POST', `/v1/admin/payments/${late.id}/resolve`, { decision: 'refund', reason: 'order was already canceled', operator: 'ops-bob' });
     assert.equal(none.status, 400);
     assert.equal(none.body.error.code, 'refund_address_missing');
-    assert.equal((await waitStatus(late.id, 'requires_review')).status, 'requires_review');
+    const unchanged = await getPayment(late.id);
+    assert.deepEqual([unchanged.status, unchanged.exception.code, unchanged.amount_received], ['requires_review', 'paid_late', '4.00']);
+    assert.deepEqual(await transitionsOf(late.id), transitionsBefore, 'a refused decision records no transition');
+    assert.deepEqual(transitionsBefore.map((x) => x.to_status), ['awaiting_payment', 'expired', 'requires_review']);
+    const payouts = await h().stack.pool.query(`SELECT id FROM payouts WHERE payment_id = $1`, [late.id]);
+    assert.equal(payouts.rows.length, 0, 'and starts no refund');
     const payerAddress = devnet().payer.address;
     const res = await admin('POST', `/v1/admin/payments/${late.id}/resolve`, { decision: 'refund', reason: 'order was already canceled', operator: 'ops-bob', refund_address: payerAddress });
     assert.equal(res.status, 200, JSON.stringify(res.body));

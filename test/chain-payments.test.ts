@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { h } from './harness.js';
-import { createPayment, mine, pay, payBatch, transitionsOf, waitStatus, watcherCaughtUp } from './chain-helpers.js';
+import { createPayment, getPayment, mine, pay, payBatch, transitionsOf, waitStatus, watcherCaughtUp } from './chain-helpers.js';
 
 // The devnet rail needs 3 confirmations (the block with the transfer counts as the first).
 describe('chain payments on the real devnet (anvil) through the watcher', () => {
@@ -16,7 +16,10 @@ describe('chain payments on the real devnet (anvil) through the watcher', () => 
     assert.equal(detected.amount_received, '12.50');
     await mine(1);
     await watcherCaughtUp();
-    assert.equal((await waitStatus(p.id, 'detected')).status, 'detected', 'two confirmations are not enough');
+    // The watcher has processed the second confirmation: two are not enough.
+    const atTwo = await getPayment(p.id);
+    assert.deepEqual([atTwo.status, atTwo.amount_received], ['detected', '12.50'], 'two confirmations are not enough');
+    assert.deepEqual((await transitionsOf(p.id)).map((x) => x.to_status), ['awaiting_payment', 'detected']);
     await mine(1);
     const confirmed = await waitStatus(p.id, 'confirmed');
     assert.equal(confirmed.amount_received, '12.50');

@@ -4,9 +4,26 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { eventually, h } from './harness.js';
-import { createPayment, head, mine, pay, transitionsOf, waitStatus, watcherCaughtUp } from './chain-helpers.js';
+import { createPayment, getPayment, head, mine, pay, rpc, transitionsOf, waitStatus, watcherCaughtUp } from './chain-helpers.js';
 import { createChainWorker } from '../workers/chain-worker.js';
 import { createWatcherActivities } from '../activities/chain/watcher.js';
+
+/** Block height of a mined transaction, from the devnet itself (not through the proxies). */
+async function blockOf(txHash: string): Promise<number> {
+  return Number((await rpc('eth_getTransactionReceipt', [txHash])).blockNumber);
+}
+
+async function processedHeight(rail = 'usdt-erc20'): Promise<number> {
+  const { rows } = await h().stack.pool.query(`SELECT processed_height::text AS p FROM chain_cursors WHERE rail = $1`, [rail]);
+  return Number(rows[0].p);
+}
+
+type Proxy = NonNullable<ReturnType<typeof h>['rpcProxies'][0]>;
+
+/** The watcher has asked each node at least `n` more times since `before`: it had its chances to see the chain. */
+async function nodesAsked(proxies: Proxy[], before: number[], n: number): Promise<void> {
+  await eventually(async () => proxies.every((p, i) => p.requests >= before[i]! + n), 20_000, 50);
+}
 
 const WORKER_MAIN = fileURLToPath(new URL('../workers/chain-worker-main.ts', import.meta.url));
 
@@ -88,24 +105,30 @@ describe('chain watcher resilience', () => {
 
   it('an RPC node that goes down fails over to the other; with both down nothing changes; when one comes back the payment confirms', async function () {
     this.timeout(60_000);
-    const [a, b] = h().rpcProxies as [NonNullable<ReturnType<typeof h>['rpcProxies'][0]>, NonNullable<ReturnType<typeof h>['rpcProxies'][0]>];
+    const [a, b] = h().rpcProxies as [Proxy, Proxy];
     await watcherCaughtUp();
     try {
       a.mode = 'down';
       const p1 = await createPayment('3.00');
       await pay(p1.deposit_address, 3_000_000n);
       await mine(2);
-      await waitStatus(p1.id, 'confirmed'); // served by the second node
+      const served = await waitStatus(p1.id, 'confirmed'); // served by the second node
+      assert.equal(served.amount_received, '3.00');
+      assert.deepEqual((await transitionsOf(p1.id)).map((t) => t.to_status), ['awaiting_payment', 'detected', 'confirmed']);
 
       b.mode = 'down';
       const p2 = await createPayment('3.00');
-      await pay(p2.deposit_address, 3_000_000n);
+      const block = await blockOf(await pay(p2.deposit_address, 3_000_000n));
       await mine(2);
-      await new Promise((r) => setTimeout(r, 2_000));
-      assert.equal((await transitionsOf(p2.id)).length, 1, 'no node answers: no status changes');
+      // Both nodes were tried again after the transfer was mined, several times each.
+      await nodesAsked([a, b], [a.requests, b.requests], 3);
+      assert.ok((await processedHeight()) < block, 'no node answers: the watcher does not move past what it has not read');
+      assert.deepEqual((await transitionsOf(p2.id)).map((t) => t.to_status), ['awaiting_payment'], 'no node answers: no status changes');
 
       a.mode = 'up';
-      await waitStatus(p2.id, 'confirmed', 30_000);
+      const back = await waitStatus(p2.id, 'confirmed', 30_000);
+      assert.equal(back.amount_received, '3.00');
+      assert.deepEqual((await transitionsOf(p2.id)).map((t) => t.to_status), ['awaiting_payment', 'detected', 'confirmed']);
     } finally {
       a.mode = 'up';
       b.mode = 'up';
@@ -114,7 +137,7 @@ describe('chain watcher resilience', () => {
 
   it('a lagging node (frozen head) never produces a confirmation the chain has not reached', async function () {
     this.timeout(60_000);
-    const [a, b] = h().rpcProxies as any[];
+    const [a, b] = h().rpcProxies as [Proxy, Proxy];
     await watcherCaughtUp();
     try {
       const p = await createPayment('2.00');
@@ -125,10 +148,14 @@ describe('chain watcher resilience', () => {
       a.frozenHead = await head();
       a.mode = 'frozen';
       await mine(5);
-      await new Promise((r) => setTimeout(r, 2_000));
-      assert.equal((await waitStatus(p.id, 'detected')).status, 'detected');
+      // The lagging node answered its frozen head many times after the chain moved on.
+      await nodesAsked([a], [a.requests], 5);
+      assert.ok((await processedHeight()) <= a.frozenHead, 'the watcher never reads past the head its node reports');
+      const still = await getPayment(p.id);
+      assert.deepEqual([still.status, still.amount_received], ['detected', '2.00']);
+      assert.deepEqual((await transitionsOf(p.id)).map((t) => t.to_status), ['awaiting_payment', 'detected']);
       a.mode = 'up';
-      await waitStatus(p.id, 'confirmed');
+      assert.equal((await waitStatus(p.id, 'confirmed')).amount_received, '2.00');
     } finally {
       a.mode = 'up';
       b.mode = 'up';
@@ -137,17 +164,19 @@ describe('chain watcher resilience', () => {
 
   it('a node answering garbage or hanging is retried and failed over, never a crash loop and never a false status', async function () {
     this.timeout(60_000);
-    const [a, b] = h().rpcProxies as any[];
+    const [a, b] = h().rpcProxies as [Proxy, Proxy];
     await watcherCaughtUp();
     try {
       // Only a garbage node: the watcher refuses its answers and retries; nothing moves.
       a.mode = 'garbage';
       b.mode = 'down';
       const p = await createPayment('6.00');
-      await pay(p.deposit_address, 6_000_000n);
+      const block = await blockOf(await pay(p.deposit_address, 6_000_000n));
       await mine(3);
-      await new Promise((r) => setTimeout(r, 2_000));
-      assert.equal((await transitionsOf(p.id)).length, 1, 'garbage from a node changes no status');
+      // The garbage node was asked, and answered, several times after the transfer was mined.
+      await nodesAsked([a], [a.requests], 5);
+      assert.ok((await processedHeight()) < block, 'garbage is never ingested as chain data');
+      assert.deepEqual((await transitionsOf(p.id)).map((t) => t.to_status), ['awaiting_payment'], 'garbage from a node changes no status');
       // A garbage node and a good one: the garbage answers count as failures and the good node serves.
       b.mode = 'up';
       const done = await waitStatus(p.id, 'confirmed', 30_000);
@@ -159,7 +188,7 @@ describe('chain watcher resilience', () => {
       const p2 = await createPayment('6.00');
       await pay(p2.deposit_address, 6_000_000n);
       await mine(2);
-      await waitStatus(p2.id, 'confirmed', 30_000);
+      assert.equal((await waitStatus(p2.id, 'confirmed', 30_000)).amount_received, '6.00');
     } finally {
       a.mode = 'up';
       b.mode = 'up';

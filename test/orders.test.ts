@@ -24,7 +24,10 @@ describe('orders (commerce truth)', () => {
     assert.equal(b.body.status, 'fulfilled');
     assert.equal((await api('POST', '/v1/orders', { key: m.key, body: { reference: 'o-2', amount: '1', asset: 'DOGE' } })).body.error.code, 'asset_unknown');
     assert.equal((await api('POST', '/v1/orders', { key: m.key, body: { reference: 'o-2', amount: '1.1234567', asset: 'USDT' } })).body.error.code, 'amount_too_precise');
-    assert.equal((await api('POST', '/v1/orders', { key: m.key, body: { reference: 'o-2', amount: '1', asset: 'USDT', status: 'shipped' } })).status, 400);
+    const shipped = await api('POST', '/v1/orders', { key: m.key, body: { reference: 'o-2', amount: '1', asset: 'USDT', status: 'shipped' } });
+    assert.equal(shipped.status, 400);
+    assert.equal(shipped.body.error.code, 'parameter_invalid', JSON.stringify(shipped.body));
+    assert.equal(shipped.body.error.param, 'status');
     const list = await api('GET', '/v1/orders', { key: m.key });
     assert.equal(list.body.data.length, 1);
   });

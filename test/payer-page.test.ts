@@ -31,8 +31,18 @@ describe('payer page in headless Chromium', function () {
     // Accessible: every input labelled, the status announced politely.
     assert.equal(await page.getAttribute('#status', 'aria-live'), 'polite');
     assert.ok(await page.$('label[for="address"]'));
+    // Keyboard only: Tab reaches the address, then Copy, then leaves the page (the hidden refund
+    // form takes no focus); Enter on Copy works without a pointer.
+    const focused = () => page.evaluate(() => document.activeElement?.id || document.activeElement?.tagName.toLowerCase());
     await page.keyboard.press('Tab');
+    assert.equal(await focused(), 'address');
+    await page.keyboard.press('Tab');
+    assert.equal(await focused(), 'copy');
     await page.screenshot({ path: `${SCREENSHOT_DIR}/payer-awaiting.png`, fullPage: true });
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(() => document.getElementById('copied')!.textContent === 'Address copied', undefined, { timeout: 5_000 });
+    await page.keyboard.press('Tab');
+    assert.ok(!['refund-address', 'address', 'copy'].includes((await focused()) ?? ''), 'focus leaves the controls; nothing hidden is reachable');
     // Live status without a reload: the merchant cancels, the page says so.
     await api('POST', `/v1/payments/${p.id}/cancel`, { key: m.key });
     await page.waitForFunction(() => document.getElementById('status-title')!.textContent === 'This payment was canceled', undefined, { timeout: 15_000 });
@@ -71,6 +81,12 @@ describe('payer page in headless Chromium', function () {
     assert.equal(await page.textContent('#status-title'), 'We are reviewing this payment');
     assert.match((await page.textContent('#refund'))!, /an operator reviews the payment and decides/);
     assert.equal(await page.textContent('label[for="refund-address"]'), 'Refund address');
+    // The form is in the keyboard order right after Copy: its field, then Save.
+    await page.focus('#copy');
+    await page.keyboard.press('Tab');
+    assert.equal(await page.evaluate(() => document.activeElement?.id), 'refund-address');
+    await page.keyboard.press('Tab');
+    assert.equal(await page.evaluate(() => document.activeElement?.textContent), 'Save');
 
     await page.fill('#refund-address', '0x123');
     await page.click('#refund button[type=submit]');

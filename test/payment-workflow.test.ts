@@ -5,6 +5,7 @@ import fc from 'fast-check';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
 import { findOrInstallBinary } from '../scripts/embedded/binaries.js';
 import { createActivities } from '../workers/payment-worker.js';
 import { insertPayment } from '../activities/payment.js';
@@ -92,8 +93,12 @@ describe('payment workflow (time-skipping test server)', function () {
     const { row, handle } = await newPayment(3600);
     const state = await handle.executeUpdate(cancelPaymentUpdate, { args: [{ actor: 'test' }] });
     assert.equal(state.status, 'canceled');
-    await assert.rejects(handle.executeUpdate(cancelPaymentUpdate, { args: [{ actor: 'test' }] }), (e: unknown) => e instanceof WorkflowUpdateFailedError);
-    await assert.rejects(handle.executeUpdate(resolvePaymentUpdate, { args: [{ decision: 'accept', reason: 'x', operator: 'op' }] }), (e: unknown) => e instanceof WorkflowUpdateFailedError);
+    const failureType = (e: unknown) => (e instanceof WorkflowUpdateFailedError && e.cause instanceof ApplicationFailure ? e.cause.type : undefined);
+    await assert.rejects(handle.executeUpdate(cancelPaymentUpdate, { args: [{ actor: 'test' }] }), (e: unknown) => failureType(e) === 'payment_not_cancelable');
+    await assert.rejects(
+      handle.executeUpdate(resolvePaymentUpdate, { args: [{ decision: 'accept', reason: 'x', operator: 'op' }] }),
+      (e: unknown) => failureType(e) === 'payment_not_in_review',
+    );
     assert.equal((await handle.query(paymentStateQuery)).status, 'canceled');
     assert.deepEqual((await transitions(row.id)).map((x) => x.to_status), ['awaiting_payment', 'canceled']);
     const { rows } = await h().stack.pool.query(`SELECT type, sequence FROM events WHERE object_id = $1 ORDER BY sequence`, [row.id]);

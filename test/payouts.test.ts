@@ -155,7 +155,9 @@ describe('payouts', function () {
     for (const bad of ['0x1234', 'not-an-address', dest.toLowerCase().replace(/^0x/, '0X'), dest.slice(0, 41) + (dest.at(-1) === 'a' ? 'B' : 'a')]) {
       const r = await post({ amount: '1', destination: bad });
       assert.equal(r.status, 400, `${bad}: ${JSON.stringify(r.body)}`);
-      assert.ok(['invalid_address', 'destination_not_allowlisted'].includes(r.body.error.code), `${bad}: ${r.body.error.code}`);
+      // Each is malformed (too short, not hex, a 0X prefix, a mixed-case checksum broken by one character): never a mere stranger.
+      assert.equal(r.body.error.code, 'invalid_address', `${bad}: ${JSON.stringify(r.body)}`);
+      assert.equal(r.body.error.param, 'destination', bad);
     }
     const badChecksum = dest.slice(0, 2) + dest.slice(2).split('').map((ch) => (/[a-f]/.test(ch) ? ch.toUpperCase() : /[A-F]/.test(ch) ? ch.toLowerCase() : ch)).join('');
     if (badChecksum !== dest && badChecksum.toLowerCase() !== badChecksum && badChecksum.toUpperCase().slice(2) !== badChecksum.slice(2)) {
@@ -182,6 +184,7 @@ describe('payouts', function () {
     // A threshold too precise for the asset is a typed 400; 0 means every payout needs two operators.
     const tooPrecise = await admin('POST', `/v1/admin/merchants/${m.merchantId}/payout_settings`, { environment: 'sandbox', dual_approval_above: '0.0000001' });
     assert.equal(tooPrecise.status, 400, JSON.stringify(tooPrecise.body));
+    assert.equal(tooPrecise.body.error.code, 'amount_too_precise');
     assert.equal(tooPrecise.body.error.param, 'dual_approval_above');
     assert.equal((await admin('POST', `/v1/admin/merchants/${m.merchantId}/payout_settings`, { environment: 'sandbox', dual_approval_above: '0' })).status, 200);
     const two = await post({ amount: '0.5', destination: dest });

@@ -6,6 +6,7 @@ import { api, admin, eventually, h, newMerchant } from './harness.js';
 import { mine, pay, rpc, waitStatus, watcherCaughtUp } from './chain-helpers.js';
 import { withTx } from '../activities/db.js';
 import { postEntries } from '../activities/ledger.js';
+import { paymentStateQuery } from '../workflows/shared.js';
 
 type M = { merchantId: string; key: string };
 
@@ -56,8 +57,10 @@ describe('treasury gates and reconciliation on the devnet', function () {
     // Finality alone is not enough: reconciliation has not matched it yet.
     await mine(4);
     await watcherCaughtUp();
-    await new Promise((r) => setTimeout(r, 500));
+    // The workflow has seen the transfer final: the finality gate holds, the reconciliation gate does not.
+    await eventually(async () => (await h().stack.client.workflow.getHandle(p.id).query(paymentStateQuery)).finalReached === true);
     assert.equal((await api('GET', `/v1/payments/${p.id}`, { key: m.key })).body.status, 'confirmed');
+    assert.equal((await balancesOf(m)).available ?? '0.00', '0.00', 'nothing is available before reconciliation');
     const run = await reconcile(m);
     assert.equal(run.open_breaks, 0, JSON.stringify(run.breaks));
     assert.equal(run.matched_payments, 1);

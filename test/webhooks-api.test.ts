@@ -2,6 +2,7 @@
 // Temporal, the payment and webhook workers, the API over HTTP and a loopback receiver.
 import assert from 'node:assert/strict';
 import { Worker } from '@temporalio/worker';
+import { WorkflowNotFoundError } from '@temporalio/client';
 import { admin, api, eventually, h, newMerchant } from './harness.js';
 import { startReceiver, type Receiver } from './webhook-receiver.js';
 import { StablerailApiError, StablerailClient, verifyWebhook, WebhookVerificationError } from '../sdk/index.js';
@@ -196,8 +197,14 @@ describe('webhook endpoints API and delivery (real stack)', () => {
     const ops = await admin('GET', '/v1/admin/webhook_endpoints?status=disabled');
     assert.ok(ops.body.data.some((e: { id: string; disabled_reason: string }) => e.id === ep.id && e.disabled_reason === 'gone'));
     // While disabled, new events are not sent to it.
+    // The cancel Update returns once the workflow has planned the event's deliveries: for a
+    // disabled endpoint it planned none, so no delivery row and no delivery workflow exist.
     await c.cancelPayment(first.id, 'wh-410-cancel');
-    await new Promise((r) => setTimeout(r, 1500));
+    const canceledEvent = (await h().stack.pool.query(`SELECT id FROM events WHERE object_id = $1 AND type = 'payment.canceled'`, [first.id])).rows[0];
+    assert.ok(canceledEvent, 'payment.canceled was recorded');
+    const planned = await h().stack.pool.query(`SELECT id FROM webhook_deliveries WHERE event_id = $1 AND endpoint_id = $2`, [canceledEvent.id, ep.id]);
+    assert.deepEqual(planned.rows, []);
+    await assert.rejects(h().stack.client.workflow.getHandle(`whd_${canceledEvent.id}_${ep.id}`).describe(), (e: unknown) => e instanceof WorkflowNotFoundError);
     assert.equal(rcv.received.length, 1);
 
     gone = false;
@@ -254,8 +261,13 @@ describe('webhook endpoints API and delivery (real stack)', () => {
 
     // Starting the same delivery again (a retried start) finds it already there: nothing more is sent.
     const before = rcv.received.length;
+    const { runId } = await temporal.workflow.getHandle(deliveryId).describe();
     await startDeliveries(h().stack.pool, temporal, [{ deliveryId, eventId: canceledEvent.id, endpointId: ep.id, kind: 'automatic' }]);
-    await new Promise((r) => setTimeout(r, 1000));
+    // No new run exists (the latest run is still the completed one), so nothing more can be sent.
+    const latest = await temporal.workflow.getHandle(deliveryId).describe();
+    assert.deepEqual([latest.runId, latest.status.name], [runId, 'COMPLETED']);
+    const attempts = await h().stack.pool.query(`SELECT attempt FROM webhook_attempts WHERE delivery_id = $1 ORDER BY attempt`, [deliveryId]);
+    assert.deepEqual(attempts.rows.map((a) => a.attempt), [1, 2]);
     assert.equal(rcv.received.length, before);
   });
 

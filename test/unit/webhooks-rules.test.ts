@@ -1,11 +1,11 @@
 // Pure webhook rules: the retry schedule, Retry-After, sealed secrets and the SSRF address list.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { ATTEMPTS_MAX, delayBeforeAttemptMs, JITTER_FRACTION, nextDelayMs, parseRetryAfterMs, RETRY_DELAYS_MS, SCHEDULE_TOTAL_MS } from '../workflows/rules/retry-schedule.js';
-import { openSecret, parseMasterKey, sealSecret } from '../activities/webhooks/secret-box.js';
-import { isForbiddenAddress, parseEndpointUrl, resolveTarget, urlPolicy } from '../activities/webhooks/url-guard.js';
-import { subscriptionKeys } from '../activities/webhooks/endpoints.js';
-import { testConfig } from './harness.js';
+import { ATTEMPTS_MAX, delayBeforeAttemptMs, JITTER_FRACTION, nextDelayMs, parseRetryAfterMs, RETRY_DELAYS_MS, SCHEDULE_TOTAL_MS } from '../../workflows/rules/retry-schedule.js';
+import { openSecret, parseMasterKey, sealSecret } from '../../activities/webhooks/secret-box.js';
+import { isForbiddenAddress, parseEndpointUrl, resolveTarget, urlPolicy } from '../../activities/webhooks/url-guard.js';
+import { subscriptionKeys } from '../../activities/webhooks/endpoints.js';
+import { testConfig } from '../harness.js';
 
 describe('webhook rules', () => {
   it('the schedule is immediately, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h, 24 h: about three days', () => {

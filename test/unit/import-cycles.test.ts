@@ -5,7 +5,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 /** Prisma's generated client is not ours to arrange. */
 const SKIP_DIRS = new Set(['node_modules', 'generated', '.git', '.stablerail']);
 const SOURCE_DIRS = ['sdk', 'workflows', 'activities', 'workers', 'api', 'prisma', 'temporal-config', 'scripts', 'test'];

@@ -6,11 +6,12 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { temporal } from '@temporalio/proto';
-import { WORKFLOWS_PATH, installWorkerRuntime } from '../workers/runtime.js';
+import { installWorkerRuntime } from '../../workers/runtime.js';
+import { workflowBundle } from './bundle.js';
 
-const ROOT = fileURLToPath(new URL('./fixtures/histories/', import.meta.url));
+const ROOT = fileURLToPath(new URL('../fixtures/histories/', import.meta.url));
 /** Each release must keep at least these workflow types recorded, once it has them. */
 const TYPES_SINCE_PAYOUTS = ['paymentWorkflow', 'watcherWorkflow', 'reconciliationWorkflow', 'payoutWorkflow', 'payoutDestinationWorkflow'];
 
@@ -26,7 +27,7 @@ describe('recorded histories of every release replay against the current code', 
 
   before(async () => {
     installWorkerRuntime();
-    bundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} } as never });
+    bundle = await workflowBundle();
   });
 
   it('the fixture set covers payments, watchers, reconciliation, payouts and destinations of the last release', () => {

@@ -1,6 +1,6 @@
 // The SDK's verifyWebhook against the service's signer: what it accepts and what it refuses.
 import assert from 'node:assert/strict';
-import { generateSecret, MemoryReplayStore, signatureHeader, verifyWebhook, WebhookVerificationError, type WebhookVerificationCode } from '../sdk/index.js';
+import { generateSecret, MemoryReplayStore, signatureHeader, verifyWebhook, WebhookVerificationError, type WebhookVerificationCode } from '../../sdk/index.js';
 
 const secret = generateSecret();
 const body = Buffer.from(JSON.stringify({ id: 'evt_1', type: 'payment.confirmed', created_at: '2026-11-26T00:00:00.000Z', sequence: 3, data: { amount: '1.00' } }));

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { decide, type ChainTransferView, type MatchInput } from '../workflows/rules/matching.js';
-import { canTransition, PAYMENT_STATUSES, type PaymentStatus } from '../workflows/rules/transitions.js';
-import { ChainDataError, TRANSFER_TOPIC, decodeTransferLog } from '../activities/chain/rail-adapter.js';
+import { decide, type ChainTransferView, type MatchInput } from '../../workflows/rules/matching.js';
+import { canTransition, PAYMENT_STATUSES, type PaymentStatus } from '../../workflows/rules/transitions.js';
+import { ChainDataError, TRANSFER_TOPIC, decodeTransferLog } from '../../activities/chain/rail-adapter.js';
 
 const tr = (key: string, amountMinor: string, depth: ChainTransferView['depth'] = 'confirmed'): ChainTransferView => ({ key, amountMinor, blockHeight: 1, blockHash: '0x' + key, depth });
 const base: MatchInput = { status: 'awaiting_payment', amountMinor: 100n, underpayToleranceMinor: 0n, expiresAtMs: 1_000, nowMs: 0, transfers: [], countedKeys: [] };

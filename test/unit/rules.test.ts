@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { formatAmount, parseAmount, MoneyError } from '../workflows/rules/money.js';
-import { canTransition, PAYMENT_STATUSES, TRANSITIONS, FINAL_STATUSES, eventTypeFor } from '../workflows/rules/transitions.js';
+import { formatAmount, parseAmount, MoneyError } from '../../workflows/rules/money.js';
+import { canTransition, PAYMENT_STATUSES, TRANSITIONS, FINAL_STATUSES, eventTypeFor } from '../../workflows/rules/transitions.js';
 
 describe('money module', () => {
   it('parses decimal strings into minor units and formats them back', () => {
