@@ -12,7 +12,7 @@ import { verifyEvidence } from '../activities/evidence.js';
 import { ensureAddressSequences } from '../activities/deposit-address.js';
 import { getPaymentRow } from '../activities/payment.js';
 import { evidencePack } from '../activities/evidence-pack.js';
-import { migrate } from '../prisma/migrate.js';
+import { diffMigrationsToSchema, migrate, migrationStatus } from '../prisma/migrate.js';
 import { IMPORT_BATCH_ROWS, parseOrdersCsv } from '../activities/orders.js';
 import { breaksCsv, getRun, newRunId, runBreaks, runObject } from '../activities/reconciliation.js';
 import { TASK_QUEUES } from '../workflows/shared.js';
@@ -27,7 +27,12 @@ import { parseMasterKey } from '../activities/webhooks/secret-box.js';
 import { devnetRails, loadOrCreateDevnetWallet } from './devnet-rails.js';
 
 const USAGE = `usage: stablerail <command>
-  migrate                      apply prisma/migrations to DATABASE_URL
+  migrate [deploy]             apply prisma/migrations to DATABASE_URL (Prisma Migrate's schema
+                               engine, run as WebAssembly: \`prisma migrate deploy\`)
+  migrate status               the database's migration history against prisma/migrations
+  migrate diff [--script]      replay prisma/migrations into a shadow database on DATABASE_URL's
+                               server and compare with prisma/schema.prisma; exit 2 when they
+                               differ (\`prisma migrate diff --exit-code\`)
   evidence verify              check the evidence hash chain; exit 1 at the first broken link
   evidence export <pay_id>     print a payment's evidence pack as JSON
   reconcile [--environment sandbox|live] [--merchant mer_…] [--grace-s N] [--csv FILE]
@@ -71,10 +76,20 @@ function temporalAddress(): string {
 
 async function main(argv: string[]): Promise<number> {
   const [cmd, sub, arg] = argv;
-  if (cmd === 'migrate') {
+  if (cmd === 'migrate' && (sub === undefined || sub === 'deploy')) {
     const r = await migrate(databaseUrl(), (l) => console.log(l));
     console.log(`${r.applied.length} applied, ${r.alreadyApplied} already applied`);
     return 0;
+  }
+  if (cmd === 'migrate' && sub === 'status') {
+    const s = await migrationStatus(databaseUrl());
+    console.log(JSON.stringify(s, null, 2));
+    return s.history === null && s.failedMigrationNames.length === 0 && s.editedMigrationNames.length === 0 ? 0 : 1;
+  }
+  if (cmd === 'migrate' && sub === 'diff') {
+    const d = await diffMigrationsToSchema(databaseUrl(), { script: arg === '--script', log: (l) => console.error(l) });
+    console.log(d.output.trimEnd());
+    return d.exitCode;
   }
   if (cmd === 'evidence' && sub === 'verify') {
     const pool = createPool(databaseUrl(), 2);
