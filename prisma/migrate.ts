@@ -85,6 +85,11 @@ function typeCatalogChars<Q extends SqlQueryable>(q: Q): Q {
   return q;
 }
 
+/** The engine's build (a prisma-engines commit). */
+export async function schemaEngineVersion(): Promise<string> {
+  return (await loadEngineModule()).version();
+}
+
 /**
  * A migration-aware adapter factory over @prisma/adapter-pg, with two fixes the engine needs:
  * - executeScript sends a migration whole (simple query protocol) where PrismaPg splits it on
@@ -172,10 +177,26 @@ function schemaFiles(path = SCHEMA_PATH): Engine.SchemasContainer {
 
 const NO_FILTER: Engine.SchemaFilter = { externalTables: [], externalEnums: [] };
 
-async function withEngine<T>(databaseUrl: string, log: (line: string) => void, fn: (e: Engine.SchemaEngine) => Promise<T>): Promise<T> {
+export interface OpenEngine {
+  engine: Engine.SchemaEngine;
+  close(): Promise<void>;
+}
+
+/** One schema engine over databaseUrl (its logs, one JSON line each, go to onLog). */
+export async function openSchemaEngine(databaseUrl: string, datamodels: Array<[path: string, content: string]>, onLog: (jsonLine: string) => void): Promise<OpenEngine> {
   const mod = await loadEngineModule();
   const factory = new MigrationAdapterFactory(databaseUrl);
-  const schema = schemaFiles();
+  const engine = await mod.SchemaEngine.new({ datamodels: datamodels.length ? datamodels : undefined }, onLog, bindMigrationAwareSqlAdapterFactory(factory));
+  return {
+    engine,
+    close: async () => {
+      engine.free();
+      await factory.close();
+    },
+  };
+}
+
+async function withEngine<T>(databaseUrl: string, log: (line: string) => void, fn: (e: Engine.SchemaEngine) => Promise<T>): Promise<T> {
   const onLog = (line: string) => {
     try {
       const entry = JSON.parse(line) as { level?: string; fields?: { message?: string } };
@@ -184,12 +205,11 @@ async function withEngine<T>(databaseUrl: string, log: (line: string) => void, f
       log(line);
     }
   };
-  const engine = await mod.SchemaEngine.new({ datamodels: schema.files.map((f) => [f.path, f.content]) }, onLog, bindMigrationAwareSqlAdapterFactory(factory));
+  const { engine, close } = await openSchemaEngine(databaseUrl, schemaFiles().files.map((f) => [f.path, f.content]), onLog);
   try {
     return await fn(engine);
   } finally {
-    engine.free();
-    await factory.close();
+    await close();
   }
 }
 

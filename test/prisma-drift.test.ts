@@ -1,31 +1,46 @@
-// Prisma Migrate is the guard against drift: its schema engine (WebAssembly, through the pg
-// driver adapter) replays prisma/migrations into a shadow database and compares the result with
-// prisma/schema.prisma, as `prisma migrate diff --from-migrations … --to-schema … --exit-code`.
+// Prisma Migrate is the guard against drift: the Prisma CLI's `migrate diff` (its schema engine
+// run as WebAssembly through the pg driver adapter) replays prisma/migrations into a shadow
+// database and compares the result with prisma/schema.prisma.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { diffMigrationsToSchema, migrate, migrationStatus, MIGRATIONS_DIR, SCHEMA_PATH } from '../prisma/migrate.js';
 import { h } from './harness.js';
 
+/** The Prisma CLI (scripts/prisma.mjs: the CLI with the WebAssembly schema engine) on the suite's database. */
+function prisma(args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, ['scripts/prisma.mjs', ...args], { encoding: 'utf8', env: { ...process.env, DATABASE_URL: h().stack.databaseUrl }, timeout: 120_000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
 describe('Prisma Migrate: schema and migrations', () => {
-  it('prisma migrate diff from the migrations to schema.prisma reports no difference (exit code 0)', async () => {
-    const d = await diffMigrationsToSchema(h().stack.databaseUrl);
-    assert.equal(d.exitCode, 0, `schema.prisma and prisma/migrations differ:\n${d.output}`);
-    assert.match(d.output, /No difference detected/);
-    const sql = await diffMigrationsToSchema(h().stack.databaseUrl, { script: true });
-    assert.equal(sql.exitCode, 0);
-    assert.match(sql.output, /empty migration/);
+  it('`prisma migrate diff --from-migrations prisma/migrations --to-schema prisma/schema.prisma --exit-code` reports no difference', async () => {
+    const r = prisma(['migrate', 'diff', '--from-migrations', 'prisma/migrations', '--to-schema', 'prisma/schema.prisma', '--exit-code']);
+    assert.equal(r.status, 0, `schema.prisma and prisma/migrations differ:\n${r.stdout}\n${r.stderr}`);
+    assert.match(r.stdout, /No difference detected/);
   });
 
-  it('prisma migrate diff exits 2 and names the change when schema.prisma declares what no migration creates', async () => {
+  it('`prisma migrate diff --exit-code` exits 2 and names the change when schema.prisma declares what no migration creates', async () => {
     const drifted = readFileSync(SCHEMA_PATH, 'utf8').replace(/(model Merchant \{\n)/, '$1  nickname String?\n');
     assert.notEqual(drifted, readFileSync(SCHEMA_PATH, 'utf8'));
     const path = join(mkdtempSync(join(tmpdir(), 'stablerail-drift-')), 'schema.prisma');
     writeFileSync(path, drifted);
-    const d = await diffMigrationsToSchema(h().stack.databaseUrl, { schemaPath: path, script: true });
+    const r = prisma(['migrate', 'diff', '--from-migrations', 'prisma/migrations', '--to-schema', path, '--exit-code', '--script']);
+    assert.equal(r.status, 2, r.stdout + r.stderr);
+    assert.match(r.stdout, /ALTER TABLE "merchants" ADD COLUMN\s+"nickname" TEXT/);
+    // The same engine, called in-process (`stablerail migrate diff`), agrees.
+    const d = await diffMigrationsToSchema(h().stack.databaseUrl, { schemaPath: path });
     assert.equal(d.exitCode, 2);
-    assert.match(d.output, /ALTER TABLE "merchants" ADD COLUMN\s+"nickname" TEXT/);
+    assert.match(d.output, /Added column `nickname`/);
+    assert.equal((await diffMigrationsToSchema(h().stack.databaseUrl)).exitCode, 0);
+  });
+
+  it('`prisma migrate status` finds the database up to date', () => {
+    const r = prisma(['migrate', 'status']);
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /Database schema is up to date/);
   });
 
   it('prisma migrate deploy recorded every migration in _prisma_migrations and is a no-op the second time', async () => {
