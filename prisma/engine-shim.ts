@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import pg from 'pg';
 import { openSchemaEngine, schemaEngineVersion, type OpenEngine } from './migrate.js';
+import { introspectSql, type SqlQueryInput } from './introspect-sql.js';
 
 interface Args {
   datamodels: string[];
@@ -101,6 +102,11 @@ async function rpcLoop(a: Args): Promise<number> {
     // One call at a time, in order, as the binary does.
     queue = queue.then(async () => {
       try {
+        if (req.method === 'introspectSql') {
+          const p = req.params as { url: string; queries: SqlQueryInput[] };
+          answer({ id: req.id, result: await introspectSql(p.url, p.queries) });
+          return;
+        }
         const e = await engine();
         const method = req.method === 'getDatabaseVersion' ? 'version' : req.method;
         const fn = (e as unknown as Record<string, (p: unknown) => Promise<unknown>>)[method];

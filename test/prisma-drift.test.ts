@@ -7,6 +7,7 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { diffMigrationsToSchema, migrate, migrationStatus, MIGRATIONS_DIR, SCHEMA_PATH } from '../prisma/migrate.js';
+import { committedTypedSql, generateTypedSql } from '../prisma/typed-sql.js';
 import { h } from './harness.js';
 
 /** The Prisma CLI (scripts/prisma.mjs: the CLI with the WebAssembly schema engine) on the suite's database. */
@@ -52,6 +53,14 @@ describe('Prisma Migrate: schema and migrations', () => {
     const dirs = readdirSync(MIGRATIONS_DIR).filter((n) => /^\d{14}_/.test(n)).sort();
     assert.deepEqual(rows.map((r) => r.migration_name), dirs);
     for (const r of rows) assert.match(r.checksum, /^[0-9a-f]{64}$/);
+  });
+
+  it('TypedSQL: `prisma generate --sql` on the migrated database writes exactly the committed activities/repositories/sql modules', () => {
+    const fresh = generateTypedSql(h().stack.databaseUrl);
+    const committed = committedTypedSql();
+    assert.deepEqual([...committed.keys()], [...fresh.keys()], 'run `npm run prisma:sql` after adding or removing a prisma/sql file');
+    for (const [f, text] of fresh) assert.equal(committed.get(f), text, `${f} is stale: run \`npm run prisma:sql\``);
+    assert.ok(fresh.size >= 2);
   });
 
   it('no shadow database is left behind', async () => {
