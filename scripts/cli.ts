@@ -4,6 +4,8 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createHash } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { createPool, createRelaxedPool } from '../activities/db.js';
@@ -65,6 +67,15 @@ function config(): StablerailConfig {
   const wallet = loadOrCreateDevnetWallet(join(dataDir(), 'devnet-wallet.json'));
   const port = Number(process.env.STABLERAIL_DEVNET_PORT ?? 8545);
   return parseConfig({ base_url: base, rails: devnetRails({ mnemonic: wallet.mnemonic, evmRpcUrl: `http://127.0.0.1:${port}`, tronRpcUrl: `http://127.0.0.1:${port + 1}` }) }, { base_url: base });
+}
+
+/**
+ * `stablerail migrate` in a child process, for the long-running processes: the schema engine's
+ * WebAssembly memory (~50 MB) then goes away with the child instead of staying in the server.
+ */
+function migrateInChild(): void {
+  const r = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), 'migrate'], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, DATABASE_URL: databaseUrl() } });
+  if (r.status !== 0) throw new Error(`stablerail migrate failed (exit ${r.status ?? r.signal})`);
 }
 
 function temporalAddress(): string {
@@ -137,7 +148,7 @@ async function main(argv: string[]): Promise<number> {
   if (cmd === 'payout-worker') {
     const cfg = config();
     const pool = createPool(databaseUrl());
-    await migrate(databaseUrl());
+    migrateInChild();
     const connection = await NativeConnection.connect({ address: temporalAddress() });
     const signer = cfg.payouts.signer ? await createSigner(cfg.payouts.signer as unknown as SignerSpec) : null;
     if (!signer) process.stderr.write('no payouts.signer configured: payouts will fail with signer_not_configured\n');
@@ -153,7 +164,7 @@ async function main(argv: string[]): Promise<number> {
     const logger = createLogger();
     const cfg = config();
     const pool = createPool(databaseUrl());
-    await migrate(databaseUrl());
+    migrateInChild();
     await ensureAddressSequences(pool, cfg.rails);
     if (cmd === 'worker') {
       const connection = await NativeConnection.connect({ address: temporalAddress() });
