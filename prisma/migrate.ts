@@ -3,7 +3,9 @@
 // The engine does the work `prisma migrate deploy` and `prisma migrate diff` do (the
 // `_prisma_migrations` bookkeeping, its advisory lock, checksums, the shadow database); this
 // file only hands it the migrations directory, the schema and a connection. The Prisma 7 CLI
-// itself cannot: it dropped the config's `adapter` option and always downloads a native engine.
+// dropped the config's `adapter` option and spawns a native engine, which it downloads; the
+// CLI runs here with scripts/schema-engine.mjs in its place (prisma/engine-shim.ts), which
+// answers through this file.
 import { readdirSync, readFileSync, existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, relative } from 'node:path';
