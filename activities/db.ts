@@ -1,5 +1,6 @@
-// PostgreSQL access: one pg pool per process, shared by raw SQL on hot paths and by Prisma
-// (through @prisma/adapter-pg, so no native query engine is needed) for plain reads.
+// PostgreSQL access: one pg pool per process, shared by Prisma Client (through
+// @prisma/adapter-pg: no native query engine) for plain reads and writes and TypedSQL's
+// set-based queries, and by the few raw statements a benchmark asked for (activities/repositories/).
 import pg from 'pg';
 import { PrismaPg } from '@prisma/adapter-pg';
 import { PrismaClient } from '../generated/prisma/client.js';
@@ -23,8 +24,19 @@ export function createPool(url: string, max = POOL_SIZE_DEFAULT, opts: { synchro
   return pool;
 }
 
-export function createPrisma(pool: pg.Pool): PrismaClient {
-  return new PrismaClient({ adapter: new PrismaPg(pool) });
+const clients = new WeakMap<pg.Pool, PrismaClient>();
+
+/**
+ * The Prisma Client over a pool: one per pool, created on first use, sharing the pool's
+ * connections (and closed with it: the pool's owner ends it, Prisma does not).
+ */
+export function prismaOf(pool: pg.Pool): PrismaClient {
+  let client = clients.get(pool);
+  if (!client) {
+    client = new PrismaClient({ adapter: new PrismaPg(pool) });
+    clients.set(pool, client);
+  }
+  return client;
 }
 
 /** Run fn in one transaction at READ COMMITTED (said explicitly, not trusted to a default). */

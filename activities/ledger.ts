@@ -4,6 +4,7 @@
 // posting the same cause twice (an activity retry, a workflow replay) is a no-op.
 import type { DbClient, Pool } from './db.js';
 import { sha256Hex } from './ids.js';
+import * as repo from './repositories/ledger.js';
 
 export type OwnerType = 'merchant' | 'rail' | 'platform' | 'external';
 export type Purpose = 'pending' | 'available' | 'custody' | 'fees' | 'network_fees' | 'external' | 'payout_hold';
@@ -70,72 +71,52 @@ export async function postEntries(c: DbClient, postings: Posting[]): Promise<{ i
   for (const p of postings) assertBalanced(p.lines);
   const accounts = new Map<string, AccountRef>();
   for (const p of postings) for (const l of p.lines) accounts.set(accountId(l.account), l.account);
-  const acc = [...accounts.entries()];
-  await c.query(
-    `INSERT INTO ledger_accounts (id, environment, owner_type, owner_id, purpose, asset)
-     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[])
-     ON CONFLICT (id) DO NOTHING`,
-    [acc.map(([id]) => id), acc.map(([, a]) => a.environment), acc.map(([, a]) => a.ownerType), acc.map(([, a]) => a.ownerId), acc.map(([, a]) => a.purpose), acc.map(([, a]) => a.asset)],
-  );
+  await repo.insertAccounts(c, [...accounts.entries()].map(([id, a]) => [id, a.environment, a.ownerType, a.ownerId, a.purpose, a.asset]));
   const now = new Date();
   const ids = postings.map((p) => postingId(p.cause));
-  const { rows } = await c.query<{ id: string }>(
-    `INSERT INTO ledger_entries (id, cause, environment, merchant_id, payment_id, rail, tx_hash, log_index, gate, reverses_id, memo, effective_at)
-     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::int[], $9::text[], $10::text[], $11::text[], $12::timestamptz[])
-     ON CONFLICT (cause) DO NOTHING RETURNING id`,
-    [
-      ids,
-      postings.map((p) => p.cause),
-      postings.map((p) => p.environment),
-      postings.map((p) => p.merchantId ?? null),
-      postings.map((p) => p.paymentId ?? null),
-      postings.map((p) => p.rail ?? null),
-      postings.map((p) => p.txHash ?? null),
-      postings.map((p) => p.logIndex ?? null),
-      postings.map((p) => p.gate),
-      postings.map((p) => p.reversesId ?? null),
-      postings.map((p) => p.memo ?? null),
-      postings.map((p) => (p.effectiveAt ?? now).toISOString()),
-    ],
+  const fresh = await repo.insertEntries(
+    c,
+    postings.map((p, i) => ({
+      id: ids[i]!,
+      cause: p.cause,
+      environment: p.environment,
+      merchantId: p.merchantId ?? null,
+      paymentId: p.paymentId ?? null,
+      rail: p.rail ?? null,
+      txHash: p.txHash ?? null,
+      logIndex: p.logIndex ?? null,
+      gate: p.gate,
+      reversesId: p.reversesId ?? null,
+      memo: p.memo ?? null,
+      effectiveAt: (p.effectiveAt ?? now).toISOString(),
+    })),
   );
-  const fresh = new Set(rows.map((r) => r.id));
-  const lineRows: Array<[string, number, string, string, string, string]> = [];
+  const lineRows: repo.LineInsert[] = [];
   postings.forEach((p, i) => {
     if (!fresh.has(ids[i]!)) return;
     p.lines.forEach((l, n) => lineRows.push([ids[i]!, n + 1, accountId(l.account), l.account.asset, l.amountMinor.toString(), (p.effectiveAt ?? now).toISOString()]));
   });
-  if (lineRows.length > 0) {
-    await c.query(
-      `INSERT INTO ledger_lines (entry_id, line_no, account_id, asset, amount_minor, effective_at)
-       SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::text[], $5::numeric[], $6::timestamptz[])`,
-      [lineRows.map((r) => r[0]), lineRows.map((r) => r[1]), lineRows.map((r) => r[2]), lineRows.map((r) => r[3]), lineRows.map((r) => r[4]), lineRows.map((r) => r[5])],
-    );
-  }
+  await repo.insertLines(c, lineRows);
   return { inserted: ids.filter((id) => fresh.has(id)), skipped: ids.filter((id) => !fresh.has(id)) };
 }
 
 /** The reversal of an entry: the same lines negated, linked by reverses_id (at most one per entry). */
 export async function reversalOf(c: DbClient | Pool, entryId: string, cause: string, gate: string): Promise<Posting | null> {
-  const { rows: e } = await c.query(`SELECT * FROM ledger_entries WHERE id = $1`, [entryId]);
-  if (!e[0]) return null;
-  const { rows: lines } = await c.query(
-    `SELECT l.amount_minor::text AS amount, a.owner_type, a.owner_id, a.environment, a.purpose, a.asset
-       FROM ledger_lines l JOIN ledger_accounts a ON a.id = l.account_id WHERE l.entry_id = $1 ORDER BY l.line_no`,
-    [entryId],
-  );
+  const e = await repo.entryWithLines(c, entryId);
+  if (!e) return null;
   return {
     cause,
-    environment: e[0].environment,
+    environment: e.environment as Posting['environment'],
     gate,
-    merchantId: e[0].merchant_id ?? undefined,
-    paymentId: e[0].payment_id ?? undefined,
-    rail: e[0].rail ?? undefined,
-    txHash: e[0].tx_hash ?? undefined,
-    logIndex: e[0].log_index ?? undefined,
+    merchantId: e.merchant_id ?? undefined,
+    paymentId: e.payment_id ?? undefined,
+    rail: e.rail ?? undefined,
+    txHash: e.tx_hash ?? undefined,
+    logIndex: e.log_index ?? undefined,
     reversesId: entryId,
     memo: `reversal of ${entryId}`,
-    lines: lines.map((l) => ({
-      account: { ownerType: l.owner_type, ownerId: l.owner_id, environment: l.environment, purpose: l.purpose, asset: l.asset },
+    lines: e.lines.map((l) => ({
+      account: { ownerType: l.owner_type as OwnerType, ownerId: l.owner_id, environment: l.environment as AccountRef['environment'], purpose: l.purpose as Purpose, asset: l.asset },
       amountMinor: -BigInt(l.amount),
     })),
   };
@@ -152,21 +133,14 @@ export interface BalanceRow {
 }
 
 export async function balances(pool: Pool, q: { environment: 'sandbox' | 'live'; merchantId?: string; asOf?: Date }): Promise<BalanceRow[]> {
-  const { rows } = await pool.query(
-    `SELECT a.id, a.owner_type, a.owner_id, a.purpose, a.asset, COALESCE(sum(l.amount_minor), 0)::text AS debit_balance
-       FROM ledger_accounts a
-       LEFT JOIN ledger_lines l ON l.account_id = a.id AND ($3::timestamptz IS NULL OR l.effective_at <= $3)
-      WHERE a.environment = $1 AND ($2::text IS NULL OR (a.owner_type = 'merchant' AND a.owner_id = $2))
-      GROUP BY a.id ORDER BY a.id`,
-    [q.environment, q.merchantId ?? null, q.asOf?.toISOString() ?? null],
-  );
+  const rows = await repo.accountBalances(pool, q);
   return rows.map((r) => ({
     account: r.id,
-    owner_type: r.owner_type,
+    owner_type: r.owner_type as OwnerType,
     owner_id: r.owner_id,
-    purpose: r.purpose,
+    purpose: r.purpose as Purpose,
     asset: r.asset,
-    balance_minor: CREDIT_NORMAL.has(r.purpose) ? -BigInt(r.debit_balance) : BigInt(r.debit_balance),
+    balance_minor: CREDIT_NORMAL.has(r.purpose as Purpose) ? -BigInt(r.debit_balance ?? '0') : BigInt(r.debit_balance ?? '0'),
   }));
 }
 
@@ -195,20 +169,7 @@ export async function entryLines(
   pool: Pool,
   q: { environment: 'sandbox' | 'live'; merchantId?: string; asOf?: Date; afterEntryId?: string; limit: number },
 ): Promise<EntryLineRow[]> {
-  const { rows } = await pool.query(
-    `SELECT l.entry_id, l.line_no, l.effective_at, l.account_id AS account, a.purpose, l.asset, l.amount_minor::text,
-            e.gate, e.payment_id, p.reference, e.tx_hash, e.log_index, e.rail, e.reverses_id, e.memo
-       FROM ledger_entries e
-       JOIN ledger_lines l ON l.entry_id = e.id
-       JOIN ledger_accounts a ON a.id = l.account_id
-       LEFT JOIN payments p ON p.id = e.payment_id
-      WHERE e.environment = $1 AND ($2::text IS NULL OR e.merchant_id = $2)
-        AND ($3::timestamptz IS NULL OR e.effective_at <= $3)
-        AND ($4::text IS NULL OR (e.effective_at, e.id) > (SELECT effective_at, id FROM ledger_entries WHERE id = $4))
-      ORDER BY e.effective_at, e.id, l.line_no
-      LIMIT $5`,
-    [q.environment, q.merchantId ?? null, q.asOf?.toISOString() ?? null, q.afterEntryId ?? null, Math.min(q.limit, ENTRIES_PAGE_MAX) * LINES_PER_ENTRY_MAX],
-  );
+  const rows = await repo.entryLines(pool, { ...q, lineLimit: Math.min(q.limit, ENTRIES_PAGE_MAX) * LINES_PER_ENTRY_MAX });
   // Whole entries only: cut at the last complete entry within the limit.
   const out: EntryLineRow[] = [];
   const seen = new Set<string>();
@@ -217,7 +178,7 @@ export async function entryLines(
       if (seen.size >= q.limit) break;
       seen.add(r.entry_id);
     }
-    out.push(r);
+    out.push({ ...r, purpose: r.purpose as Purpose, amount_minor: r.amount_minor ?? '0' });
   }
   return out;
 }

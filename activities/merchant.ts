@@ -6,6 +6,7 @@ import { withTx } from './db.js';
 import type { StablerailConfig } from './config.js';
 import { appendEvidence } from './evidence.js';
 import { newId, randomBase62, sha256Hex } from './ids.js';
+import { accessRequests, anyRailEnabled, findActiveKeyByHash, findMerchant, railEnabled, railEnablements, type AccessRequest } from './repositories/merchants.js';
 
 export type Environment = 'sandbox' | 'live';
 export const ENVIRONMENTS: readonly Environment[] = ['sandbox', 'live'];
@@ -58,16 +59,15 @@ export async function createMerchant(pool: Pool, config: StablerailConfig, name:
 }
 
 export async function getMerchant(pool: Pool, id: string): Promise<MerchantRow | undefined> {
-  const { rows } = await pool.query<MerchantRow>(`SELECT id, name, created_at FROM merchants WHERE id = $1`, [id]);
-  return rows[0];
+  const m = await findMerchant(pool, id);
+  return m ? { id: m.id, name: m.name, created_at: m.createdAt } : undefined;
 }
 
 export const keyHash = (secret: string): string => sha256Hex(secret);
 
 export async function createApiKey(pool: Pool, merchantId: string, environment: Environment, scopes: Scope[], operator: string) {
   if (environment === 'live') {
-    const { rows } = await pool.query(`SELECT 1 FROM rail_enablements WHERE merchant_id = $1 AND environment = 'live' LIMIT 1`, [merchantId]);
-    if (!rows[0]) throw new DomainError('live_not_approved', 'live keys exist only after an operator approves an access request', 'environment', 403);
+    if (!(await anyRailEnabled(pool, merchantId, 'live'))) throw new DomainError('live_not_approved', 'live keys exist only after an operator approves an access request', 'environment', 403);
   }
   const id = newId('key');
   // The secret is shown once; only its SHA-256 is stored (keys are 190 random bits, so no slow hash is needed).
@@ -106,23 +106,17 @@ export interface KeyAuth {
 
 export async function authenticateKey(pool: Pool, secret: string): Promise<KeyAuth | undefined> {
   if (!/^sk_(test|live)_[0-9A-Za-z]{32}$/.test(secret)) return undefined;
-  const { rows } = await pool.query(
-    `SELECT id, merchant_id, environment, scopes FROM api_keys WHERE secret_hash = $1 AND revoked_at IS NULL`,
-    [keyHash(secret)],
-  );
-  const r = rows[0];
+  const r = await findActiveKeyByHash(pool, keyHash(secret));
   if (!r) return undefined;
-  return { keyId: r.id, merchantId: r.merchant_id, environment: r.environment, scopes: r.scopes };
+  return { keyId: r.id, merchantId: r.merchantId, environment: r.environment as Environment, scopes: r.scopes as Scope[] };
 }
 
 export async function isRailEnabled(pool: Pool, merchantId: string, environment: Environment, railId: string): Promise<boolean> {
-  const { rows } = await pool.query(`SELECT 1 FROM rail_enablements WHERE merchant_id = $1 AND environment = $2 AND rail_id = $3`, [merchantId, environment, railId]);
-  return rows.length > 0;
+  return railEnabled(pool, merchantId, environment, railId);
 }
 
 export async function enabledRails(pool: Pool, merchantId: string) {
-  const { rows } = await pool.query(`SELECT environment, rail_id, enabled_by, created_at FROM rail_enablements WHERE merchant_id = $1 ORDER BY environment, rail_id`, [merchantId]);
-  return rows;
+  return (await railEnablements(pool, merchantId)).map((r) => ({ environment: r.environment as Environment, rail_id: r.railId, enabled_by: r.enabledBy, created_at: r.createdAt }));
 }
 
 export async function fileAccessRequest(pool: Pool, config: StablerailConfig, merchantId: string, body: { rails: string[]; use_case: string; expected_volume: string }) {
@@ -140,6 +134,23 @@ export async function fileAccessRequest(pool: Pool, config: StablerailConfig, me
     await appendEvidence(c, { kind: 'access_request.filed', subject: merchantId, actor: `merchant:${merchantId}`, payload: { access_request_id: id, rails: body.rails }, dedupeKey: `access_request:${id}:filed` });
     return accessRequestObject(rows[0]);
   });
+}
+
+/** Prisma's model in the column names the raw writes' RETURNING rows carry. */
+function accessRequestRow(m: AccessRequest): Record<string, unknown> {
+  return {
+    id: m.id,
+    merchant_id: m.merchantId,
+    rails: m.rails,
+    use_case: m.useCase,
+    expected_volume: m.expectedVolume,
+    status: m.status,
+    decided_rails: m.decidedRails,
+    decided_by: m.decidedBy,
+    decision_reason: m.decisionReason,
+    created_at: m.createdAt,
+    decided_at: m.decidedAt,
+  };
 }
 
 export function accessRequestObject(r: Record<string, any>) {
@@ -160,8 +171,7 @@ export function accessRequestObject(r: Record<string, any>) {
 }
 
 export async function listAccessRequests(pool: Pool, status?: string) {
-  const { rows } = await pool.query(`SELECT * FROM access_requests WHERE ($1::text IS NULL OR status = $1) ORDER BY created_at DESC LIMIT 200`, [status ?? null]);
-  return rows.map(accessRequestObject);
+  return (await accessRequests(pool, status)).map(accessRequestRow).map(accessRequestObject);
 }
 
 /** Approve (some or all requested rails) or reject; approval enables those rails in live. */

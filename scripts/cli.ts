@@ -4,6 +4,8 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createHash } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { createPool, createRelaxedPool } from '../activities/db.js';
@@ -12,7 +14,7 @@ import { verifyEvidence } from '../activities/evidence.js';
 import { ensureAddressSequences } from '../activities/deposit-address.js';
 import { getPaymentRow } from '../activities/payment.js';
 import { evidencePack } from '../activities/evidence-pack.js';
-import { migrate } from '../prisma/migrate.js';
+import { diffMigrationsToSchema, migrate, migrationStatus } from '../prisma/migrate.js';
 import { IMPORT_BATCH_ROWS, parseOrdersCsv } from '../activities/orders.js';
 import { breaksCsv, getRun, newRunId, runBreaks, runObject } from '../activities/reconciliation.js';
 import { TASK_QUEUES } from '../workflows/shared.js';
@@ -27,7 +29,12 @@ import { parseMasterKey } from '../activities/webhooks/secret-box.js';
 import { devnetRails, loadOrCreateDevnetWallet } from './devnet-rails.js';
 
 const USAGE = `usage: stablerail <command>
-  migrate                      apply prisma/migrations to DATABASE_URL
+  migrate [deploy]             apply prisma/migrations to DATABASE_URL (Prisma Migrate's schema
+                               engine, run as WebAssembly: \`prisma migrate deploy\`)
+  migrate status               the database's migration history against prisma/migrations
+  migrate diff [--script]      replay prisma/migrations into a shadow database on DATABASE_URL's
+                               server and compare with prisma/schema.prisma; exit 2 when they
+                               differ (\`prisma migrate diff --exit-code\`)
   evidence verify              check the evidence hash chain; exit 1 at the first broken link
   evidence export <pay_id>     print a payment's evidence pack as JSON
   reconcile [--environment sandbox|live] [--merchant mer_…] [--grace-s N] [--csv FILE]
@@ -62,6 +69,15 @@ function config(): StablerailConfig {
   return parseConfig({ base_url: base, rails: devnetRails({ mnemonic: wallet.mnemonic, evmRpcUrl: `http://127.0.0.1:${port}`, tronRpcUrl: `http://127.0.0.1:${port + 1}` }) }, { base_url: base });
 }
 
+/**
+ * `stablerail migrate` in a child process, for the long-running processes: the schema engine's
+ * WebAssembly memory (~50 MB) then goes away with the child instead of staying in the server.
+ */
+function migrateInChild(): void {
+  const r = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), 'migrate'], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, DATABASE_URL: databaseUrl() } });
+  if (r.status !== 0) throw new Error(`stablerail migrate failed (exit ${r.status ?? r.signal})`);
+}
+
 function temporalAddress(): string {
   if (process.env.TEMPORAL_ADDRESS) return process.env.TEMPORAL_ADDRESS;
   const dev = join(dataDir(), 'dev.json');
@@ -71,10 +87,20 @@ function temporalAddress(): string {
 
 async function main(argv: string[]): Promise<number> {
   const [cmd, sub, arg] = argv;
-  if (cmd === 'migrate') {
+  if (cmd === 'migrate' && (sub === undefined || sub === 'deploy')) {
     const r = await migrate(databaseUrl(), (l) => console.log(l));
     console.log(`${r.applied.length} applied, ${r.alreadyApplied} already applied`);
     return 0;
+  }
+  if (cmd === 'migrate' && sub === 'status') {
+    const s = await migrationStatus(databaseUrl());
+    console.log(JSON.stringify(s, null, 2));
+    return s.history === null && s.failedMigrationNames.length === 0 && s.editedMigrationNames.length === 0 ? 0 : 1;
+  }
+  if (cmd === 'migrate' && sub === 'diff') {
+    const d = await diffMigrationsToSchema(databaseUrl(), { script: arg === '--script', log: (l) => console.error(l) });
+    console.log(d.output.trimEnd());
+    return d.exitCode;
   }
   if (cmd === 'evidence' && sub === 'verify') {
     const pool = createPool(databaseUrl(), 2);
@@ -122,7 +148,7 @@ async function main(argv: string[]): Promise<number> {
   if (cmd === 'payout-worker') {
     const cfg = config();
     const pool = createPool(databaseUrl());
-    await migrate(databaseUrl());
+    migrateInChild();
     const connection = await NativeConnection.connect({ address: temporalAddress() });
     const signer = cfg.payouts.signer ? await createSigner(cfg.payouts.signer as unknown as SignerSpec) : null;
     if (!signer) process.stderr.write('no payouts.signer configured: payouts will fail with signer_not_configured\n');
@@ -138,7 +164,7 @@ async function main(argv: string[]): Promise<number> {
     const logger = createLogger();
     const cfg = config();
     const pool = createPool(databaseUrl());
-    await migrate(databaseUrl());
+    migrateInChild();
     await ensureAddressSequences(pool, cfg.rails);
     if (cmd === 'worker') {
       const connection = await NativeConnection.connect({ address: temporalAddress() });
