@@ -1,15 +1,16 @@
-// Payout commands: translate validated requests into PostgreSQL records (with the ledger hold)
-// and Temporal starts and Updates. The rules live in workflows/rules/payout-transitions.ts and
-// the workflows; a route only calls these.
-import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
+// Payout commands: validate requests (reads only) and translate them into one Temporal call:
+// Update-with-Start for a new payout, whose workflow writes the row and the ledger hold, and
+// Updates for decisions. The rules live in workflows/rules/payout-transitions.ts and the
+// workflows; a route only calls these.
+import { WithStartWorkflowOperation, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { railById, type RailConfig } from '../activities/config.js';
 import { withTx } from '../activities/db.js';
 import { appendEvidence } from '../activities/evidence.js';
 import { newId } from '../activities/ids.js';
 import { isRailEnabled, type KeyAuth } from '../activities/merchant.js';
-import type { PaymentRow } from '../activities/payment.js';
-import { getPayoutRow, insertPayout, insertRefund, PAYOUT_ID_RE, DESTINATION_ID_RE, type PayoutRow } from '../activities/payout.js';
+import { getPaymentRow, type PaymentRow } from '../activities/payment.js';
+import { getPayoutRow, payoutApprovals, payoutObject, PAYOUT_COLUMNS, PAYOUT_ID_RE, DESTINATION_ID_RE, type PayoutRow } from '../activities/payout.js';
 import { activeDestination, getDestination, insertDestination, type DestinationRow } from '../activities/payout-destination.js';
 import { getSweep, markSweepRunning, type SweepRow } from '../activities/sweep.js';
 import { InvalidAddressError, normalizeRailAddress } from '../activities/chain/addresses.js';
@@ -18,16 +19,20 @@ import {
   approveDestinationUpdate,
   approvePayoutUpdate,
   cancelPayoutUpdate,
+  createPayoutUpdate,
   PAYOUT_TASK_QUEUE,
   rejectDestinationUpdate,
+  type CreateRefusal,
+  type PayoutView,
   type PayoutWorkflowInput,
+  type PayoutWorkflowState,
 } from '../workflows/payout-shared.js';
 import type { payoutWorkflow } from '../workflows/payout.js';
-import { SEARCH_ATTRIBUTES } from '../workflows/shared.js';
+import { resolvePaymentUpdate, SEARCH_ATTRIBUTES, type PaymentWorkflowState } from '../workflows/shared.js';
 import type { payoutDestinationWorkflow } from '../workflows/payout-destination.js';
 import type { sweepWorkflow } from '../workflows/sweep.js';
 import type { sweepPlanWorkflow } from '../workflows/sweep-plan.js';
-import { ApiError, badRequest, notFound } from './errors.js';
+import { ApiError, badRequest, notFound, typeForStatus } from './errors.js';
 import { updateError, type CommandDeps } from './payment-commands.js';
 
 export interface PayoutCommandDeps extends CommandDeps {
@@ -99,31 +104,12 @@ export async function decideDestination(deps: PayoutCommandDeps, id: string, app
 
 // ---- payouts ------------------------------------------------------------------------------
 
-export function payoutWorkflowInput(deps: CommandDeps, row: PayoutRow): PayoutWorkflowInput {
-  const rail = railById(deps.config, row.rail)!;
-  return {
-    payoutId: row.id,
-    merchantId: row.merchant_id,
-    environment: row.environment,
-    rail: row.rail,
-    railKind: rail.kind,
-    kind: row.kind,
-    amountMinor: row.amount_minor,
-    destinationAddress: row.destination_address,
-    approvalsRequired: row.approvals_required,
-    approvalWindowS: deps.config.payouts.approval_window_s,
-    confirmationsRequired: rail.confirmations_required,
-    upsertSearchAttributes: deps.config.temporal.search_attributes,
-  };
-}
-
 export async function createPayout(
   deps: PayoutCommandDeps,
   auth: KeyAuth,
   body: { amount: string; rail: string; destination: string; reference: string },
   id: string | null,
-  takeover: boolean,
-): Promise<PayoutRow> {
+): Promise<PayoutView> {
   const rail = merchantRail(deps, auth, body.rail);
   if (!(await isRailEnabled(deps.pool, auth.merchantId, auth.environment, rail.id))) throw badRequest('rail_not_enabled', `Rail ${rail.id} is not enabled for this merchant in ${auth.environment}`, 'rail');
   let amountMinor: bigint;
@@ -141,16 +127,81 @@ export async function createPayout(
     throw badRequest('destination_not_usable', dest.status === 'cooling_off' ? `${dest.address} is cooling off until ${dest.usable_at?.toISOString()}` : `${dest.address} awaits an operator's approval`, 'destination');
   }
   if (!deps.config.payouts.signer) throw new ApiError(503, 'api_error', 'payouts_unavailable', 'No signer is configured (payouts.signer): payouts are off');
-  const existing = id && takeover ? await getPayoutRow(deps.pool, id) : undefined;
-  const row = existing ?? (await insertPayout(deps.pool, deps.config, {
-    payoutId: id ?? undefined, merchantId: auth.merchantId, environment: auth.environment, rail, amountMinor,
-    destination: { id: dest.id, address: dest.address }, reference: body.reference, actor: `api_key:${auth.keyId}`, kind: 'payout',
-  }));
-  await start(deps, 'payoutWorkflow', row.id, [payoutWorkflowInput(deps, row)] satisfies Parameters<typeof payoutWorkflow>, payoutAttrs(row));
-  return row;
+  // The id the idempotency claim reserved: a retry with the same key reaches the same workflow.
+  const payoutId = id ?? newId('po');
+  const input: PayoutWorkflowInput = {
+    ...workflowTerms(deps, rail),
+    payoutId,
+    merchantId: auth.merchantId,
+    environment: auth.environment,
+    rail: rail.id,
+    kind: 'payout',
+    create: { kind: 'payout', amountMinor: amountMinor.toString(), destination: { id: dest.id, address: dest.address }, reference: body.reference, actor: `api_key:${auth.keyId}` },
+  };
+  const handle = new WithStartWorkflowOperation<typeof payoutWorkflow>('payoutWorkflow', {
+    workflowId: payoutId,
+    taskQueue: queueOf(deps),
+    args: [input],
+    // A retry attaches to the running workflow; a closed one is never started again (its row, if any, answers).
+    workflowIdConflictPolicy: 'USE_EXISTING',
+    workflowIdReusePolicy: 'REJECT_DUPLICATE',
+    ...searchAttrs(deps, { merchantId: auth.merchantId, environment: auth.environment, rail: rail.id, status: 'pending_approval' }),
+  });
+  try {
+    // One Temporal call: the workflow starts (or is found) and its create step answers the view.
+    const view = await deps.temporal.workflow.executeUpdateWithStart(createPayoutUpdate, { startWorkflowOperation: handle, updateId: `create:${payoutId}`, args: [] });
+    deps.metrics.workflowStarts.inc({ workflow: 'payoutWorkflow', result: 'update_with_start' });
+    return view;
+  } catch (err) {
+    deps.metrics.workflowStarts.inc({ workflow: 'payoutWorkflow', result: 'failed' });
+    return createdOrError(deps, payoutId, err);
+  }
 }
 
-const payoutAttrs = (row: PayoutRow) => ({ merchantId: row.merchant_id, environment: row.environment, rail: row.rail, status: row.status });
+/** The workflow settings that come from config rather than from the request. */
+function workflowTerms(deps: CommandDeps, rail: RailConfig): Pick<PayoutWorkflowInput, 'railKind' | 'approvalWindowS' | 'confirmationsRequired' | 'upsertSearchAttributes'> {
+  return {
+    railKind: rail.kind,
+    approvalWindowS: deps.config.payouts.approval_window_s,
+    confirmationsRequired: rail.confirmations_required,
+    upsertSearchAttributes: deps.config.temporal.search_attributes,
+  };
+}
+
+/** The same search attributes as payments: an engineer finds a merchant's payouts in the Temporal UI. */
+function searchAttrs(deps: CommandDeps, a: { merchantId: string; environment: string; rail: string; status: string }) {
+  return deps.config.temporal.search_attributes
+    ? { searchAttributes: { [SEARCH_ATTRIBUTES.merchantId]: [a.merchantId], [SEARCH_ATTRIBUTES.environment]: [a.environment], [SEARCH_ATTRIBUTES.rail]: [a.rail], [SEARCH_ATTRIBUTES.status]: [a.status] } }
+    : {};
+}
+
+/** A create step's refusal as the Update failure carries it, or null for any other failure. */
+function refusalIn(err: unknown): CreateRefusal | null {
+  const cause = err instanceof WorkflowUpdateFailedError ? err.cause : undefined;
+  const d = cause instanceof ApplicationFailure ? (cause.details?.[0] as Partial<CreateRefusal> | undefined) : undefined;
+  return cause instanceof ApplicationFailure && typeof d?.status === 'number' ? { code: cause.type ?? 'payout_refused', message: cause.message, param: d.param ?? null, status: d.status } : null;
+}
+
+const refusalError = (r: CreateRefusal) => new ApiError(r.status, typeForStatus(r.status), r.code, r.message, r.param ?? undefined);
+
+/**
+ * A refused create step is its typed 4xx (nothing was written); a workflow already closed
+ * answers the row it wrote, or the refusal it ended with; Temporal out of reach is 503, and the
+ * retry with the same Idempotency-Key reaches the same workflow.
+ */
+async function createdOrError(deps: PayoutCommandDeps, payoutId: string, err: unknown): Promise<PayoutView> {
+  const refusal = refusalIn(err);
+  if (refusal) throw refusalError(refusal);
+  if (err instanceof WorkflowExecutionAlreadyStartedError) {
+    const row = await getPayoutRow(deps.pool, payoutId);
+    if (row) return payoutObject(row, deps.config, await payoutApprovals(deps.pool, row.id));
+    const ended = (await deps.temporal.workflow.getHandle(payoutId).result().catch(() => null)) as PayoutWorkflowState | null;
+    if (ended?.refused) throw refusalError(ended.refused);
+    throw new ApiError(409, 'state_error', 'payout_closed', `${payoutId} is closed and was not created`);
+  }
+  if (err instanceof WorkflowUpdateFailedError || err instanceof WorkflowNotFoundError) updateError(err, 'payout');
+  throw new ApiError(503, 'api_error', 'orchestrator_unavailable', `${payoutId} could not be confirmed by the orchestrator; retry with the same Idempotency-Key`);
+}
 
 export async function ownedPayout(deps: CommandDeps, auth: KeyAuth, id: string): Promise<PayoutRow> {
   const row = PAYOUT_ID_RE.test(id) ? await getPayoutRow(deps.pool, id) : undefined;
@@ -187,11 +238,44 @@ export function refundAddressFor(deps: Pick<CommandDeps, 'config'>, p: PaymentRo
   return p.refund_address;
 }
 
-/** After a refund decision: the refund payout (one per payment), started like any payout. */
-export async function startRefund(deps: PayoutCommandDeps, paymentId: string, refundAddress: string, operator: string): Promise<PayoutRow> {
-  const row = await withTx(deps.pool, (c) => insertRefund(c, deps.config, { payoutId: newId('po'), paymentId, address: refundAddress, actor: operator }));
-  await start(deps, 'payoutWorkflow', row.id, [payoutWorkflowInput(deps, row)] satisfies Parameters<typeof payoutWorkflow>, payoutAttrs(row));
-  return row;
+/**
+ * An operator's `refund` decision: one Update on the payment's workflow, which records the
+ * decision and starts the refund payout as its child (the child writes the row and the hold).
+ * A decision already taken long ago answers its refund from PostgreSQL, without Temporal.
+ */
+export async function resolveRefund(deps: PayoutCommandDeps, payment: PaymentRow, refundAddress: string, operator: string, reason: string): Promise<{ row: PaymentRow; refund: PayoutRow }> {
+  const decided = payment.status === 'refunded' ? await refundOf(deps, payment.id) : undefined;
+  if (decided) return { row: payment, refund: decided };
+  const rail = railById(deps.config, payment.rail)!;
+  const input: PayoutWorkflowInput = {
+    ...workflowTerms(deps, rail),
+    payoutId: newId('po'),
+    merchantId: payment.merchant_id,
+    environment: payment.environment,
+    rail: rail.id,
+    kind: 'refund',
+    create: { kind: 'refund', paymentId: payment.id, address: refundAddress, actor: operator },
+  };
+  let state: PaymentWorkflowState;
+  try {
+    state = await deps.temporal.workflow.getHandle(payment.id).executeUpdate(resolvePaymentUpdate, { args: [{ decision: 'refund', reason, operator, refund: { input, taskQueue: queueOf(deps) } }] });
+  } catch (err) {
+    const refusal = refusalIn(err);
+    if (refusal) throw refusalError(refusal);
+    updateError(err);
+  }
+  const refund = state.refund ? await getPayoutRow(deps.pool, state.refund.id) : await refundOf(deps, payment.id);
+  if (!refund) throw new ApiError(409, 'state_error', 'refund_in_progress', `The refund of ${payment.id} is being created; retry the decision to see it`);
+  return { row: (await getPaymentRow(deps.pool, payment.id))!, refund };
+}
+
+/** The payment's live refund (one per payment). */
+async function refundOf(deps: CommandDeps, paymentId: string): Promise<PayoutRow | undefined> {
+  const { rows } = await deps.pool.query<PayoutRow>(
+    `SELECT ${PAYOUT_COLUMNS} FROM payouts WHERE payment_id = $1 AND kind = 'refund' ORDER BY (status IN ('failed', 'canceled')), created_at DESC LIMIT 1`,
+    [paymentId],
+  );
+  return rows[0];
 }
 
 /** The payer's refund address, from the public page: only while an operator may still decide. */

@@ -191,6 +191,89 @@ describe('payouts', function () {
     await admin('POST', `/v1/admin/payouts/${two.body.id}/cancel`, { operator: 'alice', reason: 'test done' });
   });
 
+  it('a retry of POST /v1/payouts with the same Idempotency-Key answers the same payout: one row, one hold, one workflow', async () => {
+    const { stack } = h();
+    const m = await newMerchant({ name: 'Idempotent payouts' });
+    await seedAvailable(m.merchantId, 20n * USDT);
+    const dest = freshAddress();
+    await allowlist(m.key, dest);
+    const idem = newId('idem');
+    const body = { amount: '7', rail: 'usdt-erc20', destination: dest, reference: 'idem-1' };
+    const first = await api('POST', '/v1/payouts', { key: m.key, idem, body });
+    assert.equal(first.status, 201, JSON.stringify(first.body));
+    // The API died before remembering the answer: the claim is in flight with its lease over,
+    // so the retry takes it over with the same payout id and reaches the same workflow and Update.
+    await stack.pool.query(
+      `UPDATE idempotency_keys SET state = 'in_flight', response_status = NULL, response_body = NULL, locked_until = now() - interval '1 second' WHERE scope = $1 AND key = $2`,
+      [`${m.merchantId}:sandbox`, idem],
+    );
+    const retried = await api('POST', '/v1/payouts', { key: m.key, idem, body });
+    assert.equal(retried.status, 201, JSON.stringify(retried.body));
+    assert.equal(retried.headers.get('idempotent-replayed'), null, 'answered by the workflow, not replayed from the idempotency record');
+    assert.deepEqual(retried.body, first.body, 'the same Update answers the same view');
+    const replayed = await api('POST', '/v1/payouts', { key: m.key, idem, body });
+    assert.equal(replayed.headers.get('idempotent-replayed'), 'true');
+    assert.equal(replayed.body.id, first.body.id);
+
+    const { rows } = await stack.pool.query(`SELECT id FROM payouts WHERE merchant_id = $1`, [m.merchantId]);
+    assert.deepEqual(rows.map((r) => r.id), [first.body.id], 'exactly one payout row');
+    assert.equal(await balanceOf(m.key, 'payout_hold'), 7n * USDT, 'held once');
+    const runs: string[] = [];
+    for await (const w of stack.client.workflow.list({ query: `WorkflowId = '${first.body.id}'` })) runs.push(w.runId);
+    assert.equal(runs.length, 1, 'exactly one workflow run');
+    await api('POST', `/v1/payouts/${first.body.id}/cancel`, { key: m.key, body: {} });
+  });
+
+  it('a refused create step (insufficient balance) is a typed 400; its workflow ends with no row and no hold', async () => {
+    const { stack } = h();
+    const m = await newMerchant({ name: 'Poor payouts' });
+    await seedAvailable(m.merchantId, 3n * USDT);
+    const dest = freshAddress();
+    await allowlist(m.key, dest);
+    const poor = await api('POST', '/v1/payouts', { key: m.key, idem: newId('idem'), body: { amount: '3.5', rail: 'usdt-erc20', destination: dest, reference: 'poor' } });
+    assert.equal(poor.status, 400, JSON.stringify(poor.body));
+    assert.deepEqual(poor.body.error, { type: 'invalid_request_error', code: 'insufficient_balance', message: poor.body.error.message, param: 'amount' });
+    assert.match(poor.body.error.message, /available balance is 3\.00 USDT/);
+    assert.equal((await stack.pool.query(`SELECT count(*)::int AS n FROM payouts WHERE merchant_id = $1`, [m.merchantId])).rows[0].n, 0, 'no payout row');
+    assert.equal(await balanceOf(m.key, 'payout_hold'), 0n);
+    assert.equal(await balanceOf(m.key, 'available'), 3n * USDT);
+    // The refusal came from the workflow's create step; the workflow did not wait for approvals.
+    const ids: string[] = [];
+    for await (const w of stack.client.workflow.list({ query: `WorkflowType = 'payoutWorkflow' AND StablerailMerchantId = '${m.merchantId}'` })) ids.push(w.workflowId);
+    assert.equal(ids.length, 1);
+    const handle = stack.client.workflow.getHandle(ids[0]!);
+    const ended = await handle.result();
+    assert.equal(ended.refused?.code, 'insufficient_balance');
+    assert.equal((await handle.describe()).status.name, 'COMPLETED');
+  });
+
+  it('two operators approving at once are both recorded, and the payout moves on once', async () => {
+    const m = await newMerchant({ name: 'Concurrent approvals' });
+    await seedAvailable(m.merchantId, 20n * USDT);
+    assert.equal((await admin('POST', `/v1/admin/merchants/${m.merchantId}/payout_settings`, { environment: 'sandbox', dual_approval_above: '0' })).status, 200);
+    const dest = freshAddress();
+    await allowlist(m.key, dest);
+    const po = await api('POST', '/v1/payouts', { key: m.key, idem: newId('idem'), body: { amount: '4', rail: 'usdt-erc20', destination: dest, reference: 'both' } });
+    assert.equal(po.status, 201, JSON.stringify(po.body));
+    assert.equal(po.body.approvals_required, 2);
+    const stop = miner();
+    try {
+      const [a, b] = await Promise.all([
+        admin('POST', `/v1/admin/payouts/${po.body.id}/approve`, { operator: 'alice', reason: 'checked' }),
+        admin('POST', `/v1/admin/payouts/${po.body.id}/approve`, { operator: 'bob', reason: 'checked too' }),
+      ]);
+      assert.equal(a.status, 200, JSON.stringify(a.body));
+      assert.equal(b.status, 200, JSON.stringify(b.body));
+      const done = await waitPayout(m.key, po.body.id, ['confirmed', 'failed']);
+      assert.equal(done.status, 'confirmed', JSON.stringify(done));
+      assert.deepEqual(done.approvals.map((x: { operator: string }) => x.operator).sort(), ['alice', 'bob']);
+    } finally {
+      await stop();
+    }
+    const { rows } = await h().stack.pool.query(`SELECT to_status FROM payout_transitions WHERE payout_id = $1 ORDER BY seq`, [po.body.id]);
+    assert.deepEqual(rows.map((r) => r.to_status), ['pending_approval', 'approved', 'signing', 'broadcast', 'confirmed']);
+  });
+
   it('another merchant cannot see a payout or a destination (404)', async () => {
     const a = await newMerchant({ name: 'Owner' });
     const b = await newMerchant({ name: 'Other' });

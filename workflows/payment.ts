@@ -4,9 +4,12 @@
 // in a single idempotent activity before the new status becomes visible.
 import {
   ApplicationFailure,
+  allHandlersFinished,
   patched,
   condition,
   continueAsNew,
+  ParentClosePolicy,
+  startChild,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
@@ -34,6 +37,8 @@ import {
   paymentReconciledSignal,
 } from './shared.js';
 import type { ChainTransferView } from './rules/matching.js';
+import { refundCreatedSignal } from './payout-shared.js';
+import type { payoutWorkflow } from './payout.js';
 
 const { recordTransition, releaseDepositAddress } = proxyActivities<PaymentActivities>({
   startToCloseTimeout: '30 seconds',
@@ -61,6 +66,10 @@ function posted(t: ChainTransferView): PostedTransfer {
 const sameInclusion = (a: PostedTransfer, t: ChainTransferView) => a.key === t.key && a.blockHash === t.blockHash;
 
 export const WEBHOOK_DISPATCH_PATCH = 'webhook-dispatch';
+/** A refund decision starts the refund payout as a child workflow (before: the API wrote it). */
+export const REFUND_CHILD_PATCH = 'refund-child-workflow';
+/** How long a refund decision waits for the refund's row and hold before answering `refund_in_progress`. */
+const REFUND_CREATE_WAIT_MS = 60_000;
 
 /** Payments started before webhook delivery existed replay without these commands. */
 async function dispatchEvent(objectId: string, sequence: number): Promise<void> {
@@ -147,20 +156,70 @@ export async function paymentWorkflow(input: PaymentWorkflowInput): Promise<Paym
     },
   );
 
+  // A refund decision starts the refund payout as a child workflow: its create step writes
+  // the payout row and the hold (docs/payouts.md), and tells this workflow when they exist.
+  setHandler(refundCreatedSignal, ({ refundId, refused }) => {
+    if (state.refund?.id !== refundId || state.refund.status !== 'creating') return;
+    state.refund = { id: refundId, status: refused ? 'refused' : 'created', refusal: refused };
+  });
+  /** The decision answers once the refund's row and hold exist, or with the refusal its create step gave. */
+  async function refundWritten(): Promise<void> {
+    if (!(await condition(() => state.refund?.status !== 'creating', REFUND_CREATE_WAIT_MS))) {
+      throw ApplicationFailure.nonRetryable(`refund ${state.refund?.id} is being created; retry the decision to see it`, 'refund_in_progress');
+    }
+    const refusal = state.refund?.refusal;
+    if (refusal) throw ApplicationFailure.nonRetryable(refusal.message, refusal.code, refusal);
+  }
+
+  async function resolve(req: ResolveRequest): Promise<PaymentWorkflowState> {
+    // The view in PostgreSQL can show requires_review a moment before this workflow applies it
+    // (the recording activity has returned, its continuation has not run): let it land first.
+    await queue;
+    // A retried refund decision answers the refund it already started, never a second one.
+    if (req.decision === 'refund' && state.status === 'refunded' && state.refund) {
+      await refundWritten();
+      return { ...state };
+    }
+    if (state.status !== 'requires_review') {
+      throw ApplicationFailure.nonRetryable(`payment is ${state.status}; only requires_review can be resolved`, 'payment_not_in_review');
+    }
+    // Payments resolved before refunds were child workflows replay without starting one.
+    const refundsAsChild = req.decision === 'refund' && patched(REFUND_CHILD_PATCH);
+    const refund = refundsAsChild ? req.refund : undefined;
+    if (refundsAsChild) {
+      if (!refund) throw ApplicationFailure.nonRetryable('A refund needs a refund address', 'refund_address_missing');
+      if (minorFromString(state.amountReceivedMinor) <= 0n) throw ApplicationFailure.nonRetryable('no money was received for this payment', 'nothing_to_refund');
+    }
+    const to: PaymentStatus = req.decision === 'accept' ? 'confirmed' : req.decision === 'refund' ? 'refunded' : 'written_off';
+    // Accepting counts the money the chain shows now; a later change to it is a new exception.
+    const countedKeys = to === 'confirmed' ? (state.transfers ?? []).map((t) => t.key) : undefined;
+    await transition(to, `operator_${req.decision}`, req.operator, { reason: req.reason, countedKeys });
+    if (refund) {
+      state.refund = { id: refund.input.payoutId, status: 'creating', refusal: null };
+      await startChild<typeof payoutWorkflow>('payoutWorkflow', {
+        workflowId: refund.input.payoutId,
+        taskQueue: refund.taskQueue,
+        args: [refund.input],
+        // The refund outlives this payment's workflow: it waits for approvals, then the chain.
+        parentClosePolicy: ParentClosePolicy.ABANDON,
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        ...(input.upsertSearchAttributes
+          ? { searchAttributes: { [SEARCH_ATTRIBUTES.merchantId]: [input.merchantId], [SEARCH_ATTRIBUTES.environment]: [input.environment], [SEARCH_ATTRIBUTES.rail]: [input.rail], [SEARCH_ATTRIBUTES.status]: ['pending_approval'] } }
+          : {}),
+      });
+      await refundWritten();
+    }
+    return { ...state };
+  }
+
+  // Decisions are serialized: two at once (or a retry) see each other's outcome.
+  let resolving: Promise<unknown> = Promise.resolve();
   setHandler(
     resolvePaymentUpdate,
-    async (req: ResolveRequest) => {
-      // The view in PostgreSQL can show requires_review a moment before this workflow applies it
-      // (the recording activity has returned, its continuation has not run): let it land first.
-      await queue;
-      if (state.status !== 'requires_review') {
-        throw ApplicationFailure.nonRetryable(`payment is ${state.status}; only requires_review can be resolved`, 'payment_not_in_review');
-      }
-      const to: PaymentStatus = req.decision === 'accept' ? 'confirmed' : req.decision === 'refund' ? 'refunded' : 'written_off';
-      // Accepting counts the money the chain shows now; a later change to it is a new exception.
-      const countedKeys = to === 'confirmed' ? (state.transfers ?? []).map((t) => t.key) : undefined;
-      await transition(to, `operator_${req.decision}`, req.operator, { reason: req.reason, countedKeys });
-      return { ...state };
+    (req: ResolveRequest) => {
+      const next = resolving.then(() => resolve(req));
+      resolving = next.catch(() => undefined);
+      return next;
     },
     {
       validator: (req: ResolveRequest) => {
@@ -267,10 +326,13 @@ export async function paymentWorkflow(input: PaymentWorkflowInput): Promise<Paym
     }
     if (workflowInfo().continueAsNewSuggested) {
       await queue;
+      // A decision in flight (a refund awaiting its row) answers before this run hands over.
+      await condition(allHandlersFinished);
       await continueAsNew<typeof paymentWorkflow>({ ...input, carried: state });
     }
   }
   await queue;
+  await condition(allHandlersFinished);
   // Nothing more can arrive for this payment: its address may serve another one.
   await releaseDepositAddress(state.paymentId);
   return { ...state };

@@ -1,8 +1,12 @@
 // Names and payload shapes of the payout, destination and sweep workflows, shared by the
 // workflows, their activities, the API and the workers. Amounts are decimal strings of minor units.
-import { defineQuery, defineUpdate } from '@temporalio/workflow';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { KeyRef } from '../activities/signer/signer.js';
 import type { PayoutStatus } from './rules/payout-transitions.js';
+import type { payoutObject } from '../activities/payout.js';
+
+/** The merchant-facing payout object (activities/payout.ts serializes it). */
+export type PayoutView = ReturnType<typeof payoutObject>;
 
 export const PAYOUT_TASK_QUEUE = 'stablerail-payouts';
 
@@ -13,13 +17,32 @@ export interface PayoutWorkflowInput {
   rail: string;
   railKind: 'evm' | 'tron';
   kind: 'payout' | 'refund';
-  amountMinor: string;
-  destinationAddress: string;
-  approvalsRequired: number;
+  /** Given at start only to payouts whose row the API wrote (before creation moved into the workflow). */
+  amountMinor?: string;
+  destinationAddress?: string;
+  approvalsRequired?: number;
+  /** What this workflow's create step writes (the row, transition 1 and the hold); absent on older payouts. */
+  create?: PayoutCreateRequest;
   /** A payout nobody approves within this window is canceled. */
   approvalWindowS: number;
   confirmationsRequired: number;
   upsertSearchAttributes: boolean;
+}
+
+/**
+ * A payout the API validated (rail, amount, active destination), or a refund of an exception
+ * payment (its amount and the accounts it is held from are read from the ledger).
+ */
+export type PayoutCreateRequest =
+  | { kind: 'payout'; amountMinor: string; destination: { id: string | null; address: string }; reference: string; actor: string }
+  | { kind: 'refund'; paymentId: string; address: string; actor: string };
+
+/** What a refused create step tells the caller: the API answers it as a typed 4xx. */
+export interface CreateRefusal {
+  code: string;
+  message: string;
+  param: string | null;
+  status: number;
 }
 
 export interface PayoutWorkflowState {
@@ -30,6 +53,8 @@ export interface PayoutWorkflowState {
   txHash: string | null;
   nonce: number | null;
   failureCode: string | null;
+  /** The create step refused the payout: nothing was written and the workflow ended. */
+  refused?: CreateRefusal | null;
 }
 
 export interface PayoutTransitionRecord {
@@ -54,6 +79,10 @@ export interface CancelPayoutRequest {
   reason?: string;
 }
 
+/** Update-with-Start's Update: answers the payout view once the row and its hold are written. */
+export const createPayoutUpdate = defineUpdate<PayoutView, []>('createPayout');
+/** A refund payout tells the payment workflow that started it whether its row and hold are written. */
+export const refundCreatedSignal = defineSignal<[{ refundId: string; refused: CreateRefusal | null }]>('refundCreated');
 export const approvePayoutUpdate = defineUpdate<PayoutWorkflowState, [ApprovePayoutRequest]>('approvePayout');
 export const cancelPayoutUpdate = defineUpdate<PayoutWorkflowState, [CancelPayoutRequest]>('cancelPayout');
 export const payoutStateQuery = defineQuery<PayoutWorkflowState>('payoutState');

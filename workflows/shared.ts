@@ -3,6 +3,7 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { ExceptionCode, PaymentStatus, ResolutionDecision } from './rules/transitions.js';
 import type { ChainTransferView } from './rules/matching.js';
+import type { CreateRefusal, PayoutWorkflowInput } from './payout-shared.js';
 
 export const TASK_QUEUES = {
   payments: 'stablerail-payments',
@@ -54,6 +55,8 @@ export interface PaymentWorkflowState {
   postedAvailable?: PostedTransfer[];
   /** A reconciliation run matched this payment across the three planes. */
   reconciled?: boolean;
+  /** The refund payout a `refund` decision started (a child workflow), and whether its row and hold exist. */
+  refund?: { id: string; status: 'creating' | 'created' | 'refused'; refusal: CreateRefusal | null };
 }
 
 /** A transfer inclusion the ledger holds a posting for (what a reversal must name). */
@@ -120,6 +123,8 @@ export interface ResolveRequest {
   decision: ResolutionDecision;
   reason: string;
   operator: string;
+  /** With `refund`: the refund payout's workflow (its create step writes the row and the hold). */
+  refund?: { input: PayoutWorkflowInput; taskQueue: string };
 }
 
 export const paymentChainSignal = defineSignal<[PaymentChainUpdate]>('chainUpdate');
