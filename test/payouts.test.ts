@@ -13,6 +13,12 @@ import { formatAmount } from '../workflows/rules/money.js';
 import { tronAddressFromEvmHex } from '../activities/deposit-address.js';
 import { TRON_STANDIN_USDT } from '../scripts/devnet-rails.js';
 import { allowlist, balanceOf, freshAddress, miner, seedAvailable, tokenBalance, USDT, waitPayout } from './payout-helpers.js';
+import { ApplicationFailure } from '@temporalio/common';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { createPayout } from '../api/payout-commands.js';
+import type { Metrics } from '../api/metrics.js';
+import { createPayoutActivities } from '../workers/payout-worker.js';
+import { RailSenders } from '../activities/chain/senders.js';
 
 const TREASURY = HDNodeWallet.fromMnemonic(Mnemonic.fromPhrase('test test test test test test test test test test test junk'), "m/44'/60'/2'/0/0");
 
@@ -247,31 +253,99 @@ describe('payouts', function () {
     assert.equal((await handle.describe()).status.name, 'COMPLETED');
   });
 
-  it('two operators approving at once are both recorded, and the payout moves on once', async () => {
+  it('two operators approving at once are both recorded, and the payout moves on once (no spurious payout_state_conflict)', async () => {
     const m = await newMerchant({ name: 'Concurrent approvals' });
-    await seedAvailable(m.merchantId, 20n * USDT);
+    await seedAvailable(m.merchantId, 40n * USDT);
     assert.equal((await admin('POST', `/v1/admin/merchants/${m.merchantId}/payout_settings`, { environment: 'sandbox', dual_approval_above: '0' })).status, 200);
     const dest = freshAddress();
     await allowlist(m.key, dest);
-    const po = await api('POST', '/v1/payouts', { key: m.key, idem: newId('idem'), body: { amount: '4', rail: 'usdt-erc20', destination: dest, reference: 'both' } });
-    assert.equal(po.status, 201, JSON.stringify(po.body));
-    assert.equal(po.body.approvals_required, 2);
+    // Several payouts at once: the race (both approvals recorded before either handler resumes) is a matter of timing.
+    const ids: string[] = [];
+    for (let i = 0; i < 2; i++) {
+      const po = await api('POST', '/v1/payouts', { key: m.key, idem: newId('idem'), body: { amount: '4', rail: 'usdt-erc20', destination: dest, reference: `both-${i}` } });
+      assert.equal(po.status, 201, JSON.stringify(po.body));
+      assert.equal(po.body.approvals_required, 2);
+      ids.push(po.body.id);
+    }
     const stop = miner();
     try {
-      const [a, b] = await Promise.all([
-        admin('POST', `/v1/admin/payouts/${po.body.id}/approve`, { operator: 'alice', reason: 'checked' }),
-        admin('POST', `/v1/admin/payouts/${po.body.id}/approve`, { operator: 'bob', reason: 'checked too' }),
-      ]);
-      assert.equal(a.status, 200, JSON.stringify(a.body));
-      assert.equal(b.status, 200, JSON.stringify(b.body));
-      const done = await waitPayout(m.key, po.body.id, ['confirmed', 'failed']);
-      assert.equal(done.status, 'confirmed', JSON.stringify(done));
-      assert.deepEqual(done.approvals.map((x: { operator: string }) => x.operator).sort(), ['alice', 'bob']);
+      const answers = await Promise.all(ids.flatMap((id) => [
+        admin('POST', `/v1/admin/payouts/${id}/approve`, { operator: 'alice', reason: 'checked' }),
+        admin('POST', `/v1/admin/payouts/${id}/approve`, { operator: 'bob', reason: 'checked too' }),
+      ]));
+      for (const a of answers) assert.equal(a.status, 200, JSON.stringify(a.body));
+      for (const id of ids) {
+        const done = await waitPayout(m.key, id, ['confirmed', 'failed'], 60_000);
+        assert.equal(done.status, 'confirmed', JSON.stringify(done));
+        assert.deepEqual(done.approvals.map((x: { operator: string }) => x.operator).sort(), ['alice', 'bob']);
+        const { rows } = await h().stack.pool.query(`SELECT to_status FROM payout_transitions WHERE payout_id = $1 ORDER BY seq`, [id]);
+        assert.deepEqual(rows.map((r) => r.to_status), ['pending_approval', 'approved', 'signing', 'broadcast', 'confirmed']);
+      }
     } finally {
       await stop();
     }
-    const { rows } = await h().stack.pool.query(`SELECT to_status FROM payout_transitions WHERE payout_id = $1 ORDER BY seq`, [po.body.id]);
-    assert.deepEqual(rows.map((r) => r.to_status), ['pending_approval', 'approved', 'signing', 'broadcast', 'confirmed']);
+  });
+
+  it('approvals are serialized in the workflow: two operators whose records land together both count, with no payout_state_conflict', async () => {
+    const { stack, config, bundle } = h();
+    const m = await newMerchant({ name: 'Racing approvals' });
+    await seedAvailable(m.merchantId, 10n * USDT);
+    assert.equal((await admin('POST', `/v1/admin/merchants/${m.merchantId}/payout_settings`, { environment: 'sandbox', dual_approval_above: '0' })).status, 200);
+    const dest = freshAddress();
+    await allowlist(m.key, dest);
+    // A worker of its own whose approval records answer together once both operators are in
+    // (or after 1.5 s): unserialized handlers would each see two approvals and both approve.
+    const TASK_QUEUE = `payouts-approval-race-${newId('q')}`;
+    let recorded = 0;
+    let bothRecorded!: () => void;
+    const both = new Promise<void>((r) => (bothRecorded = r));
+    const senders = new RailSenders();
+    const real = createPayoutActivities({ pool: stack.pool, config, signer: null, senders });
+    const connection = await NativeConnection.connect({ address: stack.temporalAddress });
+    const worker = await Worker.create({
+      connection, namespace: stack.namespace, taskQueue: TASK_QUEUE, workflowBundle: bundle,
+      activities: {
+        ...real,
+        async recordPayoutApproval(a: { payoutId: string; operator: string; reason: string }) {
+          await real.recordPayoutApproval(a);
+          if (++recorded === 2) bothRecorded();
+          await Promise.race([both, new Promise((r) => setTimeout(r, 1_500))]);
+          return real.recordPayoutApproval(a);
+        },
+        // Nothing is sent from this worker: the signer refuses, the payout fails and its hold goes back.
+        async signTransfer() {
+          throw ApplicationFailure.nonRetryable('no signer in this test', 'signer_refused');
+        },
+      },
+    });
+    const running = worker.run();
+    try {
+      const metrics = { workflowStarts: { inc() {} } } as unknown as Metrics;
+      const view = await createPayout(
+        { pool: stack.pool, config, temporal: stack.client, metrics, payoutTaskQueue: TASK_QUEUE },
+        { keyId: 'test', merchantId: m.merchantId, environment: 'sandbox', scopes: ['payouts:write'] },
+        { amount: '3', rail: 'usdt-erc20', destination: dest, reference: 'race' },
+        null,
+      );
+      assert.equal(view.approvals_required, 2);
+      const [a, b] = await Promise.all([
+        admin('POST', `/v1/admin/payouts/${view.id}/approve`, { operator: 'alice', reason: 'checked' }),
+        admin('POST', `/v1/admin/payouts/${view.id}/approve`, { operator: 'bob', reason: 'checked too' }),
+      ]);
+      assert.equal(a.status, 200, JSON.stringify(a.body));
+      assert.equal(b.status, 200, JSON.stringify(b.body));
+      const done = await waitPayout(m.key, view.id, 'failed');
+      assert.deepEqual(done.approvals.map((x: { operator: string }) => x.operator).sort(), ['alice', 'bob']);
+      const { rows } = await stack.pool.query(`SELECT to_status FROM payout_transitions WHERE payout_id = $1 ORDER BY seq`, [view.id]);
+      assert.deepEqual(rows.map((r) => r.to_status), ['pending_approval', 'approved', 'signing', 'failed']);
+      await eventually(async () => (await balanceOf(m.key, 'payout_hold')) === 0n, 10_000);
+      await eventually(async () => (await stack.client.workflow.getHandle(view.id).describe()).status.name === 'COMPLETED', 10_000);
+    } finally {
+      worker.shutdown();
+      await running;
+      await connection.close();
+      senders.close();
+    }
   });
 
   it('another merchant cannot see a payout or a destination (404)', async () => {
