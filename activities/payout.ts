@@ -267,6 +267,16 @@ export async function insertRefund(c: DbClient, config: StablerailConfig, o: { p
   }, o.payoutId, approvalsRequired(received, await dualApprovalAboveMinor(c, config, pay.merchant_id, env.environment, rail)), postingId(cause));
 }
 
+/**
+ * A create step's refusal (a DomainError: insufficient balance, …) fails the activity for good,
+ * carrying its code, status and param so the API answers the same typed 4xx as before.
+ */
+export function refusalFailure(err: unknown): unknown {
+  if (!(err instanceof DomainError)) return err;
+  const refusal: CreateRefusal = { code: err.code, message: err.message, param: err.param ?? null, status: err.status };
+  return ApplicationFailure.nonRetryable(err.message, err.code, refusal);
+}
+
 export class PayoutTransitionOutOfOrderError extends Error {
   override name = 'PayoutTransitionOutOfOrderError';
 }
@@ -294,11 +304,7 @@ export function createPayoutRecordActivities(deps: { pool: Pool; config: Stabler
         if (row.id !== o.payoutId) throw new DomainError('refund_exists', `payment ${row.payment_id} already has refund ${row.id}`, 'decision', 409);
         return { view: payoutObject(row, config, await payoutApprovals(pool, row.id)), amountMinor: row.amount_minor, approvalsRequired: row.approvals_required };
       } catch (err) {
-        if (err instanceof DomainError) {
-          const refusal: CreateRefusal = { code: err.code, message: err.message, param: err.param ?? null, status: err.status };
-          throw ApplicationFailure.nonRetryable(err.message, err.code, refusal);
-        }
-        throw err;
+        throw refusalFailure(err);
       }
     },
 

@@ -3,7 +3,7 @@
 // Updates for decisions. The rules live in workflows/rules/payout-transitions.ts and the
 // workflows; a route only calls these.
 import { WithStartWorkflowOperation, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
+import { ApplicationFailure, type UpdateDefinition } from '@temporalio/common';
 import { railById, type RailConfig } from '../activities/config.js';
 import { withTx } from '../activities/db.js';
 import { appendEvidence } from '../activities/evidence.js';
@@ -11,7 +11,7 @@ import { newId } from '../activities/ids.js';
 import { isRailEnabled, type KeyAuth } from '../activities/merchant.js';
 import { getPaymentRow, type PaymentRow } from '../activities/payment.js';
 import { getPayoutRow, payoutApprovals, payoutObject, PAYOUT_COLUMNS, PAYOUT_ID_RE, DESTINATION_ID_RE, type PayoutRow } from '../activities/payout.js';
-import { activeDestination, getDestination, insertDestination, type DestinationRow } from '../activities/payout-destination.js';
+import { activeDestination, destinationObject, getDestination, type DestinationRow } from '../activities/payout-destination.js';
 import { getSweep, markSweepRunning, type SweepRow } from '../activities/sweep.js';
 import { InvalidAddressError, normalizeRailAddress } from '../activities/chain/addresses.js';
 import { MoneyError, parseAmount } from '../workflows/rules/money.js';
@@ -19,13 +19,15 @@ import {
   approveDestinationUpdate,
   approvePayoutUpdate,
   cancelPayoutUpdate,
+  createDestinationUpdate,
   createPayoutUpdate,
   PAYOUT_TASK_QUEUE,
   rejectDestinationUpdate,
   type CreateRefusal,
+  type DestinationView,
+  type DestinationWorkflowInput,
   type PayoutView,
   type PayoutWorkflowInput,
-  type PayoutWorkflowState,
 } from '../workflows/payout-shared.js';
 import type { payoutWorkflow } from '../workflows/payout.js';
 import { resolvePaymentUpdate, SEARCH_ATTRIBUTES, type PaymentWorkflowState } from '../workflows/shared.js';
@@ -57,15 +59,9 @@ function address(rail: RailConfig, value: string, param: string): string {
   }
 }
 
-async function start(deps: PayoutCommandDeps, workflow: string, id: string, args: unknown[], attrs?: { merchantId: string; environment: string; rail: string; status: string }): Promise<void> {
+async function start(deps: PayoutCommandDeps, workflow: string, id: string, args: unknown[]): Promise<void> {
   try {
-    await deps.temporal.workflow.start(workflow, {
-      taskQueue: queueOf(deps), workflowId: id, args, workflowIdReusePolicy: 'REJECT_DUPLICATE',
-      // The same search attributes as payments: an engineer finds a merchant's payouts in the Temporal UI.
-      ...(attrs && deps.config.temporal.search_attributes
-        ? { searchAttributes: { [SEARCH_ATTRIBUTES.merchantId]: [attrs.merchantId], [SEARCH_ATTRIBUTES.environment]: [attrs.environment], [SEARCH_ATTRIBUTES.rail]: [attrs.rail], [SEARCH_ATTRIBUTES.status]: [attrs.status] } }
-        : {}),
-    });
+    await deps.temporal.workflow.start(workflow, { taskQueue: queueOf(deps), workflowId: id, args, workflowIdReusePolicy: 'REJECT_DUPLICATE' });
     deps.metrics.workflowStarts.inc({ workflow, result: 'started' });
   } catch (err) {
     if (err instanceof WorkflowExecutionAlreadyStartedError) return;
@@ -76,13 +72,23 @@ async function start(deps: PayoutCommandDeps, workflow: string, id: string, args
 
 // ---- destinations -------------------------------------------------------------------------
 
-export async function createDestination(deps: PayoutCommandDeps, auth: KeyAuth, body: { rail: string; address: string; label: string }, id: string | null, takeover: boolean): Promise<DestinationRow> {
+export async function createDestination(deps: PayoutCommandDeps, auth: KeyAuth, body: { rail: string; address: string; label: string }, id: string | null): Promise<DestinationView> {
   const rail = merchantRail(deps, auth, body.rail);
   const addr = address(rail, body.address, 'address');
-  const existing = id && takeover ? await getDestination(deps.pool, id) : undefined;
-  const row = existing ?? (await insertDestination(deps.pool, { id: id ?? undefined, merchantId: auth.merchantId, environment: auth.environment, rail, address: addr, label: body.label, actor: `api_key:${auth.keyId}` }));
-  await start(deps, 'payoutDestinationWorkflow', row.id, [{ destinationId: row.id, coolingOffS: deps.config.payouts.destination_cooling_off_s }] satisfies Parameters<typeof payoutDestinationWorkflow>);
-  return row;
+  // The id the idempotency claim reserved: a retry with the same key reaches the same workflow.
+  const destinationId = id ?? newId('pd');
+  const input: DestinationWorkflowInput = {
+    destinationId,
+    coolingOffS: deps.config.payouts.destination_cooling_off_s,
+    create: { merchantId: auth.merchantId, environment: auth.environment, rail: rail.id, address: addr, label: body.label, actor: `api_key:${auth.keyId}` },
+  };
+  return createdByWorkflow(deps, {
+    workflow: 'payoutDestinationWorkflow', id: destinationId, args: [input] satisfies Parameters<typeof payoutDestinationWorkflow>, update: createDestinationUpdate,
+    written: async () => {
+      const row = await getDestination(deps.pool, destinationId);
+      return row && destinationObject(row);
+    },
+  });
 }
 
 export async function ownedDestination(deps: CommandDeps, auth: KeyAuth, id: string): Promise<DestinationRow> {
@@ -138,24 +144,14 @@ export async function createPayout(
     kind: 'payout',
     create: { kind: 'payout', amountMinor: amountMinor.toString(), destination: { id: dest.id, address: dest.address }, reference: body.reference, actor: `api_key:${auth.keyId}` },
   };
-  const handle = new WithStartWorkflowOperation<typeof payoutWorkflow>('payoutWorkflow', {
-    workflowId: payoutId,
-    taskQueue: queueOf(deps),
-    args: [input],
-    // A retry attaches to the running workflow; a closed one is never started again (its row, if any, answers).
-    workflowIdConflictPolicy: 'USE_EXISTING',
-    workflowIdReusePolicy: 'REJECT_DUPLICATE',
-    ...searchAttrs(deps, { merchantId: auth.merchantId, environment: auth.environment, rail: rail.id, status: 'pending_approval' }),
+  return createdByWorkflow(deps, {
+    workflow: 'payoutWorkflow', id: payoutId, args: [input] satisfies Parameters<typeof payoutWorkflow>, update: createPayoutUpdate,
+    attrs: { merchantId: auth.merchantId, environment: auth.environment, rail: rail.id, status: 'pending_approval' },
+    written: async () => {
+      const row = await getPayoutRow(deps.pool, payoutId);
+      return row && payoutObject(row, deps.config, await payoutApprovals(deps.pool, row.id));
+    },
   });
-  try {
-    // One Temporal call: the workflow starts (or is found) and its create step answers the view.
-    const view = await deps.temporal.workflow.executeUpdateWithStart(createPayoutUpdate, { startWorkflowOperation: handle, updateId: `create:${payoutId}`, args: [] });
-    deps.metrics.workflowStarts.inc({ workflow: 'payoutWorkflow', result: 'update_with_start' });
-    return view;
-  } catch (err) {
-    deps.metrics.workflowStarts.inc({ workflow: 'payoutWorkflow', result: 'failed' });
-    return createdOrError(deps, payoutId, err);
-  }
 }
 
 /** The workflow settings that come from config rather than from the request. */
@@ -168,8 +164,10 @@ function workflowTerms(deps: CommandDeps, rail: RailConfig): Pick<PayoutWorkflow
   };
 }
 
+type SearchAttrs = { merchantId: string; environment: string; rail: string; status: string };
+
 /** The same search attributes as payments: an engineer finds a merchant's payouts in the Temporal UI. */
-function searchAttrs(deps: CommandDeps, a: { merchantId: string; environment: string; rail: string; status: string }) {
+function searchAttrs(deps: CommandDeps, a: SearchAttrs) {
   return deps.config.temporal.search_attributes
     ? { searchAttributes: { [SEARCH_ATTRIBUTES.merchantId]: [a.merchantId], [SEARCH_ATTRIBUTES.environment]: [a.environment], [SEARCH_ATTRIBUTES.rail]: [a.rail], [SEARCH_ATTRIBUTES.status]: [a.status] } }
     : {};
@@ -185,22 +183,44 @@ function refusalIn(err: unknown): CreateRefusal | null {
 const refusalError = (r: CreateRefusal) => new ApiError(r.status, typeForStatus(r.status), r.code, r.message, r.param ?? undefined);
 
 /**
- * A refused create step is its typed 4xx (nothing was written); a workflow already closed
- * answers the row it wrote, or the refusal it ended with; Temporal out of reach is 503, and the
- * retry with the same Idempotency-Key reaches the same workflow.
+ * Creation belongs to the workflow (Update-with-Start, Temporal's early return): one call starts
+ * the workflow, or finds it when a retry took over the same Idempotency-Key (same id, same
+ * Update id, same answer), and waits for its create step. A refusal is the step's typed 4xx
+ * (nothing was written); a workflow already closed answers what it wrote, or the refusal it ended
+ * with; Temporal out of reach is 503 with nothing written, and the retry reaches the same workflow.
  */
-async function createdOrError(deps: PayoutCommandDeps, payoutId: string, err: unknown): Promise<PayoutView> {
-  const refusal = refusalIn(err);
-  if (refusal) throw refusalError(refusal);
-  if (err instanceof WorkflowExecutionAlreadyStartedError) {
-    const row = await getPayoutRow(deps.pool, payoutId);
-    if (row) return payoutObject(row, deps.config, await payoutApprovals(deps.pool, row.id));
-    const ended = (await deps.temporal.workflow.getHandle(payoutId).result().catch(() => null)) as PayoutWorkflowState | null;
-    if (ended?.refused) throw refusalError(ended.refused);
-    throw new ApiError(409, 'state_error', 'payout_closed', `${payoutId} is closed and was not created`);
+async function createdByWorkflow<V>(
+  deps: PayoutCommandDeps,
+  o: { workflow: 'payoutWorkflow' | 'payoutDestinationWorkflow'; id: string; args: unknown[]; update: UpdateDefinition<V, []>; attrs?: SearchAttrs; written: () => Promise<V | undefined> },
+): Promise<V> {
+  const startWorkflowOperation = new WithStartWorkflowOperation(o.workflow, {
+    workflowId: o.id,
+    taskQueue: queueOf(deps),
+    args: o.args,
+    // A retry attaches to the running workflow; a closed one is never started again.
+    workflowIdConflictPolicy: 'USE_EXISTING',
+    workflowIdReusePolicy: 'REJECT_DUPLICATE',
+    ...(o.attrs ? searchAttrs(deps, o.attrs) : {}),
+  });
+  try {
+    const view = await deps.temporal.workflow.executeUpdateWithStart(o.update, { startWorkflowOperation, updateId: `create:${o.id}`, args: [] });
+    deps.metrics.workflowStarts.inc({ workflow: o.workflow, result: 'update_with_start' });
+    return view;
+  } catch (err) {
+    deps.metrics.workflowStarts.inc({ workflow: o.workflow, result: 'failed' });
+    const refusal = refusalIn(err);
+    if (refusal) throw refusalError(refusal);
+    const what = o.workflow === 'payoutWorkflow' ? 'payout' : 'destination';
+    if (err instanceof WorkflowExecutionAlreadyStartedError) {
+      const view = await o.written();
+      if (view) return view;
+      const ended = (await deps.temporal.workflow.getHandle(o.id).result().catch(() => null)) as { refused?: CreateRefusal | null } | null;
+      if (ended?.refused) throw refusalError(ended.refused);
+      throw new ApiError(409, 'state_error', `${what}_closed`, `${o.id} is closed and was not created`);
+    }
+    if (err instanceof WorkflowUpdateFailedError || err instanceof WorkflowNotFoundError) updateError(err, what);
+    throw new ApiError(503, 'api_error', 'orchestrator_unavailable', `${o.id} could not be confirmed by the orchestrator; retry with the same Idempotency-Key`);
   }
-  if (err instanceof WorkflowUpdateFailedError || err instanceof WorkflowNotFoundError) updateError(err, 'payout');
-  throw new ApiError(503, 'api_error', 'orchestrator_unavailable', `${payoutId} could not be confirmed by the orchestrator; retry with the same Idempotency-Key`);
 }
 
 export async function ownedPayout(deps: CommandDeps, auth: KeyAuth, id: string): Promise<PayoutRow> {

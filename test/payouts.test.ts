@@ -348,6 +348,33 @@ describe('payouts', function () {
     }
   });
 
+  it('an allowlist request is written by its workflow: a retried request answers the same entry; the same address again is a typed 409 with no second row', async () => {
+    const { stack } = h();
+    const m = await newMerchant({ name: 'Allowlist by workflow' });
+    const addr = freshAddress();
+    const idem = newId('idem');
+    const body = { rail: 'usdt-erc20', address: addr, label: 'supplier' };
+    const first = await api('POST', '/v1/payout_destinations', { key: m.key, idem, body });
+    assert.equal(first.status, 201, JSON.stringify(first.body));
+    assert.equal(first.body.status, 'pending_approval');
+    await stack.pool.query(
+      `UPDATE idempotency_keys SET state = 'in_flight', response_status = NULL, response_body = NULL, locked_until = now() - interval '1 second' WHERE scope = $1 AND key = $2`,
+      [`${m.merchantId}:sandbox`, idem],
+    );
+    const retried = await api('POST', '/v1/payout_destinations', { key: m.key, idem, body });
+    assert.equal(retried.status, 201, JSON.stringify(retried.body));
+    assert.deepEqual(retried.body, first.body);
+    const again = await api('POST', '/v1/payout_destinations', { key: m.key, body: { ...body, label: 'twice' } });
+    assert.equal(again.status, 409, JSON.stringify(again.body));
+    assert.equal(again.body.error.code, 'destination_exists');
+    assert.equal(again.body.error.param, 'address');
+    const { rows } = await stack.pool.query(`SELECT id FROM payout_destinations WHERE merchant_id = $1`, [m.merchantId]);
+    assert.deepEqual(rows.map((r) => r.id), [first.body.id]);
+    const desc = await stack.client.workflow.getHandle(first.body.id).describe();
+    assert.equal(desc.status.name, 'RUNNING', 'the accepted request waits for an operator');
+    await admin('POST', `/v1/admin/payout_destinations/${first.body.id}/reject`, { operator: 'alice', reason: 'test done' });
+  });
+
   it('another merchant cannot see a payout or a destination (404)', async () => {
     const a = await newMerchant({ name: 'Owner' });
     const b = await newMerchant({ name: 'Other' });

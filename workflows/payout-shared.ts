@@ -1,9 +1,10 @@
 // Names and payload shapes of the payout, destination and sweep workflows, shared by the
 // workflows, their activities, the API and the workers. Amounts are decimal strings of minor units.
-import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import { ApplicationFailure, defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { KeyRef } from '../activities/signer/signer.js';
 import type { PayoutStatus } from './rules/payout-transitions.js';
 import type { payoutObject } from '../activities/payout.js';
+import type { destinationObject } from '../activities/payout-destination.js';
 
 /** The merchant-facing payout object (activities/payout.ts serializes it). */
 export type PayoutView = ReturnType<typeof payoutObject>;
@@ -43,6 +44,16 @@ export interface CreateRefusal {
   message: string;
   param: string | null;
   status: number;
+}
+
+/** A create step's refusal as it reached a workflow: an activity failure carrying it. */
+export function refusalOf(err: unknown, fallbackCode: string): CreateRefusal {
+  const cause = (err as { cause?: unknown }).cause;
+  if (cause instanceof ApplicationFailure) {
+    const d = cause.details?.[0] as Partial<CreateRefusal> | undefined;
+    return { code: cause.type ?? fallbackCode, message: cause.message, param: d?.param ?? null, status: d?.status ?? 400 };
+  }
+  return { code: fallbackCode, message: String(err), param: null, status: 400 };
 }
 
 export interface PayoutWorkflowState {
@@ -124,9 +135,21 @@ export interface TransferOutcomePayload {
 export interface DestinationWorkflowInput {
   destinationId: string;
   coolingOffS: number;
+  /** What this workflow's create step writes (the allowlist row and its evidence); absent on older destinations. */
+  create?: { merchantId: string; environment: 'sandbox' | 'live'; rail: string; address: string; label: string; actor: string };
 }
-export const approveDestinationUpdate = defineUpdate<{ status: string; usableAtMs: number | null }, [ApprovePayoutRequest]>('approveDestination');
-export const rejectDestinationUpdate = defineUpdate<{ status: string; usableAtMs: number | null }, [ApprovePayoutRequest]>('rejectDestination');
+export interface DestinationWorkflowState {
+  status: string;
+  usableAtMs: number | null;
+  /** The create step refused the address (already on the allowlist, …): nothing was written. */
+  refused?: CreateRefusal | null;
+}
+/** The merchant-facing allowlist entry (activities/payout-destination.ts serializes it). */
+export type DestinationView = ReturnType<typeof destinationObject>;
+/** Update-with-Start's Update: answers the allowlist entry once its row is written. */
+export const createDestinationUpdate = defineUpdate<DestinationView, []>('createDestination');
+export const approveDestinationUpdate = defineUpdate<DestinationWorkflowState, [ApprovePayoutRequest]>('approveDestination');
+export const rejectDestinationUpdate = defineUpdate<DestinationWorkflowState, [ApprovePayoutRequest]>('rejectDestination');
 
 export interface SweepItem {
   index: string;

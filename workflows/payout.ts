@@ -24,7 +24,7 @@ import {
   createPayoutUpdate,
   payoutStateQuery,
   refundCreatedSignal,
-  type CreateRefusal,
+  refusalOf,
   type PayoutView,
   type ApprovePayoutRequest,
   type CancelPayoutRequest,
@@ -63,16 +63,6 @@ export async function payoutWorkflow(input: PayoutWorkflowInput): Promise<Payout
   const result = await runPayout(input);
   await condition(allHandlersFinished);
   return result;
-}
-
-/** A create step's refusal as it reached the workflow (an activity failure carrying it). */
-function refusalOf(err: unknown): CreateRefusal {
-  const cause = (err as { cause?: unknown }).cause;
-  if (cause instanceof ApplicationFailure) {
-    const d = cause.details?.[0] as Partial<CreateRefusal> | undefined;
-    return { code: cause.type ?? 'payout_refused', message: cause.message, param: d?.param ?? null, status: d?.status ?? 400 };
-  }
-  return { code: 'payout_refused', message: String(err), param: null, status: 400 };
 }
 
 async function runPayout(input: PayoutWorkflowInput): Promise<PayoutWorkflowState> {
@@ -127,7 +117,7 @@ async function runPayout(input: PayoutWorkflowInput): Promise<PayoutWorkflowStat
         created = true;
         return r.view;
       } catch (err) {
-        state.refused = refusalOf(err);
+        state.refused = refusalOf(err, 'payout_refused');
         throw ApplicationFailure.nonRetryable(state.refused.message, state.refused.code, state.refused);
       }
     })();
