@@ -1,9 +1,13 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { Worker } from '@temporalio/worker';
+import protoPkg from '@temporalio/proto';
 import { admin, api, eventually, h, newMerchant } from './harness.js';
 import { allowlist, freshAddress, miner, seedAvailable, USDT, waitPayout } from './payout-helpers.js';
 import { createPayment, mine, pay, waitStatus, watcherCaughtUp } from './chain-helpers.js';
 import { watcherWorkflowId } from '../workflows/shared.js';
+
+const { temporal } = protoPkg;
 
 describe('workflow determinism', () => {
   it('the histories of a chain-confirmed payment and of the running watcher replay without non-determinism', async function () {
@@ -52,4 +56,18 @@ describe('payout workflow determinism', () => {
       await Worker.runReplayHistory({ workflowBundle: bundle, replayName: workflowId }, history);
     }
   });
+});
+
+describe('payout histories from before creation moved into the workflows', () => {
+  // Recorded on the real stack with commit 886d703's code, when the API wrote the payout,
+  // refund and destination rows and then started their workflows (a payout approved and
+  // confirmed; a destination approved and active; a payment resolved with `refund`, its refund
+  // canceled). Workflows running when this ships must replay: the new create step follows
+  // only from the `create` input, and the refund child only behind patched('refund-child-workflow').
+  for (const name of ['payout-before-create-step', 'destination-before-create-step', 'payment-refund-before-child', 'refund-before-create-step']) {
+    it(`${name} replays without non-determinism`, async () => {
+      const history = temporal.api.history.v1.History.decode(readFileSync(new URL(`./fixtures/${name}.history.bin`, import.meta.url)));
+      await Worker.runReplayHistory({ workflowBundle: h().bundle }, history, name);
+    });
+  }
 });
