@@ -28,10 +28,10 @@ export interface DestinationRow {
   updated_at: Date;
 }
 
-export function destinationObject(r: DestinationRow) {
+export function destinationObject(r: DestinationRow): DestinationView {
   return {
     id: r.id,
-    object: 'payout_destination' as const,
+    object: 'payout_destination',
     livemode: r.environment === 'live',
     rail: r.rail,
     address: r.address,

@@ -53,11 +53,11 @@ export const PAYOUT_ID_RE = /^po_[0-9A-Za-z]{24}$/;
 export const DESTINATION_ID_RE = /^pd_[0-9A-Za-z]{24}$/;
 
 /** The merchant-facing payout object: one serializer for the API, events and webhooks. */
-export function payoutObject(row: PayoutRow, config: StablerailConfig, approvals: Array<{ operator: string; created_at: Date }> = []) {
+export function payoutObject(row: PayoutRow, config: StablerailConfig, approvals: Array<{ operator: string; created_at: Date }> = []): PayoutView {
   const decimals = decimalsOfAsset(config, row.asset);
   return {
     id: row.id,
-    object: 'payout' as const,
+    object: 'payout',
     livemode: row.environment === 'live',
     kind: row.kind,
     status: row.status,

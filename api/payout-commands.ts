@@ -186,8 +186,8 @@ const refusalError = (r: CreateRefusal) => new ApiError(r.status, typeForStatus(
  * Creation belongs to the workflow (Update-with-Start, Temporal's early return): one call starts
  * the workflow, or finds it when a retry took over the same Idempotency-Key (same id, same
  * Update id, same answer), and waits for its create step. A refusal is the step's typed 4xx
- * (nothing was written); a workflow already closed answers what it wrote, or the refusal it ended
- * with; Temporal out of reach is 503 with nothing written, and the retry reaches the same workflow.
+ * (nothing was written); a workflow already closed answers what it wrote; Temporal out of reach
+ * is 503 with nothing written, and the retry reaches the same workflow.
  */
 async function createdByWorkflow<V>(
   deps: PayoutCommandDeps,
@@ -212,11 +212,10 @@ async function createdByWorkflow<V>(
     if (refusal) throw refusalError(refusal);
     const what = o.workflow === 'payoutWorkflow' ? 'payout' : 'destination';
     if (err instanceof WorkflowExecutionAlreadyStartedError) {
+      // Closed: it wrote its row (answered from PostgreSQL), or its create step refused it.
       const view = await o.written();
       if (view) return view;
-      const ended = (await deps.temporal.workflow.getHandle(o.id).result().catch(() => null)) as { refused?: CreateRefusal | null } | null;
-      if (ended?.refused) throw refusalError(ended.refused);
-      throw new ApiError(409, 'state_error', `${what}_closed`, `${o.id} is closed and was not created`);
+      throw new ApiError(409, 'state_error', `${what}_closed`, `${o.id} was refused and its workflow has ended; send the request again with a new Idempotency-Key`);
     }
     if (err instanceof WorkflowUpdateFailedError || err instanceof WorkflowNotFoundError) updateError(err, what);
     throw new ApiError(503, 'api_error', 'orchestrator_unavailable', `${o.id} could not be confirmed by the orchestrator; retry with the same Idempotency-Key`);

@@ -2,12 +2,43 @@
 // workflows, their activities, the API and the workers. Amounts are decimal strings of minor units.
 import { ApplicationFailure, defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { KeyRef } from '../activities/signer/signer.js';
-import type { PayoutStatus } from './rules/payout-transitions.js';
-import type { payoutObject } from '../activities/payout.js';
-import type { destinationObject } from '../activities/payout-destination.js';
+import type { PayoutDestinationStatus, PayoutStatus } from './rules/payout-transitions.js';
 
-/** The merchant-facing payout object (activities/payout.ts serializes it). */
-export type PayoutView = ReturnType<typeof payoutObject>;
+/** The merchant-facing payout object: what the create Update answers (activities/payout.ts serializes it). */
+export interface PayoutView {
+  id: string;
+  object: 'payout';
+  livemode: boolean;
+  kind: 'payout' | 'refund';
+  status: PayoutStatus;
+  amount: string;
+  asset: string;
+  rail: string;
+  destination: { id: string | null; address: string };
+  reference: string;
+  payment_id: string | null;
+  approvals_required: number;
+  approvals: Array<{ operator: string; created_at: string }>;
+  tx_hash: string | null;
+  network_fee: { amount: string; asset: string } | null;
+  failure_code: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+/** The merchant-facing allowlist entry (activities/payout-destination.ts serializes it). */
+export interface DestinationView {
+  id: string;
+  object: 'payout_destination';
+  livemode: boolean;
+  rail: string;
+  address: string;
+  label: string;
+  status: PayoutDestinationStatus;
+  usable_at: string | null;
+  created_at: string;
+  updated_at: string;
+}
 
 export const PAYOUT_TASK_QUEUE = 'stablerail-payouts';
 
@@ -144,8 +175,6 @@ export interface DestinationWorkflowState {
   /** The create step refused the address (already on the allowlist, …): nothing was written. */
   refused?: CreateRefusal | null;
 }
-/** The merchant-facing allowlist entry (activities/payout-destination.ts serializes it). */
-export type DestinationView = ReturnType<typeof destinationObject>;
 /** Update-with-Start's Update: answers the allowlist entry once its row is written. */
 export const createDestinationUpdate = defineUpdate<DestinationView, []>('createDestination');
 export const approveDestinationUpdate = defineUpdate<DestinationWorkflowState, [ApprovePayoutRequest]>('approveDestination');
