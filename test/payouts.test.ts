@@ -227,7 +227,17 @@ describe('payouts', function () {
     const runs: string[] = [];
     for await (const w of stack.client.workflow.list({ query: `WorkflowId = '${first.body.id}'` })) runs.push(w.runId);
     assert.equal(runs.length, 1, 'exactly one workflow run');
-    await api('POST', `/v1/payouts/${first.body.id}/cancel`, { key: m.key, body: {} });
+    assert.equal((await api('POST', `/v1/payouts/${first.body.id}/cancel`, { key: m.key, body: {} })).status, 200);
+    await eventually(async () => (await stack.client.workflow.getHandle(first.body.id).describe()).status.name === 'COMPLETED', 10_000);
+    // Taken over again after its workflow closed: never a second run; the create Update's first answer.
+    await stack.pool.query(`UPDATE idempotency_keys SET state = 'in_flight', locked_until = now() - interval '1 second' WHERE scope = $1 AND key = $2`, [`${m.merchantId}:sandbox`, idem]);
+    const late = await api('POST', '/v1/payouts', { key: m.key, idem, body });
+    assert.equal(late.status, 201, JSON.stringify(late.body));
+    assert.deepEqual(late.body, first.body);
+    const after: string[] = [];
+    for await (const w of stack.client.workflow.list({ query: `WorkflowId = '${first.body.id}'` })) after.push(w.runId);
+    assert.deepEqual(after, runs);
+    assert.equal(await balanceOf(m.key, 'payout_hold'), 0n);
   });
 
   it('a refused create step (insufficient balance) is a typed 400; its workflow ends with no row and no hold', async () => {
