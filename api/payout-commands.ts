@@ -40,7 +40,12 @@ import { updateError, type CommandDeps } from './payment-commands.js';
 export interface PayoutCommandDeps extends CommandDeps {
   /** Tests run payouts on their own queue (a worker they can kill). */
   payoutTaskQueue?: string;
+  /** How long a create request waits for its workflow's answer (CREATE_ANSWER_TIMEOUT_MS by default). */
+  createTimeoutMs?: number;
 }
+
+/** A create request answers 503 after this long without its workflow's answer (no payouts worker polling, …). */
+export const CREATE_ANSWER_TIMEOUT_MS = 30_000;
 
 const queueOf = (deps: PayoutCommandDeps) => deps.payoutTaskQueue ?? PAYOUT_TASK_QUEUE;
 
@@ -203,7 +208,8 @@ async function createdByWorkflow<V>(
     ...(o.attrs ? searchAttrs(deps, o.attrs) : {}),
   });
   try {
-    const view = await deps.temporal.workflow.executeUpdateWithStart(o.update, { startWorkflowOperation, updateId: `create:${o.id}`, args: [] });
+    const view = await deps.temporal.withDeadline(Date.now() + (deps.createTimeoutMs ?? CREATE_ANSWER_TIMEOUT_MS), () =>
+      deps.temporal.workflow.executeUpdateWithStart(o.update, { startWorkflowOperation, updateId: `create:${o.id}`, args: [] }));
     deps.metrics.workflowStarts.inc({ workflow: o.workflow, result: 'update_with_start' });
     return view;
   } catch (err) {

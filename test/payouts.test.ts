@@ -240,6 +240,45 @@ describe('payouts', function () {
     assert.equal(await balanceOf(m.key, 'payout_hold'), 0n);
   });
 
+  it('with no payouts worker to answer, a request is a 503 that wrote nothing; its retry, once a worker polls, creates the payout once', async () => {
+    const { stack, config, bundle } = h();
+    const m = await newMerchant({ name: 'Payouts worker away' });
+    await seedAvailable(m.merchantId, 10n * USDT);
+    const dest = freshAddress();
+    await allowlist(m.key, dest);
+    const TASK_QUEUE = `payouts-away-${newId('q')}`;
+    const metrics = { workflowStarts: { inc() {} } } as unknown as Metrics;
+    const deps = { pool: stack.pool, config, temporal: stack.client, metrics, payoutTaskQueue: TASK_QUEUE, createTimeoutMs: 2_000 };
+    const auth = { keyId: 'test', merchantId: m.merchantId, environment: 'sandbox' as const, scopes: ['payouts:write' as const] };
+    const body = { amount: '2', rail: 'usdt-erc20', destination: dest, reference: 'away' };
+    const id = newId('po');
+    await assert.rejects(createPayout(deps, auth, body, id), (err: { status?: number; code?: string }) => err.status === 503 && err.code === 'orchestrator_unavailable');
+    assert.equal((await stack.pool.query(`SELECT 1 FROM payouts WHERE id = $1`, [id])).rowCount, 0, 'nothing written');
+    assert.equal(await balanceOf(m.key, 'payout_hold'), 0n);
+
+    const senders = new RailSenders();
+    const connection = await NativeConnection.connect({ address: stack.temporalAddress });
+    const worker = await Worker.create({ connection, namespace: stack.namespace, taskQueue: TASK_QUEUE, workflowBundle: bundle, activities: createPayoutActivities({ pool: stack.pool, config, signer: null, senders }) });
+    const running = worker.run();
+    try {
+      const view = await createPayout({ ...deps, createTimeoutMs: 20_000 }, auth, body, id);
+      assert.equal(view.id, id);
+      assert.equal(view.status, 'pending_approval');
+      assert.equal((await stack.pool.query(`SELECT 1 FROM payouts WHERE id = $1`, [id])).rowCount, 1);
+      assert.equal(await balanceOf(m.key, 'payout_hold'), 2n * USDT);
+      const runs: string[] = [];
+      for await (const w of stack.client.workflow.list({ query: `WorkflowId = '${id}'` })) runs.push(w.runId);
+      assert.equal(runs.length, 1, 'the retry reached the workflow the first request started');
+      await admin('POST', `/v1/admin/payouts/${id}/cancel`, { operator: 'alice', reason: 'test done' });
+      await eventually(async () => (await stack.client.workflow.getHandle(id).describe()).status.name === 'COMPLETED', 10_000);
+    } finally {
+      worker.shutdown();
+      await running;
+      await connection.close();
+      senders.close();
+    }
+  });
+
   it('a refused create step (insufficient balance) is a typed 400; its workflow ends with no row and no hold', async () => {
     const { stack } = h();
     const m = await newMerchant({ name: 'Poor payouts' });
