@@ -4,11 +4,13 @@
 // evidence.
 import type { DbClient, Pool } from './db.js';
 import { withTx } from './db.js';
-import type { RailConfig } from './config.js';
+import { railById, type RailConfig, type StablerailConfig } from './config.js';
+import { refusalFailure } from './payout.js';
 import { appendEvidence } from './evidence.js';
 import { newId } from './ids.js';
 import { DomainError } from './merchant.js';
 import type { PayoutDestinationStatus } from '../workflows/rules/payout-transitions.js';
+import type { DestinationView, DestinationWorkflowInput } from '../workflows/payout-shared.js';
 
 export interface DestinationRow {
   id: string;
@@ -26,10 +28,10 @@ export interface DestinationRow {
   updated_at: Date;
 }
 
-export function destinationObject(r: DestinationRow) {
+export function destinationObject(r: DestinationRow): DestinationView {
   return {
     id: r.id,
-    object: 'payout_destination' as const,
+    object: 'payout_destination',
     livemode: r.environment === 'live',
     rail: r.rail,
     address: r.address,
@@ -73,8 +75,24 @@ export async function activeDestination(c: Pool | DbClient, o: { merchantId: str
   return rows[0] ?? null;
 }
 
-export function createDestinationActivities(deps: { pool: Pool }) {
+export function createDestinationActivities(deps: { pool: Pool; config: StablerailConfig }) {
   return {
+    /** The destination workflow's create step, keyed by destination id: a retry answers the first write. */
+    async createDestinationRecord(o: { destinationId: string; create: NonNullable<DestinationWorkflowInput['create']> }): Promise<DestinationView> {
+      try {
+        const existing = await getDestination(deps.pool, o.destinationId);
+        if (existing) return destinationObject(existing);
+        const rail = railById(deps.config, o.create.rail);
+        if (!rail) throw new DomainError('rail_unknown', `rail ${o.create.rail} is not configured`, 'rail');
+        return destinationObject(await insertDestination(deps.pool, { ...o.create, rail, id: o.destinationId }));
+      } catch (err) {
+        // An attempt that timed out may have written it meanwhile: the address then is ours, not taken.
+        const mine = err instanceof DomainError && err.code === 'destination_exists' ? await getDestination(deps.pool, o.destinationId) : undefined;
+        if (mine) return destinationObject(mine);
+        throw refusalFailure(err);
+      }
+    },
+
     async recordDestinationDecision(d: { destinationId: string; status: PayoutDestinationStatus; actor: string; reason: string | null; usableAtMs: number | null }): Promise<void> {
       await withTx(deps.pool, async (c) => {
         const upd = await c.query(

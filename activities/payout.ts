@@ -2,6 +2,7 @@
 // taken at request and what becomes of it (paid out, or released), and the allowlist of
 // destinations. The payout workflow decides; these functions record, idempotently, keyed by
 // payout id and sequence or by a posting's cause.
+import { ApplicationFailure } from '@temporalio/common';
 import type { DbClient, Pool } from './db.js';
 import { withTx } from './db.js';
 import { decimalsOfAsset, nativeAssetOf, railById, type RailConfig, type StablerailConfig } from './config.js';
@@ -11,7 +12,7 @@ import { accountId, postEntries, postingId, reversalOf, type AccountRef, type Po
 import { DomainError } from './merchant.js';
 import { formatAmount, parseAmount } from '../workflows/rules/money.js';
 import { approvalsRequired, assertPayoutTransition, payoutEventType, type PayoutStatus } from '../workflows/rules/payout-transitions.js';
-import type { PayoutTransitionRecord, TransferOutcomePayload } from '../workflows/payout-shared.js';
+import type { CreateRefusal, PayoutCreateRequest, PayoutTransitionRecord, PayoutView, TransferOutcomePayload } from '../workflows/payout-shared.js';
 
 export interface PayoutRow {
   id: string;
@@ -52,11 +53,11 @@ export const PAYOUT_ID_RE = /^po_[0-9A-Za-z]{24}$/;
 export const DESTINATION_ID_RE = /^pd_[0-9A-Za-z]{24}$/;
 
 /** The merchant-facing payout object: one serializer for the API, events and webhooks. */
-export function payoutObject(row: PayoutRow, config: StablerailConfig, approvals: Array<{ operator: string; created_at: Date }> = []) {
+export function payoutObject(row: PayoutRow, config: StablerailConfig, approvals: Array<{ operator: string; created_at: Date }> = []): PayoutView {
   const decimals = decimalsOfAsset(config, row.asset);
   return {
     id: row.id,
-    object: 'payout' as const,
+    object: 'payout',
     livemode: row.environment === 'live',
     kind: row.kind,
     status: row.status,
@@ -188,6 +189,9 @@ export async function insertPayout(pool: Pool, config: StablerailConfig, p: NewP
     const available = account(p, 'merchant', p.merchantId, 'available', p.rail.asset);
     const hold = account(p, 'merchant', p.merchantId, 'payout_hold', p.rail.asset);
     await lockBalance(c, available);
+    // Keyed by payout id: a retried create step finds what the first one wrote, under the same lock.
+    const existing = await getPayoutRow(c, id);
+    if (existing) return existing;
     const balance = await accountBalance(c, available, true);
     if (balance < p.amountMinor) {
       throw new DomainError('insufficient_balance', `available balance is ${formatAmount(balance, p.rail.decimals)} ${p.rail.asset}; the payout needs ${formatAmount(p.amountMinor, p.rail.decimals)}`, 'amount', 400);
@@ -224,6 +228,8 @@ async function insertPayoutRow(c: DbClient, config: StablerailConfig, p: NewPayo
 export async function insertRefund(c: DbClient, config: StablerailConfig, o: { payoutId: string; paymentId: string; address: string; actor: string }): Promise<PayoutRow> {
   // The payment row's lock serializes two refund decisions for the same payment.
   await c.query(`SELECT 1 FROM payments WHERE id = $1 FOR UPDATE`, [o.paymentId]);
+  const same = await getPayoutRow(c, o.payoutId);
+  if (same) return same;
   const existing = await c.query<PayoutRow>(`SELECT ${PAYOUT_COLUMNS} FROM payouts WHERE payment_id = $1 AND kind = 'refund' AND status NOT IN ('failed', 'canceled')`, [o.paymentId]);
   if (existing.rows[0]) return existing.rows[0];
   const { rows: pr } = await c.query(`SELECT id, merchant_id, environment, rail, asset, amount_received_minor::text AS received, reference FROM payments WHERE id = $1`, [o.paymentId]);
@@ -261,6 +267,16 @@ export async function insertRefund(c: DbClient, config: StablerailConfig, o: { p
   }, o.payoutId, approvalsRequired(received, await dualApprovalAboveMinor(c, config, pay.merchant_id, env.environment, rail)), postingId(cause));
 }
 
+/**
+ * A create step's refusal (a DomainError: insufficient balance, …) fails the activity for good,
+ * carrying its code, status and param so the API answers the same typed 4xx as before.
+ */
+export function refusalFailure(err: unknown): unknown {
+  if (!(err instanceof DomainError)) return err;
+  const refusal: CreateRefusal = { code: err.code, message: err.message, param: err.param ?? null, status: err.status };
+  return ApplicationFailure.nonRetryable(err.message, err.code, refusal);
+}
+
 export class PayoutTransitionOutOfOrderError extends Error {
   override name = 'PayoutTransitionOutOfOrderError';
 }
@@ -268,6 +284,30 @@ export class PayoutTransitionOutOfOrderError extends Error {
 export function createPayoutRecordActivities(deps: { pool: Pool; config: StablerailConfig }) {
   const { pool, config } = deps;
   return {
+    /**
+     * The payout workflow's create step: the row, transition 1 and the hold in one transaction,
+     * keyed by payout id (a retry answers the first write). A refusal (insufficient balance, …)
+     * writes nothing and fails for good with its code, which the API answers as a typed 4xx.
+     */
+    async createPayoutRecord(o: { payoutId: string; merchantId: string; environment: 'sandbox' | 'live'; rail: string; create: PayoutCreateRequest }): Promise<{ view: PayoutView; amountMinor: string; approvalsRequired: number }> {
+      try {
+        const rail = railById(config, o.rail);
+        if (!rail) throw new DomainError('rail_unknown', `rail ${o.rail} is not configured`, 'rail');
+        const c = o.create;
+        const row = c.kind === 'payout'
+          ? await insertPayout(pool, config, {
+            payoutId: o.payoutId, merchantId: o.merchantId, environment: o.environment, rail, amountMinor: BigInt(c.amountMinor),
+            destination: c.destination, reference: c.reference, actor: c.actor, kind: 'payout',
+          })
+          : await withTx(pool, (tx) => insertRefund(tx, config, { payoutId: o.payoutId, paymentId: c.paymentId, address: c.address, actor: c.actor }));
+        // One refund per payment: another refund's row is not this workflow's to drive.
+        if (row.id !== o.payoutId) throw new DomainError('refund_exists', `payment ${row.payment_id} already has refund ${row.id}`, 'decision', 409);
+        return { view: payoutObject(row, config, await payoutApprovals(pool, row.id)), amountMinor: row.amount_minor, approvalsRequired: row.approvals_required };
+      } catch (err) {
+        throw refusalFailure(err);
+      }
+    },
+
     async recordPayoutTransition(t: PayoutTransitionRecord): Promise<{ eventId: string; inserted: boolean }> {
       assertPayoutTransition(t.from, t.to);
       return withTx(pool, async (c) => {

@@ -1,16 +1,17 @@
-// Payout commands: translate validated requests into PostgreSQL records (with the ledger hold)
-// and Temporal starts and Updates. The rules live in workflows/rules/payout-transitions.ts and
-// the workflows; a route only calls these.
-import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
+// Payout commands: validate requests (reads only) and translate them into one Temporal call:
+// Update-with-Start for a new payout, whose workflow writes the row and the ledger hold, and
+// Updates for decisions. The rules live in workflows/rules/payout-transitions.ts and the
+// workflows; a route only calls these.
+import { WithStartWorkflowOperation, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { ApplicationFailure, type UpdateDefinition } from '@temporalio/common';
 import { railById, type RailConfig } from '../activities/config.js';
 import { withTx } from '../activities/db.js';
 import { appendEvidence } from '../activities/evidence.js';
 import { newId } from '../activities/ids.js';
 import { isRailEnabled, type KeyAuth } from '../activities/merchant.js';
-import type { PaymentRow } from '../activities/payment.js';
-import { getPayoutRow, insertPayout, insertRefund, PAYOUT_ID_RE, DESTINATION_ID_RE, type PayoutRow } from '../activities/payout.js';
-import { activeDestination, getDestination, insertDestination, type DestinationRow } from '../activities/payout-destination.js';
+import { getPaymentRow, type PaymentRow } from '../activities/payment.js';
+import { getPayoutRow, payoutApprovals, payoutObject, PAYOUT_COLUMNS, PAYOUT_ID_RE, DESTINATION_ID_RE, type PayoutRow } from '../activities/payout.js';
+import { activeDestination, destinationObject, getDestination, type DestinationRow } from '../activities/payout-destination.js';
 import { getSweep, markSweepRunning, type SweepRow } from '../activities/sweep.js';
 import { InvalidAddressError, normalizeRailAddress } from '../activities/chain/addresses.js';
 import { MoneyError, parseAmount } from '../workflows/rules/money.js';
@@ -18,22 +19,33 @@ import {
   approveDestinationUpdate,
   approvePayoutUpdate,
   cancelPayoutUpdate,
+  createDestinationUpdate,
+  createPayoutUpdate,
   PAYOUT_TASK_QUEUE,
   rejectDestinationUpdate,
+  type CreateRefusal,
+  type DestinationView,
+  type DestinationWorkflowInput,
+  type PayoutView,
   type PayoutWorkflowInput,
 } from '../workflows/payout-shared.js';
 import type { payoutWorkflow } from '../workflows/payout.js';
-import { SEARCH_ATTRIBUTES } from '../workflows/shared.js';
+import { resolvePaymentUpdate, startSearchAttributes, type PaymentWorkflowState } from '../workflows/shared.js';
 import type { payoutDestinationWorkflow } from '../workflows/payout-destination.js';
 import type { sweepWorkflow } from '../workflows/sweep.js';
 import type { sweepPlanWorkflow } from '../workflows/sweep-plan.js';
-import { ApiError, badRequest, notFound } from './errors.js';
+import { ApiError, badRequest, notFound, typeForStatus } from './errors.js';
 import { updateError, type CommandDeps } from './payment-commands.js';
 
 export interface PayoutCommandDeps extends CommandDeps {
   /** Tests run payouts on their own queue (a worker they can kill). */
   payoutTaskQueue?: string;
+  /** How long a create request waits for its workflow's answer (CREATE_ANSWER_TIMEOUT_MS by default). */
+  createTimeoutMs?: number;
 }
+
+/** A create request answers 503 after this long without its workflow's answer (no payouts worker polling, …). */
+export const CREATE_ANSWER_TIMEOUT_MS = 30_000;
 
 const queueOf = (deps: PayoutCommandDeps) => deps.payoutTaskQueue ?? PAYOUT_TASK_QUEUE;
 
@@ -52,15 +64,9 @@ function address(rail: RailConfig, value: string, param: string): string {
   }
 }
 
-async function start(deps: PayoutCommandDeps, workflow: string, id: string, args: unknown[], attrs?: { merchantId: string; environment: string; rail: string; status: string }): Promise<void> {
+async function start(deps: PayoutCommandDeps, workflow: string, id: string, args: unknown[]): Promise<void> {
   try {
-    await deps.temporal.workflow.start(workflow, {
-      taskQueue: queueOf(deps), workflowId: id, args, workflowIdReusePolicy: 'REJECT_DUPLICATE',
-      // The same search attributes as payments: an engineer finds a merchant's payouts in the Temporal UI.
-      ...(attrs && deps.config.temporal.search_attributes
-        ? { searchAttributes: { [SEARCH_ATTRIBUTES.merchantId]: [attrs.merchantId], [SEARCH_ATTRIBUTES.environment]: [attrs.environment], [SEARCH_ATTRIBUTES.rail]: [attrs.rail], [SEARCH_ATTRIBUTES.status]: [attrs.status] } }
-        : {}),
-    });
+    await deps.temporal.workflow.start(workflow, { taskQueue: queueOf(deps), workflowId: id, args, workflowIdReusePolicy: 'REJECT_DUPLICATE' });
     deps.metrics.workflowStarts.inc({ workflow, result: 'started' });
   } catch (err) {
     if (err instanceof WorkflowExecutionAlreadyStartedError) return;
@@ -71,13 +77,23 @@ async function start(deps: PayoutCommandDeps, workflow: string, id: string, args
 
 // ---- destinations -------------------------------------------------------------------------
 
-export async function createDestination(deps: PayoutCommandDeps, auth: KeyAuth, body: { rail: string; address: string; label: string }, id: string | null, takeover: boolean): Promise<DestinationRow> {
+export async function createDestination(deps: PayoutCommandDeps, auth: KeyAuth, body: { rail: string; address: string; label: string }, id: string | null): Promise<DestinationView> {
   const rail = merchantRail(deps, auth, body.rail);
   const addr = address(rail, body.address, 'address');
-  const existing = id && takeover ? await getDestination(deps.pool, id) : undefined;
-  const row = existing ?? (await insertDestination(deps.pool, { id: id ?? undefined, merchantId: auth.merchantId, environment: auth.environment, rail, address: addr, label: body.label, actor: `api_key:${auth.keyId}` }));
-  await start(deps, 'payoutDestinationWorkflow', row.id, [{ destinationId: row.id, coolingOffS: deps.config.payouts.destination_cooling_off_s }] satisfies Parameters<typeof payoutDestinationWorkflow>);
-  return row;
+  // The id the idempotency claim reserved: a retry with the same key reaches the same workflow.
+  const destinationId = id ?? newId('pd');
+  const input: DestinationWorkflowInput = {
+    destinationId,
+    coolingOffS: deps.config.payouts.destination_cooling_off_s,
+    create: { merchantId: auth.merchantId, environment: auth.environment, rail: rail.id, address: addr, label: body.label, actor: `api_key:${auth.keyId}` },
+  };
+  return createdByWorkflow(deps, {
+    workflow: 'payoutDestinationWorkflow', id: destinationId, args: [input] satisfies Parameters<typeof payoutDestinationWorkflow>, update: createDestinationUpdate,
+    written: async () => {
+      const row = await getDestination(deps.pool, destinationId);
+      return row && destinationObject(row);
+    },
+  });
 }
 
 export async function ownedDestination(deps: CommandDeps, auth: KeyAuth, id: string): Promise<DestinationRow> {
@@ -99,31 +115,12 @@ export async function decideDestination(deps: PayoutCommandDeps, id: string, app
 
 // ---- payouts ------------------------------------------------------------------------------
 
-export function payoutWorkflowInput(deps: CommandDeps, row: PayoutRow): PayoutWorkflowInput {
-  const rail = railById(deps.config, row.rail)!;
-  return {
-    payoutId: row.id,
-    merchantId: row.merchant_id,
-    environment: row.environment,
-    rail: row.rail,
-    railKind: rail.kind,
-    kind: row.kind,
-    amountMinor: row.amount_minor,
-    destinationAddress: row.destination_address,
-    approvalsRequired: row.approvals_required,
-    approvalWindowS: deps.config.payouts.approval_window_s,
-    confirmationsRequired: rail.confirmations_required,
-    upsertSearchAttributes: deps.config.temporal.search_attributes,
-  };
-}
-
 export async function createPayout(
   deps: PayoutCommandDeps,
   auth: KeyAuth,
   body: { amount: string; rail: string; destination: string; reference: string },
   id: string | null,
-  takeover: boolean,
-): Promise<PayoutRow> {
+): Promise<PayoutView> {
   const rail = merchantRail(deps, auth, body.rail);
   if (!(await isRailEnabled(deps.pool, auth.merchantId, auth.environment, rail.id))) throw badRequest('rail_not_enabled', `Rail ${rail.id} is not enabled for this merchant in ${auth.environment}`, 'rail');
   let amountMinor: bigint;
@@ -141,16 +138,92 @@ export async function createPayout(
     throw badRequest('destination_not_usable', dest.status === 'cooling_off' ? `${dest.address} is cooling off until ${dest.usable_at?.toISOString()}` : `${dest.address} awaits an operator's approval`, 'destination');
   }
   if (!deps.config.payouts.signer) throw new ApiError(503, 'api_error', 'payouts_unavailable', 'No signer is configured (payouts.signer): payouts are off');
-  const existing = id && takeover ? await getPayoutRow(deps.pool, id) : undefined;
-  const row = existing ?? (await insertPayout(deps.pool, deps.config, {
-    payoutId: id ?? undefined, merchantId: auth.merchantId, environment: auth.environment, rail, amountMinor,
-    destination: { id: dest.id, address: dest.address }, reference: body.reference, actor: `api_key:${auth.keyId}`, kind: 'payout',
-  }));
-  await start(deps, 'payoutWorkflow', row.id, [payoutWorkflowInput(deps, row)] satisfies Parameters<typeof payoutWorkflow>, payoutAttrs(row));
-  return row;
+  // The id the idempotency claim reserved: a retry with the same key reaches the same workflow.
+  const payoutId = id ?? newId('po');
+  const input: PayoutWorkflowInput = {
+    ...workflowTerms(deps, rail),
+    payoutId,
+    merchantId: auth.merchantId,
+    environment: auth.environment,
+    rail: rail.id,
+    kind: 'payout',
+    create: { kind: 'payout', amountMinor: amountMinor.toString(), destination: { id: dest.id, address: dest.address }, reference: body.reference, actor: `api_key:${auth.keyId}` },
+  };
+  return createdByWorkflow(deps, {
+    workflow: 'payoutWorkflow', id: payoutId, args: [input] satisfies Parameters<typeof payoutWorkflow>, update: createPayoutUpdate,
+    attrs: { merchantId: auth.merchantId, environment: auth.environment, rail: rail.id, status: 'pending_approval' },
+    written: async () => {
+      const row = await getPayoutRow(deps.pool, payoutId);
+      return row && payoutObject(row, deps.config, await payoutApprovals(deps.pool, row.id));
+    },
+  });
 }
 
-const payoutAttrs = (row: PayoutRow) => ({ merchantId: row.merchant_id, environment: row.environment, rail: row.rail, status: row.status });
+/** The workflow settings that come from config rather than from the request. */
+function workflowTerms(deps: CommandDeps, rail: RailConfig): Pick<PayoutWorkflowInput, 'railKind' | 'approvalWindowS' | 'confirmationsRequired'> {
+  return {
+    railKind: rail.kind,
+    approvalWindowS: deps.config.payouts.approval_window_s,
+    confirmationsRequired: rail.confirmations_required,
+  };
+}
+
+type SearchAttrs = { merchantId: string; environment: string; rail: string; status: string };
+
+/** The same search attributes as payments: an engineer finds a merchant's payouts in the Temporal UI. */
+function searchAttrs(_deps: CommandDeps, a: SearchAttrs) {
+  return { typedSearchAttributes: startSearchAttributes(a) };
+}
+
+/** A create step's refusal as the Update failure carries it, or null for any other failure. */
+function refusalIn(err: unknown): CreateRefusal | null {
+  const cause = err instanceof WorkflowUpdateFailedError ? err.cause : undefined;
+  const d = cause instanceof ApplicationFailure ? (cause.details?.[0] as Partial<CreateRefusal> | undefined) : undefined;
+  return cause instanceof ApplicationFailure && typeof d?.status === 'number' ? { code: cause.type ?? 'payout_refused', message: cause.message, param: d.param ?? null, status: d.status } : null;
+}
+
+const refusalError = (r: CreateRefusal) => new ApiError(r.status, typeForStatus(r.status), r.code, r.message, r.param ?? undefined);
+
+/**
+ * Creation belongs to the workflow (Update-with-Start, Temporal's early return): one call starts
+ * the workflow, or finds it when a retry took over the same Idempotency-Key (same id, same
+ * Update id, same answer), and waits for its create step. A refusal is the step's typed 4xx
+ * (nothing was written); a workflow already closed answers what it wrote; Temporal out of reach
+ * is 503 with nothing written, and the retry reaches the same workflow.
+ */
+async function createdByWorkflow<V>(
+  deps: PayoutCommandDeps,
+  o: { workflow: 'payoutWorkflow' | 'payoutDestinationWorkflow'; id: string; args: unknown[]; update: UpdateDefinition<V, []>; attrs?: SearchAttrs; written: () => Promise<V | undefined> },
+): Promise<V> {
+  const startWorkflowOperation = new WithStartWorkflowOperation(o.workflow, {
+    workflowId: o.id,
+    taskQueue: queueOf(deps),
+    args: o.args,
+    // A retry attaches to the running workflow; a closed one is never started again.
+    workflowIdConflictPolicy: 'USE_EXISTING',
+    workflowIdReusePolicy: 'REJECT_DUPLICATE',
+    ...(o.attrs ? searchAttrs(deps, o.attrs) : {}),
+  });
+  try {
+    const view = await deps.temporal.withDeadline(Date.now() + (deps.createTimeoutMs ?? CREATE_ANSWER_TIMEOUT_MS), () =>
+      deps.temporal.workflow.executeUpdateWithStart(o.update, { startWorkflowOperation, updateId: `create:${o.id}`, args: [] }));
+    deps.metrics.workflowStarts.inc({ workflow: o.workflow, result: 'update_with_start' });
+    return view;
+  } catch (err) {
+    deps.metrics.workflowStarts.inc({ workflow: o.workflow, result: 'failed' });
+    const refusal = refusalIn(err);
+    if (refusal) throw refusalError(refusal);
+    const what = o.workflow === 'payoutWorkflow' ? 'payout' : 'destination';
+    if (err instanceof WorkflowExecutionAlreadyStartedError) {
+      // Closed: it wrote its row (answered from PostgreSQL), or its create step refused it.
+      const view = await o.written();
+      if (view) return view;
+      throw new ApiError(409, 'state_error', `${what}_closed`, `${o.id} was refused and its workflow has ended; send the request again with a new Idempotency-Key`);
+    }
+    if (err instanceof WorkflowUpdateFailedError || err instanceof WorkflowNotFoundError) updateError(err, what);
+    throw new ApiError(503, 'api_error', 'orchestrator_unavailable', `${o.id} could not be confirmed by the orchestrator; retry with the same Idempotency-Key`);
+  }
+}
 
 export async function ownedPayout(deps: CommandDeps, auth: KeyAuth, id: string): Promise<PayoutRow> {
   const row = PAYOUT_ID_RE.test(id) ? await getPayoutRow(deps.pool, id) : undefined;
@@ -187,11 +260,44 @@ export function refundAddressFor(deps: Pick<CommandDeps, 'config'>, p: PaymentRo
   return p.refund_address;
 }
 
-/** After a refund decision: the refund payout (one per payment), started like any payout. */
-export async function startRefund(deps: PayoutCommandDeps, paymentId: string, refundAddress: string, operator: string): Promise<PayoutRow> {
-  const row = await withTx(deps.pool, (c) => insertRefund(c, deps.config, { payoutId: newId('po'), paymentId, address: refundAddress, actor: operator }));
-  await start(deps, 'payoutWorkflow', row.id, [payoutWorkflowInput(deps, row)] satisfies Parameters<typeof payoutWorkflow>, payoutAttrs(row));
-  return row;
+/**
+ * An operator's `refund` decision: one Update on the payment's workflow, which records the
+ * decision and starts the refund payout as its child (the child writes the row and the hold).
+ * A decision already taken long ago answers its refund from PostgreSQL, without Temporal.
+ */
+export async function resolveRefund(deps: PayoutCommandDeps, payment: PaymentRow, refundAddress: string, operator: string, reason: string): Promise<{ row: PaymentRow; refund: PayoutRow }> {
+  const decided = payment.status === 'refunded' ? await refundOf(deps, payment.id) : undefined;
+  if (decided) return { row: payment, refund: decided };
+  const rail = railById(deps.config, payment.rail)!;
+  const input: PayoutWorkflowInput = {
+    ...workflowTerms(deps, rail),
+    payoutId: newId('po'),
+    merchantId: payment.merchant_id,
+    environment: payment.environment,
+    rail: rail.id,
+    kind: 'refund',
+    create: { kind: 'refund', paymentId: payment.id, address: refundAddress, actor: operator },
+  };
+  let state: PaymentWorkflowState;
+  try {
+    state = await deps.temporal.workflow.getHandle(payment.id).executeUpdate(resolvePaymentUpdate, { args: [{ decision: 'refund', reason, operator, refund: { input, taskQueue: queueOf(deps) } }] });
+  } catch (err) {
+    const refusal = refusalIn(err);
+    if (refusal) throw refusalError(refusal);
+    updateError(err);
+  }
+  const refund = state.refund ? await getPayoutRow(deps.pool, state.refund.id) : await refundOf(deps, payment.id);
+  if (!refund) throw new ApiError(409, 'state_error', 'refund_in_progress', `The refund of ${payment.id} is being created; retry the decision to see it`);
+  return { row: (await getPaymentRow(deps.pool, payment.id))!, refund };
+}
+
+/** The payment's live refund (one per payment). */
+async function refundOf(deps: CommandDeps, paymentId: string): Promise<PayoutRow | undefined> {
+  const { rows } = await deps.pool.query<PayoutRow>(
+    `SELECT ${PAYOUT_COLUMNS} FROM payouts WHERE payment_id = $1 AND kind = 'refund' ORDER BY (status IN ('failed', 'canceled')), created_at DESC LIMIT 1`,
+    [paymentId],
+  );
+  return rows[0];
 }
 
 /** The payer's refund address, from the public page: only while an operator may still decide. */

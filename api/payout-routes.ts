@@ -44,7 +44,8 @@ export const payoutRoutes: RouteDef[] = [
   {
     method: 'post', path: '/v1/payout_destinations', summary: 'Ask to allowlist a payout address: usable after an operator approves and the cooling-off delay passes', auth: 'merchant', scope: 'payouts:write',
     body: 'PayoutDestinationCreate', createsIdPrefix: 'pd', status: 201,
-    handler: async (ctx) => destinationObject(await createDestination(ctx.deps, ctx.auth!, ctx.body, ctx.resourceId, ctx.takeover)),
+    // The destination workflow's create step answers the entry: the API writes nothing.
+    handler: (ctx) => createDestination(ctx.deps, ctx.auth!, ctx.body, ctx.resourceId),
   },
   {
     method: 'get', path: '/v1/payout_destinations', summary: 'The payout allowlist', auth: 'merchant', scope: 'payouts:read',
@@ -60,7 +61,8 @@ export const payoutRoutes: RouteDef[] = [
   {
     method: 'post', path: '/v1/payouts', summary: 'Pay out from available balance to an allowlisted address; answers pending_approval', auth: 'merchant', scope: 'payouts:write',
     body: 'PayoutCreate', createsIdPrefix: 'po', status: 201,
-    handler: async (ctx) => payoutAnswer(ctx, await createPayout(ctx.deps, ctx.auth!, ctx.body, ctx.resourceId, ctx.takeover)),
+    // The workflow's create step answers the view: the API writes nothing.
+    handler: (ctx) => createPayout(ctx.deps, ctx.auth!, ctx.body, ctx.resourceId),
   },
   { method: 'get', path: '/v1/payouts', summary: 'List payouts, newest first', auth: 'merchant', scope: 'payouts:read', query: 'PayoutList', handler: (ctx) => listPayouts(ctx, { merchantId: ctx.auth!.merchantId, environment: ctx.auth!.environment }) },
   {

@@ -24,7 +24,7 @@ import { cancelPayment, createPayment, ownedPayment, resolvePayment } from './pa
 import { webhookRoutes } from './webhook-routes.js';
 import { payoutRoutes } from './payout-routes.js';
 import { operatorOf } from './operator.js';
-import { refundAddressFor, startRefund } from './payout-commands.js';
+import { refundAddressFor, resolveRefund } from './payout-commands.js';
 import type { Ctx, RouteDef } from './route-types.js';
 
 export type { AppDeps, Ctx, RouteDef } from './route-types.js';
@@ -254,14 +254,14 @@ export const routes: RouteDef[] = [
   {
     method: 'post', path: '/v1/admin/payments/:id/resolve', summary: 'Resolve a payment exception (accept, refund, write_off)', auth: 'admin', body: 'PaymentResolve',
     handler: async (ctx) => {
-      // A refund needs somewhere to go before the decision is taken: checked first, then the
-      // decision, then the refund payout (approved like any payout). A retry after a crash in
-      // between finds the payment refunded and only starts the missing refund.
+      // A refund needs somewhere to go before the decision is taken: checked first; then one
+      // Update, whose handler records the decision and starts the refund payout as its child.
       const before = /^pay_[0-9A-Za-z]{24}$/.test(ctx.params.id!) ? await getPaymentRow(ctx.deps.pool, ctx.params.id!) : undefined;
       if (!before) throw notFound('payment');
       const refundTo = ctx.body.decision === 'refund' ? refundAddressFor(ctx.deps, before, ctx.body.refund_address) : null;
-      const row = before.status === 'refunded' && refundTo ? before : await resolvePayment(ctx.deps, ctx.params.id!, { decision: ctx.body.decision, reason: ctx.body.reason, operator: operatorOf(ctx) });
-      const refund = refundTo ? await startRefund(ctx.deps, row.id, refundTo, operatorOf(ctx)) : null;
+      const { row, refund } = refundTo
+        ? await resolveRefund(ctx.deps, before, refundTo, operatorOf(ctx), ctx.body.reason)
+        : { row: await resolvePayment(ctx.deps, ctx.params.id!, { decision: ctx.body.decision, reason: ctx.body.reason, operator: operatorOf(ctx) }), refund: null };
       return { ...paymentObject(row, ctx.deps.config), refund: refund ? { id: refund.id, status: refund.status, destination: refund.destination_address } : null };
     },
   },

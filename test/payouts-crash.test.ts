@@ -105,7 +105,6 @@ describe('payout worker killed between signing and broadcasting', function () {
         { keyId: 'test', merchantId: m.merchantId, environment: 'sandbox', scopes: ['payouts:write'] },
         { amount: '42', rail: 'usdt-erc20', destination: dest, reference: `crash-${point}` },
         null,
-        false,
       );
       const stop = miner();
       try {

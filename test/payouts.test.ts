@@ -13,6 +13,12 @@ import { formatAmount } from '../workflows/rules/money.js';
 import { tronFromHex20 } from '../activities/chain/tron-address.js';
 import { TRON_STANDIN_USDT } from '../scripts/devnet-rails.js';
 import { allowlist, balanceOf, freshAddress, miner, seedAvailable, tokenBalance, USDT, waitPayout } from './payout-helpers.js';
+import { ApplicationFailure } from '@temporalio/common';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { createPayout } from '../api/payout-commands.js';
+import type { Metrics } from '../api/metrics.js';
+import { createPayoutActivities } from '../workers/payout-worker.js';
+import { RailSenders } from '../activities/chain/senders.js';
 
 const TREASURY = HDNodeWallet.fromMnemonic(Mnemonic.fromPhrase('test test test test test test test test test test test junk'), "m/44'/60'/2'/0/0");
 
@@ -192,6 +198,233 @@ describe('payouts', function () {
     assert.equal(two.body.approvals_required, 2);
     assert.equal((await admin('POST', '/v1/admin/payouts/po_000000000000000000000000/cancel', { operator: 'x', reason: 'y' })).status, 404);
     await admin('POST', `/v1/admin/payouts/${two.body.id}/cancel`, { operator: 'alice', reason: 'test done' });
+  });
+
+  it('a retry of POST /v1/payouts with the same Idempotency-Key answers the same payout: one row, one hold, one workflow', async () => {
+    const { stack } = h();
+    const m = await newMerchant({ name: 'Idempotent payouts' });
+    await seedAvailable(m.merchantId, 20n * USDT);
+    const dest = freshAddress();
+    await allowlist(m.key, dest);
+    const idem = newId('idem');
+    const body = { amount: '7', rail: 'usdt-erc20', destination: dest, reference: 'idem-1' };
+    const first = await api('POST', '/v1/payouts', { key: m.key, idem, body });
+    assert.equal(first.status, 201, JSON.stringify(first.body));
+    // The API died before remembering the answer: the claim is in flight with its lease over,
+    // so the retry takes it over with the same payout id and reaches the same workflow and Update.
+    await stack.pool.query(
+      `UPDATE idempotency_keys SET state = 'in_flight', response_status = NULL, response_body = NULL, locked_until = now() - interval '1 second' WHERE scope = $1 AND key = $2`,
+      [`${m.merchantId}:sandbox`, idem],
+    );
+    const retried = await api('POST', '/v1/payouts', { key: m.key, idem, body });
+    assert.equal(retried.status, 201, JSON.stringify(retried.body));
+    assert.equal(retried.headers.get('idempotent-replayed'), null, 'answered by the workflow, not replayed from the idempotency record');
+    assert.deepEqual(retried.body, first.body, 'the same Update answers the same view');
+    const replayed = await api('POST', '/v1/payouts', { key: m.key, idem, body });
+    assert.equal(replayed.headers.get('idempotent-replayed'), 'true');
+    assert.equal(replayed.body.id, first.body.id);
+
+    const { rows } = await stack.pool.query(`SELECT id FROM payouts WHERE merchant_id = $1`, [m.merchantId]);
+    assert.deepEqual(rows.map((r) => r.id), [first.body.id], 'exactly one payout row');
+    assert.equal(await balanceOf(m.key, 'payout_hold'), 7n * USDT, 'held once');
+    const runs: string[] = [];
+    for await (const w of stack.client.workflow.list({ query: `WorkflowId = '${first.body.id}'` })) runs.push(w.runId);
+    assert.equal(runs.length, 1, 'exactly one workflow run');
+    assert.equal((await api('POST', `/v1/payouts/${first.body.id}/cancel`, { key: m.key, body: {} })).status, 200);
+    await eventually(async () => (await stack.client.workflow.getHandle(first.body.id).describe()).status.name === 'COMPLETED', 10_000);
+    // Taken over again after its workflow closed: never a second run; the create Update's first answer.
+    await stack.pool.query(`UPDATE idempotency_keys SET state = 'in_flight', locked_until = now() - interval '1 second' WHERE scope = $1 AND key = $2`, [`${m.merchantId}:sandbox`, idem]);
+    const late = await api('POST', '/v1/payouts', { key: m.key, idem, body });
+    assert.equal(late.status, 201, JSON.stringify(late.body));
+    assert.deepEqual(late.body, first.body);
+    const after: string[] = [];
+    for await (const w of stack.client.workflow.list({ query: `WorkflowId = '${first.body.id}'` })) after.push(w.runId);
+    assert.deepEqual(after, runs);
+    assert.equal(await balanceOf(m.key, 'payout_hold'), 0n);
+  });
+
+  it('with no payouts worker to answer, a request is a 503 that wrote nothing; its retry, once a worker polls, creates the payout once', async () => {
+    const { stack, config, bundle } = h();
+    const m = await newMerchant({ name: 'Payouts worker away' });
+    await seedAvailable(m.merchantId, 10n * USDT);
+    const dest = freshAddress();
+    await allowlist(m.key, dest);
+    const TASK_QUEUE = `payouts-away-${newId('q')}`;
+    const metrics = { workflowStarts: { inc() {} } } as unknown as Metrics;
+    const deps = { pool: stack.pool, config, temporal: stack.client, metrics, payoutTaskQueue: TASK_QUEUE, createTimeoutMs: 2_000 };
+    const auth = { keyId: 'test', merchantId: m.merchantId, environment: 'sandbox' as const, scopes: ['payouts:write' as const] };
+    const body = { amount: '2', rail: 'usdt-erc20', destination: dest, reference: 'away' };
+    const id = newId('po');
+    await assert.rejects(createPayout(deps, auth, body, id), (err: { status?: number; code?: string }) => err.status === 503 && err.code === 'orchestrator_unavailable');
+    assert.equal((await stack.pool.query(`SELECT 1 FROM payouts WHERE id = $1`, [id])).rowCount, 0, 'nothing written');
+    assert.equal(await balanceOf(m.key, 'payout_hold'), 0n);
+
+    const senders = new RailSenders();
+    const connection = await NativeConnection.connect({ address: stack.temporalAddress });
+    const worker = await Worker.create({ connection, namespace: stack.namespace, taskQueue: TASK_QUEUE, workflowBundle: bundle, activities: createPayoutActivities({ pool: stack.pool, config, signer: null, senders }) });
+    const running = worker.run();
+    try {
+      const view = await createPayout({ ...deps, createTimeoutMs: 20_000 }, auth, body, id);
+      assert.equal(view.id, id);
+      assert.equal(view.status, 'pending_approval');
+      assert.equal((await stack.pool.query(`SELECT 1 FROM payouts WHERE id = $1`, [id])).rowCount, 1);
+      assert.equal(await balanceOf(m.key, 'payout_hold'), 2n * USDT);
+      const runs: string[] = [];
+      for await (const w of stack.client.workflow.list({ query: `WorkflowId = '${id}'` })) runs.push(w.runId);
+      assert.equal(runs.length, 1, 'the retry reached the workflow the first request started');
+      await admin('POST', `/v1/admin/payouts/${id}/cancel`, { operator: 'alice', reason: 'test done' });
+      await eventually(async () => (await stack.client.workflow.getHandle(id).describe()).status.name === 'COMPLETED', 10_000);
+    } finally {
+      worker.shutdown();
+      await running;
+      await connection.close();
+      senders.close();
+    }
+  });
+
+  it('a refused create step (insufficient balance) is a typed 400; its workflow ends with no row and no hold', async () => {
+    const { stack } = h();
+    const m = await newMerchant({ name: 'Poor payouts' });
+    await seedAvailable(m.merchantId, 3n * USDT);
+    const dest = freshAddress();
+    await allowlist(m.key, dest);
+    const poor = await api('POST', '/v1/payouts', { key: m.key, idem: newId('idem'), body: { amount: '3.5', rail: 'usdt-erc20', destination: dest, reference: 'poor' } });
+    assert.equal(poor.status, 400, JSON.stringify(poor.body));
+    assert.deepEqual(poor.body.error, { type: 'invalid_request_error', code: 'insufficient_balance', message: poor.body.error.message, param: 'amount' });
+    assert.match(poor.body.error.message, /available balance is 3\.00 USDT/);
+    assert.equal((await stack.pool.query(`SELECT count(*)::int AS n FROM payouts WHERE merchant_id = $1`, [m.merchantId])).rows[0].n, 0, 'no payout row');
+    assert.equal(await balanceOf(m.key, 'payout_hold'), 0n);
+    assert.equal(await balanceOf(m.key, 'available'), 3n * USDT);
+    // The refusal came from the workflow's create step; the workflow did not wait for approvals.
+    const ids: string[] = [];
+    for await (const w of stack.client.workflow.list({ query: `WorkflowType = 'payoutWorkflow' AND StablerailMerchantId = '${m.merchantId}'` })) ids.push(w.workflowId);
+    assert.equal(ids.length, 1);
+    const handle = stack.client.workflow.getHandle(ids[0]!);
+    const ended = await handle.result();
+    assert.equal(ended.refused?.code, 'insufficient_balance');
+    assert.equal((await handle.describe()).status.name, 'COMPLETED');
+  });
+
+  it('two operators approving at once are both recorded, and the payout moves on once (no spurious payout_state_conflict)', async () => {
+    const m = await newMerchant({ name: 'Concurrent approvals' });
+    await seedAvailable(m.merchantId, 40n * USDT);
+    assert.equal((await admin('POST', `/v1/admin/merchants/${m.merchantId}/payout_settings`, { environment: 'sandbox', dual_approval_above: '0' })).status, 200);
+    const dest = freshAddress();
+    await allowlist(m.key, dest);
+    // Several payouts at once: the race (both approvals recorded before either handler resumes) is a matter of timing.
+    const ids: string[] = [];
+    for (let i = 0; i < 2; i++) {
+      const po = await api('POST', '/v1/payouts', { key: m.key, idem: newId('idem'), body: { amount: '4', rail: 'usdt-erc20', destination: dest, reference: `both-${i}` } });
+      assert.equal(po.status, 201, JSON.stringify(po.body));
+      assert.equal(po.body.approvals_required, 2);
+      ids.push(po.body.id);
+    }
+    const stop = miner();
+    try {
+      const answers = await Promise.all(ids.flatMap((id) => [
+        admin('POST', `/v1/admin/payouts/${id}/approve`, { operator: 'alice', reason: 'checked' }),
+        admin('POST', `/v1/admin/payouts/${id}/approve`, { operator: 'bob', reason: 'checked too' }),
+      ]));
+      for (const a of answers) assert.equal(a.status, 200, JSON.stringify(a.body));
+      for (const id of ids) {
+        const done = await waitPayout(m.key, id, ['confirmed', 'failed'], 60_000);
+        assert.equal(done.status, 'confirmed', JSON.stringify(done));
+        assert.deepEqual(done.approvals.map((x: { operator: string }) => x.operator).sort(), ['alice', 'bob']);
+        const { rows } = await h().stack.pool.query(`SELECT to_status FROM payout_transitions WHERE payout_id = $1 ORDER BY seq`, [id]);
+        assert.deepEqual(rows.map((r) => r.to_status), ['pending_approval', 'approved', 'signing', 'broadcast', 'confirmed']);
+      }
+    } finally {
+      await stop();
+    }
+  });
+
+  it('approvals are serialized in the workflow: two operators whose records land together both count, with no payout_state_conflict', async () => {
+    const { stack, config, bundle } = h();
+    const m = await newMerchant({ name: 'Racing approvals' });
+    await seedAvailable(m.merchantId, 10n * USDT);
+    assert.equal((await admin('POST', `/v1/admin/merchants/${m.merchantId}/payout_settings`, { environment: 'sandbox', dual_approval_above: '0' })).status, 200);
+    const dest = freshAddress();
+    await allowlist(m.key, dest);
+    // A worker of its own whose approval records answer together once both operators are in
+    // (or after 1.5 s): unserialized handlers would each see two approvals and both approve.
+    const TASK_QUEUE = `payouts-approval-race-${newId('q')}`;
+    let recorded = 0;
+    let bothRecorded!: () => void;
+    const both = new Promise<void>((r) => (bothRecorded = r));
+    const senders = new RailSenders();
+    const real = createPayoutActivities({ pool: stack.pool, config, signer: null, senders });
+    const connection = await NativeConnection.connect({ address: stack.temporalAddress });
+    const worker = await Worker.create({
+      connection, namespace: stack.namespace, taskQueue: TASK_QUEUE, workflowBundle: bundle,
+      activities: {
+        ...real,
+        async recordPayoutApproval(a: { payoutId: string; operator: string; reason: string }) {
+          await real.recordPayoutApproval(a);
+          if (++recorded === 2) bothRecorded();
+          await Promise.race([both, new Promise((r) => setTimeout(r, 1_500))]);
+          return real.recordPayoutApproval(a);
+        },
+        // Nothing is sent from this worker: the signer refuses, the payout fails and its hold goes back.
+        async signTransfer() {
+          throw ApplicationFailure.nonRetryable('no signer in this test', 'signer_refused');
+        },
+      },
+    });
+    const running = worker.run();
+    try {
+      const metrics = { workflowStarts: { inc() {} } } as unknown as Metrics;
+      const view = await createPayout(
+        { pool: stack.pool, config, temporal: stack.client, metrics, payoutTaskQueue: TASK_QUEUE },
+        { keyId: 'test', merchantId: m.merchantId, environment: 'sandbox', scopes: ['payouts:write'] },
+        { amount: '3', rail: 'usdt-erc20', destination: dest, reference: 'race' },
+        null,
+      );
+      assert.equal(view.approvals_required, 2);
+      const [a, b] = await Promise.all([
+        admin('POST', `/v1/admin/payouts/${view.id}/approve`, { operator: 'alice', reason: 'checked' }),
+        admin('POST', `/v1/admin/payouts/${view.id}/approve`, { operator: 'bob', reason: 'checked too' }),
+      ]);
+      assert.equal(a.status, 200, JSON.stringify(a.body));
+      assert.equal(b.status, 200, JSON.stringify(b.body));
+      const done = await waitPayout(m.key, view.id, 'failed');
+      assert.deepEqual(done.approvals.map((x: { operator: string }) => x.operator).sort(), ['alice', 'bob']);
+      const { rows } = await stack.pool.query(`SELECT to_status FROM payout_transitions WHERE payout_id = $1 ORDER BY seq`, [view.id]);
+      assert.deepEqual(rows.map((r) => r.to_status), ['pending_approval', 'approved', 'signing', 'failed']);
+      await eventually(async () => (await balanceOf(m.key, 'payout_hold')) === 0n, 10_000);
+      await eventually(async () => (await stack.client.workflow.getHandle(view.id).describe()).status.name === 'COMPLETED', 10_000);
+    } finally {
+      worker.shutdown();
+      await running;
+      await connection.close();
+      senders.close();
+    }
+  });
+
+  it('an allowlist request is written by its workflow: a retried request answers the same entry; the same address again is a typed 409 with no second row', async () => {
+    const { stack } = h();
+    const m = await newMerchant({ name: 'Allowlist by workflow' });
+    const addr = freshAddress();
+    const idem = newId('idem');
+    const body = { rail: 'usdt-erc20', address: addr, label: 'supplier' };
+    const first = await api('POST', '/v1/payout_destinations', { key: m.key, idem, body });
+    assert.equal(first.status, 201, JSON.stringify(first.body));
+    assert.equal(first.body.status, 'pending_approval');
+    await stack.pool.query(
+      `UPDATE idempotency_keys SET state = 'in_flight', response_status = NULL, response_body = NULL, locked_until = now() - interval '1 second' WHERE scope = $1 AND key = $2`,
+      [`${m.merchantId}:sandbox`, idem],
+    );
+    const retried = await api('POST', '/v1/payout_destinations', { key: m.key, idem, body });
+    assert.equal(retried.status, 201, JSON.stringify(retried.body));
+    assert.deepEqual(retried.body, first.body);
+    const again = await api('POST', '/v1/payout_destinations', { key: m.key, body: { ...body, label: 'twice' } });
+    assert.equal(again.status, 409, JSON.stringify(again.body));
+    assert.equal(again.body.error.code, 'destination_exists');
+    assert.equal(again.body.error.param, 'address');
+    const { rows } = await stack.pool.query(`SELECT id FROM payout_destinations WHERE merchant_id = $1`, [m.merchantId]);
+    assert.deepEqual(rows.map((r) => r.id), [first.body.id]);
+    const desc = await stack.client.workflow.getHandle(first.body.id).describe();
+    assert.equal(desc.status.name, 'RUNNING', 'the accepted request waits for an operator');
+    await admin('POST', `/v1/admin/payout_destinations/${first.body.id}/reject`, { operator: 'alice', reason: 'test done' });
   });
 
   it('another merchant cannot see a payout or a destination (404)', async () => {

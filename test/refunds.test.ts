@@ -32,11 +32,24 @@ describe('refunds', function () {
     assert.equal((await api('GET', `/v1/public/payments/${review.public_id}`)).body.refund_address_set, true);
     assert.equal((await api('GET', `/v1/payments/${p.id}`, { key: m.key })).body.refund_address, payerRefund);
 
-    const decided = await admin('POST', `/v1/admin/payments/${p.id}/resolve`, { decision: 'refund', reason: 'customer paid twice the difference; return it all', operator: 'ops-carol' });
+    // Two operators' consoles send the decision at once: the payment workflow serializes them,
+    // the second answers the refund the first started.
+    const [decided, racing] = await Promise.all([
+      admin('POST', `/v1/admin/payments/${p.id}/resolve`, { decision: 'refund', reason: 'customer paid twice the difference; return it all', operator: 'ops-carol' }),
+      admin('POST', `/v1/admin/payments/${p.id}/resolve`, { decision: 'refund', reason: 'same here', operator: 'ops-erin' }),
+    ]);
     assert.equal(decided.status, 200, JSON.stringify(decided.body));
+    assert.equal(racing.status, 200, JSON.stringify(racing.body));
     assert.equal(decided.body.status, 'refunded');
     const refundId = decided.body.refund.id as string;
+    assert.equal(racing.body.refund.id, refundId);
+    assert.equal(decided.body.refund.status, 'pending_approval');
     assert.equal(decided.body.refund.destination, payerRefund);
+    // The refund payout is the payment workflow's child; its create step wrote the row and the hold.
+    const child = await h().stack.client.workflow.getHandle(refundId).describe();
+    assert.equal(child.type, 'payoutWorkflow');
+    assert.equal(child.parentExecution?.workflowId, p.id);
+    assert.equal((await h().stack.pool.query(`SELECT count(*)::int AS n FROM payouts WHERE payment_id = $1`, [p.id])).rows[0].n, 1, 'one refund row');
     // A retried decision finds the same refund, never a second one.
     const again = await admin('POST', `/v1/admin/payments/${p.id}/resolve`, { decision: 'refund', reason: 'retry', operator: 'ops-carol' });
     assert.equal(again.status, 200, JSON.stringify(again.body));

@@ -4,11 +4,13 @@
 // in a single idempotent activity before the new status becomes visible.
 import {
   ApplicationFailure,
-  patched,
   allHandlersFinished,
+  patched,
   condition,
   proxyLocalActivities,
   continueAsNew,
+  ParentClosePolicy,
+  startChild,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
@@ -30,6 +32,7 @@ import {
   paymentStateQuery,
   resolvePaymentUpdate,
   SEARCH_ATTRIBUTE_KEYS,
+  startSearchAttributes,
   type PaymentWorkflowInput,
   type PaymentWorkflowState,
   type ResolveRequest,
@@ -42,6 +45,8 @@ import {
   paymentReconciledUpdate,
 } from './shared.js';
 import type { ChainTransferView } from './rules/matching.js';
+import { refundCreatedSignal } from './payout-shared.js';
+import type { payoutWorkflow } from './payout.js';
 
 const { recordTransition, releaseDepositAddress } = proxyActivities<PaymentActivities>({
   startToCloseTimeout: '30 seconds',
@@ -86,6 +91,10 @@ function posted(t: ChainTransferView): PostedTransfer {
 const sameInclusion = (a: PostedTransfer, t: ChainTransferView) => a.key === t.key && a.blockHash === t.blockHash;
 
 export const WEBHOOK_DISPATCH_PATCH = 'webhook-dispatch';
+/** A refund decision starts the refund payout as a child workflow (before: the API wrote it). */
+export const REFUND_CHILD_PATCH = 'refund-child-workflow';
+/** How long a refund decision waits for the refund's row and hold before answering `refund_in_progress`. */
+const REFUND_CREATE_WAIT_MS = 60_000;
 
 /** Deliveries planned by the activity that records the event: no planning activity of their own. */
 export const DELIVERIES_PLANNED_WITH_EVENT_PATCH = 'deliveries-planned-with-event';
@@ -224,20 +233,70 @@ export async function paymentWorkflow(input: PaymentWorkflowInput): Promise<Paym
     },
   );
 
+  // A refund decision starts the refund payout as a child workflow: its create step writes
+  // the payout row and the hold (docs/payouts.md), and tells this workflow when they exist.
+  setHandler(refundCreatedSignal, ({ refundId, refused }) => {
+    if (state.refund?.id !== refundId || state.refund.status !== 'creating') return;
+    state.refund = { id: refundId, status: refused ? 'refused' : 'created', refusal: refused };
+  });
+  /** The decision answers once the refund's row and hold exist, or with the refusal its create step gave. */
+  async function refundWritten(): Promise<void> {
+    if (!(await condition(() => state.refund?.status !== 'creating', REFUND_CREATE_WAIT_MS))) {
+      throw ApplicationFailure.nonRetryable(`refund ${state.refund?.id} is being created; retry the decision to see it`, 'refund_in_progress');
+    }
+    const refusal = state.refund?.refusal;
+    if (refusal) throw ApplicationFailure.nonRetryable(refusal.message, refusal.code, refusal);
+  }
+
+  async function resolve(req: ResolveRequest): Promise<PaymentWorkflowState> {
+    // The view in PostgreSQL can show requires_review a moment before this workflow applies it
+    // (the recording activity has returned, its continuation has not run): let it land first.
+    await queue;
+    // A retried refund decision answers the refund it already started, never a second one.
+    if (req.decision === 'refund' && state.status === 'refunded' && state.refund) {
+      await refundWritten();
+      return { ...state };
+    }
+    if (state.status !== 'requires_review') {
+      throw ApplicationFailure.nonRetryable(`payment is ${state.status}; only requires_review can be resolved`, 'payment_not_in_review');
+    }
+    // Payments resolved before refunds were child workflows replay without starting one.
+    const refundsAsChild = req.decision === 'refund' && patched(REFUND_CHILD_PATCH);
+    const refund = refundsAsChild ? req.refund : undefined;
+    if (refundsAsChild) {
+      if (!refund) throw ApplicationFailure.nonRetryable('A refund needs a refund address', 'refund_address_missing');
+      if (minorFromString(state.amountReceivedMinor) <= 0n) throw ApplicationFailure.nonRetryable('no money was received for this payment', 'nothing_to_refund');
+    }
+    const to: PaymentStatus = req.decision === 'accept' ? 'confirmed' : req.decision === 'refund' ? 'refunded' : 'written_off';
+    // Accepting counts the money the chain shows now; a later change to it is a new exception.
+    const countedKeys = to === 'confirmed' ? (state.transfers ?? []).map((t) => t.key) : undefined;
+    await transition(to, `operator_${req.decision}`, req.operator, { reason: req.reason, countedKeys });
+    if (refund) {
+      state.refund = { id: refund.input.payoutId, status: 'creating', refusal: null };
+      await startChild<typeof payoutWorkflow>('payoutWorkflow', {
+        workflowId: refund.input.payoutId,
+        taskQueue: refund.taskQueue,
+        args: [refund.input],
+        // The refund outlives this payment's workflow: it waits for approvals, then the chain.
+        parentClosePolicy: ParentClosePolicy.ABANDON,
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        ...(input.upsertSearchAttributes !== false
+          ? { typedSearchAttributes: startSearchAttributes({ merchantId: input.merchantId, environment: input.environment, rail: input.rail, status: 'pending_approval' }) }
+          : {}),
+      });
+      await refundWritten();
+    }
+    return { ...state };
+  }
+
+  // Decisions are serialized: two at once (or a retry) see each other's outcome.
+  let resolving: Promise<unknown> = Promise.resolve();
   setHandler(
     resolvePaymentUpdate,
-    async (req: ResolveRequest) => {
-      // The view in PostgreSQL can show requires_review a moment before this workflow applies it
-      // (the recording activity has returned, its continuation has not run): let it land first.
-      await queue;
-      if (state.status !== 'requires_review') {
-        throw ApplicationFailure.nonRetryable(`payment is ${state.status}; only requires_review can be resolved`, 'payment_not_in_review');
-      }
-      const to: PaymentStatus = req.decision === 'accept' ? 'confirmed' : req.decision === 'refund' ? 'refunded' : 'written_off';
-      // Accepting counts the money the chain shows now; a later change to it is a new exception.
-      const countedKeys = to === 'confirmed' ? (state.transfers ?? []).map((t) => t.key) : undefined;
-      await transition(to, `operator_${req.decision}`, req.operator, { reason: req.reason, countedKeys });
-      return { ...state };
+    (req: ResolveRequest) => {
+      const next = resolving.then(() => resolve(req));
+      resolving = next.catch(() => undefined);
+      return next;
     },
     {
       validator: (req: ResolveRequest) => {
@@ -359,7 +418,7 @@ export async function paymentWorkflow(input: PaymentWorkflowInput): Promise<Paym
     }
     if (workflowInfo().continueAsNewSuggested) {
       await queue;
-      // An Update still running would be lost with this run.
+      // An Update still running would be lost with this run (a refund awaiting its row answers first).
       await condition(allHandlersFinished);
       await continueAsNew<typeof paymentWorkflow>({ ...input, carried: state });
     }

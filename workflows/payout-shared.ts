@@ -1,8 +1,44 @@
 // Names and payload shapes of the payout, destination and sweep workflows, shared by the
 // workflows, their activities, the API and the workers. Amounts are decimal strings of minor units.
-import { defineQuery, defineUpdate } from '@temporalio/workflow';
+import { ApplicationFailure, defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { KeyRef } from '../activities/signer/signer.js';
-import type { PayoutStatus } from './rules/payout-transitions.js';
+import type { PayoutDestinationStatus, PayoutStatus } from './rules/payout-transitions.js';
+
+/** The merchant-facing payout object: what the create Update answers (activities/payout.ts serializes it). */
+export interface PayoutView {
+  id: string;
+  object: 'payout';
+  livemode: boolean;
+  kind: 'payout' | 'refund';
+  status: PayoutStatus;
+  amount: string;
+  asset: string;
+  rail: string;
+  destination: { id: string | null; address: string };
+  reference: string;
+  payment_id: string | null;
+  approvals_required: number;
+  approvals: Array<{ operator: string; created_at: string }>;
+  tx_hash: string | null;
+  network_fee: { amount: string; asset: string } | null;
+  failure_code: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+/** The merchant-facing allowlist entry (activities/payout-destination.ts serializes it). */
+export interface DestinationView {
+  id: string;
+  object: 'payout_destination';
+  livemode: boolean;
+  rail: string;
+  address: string;
+  label: string;
+  status: PayoutDestinationStatus;
+  usable_at: string | null;
+  created_at: string;
+  updated_at: string;
+}
 
 export const PAYOUT_TASK_QUEUE = 'stablerail-payouts';
 
@@ -13,13 +49,43 @@ export interface PayoutWorkflowInput {
   rail: string;
   railKind: 'evm' | 'tron';
   kind: 'payout' | 'refund';
-  amountMinor: string;
-  destinationAddress: string;
-  approvalsRequired: number;
+  /** Given at start only to payouts whose row the API wrote (before creation moved into the workflow). */
+  amountMinor?: string;
+  destinationAddress?: string;
+  approvalsRequired?: number;
+  /** What this workflow's create step writes (the row, transition 1 and the hold); absent on older payouts. */
+  create?: PayoutCreateRequest;
   /** A payout nobody approves within this window is canceled. */
   approvalWindowS: number;
   confirmationsRequired: number;
-  upsertSearchAttributes: boolean;
+  /** Recorded on payouts started before search attributes were registered everywhere (false skipped upserts); new ones leave it out. */
+  upsertSearchAttributes?: boolean;
+}
+
+/**
+ * A payout the API validated (rail, amount, active destination), or a refund of an exception
+ * payment (its amount and the accounts it is held from are read from the ledger).
+ */
+export type PayoutCreateRequest =
+  | { kind: 'payout'; amountMinor: string; destination: { id: string | null; address: string }; reference: string; actor: string }
+  | { kind: 'refund'; paymentId: string; address: string; actor: string };
+
+/** What a refused create step tells the caller: the API answers it as a typed 4xx. */
+export interface CreateRefusal {
+  code: string;
+  message: string;
+  param: string | null;
+  status: number;
+}
+
+/** A create step's refusal as it reached a workflow: an activity failure carrying it. */
+export function refusalOf(err: unknown, fallbackCode: string): CreateRefusal {
+  const cause = (err as { cause?: unknown }).cause;
+  if (cause instanceof ApplicationFailure) {
+    const d = cause.details?.[0] as Partial<CreateRefusal> | undefined;
+    return { code: cause.type ?? fallbackCode, message: cause.message, param: d?.param ?? null, status: d?.status ?? 400 };
+  }
+  return { code: fallbackCode, message: String(err), param: null, status: 400 };
 }
 
 export interface PayoutWorkflowState {
@@ -30,6 +96,8 @@ export interface PayoutWorkflowState {
   txHash: string | null;
   nonce: number | null;
   failureCode: string | null;
+  /** The create step refused the payout: nothing was written and the workflow ended. */
+  refused?: CreateRefusal | null;
 }
 
 export interface PayoutTransitionRecord {
@@ -54,6 +122,10 @@ export interface CancelPayoutRequest {
   reason?: string;
 }
 
+/** Update-with-Start's Update: answers the payout view once the row and its hold are written. */
+export const createPayoutUpdate = defineUpdate<PayoutView, []>('createPayout');
+/** A refund payout tells the payment workflow that started it whether its row and hold are written. */
+export const refundCreatedSignal = defineSignal<[{ refundId: string; refused: CreateRefusal | null }]>('refundCreated');
 export const approvePayoutUpdate = defineUpdate<PayoutWorkflowState, [ApprovePayoutRequest]>('approvePayout');
 export const cancelPayoutUpdate = defineUpdate<PayoutWorkflowState, [CancelPayoutRequest]>('cancelPayout');
 export const payoutStateQuery = defineQuery<PayoutWorkflowState>('payoutState');
@@ -95,9 +167,19 @@ export interface TransferOutcomePayload {
 export interface DestinationWorkflowInput {
   destinationId: string;
   coolingOffS: number;
+  /** What this workflow's create step writes (the allowlist row and its evidence); absent on older destinations. */
+  create?: { merchantId: string; environment: 'sandbox' | 'live'; rail: string; address: string; label: string; actor: string };
 }
-export const approveDestinationUpdate = defineUpdate<{ status: string; usableAtMs: number | null }, [ApprovePayoutRequest]>('approveDestination');
-export const rejectDestinationUpdate = defineUpdate<{ status: string; usableAtMs: number | null }, [ApprovePayoutRequest]>('rejectDestination');
+export interface DestinationWorkflowState {
+  status: string;
+  usableAtMs: number | null;
+  /** The create step refused the address (already on the allowlist, …): nothing was written. */
+  refused?: CreateRefusal | null;
+}
+/** Update-with-Start's Update: answers the allowlist entry once its row is written. */
+export const createDestinationUpdate = defineUpdate<DestinationView, []>('createDestination');
+export const approveDestinationUpdate = defineUpdate<DestinationWorkflowState, [ApprovePayoutRequest]>('approveDestination');
+export const rejectDestinationUpdate = defineUpdate<DestinationWorkflowState, [ApprovePayoutRequest]>('rejectDestination');
 
 export interface SweepItem {
   index: string;

@@ -3,22 +3,29 @@
 // then signs, broadcasts and awaits the transfer through activities, and settles the ledger
 // hold. Every status change is recorded through the one transition table.
 import {
+  allHandlersFinished,
   ApplicationFailure,
   condition,
+  getExternalWorkflowHandle,
   log,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
+  workflowInfo,
 } from '@temporalio/workflow';
 import type { PayoutRecordActivities } from '../activities/payout.js';
 import type { SendActivities } from '../activities/chain/send.js';
 import { dispatchEvent } from './event-dispatch.js';
 import { canPayoutTransition, PAYOUT_CANCELABLE, type PayoutStatus } from './rules/payout-transitions.js';
-import { SEARCH_ATTRIBUTES } from './shared.js';
+import { SEARCH_ATTRIBUTE_KEYS } from './shared.js';
 import {
   approvePayoutUpdate,
   cancelPayoutUpdate,
+  createPayoutUpdate,
   payoutStateQuery,
+  refundCreatedSignal,
+  refusalOf,
+  type PayoutView,
   type ApprovePayoutRequest,
   type CancelPayoutRequest,
   type PayoutWorkflowInput,
@@ -51,16 +58,30 @@ const failureType = (err: unknown): string | null => {
   return cause instanceof ApplicationFailure ? (cause.type ?? null) : null;
 };
 
+/** Runs the payout, then lets every Update in flight answer before the workflow closes. */
 export async function payoutWorkflow(input: PayoutWorkflowInput): Promise<PayoutWorkflowState> {
+  const result = await runPayout(input);
+  await condition(allHandlersFinished);
+  return result;
+}
+
+async function runPayout(input: PayoutWorkflowInput): Promise<PayoutWorkflowState> {
   const state: PayoutWorkflowState = {
     payoutId: input.payoutId,
     status: 'pending_approval',
-    seq: 1, // seq 1 (payout.created) is written by the API with the payout row and its hold
+    // seq 1 (payout.created) is written with the payout row and its hold: by the create step,
+    // or, for payouts started before it existed, by the API.
+    seq: 1,
     approvals: [],
     txHash: null,
     nonce: null,
     failureCode: null,
+    refused: null,
   };
+  // What the row says: given at start to older payouts, read back from the create step otherwise.
+  let amountMinor = input.amountMinor ?? '';
+  let destinationAddress = input.destinationAddress ?? '';
+  let approvalsRequired = input.approvalsRequired ?? Number.MAX_SAFE_INTEGER;
 
   // Transitions are serialized: an approval and a cancel can race, the table decides.
   let queue: Promise<unknown> = Promise.resolve();
@@ -72,7 +93,7 @@ export async function payoutWorkflow(input: PayoutWorkflowInput): Promise<Payout
       await records.recordPayoutTransition({ sendKey: `${input.kind}:${input.payoutId}`, payoutId: state.payoutId, seq: state.seq + 1, from: state.status, to, cause, actor, reason: opts.reason ?? null, failureCode: opts.failureCode ?? null });
       state.seq += 1;
       state.status = to;
-      if (input.upsertSearchAttributes) upsertSearchAttributes({ [SEARCH_ATTRIBUTES.status]: [to] });
+      if (input.upsertSearchAttributes !== false) upsertSearchAttributes([{ key: SEARCH_ATTRIBUTE_KEYS.status, value: to }]);
       if (opts.failureCode) state.failureCode = opts.failureCode;
       await dispatchEvent(state.payoutId, state.seq);
     });
@@ -81,25 +102,65 @@ export async function payoutWorkflow(input: PayoutWorkflowInput): Promise<Payout
   }
 
   setHandler(payoutStateQuery, () => ({ ...state }));
-  queue = queue.then(() => dispatchEvent(state.payoutId, 1)).catch((e) => log.error('payout.created not dispatched', { error: String(e) }));
 
+  // The create step, once: the row, transition 1 and the hold in one activity keyed by payout id.
+  // The create Update (Update-with-Start from the API) and the workflow itself both await it.
+  let creating: Promise<PayoutView> | null = null;
+  let created = !input.create; // an older payout's row was written by the API
+  function ensureCreated(): Promise<PayoutView> {
+    creating ??= (async () => {
+      try {
+        const r = await records.createPayoutRecord({ payoutId: input.payoutId, merchantId: input.merchantId, environment: input.environment, rail: input.rail, create: input.create! });
+        amountMinor = r.amountMinor;
+        destinationAddress = r.view.destination.address;
+        approvalsRequired = r.approvalsRequired;
+        created = true;
+        return r.view;
+      } catch (err) {
+        state.refused = refusalOf(err, 'payout_refused');
+        throw ApplicationFailure.nonRetryable(state.refused.message, state.refused.code, state.refused);
+      }
+    })();
+    return creating;
+  }
+  /** Approvals and cancels wait for the row; a refused payout has none to change. */
+  async function whenCreated(): Promise<void> {
+    if (created) return;
+    await condition(() => created || state.refused != null);
+    if (state.refused) throw ApplicationFailure.nonRetryable(`payout ${input.payoutId} was refused: ${state.refused.code}`, 'payout_not_created');
+  }
+
+  setHandler(createPayoutUpdate, () => ensureCreated(), {
+    validator: () => {
+      if (!input.create) throw ApplicationFailure.nonRetryable('this payout was created before its workflow', 'payout_created_elsewhere');
+    },
+  });
+
+  // Approvals are serialized: two operators approving at once are both recorded, and only the
+  // one that completes the count moves the payout on (no spurious state conflict).
+  let approving: Promise<unknown> = Promise.resolve();
   setHandler(
     approvePayoutUpdate,
-    async (req: ApprovePayoutRequest) => {
-      await queue;
-      if (state.status !== 'pending_approval') {
-        throw ApplicationFailure.nonRetryable(`payout is ${state.status}; only pending_approval takes approvals`, 'payout_not_pending_approval');
-      }
-      // Counted once per operator: a second approval by the same person is refused, not added.
-      if (state.approvals.includes(req.operator)) {
-        throw ApplicationFailure.nonRetryable(`${req.operator} has approved this payout already; another operator must approve`, 'operator_already_approved');
-      }
-      const r = await records.recordPayoutApproval({ payoutId: state.payoutId, operator: req.operator, reason: req.reason });
-      state.approvals = r.operators;
-      if (state.approvals.length >= input.approvalsRequired && state.status === 'pending_approval') {
-        await transition('approved', 'operators_approved', req.operator, { reason: req.reason });
-      }
-      return { ...state };
+    (req: ApprovePayoutRequest) => {
+      const next = approving.then(async () => {
+        await whenCreated();
+        await queue;
+        if (state.status !== 'pending_approval') {
+          throw ApplicationFailure.nonRetryable(`payout is ${state.status}; only pending_approval takes approvals`, 'payout_not_pending_approval');
+        }
+        // Counted once per operator: a second approval by the same person is refused, not added.
+        if (state.approvals.includes(req.operator)) {
+          throw ApplicationFailure.nonRetryable(`${req.operator} has approved this payout already; another operator must approve`, 'operator_already_approved');
+        }
+        const r = await records.recordPayoutApproval({ payoutId: state.payoutId, operator: req.operator, reason: req.reason });
+        state.approvals = r.operators;
+        if (state.approvals.length >= approvalsRequired && state.status === 'pending_approval') {
+          await transition('approved', 'operators_approved', req.operator, { reason: req.reason });
+        }
+        return { ...state };
+      });
+      approving = next.catch(() => undefined);
+      return next;
     },
     {
       validator: (req: ApprovePayoutRequest) => {
@@ -111,6 +172,7 @@ export async function payoutWorkflow(input: PayoutWorkflowInput): Promise<Payout
   setHandler(
     cancelPayoutUpdate,
     async (req: CancelPayoutRequest) => {
+      await whenCreated();
       await queue;
       if (!PAYOUT_CANCELABLE.has(state.status)) {
         throw ApplicationFailure.nonRetryable(`payout is ${state.status}; it can be canceled only before signing`, 'payout_not_cancelable');
@@ -120,6 +182,21 @@ export async function payoutWorkflow(input: PayoutWorkflowInput): Promise<Payout
     },
     { validator: (req: CancelPayoutRequest) => { if (!req?.actor) throw ApplicationFailure.nonRetryable('actor is required', 'parameter_missing'); } },
   );
+
+  // 0. Creation: nothing waits for approvals before the row and its hold exist. A refused
+  // payout (insufficient balance, …) ends here with nothing written.
+  if (input.create) {
+    const ok = await ensureCreated().then(() => true, () => false);
+    const parent = workflowInfo().parent;
+    if (input.create.kind === 'refund' && parent) {
+      // The payment's resolve Update answers once the refund's row and hold exist (or were refused).
+      await getExternalWorkflowHandle(parent.workflowId)
+        .signal(refundCreatedSignal, { refundId: input.payoutId, refused: state.refused ?? null })
+        .catch((e) => log.warn('payment workflow not told of its refund', { error: String(e) }));
+    }
+    if (!ok) return { ...state };
+  }
+  queue = queue.then(() => dispatchEvent(state.payoutId, 1)).catch((e) => log.error('payout.created not dispatched', { error: String(e) }));
 
   // 1. Approvals, within the approval window (a durable timer).
   const decided = await condition(() => state.status !== 'pending_approval', input.approvalWindowS * 1000);
@@ -151,8 +228,8 @@ export async function payoutWorkflow(input: PayoutWorkflowInput): Promise<Payout
       purpose: input.kind,
       key: { rail: input.rail, kind: input.railKind, role: 'treasury' },
       asset: 'token',
-      to: input.destinationAddress,
-      amountMinor: input.amountMinor,
+      to: destinationAddress,
+      amountMinor,
     });
     state.txHash = signed.txHash;
     state.nonce = signed.nonce;

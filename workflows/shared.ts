@@ -6,6 +6,7 @@ import type { ExceptionCode, PaymentStatus, ResolutionDecision } from './rules/t
 import type { ChainTransferView } from './rules/matching.js';
 import type { PlannedDelivery } from './webhook-shared.js';
 import type { RecognitionGate } from './rules/recognition-gates.js';
+import type { CreateRefusal, PayoutWorkflowInput } from './payout-shared.js';
 
 export const TASK_QUEUES = {
   payments: 'stablerail-payments',
@@ -65,6 +66,8 @@ export interface PaymentWorkflowState {
   reconciled?: boolean;
   /** When the payment reached a final status: the late-money window runs from here, across continue-as-new. */
   closedAtMs?: number;
+  /** The refund payout a `refund` decision started (a child workflow), and whether its row and hold exist. */
+  refund?: { id: string; status: 'creating' | 'created' | 'refused'; refusal: CreateRefusal | null };
 }
 
 /** A transfer inclusion the ledger holds a posting for (what a reversal must name). */
@@ -176,6 +179,8 @@ export interface ResolveRequest {
   decision: ResolutionDecision;
   reason: string;
   operator: string;
+  /** With `refund`: the refund payout's workflow (its create step writes the row and the hold). */
+  refund?: { input: PayoutWorkflowInput; taskQueue: string };
 }
 
 export const paymentChainSignal = defineSignal<[PaymentChainUpdate]>('chainUpdate');
