@@ -329,11 +329,13 @@ export function createPayoutRecordActivities(deps: { pool: Pool; config: Stabler
     },
 
     /** One operator's approval; the same operator again changes nothing and says so. */
-    async recordPayoutApproval(a: { payoutId: string; operator: string; reason: string }): Promise<{ inserted: boolean; operators: string[] }> {
+    async recordPayoutApproval(a: { payoutId: string; operator: string; credentialId?: string; reason: string }): Promise<{ inserted: boolean; operators: string[] }> {
       return withTx(pool, async (c) => {
         const ins = await c.query(`INSERT INTO payout_approvals (payout_id, operator, reason) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`, [a.payoutId, a.operator, a.reason]);
         if (ins.rowCount) {
-          await appendEvidence(c, { kind: 'payout.approval', subject: a.payoutId, actor: a.operator, payload: { reason: a.reason }, dedupeKey: `payout-approval:${a.payoutId}:${a.operator}` });
+          // The actor names the operator and the credential they used; the approval row counts the operator.
+          const actor = a.credentialId ? `${a.operator}@${a.credentialId}` : a.operator;
+          await appendEvidence(c, { kind: 'payout.approval', subject: a.payoutId, actor, payload: { reason: a.reason, operator_id: a.operator, credential_id: a.credentialId ?? null }, dedupeKey: `payout-approval:${a.payoutId}:${a.operator}` });
         }
         const { rows } = await c.query<{ operator: string }>(`SELECT operator FROM payout_approvals WHERE payout_id = $1 ORDER BY created_at, operator`, [a.payoutId]);
         return { inserted: (ins.rowCount ?? 0) > 0, operators: rows.map((r) => r.operator) };

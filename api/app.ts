@@ -6,6 +6,9 @@ import { Ajv, type ValidateFunction, type ErrorObject } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import type { Logger } from 'pino';
 import { authenticateKey, DomainError } from '../activities/merchant.js';
+import { authenticateOperatorToken, authenticateSession, roleAtLeast, type OperatorAuth } from '../activities/operators.js';
+import { requiredRole } from './roles.js';
+import { SESSION_COOKIE } from './operator-routes.js';
 import { newId } from '../activities/ids.js';
 import { ApiError, typeForStatus } from './errors.js';
 import { crashPoint } from '../activities/faults.js';
@@ -56,6 +59,15 @@ function safeEqual(a: string, b: string): boolean {
   const x = Buffer.from(a);
   const y = Buffer.from(b);
   return x.length === y.length && timingSafeEqual(x, y);
+}
+
+/** One cookie's value; the console's only cookie is the session. */
+function cookieValue(req: Request, name: string): string | undefined {
+  for (const part of (req.headers.cookie ?? '').split(';')) {
+    const i = part.indexOf('=');
+    if (i > 0 && part.slice(0, i).trim() === name) return part.slice(i + 1).trim() || undefined;
+  }
+  return undefined;
 }
 
 function bearer(req: Request): string | undefined {
@@ -124,6 +136,9 @@ export function createApp(deps: AppDeps, logger: Logger) {
 
   const json = express.json({ limit: BODY_BYTES_MAX, type: () => true, strict: true });
 
+  // Every operator route has its role: a route missing from api/roles.ts fails here, at start.
+  for (const route of routes) if (route.auth === 'admin') requiredRole(route.method, route.path);
+
   for (const route of routes) {
     const handlers = [
       ...(route.method === 'post' ? [json] : []),
@@ -134,8 +149,39 @@ export function createApp(deps: AppDeps, logger: Logger) {
     app[route.method](route.path, ...handlers);
   }
 
+  /**
+   * An operator route's caller: a personal token (Bearer opk_…) or a console session cookie,
+   * whose state-changing calls must echo the session's CSRF token. Then the role table.
+   */
+  async function authenticateOperator(req: Request, route: RouteDef): Promise<OperatorAuth> {
+    const token = bearer(req);
+    let op: OperatorAuth | undefined;
+    if (token) {
+      op = await authenticateOperatorToken(deps.pool, token);
+      if (!op) throw new ApiError(401, 'authentication_error', 'operator_token_invalid', 'Invalid, expired or revoked operator token, or a disabled operator');
+    } else {
+      const session = cookieValue(req, SESSION_COOKIE);
+      if (!session) throw new ApiError(401, 'authentication_error', 'operator_credential_missing', 'Send a personal operator token as Authorization: Bearer opk_…, or sign in to the console');
+      op = await authenticateSession(deps.pool, session);
+      if (!op) throw new ApiError(401, 'authentication_error', 'session_invalid', 'The console session has ended; sign in again');
+      if (route.method !== 'get') {
+        const csrf = req.headers['x-csrf-token'];
+        if (typeof csrf !== 'string' || !safeEqual(csrf, op.csrfToken!)) throw new ApiError(403, 'permission_error', 'csrf_token_invalid', 'A state-changing console call must send the session\'s X-CSRF-Token');
+      }
+    }
+    const need = requiredRole(route.method, route.path);
+    if (!roleAtLeast(op.role, need)) {
+      throw new ApiError(403, 'permission_error', 'role_forbidden', `This needs the ${need} role; the credential carries ${op.role}`);
+    }
+    return op;
+  }
+
   async function handle(route: RouteDef, req: Request, res: Response) {
-    const ctx: Ctx = { req, deps, auth: null, operator: null, body: undefined, query: {}, params: req.params as Record<string, string>, resourceId: null, takeover: false };
+    const ctx: Ctx = { req, deps, auth: null, operator: null, outHeaders: {}, body: undefined, query: {}, params: req.params as Record<string, string>, resourceId: null, takeover: false };
+    // An operator is who their credential says: a name in a header is refused, never believed.
+    if (req.headers['stablerail-operator'] !== undefined) {
+      throw new ApiError(400, 'invalid_request_error', 'parameter_unknown', 'The Stablerail-Operator header is not accepted: the operator is who the credential says', 'Stablerail-Operator');
+    }
     // 1. Who is calling.
     if (route.auth === 'merchant') {
       const token = bearer(req);
@@ -149,10 +195,7 @@ export function createApp(deps: AppDeps, logger: Logger) {
       if (wait > 0) throw new ApiError(429, 'rate_limit_error', 'rate_limited', 'Too many requests for this key', undefined, { 'Retry-After': String(wait) });
       ctx.auth = auth;
     } else if (route.auth === 'admin') {
-      const token = bearer(req);
-      if (!token || !safeEqual(token, deps.adminToken)) throw new ApiError(401, 'authentication_error', 'admin_token_invalid', 'An operator credential is required');
-      const op = req.headers['stablerail-operator'];
-      ctx.operator = typeof op === 'string' && op.length > 0 && op.length <= 100 ? op : 'operator';
+      ctx.operator = await authenticateOperator(req, route);
     }
     // 2. Validate input before anything is written.
     if (route.method === 'post') {
@@ -198,9 +241,11 @@ export function createApp(deps: AppDeps, logger: Logger) {
         throw err;
       }
       await settleIdempotencyKey(idemPool, scope, idemKey, status, route.storedResponse ? route.storedResponse(out) : out);
+      res.set(ctx.outHeaders);
       res.status(status).json(out);
       return;
     }
+    res.set(ctx.outHeaders);
     const out = await route.handler(ctx);
     if (out instanceof CsvBody) {
       res.status(200).type('text/csv; charset=utf-8').set('Content-Disposition', `attachment; filename="${out.filename}"`).send(out.text);

@@ -231,11 +231,11 @@ export async function ownedPayout(deps: CommandDeps, auth: KeyAuth, id: string):
   return row;
 }
 
-export async function approvePayout(deps: PayoutCommandDeps, id: string, operator: string, reason: string): Promise<PayoutRow> {
+export async function approvePayout(deps: PayoutCommandDeps, id: string, who: { operatorId: string; credentialId: string }, reason: string): Promise<PayoutRow> {
   const row = PAYOUT_ID_RE.test(id) ? await getPayoutRow(deps.pool, id) : undefined;
   if (!row) throw notFound('payout');
   try {
-    await deps.temporal.workflow.getHandle(id).executeUpdate(approvePayoutUpdate, { args: [{ operator, reason }] });
+    await deps.temporal.workflow.getHandle(id).executeUpdate(approvePayoutUpdate, { args: [{ operator: who.operatorId, credentialId: who.credentialId, reason }] });
   } catch (err) {
     updateError(err, 'payout');
   }

@@ -18,7 +18,7 @@ import {
   setRefundAddress,
 } from './payout-commands.js';
 import { ApiError, badRequest, notFound } from './errors.js';
-import { operatorOf } from './operator.js';
+import { operatorIdentity, operatorOf } from './operator.js';
 import { MoneyError } from '../workflows/rules/money.js';
 
 const LIMIT_DEFAULT = 10;
@@ -94,7 +94,7 @@ export const payoutRoutes: RouteDef[] = [
   },
   {
     method: 'post', path: '/v1/admin/payouts/:id/approve', summary: 'Approve a payout; above the threshold two different operators must (the same one twice counts once)', auth: 'admin', body: 'OperatorDecision',
-    handler: async (ctx) => payoutAnswer(ctx, await approvePayout(ctx.deps, ctx.params.id!, operatorOf(ctx), ctx.body.reason)),
+    handler: async (ctx) => payoutAnswer(ctx, await approvePayout(ctx.deps, ctx.params.id!, operatorIdentity(ctx), ctx.body.reason)),
   },
   {
     method: 'post', path: '/v1/admin/payouts/:id/cancel', summary: 'Reject (cancel) a payout before it is signed', auth: 'admin', body: 'OperatorDecision',

@@ -6,7 +6,7 @@ const operatorDecision = {
   type: 'object',
   additionalProperties: false,
   required: ['reason'],
-  properties: { operator: { type: 'string', minLength: 1, maxLength: 100 }, reason: { type: 'string', minLength: 1, maxLength: 1000 } },
+  properties: { reason: { type: 'string', minLength: 1, maxLength: 1000 } },
 } as const;
 
 export const payoutSchemas = {
@@ -42,12 +42,12 @@ export const payoutSchemas = {
     },
   },
   OperatorDecision: operatorDecision,
-  PayoutCancel: { type: 'object', additionalProperties: false, properties: { reason: { type: 'string', maxLength: 1000 }, operator: { type: 'string', minLength: 1, maxLength: 100 } } },
+  PayoutCancel: { type: 'object', additionalProperties: false, properties: { reason: { type: 'string', maxLength: 1000 } } },
   PayoutSettings: {
     type: 'object',
     additionalProperties: false,
     required: ['environment', 'dual_approval_above'],
-    properties: { environment: { enum: ['sandbox', 'live'] }, dual_approval_above: amount, operator: { type: 'string', minLength: 1, maxLength: 100 } },
+    properties: { environment: { enum: ['sandbox', 'live'] }, dual_approval_above: amount },
   },
   RefundAddress: {
     type: 'object',
@@ -63,8 +63,7 @@ export const payoutSchemas = {
       environment: { enum: ['sandbox', 'live'] },
       rail: { type: 'string', minLength: 1, maxLength: 64 },
       min_amount: amount,
-      operator: { type: 'string', minLength: 1, maxLength: 100 },
     },
   },
-  SweepExecute: { type: 'object', additionalProperties: false, properties: { operator: { type: 'string', minLength: 1, maxLength: 100 }, reason: { type: 'string', maxLength: 1000 } } },
+  SweepExecute: { type: 'object', additionalProperties: false, properties: { reason: { type: 'string', maxLength: 1000 } } },
 } as const;

@@ -1,5 +1,6 @@
 // Reconciliation over HTTP: start a run (a workflow), read it with its breaks as JSON or CSV,
 // and, for operators, list and resolve breaks with an audited decision.
+import { operatorOf } from './operator.js';
 import type { Ctx, RouteDef } from './route-types.js';
 import { CsvBody } from './csv.js';
 import { breakObject, breaksCsv, getRun, insertRun, newRunId, resolveBreak, runBreaks, runObject } from '../activities/reconciliation.js';
@@ -38,7 +39,7 @@ export const reconciliationRoutes: RouteDef[] = [
   },
   {
     method: 'post', path: '/v1/admin/reconciliation/runs', summary: 'Start a run for an environment (all merchants) or one merchant', auth: 'admin', body: 'AdminReconciliationRunCreate', createsIdPrefix: 'rec', status: 201,
-    handler: (ctx) => startRun(ctx, { environment: ctx.body.environment ?? 'sandbox', merchantId: ctx.body.merchant_id ?? null, trigger: 'operator', requestedBy: ctx.operator ?? 'operator', graceS: ctx.body.grace_s }),
+    handler: (ctx) => startRun(ctx, { environment: ctx.body.environment ?? 'sandbox', merchantId: ctx.body.merchant_id ?? null, trigger: 'operator', requestedBy: operatorOf(ctx), graceS: ctx.body.grace_s }),
   },
   { method: 'get', path: '/v1/admin/reconciliation/runs/:id', summary: 'A run with its breaks; format=csv', auth: 'admin', query: 'FormatOnly', handler: (ctx) => readRun(ctx) },
   {
@@ -58,7 +59,7 @@ export const reconciliationRoutes: RouteDef[] = [
   {
     method: 'post', path: '/v1/admin/reconciliation/breaks/:id/resolve', summary: 'Resolve a break with a decision and reason (evidence); it never reopens', auth: 'admin', body: 'BreakResolve',
     handler: async (ctx) => {
-      const b = await resolveBreak(ctx.deps.pool, ctx.params.id!, ctx.body.operator ?? ctx.operator ?? 'operator', ctx.body.resolution, ctx.body.reason);
+      const b = await resolveBreak(ctx.deps.pool, ctx.params.id!, operatorOf(ctx), ctx.body.resolution, ctx.body.reason);
       if (!b) throw notFound('open break');
       return breakObject(ctx.deps.config, b);
     },

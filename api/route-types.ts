@@ -6,6 +6,7 @@ import type { Client } from '@temporalio/client';
 import type { Pool } from '../activities/db.js';
 import type { StablerailConfig } from '../activities/config.js';
 import type { KeyAuth, Scope } from '../activities/merchant.js';
+import type { OperatorAuth } from '../activities/operators.js';
 import type { SchemaName } from './schemas.js';
 import type { CommandDeps } from './payment-commands.js';
 import type { Metrics } from './metrics.js';
@@ -21,7 +22,6 @@ export interface AppDeps extends CommandDeps {
   config: StablerailConfig;
   temporal: Client;
   metrics: Metrics;
-  adminToken: string;
   /** Seals webhook endpoint secrets at rest. */
   masterKey: Buffer;
 }
@@ -30,7 +30,10 @@ export interface Ctx {
   req: Request;
   deps: AppDeps;
   auth: KeyAuth | null;
-  operator: string | null;
+  /** The authenticated operator on /v1/admin routes: from their credential, never from the request body. */
+  operator: OperatorAuth | null;
+  /** Headers a handler sets on its answer (a console session's cookie). */
+  outHeaders: Record<string, string>;
   body: any;
   query: any;
   params: Record<string, string>;

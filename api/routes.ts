@@ -17,6 +17,7 @@ import { balances, entryLines, toCsv, type BalanceRow } from '../activities/ledg
 import { formatAmount } from '../workflows/rules/money.js';
 import { orderObject, upsertOrders } from '../activities/orders.js';
 import { consoleRoutes } from './console-routes.js';
+import { operatorRoutes } from './operator-routes.js';
 import { reconciliationRoutes } from './reconciliation-routes.js';
 import { CsvBody } from './csv.js';
 import { badRequest, notFound } from './errors.js';
@@ -128,6 +129,7 @@ async function listEvents(ctx: Ctx) {
 
 export const routes: RouteDef[] = [
   ...consoleRoutes,
+  ...operatorRoutes,
   ...reconciliationRoutes,
   {
     method: 'post', path: '/v1/payments', summary: 'Create a payment and start its workflow', auth: 'merchant', scope: 'payments:write',

@@ -3,6 +3,7 @@ import { PAYMENT_STATUSES, RESOLUTION_DECISIONS } from '../workflows/rules/trans
 import { SCOPES } from '../activities/merchant.js';
 import { webhookSchemas } from './webhook-schemas.js';
 import { payoutSchemas } from './payout-schemas.js';
+import { operatorSchemas } from './operator-schemas.js';
 
 const metadata = {
   type: 'object',
@@ -28,6 +29,7 @@ const orderSchema = {
 export const schemas = {
   ...webhookSchemas,
   ...payoutSchemas,
+  ...operatorSchemas,
   PaymentCreate: {
     type: 'object',
     additionalProperties: false,
@@ -70,7 +72,6 @@ export const schemas = {
       environment: { enum: ['sandbox', 'live'] },
       merchant_id: { type: 'string', pattern: '^mer_[0-9A-Za-z]{24}$' },
       grace_s: { type: 'integer', minimum: 0, maximum: 3600 },
-      operator: { type: 'string', minLength: 1, maxLength: 100 },
     },
   },
   BreakList: { type: 'object', additionalProperties: false, properties: { status: { enum: ['open', 'cleared', 'resolved'] } } },
@@ -81,7 +82,6 @@ export const schemas = {
     properties: {
       resolution: { enum: ['accepted', 'corrected', 'written_off', 'false_positive'] },
       reason: { type: 'string', minLength: 1, maxLength: 1000 },
-      operator: { type: 'string', minLength: 1, maxLength: 100 },
     },
   },
   AdminPaymentList: {
@@ -131,7 +131,7 @@ export const schemas = {
     type: 'object',
     additionalProperties: false,
     required: ['name'],
-    properties: { name: { type: 'string', minLength: 1, maxLength: 200 }, operator: { type: 'string', minLength: 1, maxLength: 100 } },
+    properties: { name: { type: 'string', minLength: 1, maxLength: 200 } },
   },
   ApiKeyCreate: {
     type: 'object',
@@ -140,13 +140,12 @@ export const schemas = {
     properties: {
       environment: { enum: ['sandbox', 'live'] },
       scopes: { type: 'array', minItems: 1, uniqueItems: true, items: { enum: [...SCOPES] } },
-      operator: { type: 'string', minLength: 1, maxLength: 100 },
     },
   },
   OperatorAction: {
     type: 'object',
     additionalProperties: false,
-    properties: { operator: { type: 'string', minLength: 1, maxLength: 100 }, reason: { type: 'string', maxLength: 1000 } },
+    properties: { reason: { type: 'string', maxLength: 1000 } },
   },
   AccessRequestCreate: {
     type: 'object',
@@ -163,7 +162,6 @@ export const schemas = {
     additionalProperties: false,
     required: ['reason'],
     properties: {
-      operator: { type: 'string', minLength: 1, maxLength: 100 },
       reason: { type: 'string', minLength: 1, maxLength: 1000 },
       rails: { type: 'array', minItems: 1, uniqueItems: true, items: { type: 'string', minLength: 1, maxLength: 64 } },
     },
@@ -181,7 +179,6 @@ export const schemas = {
       decision: { enum: [...RESOLUTION_DECISIONS] },
       reason: { type: 'string', minLength: 1, maxLength: 1000 },
       refund_address: { type: 'string', minLength: 1, maxLength: 100, description: 'refund only: where the money goes back; else the address the payer left on the payment page' },
-      operator: { type: 'string', minLength: 1, maxLength: 100 },
     },
   },
 } as const;

@@ -1,6 +1,6 @@
 // The `stablerail` CLI: migrations, evidence verification and export, and the production
 // processes (`stablerail api`, `stablerail worker`) that read DATABASE_URL, TEMPORAL_ADDRESS,
-// TEMPORAL_NAMESPACE, STABLERAIL_CONFIG and STABLERAIL_ADMIN_TOKEN from the environment.
+// TEMPORAL_NAMESPACE, STABLERAIL_CONFIG and STABLERAIL_MASTER_KEY from the environment.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createHash } from 'node:crypto';
@@ -11,6 +11,8 @@ import { NativeConnection } from '@temporalio/worker';
 import { createPool, createRelaxedPool } from '../activities/db.js';
 import { loadConfigFile, parseConfig, type StablerailConfig } from '../activities/config.js';
 import { verifyEvidence } from '../activities/evidence.js';
+import { createOperator, ROLES, type Role } from '../activities/operators.js';
+import { DomainError } from '../activities/merchant.js';
 import { ensureAddressSequences } from '../activities/deposit-address.js';
 import { getPaymentRow } from '../activities/payment.js';
 import { evidencePack } from '../activities/evidence-pack.js';
@@ -42,6 +44,8 @@ const USAGE = `usage: stablerail <command>
                                summary and write the breaks as CSV
   orders import <file.csv>     import orders (reference, amount, asset[, status]) through the API
                                with STABLERAIL_API_URL and STABLERAIL_KEY (default: dev.json)
+  operators create --email E --role viewer|operator|approver|admin [--name N]
+                               create an operator on DATABASE_URL and print their one-time token
   api                          run an API process (PORT, default 8080)
   worker                       run a worker process for the payments task queue
   payout-worker                run the payouts task queue (payouts, destinations, sweeps): the
@@ -101,6 +105,31 @@ async function main(argv: string[]): Promise<number> {
     const d = await diffMigrationsToSchema(databaseUrl(), { script: arg === '--script', log: (l) => console.error(l) });
     console.log(d.output.trimEnd());
     return d.exitCode;
+  }
+  if (cmd === 'operators' && sub === 'create') {
+    const args = argv.slice(2);
+    const email = flag(args, '--email');
+    const role = flag(args, '--role');
+    if (!email || !role || !(ROLES as readonly string[]).includes(role)) {
+      console.error(`usage: stablerail operators create --email E --role ${ROLES.join('|')} [--name N]`);
+      return 2;
+    }
+    const pool = createPool(databaseUrl(), 2);
+    try {
+      // The shell's user stands in for the actor: this is how the first admin of a production database is made.
+      const { operator, token } = await createOperator(pool, { email, role: role as Role, name: flag(args, '--name') }, `cli:${process.env.USER ?? 'unknown'}`);
+      console.log(JSON.stringify({ id: operator.id, email: operator.email, role: operator.role, token: token.secret, token_id: token.row.id }, null, 2));
+      console.error('The token is shown once: store it now (Authorization: Bearer opk_…).');
+      return 0;
+    } catch (err) {
+      if (err instanceof DomainError) {
+        console.error(`${err.code}: ${err.message}`);
+        return 1;
+      }
+      throw err;
+    } finally {
+      await pool.end();
+    }
   }
   if (cmd === 'evidence' && sub === 'verify') {
     const pool = createPool(databaseUrl(), 2);
@@ -175,11 +204,9 @@ async function main(argv: string[]): Promise<number> {
       await pool.end();
       return 0;
     }
-    const adminToken = process.env.STABLERAIL_ADMIN_TOKEN;
-    if (!adminToken) throw new Error('set STABLERAIL_ADMIN_TOKEN for the operator API');
     const connection = await Connection.connect({ address: temporalAddress() });
     const client = new Client({ connection, namespace: cfg.temporal.namespace });
-    const app = createApp({ pool, relaxedPool: createRelaxedPool(databaseUrl()), config: cfg, temporal: client, metrics: createMetrics(pool), adminToken, masterKey: masterKey() }, logger);
+    const app = createApp({ pool, relaxedPool: createRelaxedPool(databaseUrl()), config: cfg, temporal: client, metrics: createMetrics(pool), masterKey: masterKey() }, logger);
     const server = app.listen(Number(process.env.PORT ?? 8080), '127.0.0.1', () => logger.info({ port: (server.address() as { port: number }).port }, 'api listening'));
     await new Promise<void>((res) => {
       for (const s of ['SIGINT', 'SIGTERM'] as const) process.once(s, () => { server.close(() => res()); server.closeAllConnections(); });

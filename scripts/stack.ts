@@ -33,7 +33,6 @@ export interface StackOptions {
   readiness?: { ready: boolean };
   dataDir: string;
   config: StablerailConfig;
-  adminToken: string;
   apiPort: number;
   temporalPort: number;
   logger: Logger;
@@ -186,7 +185,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
       const metrics = createMetrics(pool);
       const relaxedPool = createRelaxedPool(databaseUrl);
       stops.push(() => relaxedPool.end());
-      const app = createApp({ pool, relaxedPool, readiness: o.readiness, temporalUiUrl: temporal?.uiUrl ?? process.env.TEMPORAL_UI_URL ?? null, config: o.config, temporal: client, metrics, adminToken: o.adminToken, masterKey: o.masterKey }, o.logger);
+      const app = createApp({ pool, relaxedPool, readiness: o.readiness, temporalUiUrl: temporal?.uiUrl ?? process.env.TEMPORAL_UI_URL ?? null, config: o.config, temporal: client, metrics, masterKey: o.masterKey }, o.logger);
       server = await new Promise<Server>((res, rej) => {
         const s = app.listen(o.apiPort, '127.0.0.1', () => res(s));
         s.once('error', rej);

@@ -2,7 +2,7 @@
 // a sandbox merchant and its key, and writes dev.json; later runs reuse all of it.
 import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { randomBase62 } from '../activities/ids.js';
+import { bootstrapFirstAdmin } from '../activities/operators.js';
 import { loadConfigFile, parseConfig, type StablerailConfig } from '../activities/config.js';
 import { createApiKey, createMerchant, getMerchant, SCOPES } from '../activities/merchant.js';
 import { createLogger } from '../api/logger.js';
@@ -34,17 +34,13 @@ if (process.env.STABLERAIL_CONFIG) {
   );
 }
 
-const adminTokenFile = join(dataDir, 'admin-token');
-const adminToken = process.env.STABLERAIL_ADMIN_TOKEN ?? (existsSync(adminTokenFile) ? readFileSync(adminTokenFile, 'utf8').trim() : `adm_${randomBase62(40)}`);
-if (!process.env.STABLERAIL_ADMIN_TOKEN) writeFileSync(adminTokenFile, adminToken, { mode: 0o600 });
-
 const readiness = { ready: false };
 // Webhook secrets are sealed with it: keep the file (or set STABLERAIL_MASTER_KEY) or they cannot be opened.
 const masterKey = loadOrCreateMasterKey(join(dataDir, 'master-key'));
 // The devnet runs unless a config file names real rails; its chain persists in the data directory.
 const devnetWallet = process.env.STABLERAIL_CONFIG ? null : loadOrCreateDevnetWallet(join(dataDir, 'devnet-wallet.json'));
 const stack = await startStack({
-  dataDir, config, adminToken, apiPort, temporalPort, logger, masterKey, readiness,
+  dataDir, config, apiPort, temporalPort, logger, masterKey, readiness,
   ...(devnetWallet ? { devnet: { port: devnetPort, mnemonic: devnetWallet.mnemonic, stateFile: join(dataDir, 'devnet-state.json'), tronPort: devnetPort + 1, fund: [devnetTreasuryAddress(devnetWallet.mnemonic)], fundTron: [devnetTronTreasuryAddress(devnetWallet.mnemonic)] } } : {}),
 });
 
@@ -56,10 +52,16 @@ if (!dev || !(await getMerchant(stack.pool, dev.merchant_id))) {
   const key = await createApiKey(stack.pool, m.id, 'sandbox', [...SCOPES], 'npm-start');
   dev = { merchant_id: m.id, secret_key: key.secret };
 }
+// First run on a fresh database: the first admin operator, whose personal token dev.json keeps.
+// Later runs keep the token dev.json holds (only its hash is in the database).
+const firstAdmin = await bootstrapFirstAdmin(stack.pool, process.env.STABLERAIL_ADMIN_EMAIL ?? 'admin@stablerail.local', 'npm-start');
+const admin = firstAdmin
+  ? { admin_token: firstAdmin.token.secret, admin_operator_id: firstAdmin.operator.id }
+  : { admin_token: dev.admin_token ?? null, admin_operator_id: dev.admin_operator_id ?? null };
 dev = {
   base_url: config.base_url,
   api_url: stack.apiUrl,
-  admin_token: adminToken,
+  ...admin,
   merchant_id: dev.merchant_id,
   secret_key: dev.secret_key,
   payer_private_key: stack.devnet?.payerPrivateKey ?? dev.payer_private_key ?? null,
@@ -70,6 +72,13 @@ dev = {
 };
 writeFileSync(devJsonPath, JSON.stringify(dev, null, 2) + '\n', { mode: 0o600 });
 readiness.ready = true;
+
+// Secrets stay in dev.json (mode 0600): the terminal shows the handles, and the keys only on the
+// first run of a local, sandbox-only data directory, never when the database or Temporal is remote.
+const SECRET_FIELDS = ['admin_token', 'secret_key', 'payer_private_key', 'database_url'];
+const localSandbox = !process.env.DATABASE_URL && !process.env.TEMPORAL_ADDRESS && config.rails.every((r) => !r.environments.includes('live'));
+const showSecrets = localSandbox && firstAdmin !== null;
+const printable = Object.fromEntries(Object.entries(dev).map(([k, v]) => [k, SECRET_FIELDS.includes(k) && !showSecrets ? `(in ${devJsonPath})` : v]));
 
 const ui = stack.temporalUiUrl ? `${stack.temporalUiUrl}/namespaces/${stack.namespace}/workflows` : '(external Temporal)';
 process.stdout.write(`
@@ -83,7 +92,7 @@ Try it:
        -H 'Content-Type: application/json' -H 'Idempotency-Key: order-1001' \\
        -d '{"amount":"125.50","rail":"usdt-erc20","reference":"order-1001"}'
 
-${JSON.stringify(dev, null, 2)}
+${JSON.stringify(printable, null, 2)}
 `);
 
 let stopping = false;

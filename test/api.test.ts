@@ -3,7 +3,7 @@ import type { Server } from 'node:http';
 import { createApp } from '../api/app.js';
 import { createMetrics } from '../api/metrics.js';
 import { createLogger } from '../api/logger.js';
-import { ADMIN_TOKEN, admin, api, eventually, h, newMerchant } from './harness.js';
+import { operatorNamed, ADMIN_TOKEN, admin, api, eventually, h, newMerchant } from './harness.js';
 
 const pay = (over: Record<string, unknown> = {}) => ({ amount: '125.50', rail: 'usdt-erc20', reference: 'order-1', ...over });
 
@@ -154,10 +154,15 @@ describe('API: keys, scopes, environments and reviewed enablement', () => {
       const m = await newMerchant();
       const ar = await api('POST', '/v1/access_requests', { key: m.key, body: { rails: ['usdt-erc20-live'], use_case: 'B2B invoices', expected_volume: '100k USDT/month' } });
       assert.equal(ar.status, 201, JSON.stringify(ar.body));
-      const ok = await api('POST', `/v1/admin/access_requests/${ar.body.id}/approve`, { key: ADMIN_TOKEN, body: { reason: 'KYB done' }, headers: { 'stablerail-operator': 'alice' } });
+      // The operator is who the credential says: a name in a header is refused, not believed.
+      const named = await api('POST', `/v1/admin/access_requests/${ar.body.id}/approve`, { key: ADMIN_TOKEN, body: { reason: 'KYB done' }, headers: { 'stablerail-operator': 'alice' } });
+      assert.equal(named.status, 400);
+      assert.equal(named.body.error.code, 'parameter_unknown');
+      const alice = await operatorNamed('alice');
+      const ok = await alice.call('POST', `/v1/admin/access_requests/${ar.body.id}/approve`, { reason: 'KYB done' });
       assert.equal(ok.status, 200, JSON.stringify(ok.body));
       assert.equal(ok.body.status, 'approved');
-      assert.equal(ok.body.decided_by, 'alice');
+      assert.equal(ok.body.decided_by, `${alice.id}@${alice.tokenId}`);
       const again = await admin('POST', `/v1/admin/access_requests/${ar.body.id}/approve`, { reason: 'twice' });
       assert.equal(again.status, 409);
       const live = await admin('POST', `/v1/admin/merchants/${m.merchantId}/api_keys`, { environment: 'live', scopes: ['payments:write', 'payments:read'] });
@@ -185,7 +190,7 @@ describe('API: keys, scopes, environments and reviewed enablement', () => {
 
   it('answers 429 with Retry-After when a key exceeds its rate', async () => {
     const { stack, config } = h();
-    const app = createApp({ pool: stack.pool, config: { ...config, rate_limit: { per_s: 1, burst: 3 } }, temporal: stack.client, metrics: createMetrics(stack.pool), adminToken: ADMIN_TOKEN, masterKey: h().masterKey }, createLogger(undefined, 'silent'));
+    const app = createApp({ pool: stack.pool, config: { ...config, rate_limit: { per_s: 1, burst: 3 } }, temporal: stack.client, metrics: createMetrics(stack.pool), masterKey: h().masterKey }, createLogger(undefined, 'silent'));
     const server: Server = await new Promise((r) => { const s = app.listen(0, '127.0.0.1', () => r(s)); });
     try {
       const m = await newMerchant();

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { admin, eventually, h } from './harness.js';
+import { admin, eventually, h, asOperator } from './harness.js';
 import { createPayment, devnet, getPayment, mine, pay, rpc, transitionsOf, waitStatus, watcherCaughtUp } from './chain-helpers.js';
 
 describe('chain exceptions: underpaid, paid late, unmatched, and the operator resolving them', () => {
@@ -25,7 +25,7 @@ describe('chain exceptions: underpaid, paid late, unmatched, and the operator re
   });
 
   it('the operator accepts an underpaid payment: it becomes confirmed, and the decision is evidence', async () => {
-    const res = await admin('POST', `/v1/admin/payments/${underpaid.id}/resolve`, { decision: 'accept', reason: 'customer short-paid the fee, accepted', operator: 'ops-alice' });
+    const res = await asOperator('ops-alice')('POST', `/v1/admin/payments/${underpaid.id}/resolve`, { decision: 'accept', reason: 'customer short-paid the fee, accepted' });
     assert.equal(res.status, 200, JSON.stringify(res.body));
     assert.equal(res.body.status, 'confirmed');
     const t = await transitionsOf(underpaid.id);
@@ -45,7 +45,7 @@ describe('chain exceptions: underpaid, paid late, unmatched, and the operator re
     assert.equal(r.amount_received, '4.00');
     // A refund needs an address first: refused without one, and nothing changes.
     const transitionsBefore = await transitionsOf(late.id);
-    const none = await admin('POST', `/v1/admin/payments/${late.id}/resolve`, { decision: 'refund', reason: 'order was already canceled', operator: 'ops-bob' });
+    const none = await asOperator('ops-bob')('POST', `/v1/admin/payments/${late.id}/resolve`, { decision: 'refund', reason: 'order was already canceled' });
     assert.equal(none.status, 400);
     assert.equal(none.body.error.code, 'refund_address_missing');
     const unchanged = await getPayment(late.id);
@@ -55,14 +55,14 @@ describe('chain exceptions: underpaid, paid late, unmatched, and the operator re
     const payouts = await h().stack.pool.query(`SELECT id FROM payouts WHERE payment_id = $1`, [late.id]);
     assert.equal(payouts.rows.length, 0, 'and starts no refund');
     const payerAddress = devnet().payer.address;
-    const res = await admin('POST', `/v1/admin/payments/${late.id}/resolve`, { decision: 'refund', reason: 'order was already canceled', operator: 'ops-bob', refund_address: payerAddress });
+    const res = await asOperator('ops-bob')('POST', `/v1/admin/payments/${late.id}/resolve`, { decision: 'refund', reason: 'order was already canceled', refund_address: payerAddress });
     assert.equal(res.status, 200, JSON.stringify(res.body));
     assert.equal(res.body.status, 'refunded');
     assert.match(res.body.refund.id, /^po_/);
     assert.equal(res.body.refund.status, 'pending_approval');
     assert.equal(res.body.refund.destination, payerAddress);
     // The refund waits for an operator like any payout; this test leaves it there (test/refunds.test.ts pays one out).
-    await admin('POST', `/v1/admin/payouts/${res.body.refund.id}/cancel`, { operator: 'ops-bob', reason: 'covered by refunds.test.ts' });
+    await asOperator('ops-bob')('POST', `/v1/admin/payouts/${res.body.refund.id}/cancel`, { reason: 'covered by refunds.test.ts' });
   });
 
   it('a transfer to a watched address whose payment has closed becomes an unmatched_transfer exception, not dropped', async function () {

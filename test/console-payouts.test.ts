@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { HDNodeWallet, Mnemonic } from 'ethers';
 import type { Browser, Page } from 'playwright-core';
-import { ADMIN_TOKEN, admin, api, eventually, h, newMerchant, TEST_MNEMONIC } from './harness.js';
+import { ADMIN_TOKEN, admin, api, eventually, h, newMerchant, TEST_MNEMONIC, asOperator } from './harness.js';
 import { devnet, mine, pay, watcherCaughtUp } from './chain-helpers.js';
 import { allowlist, freshAddress, miner, seedAvailable, tokenBalance, USDT } from './payout-helpers.js';
 import { launchBrowser, SCREENSHOT_DIR } from './browser.js';
@@ -65,7 +65,7 @@ describe('console payouts, destinations, refunds and sweeps in headless Chromium
   it('an operator approves a payout above the threshold: 1 of 2, the same operator again is refused, a second operator sends it to confirmed', async () => {
     const m = await newMerchant({ name: 'Console payouts' });
     await seedAvailable(m.merchantId, 50n * USDT);
-    const s = await admin('POST', `/v1/admin/merchants/${m.merchantId}/payout_settings`, { environment: 'sandbox', dual_approval_above: '1', operator: 'carol' });
+    const s = await admin('POST', `/v1/admin/merchants/${m.merchantId}/payout_settings`, { environment: 'sandbox', dual_approval_above: '1' });
     assert.equal(s.status, 200, JSON.stringify(s.body));
     const dest = freshAddress();
     await allowlist(m.key, dest);

@@ -9,6 +9,7 @@ import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporali
 import { parseConfig, type StablerailConfig } from '../activities/config.js';
 import { createApiKey, createMerchant, SCOPES, type Environment, type Scope } from '../activities/merchant.js';
 import { createLogger } from '../api/logger.js';
+import { bootstrapFirstAdmin, createOperator, type Role } from '../activities/operators.js';
 import { devnetRails, devnetTreasuryAddress, devnetTronTreasuryAddress, ensureDevnetKeystore } from '../scripts/devnet-rails.js';
 import { startStack, type Stack } from '../scripts/stack.js';
 import { WORKFLOWS_PATH, installWorkerRuntime } from '../workers/runtime.js';
@@ -18,7 +19,12 @@ import { startRpcProxy, type RpcProxy } from './rpc-proxy.js';
 export const TEST_MNEMONIC = 'test test test test test test test test test test test junk';
 /** Long enough to see cooling_off, short enough for a test. */
 export const DESTINATION_COOLING_OFF_S_TEST = 2;
-export const ADMIN_TOKEN = 'adm_test_token_for_the_suite_only';
+/**
+ * The first admin operator's personal token and id, made when the stack starts (ESM live
+ * bindings: every importer sees them once the root hook ran). Other operators: newOperator().
+ */
+export let ADMIN_TOKEN = '';
+export let ADMIN_OPERATOR_ID = '';
 
 export interface Harness {
   stack: Stack;
@@ -80,10 +86,13 @@ export async function startHarness(): Promise<Harness> {
   const config = testConfig(undefined, { payouts: { signer, destination_cooling_off_s: DESTINATION_COOLING_OFF_S_TEST } }, { evm: rpcProxies.map((p) => p.url), tron: `http://127.0.0.1:${ports.tron}` });
   const masterKey = randomBytes(32);
   const stack = await startStack({
-    dataDir, config, adminToken: ADMIN_TOKEN, apiPort: 0, temporalPort: 0, logger, ephemeral: true, workflowBundle: bundle, masterKey,
+    dataDir, config, apiPort: 0, temporalPort: 0, logger, ephemeral: true, workflowBundle: bundle, masterKey,
     devnet: { port: ports.evm, mnemonic: TEST_MNEMONIC, tronPort: ports.tron, fund: [devnetTreasuryAddress(TEST_MNEMONIC)], fundTron: [devnetTronTreasuryAddress(TEST_MNEMONIC)] },
   });
   config.base_url = stack.apiUrl;
+  const first = await bootstrapFirstAdmin(stack.pool, 'admin@suite.test', 'test-harness');
+  ADMIN_TOKEN = first!.token.secret;
+  ADMIN_OPERATOR_ID = first!.operator.id;
   // The same config as a file, for child processes (the CLI, extra API processes).
   const configPath = join(dataDir, 'config.json');
   const { base_url, rails, monitor_after_close_s, rate_limit, temporal, reconciliation_interval_s, payouts } = config;
@@ -98,6 +107,7 @@ export function h(): Harness {
 }
 
 export async function stopHarness(): Promise<void> {
+  namedOperators.clear();
   for (const c of harness?.cleanups.reverse() ?? []) await c().catch(() => undefined);
   await harness?.stack.stop();
   for (const p of harness?.rpcProxies ?? []) await p.close();
@@ -135,6 +145,27 @@ export async function api(method: string, path: string, opts: { key?: string; bo
 }
 
 export const admin = (method: string, path: string, body?: unknown) => api(method, path, { key: ADMIN_TOKEN, body });
+
+const namedOperators = new Map<string, Promise<Awaited<ReturnType<typeof newOperator>>>>();
+/**
+ * The suite's named people ('alice', 'bob', 'ops-carol', …): each an approver with their own
+ * token, made once per run, so "two different operators" means two accounts, as in production.
+ */
+export function asOperator(name: string) {
+  if (!namedOperators.has(name)) namedOperators.set(name, newOperator('approver', name));
+  return async (method: string, path: string, body?: unknown) => (await namedOperators.get(name)!).call(method, path, body);
+}
+export const operatorNamed = (name: string) => {
+  asOperator(name);
+  return namedOperators.get(name)!;
+};
+
+/** Another operator with their own personal token (approvers for two-person rules, viewers for refusals). */
+export async function newOperator(role: Role, name: string = role) {
+  const { operator, token } = await createOperator(h().stack.pool, { email: `${name}-${randomBytes(4).toString('hex')}@suite.test`, name, role }, `${ADMIN_OPERATOR_ID}@test`);
+  const call = (method: string, path: string, body?: unknown) => api(method, path, { key: token.secret, body });
+  return { id: operator.id, token: token.secret, tokenId: token.row.id, call };
+}
 
 /** Poll until fn returns a truthy value or the deadline passes. */
 export async function eventually<T>(fn: () => Promise<T | undefined | null | false>, timeoutMs = 15_000, stepMs = 100): Promise<T> {

@@ -2,7 +2,7 @@
 // block producer for confirmations, and waiting for a payout's status.
 import assert from 'node:assert/strict';
 import { Wallet } from 'ethers';
-import { admin, api, eventually, h } from './harness.js';
+import { admin, api, eventually, h, asOperator } from './harness.js';
 import { devnet, mine } from './chain-helpers.js';
 import { postEntries } from '../activities/ledger.js';
 import { withTx } from '../activities/db.js';
@@ -54,7 +54,7 @@ export async function allowlist(key: string, address: string, rail = 'usdt-erc20
   const r = await api('POST', '/v1/payout_destinations', { key, body: { rail, address, label: 'supplier' } });
   assert.equal(r.status, 201, JSON.stringify(r.body));
   assert.equal(r.body.status, 'pending_approval');
-  const a = await admin('POST', `/v1/admin/payout_destinations/${r.body.id}/approve`, { operator: 'alice', reason: 'supplier verified by phone' });
+  const a = await asOperator('alice')('POST', `/v1/admin/payout_destinations/${r.body.id}/approve`, { reason: 'supplier verified by phone' });
   assert.equal(a.status, 200, JSON.stringify(a.body));
   assert.equal(a.body.status, 'cooling_off');
   await eventually(async () => (await api('GET', `/v1/payout_destinations/${r.body.id}`, { key })).body.status === 'active', 15_000, 200);

@@ -8,7 +8,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { id as topicOf, zeroPadValue } from 'ethers';
-import { admin, eventually, h, newMerchant } from './harness.js';
+import { admin, eventually, h, newMerchant, asOperator } from './harness.js';
 import { devnet, rpc } from './chain-helpers.js';
 import { allowlist, freshAddress, miner, seedAvailable, tokenBalance, USDT, waitPayout } from './payout-helpers.js';
 import { createPayout } from '../api/payout-commands.js';
@@ -108,7 +108,7 @@ describe('payout worker killed between signing and broadcasting', function () {
       );
       const stop = miner();
       try {
-        const ok = await admin('POST', `/v1/admin/payouts/${row.id}/approve`, { operator: 'alice', reason: 'ok' });
+        const ok = await asOperator('alice')('POST', `/v1/admin/payouts/${row.id}/approve`, { reason: 'ok' });
         assert.equal(ok.status, 200, JSON.stringify(ok.body));
         assert.equal(await exited(first), 'SIGKILL', 'the worker killed itself at the fault point');
         assert.ok(existsSync(marker));

@@ -3,7 +3,7 @@
 // broadcast, confirmations and the ledger, and the typed refusals that move nothing.
 import assert from 'node:assert/strict';
 import { Contract, HDNodeWallet, Mnemonic, Wallet, getAddress } from 'ethers';
-import { admin, api, eventually, h, newMerchant } from './harness.js';
+import { admin, api, eventually, h, newMerchant, asOperator, operatorNamed } from './harness.js';
 import { devnet, mine } from './chain-helpers.js';
 import { postEntries } from '../activities/ledger.js';
 import { withTx } from '../activities/db.js';
@@ -28,7 +28,7 @@ describe('payouts', function () {
   it('above the threshold two different operators approve; the same one twice is refused; then broadcast, confirmed and posted', async () => {
     const m = await newMerchant({ name: 'Payout merchant' });
     await seedAvailable(m.merchantId, 500n * USDT);
-    const s = await admin('POST', `/v1/admin/merchants/${m.merchantId}/payout_settings`, { environment: 'sandbox', dual_approval_above: '100', operator: 'carol' });
+    const s = await admin('POST', `/v1/admin/merchants/${m.merchantId}/payout_settings`, { environment: 'sandbox', dual_approval_above: '100' });
     assert.equal(s.status, 200, JSON.stringify(s.body));
     const dest = freshAddress();
     await allowlist(m.key, dest);
@@ -43,21 +43,21 @@ describe('payouts', function () {
     assert.equal(await balanceOf(m.key, 'available'), 500n * USDT - 150_250_000n);
     assert.equal(await balanceOf(m.key, 'payout_hold'), 150_250_000n);
 
-    const first = await admin('POST', `/v1/admin/payouts/${po.id}/approve`, { operator: 'alice', reason: 'invoice checked' });
+    const first = await asOperator('alice')('POST', `/v1/admin/payouts/${po.id}/approve`, { reason: 'invoice checked' });
     assert.equal(first.status, 200, JSON.stringify(first.body));
     assert.equal(first.body.status, 'pending_approval');
-    const twice = await admin('POST', `/v1/admin/payouts/${po.id}/approve`, { operator: 'alice', reason: 'again' });
+    const twice = await asOperator('alice')('POST', `/v1/admin/payouts/${po.id}/approve`, { reason: 'again' });
     assert.equal(twice.status, 409);
     assert.equal(twice.body.error.code, 'operator_already_approved');
     assert.equal((await api('GET', `/v1/payouts/${po.id}`, { key: m.key })).body.status, 'pending_approval', 'one operator twice is one approval');
 
     const stop = miner();
     try {
-      const second = await admin('POST', `/v1/admin/payouts/${po.id}/approve`, { operator: 'bob', reason: 'second pair of eyes' });
+      const second = await asOperator('bob')('POST', `/v1/admin/payouts/${po.id}/approve`, { reason: 'second pair of eyes' });
       assert.equal(second.status, 200, JSON.stringify(second.body));
       const done = await waitPayout(m.key, po.id, ['confirmed', 'failed']);
       assert.equal(done.status, 'confirmed', JSON.stringify(done));
-      assert.deepEqual(done.approvals.map((a: { operator: string }) => a.operator).sort(), ['alice', 'bob']);
+      assert.deepEqual(done.approvals.map((a: { operator: string }) => a.operator).sort(), [(await operatorNamed('alice')).id, (await operatorNamed('bob')).id].sort());
       assert.match(done.tx_hash, /^0x[0-9a-f]{64}$/);
       assert.equal(done.network_fee.asset, 'ETH');
 
@@ -110,7 +110,7 @@ describe('payouts', function () {
     let on = true;
     const blocks = (async () => { while (on) { standin.mine(1); await new Promise((r) => setTimeout(r, 100)); } })();
     try {
-      await admin('POST', `/v1/admin/payouts/${created.body.id}/approve`, { operator: 'alice', reason: 'ok' });
+      await asOperator('alice')('POST', `/v1/admin/payouts/${created.body.id}/approve`, { reason: 'ok' });
       const done = await waitPayout(m.key, created.body.id, ['confirmed', 'failed']);
       assert.equal(done.status, 'confirmed', JSON.stringify(done));
       assert.equal(done.network_fee.asset, 'TRX');
@@ -137,7 +137,7 @@ describe('payouts', function () {
     assert.equal(c.body.status, 'canceled');
     await eventually(async () => (await balanceOf(m.key, 'payout_hold')) === 0n, 10_000);
     assert.equal(await balanceOf(m.key, 'available'), 50n * USDT);
-    const late = await admin('POST', `/v1/admin/payouts/${a.body.id}/approve`, { operator: 'alice', reason: 'too late' });
+    const late = await asOperator('alice')('POST', `/v1/admin/payouts/${a.body.id}/approve`, { reason: 'too late' });
     assert.equal(late.status, 409);
   });
 
@@ -176,7 +176,7 @@ describe('payouts', function () {
     assert.equal(badDest.body.error.code, 'invalid_address');
 
     const cooling = await api('POST', '/v1/payout_destinations', { key: m.key, body: { rail: 'usdt-erc20', address: freshAddress(), label: 'new supplier' } });
-    await admin('POST', `/v1/admin/payout_destinations/${cooling.body.id}/approve`, { operator: 'alice', reason: 'ok' });
+    await asOperator('alice')('POST', `/v1/admin/payout_destinations/${cooling.body.id}/approve`, { reason: 'ok' });
     const early = await post({ amount: '1', destination: cooling.body.id });
     assert.equal(early.status, 400);
     assert.equal(early.body.error.code, 'destination_not_usable');
@@ -196,8 +196,8 @@ describe('payouts', function () {
     const two = await post({ amount: '0.5', destination: dest });
     assert.equal(two.status, 201, JSON.stringify(two.body));
     assert.equal(two.body.approvals_required, 2);
-    assert.equal((await admin('POST', '/v1/admin/payouts/po_000000000000000000000000/cancel', { operator: 'x', reason: 'y' })).status, 404);
-    await admin('POST', `/v1/admin/payouts/${two.body.id}/cancel`, { operator: 'alice', reason: 'test done' });
+    assert.equal((await asOperator('x')('POST', '/v1/admin/payouts/po_000000000000000000000000/cancel', { reason: 'y' })).status, 404);
+    await asOperator('alice')('POST', `/v1/admin/payouts/${two.body.id}/cancel`, { reason: 'test done' });
   });
 
   it('a retry of POST /v1/payouts with the same Idempotency-Key answers the same payout: one row, one hold, one workflow', async () => {
@@ -272,7 +272,7 @@ describe('payouts', function () {
       const runs: string[] = [];
       for await (const w of stack.client.workflow.list({ query: `WorkflowId = '${id}'` })) runs.push(w.runId);
       assert.equal(runs.length, 1, 'the retry reached the workflow the first request started');
-      await admin('POST', `/v1/admin/payouts/${id}/cancel`, { operator: 'alice', reason: 'test done' });
+      await asOperator('alice')('POST', `/v1/admin/payouts/${id}/cancel`, { reason: 'test done' });
       await eventually(async () => (await stack.client.workflow.getHandle(id).describe()).status.name === 'COMPLETED', 10_000);
     } finally {
       worker.shutdown();
@@ -322,14 +322,14 @@ describe('payouts', function () {
     const stop = miner();
     try {
       const answers = await Promise.all(ids.flatMap((id) => [
-        admin('POST', `/v1/admin/payouts/${id}/approve`, { operator: 'alice', reason: 'checked' }),
-        admin('POST', `/v1/admin/payouts/${id}/approve`, { operator: 'bob', reason: 'checked too' }),
+        asOperator('alice')('POST', `/v1/admin/payouts/${id}/approve`, { reason: 'checked' }),
+        asOperator('bob')('POST', `/v1/admin/payouts/${id}/approve`, { reason: 'checked too' }),
       ]));
       for (const a of answers) assert.equal(a.status, 200, JSON.stringify(a.body));
       for (const id of ids) {
         const done = await waitPayout(m.key, id, ['confirmed', 'failed'], 60_000);
         assert.equal(done.status, 'confirmed', JSON.stringify(done));
-        assert.deepEqual(done.approvals.map((x: { operator: string }) => x.operator).sort(), ['alice', 'bob']);
+        assert.deepEqual(done.approvals.map((x: { operator: string }) => x.operator).sort(), [(await operatorNamed('alice')).id, (await operatorNamed('bob')).id].sort());
         const { rows } = await h().stack.pool.query(`SELECT to_status FROM payout_transitions WHERE payout_id = $1 ORDER BY seq`, [id]);
         assert.deepEqual(rows.map((r) => r.to_status), ['pending_approval', 'approved', 'signing', 'broadcast', 'confirmed']);
       }
@@ -381,13 +381,13 @@ describe('payouts', function () {
       );
       assert.equal(view.approvals_required, 2);
       const [a, b] = await Promise.all([
-        admin('POST', `/v1/admin/payouts/${view.id}/approve`, { operator: 'alice', reason: 'checked' }),
-        admin('POST', `/v1/admin/payouts/${view.id}/approve`, { operator: 'bob', reason: 'checked too' }),
+        asOperator('alice')('POST', `/v1/admin/payouts/${view.id}/approve`, { reason: 'checked' }),
+        asOperator('bob')('POST', `/v1/admin/payouts/${view.id}/approve`, { reason: 'checked too' }),
       ]);
       assert.equal(a.status, 200, JSON.stringify(a.body));
       assert.equal(b.status, 200, JSON.stringify(b.body));
       const done = await waitPayout(m.key, view.id, 'failed');
-      assert.deepEqual(done.approvals.map((x: { operator: string }) => x.operator).sort(), ['alice', 'bob']);
+      assert.deepEqual(done.approvals.map((x: { operator: string }) => x.operator).sort(), [(await operatorNamed('alice')).id, (await operatorNamed('bob')).id].sort());
       const { rows } = await stack.pool.query(`SELECT to_status FROM payout_transitions WHERE payout_id = $1 ORDER BY seq`, [view.id]);
       assert.deepEqual(rows.map((r) => r.to_status), ['pending_approval', 'approved', 'signing', 'failed']);
       await eventually(async () => (await balanceOf(m.key, 'payout_hold')) === 0n, 10_000);
@@ -424,7 +424,7 @@ describe('payouts', function () {
     assert.deepEqual(rows.map((r) => r.id), [first.body.id]);
     const desc = await stack.client.workflow.getHandle(first.body.id).describe();
     assert.equal(desc.status.name, 'RUNNING', 'the accepted request waits for an operator');
-    await admin('POST', `/v1/admin/payout_destinations/${first.body.id}/reject`, { operator: 'alice', reason: 'test done' });
+    await asOperator('alice')('POST', `/v1/admin/payout_destinations/${first.body.id}/reject`, { reason: 'test done' });
   });
 
   it('another merchant cannot see a payout or a destination (404)', async () => {

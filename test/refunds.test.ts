@@ -2,7 +2,7 @@
 // refund address on the public API, an operator decides `refund`, the refund payout is
 // approved like any payout and confirmed on chain, and the ledger nets to zero for it.
 import assert from 'node:assert/strict';
-import { admin, api, h } from './harness.js';
+import { admin, api, h, asOperator } from './harness.js';
 import { chainMerchant, createPayment, mine, pay, waitStatus } from './chain-helpers.js';
 import { balanceOf, freshAddress, miner, tokenBalance, waitPayout } from './payout-helpers.js';
 
@@ -35,8 +35,8 @@ describe('refunds', function () {
     // Two operators' consoles send the decision at once: the payment workflow serializes them,
     // the second answers the refund the first started.
     const [decided, racing] = await Promise.all([
-      admin('POST', `/v1/admin/payments/${p.id}/resolve`, { decision: 'refund', reason: 'customer paid twice the difference; return it all', operator: 'ops-carol' }),
-      admin('POST', `/v1/admin/payments/${p.id}/resolve`, { decision: 'refund', reason: 'same here', operator: 'ops-erin' }),
+      asOperator('ops-carol')('POST', `/v1/admin/payments/${p.id}/resolve`, { decision: 'refund', reason: 'customer paid twice the difference; return it all' }),
+      asOperator('ops-erin')('POST', `/v1/admin/payments/${p.id}/resolve`, { decision: 'refund', reason: 'same here' }),
     ]);
     assert.equal(decided.status, 200, JSON.stringify(decided.body));
     assert.equal(racing.status, 200, JSON.stringify(racing.body));
@@ -51,7 +51,7 @@ describe('refunds', function () {
     assert.equal(child.parentExecution?.workflowId, p.id);
     assert.equal((await h().stack.pool.query(`SELECT count(*)::int AS n FROM payouts WHERE payment_id = $1`, [p.id])).rows[0].n, 1, 'one refund row');
     // A retried decision finds the same refund, never a second one.
-    const again = await admin('POST', `/v1/admin/payments/${p.id}/resolve`, { decision: 'refund', reason: 'retry', operator: 'ops-carol' });
+    const again = await asOperator('ops-carol')('POST', `/v1/admin/payments/${p.id}/resolve`, { decision: 'refund', reason: 'retry' });
     assert.equal(again.status, 200, JSON.stringify(again.body));
     assert.equal(again.body.refund.id, refundId);
 
@@ -70,7 +70,7 @@ describe('refunds', function () {
 
     const stop = miner();
     try {
-      const a = await admin('POST', `/v1/admin/payouts/${refundId}/approve`, { operator: 'ops-dan', reason: 'refund checked' });
+      const a = await asOperator('ops-dan')('POST', `/v1/admin/payouts/${refundId}/approve`, { reason: 'refund checked' });
       assert.equal(a.status, 200, JSON.stringify(a.body));
       const done = await waitPayout(m.key, refundId, ['confirmed', 'failed']);
       assert.equal(done.status, 'confirmed', JSON.stringify(done));

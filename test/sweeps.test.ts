@@ -3,7 +3,7 @@
 // treasury), and every network fee is posted in ETH to the network-fee account. On the TRON
 // stand-in the same with TRX burned for energy and bandwidth.
 import assert from 'node:assert/strict';
-import { admin, eventually, h } from './harness.js';
+import { admin, eventually, h, asOperator } from './harness.js';
 import { createPayment, devnet, pay, watcherCaughtUp } from './chain-helpers.js';
 import { miner, tokenBalance } from './payout-helpers.js';
 import { devnetTreasuryAddress, devnetTronTreasuryAddress, TRON_STANDIN_USDT } from '../scripts/devnet-rails.js';
@@ -39,7 +39,7 @@ describe('sweeps', function () {
     const treasury = devnetTreasuryAddress(TEST_MNEMONIC);
     const treasuryBefore = await tokenBalance(treasury);
 
-    const plan = await admin('POST', '/v1/admin/sweeps', { rail: 'usdt-erc20', min_amount: '777.000123', operator: 'ops-erin' });
+    const plan = await asOperator('ops-erin')('POST', '/v1/admin/sweeps', { rail: 'usdt-erc20', min_amount: '777.000123' });
     assert.equal(plan.status, 201, JSON.stringify(plan.body));
     assert.equal(plan.body.status, 'planned');
     assert.equal(plan.body.treasury_address, treasury);
@@ -65,9 +65,9 @@ describe('sweeps', function () {
     const stop = miner();
     let done: any;
     try {
-      const run = await admin('POST', `/v1/admin/sweeps/${plan.body.id}/execute`, { operator: 'ops-frank' });
+      const run = await asOperator('ops-frank')('POST', `/v1/admin/sweeps/${plan.body.id}/execute`);
       assert.equal(run.status, 200, JSON.stringify(run.body));
-      const twice = await admin('POST', `/v1/admin/sweeps/${plan.body.id}/execute`, { operator: 'ops-frank' });
+      const twice = await asOperator('ops-frank')('POST', `/v1/admin/sweeps/${plan.body.id}/execute`);
       assert.equal(twice.status, 409);
       assert.equal(twice.body.error.code, 'sweep_not_planned');
       done = await eventually(async () => {

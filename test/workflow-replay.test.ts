@@ -16,7 +16,7 @@ function record(workflowType: string, workflowId: string, history: unknown): voi
   const bytes = temporal.api.history.v1.History.encode(history as temporal.api.history.v1.IHistory).finish();
   writeFileSync(join(dir, `${workflowType}.${workflowId}.history.bin`), bytes);
 }
-import { admin, api, eventually, h, newMerchant } from './harness.js';
+import { admin, api, eventually, h, newMerchant, asOperator } from './harness.js';
 import { allowlist, freshAddress, miner, seedAvailable, USDT, waitPayout } from './payout-helpers.js';
 import { chainMerchant, createPayment, mine, pay, waitStatus, watcherCaughtUp } from './chain-helpers.js';
 import { watcherWorkflowId } from '../workflows/shared.js';
@@ -62,7 +62,7 @@ describe('payout workflow determinism', () => {
     const po = await api('POST', '/v1/payouts', { key: m.key, body: { amount: '2', rail: 'usdt-erc20', destination: dest, reference: 'replay' } });
     const stop = miner();
     try {
-      await admin('POST', `/v1/admin/payouts/${po.body.id}/approve`, { operator: 'alice', reason: 'replay test' });
+      await asOperator('alice')('POST', `/v1/admin/payouts/${po.body.id}/approve`, { reason: 'replay test' });
       const done = await waitPayout(m.key, po.body.id, ['confirmed', 'failed']);
       assert.deepEqual([done.status, done.amount], ['confirmed', '2.00']);
     } finally {
@@ -70,10 +70,10 @@ describe('payout workflow determinism', () => {
     }
     // A sweep whose minimum no address reaches: planned and run with no items, it completes at once
     // and moves nothing (the sweep tests run full ones; their histories are replayed below when present).
-    const plan = await admin('POST', '/v1/admin/sweeps', { rail: 'usdt-trc20', min_amount: '1000000000', operator: 'ops-replay' });
+    const plan = await asOperator('ops-replay')('POST', '/v1/admin/sweeps', { rail: 'usdt-trc20', min_amount: '1000000000' });
     assert.equal(plan.status, 201, JSON.stringify(plan.body));
     assert.deepEqual(plan.body.items, []);
-    assert.equal((await admin('POST', `/v1/admin/sweeps/${plan.body.id}/execute`, { operator: 'ops-replay' })).status, 200);
+    assert.equal((await asOperator('ops-replay')('POST', `/v1/admin/sweeps/${plan.body.id}/execute`)).status, 200);
     const own = { payoutWorkflow: po.body.id as string, payoutDestinationWorkflow: destinationId, sweepWorkflow: plan.body.id as string };
     for (const [type, id] of Object.entries(own)) {
       await eventually(async () => {

@@ -114,9 +114,15 @@ export interface PayoutTransitionRecord {
 }
 
 export interface ApprovePayoutRequest {
+  /** The approving operator's id (`op_…`): approvals count distinct ids. */
   operator: string;
+  /** The credential they used (absent on approvals recorded before operator accounts). */
+  credentialId?: string;
   reason: string;
 }
+
+/** The operator id behind a recorded actor (`op_…@otk_…`), or null for a merchant key or the system. */
+export const operatorIdOfActor = (actor: string | undefined): string | null => (actor && /^op_[0-9A-Za-z]{24}(@|$)/.test(actor) ? actor.split('@')[0]! : null);
 export interface CancelPayoutRequest {
   actor: string;
   reason?: string;

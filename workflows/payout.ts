@@ -31,6 +31,7 @@ import {
   type PayoutWorkflowInput,
   type PayoutWorkflowState,
   type TransferOutcomePayload,
+  operatorIdOfActor,
 } from './payout-shared.js';
 
 const records = proxyActivities<PayoutRecordActivities>({
@@ -148,14 +149,18 @@ async function runPayout(input: PayoutWorkflowInput): Promise<PayoutWorkflowStat
         if (state.status !== 'pending_approval') {
           throw ApplicationFailure.nonRetryable(`payout is ${state.status}; only pending_approval takes approvals`, 'payout_not_pending_approval');
         }
+        // Whoever asked for this money to move (the operator who decided a refund) cannot also approve it.
+        if (operatorIdOfActor(input.create?.actor) === req.operator) {
+          throw ApplicationFailure.nonRetryable(`${req.operator} requested this payout; another operator must approve`, 'operator_requested_payout');
+        }
         // Counted once per operator: a second approval by the same person is refused, not added.
         if (state.approvals.includes(req.operator)) {
           throw ApplicationFailure.nonRetryable(`${req.operator} has approved this payout already; another operator must approve`, 'operator_already_approved');
         }
-        const r = await records.recordPayoutApproval({ payoutId: state.payoutId, operator: req.operator, reason: req.reason });
+        const r = await records.recordPayoutApproval({ payoutId: state.payoutId, operator: req.operator, credentialId: req.credentialId, reason: req.reason });
         state.approvals = r.operators;
         if (state.approvals.length >= approvalsRequired && state.status === 'pending_approval') {
-          await transition('approved', 'operators_approved', req.operator, { reason: req.reason });
+          await transition('approved', 'operators_approved', req.credentialId ? `${req.operator}@${req.credentialId}` : req.operator, { reason: req.reason });
         }
         return { ...state };
       });

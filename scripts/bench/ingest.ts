@@ -56,7 +56,7 @@ export async function run(args: string[]): Promise<void> {
   const rail = config.rails.find((r) => r.id === 'usdt-erc20')!;
   const logger = createLogger(undefined, 'warn');
   const stack = await startStack({
-    dataDir: join(root, 'data'), config, adminToken: 'adm_bench', apiPort: 0, temporalPort: 0, logger, ephemeral: true, masterKey: randomBytes(32),
+    dataDir: join(root, 'data'), config, apiPort: 0, temporalPort: 0, logger, ephemeral: true, masterKey: randomBytes(32),
     devnet: { port: ports.evm, mnemonic: ANVIL_MNEMONIC }, chainWorkers: 0, watchers: false,
   });
   try {

@@ -76,7 +76,7 @@ export async function main(_argv: string[]): Promise<void> {
   );
   const logger = createLogger(undefined, 'warn');
   // Durable like `npm start`: fsync on, Temporal persisting to its SQLite file.
-  const stack = await startStack({ dataDir: join(root, 'data'), config, adminToken: 'adm_bench', apiPort: 0, temporalPort: 17233, logger, masterKey: randomBytes(32), chainWorkers: 0, watchers: false });
+  const stack = await startStack({ dataDir: join(root, 'data'), config, apiPort: 0, temporalPort: 17233, logger, masterKey: randomBytes(32), chainWorkers: 0, watchers: false });
   try {
     const m = await createMerchant(stack.pool, config, 'bench', 'bench');
     const key = (await createApiKey(stack.pool, m.id, 'sandbox', [...SCOPES], 'bench')).secret;

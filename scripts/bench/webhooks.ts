@@ -94,7 +94,7 @@ export async function main(argv: string[]) {
   const quiet = createLogger(new Writable({ write: (_c, _e, cb) => cb() }), 'warn');
   const masterKey = randomBytes(32);
   log('starting PostgreSQL, Temporal and the workers…');
-  const stack = await startStack({ dataDir: join(root, 'data'), config, adminToken: 'adm_bench', apiPort: 0, temporalPort: 0, logger: quiet, ephemeral: true, masterKey, api: false });
+  const stack = await startStack({ dataDir: join(root, 'data'), config, apiPort: 0, temporalPort: 0, logger: quiet, ephemeral: true, masterKey, api: false });
   try {
     const m = await createMerchant(stack.pool, config, 'Bench merchant', 'bench');
     const { row: ep, secret } = await createEndpoint(stack.pool, masterKey, config, { merchantId: m.id, environment: 'sandbox', actor: 'bench' }, { url }, null);

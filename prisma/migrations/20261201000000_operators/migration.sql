@@ -66,5 +66,5 @@ CREATE TABLE "operator_sign_in_attempts" (
     "created_at" TIMESTAMPTZ(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
     CONSTRAINT "operator_sign_in_attempts_pkey" PRIMARY KEY ("id")
 );
-CREATE INDEX "operator_sign_in_attempts_email_idx" ON "operator_sign_in_attempts"("email", "created_at");
-CREATE INDEX "operator_sign_in_attempts_client_idx" ON "operator_sign_in_attempts"("client_address", "created_at");
+CREATE INDEX "operator_sign_in_attempts_email_created_at_idx" ON "operator_sign_in_attempts"("email", "created_at");
+CREATE INDEX "operator_sign_in_attempts_client_address_created_at_idx" ON "operator_sign_in_attempts"("client_address", "created_at");
