@@ -245,8 +245,8 @@ export function createApp(deps: AppDeps, logger: Logger) {
       res.status(status).json(out);
       return;
     }
-    res.set(ctx.outHeaders);
     const out = await route.handler(ctx);
+    res.set(ctx.outHeaders);
     if (out instanceof CsvBody) {
       res.status(200).type('text/csv; charset=utf-8').set('Content-Disposition', `attachment; filename="${out.filename}"`).send(out.text);
       return;

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { admin, eventually, h, asOperator } from './harness.js';
+import { admin, eventually, h, asOperator, operatorNamed } from './harness.js';
 import { createPayment, devnet, getPayment, mine, pay, rpc, transitionsOf, waitStatus, watcherCaughtUp } from './chain-helpers.js';
 
 describe('chain exceptions: underpaid, paid late, unmatched, and the operator resolving them', () => {
@@ -31,7 +31,8 @@ describe('chain exceptions: underpaid, paid late, unmatched, and the operator re
     const t = await transitionsOf(underpaid.id);
     assert.deepEqual(t.map((x) => x.to_status), ['awaiting_payment', 'detected', 'requires_review', 'confirmed']);
     const { rows } = await h().stack.pool.query(`SELECT actor, payload FROM evidence WHERE subject = $1 AND payload->>'to' = 'confirmed'`, [underpaid.id]);
-    assert.equal(rows[0].actor, 'ops-alice');
+    const alice = await operatorNamed('ops-alice');
+    assert.equal(rows[0].actor, `${alice.id}@${alice.tokenId}`, 'the decision names the operator and the credential they used');
     assert.equal(rows[0].payload.cause, 'operator_accept');
     assert.equal(rows[0].payload.reason, 'customer short-paid the fee, accepted');
   });

@@ -2,7 +2,7 @@
 // refund address on the public API, an operator decides `refund`, the refund payout is
 // approved like any payout and confirmed on chain, and the ledger nets to zero for it.
 import assert from 'node:assert/strict';
-import { admin, api, h, asOperator } from './harness.js';
+import { admin, api, h, asOperator, operatorNamed } from './harness.js';
 import { chainMerchant, createPayment, mine, pay, waitStatus } from './chain-helpers.js';
 import { balanceOf, freshAddress, miner, tokenBalance, waitPayout } from './payout-helpers.js';
 
@@ -67,6 +67,14 @@ describe('refunds', function () {
     const merchantCancel = await api('POST', `/v1/payouts/${refundId}/cancel`, { key: m.key, body: {} });
     assert.equal(merchantCancel.status, 409);
     assert.equal(merchantCancel.body.error.code, 'refund_cancel_operator_only');
+
+    // The operator who decided the refund cannot also approve it: that is what a second person is for.
+    const createdBy = (await h().stack.pool.query(`SELECT created_by FROM payouts WHERE id = $1`, [refundId])).rows[0].created_by as string;
+    const decider = [await operatorNamed('ops-carol'), await operatorNamed('ops-erin')].find((o) => createdBy.startsWith(`${o.id}@`))!;
+    assert.ok(decider, `the refund names its deciding operator: ${createdBy}`);
+    const self = await decider.call('POST', `/v1/admin/payouts/${refundId}/approve`, { reason: 'my own decision' });
+    assert.equal(self.status, 409);
+    assert.equal(self.body.error.code, 'operator_requested_payout');
 
     const stop = miner();
     try {
