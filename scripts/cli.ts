@@ -3,7 +3,7 @@
 // TEMPORAL_NAMESPACE, STABLERAIL_CONFIG and STABLERAIL_MASTER_KEY from the environment.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
@@ -11,6 +11,7 @@ import { NativeConnection } from '@temporalio/worker';
 import { createPool, createRelaxedPool } from '../activities/db.js';
 import { loadConfigFile, parseConfig, type StablerailConfig } from '../activities/config.js';
 import { verifyEvidence } from '../activities/evidence.js';
+import { keyFingerprint, rotateMasterKey } from '../activities/master-key-rotation.js';
 import { createOperator, ROLES, type Role } from '../activities/operators.js';
 import { DomainError } from '../activities/merchant.js';
 import { ensureAddressSequences } from '../activities/deposit-address.js';
@@ -46,6 +47,9 @@ const USAGE = `usage: stablerail <command>
                                with STABLERAIL_API_URL and STABLERAIL_KEY (default: dev.json)
   operators create --email E --role viewer|operator|approver|admin [--name N]
                                create an operator on DATABASE_URL and print their one-time token
+  secrets rotate-master-key [--new-key-file F]
+                               re-seal every webhook secret and TOTP seed with a new master key in
+                               one transaction (STABLERAIL_MASTER_KEY or the data dir's master-key)
   api                          run an API process (PORT, default 8080)
   worker                       run a worker process for the payments task queue
   payout-worker                run the payouts task queue (payouts, destinations, sweeps): the
@@ -127,6 +131,33 @@ async function main(argv: string[]): Promise<number> {
         return 1;
       }
       throw err;
+    } finally {
+      await pool.end();
+    }
+  }
+  if (cmd === 'secrets' && sub === 'rotate-master-key') {
+    // The current key: STABLERAIL_MASTER_KEY, or the data directory's file (npm start).
+    const keyFile = join(dataDir(), 'master-key');
+    const fromEnv = process.env.STABLERAIL_MASTER_KEY;
+    if (!fromEnv && !existsSync(keyFile)) throw new Error(`set STABLERAIL_MASTER_KEY (or run where ${keyFile} exists)`);
+    const current = parseMasterKey(fromEnv ?? readFileSync(keyFile, 'utf8'));
+    // The next key: a file given with --new-key-file (made now if it does not exist), else a new one.
+    const nextFile = flag(argv.slice(2), '--new-key-file');
+    if (fromEnv && !nextFile) throw new Error('with STABLERAIL_MASTER_KEY set, give --new-key-file FILE: the new key is written there (0600) for your secret store');
+    const next = nextFile && existsSync(nextFile) ? parseMasterKey(readFileSync(nextFile, 'utf8')) : randomBytes(32);
+    if (nextFile && !existsSync(nextFile)) writeFileSync(nextFile, next.toString('hex') + '\n', { mode: 0o600, flag: 'wx' });
+    const pool = createPool(databaseUrl(), 2);
+    try {
+      const r = await rotateMasterKey(pool, current, next, `cli:${process.env.USER ?? 'unknown'}`, (n) => process.stderr.write(`\rre-sealed ${n} secrets`));
+      process.stderr.write('\n');
+      if (!fromEnv) {
+        // npm start's file: keep the previous key beside it until every process runs on the new one.
+        writeFileSync(`${keyFile}.previous`, current.toString('hex') + '\n', { mode: 0o600 });
+        writeFileSync(keyFile, next.toString('hex') + '\n', { mode: 0o600 });
+      }
+      console.log(JSON.stringify({ rotated: true, webhook_secrets: r.webhookSecrets, totp_seeds: r.totpSeeds, from: keyFingerprint(current), to: keyFingerprint(next), new_key: fromEnv ? nextFile : keyFile }, null, 2));
+      console.error('Restart every API and worker process with the new key: sealed secrets no longer open with the old one.');
+      return 0;
     } finally {
       await pool.end();
     }
