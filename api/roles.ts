@@ -66,3 +66,9 @@ export function requiredRole(method: string, path: string): Role {
 
 /** The roles that may call a route, for /openapi.json's x-stablerail-roles. */
 export const rolesFor = (method: string, path: string): Role[] => ROLES.filter((r) => roleAtLeast(r, requiredRole(method, path)));
+
+/** The role table as README prints it (test/unit/roles.test.ts keeps README equal to this). */
+export function roleTableMarkdown(): string {
+  const rows = Object.entries(ADMIN_ROUTE_ROLES).map(([route, role]) => `| \`${route}\` | ${ROLES.filter((r) => roleAtLeast(r, role)).join(', ')} |`);
+  return ['| route | roles |', '|---|---|', ...rows].join('\n');
+}
