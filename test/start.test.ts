@@ -26,13 +26,22 @@ describe('npm start (the launcher)', function () {
   let temporalPort: number;
   let devnetPort: number;
 
-  async function start(): Promise<{ proc: ChildProcess; dev: any }> {
+  async function start(): Promise<{ proc: ChildProcess; dev: any; printed: () => string }> {
     const proc = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], {
       env: { ...process.env, PORT: String(port), STABLERAIL_TEMPORAL_PORT: String(temporalPort), STABLERAIL_DEVNET_PORT: String(devnetPort), STABLERAIL_DATA_DIR: dataDir, LOG_LEVEL: 'warn' },
-      stdio: ['ignore', 'ignore', 'ignore'],
+      stdio: ['ignore', 'pipe', 'ignore'],
     });
+    let out = '';
+    proc.stdout!.on('data', (d) => (out += d.toString()));
     await eventually(async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => null))?.status === 200, 120_000, 300);
-    return { proc, dev: JSON.parse(readFileSync(join(dataDir, 'dev.json'), 'utf8')) };
+    // The banner is written right after dev.json; give it a moment to arrive.
+    await eventually(async () => out.includes('Stablerail is running'), 10_000, 50);
+    return { proc, dev: JSON.parse(readFileSync(join(dataDir, 'dev.json'), 'utf8')), printed: () => out };
+  }
+
+  async function whoAmI(token: string) {
+    const r = await fetch(`http://127.0.0.1:${port}/v1/admin/operators/me`, { headers: { authorization: `Bearer ${token}` } });
+    return { status: r.status, body: await r.json() };
   }
 
   before(async () => {
@@ -44,8 +53,16 @@ describe('npm start (the launcher)', function () {
   it('runs on a fresh data directory, writes dev.json with a working key, and reuses it all on restart', async () => {
     const first = await start();
     const dev = first.dev;
-    for (const f of ['base_url', 'admin_token', 'merchant_id', 'secret_key', 'temporal', 'rails']) assert.ok(f in dev, f);
+    for (const f of ['base_url', 'admin_token', 'admin_operator_id', 'merchant_id', 'secret_key', 'temporal', 'rails']) assert.ok(f in dev, f);
     assert.match(dev.secret_key, /^sk_test_/);
+    // The first admin operator, created on this fresh data directory: admin_token is their personal token.
+    assert.match(dev.admin_token, /^opk_/);
+    const me = await whoAmI(dev.admin_token);
+    assert.equal(me.status, 200, JSON.stringify(me.body));
+    assert.equal(me.body.id, dev.admin_operator_id);
+    assert.equal(me.body.role, 'admin');
+    // A local, sandbox-only first run may print its keys; they are in dev.json either way.
+    assert.ok(first.printed().includes(dev.secret_key), 'the first run shows the newcomer their key');
     assert.ok(dev.temporal.ui_url);
     assert.equal(dev.temporal.namespace, 'stablerail');
     const r = await fetch(`http://127.0.0.1:${port}/v1/payments`, {
@@ -65,6 +82,13 @@ describe('npm start (the launcher)', function () {
     const second = await start();
     assert.equal(second.dev.merchant_id, dev.merchant_id);
     assert.equal(second.dev.secret_key, dev.secret_key);
+    assert.equal(second.dev.admin_token, dev.admin_token, 'no second admin is made');
+    assert.equal((await whoAmI(second.dev.admin_token)).body.id, dev.admin_operator_id);
+    // Later runs print the path and the handles, never the secrets.
+    for (const secret of [dev.secret_key, dev.admin_token, dev.payer_private_key, dev.database_url]) {
+      assert.ok(!second.printed().includes(secret), 'a restart prints no secret');
+    }
+    assert.ok(second.printed().includes(join(dataDir, 'dev.json')));
     const again = await fetch(`http://127.0.0.1:${port}/v1/payments/${pay.id}`, { headers: { authorization: `Bearer ${dev.secret_key}` } });
     assert.equal(again.status, 200, 'the payment survived the restart');
     // Crash: the servers it started are orphaned; the next start must stop them and come up.
