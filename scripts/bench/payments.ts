@@ -14,7 +14,7 @@ import { startStack } from '../stack.js';
 import { fileURLToPath } from 'node:url';
 import { Worker } from '@temporalio/worker';
 import { WithStartWorkflowOperation } from '@temporalio/client';
-import { installWorkerRuntime } from '../../workers/runtime.js';
+import { CREATION_WORKER_TUNING, installWorkerRuntime } from '../../workers/runtime.js';
 import { trivialCreateUpdate, type trivialCreateWorkflow } from './workflows/trivial.js';
 
 const TRIVIAL_QUEUE = 'bench-trivial';
@@ -105,7 +105,7 @@ export async function main(_argv: string[]): Promise<void> {
     const trivialWorker = await Worker.create({
       connection: stack.nativeConnection, namespace: config.temporal.namespace, taskQueue: TRIVIAL_QUEUE,
       workflowsPath: fileURLToPath(new URL('./workflows/trivial.ts', import.meta.url)),
-      maxConcurrentWorkflowTaskExecutions: 64,
+      ...CREATION_WORKER_TUNING,
     });
     const trivialRunning = trivialWorker.run();
     const uwsOnce = (tag: string) => async (i: number) => {
