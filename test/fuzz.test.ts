@@ -2,7 +2,7 @@
 // and a rejected request changes nothing in PostgreSQL and starts no workflow.
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { api, h, newMerchant } from './harness.js';
+import { ADMIN_TOKEN, api, h, newMerchant } from './harness.js';
 
 /** What a rejected request by this merchant could have written, for this merchant only (other tests' workflows write meanwhile). */
 async function snapshot(merchantId: string) {
@@ -88,7 +88,7 @@ describe('HTTP fuzzing (fast-check)', () => {
     await fc.assert(
       fc.asyncProperty(fc.constantFrom('/v1/admin/merchants', '/v1/admin/access_requests/ar_x/approve', '/v1/admin/payments/pay_x/resolve', `/v1/admin/merchants/${m.merchantId}/api_keys`), jsonish, async (path, b) => {
         const before = await adminSnapshot(m.merchantId);
-        const r = await api('POST', path, { key: 'adm_test_token_for_the_suite_only', rawBody: JSON.stringify(b) });
+        const r = await api('POST', path, { key: ADMIN_TOKEN, rawBody: JSON.stringify(b) });
         assert.ok(r.status < 500, `${r.status} for ${path} ${JSON.stringify(b)}`);
         if (r.status >= 400) assert.deepEqual(await adminSnapshot(m.merchantId), before);
       }),

@@ -8,7 +8,7 @@ import { createTreasuryActivities, type CountedTransfer } from '../activities/tr
 import { insertPayment } from '../activities/payment.js';
 import { railById } from '../activities/config.js';
 import { randomBase62 } from '../activities/ids.js';
-import { api, h, newMerchant } from './harness.js';
+import { ADMIN_TOKEN, api, h, newMerchant } from './harness.js';
 
 const acct = (ownerId: string, purpose: AccountRef['purpose'], asset = 'USDT'): AccountRef => ({ ownerType: 'merchant', ownerId, environment: 'sandbox', purpose, asset });
 
@@ -159,7 +159,7 @@ describe('treasury recognition gates', () => {
     // Another merchant sees none of it.
     const other = await newMerchant();
     assert.equal((await api('GET', '/v1/ledger/entries', { key: other.key })).body.data.length, 0);
-    const platform = await api('GET', '/v1/admin/ledger/balances?environment=sandbox', { key: 'adm_test_token_for_the_suite_only' });
+    const platform = await api('GET', '/v1/admin/ledger/balances?environment=sandbox', { key: ADMIN_TOKEN });
     assert.ok(platform.body.data.some((d: { purpose: string; owner_id: string }) => d.purpose === 'custody' && d.owner_id === 'usdt-erc20'));
   });
 });
