@@ -19,6 +19,7 @@ import { CsvBody, routes } from './routes.js';
 import type { AppDeps, Ctx, RouteDef } from './route-types.js';
 import { schemas, type SchemaName } from './schemas.js';
 import { buildOpenApi } from './openapi.js';
+import { responseSchemaFor } from './response-schemas.js';
 import { mountPayerPages } from './pages/payer.js';
 import { mountConsole } from './pages/console.js';
 import { TASK_QUEUES } from '../workflows/shared.js';
@@ -201,6 +202,8 @@ export function createApp(deps: AppDeps, logger: Logger) {
 
   // Every operator route has its role: a route missing from api/roles.ts fails here, at start.
   for (const route of routes) if (route.auth === 'admin') requiredRole(route.method, route.path);
+  // And its documented answer (api/response-schemas.ts), so /openapi.json never lacks one.
+  for (const route of routes) responseSchemaFor(route.method, route.path);
 
   for (const route of routes) {
     const handlers = [
