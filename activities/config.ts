@@ -37,7 +37,8 @@ export interface StablerailConfig {
   rails: RailConfig[];
   /** How long a closed payment keeps listening for late money before its workflow ends. */
   monitor_after_close_s: number;
-  rate_limit: { per_s: number; burst: number };
+  /** per_s/burst: each API key; address_*: each client address, spent before authentication by public calls and failed credentials. */
+  rate_limit: { per_s: number; burst: number; address_per_s: number; address_burst: number };
   temporal: { namespace: string; search_attributes: boolean };
   /** How often the Temporal Schedule runs reconciliation per environment; 0 turns it off. */
   reconciliation_interval_s: number;
@@ -99,7 +100,12 @@ const configSchema = {
     rate_limit: {
       type: 'object',
       additionalProperties: false,
-      properties: { per_s: { type: 'number', exclusiveMinimum: 0 }, burst: { type: 'integer', minimum: 1 } },
+      properties: {
+        per_s: { type: 'number', exclusiveMinimum: 0 },
+        burst: { type: 'integer', minimum: 1 },
+        address_per_s: { type: 'number', exclusiveMinimum: 0 },
+        address_burst: { type: 'integer', minimum: 1 },
+      },
     },
     reconciliation_interval_s: { type: 'integer', minimum: 0, maximum: 86400 },
     temporal: {
@@ -130,6 +136,8 @@ const configSchema = {
 
 /** The contract: 15 s per attempt, and never more. */
 export const WEBHOOK_ATTEMPT_TIMEOUT_MS_DEFAULT = 15_000;
+/** Per client address, before authentication: room for a payer page's polling and a few mistyped keys, not for guessing. */
+export const ADDRESS_RATE_DEFAULT = { per_s: 20, burst: 100 } as const;
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -154,7 +162,12 @@ export function parseConfig(raw: unknown, defaults: { base_url: string }): Stabl
     base_url: (r.base_url ?? defaults.base_url).replace(/\/$/, ''),
     rails: r.rails,
     monitor_after_close_s: r.monitor_after_close_s ?? 86_400,
-    rate_limit: { per_s: r.rate_limit?.per_s ?? 100, burst: r.rate_limit?.burst ?? 200 },
+    rate_limit: {
+      per_s: r.rate_limit?.per_s ?? 100,
+      burst: r.rate_limit?.burst ?? 200,
+      address_per_s: r.rate_limit?.address_per_s ?? ADDRESS_RATE_DEFAULT.per_s,
+      address_burst: r.rate_limit?.address_burst ?? ADDRESS_RATE_DEFAULT.burst,
+    },
     temporal: { namespace: r.temporal?.namespace ?? STABLERAIL_NAMESPACE, search_attributes: r.temporal?.search_attributes ?? true },
     reconciliation_interval_s: r.reconciliation_interval_s ?? 60,
     webhooks: {

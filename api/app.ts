@@ -14,10 +14,12 @@ import { ApiError, typeForStatus } from './errors.js';
 import { crashPoint } from '../activities/faults.js';
 import { claimIdempotencyKey, requestHash, settleIdempotencyKey } from './idempotency.js';
 import { RateLimiter } from './rate-limit.js';
+import { contentEncodingProblem, contentTypeProblem, decodableUrlPart, duplicateKeyPath, nulPath } from './request-body.js';
 import { CsvBody, routes } from './routes.js';
 import type { AppDeps, Ctx, RouteDef } from './route-types.js';
 import { schemas, type SchemaName } from './schemas.js';
 import { buildOpenApi } from './openapi.js';
+import { responseSchemaFor } from './response-schemas.js';
 import { mountPayerPages } from './pages/payer.js';
 import { mountConsole } from './pages/console.js';
 import { TASK_QUEUES } from '../workflows/shared.js';
@@ -84,6 +86,11 @@ export function createApp(deps: AppDeps, logger: Logger) {
   app.set('query parser', 'simple');
   const idemPool = deps.relaxedPool ?? deps.pool;
   const limiter = new RateLimiter(deps.config.rate_limit.per_s, deps.config.rate_limit.burst);
+  const addressLimiter = new RateLimiter(deps.config.rate_limit.address_per_s, deps.config.rate_limit.address_burst);
+  /** Before authentication, per client address (Express's req.ip, which honours `trust proxy` when set). */
+  const addressOf = (req: Request): string => req.ip ?? req.socket.remoteAddress ?? 'unknown';
+  const addressLimited = (wait: number) =>
+    new ApiError(429, 'rate_limit_error', 'rate_limited', 'Too many requests from this address', undefined, { 'Retry-After': String(wait) });
 
   app.use((req, res, next) => {
     const started = process.hrtime.bigint();
@@ -95,6 +102,21 @@ export function createApp(deps: AppDeps, logger: Logger) {
       // Only the route pattern, never the raw URL (it can carry public ids) or any header.
       logger.info({ method: req.method, route, status: res.statusCode, ms: Math.round(seconds * 1000) }, 'request');
     });
+    next();
+  });
+
+  // The URL first: a malformed percent-escape or a NUL anywhere in the path or query is a 400
+  // here, before a router decodes a parameter (which would throw) or PostgreSQL sees a NUL.
+  app.use((req, _res, next) => {
+    const q = req.url.indexOf('?');
+    const path = q < 0 ? req.url : req.url.slice(0, q);
+    const query = q < 0 ? '' : req.url.slice(q + 1);
+    const pairs = query ? query.split('&').map((p) => [p.slice(0, p.indexOf('=') < 0 ? p.length : p.indexOf('=')), p.slice(p.indexOf('=') < 0 ? p.length : p.indexOf('=') + 1)] as const) : [];
+    if (![path, ...pairs.flat()].every(decodableUrlPart)) return next(new ApiError(400, 'invalid_request_error', 'url_malformed', 'The URL holds a malformed percent-escape'));
+    const decoded = (p: string) => decodeURIComponent(p.replace(/\+/g, ' '));
+    if (decoded(path).includes('\u0000')) return next(new ApiError(400, 'invalid_request_error', 'parameter_invalid', 'The URL path must not contain a NUL character'));
+    const nulIn = pairs.find(([k, v]) => decoded(k).includes('\u0000') || decoded(v).includes('\u0000'));
+    if (nulIn) return next(new ApiError(400, 'invalid_request_error', 'parameter_invalid', `${decoded(nulIn[0]).replace(/\u0000/g, '\\u0000')} must not contain a NUL character`, decoded(nulIn[0]).replace(/\u0000/g, '\\u0000')));
     next();
   });
 
@@ -131,13 +153,57 @@ export function createApp(deps: AppDeps, logger: Logger) {
     res.json(buildOpenApi(deps.config.base_url));
   });
 
+  // Payer pages need no key: each view spends the address's allowance.
+  app.use('/pay', (req, _res, next) => {
+    const wait = addressLimiter.take(addressOf(req));
+    next(wait > 0 ? addressLimited(wait) : undefined);
+  });
   mountPayerPages(app, deps);
   mountConsole(app);
 
-  const json = express.json({ limit: BODY_BYTES_MAX, type: () => true, strict: true });
+  // Bodies: JSON in UTF-8 only (415 otherwise), a content coding we can undo (415), inflated
+  // within the size limit, parsed, and refused when an object repeats a key (JSON.parse would
+  // keep the last silently). A POST without a body is an empty object.
+  const raw = express.raw({ limit: BODY_BYTES_MAX, type: () => true });
+  const utf8 = new TextDecoder('utf-8', { fatal: true });
+  const json = (req: Request, res: Response, next: NextFunction) => {
+    const hasBody = req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
+    if (!hasBody) {
+      req.body = undefined;
+      return next();
+    }
+    const typeProblem = contentTypeProblem(req.headers['content-type']);
+    if (typeProblem) return next(new ApiError(415, 'invalid_request_error', 'content_type_unsupported', typeProblem, 'Content-Type'));
+    const encodingProblem = contentEncodingProblem(req.headers['content-encoding']);
+    if (encodingProblem) return next(new ApiError(415, 'invalid_request_error', 'content_encoding_unsupported', encodingProblem, 'Content-Encoding'));
+    raw(req, res, (err?: unknown) => {
+      if (err) return next(err);
+      const buf = req.body as unknown;
+      if (!Buffer.isBuffer(buf) || buf.length === 0) {
+        req.body = undefined;
+        return next();
+      }
+      let text: string;
+      try {
+        text = utf8.decode(buf);
+      } catch {
+        return next(new ApiError(400, 'invalid_request_error', 'body_malformed_json', 'The request body is not valid UTF-8'));
+      }
+      try {
+        req.body = JSON.parse(text);
+      } catch {
+        return next(new ApiError(400, 'invalid_request_error', 'body_malformed_json', 'The request body is not valid JSON'));
+      }
+      const dup = duplicateKeyPath(text);
+      if (dup) return next(new ApiError(400, 'invalid_request_error', 'body_duplicate_key', `The request body repeats the key ${dup}`, dup));
+      next();
+    });
+  };
 
   // Every operator route has its role: a route missing from api/roles.ts fails here, at start.
   for (const route of routes) if (route.auth === 'admin') requiredRole(route.method, route.path);
+  // And its documented answer (api/response-schemas.ts), so /openapi.json never lacks one.
+  for (const route of routes) responseSchemaFor(route.method, route.path);
 
   for (const route of routes) {
     const handlers = [
@@ -176,13 +242,8 @@ export function createApp(deps: AppDeps, logger: Logger) {
     return op;
   }
 
-  async function handle(route: RouteDef, req: Request, res: Response) {
-    const ctx: Ctx = { req, deps, auth: null, operator: null, outHeaders: {}, body: undefined, query: {}, params: req.params as Record<string, string>, resourceId: null, takeover: false };
-    // An operator is who their credential says: a name in a header is refused, never believed.
-    if (req.headers['stablerail-operator'] !== undefined) {
-      throw new ApiError(400, 'invalid_request_error', 'parameter_unknown', 'The Stablerail-Operator header is not accepted: the operator is who the credential says', 'Stablerail-Operator');
-    }
-    // 1. Who is calling.
+  /** Who is calling: the merchant's key (then its rate) or the operator's credential, into ctx. */
+  async function authenticate(route: RouteDef, req: Request, ctx: Ctx) {
     if (route.auth === 'merchant') {
       const token = bearer(req);
       if (!token) throw new ApiError(401, 'authentication_error', 'api_key_missing', 'Send your secret key as Authorization: Bearer sk_…');
@@ -197,10 +258,32 @@ export function createApp(deps: AppDeps, logger: Logger) {
     } else if (route.auth === 'admin') {
       ctx.operator = await authenticateOperator(req, route);
     }
-    // 2. Validate input before anything is written.
+  }
+
+  async function handle(route: RouteDef, req: Request, res: Response) {
+    const ctx: Ctx = { req, deps, auth: null, operator: null, outHeaders: {}, body: undefined, query: {}, params: req.params as Record<string, string>, resourceId: null, takeover: false };
+    // An operator is who their credential says: a name in a header is refused, never believed.
+    if (req.headers['stablerail-operator'] !== undefined) {
+      throw new ApiError(400, 'invalid_request_error', 'parameter_unknown', 'The Stablerail-Operator header is not accepted: the operator is who the credential says', 'Stablerail-Operator');
+    }
+    // 0. Per client address, before any credential is looked at: public calls spend the
+    // allowance, failed credentials spend it below, and an address that spent it all waits.
+    const address = addressOf(req);
+    const addressWait = route.auth === 'public' ? addressLimiter.take(address) : addressLimiter.wait(address);
+    if (addressWait > 0) throw addressLimited(addressWait);
+    // 1. Who is calling.
+    try {
+      await authenticate(route, req, ctx);
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 401) addressLimiter.take(address);
+      throw err;
+    }
+    // 2. Validate input before anything is written (a NUL would fail in PostgreSQL as a 500).
     if (route.method === 'post') {
-      const body = req.body === undefined || (typeof req.body === 'object' && req.body !== null && Object.keys(req.body).length === 0 && !req.headers['content-length']) ? {} : req.body;
+      const body = req.body === undefined ? {} : req.body;
       if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new ApiError(400, 'invalid_request_error', 'body_invalid', 'The request body must be a JSON object');
+      const nul = nulPath(body);
+      if (nul) throw new ApiError(400, 'invalid_request_error', 'parameter_invalid', `${nul} must not contain a NUL character`, nul);
       const v = validator('body', route.body ?? 'Empty');
       if (!v(body)) throw validationError(v.errors![0]!, 'body');
       ctx.body = body;
@@ -254,6 +337,22 @@ export function createApp(deps: AppDeps, logger: Logger) {
     res.status(route.status ?? 200).json(out);
   }
 
+  // A known path with a method it does not serve: 405 with the methods it does (HEAD with GET).
+  const allowed = new Map<string, Set<string>>();
+  for (const layer of (app as unknown as { router: { stack: Array<{ route?: { path: string | string[]; methods: Record<string, boolean> } }> } }).router.stack) {
+    if (!layer.route) continue;
+    for (const path of ([] as string[]).concat(layer.route.path)) {
+      const set = allowed.get(path) ?? new Set<string>();
+      for (const [m, on] of Object.entries(layer.route.methods)) if (on && m !== '_all') set.add(m.toUpperCase());
+      if (set.has('GET')) set.add('HEAD');
+      allowed.set(path, set);
+    }
+  }
+  for (const [path, methods] of allowed) {
+    const allow = [...methods].sort().join(', ');
+    app.all(path, (req, _res, next) => next(new ApiError(405, 'invalid_request_error', 'method_not_allowed', `${req.method} is not allowed here; use ${allow}`, undefined, { Allow: allow })));
+  }
+
   // Unknown paths answer in the same error shape.
   app.use((_req, _res, next) => next(new ApiError(404, 'invalid_request_error', 'route_unknown', 'Unrecognized request URL')));
 
@@ -265,6 +364,12 @@ export function createApp(deps: AppDeps, logger: Logger) {
       if (err.type === 'entity.too.large') e = new ApiError(413, 'invalid_request_error', 'body_too_large', `The request body exceeds ${BODY_BYTES_MAX} bytes`);
       else if (err.type === 'entity.parse.failed') e = new ApiError(400, 'invalid_request_error', 'body_malformed_json', 'The request body is not valid JSON');
       else e = new ApiError(err.status ?? 400, typeForStatus(err.status ?? 400), 'body_invalid', 'The request body could not be read');
+    } else if (isClientHttpError(err)) {
+      // body-parser's own refusals (a coding or charset it cannot undo, a corrupt gzip, deflate
+      // or brotli stream, an aborted upload): the client's fault, never a 500.
+      if (err.type === 'encoding.unsupported') e = new ApiError(415, 'invalid_request_error', 'content_encoding_unsupported', 'The Content-Encoding is not supported', 'Content-Encoding');
+      else if (err.type === 'charset.unsupported') e = new ApiError(415, 'invalid_request_error', 'content_type_unsupported', 'The charset is not supported; JSON is UTF-8', 'Content-Type');
+      else e = new ApiError(400, 'invalid_request_error', 'body_encoding_invalid', 'The request body could not be decoded with its Content-Encoding', 'Content-Encoding');
     } else if (isDomainError(err)) {
       e = new ApiError(err.status, typeForStatus(err.status), err.code, err.message, err.param);
     } else {
@@ -280,6 +385,11 @@ export function createApp(deps: AppDeps, logger: Logger) {
 
 function isBodyParserError(err: unknown): err is { type: string; status?: number } {
   return typeof err === 'object' && err !== null && 'type' in err && typeof (err as { type: unknown }).type === 'string' && String((err as { type: string }).type).startsWith('entity.');
+}
+
+function isClientHttpError(err: unknown): err is { type?: string; status: number } {
+  const status = typeof err === 'object' && err !== null ? (err as { status?: unknown }).status : undefined;
+  return typeof status === 'number' && status >= 400 && status < 500;
 }
 
 const isDomainError = (err: unknown): err is DomainError => err instanceof DomainError;

@@ -2,6 +2,9 @@
 // it (in_flight); the same key and body then replay the stored answer, a different body is
 // 422, and a request still in flight is 409. A claim whose process died is taken over after
 // its lease with the same resource id, so the retried work converges on the same object.
+// A request that ended in a 5xx leaves its claim `failed`: the same body retried resumes its
+// resource id, and a corrected body may take the key with a fresh one (the first answer was a
+// failure, so nothing was promised under it).
 import type { Pool } from '../activities/db.js';
 import { canonicalJson, sha256Hex } from '../activities/ids.js';
 import { ApiError } from './errors.js';
@@ -23,12 +26,16 @@ export async function claimIdempotencyKey(pool: Pool, scope: string, key: string
     throw new ApiError(400, 'idempotency_error', 'idempotency_key_invalid', `Idempotency-Key must be 1 to ${IDEMPOTENCY_KEY_LENGTH_MAX} characters`, 'Idempotency-Key');
   }
   // One statement claims a new key or takes over an abandoned one; anything else is read below.
+  // The CTE reads the row as it was before this statement, to tell a resumed claim (same body:
+  // keep its resource id, a takeover) from a corrected request after a 5xx (a fresh id).
   const { rows } = await pool.query(
-    `INSERT INTO idempotency_keys AS k (scope, key, request_hash, state, resource_id, locked_until)
+    `WITH before AS (SELECT request_hash FROM idempotency_keys WHERE scope = $1 AND key = $2)
+     INSERT INTO idempotency_keys AS k (scope, key, request_hash, state, resource_id, locked_until)
      VALUES ($1, $2, $3, 'in_flight', $4, now() + make_interval(secs => $5))
-     ON CONFLICT (scope, key) DO UPDATE SET locked_until = EXCLUDED.locked_until
-       WHERE k.state = 'in_flight' AND k.locked_until < now() AND k.request_hash = EXCLUDED.request_hash
-     RETURNING resource_id, (xmax <> 0) AS takeover`,
+     ON CONFLICT (scope, key) DO UPDATE SET locked_until = EXCLUDED.locked_until, state = 'in_flight', request_hash = EXCLUDED.request_hash,
+         resource_id = CASE WHEN k.request_hash = EXCLUDED.request_hash THEN k.resource_id ELSE EXCLUDED.resource_id END
+       WHERE (k.state = 'in_flight' AND k.locked_until < now() AND k.request_hash = EXCLUDED.request_hash) OR k.state = 'failed'
+     RETURNING resource_id, (xmax <> 0 AND (SELECT request_hash FROM before) = $3) AS takeover`,
     [scope, key, hash, resourceId, IDEMPOTENCY_LEASE_S],
   );
   if (rows[0]) return { kind: 'claimed', resourceId: rows[0].resource_id, takeover: rows[0].takeover };
@@ -46,8 +53,9 @@ export async function claimIdempotencyKey(pool: Pool, scope: string, key: string
 
 /**
  * Success is remembered; a rejection (4xx) releases the key, so rejected input leaves no row
- * behind; a server failure (5xx) keeps the claim and its resource id but ends the lease, so the
- * client's retry resumes the same payment instead of creating a second one.
+ * behind; a server failure (5xx) releases the claim as `failed` but keeps its resource id, so
+ * the client's retry of the same body resumes the same payment instead of creating a second
+ * one, and a corrected body is not locked out for the key's lifetime.
  */
 export async function settleIdempotencyKey(pool: Pool, scope: string, key: string, status: number, body: unknown): Promise<void> {
   if (status >= 200 && status < 300) {
@@ -56,7 +64,7 @@ export async function settleIdempotencyKey(pool: Pool, scope: string, key: strin
       [scope, key, status, JSON.stringify(body)],
     );
   } else if (status >= 500) {
-    await pool.query(`UPDATE idempotency_keys SET locked_until = now() - interval '1 millisecond' WHERE scope = $1 AND key = $2 AND state = 'in_flight'`, [scope, key]);
+    await pool.query(`UPDATE idempotency_keys SET state = 'failed', locked_until = now() - interval '1 millisecond' WHERE scope = $1 AND key = $2 AND state = 'in_flight'`, [scope, key]);
   } else {
     await pool.query(`DELETE FROM idempotency_keys WHERE scope = $1 AND key = $2 AND state = 'in_flight'`, [scope, key]);
   }

@@ -1,6 +1,31 @@
-// OpenAPI 3.1 generated from the route table and the same JSON Schemas ajv enforces.
+// OpenAPI 3.1 generated from the route table and the same JSON Schemas ajv enforces, with each
+// route's success answer (api/response-schemas.ts) and each operator route's roles (api/roles.ts).
 import { routes } from './routes.js';
 import { schemas } from './schemas.js';
+import { responseSchemaFor, responseSchemas } from './response-schemas.js';
+import { rolesFor } from './roles.js';
+import { IDEMPOTENCY_KEY_LENGTH_MAX } from './idempotency.js';
+
+const errorContent = { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } };
+
+/** The refusals a route can answer, by what it takes: every one in the Error shape. */
+function errorResponses(r: (typeof routes)[number]): Record<string, { description: string; content: typeof errorContent }> {
+  const out: Record<string, string> = { 400: 'Invalid request (typed code)', 404: 'No such object', 405: 'Method not allowed on this path (Allow lists the methods)', 409: 'State conflict', 429: 'Rate limited (Retry-After)' };
+  if (r.auth !== 'public') Object.assign(out, { 401: 'Missing or invalid credential', 403: 'Scope, role or CSRF refused' });
+  if (r.method === 'post') {
+    Object.assign(out, {
+      413: 'Body too large', 415: 'Body not application/json in UTF-8, or a Content-Encoding that cannot be undone',
+      422: 'Idempotency-Key reused with a different body', 503: 'Orchestrator unavailable: retry with the same Idempotency-Key',
+    });
+  }
+  return Object.fromEntries(Object.entries(out).map(([code, description]) => [code, { description, content: errorContent }]));
+}
+
+/** A body is required exactly when its schema requires a property: then an empty POST is 400. */
+function bodyRequired(name: keyof typeof schemas): boolean {
+  const req = (schemas[name] as { required?: readonly string[] }).required;
+  return Array.isArray(req) && req.length > 0;
+}
 
 export function buildOpenApi(baseUrl: string) {
   const paths: Record<string, Record<string, unknown>> = {};
@@ -9,17 +34,26 @@ export function buildOpenApi(baseUrl: string) {
     const params = [...r.path.matchAll(/:([a-z_]+)/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: 'string' } }));
     const querySchema = r.query ? (schemas[r.query] as { properties: Record<string, unknown> }) : undefined;
     const queryParams = querySchema ? Object.entries(querySchema.properties).map(([name, schema]) => ({ name, in: 'query', required: false, schema })) : [];
-    const headerParams = r.method === 'post' ? [{ name: 'Idempotency-Key', in: 'header', required: false, schema: { type: 'string', maxLength: 255 } }] : [];
+    const headerParams = r.method === 'post'
+      ? [{ name: 'Idempotency-Key', in: 'header', required: false, description: 'Same key and body replay the first answer; another body is 422', schema: { type: 'string', minLength: 1, maxLength: IDEMPOTENCY_KEY_LENGTH_MAX } }]
+      : [];
+    const success = { $ref: `#/components/schemas/${responseSchemaFor(r.method, r.path)}` };
+    const csv = querySchema && 'format' in querySchema.properties;
     (paths[path] ??= {})[r.method] = {
       summary: r.summary,
       operationId: `${r.method}${path.replace(/[{}]/g, '').replace(/\/(.)/g, (_, c: string) => c.toUpperCase()).replace(/[^A-Za-z0-9]/g, '')}`,
       security: r.auth === 'public' ? [] : [{ [r.auth === 'admin' ? 'operatorToken' : 'secretKey']: r.scope ? [r.scope] : [] }],
       parameters: [...params, ...queryParams, ...headerParams],
-      ...(r.body ? { requestBody: { required: true, content: { 'application/json': { schema: { $ref: `#/components/schemas/${r.body}` } } } } } : {}),
+      ...(r.body ? { requestBody: { required: bodyRequired(r.body), content: { 'application/json': { schema: { $ref: `#/components/schemas/${r.body}` } } } } } : {}),
       responses: {
-        [String(r.status ?? 200)]: { description: 'OK' },
-        default: { description: 'Error', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
+        [String(r.status ?? 200)]: {
+          description: 'OK',
+          content: { 'application/json': { schema: success }, ...(csv ? { 'text/csv': { schema: { type: 'string' } } } : {}) },
+        },
+        ...errorResponses(r),
+        default: { description: 'Server error', content: errorContent },
       },
+      ...(r.auth === 'admin' ? { 'x-stablerail-roles': rolesFor(r.method, r.path) } : {}),
     };
   }
   return {
@@ -34,6 +68,7 @@ export function buildOpenApi(baseUrl: string) {
       },
       schemas: {
         ...schemas,
+        ...responseSchemas,
         Error: {
           type: 'object',
           required: ['error'],

@@ -29,12 +29,23 @@ async function payoutAnswer(ctx: Ctx, row: PayoutRow) {
 
 async function listPayouts(ctx: Ctx, scope: { merchantId?: string; environment: string }) {
   const limit = ctx.query.limit ?? LIMIT_DEFAULT;
+  // The cursor is looked up within the caller's scope: another merchant's payout id is refused,
+  // never used as a position (which would reveal that it exists).
+  let cursor: { created_at: Date; id: string } | null = null;
+  if (ctx.query.starting_after) {
+    const { rows } = await ctx.deps.pool.query(
+      `SELECT created_at, id FROM payouts WHERE id = $1 AND environment = $2 AND ($3::text IS NULL OR merchant_id = $3)`,
+      [ctx.query.starting_after, scope.environment, scope.merchantId ?? null],
+    );
+    if (!rows[0]) throw badRequest('cursor_invalid', 'starting_after does not name one of your payouts', 'starting_after');
+    cursor = rows[0];
+  }
   const { rows } = await ctx.deps.pool.query<PayoutRow>(
     `SELECT ${PAYOUT_COLUMNS} FROM payouts
       WHERE environment = $1 AND ($2::text IS NULL OR merchant_id = $2) AND ($3::text IS NULL OR status = $3)
-        AND ($4::text IS NULL OR (created_at, id) < (SELECT created_at, id FROM payouts WHERE id = $4))
-      ORDER BY created_at DESC, id DESC LIMIT $5`,
-    [scope.environment, scope.merchantId ?? null, ctx.query.status ?? null, ctx.query.starting_after ?? null, limit + 1],
+        AND ($4::timestamptz IS NULL OR (created_at, id) < ($4, $5))
+      ORDER BY created_at DESC, id DESC LIMIT $6`,
+    [scope.environment, scope.merchantId ?? null, ctx.query.status ?? null, cursor?.created_at ?? null, cursor?.id ?? null, limit + 1],
   );
   const data = await Promise.all(rows.slice(0, limit).map((r) => payoutAnswer(ctx, r)));
   return { object: 'list', data, has_more: rows.length > limit };

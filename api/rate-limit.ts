@@ -1,5 +1,7 @@
 // Per-key token buckets, in memory per API process: a burst allowance refilled at a steady
 // rate. With N API processes a key's ceiling is N times the rate; that is documented.
+// Two are kept: one per API key, and one per client address that runs before authentication
+// (public views, payer pages and failed credentials spend it).
 export const RATE_LIMIT_KEYS_MAX = 100_000;
 
 export class RateLimiter {
@@ -8,6 +10,14 @@ export class RateLimiter {
     private readonly perS: number,
     private readonly burst: number,
   ) {}
+
+  /** The seconds to wait before take() would be allowed; 0 when it would. Takes nothing. */
+  wait(key: string, nowMs = Date.now()): number {
+    const b = this.buckets.get(key);
+    if (!b) return 0;
+    const tokens = Math.min(this.burst, b.tokens + ((nowMs - b.at) / 1000) * this.perS);
+    return tokens >= 1 ? 0 : Math.max(1, Math.ceil((1 - tokens) / this.perS));
+  }
 
   /** Returns 0 when allowed, else the seconds to wait. */
   take(key: string, nowMs = Date.now()): number {

@@ -190,7 +190,7 @@ describe('API: keys, scopes, environments and reviewed enablement', () => {
 
   it('answers 429 with Retry-After when a key exceeds its rate', async () => {
     const { stack, config } = h();
-    const app = createApp({ pool: stack.pool, config: { ...config, rate_limit: { per_s: 1, burst: 3 } }, temporal: stack.client, metrics: createMetrics(stack.pool), masterKey: h().masterKey }, createLogger(undefined, 'silent'));
+    const app = createApp({ pool: stack.pool, config: { ...config, rate_limit: { ...config.rate_limit, per_s: 1, burst: 3 } }, temporal: stack.client, metrics: createMetrics(stack.pool), masterKey: h().masterKey }, createLogger(undefined, 'silent'));
     const server: Server = await new Promise((r) => { const s = app.listen(0, '127.0.0.1', () => r(s)); });
     try {
       const m = await newMerchant();

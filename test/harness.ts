@@ -52,7 +52,8 @@ export function testConfig(baseUrl = 'http://127.0.0.1:0', overrides: Record<str
       base_url: baseUrl,
       rails,
       monitor_after_close_s: 5,
-      rate_limit: { per_s: 2000, burst: 4000 },
+      // The whole suite calls from 127.0.0.1: the per-address limit is tested on its own app.
+      rate_limit: { per_s: 2000, burst: 4000, address_per_s: 2000, address_burst: 4000 },
       // Tests start their runs themselves; the Schedule is tested on its own.
       reconciliation_interval_s: 0,
       ...overrides,
