@@ -159,6 +159,16 @@ export interface SendRecord {
   from: string;
 }
 
+/** What watching a broadcast send found: a version mined with enough confirmations, or nothing mined in the stuck window. */
+export type WatchOutcome = { kind: 'mined'; outcome: TransferOutcomePayload } | { kind: 'stuck'; waitedBlocks: number };
+
+/** What re-checking a stuck send did. `blocked` carries the code the payout's review shows. */
+export type ReplaceOutcome =
+  | { kind: 'mined' }
+  | { kind: 'replaced'; txHash: string }
+  | { kind: 'waiting'; reason: string }
+  | { kind: 'blocked'; code: string; message: string };
+
 /** A mined transaction's outcome as it crosses Temporal (no bigint). */
 export interface TransferOutcomePayload {
   txHash: string;
