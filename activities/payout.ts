@@ -192,6 +192,12 @@ export async function insertPayout(pool: Pool, config: StablerailConfig, p: NewP
     // Keyed by payout id: a retried create step finds what the first one wrote, under the same lock.
     const existing = await getPayoutRow(c, id);
     if (existing) return existing;
+    if (p.destination.id) {
+      // Read under a share lock: a revocation committing now is seen, or waits for this payout
+      // and then finds it among the payouts to cancel.
+      const { rows: d } = await c.query<{ status: string }>(`SELECT status FROM payout_destinations WHERE id = $1 FOR SHARE`, [p.destination.id]);
+      if (d[0]?.status !== 'active') throw new DomainError('destination_not_usable', `${p.destination.address} is ${d[0]?.status ?? 'not on the allowlist'}; no payout can go to it`, 'destination', 400);
+    }
     const balance = await accountBalance(c, available, true);
     if (balance < p.amountMinor) {
       throw new DomainError('insufficient_balance', `available balance is ${formatAmount(balance, p.rail.decimals)} ${p.rail.asset}; the payout needs ${formatAmount(p.amountMinor, p.rail.decimals)}`, 'amount', 400);

@@ -21,6 +21,7 @@ import { canPayoutTransition, PAYOUT_CANCELABLE, type PayoutStatus } from './rul
 import { SEARCH_ATTRIBUTE_KEYS } from './shared.js';
 import {
   approvePayoutUpdate,
+  cancelPayoutSignal,
   cancelPayoutUpdate,
   createPayoutUpdate,
   payoutStateQuery,
@@ -203,6 +204,14 @@ async function runPayout(input: PayoutWorkflowInput): Promise<PayoutWorkflowStat
     },
     { validator: (req: CancelPayoutRequest) => { if (!req?.actor) throw ApplicationFailure.nonRetryable('actor is required', 'parameter_missing'); } },
   );
+
+  // A revoked destination calls off what is not signed yet; anything later it leaves alone.
+  setHandler(cancelPayoutSignal, async (req: CancelPayoutRequest) => {
+    await whenCreated().catch(() => undefined);
+    await queue;
+    if (state.refused || !PAYOUT_CANCELABLE.has(state.status)) return;
+    await transition('canceled', 'destination_revoked', req.actor, { reason: req.reason }).catch(() => undefined);
+  });
 
   // 0. Creation: nothing waits for approvals before the row and its hold exist. A refused
   // payout (insufficient balance, …) ends here with nothing written.

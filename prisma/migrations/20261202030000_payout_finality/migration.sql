@@ -35,3 +35,7 @@ CREATE UNIQUE INDEX "chain_send_attempts_tx_hash_key" ON "chain_send_attempts"("
 -- Which key signed a send (JSON KeyRef), so a replacement or a nonce fill is signed by the same
 -- key; null on older rows, whose key is the rail's treasury for every purpose but `sweep`.
 ALTER TABLE "chain_sends" ADD COLUMN "key_ref" TEXT;
+
+-- A revoked address may be asked for again, like a rejected one.
+DROP INDEX "payout_destinations_live_key";
+CREATE UNIQUE INDEX "payout_destinations_live_key" ON "payout_destinations"("merchant_id", "environment", "rail", "address") WHERE "status" NOT IN ('rejected', 'revoked');
