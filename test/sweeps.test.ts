@@ -108,6 +108,8 @@ describe('sweeps', function () {
     const p = await createPayment('1.00', { reference: `sweep-fee-jump-${Date.now()}` });
     await pay(p.deposit_address, amount);
     await watcherCaughtUp();
+    // A low deposit index is one of anvil's funded accounts: empty it, so it needs a top-up.
+    await devnet().provider.send('anvil_setBalance', [p.deposit_address, '0x0']);
     const plan = await asOperator('ops-erin')('POST', '/v1/admin/sweeps', { rail: 'usdt-erc20', min_amount: '555.000321' });
     assert.equal(plan.status, 201, JSON.stringify(plan.body));
     const item = plan.body.items.find((i: { address: string }) => i.address === p.deposit_address);
