@@ -30,6 +30,25 @@ export interface RailConfig {
   recognition_gates?: RecognitionGate[];
   /** The asset network fees are paid in (ETH, TRX); by kind when omitted. */
   native_asset?: string;
+  /** When a broadcast payout counts as stuck and how it is replaced (README, "Stuck sends"); defaults by kind. */
+  stuck_send?: Partial<StuckSendPolicy>;
+}
+
+/**
+ * A broadcast transaction not mined after `after_blocks` new blocks or `after_s` seconds
+ * (whichever first) is stuck: on EVM it is replaced at the same nonce with both fees raised
+ * by `fee_bump_pct` percent at least (nodes refuse a replacement under +10%); on TRON it is
+ * rebuilt and re-signed once its expiration has passed.
+ */
+export interface StuckSendPolicy {
+  after_blocks: number;
+  after_s: number;
+  fee_bump_pct: number;
+}
+
+export function stuckSendPolicy(rail: RailConfig): StuckSendPolicy {
+  const byKind: StuckSendPolicy = rail.kind === 'evm' ? { after_blocks: 12, after_s: 180, fee_bump_pct: 25 } : { after_blocks: 200, after_s: 660, fee_bump_pct: 0 };
+  return { ...byKind, ...rail.stuck_send };
 }
 
 export interface StablerailConfig {
@@ -86,6 +105,15 @@ const railSchema = {
     solidity_url: { type: 'string' },
     recognition_gates: { type: 'array', uniqueItems: true, items: { enum: RECOGNITION_GATES } },
     native_asset: { type: 'string', pattern: '^[A-Z0-9]{2,12}$' },
+    stuck_send: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        after_blocks: { type: 'integer', minimum: 1, maximum: 100000 },
+        after_s: { type: 'integer', minimum: 1, maximum: 86400 },
+        fee_bump_pct: { type: 'integer', minimum: 0, maximum: 1000 },
+      },
+    },
   },
 } as const;
 

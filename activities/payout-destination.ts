@@ -69,7 +69,7 @@ export async function insertDestination(pool: Pool, o: { merchantId: string; env
 /** An active allowlist entry for this address, or null. */
 export async function activeDestination(c: Pool | DbClient, o: { merchantId: string; environment: string; rail: string; idOrAddress: string }): Promise<DestinationRow | null> {
   const { rows } = await c.query<DestinationRow>(
-    `SELECT * FROM payout_destinations WHERE merchant_id = $1 AND environment = $2 AND rail = $3 AND (id = $4 OR address = $4) AND status <> 'rejected' LIMIT 1`,
+    `SELECT * FROM payout_destinations WHERE merchant_id = $1 AND environment = $2 AND rail = $3 AND (id = $4 OR address = $4) AND status NOT IN ('rejected', 'revoked') LIMIT 1`,
     [o.merchantId, o.environment, o.rail, o.idOrAddress],
   );
   return rows[0] ?? null;
@@ -97,13 +97,36 @@ export function createDestinationActivities(deps: { pool: Pool; config: Stablera
       await withTx(deps.pool, async (c) => {
         const upd = await c.query(
           `UPDATE payout_destinations SET status = $2, decided_by = COALESCE($3, decided_by), reason = COALESCE($4, reason), usable_at = COALESCE($5, usable_at), updated_at = now()
-            WHERE id = $1 AND status <> $2 AND status <> 'rejected'`,
+            WHERE id = $1 AND status <> $2 AND status NOT IN ('rejected', 'revoked')`,
           [d.destinationId, d.status, d.status === 'active' ? null : d.actor, d.reason, d.usableAtMs === null ? null : new Date(d.usableAtMs)],
         );
         if (upd.rowCount) {
           await appendEvidence(c, { kind: `payout_destination.${d.status}`, subject: d.destinationId, actor: d.actor, payload: { reason: d.reason, usable_at: d.usableAtMs === null ? null : new Date(d.usableAtMs).toISOString() }, dedupeKey: `destination:${d.destinationId}:${d.status}` });
         }
       });
+    },
+
+    /**
+     * Revoke an allowlist entry (awaiting approval, cooling off or active): no payout can be
+     * created to it from the moment this commits (the create step reads the row under a share
+     * lock), and the ids of its payouts not yet signed are answered for the workflow to cancel.
+     */
+    async revokeDestinationRecord(o: { destinationId: string; actor: string; reason: string }): Promise<{ pendingPayouts: string[] }> {
+      try {
+        return await withTx(deps.pool, async (c) => {
+          const { rows } = await c.query<{ status: string }>(`SELECT status FROM payout_destinations WHERE id = $1 FOR UPDATE`, [o.destinationId]);
+          if (!rows[0]) throw new DomainError('resource_missing', `no payout destination ${o.destinationId}`, 'id', 404);
+          if (rows[0].status === 'rejected') throw new DomainError('destination_not_revocable', `${o.destinationId} was rejected; there is nothing to revoke`, 'id', 409);
+          if (rows[0].status !== 'revoked') {
+            await c.query(`UPDATE payout_destinations SET status = 'revoked', decided_by = $2, reason = $3, updated_at = now() WHERE id = $1`, [o.destinationId, o.actor, o.reason]);
+            await appendEvidence(c, { kind: 'payout_destination.revoked', subject: o.destinationId, actor: o.actor, payload: { reason: o.reason, was: rows[0].status }, dedupeKey: `destination:${o.destinationId}:revoked` });
+          }
+          const pending = await c.query<{ id: string }>(`SELECT id FROM payouts WHERE destination_id = $1 AND status IN ('pending_approval', 'approved') ORDER BY created_at`, [o.destinationId]);
+          return { pendingPayouts: pending.rows.map((r) => r.id) };
+        });
+      } catch (err) {
+        throw refusalFailure(err);
+      }
     },
   };
 }

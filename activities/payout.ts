@@ -192,6 +192,12 @@ export async function insertPayout(pool: Pool, config: StablerailConfig, p: NewP
     // Keyed by payout id: a retried create step finds what the first one wrote, under the same lock.
     const existing = await getPayoutRow(c, id);
     if (existing) return existing;
+    if (p.destination.id) {
+      // Read under a share lock: a revocation committing now is seen, or waits for this payout
+      // and then finds it among the payouts to cancel.
+      const { rows: d } = await c.query<{ status: string }>(`SELECT status FROM payout_destinations WHERE id = $1 FOR SHARE`, [p.destination.id]);
+      if (d[0]?.status !== 'active') throw new DomainError('destination_not_usable', `${p.destination.address} is ${d[0]?.status ?? 'not on the allowlist'}; no payout can go to it`, 'destination', 400);
+    }
     const balance = await accountBalance(c, available, true);
     if (balance < p.amountMinor) {
       throw new DomainError('insufficient_balance', `available balance is ${formatAmount(balance, p.rail.decimals)} ${p.rail.asset}; the payout needs ${formatAmount(p.amountMinor, p.rail.decimals)}`, 'amount', 400);
@@ -389,6 +395,96 @@ export function createPayoutRecordActivities(deps: { pool: Pool; config: Stabler
       });
       return { paid, failureCode, releaseHold: !o.outcome.executed };
     },
+
+    /**
+     * At `confirmations_required` (payouts since #16): the transfer is in flight, not final.
+     * Paid: hold → the merchant's payout_in_flight; the network fee either way. Keyed by the
+     * round (how often a reorg reopened the payout), so a re-confirmation posts again after its
+     * reversal.
+     */
+    async confirmPayout(o: { payoutId: string; outcome: TransferOutcomePayload; round: number }): Promise<{ paid: boolean; failureCode: string | null; releaseHold: boolean }> {
+      const row = await getPayoutRow(pool, o.payoutId);
+      if (!row) throw new Error(`no payout ${o.payoutId}`);
+      const rail = railById(config, row.rail);
+      if (!rail) throw new Error(`rail ${row.rail} is not configured`);
+      const plan = payoutConfirmationPostings(row, rail, o.outcome, o.round);
+      await withTx(pool, async (c) => {
+        await postEntries(c, plan.postings);
+        await c.query(
+          `UPDATE payouts SET network_fee_minor = $2, network_fee_asset = $3, block_height = $4, updated_at = date_trunc('milliseconds', clock_timestamp()) WHERE id = $1`,
+          [row.id, o.outcome.feeMinor, nativeAssetOf(rail), o.outcome.blockHeight],
+        );
+      });
+      return { paid: plan.paid, failureCode: plan.failureCode, releaseHold: !o.outcome.executed };
+    },
+
+    /** At the rail's finality: payout_in_flight → rail custody; the money has left for good. */
+    async settlePayoutFinal(o: { payoutId: string; txHash: string }): Promise<void> {
+      const row = await getPayoutRow(pool, o.payoutId);
+      if (!row) throw new Error(`no payout ${o.payoutId}`);
+      await withTx(pool, (c) => postEntries(c, [payoutSettledPosting(row, o.txHash)]));
+    },
+
+    /**
+     * A reorg removed the confirmed transaction: the round's postings (in flight and network
+     * fee) are reversed, so the hold is whole again until the transfer is mined once more.
+     */
+    async reopenPayout(o: { payoutId: string; round: number; txHash: string }): Promise<string[]> {
+      const row = await getPayoutRow(pool, o.payoutId);
+      if (!row) throw new Error(`no payout ${o.payoutId}`);
+      const rail = railById(config, row.rail);
+      if (!rail) throw new Error(`rail ${row.rail} is not configured`);
+      return withTx(pool, async (c) => {
+        const reversals: Posting[] = [];
+        for (const cause of [payoutInFlightCause(row.id, o.round), payoutFeeCause(rail, o.txHash, o.round)]) {
+          const rev = await reversalOf(c, postingId(cause), `${cause}/reorged`, 'payout_reorged');
+          if (rev) reversals.push({ ...rev, memo: `payout ${row.id}: transaction ${o.txHash} reorged out, posting reversed` });
+        }
+        await c.query(`UPDATE payouts SET network_fee_minor = NULL, network_fee_asset = NULL, block_height = NULL, updated_at = date_trunc('milliseconds', clock_timestamp()) WHERE id = $1`, [row.id]);
+        return (await postEntries(c, reversals)).inserted;
+      });
+    },
+  };
+}
+
+const payoutInFlightCause = (payoutId: string, round: number) => `payout:${payoutId}/in_flight/r${round}`;
+/** The first confirmation keeps the network-fee cause every other send uses; a re-confirmation after a reorg adds its round. */
+const payoutFeeCause = (rail: RailConfig, txHash: string, round: number) => `network_fee:${rail.id}:${txHash.toLowerCase()}${round ? `/r${round}` : ''}`;
+
+/** What a confirmation posts, and whether the transfer paid the destination the amount. */
+export function payoutConfirmationPostings(row: PayoutRow, rail: RailConfig, outcome: TransferOutcomePayload, round: number): { paid: boolean; failureCode: string | null; postings: Posting[] } {
+  const paid = outcome.executed && outcome.transfers.some((t) => t.to === row.destination_address && t.amountMinor === row.amount_minor);
+  const failureCode = paid ? null : outcome.executed ? 'transfer_log_missing' : 'transaction_reverted';
+  const postings: Posting[] = [];
+  if (paid) {
+    postings.push({
+      cause: payoutInFlightCause(row.id, round), environment: row.environment, gate: row.kind === 'refund' ? 'refund_in_flight' : 'payout_in_flight',
+      merchantId: row.merchant_id, paymentId: row.payment_id ?? undefined, rail: row.rail, txHash: outcome.txHash, logIndex: outcome.transfers.find((t) => t.to === row.destination_address)?.logIndex,
+      memo: `${row.kind} ${row.id} confirmed on chain: in flight until final`,
+      lines: [
+        { account: account(row, 'merchant', row.merchant_id, 'payout_hold', row.asset), amountMinor: BigInt(row.amount_minor) },
+        { account: account(row, 'merchant', row.merchant_id, 'payout_in_flight', row.asset), amountMinor: -BigInt(row.amount_minor) },
+      ],
+    });
+  }
+  const fee = BigInt(outcome.feeMinor);
+  if (fee > 0n) {
+    const native = nativeAssetOf(rail);
+    postings.push({ ...networkFeePosting(row.environment, rail, native, fee, outcome.txHash, `${row.kind} ${row.id}`, row.merchant_id), cause: payoutFeeCause(rail, outcome.txHash, round) });
+  }
+  return { paid, failureCode, postings };
+}
+
+/** Final: the money leaves rail custody for good. One per payout, whatever the rounds before. */
+export function payoutSettledPosting(row: PayoutRow, txHash: string): Posting {
+  return {
+    cause: `payout:${row.id}/settled`, environment: row.environment, gate: row.kind === 'refund' ? 'refund_paid' : 'payout_paid',
+    merchantId: row.merchant_id, paymentId: row.payment_id ?? undefined, rail: row.rail, txHash,
+    memo: `${row.kind} ${row.id} final on chain`,
+    lines: [
+      { account: account(row, 'merchant', row.merchant_id, 'payout_in_flight', row.asset), amountMinor: BigInt(row.amount_minor) },
+      { account: account(row, 'rail', row.rail, 'custody', row.asset), amountMinor: -BigInt(row.amount_minor) },
+    ],
   };
 }
 

@@ -91,7 +91,7 @@ const CLASS_SQL: Record<BreakClass, string> = {
   payout_without_transfer: `
     SELECT 'payout_without_transfer:' || po.id, po.merchant_id, po.reference, po.payment_id, po.tx_hash, NULL::int, NULL::text, po.asset, po.amount_minor, 0::numeric
       FROM payouts po
-     WHERE po.environment = $2 AND ($3::text IS NULL OR po.merchant_id = $3) AND po.status = 'confirmed'
+     WHERE po.environment = $2 AND ($3::text IS NULL OR po.merchant_id = $3) AND po.status IN ('confirmed', 'settled')
        AND po.updated_at < now() - make_interval(secs => $4)
        AND NOT EXISTS (SELECT 1 FROM treasury_transfers t WHERE t.rail = po.rail AND lower(t.tx_hash) = lower(po.tx_hash) AND t.removed_at IS NULL
                          AND t.to_address = po.destination_address AND t.amount_minor = po.amount_minor)`,

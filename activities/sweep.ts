@@ -22,6 +22,28 @@ import type { SweepItem, SweepItemResult } from '../workflows/payout-shared.js';
 export const SWEEP_ADDRESSES_MAX = 200;
 /** A TRX transfer is about 270 bytes; burned at 1,000 sun per byte without free bandwidth. */
 const TRX_TRANSFER_BANDWIDTH_FEE_SUN = 300_000n;
+/**
+ * Gas for a sweep's token transfer is sized when the item runs, not when it was planned: the
+ * fee estimate then (which already allows the base fee to double), plus this much headroom.
+ */
+export const SWEEP_GAS_HEADROOM_PCT = 25n;
+/** The bound on that: never more than this many times the fee the operator saw in the plan. */
+export const SWEEP_GAS_BOUND_FACTOR = 10n;
+
+/**
+ * The native amount a deposit address still needs before its token transfer, from the fee
+ * estimate now. Pure: the bound is checked here and a refusal names it.
+ */
+export function gasTopUpNow(o: { feeNowMinor: bigint; nativeBalanceMinor: bigint; plannedFeeMinor: bigint }): { topUpMinor: bigint } | { refused: string } {
+  const want = (o.feeNowMinor * (100n + SWEEP_GAS_HEADROOM_PCT)) / 100n;
+  if (o.plannedFeeMinor > 0n && o.feeNowMinor > o.plannedFeeMinor * SWEEP_GAS_BOUND_FACTOR) {
+    return { refused: `gas_price_above_bound: the transfer would cost ${o.feeNowMinor}, over ${SWEEP_GAS_BOUND_FACTOR}× the planned ${o.plannedFeeMinor}; plan the sweep again` };
+  }
+  // Enough already for today's fee itself: no top-up (the headroom is for a top-up's own wait).
+  if (o.nativeBalanceMinor >= o.feeNowMinor) return { topUpMinor: 0n };
+  return { topUpMinor: want - o.nativeBalanceMinor };
+}
+
 /** Balance reads in flight at once while planning. */
 const PLAN_READS_PARALLEL = 8;
 
@@ -192,6 +214,25 @@ export function createSweepActivities(deps: { pool: Pool; config: StablerailConf
         throw err;
       }
     },
+    /**
+     * Right before an item's gas top-up (and again after it confirms): what the deposit address
+     * needs now, from the fee market now, bounded against the plan.
+     */
+    async sizeSweepGas(o: { sweepId: string; index: string; address: string; amountMinor: string }): Promise<{ topUpMinor: string } | { refused: string }> {
+      const sweep = await getSweep(deps.pool, o.sweepId);
+      if (!sweep) throw ApplicationFailure.nonRetryable(`no sweep ${o.sweepId}`, 'sweep_missing');
+      const rail = railById(deps.config, sweep.plan.rail);
+      if (!rail) throw ApplicationFailure.nonRetryable(`rail ${sweep.plan.rail} is not configured`, 'rail_unknown');
+      const planned = sweep.plan.items.find((i) => i.index === o.index);
+      const sender = deps.senders.get(rail);
+      const [fee, native] = await Promise.all([
+        sender.estimateTokenTransferFee({ from: o.address, to: sweep.plan.treasury_address, amountMinor: BigInt(o.amountMinor) }),
+        sender.nativeBalance(o.address),
+      ]);
+      const r = gasTopUpNow({ feeNowMinor: BigInt(fee.feeMinor), nativeBalanceMinor: native, plannedFeeMinor: BigInt(planned?.transferFeeMinor ?? '0') });
+      return 'refused' in r ? r : { topUpMinor: r.topUpMinor.toString() };
+    },
+
     /** Post one sweep transaction's network fee (gas top-up or token transfer). Keyed by tx hash. */
     async postSweepFee(o: { sweepId: string; rail: string; environment: 'sandbox' | 'live'; txHash: string; feeMinor: string; what: string }): Promise<void> {
       const rail = railById(deps.config, o.rail);

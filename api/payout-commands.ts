@@ -23,6 +23,7 @@ import {
   createPayoutUpdate,
   PAYOUT_TASK_QUEUE,
   rejectDestinationUpdate,
+  revokeDestinationUpdate,
   type CreateRefusal,
   type DestinationView,
   type DestinationWorkflowInput,
@@ -111,6 +112,33 @@ export async function decideDestination(deps: PayoutCommandDeps, id: string, app
     updateError(err, 'destination');
   }
   return (await getDestination(deps.pool, id))!;
+}
+
+/**
+ * Revoke an allowlist entry (an approver, or the merchant's DELETE): an Update on its workflow,
+ * or, when that workflow has ended (the address became active), on a new run of the same id
+ * started for it. Revoking twice answers the revoked entry; a rejected one cannot be revoked.
+ */
+export async function revokeDestination(deps: PayoutCommandDeps, row: DestinationRow, actor: string, reason: string): Promise<DestinationRow> {
+  if (row.status === 'revoked') return row;
+  if (row.status === 'rejected') throw new ApiError(409, 'state_error', 'destination_not_revocable', `${row.id} was rejected; there is nothing to revoke`);
+  const input: DestinationWorkflowInput = { destinationId: row.id, coolingOffS: deps.config.payouts.destination_cooling_off_s, revokeOnly: true };
+  const startWorkflowOperation = new WithStartWorkflowOperation('payoutDestinationWorkflow', {
+    workflowId: row.id,
+    taskQueue: queueOf(deps),
+    args: [input] satisfies Parameters<typeof payoutDestinationWorkflow>,
+    // Running (awaiting a decision or cooling off): the Update goes to it. Ended: a new run takes it.
+    workflowIdConflictPolicy: 'USE_EXISTING',
+    workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+  });
+  try {
+    await deps.temporal.workflow.executeUpdateWithStart(revokeDestinationUpdate, { startWorkflowOperation, args: [{ actor, reason }] });
+  } catch (err) {
+    const refusal = refusalIn(err);
+    if (refusal) throw refusalError(refusal);
+    updateError(err, 'destination');
+  }
+  return (await getDestination(deps.pool, row.id))!;
 }
 
 // ---- payouts ------------------------------------------------------------------------------

@@ -1,8 +1,8 @@
 // Payouts, the destination allowlist, refunds and sweeps over HTTP. Handlers only translate:
 // the commands in payout-commands.ts write and start workflows; the workflows decide.
 import type { Ctx, RouteDef } from './routes.js';
-import { getPayoutRow, payoutApprovals, payoutObject, PAYOUT_COLUMNS, PAYOUT_ID_RE, setDualApprovalThreshold, type PayoutRow } from '../activities/payout.js';
-import { destinationObject, type DestinationRow } from '../activities/payout-destination.js';
+import { DESTINATION_ID_RE, getPayoutRow, payoutApprovals, payoutObject, PAYOUT_COLUMNS, PAYOUT_ID_RE, setDualApprovalThreshold, type PayoutRow } from '../activities/payout.js';
+import { destinationObject, getDestination, type DestinationRow } from '../activities/payout-destination.js';
 import { getSweep, sweepObject } from '../activities/sweep.js';
 import { getMerchant } from '../activities/merchant.js';
 import {
@@ -15,6 +15,7 @@ import {
   ownedDestination,
   ownedPayout,
   planSweepCommand,
+  revokeDestination,
   setRefundAddress,
 } from './payout-commands.js';
 import { ApiError, badRequest, notFound } from './errors.js';
@@ -68,6 +69,10 @@ export const payoutRoutes: RouteDef[] = [
   {
     method: 'get', path: '/v1/payout_destinations/:id', summary: 'One allowlist entry', auth: 'merchant', scope: 'payouts:read',
     handler: async (ctx) => destinationObject(await ownedDestination(ctx.deps, ctx.auth!, ctx.params.id!)),
+  },
+  {
+    method: 'delete', path: '/v1/payout_destinations/:id', summary: 'Remove an address from the allowlist (revoked): payouts to it not yet signed are canceled and their holds released', auth: 'merchant', scope: 'payouts:write',
+    handler: async (ctx) => destinationObject(await revokeDestination(ctx.deps, await ownedDestination(ctx.deps, ctx.auth!, ctx.params.id!), `api_key:${ctx.auth!.keyId}`, 'deleted by the merchant')),
   },
   {
     method: 'post', path: '/v1/payouts', summary: 'Pay out from available balance to an allowlisted address; answers pending_approval', auth: 'merchant', scope: 'payouts:write',
@@ -128,6 +133,14 @@ export const payoutRoutes: RouteDef[] = [
   {
     method: 'post', path: '/v1/admin/payout_destinations/:id/reject', summary: 'Reject an allowlist request', auth: 'admin', body: 'OperatorDecision',
     handler: async (ctx) => destinationObject(await decideDestination(ctx.deps, ctx.params.id!, false, operatorOf(ctx), ctx.body.reason)),
+  },
+  {
+    method: 'post', path: '/v1/admin/payout_destinations/:id/revoke', summary: 'Revoke an allowlist entry at any time, cooling-off included: no new payout to it, pending ones canceled', auth: 'admin', body: 'OperatorDecision',
+    handler: async (ctx) => {
+      const row = DESTINATION_ID_RE.test(ctx.params.id!) ? await getDestination(ctx.deps.pool, ctx.params.id!) : undefined;
+      if (!row) throw notFound('payout destination');
+      return destinationObject(await revokeDestination(ctx.deps, row, operatorOf(ctx), ctx.body.reason));
+    },
   },
   {
     method: 'post', path: '/v1/admin/merchants/:id/payout_settings', summary: 'Set the amount above which two operators must approve a payout', auth: 'admin', body: 'PayoutSettings',

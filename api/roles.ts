@@ -37,6 +37,7 @@ export const ADMIN_ROUTE_ROLES: Readonly<Record<string, Role>> = {
   'POST /v1/admin/payouts/:id/cancel': 'approver',
   'POST /v1/admin/payout_destinations/:id/approve': 'approver',
   'POST /v1/admin/payout_destinations/:id/reject': 'approver',
+  'POST /v1/admin/payout_destinations/:id/revoke': 'approver',
   'POST /v1/admin/sweeps': 'approver',
   'POST /v1/admin/sweeps/:id/execute': 'approver',
   // Administration: people, merchants, keys, settings.

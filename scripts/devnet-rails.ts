@@ -54,6 +54,8 @@ export function devnetRails(o: { mnemonic: string; evmRpcUrl: string; tronRpcUrl
       xpub: accountXpub(o.mnemonic, EVM_ACCOUNT_PATH),
       environments: ['sandbox'],
       chain_id: 31337,
+      // Stuck after a few blocks so a dropped devnet send is replaced within seconds.
+      stuck_send: { after_blocks: 4, after_s: 60, fee_bump_pct: 25 },
     },
     {
       id: 'usdt-trc20',

@@ -121,8 +121,8 @@ describe('payout worker killed between signing and broadcasting', function () {
         else assert.ok(onChain, 'killed after the transaction was sent');
 
         children.push(await startWorker(env));
-        const done = await waitPayout(m.key, row.id, ['confirmed', 'failed'], 90_000);
-        assert.equal(done.status, 'confirmed', JSON.stringify(done));
+        const done = await waitPayout(m.key, row.id, ['settled', 'failed'], 90_000);
+        assert.equal(done.status, 'settled', JSON.stringify(done));
         assert.equal(done.tx_hash, rows[0].tx_hash, 'the recorded transaction is the one that was sent');
 
         // Exactly one token transfer from the treasury to the destination, ever.

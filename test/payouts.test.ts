@@ -55,8 +55,8 @@ describe('payouts', function () {
     try {
       const second = await asOperator('bob')('POST', `/v1/admin/payouts/${po.id}/approve`, { reason: 'second pair of eyes' });
       assert.equal(second.status, 200, JSON.stringify(second.body));
-      const done = await waitPayout(m.key, po.id, ['confirmed', 'failed']);
-      assert.equal(done.status, 'confirmed', JSON.stringify(done));
+      const done = await waitPayout(m.key, po.id, ['settled', 'failed']);
+      assert.equal(done.status, 'settled', JSON.stringify(done));
       assert.deepEqual(done.approvals.map((a: { operator: string }) => a.operator).sort(), [(await operatorNamed('alice')).id, (await operatorNamed('bob')).id].sort());
       assert.match(done.tx_hash, /^0x[0-9a-f]{64}$/);
       assert.equal(done.network_fee.asset, 'ETH');
@@ -68,9 +68,10 @@ describe('payouts', function () {
       assert.equal(getAddress(receipt!.from), TREASURY.address);
       const fee = receipt!.gasUsed * receipt!.gasPrice;
 
-      // Ledger: hold released into custody, available stays down, the fee posted in ETH.
+      // Ledger: hold → in flight at confirmed → custody at finality; available stays down; the fee posted in ETH.
       assert.equal(await balanceOf(m.key, 'available'), 500n * USDT - 150_250_000n);
       assert.equal(await balanceOf(m.key, 'payout_hold'), 0n);
+      assert.equal(await balanceOf(m.key, 'payout_in_flight'), 0n);
       const { rows: feeRows } = await h().stack.pool.query(
         `SELECT l.amount_minor::text AS a, l.asset FROM ledger_entries e JOIN ledger_lines l ON l.entry_id = e.id JOIN ledger_accounts a ON a.id = l.account_id
           WHERE e.gate = 'network_fee' AND lower(e.tx_hash) = $1 AND a.purpose = 'network_fees'`,
@@ -87,15 +88,15 @@ describe('payouts', function () {
     }
     // Every step is an event and a transition; the workflow id is the payout id.
     const { rows: tr } = await h().stack.pool.query(`SELECT to_status FROM payout_transitions WHERE payout_id = $1 ORDER BY seq`, [po.id]);
-    assert.deepEqual(tr.map((r) => r.to_status), ['pending_approval', 'approved', 'signing', 'broadcast', 'confirmed']);
+    assert.deepEqual(tr.map((r) => r.to_status), ['pending_approval', 'approved', 'signing', 'broadcast', 'confirmed', 'settled']);
     const ev = await api('GET', `/v1/events?object_id=${po.id}&limit=20`, { key: m.key });
-    assert.deepEqual(ev.body.data.map((e: { type: string }) => e.type).sort(), ['payout.approved', 'payout.broadcast', 'payout.confirmed', 'payout.created', 'payout.signing']);
+    assert.deepEqual(ev.body.data.map((e: { type: string }) => e.type).sort(), ['payout.approved', 'payout.broadcast', 'payout.confirmed', 'payout.created', 'payout.settled', 'payout.signing']);
     const desc = await h().stack.client.workflow.getHandle(po.id).describe();
     assert.equal(desc.type, 'payoutWorkflow');
     assert.equal(desc.status.name, 'COMPLETED');
     // Findable in the Temporal UI by merchant, and its last status, like payments.
     const found: string[] = [];
-    for await (const w of h().stack.client.workflow.list({ query: `WorkflowType = 'payoutWorkflow' AND StablerailMerchantId = '${m.merchantId}' AND StablerailStatus = 'confirmed'` })) found.push(w.workflowId);
+    for await (const w of h().stack.client.workflow.list({ query: `WorkflowType = 'payoutWorkflow' AND StablerailMerchantId = '${m.merchantId}' AND StablerailStatus = 'settled'` })) found.push(w.workflowId);
     assert.deepEqual(found, [po.id]);
   });
 
@@ -111,8 +112,8 @@ describe('payouts', function () {
     const blocks = (async () => { while (on) { standin.mine(1); await new Promise((r) => setTimeout(r, 100)); } })();
     try {
       await asOperator('alice')('POST', `/v1/admin/payouts/${created.body.id}/approve`, { reason: 'ok' });
-      const done = await waitPayout(m.key, created.body.id, ['confirmed', 'failed']);
-      assert.equal(done.status, 'confirmed', JSON.stringify(done));
+      const done = await waitPayout(m.key, created.body.id, ['settled', 'failed']);
+      assert.equal(done.status, 'settled', JSON.stringify(done));
       assert.equal(done.network_fee.asset, 'TRX');
       assert.ok(Number(done.network_fee.amount) > 0, 'energy and bandwidth burned');
     } finally {
@@ -327,11 +328,11 @@ describe('payouts', function () {
       ]));
       for (const a of answers) assert.equal(a.status, 200, JSON.stringify(a.body));
       for (const id of ids) {
-        const done = await waitPayout(m.key, id, ['confirmed', 'failed'], 60_000);
-        assert.equal(done.status, 'confirmed', JSON.stringify(done));
+        const done = await waitPayout(m.key, id, ['settled', 'failed'], 60_000);
+        assert.equal(done.status, 'settled', JSON.stringify(done));
         assert.deepEqual(done.approvals.map((x: { operator: string }) => x.operator).sort(), [(await operatorNamed('alice')).id, (await operatorNamed('bob')).id].sort());
         const { rows } = await h().stack.pool.query(`SELECT to_status FROM payout_transitions WHERE payout_id = $1 ORDER BY seq`, [id]);
-        assert.deepEqual(rows.map((r) => r.to_status), ['pending_approval', 'approved', 'signing', 'broadcast', 'confirmed']);
+        assert.deepEqual(rows.map((r) => r.to_status), ['pending_approval', 'approved', 'signing', 'broadcast', 'confirmed', 'settled']);
       }
     } finally {
       await stop();
@@ -464,7 +465,7 @@ describe('payouts', function () {
     const breaks = done.breaks as Array<{ class: string; tx_hash: string | null; payment_id: string | null }>;
     assert.ok(breaks.some((b) => b.class === 'transfer_without_payout' && b.tx_hash?.toLowerCase() === hash), JSON.stringify(breaks.filter((b) => b.class.includes('payout'))));
     // Confirmed payouts of this suite all left a matching transfer.
-    const { rows } = await h().stack.pool.query(`SELECT tx_hash FROM payouts WHERE status = 'confirmed'`);
+    const { rows } = await h().stack.pool.query(`SELECT tx_hash FROM payouts WHERE status IN ('confirmed', 'settled')`);
     for (const r of rows) assert.ok(!breaks.some((b) => b.class === 'transfer_without_payout' && b.tx_hash?.toLowerCase() === r.tx_hash), `payout ${r.tx_hash} counted as a stray transfer`);
     assert.ok(!breaks.some((b) => b.class === 'payout_without_transfer'), JSON.stringify(breaks.filter((b) => b.class === 'payout_without_transfer')));
   });

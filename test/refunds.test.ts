@@ -80,8 +80,8 @@ describe('refunds', function () {
     try {
       const a = await asOperator('ops-dan')('POST', `/v1/admin/payouts/${refundId}/approve`, { reason: 'refund checked' });
       assert.equal(a.status, 200, JSON.stringify(a.body));
-      const done = await waitPayout(m.key, refundId, ['confirmed', 'failed']);
-      assert.equal(done.status, 'confirmed', JSON.stringify(done));
+      const done = await waitPayout(m.key, refundId, ['settled', 'failed']);
+      assert.equal(done.status, 'settled', JSON.stringify(done));
     } finally {
       await stop();
     }

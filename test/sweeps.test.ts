@@ -103,6 +103,55 @@ describe('sweeps', function () {
     for (const i of ours(done.items) as any[]) assert.match(i.result.fee_paid, /^0\.[0-9]+$/, 'each item shows its fee in ETH');
   });
 
+  it('EVM: a base fee that jumps after planning is met by gas sized at execution (bounded), not the plan\'s figure', async () => {
+    const amount = 555_000_321n;
+    const p = await createPayment('1.00', { reference: `sweep-fee-jump-${Date.now()}` });
+    await pay(p.deposit_address, amount);
+    await watcherCaughtUp();
+    // A low deposit index is one of anvil's funded accounts: empty it, so it needs a top-up.
+    await devnet().provider.send('anvil_setBalance', [p.deposit_address, '0x0']);
+    const plan = await asOperator('ops-erin')('POST', '/v1/admin/sweeps', { rail: 'usdt-erc20', min_amount: '555.000321' });
+    assert.equal(plan.status, 201, JSON.stringify(plan.body));
+    const item = plan.body.items.find((i: { address: string }) => i.address === p.deposit_address);
+    assert.ok(item, JSON.stringify(plan.body.items));
+    assert.equal(await devnet().provider.getBalance(p.deposit_address), 0n, 'the deposit address holds no ETH');
+    const plannedTopUp = parseAmount(item.gas_top_up, 18);
+    // From now on every block's base fee is three times the max fee the plan priced: the plan's
+    // top-up cannot pay for the transfer any more.
+    const high = BigInt(item.fee_detail.max_fee_per_gas_wei) * 3n;
+    await devnet().provider.send('evm_setAutomine', [false]);
+    let on = true;
+    const blocks = (async () => {
+      while (on) {
+        await devnet().provider.send('anvil_setNextBlockBaseFeePerGas', ['0x' + high.toString(16)]).catch(() => undefined);
+        await devnet().provider.send('evm_mine', []).catch(() => undefined);
+        await new Promise((r) => setTimeout(r, 150));
+      }
+    })();
+    let done: any;
+    try {
+      const run = await asOperator('ops-frank')('POST', `/v1/admin/sweeps/${plan.body.id}/execute`);
+      assert.equal(run.status, 200, JSON.stringify(run.body));
+      done = await eventually(async () => {
+        const s = await admin('GET', `/v1/admin/sweeps/${plan.body.id}`);
+        return ['completed', 'failed'].includes(s.body.status) ? s.body : null;
+      }, 90_000, 300);
+    } finally {
+      on = false;
+      await blocks;
+      await devnet().provider.send('evm_setAutomine', [true]);
+    }
+    const mine = done.items.find((i: any) => i.address === p.deposit_address);
+    assert.equal(mine.result.status, 'swept', JSON.stringify(mine.result));
+    assert.equal(await tokenBalance(p.deposit_address), 0n);
+    const { rows } = await h().stack.pool.query(`SELECT amount_minor::text AS a FROM chain_sends WHERE send_key LIKE $1 ORDER BY created_at`, [`sweep:${plan.body.id}:gas:${item.address_index}%`]);
+    assert.ok(rows.length >= 1);
+    const sent = rows.reduce((s, r) => s + BigInt(r.a), 0n);
+    assert.ok(sent > plannedTopUp * 3n, `top-up sized at execution (${sent}) for the tripled base fee, not the plan's ${plannedTopUp}`);
+    // Bounded: at most the headroom over ten times the fee the plan showed.
+    assert.ok(sent <= parseAmount(item.estimated_fee, 18) * 13n, `bounded: ${sent}`);
+  });
+
   it('TRON (stand-in): TRX for energy and bandwidth is planned, burned and posted in TRX', async () => {
     const standin = h().stack.tronStandin!;
     const treasury = devnetTronTreasuryAddress(TEST_MNEMONIC);

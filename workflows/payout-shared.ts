@@ -135,6 +135,8 @@ export const refundCreatedSignal = defineSignal<[{ refundId: string; refused: Cr
 export const approvePayoutUpdate = defineUpdate<PayoutWorkflowState, [ApprovePayoutRequest]>('approvePayout');
 export const cancelPayoutUpdate = defineUpdate<PayoutWorkflowState, [CancelPayoutRequest]>('cancelPayout');
 export const payoutStateQuery = defineQuery<PayoutWorkflowState>('payoutState');
+/** A revoked destination's workflow calls off the payouts still waiting to be signed (ignored once signing began). */
+export const cancelPayoutSignal = defineSignal<[CancelPayoutRequest]>('cancelPayoutSignal');
 
 /** One signed transfer Stablerail sends: what it is for and which key signs it. */
 export interface SendRequest {
@@ -159,6 +161,16 @@ export interface SendRecord {
   from: string;
 }
 
+/** What watching a broadcast send found: a version mined with enough confirmations, or nothing mined in the stuck window. */
+export type WatchOutcome = { kind: 'mined'; outcome: TransferOutcomePayload } | { kind: 'stuck'; waitedBlocks: number };
+
+/** What re-checking a stuck send did. `blocked` carries the code the payout's review shows. */
+export type ReplaceOutcome =
+  | { kind: 'mined' }
+  | { kind: 'replaced'; txHash: string }
+  | { kind: 'waiting'; reason: string }
+  | { kind: 'blocked'; code: string; message: string };
+
 /** A mined transaction's outcome as it crosses Temporal (no bigint). */
 export interface TransferOutcomePayload {
   txHash: string;
@@ -175,6 +187,13 @@ export interface DestinationWorkflowInput {
   coolingOffS: number;
   /** What this workflow's create step writes (the allowlist row and its evidence); absent on older destinations. */
   create?: { merchantId: string; environment: 'sandbox' | 'live'; rail: string; address: string; label: string; actor: string };
+  /** A run started only to revoke a destination whose first workflow has ended (an active address). */
+  revokeOnly?: boolean;
+}
+export interface RevokeDestinationRequest {
+  /** `op_…@otk_…` for an approver, `api_key:…` for the merchant. */
+  actor: string;
+  reason: string;
 }
 export interface DestinationWorkflowState {
   status: string;
@@ -186,6 +205,8 @@ export interface DestinationWorkflowState {
 export const createDestinationUpdate = defineUpdate<DestinationView, []>('createDestination');
 export const approveDestinationUpdate = defineUpdate<DestinationWorkflowState, [ApprovePayoutRequest]>('approveDestination');
 export const rejectDestinationUpdate = defineUpdate<DestinationWorkflowState, [ApprovePayoutRequest]>('rejectDestination');
+/** Revoke at any time before or after it became usable: no new payout to it, pending ones canceled. */
+export const revokeDestinationUpdate = defineUpdate<DestinationWorkflowState, [RevokeDestinationRequest]>('revokeDestination');
 
 export interface SweepItem {
   index: string;

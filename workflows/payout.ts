@@ -8,6 +8,7 @@ import {
   condition,
   getExternalWorkflowHandle,
   log,
+  patched,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
@@ -20,6 +21,7 @@ import { canPayoutTransition, PAYOUT_CANCELABLE, type PayoutStatus } from './rul
 import { SEARCH_ATTRIBUTE_KEYS } from './shared.js';
 import {
   approvePayoutUpdate,
+  cancelPayoutSignal,
   cancelPayoutUpdate,
   createPayoutUpdate,
   payoutStateQuery,
@@ -30,9 +32,17 @@ import {
   type CancelPayoutRequest,
   type PayoutWorkflowInput,
   type PayoutWorkflowState,
+  type SendRequest,
   type TransferOutcomePayload,
   operatorIdOfActor,
 } from './payout-shared.js';
+
+/**
+ * Payouts since #16 follow the chain after broadcast: stuck sends are replaced, `confirmed`
+ * moves the hold to in-flight, `settled` at finality, a reorg reopens. Older histories (no
+ * marker) keep the single await-and-settle they recorded.
+ */
+export const PAYOUT_CHAIN_PATCH = 'payout-finality-and-stuck-sends';
 
 const records = proxyActivities<PayoutRecordActivities>({
   startToCloseTimeout: '30 seconds',
@@ -49,6 +59,13 @@ const send = proxyActivities<SendActivities>({
 
 const confirmations = proxyActivities<SendActivities>({
   // Polls until mined and confirmed; the heartbeat notices a dead worker within seconds.
+  startToCloseTimeout: '2 hours',
+  heartbeatTimeout: '20 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
+});
+
+const watch = proxyActivities<SendActivities>({
+  // Each call ends within the rail's stuck window (or at finality); the heartbeat notices a dead worker.
   startToCloseTimeout: '2 hours',
   heartbeatTimeout: '20 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
@@ -188,6 +205,14 @@ async function runPayout(input: PayoutWorkflowInput): Promise<PayoutWorkflowStat
     { validator: (req: CancelPayoutRequest) => { if (!req?.actor) throw ApplicationFailure.nonRetryable('actor is required', 'parameter_missing'); } },
   );
 
+  // A revoked destination calls off what is not signed yet; anything later it leaves alone.
+  setHandler(cancelPayoutSignal, async (req: CancelPayoutRequest) => {
+    await whenCreated().catch(() => undefined);
+    await queue;
+    if (state.refused || !PAYOUT_CANCELABLE.has(state.status)) return;
+    await transition('canceled', 'destination_revoked', req.actor, { reason: req.reason }).catch(() => undefined);
+  });
+
   // 0. Creation: nothing waits for approvals before the row and its hold exist. A refused
   // payout (insufficient balance, …) ends here with nothing written.
   if (input.create) {
@@ -225,17 +250,18 @@ async function runPayout(input: PayoutWorkflowInput): Promise<PayoutWorkflowStat
   }
   const sendKey = `${input.kind}:${input.payoutId}`;
   let outcome: TransferOutcomePayload;
+  const sendRequest: SendRequest = {
+    sendKey,
+    rail: input.rail,
+    environment: input.environment,
+    purpose: input.kind,
+    key: { rail: input.rail, kind: input.railKind, role: 'treasury' },
+    asset: 'token',
+    to: destinationAddress,
+    amountMinor,
+  };
   try {
-    const signed = await send.signTransfer({
-      sendKey,
-      rail: input.rail,
-      environment: input.environment,
-      purpose: input.kind,
-      key: { rail: input.rail, kind: input.railKind, role: 'treasury' },
-      asset: 'token',
-      to: destinationAddress,
-      amountMinor,
-    });
+    const signed = await send.signTransfer(sendRequest);
     state.txHash = signed.txHash;
     state.nonce = signed.nonce;
     // 3. Broadcast the recorded bytes; the activity looks the hash up on chain first.
@@ -248,6 +274,12 @@ async function runPayout(input: PayoutWorkflowInput): Promise<PayoutWorkflowStat
     return { ...state };
   }
   await transition('broadcast', 'broadcast', 'system');
+
+  if (patched(PAYOUT_CHAIN_PATCH)) {
+    await followOnChain();
+    await queue;
+    return { ...state };
+  }
 
   // 4. Confirmations, then the ledger: paid out, or failed with the hold released.
   outcome = await confirmations.awaitTransfer({ sendKey, confirmations: input.confirmationsRequired });
@@ -263,4 +295,47 @@ async function runPayout(input: PayoutWorkflowInput): Promise<PayoutWorkflowStat
   }
   await queue;
   return { ...state };
+
+  /**
+   * 4. Until settled: watch every signed version of the send; a stuck one is replaced (or the
+   * payout waits in requires_review, holding its funds, while nothing can be sent); confirmed
+   * moves the hold to in-flight; finality settles; a reorg before finality reverses the round's
+   * postings and goes back to broadcast with the recorded transaction.
+   */
+  async function followOnChain(): Promise<void> {
+    for (let round = 0; ; ) {
+      const seen = await watch.watchTransfer({ sendKey, confirmations: input.confirmationsRequired });
+      if (seen.kind === 'stuck') {
+        const r = await send.replaceTransfer(sendRequest);
+        if (r.kind === 'replaced') {
+          state.txHash = r.txHash;
+          if (state.status === 'requires_review') await transition('broadcast', 'replacement_sent', 'system');
+        } else if (r.kind === 'blocked' && state.status === 'broadcast') {
+          await transition('requires_review', r.code, 'system', { failureCode: r.code, reason: r.message });
+        }
+        continue;
+      }
+      const outcome = seen.outcome;
+      state.txHash = outcome.txHash;
+      const c = await records.confirmPayout({ payoutId: state.payoutId, outcome, round });
+      if (!c.paid) {
+        const code = c.failureCode ?? 'transaction_reverted';
+        await transition('failed', code, 'system', { failureCode: code });
+        // Only a reverted transaction provably moved nothing (see the older path below).
+        if (c.releaseHold) await records.releasePayoutHold({ payoutId: state.payoutId });
+        return;
+      }
+      await transition('confirmed', 'transfer_confirmed', 'system');
+      const fin = await watch.awaitFinality({ sendKey, blockHash: outcome.blockHash });
+      if (fin.kind === 'final') {
+        await records.settlePayoutFinal({ payoutId: state.payoutId, txHash: outcome.txHash });
+        await transition('settled', 'transfer_final', 'system');
+        return;
+      }
+      await records.reopenPayout({ payoutId: state.payoutId, round, txHash: outcome.txHash });
+      round += 1;
+      await transition('broadcast', 'reorged', 'system');
+      await send.reopenTransfer({ sendKey });
+    }
+  }
 }

@@ -4,10 +4,13 @@
 // Sends are keyed (sweep:{id}:gas:{index}, sweep:{id}:token:{index}), so a crash or replay
 // never sends either twice. Top-ups leave the treasury one at a time (one nonce sequence);
 // token transfers leave different deposit addresses and run side by side, a batch at a time.
-import { proxyActivities } from '@temporalio/workflow';
+import { patched, proxyActivities } from '@temporalio/workflow';
 import type { SendActivities } from '../activities/chain/send.js';
 import type { SweepActivities } from '../activities/sweep.js';
 import type { SweepItem, SweepItemResult, SweepWorkflowInput } from './payout-shared.js';
+
+/** Sweeps since #16 size each top-up when the item runs and retry a failed one once; older histories used the plan's figure. */
+export const SWEEP_GAS_AT_EXECUTION_PATCH = 'sweep-gas-at-execution';
 
 /** Addresses whose token transfers are in flight together. */
 export const SWEEP_BATCH = 10;
@@ -48,12 +51,40 @@ export async function sweepWorkflow(input: SweepWorkflowInput): Promise<SweepIte
     return req.asset === 'native' ? out.executed : out.executed && out.transfers.some((t) => t.to === input.treasuryAddress && t.amountMinor === req.amountMinor);
   }
 
+  /**
+   * Gas for one address, sized now: top up what today's fee needs (bounded against the plan),
+   * then size again; a top-up that failed, or one that fell short because fees rose while it
+   * confirmed, is retried once with fresh fees under its own send key.
+   */
+  async function topUpNow(r: SweepItemResult, item: SweepItem): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      const size = await records.sizeSweepGas({ sweepId: input.sweepId, index: item.index, address: item.address, amountMinor: item.amountMinor });
+      if ('refused' in size) return fail(r, size.refused);
+      if (BigInt(size.topUpMinor) === 0n) return;
+      if (attempt === 2) return fail(r, 'gas still short after a top-up retried with fresh fees');
+      try {
+        const ok = await sendAndSettle(r, {
+          sendKey: `sweep:${input.sweepId}:gas:${item.index}${attempt ? `:retry${attempt}` : ''}`, rail: input.rail, environment: input.environment, purpose: 'sweep_gas',
+          key: { rail: input.rail, kind: railKind, role: 'treasury' }, asset: 'native', to: item.address, amountMinor: size.topUpMinor,
+        }, 'gas top-up');
+        if (!ok && attempt === 1) return fail(r, 'gas top-up reverted twice');
+      } catch (err) {
+        if (attempt === 1) return fail(r, err);
+      }
+    }
+  }
+  const gasAtExecution = patched(SWEEP_GAS_AT_EXECUTION_PATCH);
+
   for (let b = 0; b < input.items.length; b += SWEEP_BATCH) {
     const batch = input.items.slice(b, b + SWEEP_BATCH);
     // Gas first, one after the other: they share the treasury's nonce sequence.
     for (const item of batch) {
       const r = fresh(item);
       results.set(item.index, r);
+      if (gasAtExecution) {
+        await topUpNow(r, item);
+        continue;
+      }
       if (BigInt(item.gasTopUpMinor) === 0n) continue;
       try {
         const ok = await sendAndSettle(r, {

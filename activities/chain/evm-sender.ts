@@ -1,7 +1,7 @@
 // Sending on an EVM rail: EIP-1559 transactions built from the node's fee market, broadcast
 // as raw signed bytes, judged by the receipt's status and the token's Transfer log. USDT's
 // ERC20 `transfer` returns nothing, so no return value is ever read.
-import { Interface, getAddress } from 'ethers';
+import { Interface, Transaction, getAddress } from 'ethers';
 import { nativeAssetOf, type RailConfig } from '../config.js';
 import type { EvmUnsignedTx, SignedTx } from '../signer/signer.js';
 import { RpcPool } from './rpc-pool.js';
@@ -16,6 +16,22 @@ const GAS_ESTIMATE_MARGIN_PCT = 130n;
 /** Room for the base fee to rise for a few blocks before the transaction is mined. */
 const BASE_FEE_MULTIPLIER = 2n;
 const PRIORITY_FEE_FALLBACK_WEI = 1_000_000_000n;
+/** geth and anvil refuse a same-nonce replacement that raises either fee by less than 10%. */
+export const REPLACEMENT_MIN_BUMP_PCT = 10;
+
+/**
+ * The fees of a replacement: each of the old fees raised by the bump (never under the node's
+ * minimum, plus one wei so rounding cannot land exactly on it), or today's market when higher.
+ * Pure, so the rule is unit-tested apart from any node.
+ */
+export function bumpedFees(old: { maxFeePerGas: bigint; maxPriorityFeePerGas: bigint }, market: { maxFeePerGas: bigint; maxPriorityFeePerGas: bigint }, bumpPct: number): { maxFeePerGas: bigint; maxPriorityFeePerGas: bigint } {
+  const pct = BigInt(Math.max(bumpPct, REPLACEMENT_MIN_BUMP_PCT) + 100);
+  const up = (v: bigint) => (v * pct) / 100n + 1n;
+  const priority = up(old.maxPriorityFeePerGas) > market.maxPriorityFeePerGas ? up(old.maxPriorityFeePerGas) : market.maxPriorityFeePerGas;
+  let maxFee = up(old.maxFeePerGas) > market.maxFeePerGas ? up(old.maxFeePerGas) : market.maxFeePerGas;
+  if (maxFee < priority) maxFee = priority;
+  return { maxFeePerGas: maxFee, maxPriorityFeePerGas: priority };
+}
 
 const big = (v: unknown, what: string): bigint => {
   if (typeof v !== 'string' || !/^0x[0-9a-fA-F]+$/.test(v)) throw new ChainDataError(`malformed ${what}: ${JSON.stringify(v)?.slice(0, 60)}`);
@@ -36,6 +52,35 @@ export class EvmSender implements RailSender {
 
   async nextNonce(address: string): Promise<number> {
     return this.rpc.call('eth_getTransactionCount', [getAddress(address), 'pending'], (raw) => parseQuantity(raw, 'nonce'));
+  }
+
+  async headHeight(): Promise<number> {
+    return this.rpc.call('eth_blockNumber', [], (raw) => parseQuantity(raw, 'head height'));
+  }
+
+  async minedNonce(address: string): Promise<number> {
+    return this.rpc.call('eth_getTransactionCount', [getAddress(address), 'latest'], (raw) => parseQuantity(raw, 'nonce'));
+  }
+
+  async knows(txHash: string): Promise<boolean> {
+    return this.rpc.call('eth_getTransactionByHash', [txHash], (raw) => raw != null);
+  }
+
+  async buildReplacement(o: { raw: string; bumpPct: number }): Promise<EvmUnsignedTx> {
+    const old = Transaction.from(o.raw);
+    if (old.maxFeePerGas == null || old.maxPriorityFeePerGas == null || !old.to) throw new ChainDataError('the recorded transaction is not an EIP-1559 call');
+    const fees = bumpedFees({ maxFeePerGas: old.maxFeePerGas, maxPriorityFeePerGas: old.maxPriorityFeePerGas }, await this.fees(), o.bumpPct);
+    return {
+      kind: 'evm',
+      chainId: old.chainId.toString(),
+      nonce: String(old.nonce),
+      to: getAddress(old.to),
+      data: old.data,
+      value: old.value.toString(),
+      gasLimit: old.gasLimit.toString(),
+      maxFeePerGas: fees.maxFeePerGas.toString(),
+      maxPriorityFeePerGas: fees.maxPriorityFeePerGas.toString(),
+    };
   }
 
   private async fees(): Promise<{ maxFeePerGas: bigint; maxPriorityFeePerGas: bigint }> {

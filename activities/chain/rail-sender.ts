@@ -42,6 +42,18 @@ export interface RailSender {
   broadcast(signed: SignedTx): Promise<void>;
   /** The transaction's outcome once mined; null while the chain does not show it. */
   outcome(txHash: string): Promise<TxOutcome | null>;
+  /** The chain's head height, to count blocks a transaction has waited. */
+  headHeight(): Promise<number>;
+  /** The nonce after the last mined transaction of an address (EVM `latest`); TRON answers 0. */
+  minedNonce(address: string): Promise<number>;
+  /** Whether the node still has the transaction, mined or waiting in its pool. */
+  knows(txHash: string): Promise<boolean>;
+  /**
+   * What replaces a stuck transaction: on EVM the same nonce, call and gas with both fees
+   * raised by at least `bumpPct` percent (and to today's market when that is higher); on TRON
+   * a fresh build once the old one's expiration has passed. Null while it cannot be replaced yet.
+   */
+  buildReplacement(o: { raw: string; from: string; to: string; asset: 'token' | 'native'; amountMinor: bigint; bumpPct: number }): Promise<UnsignedTx | null>;
   tokenBalance(address: string): Promise<bigint>;
   nativeBalance(address: string): Promise<bigint>;
   /** What a token transfer from `from` would cost in the native asset. */

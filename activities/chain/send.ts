@@ -10,18 +10,41 @@ import { heartbeat, sleep } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Pool } from '../db.js';
 import { withTx } from '../db.js';
-import { nativeAssetOf, railById, type RailConfig, type StablerailConfig } from '../config.js';
+import { nativeAssetOf, railById, stuckSendPolicy, type RailConfig, type StablerailConfig } from '../config.js';
+import { appendEvidence } from '../evidence.js';
 import { crashPoint } from '../faults.js';
-import type { Signer, SignedTx } from '../signer/signer.js';
+import type { KeyRef, Signer, SignedTx, UnsignedTx } from '../signer/signer.js';
 import { SignerRefusedError } from '../signer/signer.js';
 import { BroadcastRejectedError, type TxOutcome } from './rail-sender.js';
 import type { RailSenders } from './senders.js';
-import type { SendRecord, SendRequest, TransferOutcomePayload } from '../../workflows/payout-shared.js';
+import type { ReplaceOutcome, SendRecord, SendRequest, TransferOutcomePayload, WatchOutcome } from '../../workflows/payout-shared.js';
 
 /** Receipt polling: often enough that a devnet payout confirms in about a second. */
 const POLL_INTERVAL_MS = 500;
 /** Rebroadcast the recorded bytes after this many polls without a receipt. */
 const REBROADCAST_EVERY_POLLS = 20;
+
+/** Every send's row as the activities read it. */
+interface SendRow {
+  send_key: string;
+  rail: string;
+  environment: 'sandbox' | 'live';
+  purpose: string;
+  tx_hash: string;
+  nonce: number | null;
+  from_address: string;
+  to_address: string;
+  asset: string;
+  amount_minor: string;
+  raw: string;
+  status: string;
+  key_ref: string | null;
+}
+
+/** The key that signed a send; rows from before key_ref was kept were the treasury's (sweeps' token sends never replace). */
+function keyOfSend(r: SendRow, rail: RailConfig): KeyRef {
+  return r.key_ref ? (JSON.parse(r.key_ref) as KeyRef) : { rail: rail.id, kind: rail.kind, role: 'treasury' };
+}
 
 export interface SendDeps {
   pool: Pool;
@@ -55,9 +78,90 @@ export function createSendActivities(deps: SendDeps) {
     return deps.signer;
   }
 
-  async function recorded(sendKey: string) {
-    const { rows } = await pool.query(`SELECT send_key, rail, tx_hash, nonce, from_address, raw, status FROM chain_sends WHERE send_key = $1`, [sendKey]);
-    return rows[0] as { send_key: string; rail: string; tx_hash: string; nonce: number | null; from_address: string; raw: string; status: string } | undefined;
+  async function recorded(sendKey: string): Promise<SendRow | undefined> {
+    const { rows } = await pool.query<SendRow>(
+      `SELECT send_key, rail, environment, purpose, tx_hash, nonce, from_address, to_address, asset, amount_minor::text, raw, status, key_ref FROM chain_sends WHERE send_key = $1`,
+      [sendKey],
+    );
+    return rows[0];
+  }
+
+  /** Every signed version of a send, oldest first: the first signature alone until one was replaced. */
+  async function candidates(r: SendRow): Promise<Array<{ attempt: number; tx_hash: string; raw: string }>> {
+    const { rows } = await pool.query<{ attempt: number; tx_hash: string; raw: string }>(`SELECT attempt, tx_hash, raw FROM chain_send_attempts WHERE send_key = $1 ORDER BY attempt`, [r.send_key]);
+    return rows.length ? rows : [{ attempt: 0, tx_hash: r.tx_hash, raw: r.raw }];
+  }
+
+  /** The first of a send's versions the chain shows mined, with its outcome. */
+  async function minedVersion(r: SendRow): Promise<{ raw: string; out: TxOutcome } | null> {
+    const sender = senders.get(railOf(config, r.rail));
+    for (const c of await candidates(r)) {
+      const out = await sender.outcome(c.tx_hash);
+      if (out) return { raw: c.raw, out };
+    }
+    return null;
+  }
+
+  /** The mined version wins: the send row carries it, the other versions are marked replaced. */
+  async function adoptWinner(r: SendRow, raw: string, out: TxOutcome): Promise<void> {
+    await withTx(pool, async (c) => {
+      await c.query(
+        `UPDATE chain_sends SET tx_hash = $2, raw = $3, status = $4, fee_minor = $5, block_height = $6, block_hash = $7, updated_at = now() WHERE send_key = $1`,
+        [r.send_key, out.txHash, raw, out.executed ? 'executed' : 'reverted', out.feeMinor, out.blockHeight, out.blockHash],
+      );
+      await c.query(`UPDATE chain_send_attempts SET status = CASE WHEN tx_hash = $2 THEN 'mined' ELSE 'replaced' END, updated_at = now() WHERE send_key = $1`, [r.send_key, out.txHash]);
+    });
+  }
+
+  /**
+   * Sign and send a zero-value self-transfer at a nonce the node refused, so the wallet's later
+   * nonces can be mined. It takes the same nonce as the refused transaction, so at most one of
+   * the two can ever be mined.
+   */
+  async function fillNonce(rail: RailConfig, environment: 'sandbox' | 'live', from: string, nonce: number, key: KeyRef, cause: string): Promise<string> {
+    const sendKey = `nonce_fill:${rail.id}:${from}:${nonce}`;
+    const sender = senders.get(rail);
+    let r = await recorded(sendKey);
+    if (!r) {
+      const unsigned = await sender.buildNativeTransfer({ from, to: from, amountMinor: 0n, nonce });
+      const signed = await signer().sign(key, unsigned);
+      await withTx(pool, async (c) => {
+        await c.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 11))`, [sendKey]);
+        const taken = await c.query(`SELECT send_key FROM chain_sends WHERE rail = $1 AND from_address = $2 AND nonce = $3 AND status <> 'rejected'`, [rail.id, from, nonce]);
+        if (taken.rows[0]) return;
+        await c.query(
+          `INSERT INTO chain_sends (send_key, rail, environment, purpose, from_address, to_address, asset, amount_minor, nonce, tx_hash, raw, status, fee_asset, key_ref)
+           VALUES ($1, $2, $3, 'nonce_fill', $4, $4, $5, 0, $6, $7, $8, 'signed', $5, $9)`,
+          [sendKey, rail.id, environment, from, nativeAssetOf(rail), nonce, signed.txHash.toLowerCase(), signed.raw, JSON.stringify(key)],
+        );
+        await appendEvidence(c, { kind: 'chain_send.nonce_fill', subject: sendKey, actor: 'system', payload: { rail: rail.id, from, nonce, tx_hash: signed.txHash.toLowerCase(), cause }, dedupeKey: `nonce-fill:${sendKey}` });
+      });
+      r = await recorded(sendKey);
+      if (!r || r.send_key !== sendKey) return sendKey;
+    }
+    if (r.status === 'signed') {
+      if (!(await sender.outcome(r.tx_hash))) await sender.broadcast(asSigned(r));
+      await pool.query(`UPDATE chain_sends SET status = 'broadcast', updated_at = now() WHERE send_key = $1 AND status = 'signed'`, [sendKey]);
+    }
+    return sendKey;
+  }
+
+  /**
+   * Nonces below `below` that block this wallet: each one the chain has not mined that no live
+   * send holds (refused by the node, or never recorded) is filled. Sends that hold one are
+   * their own workflow's to replace.
+   */
+  async function repairNonceGaps(rail: RailConfig, environment: 'sandbox' | 'live', from: string, below: number, key: KeyRef): Promise<number[]> {
+    const sender = senders.get(rail);
+    const mined = await sender.minedNonce(from);
+    const filled: number[] = [];
+    for (let n = mined; n < below; n++) {
+      const { rows } = await pool.query(`SELECT 1 FROM chain_sends WHERE rail = $1 AND from_address = $2 AND nonce = $3 AND status <> 'rejected'`, [rail.id, from, n]);
+      if (rows[0]) continue;
+      await fillNonce(rail, environment, from, n, key, 'nonce_gap');
+      filled.push(n);
+    }
+    return filled;
   }
   const asSigned = (r: { rail: string; tx_hash: string; from_address: string; raw: string }): SignedTx =>
     ({ kind: railOf(config, r.rail).kind, from: r.from_address, txHash: r.tx_hash, raw: r.raw });
@@ -98,10 +202,10 @@ export function createSendActivities(deps: SendDeps) {
         const signed: SignedTx = await s.sign(req.key, unsigned).catch(refused);
         if (signed.from !== from) throw ApplicationFailure.nonRetryable(`signer signed from ${signed.from}, expected ${from}`, 'signer_refused');
         await c.query(
-          `INSERT INTO chain_sends (send_key, rail, environment, purpose, from_address, to_address, asset, amount_minor, nonce, tx_hash, raw, status, fee_asset)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'signed', $12)`,
+          `INSERT INTO chain_sends (send_key, rail, environment, purpose, from_address, to_address, asset, amount_minor, nonce, tx_hash, raw, status, fee_asset, key_ref)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'signed', $12, $13)`,
           [req.sendKey, rail.id, req.environment, req.purpose, from, req.to, req.asset === 'token' ? rail.asset : nativeAssetOf(rail), req.amountMinor,
-            nonce ?? null, signed.txHash.toLowerCase(), signed.raw, nativeAssetOf(rail)],
+            nonce ?? null, signed.txHash.toLowerCase(), signed.raw, nativeAssetOf(rail), JSON.stringify(req.key)],
         );
         return { sendKey: req.sendKey, txHash: signed.txHash.toLowerCase(), nonce: nonce ?? null, from };
       });
@@ -124,17 +228,159 @@ export function createSendActivities(deps: SendDeps) {
           crashPoint('EXIT_AFTER_BROADCAST', o.sendKey);
         } catch (err) {
           if (!(err instanceof BroadcastRejectedError)) throw err;
-          await withTx(pool, async (c) => {
+          const gaveBack = await withTx(pool, async (c) => {
             await c.query(`UPDATE chain_sends SET status = 'rejected', updated_at = now() WHERE send_key = $1`, [o.sendKey]);
             // Give the nonce back when it was the last one handed out, so no gap stalls later sends.
-            if (r.nonce !== null) {
-              await c.query(`UPDATE signer_nonces SET next_nonce = $3 WHERE rail = $1 AND address = $2 AND next_nonce = $3 + 1`, [r.rail, r.from_address, r.nonce]);
-            }
+            if (r.nonce === null) return true;
+            const back = await c.query(`UPDATE signer_nonces SET next_nonce = $3 WHERE rail = $1 AND address = $2 AND next_nonce = $3 + 1`, [r.rail, r.from_address, r.nonce]);
+            return (back.rowCount ?? 0) > 0;
           });
+          // A later nonce is signed already: fill this one so those can be mined (best effort here;
+          // a stuck later send repairs the gap again from the node's nonces).
+          if (!gaveBack && r.nonce !== null) {
+            const rail = railOf(config, r.rail);
+            await fillNonce(rail, r.environment, r.from_address, r.nonce, keyOfSend(r, rail), `rejected:${o.sendKey}`).catch(() => undefined);
+          }
           throw ApplicationFailure.nonRetryable(`the node rejected the transaction: ${(err as Error).message}`, 'broadcast_rejected');
         }
       }
       await pool.query(`UPDATE chain_sends SET status = 'broadcast', updated_at = now() WHERE send_key = $1 AND status = 'signed'`, [o.sendKey]);
+    },
+
+    /**
+     * Wait for any version of the send to be mined with `confirmations`, or report it stuck:
+     * nothing mined after the rail's stuck-send window (blocks or seconds, whichever first).
+     */
+    async watchTransfer(o: { sendKey: string; confirmations: number }): Promise<WatchOutcome> {
+      const r = await recorded(o.sendKey);
+      if (!r) throw ApplicationFailure.nonRetryable(`nothing signed for ${o.sendKey}`, 'send_not_signed');
+      const rail = railOf(config, r.rail);
+      const sender = senders.get(rail);
+      const policy = stuckSendPolicy(rail);
+      const startHead = await sender.headHeight();
+      const started = Date.now();
+      for (let poll = 1; ; poll++) {
+        const mined = await minedVersion(r);
+        if (mined && mined.out.confirmations >= o.confirmations) {
+          await adoptWinner(r, mined.raw, mined.out);
+          return { kind: 'mined', outcome: outcomePayload(mined.out) };
+        }
+        if (!mined) {
+          const waited = (await sender.headHeight()) - startHead;
+          if (waited >= policy.after_blocks || Date.now() - started >= policy.after_s * 1000) return { kind: 'stuck', waitedBlocks: waited };
+        }
+        heartbeat({ poll, seen: !!mined });
+        await sleep(POLL_INTERVAL_MS);
+      }
+    },
+
+    /**
+     * A stuck send, re-checked against the chain, then replaced: on EVM at the same nonce with
+     * bumped fees, on TRON rebuilt once expired. Signed through the signer and recorded (with
+     * evidence) before it is broadcast. Whatever cannot be sent answers `blocked` with a code.
+     */
+    async replaceTransfer(req: SendRequest): Promise<ReplaceOutcome> {
+      const r = await recorded(req.sendKey);
+      if (!r) throw ApplicationFailure.nonRetryable(`nothing signed for ${req.sendKey}`, 'send_not_signed');
+      const rail = railOf(config, r.rail);
+      const sender = senders.get(rail);
+      const policy = stuckSendPolicy(rail);
+      if (await minedVersion(r)) return { kind: 'mined' };
+      const key = keyOfSend(r, rail);
+      if (rail.kind === 'evm' && r.nonce !== null) {
+        const mined = await sender.minedNonce(r.from_address);
+        if (mined < r.nonce) {
+          // An earlier nonce holds this one back: fill it if no live send owns it, then wait.
+          const filled = await repairNonceGaps(rail, r.environment, r.from_address, r.nonce, key).catch((e: Error) => { throw ApplicationFailure.retryable(`nonce gap repair: ${e.message}`, 'nonce_gap_repair'); });
+          return { kind: 'waiting', reason: filled.length ? `filled nonces ${filled.join(', ')}` : 'earlier_nonce_pending' };
+        }
+        if (mined > r.nonce) {
+          // The nonce is spent and none of our versions shows mined: a reorg in between, or
+          // another transaction took it. Look once more before saying so.
+          if (await minedVersion(r)) return { kind: 'mined' };
+          return { kind: 'blocked', code: 'nonce_used_elsewhere', message: `nonce ${r.nonce} of ${r.from_address} was used by another transaction` };
+        }
+      }
+      const versions = await candidates(r);
+      const last = versions.at(-1)!;
+      let unsigned: UnsignedTx | null;
+      try {
+        unsigned = await sender.buildReplacement({ raw: last.raw, from: r.from_address, to: r.to_address, asset: req.asset, amountMinor: BigInt(r.amount_minor), bumpPct: policy.fee_bump_pct });
+      } catch (err) {
+        if (err instanceof BroadcastRejectedError) return { kind: 'blocked', code: 'balance_short', message: err.message };
+        throw err;
+      }
+      if (!unsigned) return { kind: 'waiting', reason: 'not_expired' };
+      let signed: SignedTx;
+      try {
+        signed = await signer().sign(key, unsigned);
+      } catch (err) {
+        return { kind: 'blocked', code: 'signer_unavailable', message: (err as Error).message.slice(0, 300) };
+      }
+      if (signed.from !== r.from_address) return { kind: 'blocked', code: 'signer_refused', message: `signer signed from ${signed.from}, expected ${r.from_address}` };
+      const txHash = signed.txHash.toLowerCase();
+      const attempt = last.attempt + 1;
+      await withTx(pool, async (c) => {
+        await c.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 11))`, [req.sendKey]);
+        await c.query(
+          `INSERT INTO chain_send_attempts (send_key, attempt, tx_hash, raw, status, reason) VALUES ($1, 0, $2, $3, 'pending', 'first signature') ON CONFLICT DO NOTHING`,
+          [req.sendKey, r.tx_hash, r.raw],
+        );
+        await c.query(`INSERT INTO chain_send_attempts (send_key, attempt, tx_hash, raw, status, reason) VALUES ($1, $2, $3, $4, 'pending', 'stuck') ON CONFLICT DO NOTHING`, [req.sendKey, attempt, txHash, signed.raw]);
+        await appendEvidence(c, {
+          kind: 'chain_send.replacement',
+          subject: req.sendKey,
+          actor: 'system',
+          payload: { rail: rail.id, nonce: r.nonce, attempt, replaces: last.tx_hash, tx_hash: txHash, ...(unsigned!.kind === 'evm' ? { max_fee_per_gas: unsigned!.maxFeePerGas, max_priority_fee_per_gas: unsigned!.maxPriorityFeePerGas } : {}) },
+          dedupeKey: `chain-send-replacement:${req.sendKey}:${attempt}`,
+        });
+      });
+      try {
+        await sender.broadcast(signed);
+      } catch (err) {
+        const msg = (err as Error).message ?? '';
+        if (/insufficient funds/i.test(msg)) return { kind: 'blocked', code: 'balance_short', message: msg.slice(0, 300) };
+        // The node keeps the old version (its fees rose again meanwhile): the next round bumps from this one.
+        if (/underpriced|replacement/i.test(msg)) return { kind: 'waiting', reason: 'replacement_underpriced' };
+        if (err instanceof BroadcastRejectedError) {
+          if (await minedVersion(r)) return { kind: 'mined' };
+          return { kind: 'blocked', code: 'replacement_rejected', message: msg.slice(0, 300) };
+        }
+        throw err;
+      }
+      await pool.query(`UPDATE chain_sends SET status = 'broadcast', updated_at = now() WHERE send_key = $1 AND status = 'signed'`, [req.sendKey]);
+      return { kind: 'replaced', txHash };
+    },
+
+    /**
+     * After `confirmed`: wait for the rail's finality, or answer `reorged` as soon as the
+     * transaction is no longer in the block it was confirmed in.
+     */
+    async awaitFinality(o: { sendKey: string; blockHash: string }): Promise<{ kind: 'final'; outcome: TransferOutcomePayload } | { kind: 'reorged' }> {
+      const r = await recorded(o.sendKey);
+      if (!r) throw ApplicationFailure.nonRetryable(`nothing signed for ${o.sendKey}`, 'send_not_signed');
+      const rail = railOf(config, r.rail);
+      const sender = senders.get(rail);
+      for (let poll = 1; ; poll++) {
+        const out = await sender.outcome(r.tx_hash);
+        if (!out || out.blockHash !== o.blockHash) return { kind: 'reorged' };
+        if (out.confirmations >= rail.finality_confirmations) return { kind: 'final', outcome: outcomePayload(out) };
+        heartbeat({ poll, confirmations: out.confirmations });
+        await sleep(POLL_INTERVAL_MS);
+      }
+    },
+
+    /** A reorged send is open again: its row says broadcast, and the node gets the bytes back if it lost them. */
+    async reopenTransfer(o: { sendKey: string }): Promise<void> {
+      const r = await recorded(o.sendKey);
+      if (!r) throw ApplicationFailure.nonRetryable(`nothing signed for ${o.sendKey}`, 'send_not_signed');
+      const sender = senders.get(railOf(config, r.rail));
+      await pool.query(`UPDATE chain_sends SET status = 'broadcast', fee_minor = NULL, block_height = NULL, block_hash = NULL, updated_at = now() WHERE send_key = $1`, [o.sendKey]);
+      await pool.query(`UPDATE chain_send_attempts SET status = 'pending', updated_at = now() WHERE send_key = $1 AND tx_hash = $2`, [o.sendKey, r.tx_hash]);
+      if (await sender.outcome(r.tx_hash)) return;
+      if (await sender.knows(r.tx_hash)) return;
+      // Refused now (nonce spent by a competing version, fees too low): the stuck-send policy takes over.
+      await sender.broadcast(asSigned(r)).catch(() => undefined);
     },
 
     /** Wait for the receipt at the rail's confirmations; heartbeats so a dead worker is noticed fast. */

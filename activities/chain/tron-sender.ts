@@ -122,6 +122,31 @@ export class TronSender implements RailSender {
     return 0;
   }
 
+  async headHeight(): Promise<number> {
+    return this.adapter.headHeight();
+  }
+
+  async minedNonce(_address: string): Promise<number> {
+    return 0;
+  }
+
+  async knows(txHash: string): Promise<boolean> {
+    return this.onChain(parseTxHash(txHash));
+  }
+
+  /**
+   * TRON cannot replace a transaction: it can only wait until the old one's expiration has
+   * passed on chain (then it can never be included) and build a fresh one. Until then, null.
+   */
+  async buildReplacement(o: { raw: string; from: string; to: string; asset: 'token' | 'native'; amountMinor: bigint }): Promise<TronUnsignedTx | null> {
+    const old = JSON.parse(o.raw) as { raw_data?: { expiration?: unknown } };
+    const expiration = safeNonNegative(old.raw_data?.expiration, 'recorded expiration');
+    const head = await this.post('/wallet/getnowblock', {});
+    const headTs = safeNonNegative((head.block_header as { raw_data?: { timestamp?: unknown } } | undefined)?.raw_data?.timestamp, 'head timestamp');
+    if (headTs <= expiration) return null;
+    return o.asset === 'token' ? this.buildTokenTransfer(o) : this.buildNativeTransfer(o);
+  }
+
   async buildTokenTransfer(o: { from: string; to: string; amountMinor: bigint }): Promise<TronUnsignedTx> {
     if (o.amountMinor <= 0n || o.amountMinor > UINT256_MAX) throw new RangeError(`token amount out of range: ${o.amountMinor}`);
     const owner41 = '41' + tronToHex20(o.from);
