@@ -44,7 +44,7 @@ export interface Ctx {
 }
 
 export interface RouteDef {
-  method: 'get' | 'post';
+  method: 'get' | 'post' | 'delete';
   path: string; // express syntax, :param
   summary: string;
   auth: 'merchant' | 'admin' | 'public';
