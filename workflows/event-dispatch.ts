@@ -5,9 +5,7 @@
 import { ParentClosePolicy, patched, proxyActivities, startChild } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { WebhookDispatchActivities } from '../activities/webhooks/delivery.js';
-import type { webhookDeliveryWorkflow } from './webhook-delivery.js';
-import type { webhookLaneWorkflow } from './webhook-lane.js';
-import { laneIdFor, type DeliveryInput, type PlannedDelivery } from './webhook-shared.js';
+import { laneIdFor, WORKFLOW_TYPES, type DeliveryInput, type LaneInput, type PlannedDelivery } from './webhook-shared.js';
 import { TASK_QUEUES } from './shared.js';
 
 const dispatch = proxyActivities<WebhookDispatchActivities>({
@@ -42,10 +40,11 @@ export async function startDeliveries(planned: PlannedDelivery[]): Promise<void>
 
 async function startDeliveryChild(input: DeliveryInput): Promise<void> {
   try {
-    await startChild<typeof webhookDeliveryWorkflow>('webhookDeliveryWorkflow', {
+    // Started by name: the delivery and lane workflows import this module, not the other way round.
+    await startChild(WORKFLOW_TYPES.delivery, {
       workflowId: input.deliveryId,
       taskQueue: TASK_QUEUES.webhooks,
-      args: [input],
+      args: [input] satisfies [DeliveryInput],
       parentClosePolicy: ParentClosePolicy.ABANDON,
       workflowIdReusePolicy: 'REJECT_DUPLICATE',
     });
@@ -61,10 +60,10 @@ async function startDeliveryChild(input: DeliveryInput): Promise<void> {
  */
 async function ensureLane(objectId: string, endpointId: string): Promise<void> {
   try {
-    await startChild<typeof webhookLaneWorkflow>('webhookLaneWorkflow', {
+    await startChild(WORKFLOW_TYPES.lane, {
       workflowId: laneIdFor(objectId, endpointId),
       taskQueue: TASK_QUEUES.webhooks,
-      args: [{ objectId, endpointId }],
+      args: [{ objectId, endpointId }] satisfies [LaneInput],
       parentClosePolicy: ParentClosePolicy.ABANDON,
       // A lane ends when its object has nothing pending; a later failure opens it again.
       workflowIdReusePolicy: 'ALLOW_DUPLICATE',

@@ -7,15 +7,10 @@ import { ActivityFailure, proxyActivities, sleep } from '@temporalio/workflow';
 import type { WebhookDeliveryActivities } from '../activities/webhooks/delivery.js';
 import { ATTEMPTS_MAX, nextDelayMs } from './rules/retry-schedule.js';
 import { handOff } from './event-dispatch.js';
-import type { DeliveryAttemptSummary, DeliveryInput, DeliveryResult } from './webhook-shared.js';
+import { ATTEMPT_ACTIVITY_TIMEOUT_S, ATTEMPT_HEARTBEAT_TIMEOUT_S, type DeliveryAttemptSummary, type DeliveryInput, type DeliveryResult } from './webhook-shared.js';
 
-/** The attempt's HTTP deadline is 15 s; the rest is the attempt log's database write. */
-export const ATTEMPT_ACTIVITY_TIMEOUT_S = 25;
-/**
- * An attempt heartbeats every second while its request is in flight: a worker that dies
- * mid-attempt is noticed after this, and the schedule moves on, instead of at the 25 s timeout.
- */
-export const ATTEMPT_HEARTBEAT_TIMEOUT_S = 5;
+export { ATTEMPT_ACTIVITY_TIMEOUT_S, ATTEMPT_HEARTBEAT_TIMEOUT_S };
+
 
 const { attemptDelivery } = proxyActivities<WebhookDeliveryActivities>({
   startToCloseTimeout: `${ATTEMPT_ACTIVITY_TIMEOUT_S} seconds`,

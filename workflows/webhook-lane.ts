@@ -6,8 +6,7 @@
 import { ActivityFailure, continueAsNew, proxyActivities, sleep } from '@temporalio/workflow';
 import type { WebhookDeliveryActivities } from '../activities/webhooks/delivery.js';
 import { handOff } from './event-dispatch.js';
-import type { LaneInput, LaneResult, LaneStep } from './webhook-shared.js';
-import { ATTEMPT_ACTIVITY_TIMEOUT_S, ATTEMPT_HEARTBEAT_TIMEOUT_S } from './webhook-delivery.js';
+import { ATTEMPT_ACTIVITY_TIMEOUT_S, ATTEMPT_HEARTBEAT_TIMEOUT_S, type LaneInput, type LaneResult, type LaneStep } from './webhook-shared.js';
 
 /** Steps per run: a lane that retries many events for days continues as new before its history grows long. */
 export const LANE_STEPS_PER_RUN_MAX = 200;

@@ -3,6 +3,17 @@
 
 export type DeliveryKind = 'automatic' | 'redelivery' | 'recovery';
 
+/** Workflow type names, for starts from modules the workflows themselves import. */
+export const WORKFLOW_TYPES = { delivery: 'webhookDeliveryWorkflow', lane: 'webhookLaneWorkflow' } as const;
+
+/** The attempt's HTTP deadline is 15 s; the rest is the attempt log's database write. */
+export const ATTEMPT_ACTIVITY_TIMEOUT_S = 25;
+/**
+ * An attempt heartbeats every second while its request is in flight: a worker that dies
+ * mid-attempt is noticed after this, and the schedule moves on, instead of at the 25 s timeout.
+ */
+export const ATTEMPT_HEARTBEAT_TIMEOUT_S = 5;
+
 export interface DeliveryInput {
   /** Also the delivery workflow's id. */
   deliveryId: string;
