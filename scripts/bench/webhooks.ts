@@ -175,13 +175,17 @@ export async function main(argv: string[]) {
       log(`${label}: ${events} events → first attempts (${RECORDING_ACTIVITIES_CONCURRENT} at once), failures to their lanes…`);
       const t0 = performance.now();
       let handedToLanes = 0;
+      // The lane start is the payment workflow's next command, not part of the recording
+      // activity: it does not hold one of the activity slots.
+      const laneStarts: Promise<void>[] = [];
       await closedLoop(events, RECORDING_ACTIVITIES_CONCURRENT, async (i) => {
         const after = await sendFirstAttempts({ pool: stack.pool, config, masterKey }, [planned[i]!]);
         const rest = after.filter((p) => p.first?.outcome !== 'delivered');
         handedToLanes += rest.length;
-        if (rest.length > 0) await startLanes(stack.client, rest);
+        if (rest.length > 0) laneStarts.push(startLanes(stack.client, rest));
       });
       const handedS = (performance.now() - t0) / 1000;
+      await Promise.all(laneStarts);
       await rcv.waitAll(events, waitS * 1000);
       const deliveredS = (rcv.lastNewAt - t0) / 1000;
       let verified = 0;
