@@ -6,7 +6,7 @@ import { withTx } from './db.js';
 import type { RailConfig, StablerailConfig } from './config.js';
 import { railById } from './config.js';
 import { appendEvidence } from './evidence.js';
-import { planEventDeliveries } from './webhooks/delivery.js';
+import { planEventDeliveries, sendFirstAttempts } from './webhooks/delivery.js';
 import { allocateDepositAddress, releaseDepositAddress } from './deposit-address.js';
 import { newId, randomBase62 } from './ids.js';
 import { formatAmount } from '../workflows/rules/money.js';
@@ -173,14 +173,14 @@ async function writeTransitionSideEffects(c: DbClient, config: StablerailConfig,
     },
     dedupeKey: `transition:${t.paymentId}:${t.seq}`,
   });
-  const planned = await planEventDeliveries(c, { id: eventId, type: eventType, merchant_id: row.merchant_id, environment: row.environment });
+  const planned = await planEventDeliveries(c, { id: eventId, type: eventType, merchant_id: row.merchant_id, environment: row.environment, object_id: row.id, sequence: t.seq });
   return { eventId, eventType, inserted: true, planned };
 }
 
 /** The deliveries of a recorded payment event, planned again (an activity retried after its commit). */
 async function replanDeliveries(c: DbClient, paymentId: string, seq: number): Promise<PlannedDelivery[]> {
-  const ev = await c.query<{ id: string; type: string; merchant_id: string; environment: string }>(
-    `SELECT id, type, merchant_id, environment FROM events WHERE object_id = $1 AND sequence = $2`,
+  const ev = await c.query<{ id: string; type: string; merchant_id: string; environment: string; object_id: string; sequence: number }>(
+    `SELECT id, type, merchant_id, environment, object_id, sequence FROM events WHERE object_id = $1 AND sequence = $2`,
     [paymentId, seq],
   );
   if (!ev.rows[0]) throw new Error(`no event for ${paymentId} at sequence ${seq}`);
@@ -191,8 +191,11 @@ export class TransitionOutOfOrderError extends Error {
   override name = 'TransitionOutOfOrderError';
 }
 
-export function createPaymentActivities(deps: { pool: Pool; config: StablerailConfig }) {
+export function createPaymentActivities(deps: { pool: Pool; config: StablerailConfig; masterKey?: Buffer }) {
   const { pool, config } = deps;
+  // With the signing key, recordTransition makes each webhook's first attempt after its commit,
+  // so a healthy endpoint costs no workflow of its own; without it, every delivery goes to a lane.
+  const send = deps.masterKey ? { pool, config, masterKey: deps.masterKey } : null;
   return {
     /**
      * The create Update's one write: the payment row, deposit address, transition 1, its event
@@ -242,6 +245,17 @@ export function createPaymentActivities(deps: { pool: Pool; config: StablerailCo
     async recordTransition(t: TransitionRecord): Promise<RecordedTransition> {
       // Asserted before the write (here) and after it (the status check constraint and the test suite's audit).
       assertTransition(t.from, t.to);
+      const recorded = await recordTransitionRows(t);
+      // After the commit: a receiver never sees an event that could still roll back.
+      return send && recorded.planned ? { ...recorded, planned: await sendFirstAttempts(send, recorded.planned) } : recorded;
+    },
+
+    async releaseDepositAddress(paymentId: string): Promise<number> {
+      return releaseDepositAddress(pool, paymentId);
+    },
+  };
+
+  function recordTransitionRows(t: TransitionRecord): Promise<RecordedTransition> {
       return withTx(pool, async (c) => {
         const existing = await c.query<{ id: string; type: string }>(
           `SELECT e.id, e.type FROM payment_transitions t JOIN events e ON e.object_id = t.payment_id AND e.sequence = t.seq
@@ -265,12 +279,7 @@ export function createPaymentActivities(deps: { pool: Pool; config: StablerailCo
         }
         return writeTransitionSideEffects(c, config, upd.rows[0], t);
       });
-    },
-
-    async releaseDepositAddress(paymentId: string): Promise<number> {
-      return releaseDepositAddress(pool, paymentId);
-    },
-  };
+  }
 }
 
 export type PaymentActivities = ReturnType<typeof createPaymentActivities>;

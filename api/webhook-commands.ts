@@ -7,8 +7,9 @@ import { DomainError, type KeyAuth } from '../activities/merchant.js';
 import { enableEndpoint, subscriptionKeys, type EndpointRow } from '../activities/webhooks/endpoints.js';
 import { insertDeliveries } from '../activities/webhooks/delivery.js';
 import type { webhookDeliveryWorkflow } from '../workflows/webhook-delivery.js';
+import type { webhookLaneWorkflow } from '../workflows/webhook-lane.js';
 import { TASK_QUEUES } from '../workflows/shared.js';
-import { deliveryIdFor, type DeliveryInput, type DeliveryKind } from '../workflows/webhook-shared.js';
+import { deliveryIdFor, laneIdFor, type DeliveryInput, type DeliveryKind, type PlannedDelivery } from '../workflows/webhook-shared.js';
 
 /** Events one recovery resends; a wider outage is recovered in several calls (has_more). */
 export const RECOVER_EVENTS_MAX = 1_000;
@@ -36,6 +37,31 @@ export async function startDeliveries(pool: Pool, temporal: Client, deliveries: 
       }),
     );
   }
+}
+
+/**
+ * Deliveries planned outside a workflow (a merchant disabling an endpoint notifies the others):
+ * each goes to the lane of its object and endpoint, as a workflow would hand it off.
+ */
+export async function startLanes(temporal: Client, planned: PlannedDelivery[], taskQueue: string = TASK_QUEUES.webhooks): Promise<void> {
+  await Promise.all(
+    planned.map(async (p) => {
+      try {
+        if (p.ordering === 'none' || p.objectId === undefined) {
+          await temporal.workflow.start<typeof webhookDeliveryWorkflow>('webhookDeliveryWorkflow', {
+            taskQueue, workflowId: p.deliveryId, args: [{ deliveryId: p.deliveryId, eventId: p.eventId, endpointId: p.endpointId }], workflowIdReusePolicy: 'REJECT_DUPLICATE',
+          });
+        } else {
+          await temporal.workflow.start<typeof webhookLaneWorkflow>('webhookLaneWorkflow', {
+            taskQueue, workflowId: laneIdFor(p.objectId, p.endpointId), args: [{ objectId: p.objectId, endpointId: p.endpointId }], workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+          });
+        }
+      } catch (err) {
+        // A running lane reads its pending deliveries itself; a retried request converges.
+        if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+      }
+    }),
+  );
 }
 
 interface EventRow {

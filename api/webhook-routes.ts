@@ -3,6 +3,7 @@
 // endpoint or event is 404.
 import {
   createEndpoint,
+  deleteEndpoint,
   endpointObject,
   listDeliveries,
   listEndpoints,
@@ -16,7 +17,7 @@ import {
 import { newId } from '../activities/ids.js';
 import { notFound } from './errors.js';
 import type { Ctx, RouteDef } from './route-types.js';
-import { recoverEndpoint, redeliverEvent } from './webhook-commands.js';
+import { recoverEndpoint, redeliverEvent, startLanes } from './webhook-commands.js';
 
 const LIMIT_DEFAULT = 10;
 
@@ -50,7 +51,17 @@ export const webhookRoutes: RouteDef[] = [
   },
   {
     method: 'post', path: '/v1/webhook_endpoints/:id', summary: 'Update a webhook endpoint: url, enabled_events, description, disabled', auth: 'merchant', scope: 'webhooks:manage', body: 'WebhookEndpointUpdate',
-    handler: async (ctx) => endpointObject(await updateEndpoint(ctx.deps.pool, ctx.deps.config, await owned(ctx), ctx.body, `api_key:${ctx.auth!.keyId}`)),
+    handler: async (ctx) => {
+      const { row, notify } = await updateEndpoint(ctx.deps.pool, ctx.deps.config, await owned(ctx), ctx.body, `api_key:${ctx.auth!.keyId}`);
+      // Disabling sends webhook_endpoint.disabled to the merchant's other subscribed endpoints.
+      await startLanes(ctx.deps.temporal, notify);
+      return endpointObject(row);
+    },
+  },
+  {
+    method: 'delete', path: '/v1/webhook_endpoints/:id', summary: 'Delete a webhook endpoint: its pending deliveries end; it, its deliveries and their attempts stay readable (status deleted)',
+    auth: 'merchant', scope: 'webhooks:manage',
+    handler: async (ctx) => ({ ...endpointObject(await deleteEndpoint(ctx.deps.pool, await owned(ctx), `api_key:${ctx.auth!.keyId}`)), deleted: true }),
   },
   {
     method: 'post', path: '/v1/webhook_endpoints/:id/rotate_secret', summary: 'Rotate the signing secret; the previous one keeps signing during the overlap (default 24 h, at most 7 days)',

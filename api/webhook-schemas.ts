@@ -6,6 +6,11 @@ import { URL_LENGTH_MAX } from '../activities/webhooks/url-guard.js';
 export const EVENT_TYPE_PATTERN = '^(\\*|[a-z][a-z_]{0,40}\\.(\\*|[a-z][a-z_]{0,40}))$';
 export const ENABLED_EVENTS_MAX = 32;
 
+const ORDERING_SCHEMA = {
+  enum: ['sequence', 'none'],
+  description: '"sequence" (default): one object\'s events arrive in sequence order, a later one waits while an earlier one is retried; "none": each event is delivered on its own',
+} as const;
+
 export const webhookSchemas = {
   WebhookEndpointCreate: {
     type: 'object',
@@ -15,6 +20,7 @@ export const webhookSchemas = {
       url: { type: 'string', minLength: 1, maxLength: URL_LENGTH_MAX },
       enabled_events: { type: 'array', minItems: 1, maxItems: ENABLED_EVENTS_MAX, uniqueItems: true, items: { type: 'string', pattern: EVENT_TYPE_PATTERN }, default: ['*'] },
       description: { type: 'string', maxLength: 500 },
+      ordering: ORDERING_SCHEMA,
     },
   },
   WebhookEndpointUpdate: {
@@ -26,6 +32,7 @@ export const webhookSchemas = {
       enabled_events: { type: 'array', minItems: 1, maxItems: ENABLED_EVENTS_MAX, uniqueItems: true, items: { type: 'string', pattern: EVENT_TYPE_PATTERN } },
       description: { type: 'string', maxLength: 500 },
       disabled: { type: 'boolean', description: 'true stops deliveries (pending ones end); false enables it again (use recover to resend what it missed)' },
+      ordering: ORDERING_SCHEMA,
     },
   },
   WebhookEndpointList: {

@@ -228,7 +228,7 @@ async function main(argv: string[]): Promise<number> {
     await ensureAddressSequences(pool, cfg.rails);
     if (cmd === 'worker') {
       const connection = await NativeConnection.connect({ address: temporalAddress() });
-      const worker = await createPaymentWorker({ connection, namespace: cfg.temporal.namespace, pool, config: cfg });
+      const worker = await createPaymentWorker({ connection, namespace: cfg.temporal.namespace, pool, config: cfg, masterKey: masterKey() });
       const webhooks = await createWebhookWorker({ connection, namespace: cfg.temporal.namespace, pool, config: cfg, masterKey: masterKey() });
       for (const s of ['SIGINT', 'SIGTERM'] as const) process.once(s, () => { worker.shutdown(); webhooks.shutdown(); });
       await Promise.all([worker.run(), webhooks.run()]);

@@ -149,7 +149,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
       });
     };
     for (let i = 0; i < (o.workers ?? 1); i++) {
-      runWorker(await createPaymentWorker({ connection: nativeConnection, namespace: o.config.temporal.namespace, pool, config: o.config, workflowBundle: o.workflowBundle }), workers);
+      runWorker(await createPaymentWorker({ connection: nativeConnection, namespace: o.config.temporal.namespace, pool, config: o.config, masterKey: o.masterKey, workflowBundle: o.workflowBundle }), workers);
     }
 
     // The reconciliation Schedule: created once, kept in step with the configured interval.

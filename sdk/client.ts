@@ -25,8 +25,12 @@ export interface WebhookEndpoint {
   object: 'webhook_endpoint';
   url: string;
   enabled_events: string[];
-  status: 'enabled' | 'disabled';
+  status: 'enabled' | 'disabled' | 'deleted';
   disabled_reason: string | null;
+  disabled_at?: string | null;
+  /** 'sequence' (default): one object's events arrive in sequence order; 'none': each on its own. */
+  ordering?: 'sequence' | 'none';
+  deleted_at?: string | null;
   livemode: boolean;
   created_at: string;
   /** Only in the answer that created or rotated it. */
@@ -43,7 +47,7 @@ export const TIMEOUT_MS_DEFAULT = 30_000;
 export class StablerailClient {
   constructor(private readonly o: ClientOptions) {}
 
-  async request<T>(method: 'GET' | 'POST', path: string, body?: unknown, idempotencyKey?: string): Promise<T> {
+  async request<T>(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown, idempotencyKey?: string): Promise<T> {
     const headers: Record<string, string> = { authorization: `Bearer ${this.o.apiKey}` };
     if (body !== undefined) headers['content-type'] = 'application/json';
     if (idempotencyKey) headers['idempotency-key'] = idempotencyKey;
@@ -74,7 +78,7 @@ export class StablerailClient {
   listEvents(q: { limit?: number; starting_after?: string; type?: string; object_id?: string } = {}) {
     return this.request<List<Record<string, any>>>('GET', `/v1/events${query(q)}`);
   }
-  createWebhookEndpoint(p: { url: string; enabled_events?: string[]; description?: string }, idempotencyKey?: string) {
+  createWebhookEndpoint(p: { url: string; enabled_events?: string[]; description?: string; ordering?: 'sequence' | 'none' }, idempotencyKey?: string) {
     return this.request<WebhookEndpoint>('POST', '/v1/webhook_endpoints', p, idempotencyKey);
   }
   listWebhookEndpoints(q: { limit?: number; starting_after?: string } = {}) {
@@ -83,8 +87,12 @@ export class StablerailClient {
   getWebhookEndpoint(id: string) {
     return this.request<WebhookEndpoint>('GET', `/v1/webhook_endpoints/${encodeURIComponent(id)}`);
   }
-  updateWebhookEndpoint(id: string, p: { url?: string; enabled_events?: string[]; description?: string; disabled?: boolean }, idempotencyKey?: string) {
+  updateWebhookEndpoint(id: string, p: { url?: string; enabled_events?: string[]; description?: string; disabled?: boolean; ordering?: 'sequence' | 'none' }, idempotencyKey?: string) {
     return this.request<WebhookEndpoint>('POST', `/v1/webhook_endpoints/${encodeURIComponent(id)}`, p, idempotencyKey);
+  }
+  /** Pending deliveries end; the endpoint, its deliveries and attempts stay readable (status deleted). */
+  deleteWebhookEndpoint(id: string) {
+    return this.request<WebhookEndpoint & { deleted: true }>('DELETE', `/v1/webhook_endpoints/${encodeURIComponent(id)}`);
   }
   rotateWebhookSecret(id: string, p: { overlap_s?: number } = {}, idempotencyKey?: string) {
     return this.request<WebhookEndpoint & { secret: string; previous_secret_expires_at: string | null }>('POST', `/v1/webhook_endpoints/${encodeURIComponent(id)}/rotate_secret`, p, idempotencyKey);

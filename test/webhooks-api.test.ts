@@ -11,7 +11,8 @@ import { openSecret } from '../activities/webhooks/secret-box.js';
 import { createWebhookDeliveryActivities } from '../activities/webhooks/delivery.js';
 import { insertDeliveries } from '../activities/webhooks/delivery.js';
 import { newId } from '../activities/ids.js';
-import { startDeliveries } from '../api/webhook-commands.js';
+import { startLanes } from '../api/webhook-commands.js';
+import { laneIdFor } from '../workflows/webhook-shared.js';
 
 const clientFor = (key: string) => new StablerailClient({ apiKey: key, baseUrl: h().stack.apiUrl });
 
@@ -126,12 +127,15 @@ describe('webhook endpoints API and delivery (real stack)', () => {
       assert.equal(a.request_headers['webhook-id'], d.event_id);
       assert.match(a.request_headers['webhook-signature'], /^v1,/);
     }
-    // Each payment-created delivery is a child of the payment workflow, with the derived id.
-    const child = await h().stack.client.workflow.getHandle(deliveries.data.find((d) => d.event_type === 'payment.created')!.id).describe();
-    assert.equal(child.parentExecution?.workflowId, payId);
-    assert.equal(child.taskQueue, 'stablerail-webhooks');
-    // The payment's history, children started and all, replays against the current code.
+    // Delivered by the first attempts the recording activities made: no delivery workflow, no
+    // lane, and no child started by the payment (a healthy endpoint costs Temporal nothing more).
+    for (const d of deliveries.data) {
+      await assert.rejects(h().stack.client.workflow.getHandle(d.id).describe(), (e: unknown) => e instanceof WorkflowNotFoundError);
+    }
+    await assert.rejects(h().stack.client.workflow.getHandle(laneIdFor(payId, ep.id)).describe(), (e: unknown) => e instanceof WorkflowNotFoundError);
     const history = await h().stack.client.workflow.getHandle(payId).fetchHistory();
+    assert.equal(history.events!.filter((e) => e.startChildWorkflowExecutionInitiatedEventAttributes).length, 0);
+    // The payment's history replays against the current code.
     await Worker.runReplayHistory({ workflowBundle: h().bundle }, history, payId);
   });
 
@@ -233,7 +237,7 @@ describe('webhook endpoints API and delivery (real stack)', () => {
     assert.deepEqual(kinds, ['automatic', 'recovery', 'recovery', 'redelivery']);
   });
 
-  it('a payment that ends never cancels its pending delivery (ABANDON); starting a delivery twice sends it once', async function () {
+  it('a payment that ends never cancels its pending delivery (ABANDON): its lane retries after the payment closed; a lane started again sends nothing twice', async function () {
     this.timeout(40_000);
     // The canceled event's first attempt gets 429 Retry-After 8: its retry falls after the payment workflow has closed (monitor_after_close_s is 5 in tests).
     rcv = await startReceiver((r) => {
@@ -252,20 +256,22 @@ describe('webhook endpoints API and delivery (real stack)', () => {
     }, 20_000, 250);
     const canceledEvent = (await c.listEvents({ object_id: payId, type: 'payment.canceled' })).data[0]!;
     const deliveryId = `whd_${canceledEvent.id}_${ep.id}`;
-    const pending = await temporal.workflow.getHandle(deliveryId).describe();
-    assert.equal(pending.status.name, 'RUNNING', 'the delivery outlives its parent');
-    const result = await temporal.workflow.getHandle(deliveryId).result();
-    assert.equal(result.status, 'succeeded');
-    assert.deepEqual(result.attempts.map((a: { responseStatus: number }) => a.responseStatus), [429, 200]);
-    assert.ok(closed.closeTime! < (await temporal.workflow.getHandle(deliveryId).describe()).closeTime!);
+    // Attempt 1 was made by the activity that recorded the cancel; the retry belongs to the lane, a child of the payment.
+    const lane = temporal.workflow.getHandle(laneIdFor(payId, ep.id));
+    const pending = await lane.describe();
+    assert.equal(pending.parentExecution?.workflowId, payId);
+    assert.equal(pending.taskQueue, 'stablerail-webhooks');
+    assert.equal(pending.status.name, 'RUNNING', 'the lane outlives its parent');
+    const result = await lane.result();
+    assert.deepEqual(result, { objectId: payId, endpointId: ep.id, attempts: 1 });
+    assert.ok(closed.closeTime! < (await lane.describe()).closeTime!);
+    const statuses = await h().stack.pool.query(`SELECT attempt, response_status FROM webhook_attempts WHERE delivery_id = $1 ORDER BY attempt`, [deliveryId]);
+    assert.deepEqual(statuses.rows.map((a) => [a.attempt, a.response_status]), [[1, 429], [2, 200]]);
 
-    // Starting the same delivery again (a retried start) finds it already there: nothing more is sent.
+    // The lane started again (a retried hand-off) finds nothing pending and sends nothing.
     const before = rcv.received.length;
-    const { runId } = await temporal.workflow.getHandle(deliveryId).describe();
-    await startDeliveries(h().stack.pool, temporal, [{ deliveryId, eventId: canceledEvent.id, endpointId: ep.id, kind: 'automatic' }]);
-    // No new run exists (the latest run is still the completed one), so nothing more can be sent.
-    const latest = await temporal.workflow.getHandle(deliveryId).describe();
-    assert.deepEqual([latest.runId, latest.status.name], [runId, 'COMPLETED']);
+    await startLanes(temporal, [{ deliveryId, eventId: canceledEvent.id, endpointId: ep.id, objectId: payId, sequence: 2, ordering: 'sequence' }]);
+    assert.deepEqual(await lane.result(), { objectId: payId, endpointId: ep.id, attempts: 0 });
     const attempts = await h().stack.pool.query(`SELECT attempt FROM webhook_attempts WHERE delivery_id = $1 ORDER BY attempt`, [deliveryId]);
     assert.deepEqual(attempts.rows.map((a) => a.attempt), [1, 2]);
     assert.equal(rcv.received.length, before);

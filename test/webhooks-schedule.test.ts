@@ -11,6 +11,8 @@ import { newId } from '../activities/ids.js';
 import { RETRY_DELAYS_MS, JITTER_FRACTION } from '../workflows/rules/retry-schedule.js';
 import { deliveryIdFor, type DeliveryResult } from '../workflows/webhook-shared.js';
 import type { webhookDeliveryWorkflow } from '../workflows/webhook-delivery.js';
+import type { webhookLaneWorkflow } from '../workflows/webhook-lane.js';
+import { laneIdFor } from '../workflows/webhook-shared.js';
 import { verifyWebhook } from '../sdk/index.js';
 import { h, newMerchant, testConfig } from './harness.js';
 import { startReceiver, type Receiver, type Reply } from './webhook-receiver.js';
@@ -101,6 +103,58 @@ describe('webhook delivery schedule (time-skipping test server)', function () {
     // The recorded three-day history replays against today's workflow code without a non-determinism error.
     const history = await env.client.workflow.getHandle(deliveryId).fetchHistory();
     await Worker.runReplayHistory({ workflowBundle: h().bundle }, history, deliveryId);
+  });
+
+  it('a lane whose first event fails for three days: the later event of the same payment is never sent, the endpoint is disabled and announced to the other endpoint', async () => {
+    const started = Date.now();
+    rcv = await startReceiver(() => ({ status: 500 }));
+    const m = await newMerchant();
+    const pool = h().stack.pool;
+    const { row: ep, secret } = await createEndpoint(pool, h().masterKey, h().config, { merchantId: m.merchantId, environment: 'sandbox', actor: 'test' }, { url: rcv.url }, null);
+    const { row: other } = await createEndpoint(pool, h().masterKey, h().config, { merchantId: m.merchantId, environment: 'sandbox', actor: 'test' }, { url: `${rcv.url}?other`, enabled_events: ['webhook_endpoint.*'] }, null);
+    const payId = newId('pay');
+    const [first, later] = [newId('evt'), newId('evt')];
+    await pool.query(
+      `INSERT INTO events (id, merchant_id, environment, type, object_type, object_id, sequence, data)
+       VALUES ($1, $3, 'sandbox', 'payment.detected', 'payment', $4, 2, '{}'), ($2, $3, 'sandbox', 'payment.confirmed', 'payment', $4, 3, '{}')`,
+      [first, later, m.merchantId, payId],
+    );
+    await insertDeliveries(pool, [first, later].map((eventId) => ({ deliveryId: deliveryIdFor(eventId, ep.id), eventId, endpointId: ep.id, kind: 'automatic' as const })));
+    const laneId = laneIdFor(payId, ep.id);
+    const result = await env.client.workflow.execute<typeof webhookLaneWorkflow>('webhookLaneWorkflow', { taskQueue: TASK_QUEUE, workflowId: laneId, args: [{ objectId: payId, endpointId: ep.id }] });
+    assert.deepEqual(result, { objectId: payId, endpointId: ep.id, attempts: 10 });
+    assert.ok(Date.now() - started < 60_000, 'in seconds of wall time');
+    // Ten attempts of the first event, verified; the later one never left.
+    assert.equal(rcv.received.length, 10);
+    for (const r of rcv.received) assert.equal(verifyWebhook(r.raw, r.headers, secret!).id, first);
+    const d = await pool.query(`SELECT event_id, status, attempt_count, last_error FROM webhook_deliveries WHERE endpoint_id = $1 ORDER BY event_id = $2 DESC`, [ep.id, first]);
+    assert.deepEqual(d.rows.map((r) => [r.event_id, r.status, r.attempt_count]), [[first, 'failed', 10], [later, 'canceled', 0]]);
+    assert.equal(d.rows[1].last_error, 'endpoint_disabled');
+    const e = await pool.query(`SELECT status, disabled_reason FROM webhook_endpoints WHERE id = $1`, [ep.id]);
+    assert.deepEqual(e.rows[0], { status: 'disabled', disabled_reason: 'retries_exhausted' });
+    // The sleeps between attempts are the schedule (durable timers), about three days in all.
+    const history = await env.client.workflow.getHandle(laneId).fetchHistory();
+    const timersS = (history.events ?? []).filter((x) => x.timerStartedEventAttributes).map((x) => {
+      const d = x.timerStartedEventAttributes!.startToFireTimeout!;
+      return Number(String(d.seconds ?? 0)) + (d.nanos ?? 0) / 1e9;
+    });
+    assert.equal(timersS.length, 9);
+    timersS.forEach((t, i) => {
+      const base = RETRY_DELAYS_MS[i + 1]! / 1000;
+      assert.ok(t >= base * (1 - JITTER_FRACTION) - 0.001 && t <= base * (1 + JITTER_FRACTION) + 0.001, `timer ${i + 1}: ${t}s vs ${base}s`);
+    });
+    // webhook_endpoint.disabled is planned to the merchant's other endpoint and handed to its lane.
+    const notice = await pool.query(
+      `SELECT d.status, ev.object_id FROM webhook_deliveries d JOIN events ev ON ev.id = d.event_id WHERE d.endpoint_id = $1 AND ev.type = 'webhook_endpoint.disabled'`,
+      [other.id],
+    );
+    assert.deepEqual(notice.rows, [{ status: 'pending', object_id: ep.id }]);
+    const handedOff = history.events!.filter((x) => x.startChildWorkflowExecutionInitiatedEventAttributes).map((x) => x.startChildWorkflowExecutionInitiatedEventAttributes!.workflowId);
+    assert.deepEqual(handedOff, [laneIdFor(ep.id, other.id)]);
+    // No worker polls the real webhooks queue on this server: the handed-off lane would wait
+    // there forever and stop the server from skipping time for the next tests.
+    await env.client.workflow.getHandle(laneIdFor(ep.id, other.id)).terminate('no worker for the real queue in this test');
+    await Worker.runReplayHistory({ workflowBundle: h().bundle }, history, laneId);
   });
 
   it('429 and 503 with Retry-After set the next delay instead of the schedule', async () => {

@@ -1,11 +1,13 @@
 // At-least-once under a crash: a webhook worker in its own process is SIGKILLed in the middle
 // of a burst, another one starts, and every event still reaches the receiver (a duplicate
-// carries the same webhook-id as the original).
+// carries the same webhook-id as the original). Attempts heartbeat, so the dead worker's
+// attempts end at the heartbeat timeout (5 s), not at the attempt's 25 s start-to-close timeout.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { temporal } from '@temporalio/proto';
 import { createEndpoint } from '../activities/webhooks/endpoints.js';
 import { newId } from '../activities/ids.js';
 import { startDeliveries } from '../api/webhook-commands.js';
@@ -15,6 +17,7 @@ import { eventually, h, newMerchant } from './harness.js';
 import { startReceiver, type Receiver } from './webhook-receiver.js';
 
 const TASK_QUEUE = 'webhooks-kill-test';
+const TimeoutType = temporal.api.enums.v1.TimeoutType;
 const EVENTS = 40;
 const MAIN = fileURLToPath(new URL('../workers/webhook-worker-main.ts', import.meta.url));
 
@@ -40,7 +43,7 @@ describe('webhook worker killed mid-burst', function () {
     await rcv?.close();
   });
 
-  it('loses no event: each arrives at least once, verified, duplicates with the same webhook-id', async () => {
+  it('loses no event: each arrives at least once, verified, duplicates with the same webhook-id; the dead worker\'s attempts end by heartbeat timeout', async () => {
     const { stack, config, bundle, dataDir, masterKey } = h();
     // Slow answers keep the burst in flight long enough to kill the worker in the middle of it.
     rcv = await startReceiver(() => ({ status: 200, delayMs: 300 }));
@@ -91,5 +94,17 @@ describe('webhook worker killed mid-burst', function () {
       return rows[0].n === EVENTS ? rows[0].n : null;
     }, 60_000, 250);
     assert.equal(done, EVENTS);
+
+    // Every attempt the dead worker held timed out on its heartbeat, none on start-to-close.
+    const timeouts: string[] = [];
+    for (const eventId of eventIds) {
+      const history = await stack.client.workflow.getHandle(deliveryIdFor(eventId, ep.id)).fetchHistory();
+      for (const e of history.events ?? []) {
+        const t = e.activityTaskTimedOutEventAttributes?.failure?.timeoutFailureInfo?.timeoutType;
+        if (t !== undefined && t !== null) timeouts.push(TimeoutType[t] ?? String(t));
+      }
+    }
+    assert.ok(timeouts.length >= 1, 'the killed worker held attempts in flight');
+    assert.deepEqual([...new Set(timeouts)], ['TIMEOUT_TYPE_HEARTBEAT']);
   });
 });

@@ -9,7 +9,8 @@ import { createWebhookDispatchActivities } from '../activities/webhooks/delivery
 import { TASK_QUEUES } from '../workflows/shared.js';
 import { installWorkerRuntime, WORKFLOWS_PATH, CREATION_WORKER_TUNING } from './runtime.js';
 
-export function createActivities(deps: { pool: Pool; config: StablerailConfig }) {
+/** masterKey: the webhook signing secrets' key, so recording an event also makes its first webhook attempts. */
+export function createActivities(deps: { pool: Pool; config: StablerailConfig; masterKey?: Buffer }) {
   return { ...createPaymentActivities(deps), ...createTreasuryActivities(deps), ...createReconciliationActivities(deps), ...createWebhookDispatchActivities(deps) };
 }
 
@@ -18,6 +19,7 @@ export interface PaymentWorkerOptions {
   namespace: string;
   pool: Pool;
   config: StablerailConfig;
+  masterKey?: Buffer;
   /** Tests bundle once and share it; production bundles at start. */
   workflowBundle?: WorkflowBundleWithSourceMap;
   identity?: string;
@@ -30,7 +32,7 @@ export async function createPaymentWorker(o: PaymentWorkerOptions): Promise<Work
     namespace: o.namespace,
     taskQueue: TASK_QUEUES.payments,
     ...(o.workflowBundle ? { workflowBundle: o.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
-    activities: createActivities({ pool: o.pool, config: o.config }),
+    activities: createActivities({ pool: o.pool, config: o.config, ...(o.masterKey ? { masterKey: o.masterKey } : {}) }),
     ...(o.identity ? { identity: o.identity } : {}),
     // Bounded concurrency: two cores, and each activity holds a database connection.
     maxConcurrentActivityTaskExecutions: 32,

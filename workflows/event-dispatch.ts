@@ -1,17 +1,21 @@
-// Handing an event to webhook delivery, from inside a workflow (payments, payouts): plan the
-// deliveries (an activity writes their rows), then one delivery child per subscribed endpoint.
-import { ParentClosePolicy, proxyActivities, startChild } from '@temporalio/workflow';
+// Handing an event to webhook delivery, from inside a workflow (payments, payouts, lanes). The
+// activity that records an event plans its deliveries and makes each first attempt; only what
+// that did not deliver costs a child workflow: the lane of (object, endpoint) for an endpoint
+// that keeps order, or a delivery child of its own for one with ordering "none".
+import { ParentClosePolicy, patched, proxyActivities, startChild } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { WebhookDispatchActivities } from '../activities/webhooks/delivery.js';
-import type { webhookDeliveryWorkflow } from './webhook-delivery.js';
-import type { PlannedDelivery } from './webhook-shared.js';
+import { laneIdFor, WORKFLOW_TYPES, type DeliveryInput, type LaneInput, type PlannedDelivery } from './webhook-shared.js';
 import { TASK_QUEUES } from './shared.js';
 
-const { planDeliveries } = proxyActivities<WebhookDispatchActivities>({
+const dispatch = proxyActivities<WebhookDispatchActivities>({
   startToCloseTimeout: '30 seconds',
-  // No maximumAttempts: an event must reach its endpoints, and planning is idempotent.
+  // No maximumAttempts: an event must reach its endpoints, and planning and first attempts are idempotent.
   retry: { initialInterval: '200 milliseconds', backoffCoefficient: 2, maximumInterval: '30 seconds' },
 });
+
+/** Deliveries after the first attempt are lanes and children; histories recorded before replay their per-delivery children. */
+export const WEBHOOK_LANES_PATCH = 'webhook-lanes';
 
 /**
  * ABANDON: an object whose workflow ends never cancels a pending delivery. The child id is
@@ -19,24 +23,69 @@ const { planDeliveries } = proxyActivities<WebhookDispatchActivities>({
  * started instead of starting a second.
  */
 export async function dispatchEvent(objectId: string, sequence: number): Promise<void> {
-  await startDeliveries(await planDeliveries({ objectId, sequence }));
+  const planned = await dispatch.planDeliveries({ objectId, sequence });
+  if (patched(WEBHOOK_LANES_PATCH)) await handOff(planned);
+  else await startDeliveries(planned);
 }
 
-/** One delivery child per planned (event, endpoint), for a plan written with its event. */
+/** First attempts of a plan written with its event by a step that could not send (a create Update's local activity), then the hand-off. */
+export async function sendThenHandOff(planned: PlannedDelivery[]): Promise<void> {
+  await handOff(planned.length === 0 ? planned : await dispatch.sendFirstAttempts(planned));
+}
+
+/** One delivery child per planned (event, endpoint), each from attempt 1: the shape before lanes. */
 export async function startDeliveries(planned: PlannedDelivery[]): Promise<void> {
-  await Promise.all(
-    planned.map(async (p) => {
-      try {
-        await startChild<typeof webhookDeliveryWorkflow>('webhookDeliveryWorkflow', {
-          workflowId: p.deliveryId,
-          taskQueue: TASK_QUEUES.webhooks,
-          args: [p],
-          parentClosePolicy: ParentClosePolicy.ABANDON,
-          workflowIdReusePolicy: 'REJECT_DUPLICATE',
-        });
-      } catch (err) {
-        if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-      }
-    }),
-  );
+  await Promise.all(planned.map((p) => startDeliveryChild({ deliveryId: p.deliveryId, eventId: p.eventId, endpointId: p.endpointId })));
+}
+
+async function startDeliveryChild(input: DeliveryInput): Promise<void> {
+  try {
+    // Started by name: the delivery and lane workflows import this module, not the other way round.
+    await startChild(WORKFLOW_TYPES.delivery, {
+      workflowId: input.deliveryId,
+      taskQueue: TASK_QUEUES.webhooks,
+      args: [input] satisfies [DeliveryInput],
+      parentClosePolicy: ParentClosePolicy.ABANDON,
+      workflowIdReusePolicy: 'REJECT_DUPLICATE',
+    });
+  } catch (err) {
+    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+  }
+}
+
+/**
+ * A running lane of the same object and endpoint needs no start: it reads the pending
+ * deliveries from the database after each one it finishes, and a delivery is only queued
+ * behind one still pending, so the lane sees it.
+ */
+async function ensureLane(objectId: string, endpointId: string): Promise<void> {
+  try {
+    await startChild(WORKFLOW_TYPES.lane, {
+      workflowId: laneIdFor(objectId, endpointId),
+      taskQueue: TASK_QUEUES.webhooks,
+      args: [{ objectId, endpointId }] satisfies [LaneInput],
+      parentClosePolicy: ParentClosePolicy.ABANDON,
+      // A lane ends when its object has nothing pending; a later failure opens it again.
+      workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+    });
+  } catch (err) {
+    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+  }
+}
+
+/** What the first attempts did not settle goes on: to the lane (order kept) or to a delivery child (ordering "none"). */
+export async function handOff(planned: PlannedDelivery[]): Promise<void> {
+  const lanes = new Map<string, { objectId: string; endpointId: string }>();
+  const children: DeliveryInput[] = [];
+  for (const p of planned) {
+    const outcome = p.first?.outcome;
+    if (outcome === 'delivered' || outcome === 'gone' || outcome === 'endpoint_disabled') continue;
+    if (p.ordering !== 'none' && p.objectId !== undefined) {
+      lanes.set(`${p.objectId} ${p.endpointId}`, { objectId: p.objectId, endpointId: p.endpointId });
+    } else {
+      const failed = outcome === 'failed';
+      children.push({ deliveryId: p.deliveryId, eventId: p.eventId, endpointId: p.endpointId, firstAttempt: failed ? 2 : 1, initialDelayMs: failed ? (p.first?.nextDelayMs ?? 0) : 0 });
+    }
+  }
+  await Promise.all([...[...lanes.values()].map((l) => ensureLane(l.objectId, l.endpointId)), ...children.map(startDeliveryChild)]);
 }

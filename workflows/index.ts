@@ -3,6 +3,7 @@
 export { paymentWorkflow } from './payment.js';
 export { reconciliationWorkflow } from './reconciliation.js';
 export { webhookDeliveryWorkflow } from './webhook-delivery.js';
+export { webhookLaneWorkflow } from './webhook-lane.js';
 export { watcherWorkflow } from './watcher.js';
 export { payoutWorkflow } from './payout.js';
 export { payoutDestinationWorkflow } from './payout-destination.js';

@@ -19,7 +19,7 @@ import {
 } from '@temporalio/workflow';
 import type { PaymentActivities } from '../activities/payment.js';
 import type { TreasuryActivities } from '../activities/treasury.js';
-import { dispatchEvent as dispatchTo, startDeliveries } from './event-dispatch.js';
+import { dispatchEvent as dispatchTo, handOff, sendThenHandOff, startDeliveries, WEBHOOK_LANES_PATCH } from './event-dispatch.js';
 import type { PlannedDelivery } from './webhook-shared.js';
 import { canTransition, FINAL_STATUSES, type ExceptionCode, type PaymentStatus } from './rules/transitions.js';
 import { allFinal, decide } from './rules/matching.js';
@@ -103,10 +103,14 @@ export const DELIVERIES_PLANNED_WITH_EVENT_PATCH = 'deliveries-planned-with-even
  * Payments started before webhook delivery existed replay without these commands; those
  * recorded before planning moved into the recording transaction replay the planning activity.
  */
-async function dispatchEvent(objectId: string, sequence: number, planned: PlannedDelivery[] | undefined): Promise<void> {
+async function dispatchEvent(objectId: string, sequence: number, planned: PlannedDelivery[] | undefined, firstAttemptsMade: boolean): Promise<void> {
   if (!patched(WEBHOOK_DISPATCH_PATCH)) return;
-  if (planned && patched(DELIVERIES_PLANNED_WITH_EVENT_PATCH)) await startDeliveries(planned);
-  else await dispatchTo(objectId, sequence);
+  if (planned && patched(DELIVERIES_PLANNED_WITH_EVENT_PATCH)) {
+    // The recording activity made the first attempts (recordTransition does; the create Update's
+    // local activity does not, so payment.created's are made by one activity here).
+    if (patched(WEBHOOK_LANES_PATCH)) await (firstAttemptsMade ? handOff(planned) : sendThenHandOff(planned));
+    else await startDeliveries(planned);
+  } else await dispatchTo(objectId, sequence);
 }
 
 export async function paymentWorkflow(input: PaymentWorkflowInput): Promise<PaymentWorkflowState> {
@@ -165,8 +169,8 @@ export async function paymentWorkflow(input: PaymentWorkflowInput): Promise<Paym
       state.status = to;
       state.exceptionCode = exceptionCode;
       if (input.upsertSearchAttributes !== false) upsertSearchAttributes([{ key: SEARCH_ATTRIBUTE_KEYS.status, value: to }]);
-      // Inside the serialized queue: deliveries start in sequence order (ordering stays best effort).
-      await dispatchEvent(state.paymentId, state.seq, recorded.planned);
+      // Inside the serialized queue: each event's first attempts finish before the next event is recorded.
+      await dispatchEvent(state.paymentId, state.seq, recorded.planned, true);
     });
     queue = next.catch(() => undefined);
     return next;
@@ -214,7 +218,7 @@ export async function paymentWorkflow(input: PaymentWorkflowInput): Promise<Paym
 
   // payment.created (seq 1) was written with the payment row; it is dispatched here, once.
   if (!input.carried) {
-    queue = queue.then(() => dispatchEvent(state.paymentId, 1, createdPlanned)).catch((e) => log.error('payment.created not dispatched', { error: String(e) }));
+    queue = queue.then(() => dispatchEvent(state.paymentId, 1, createdPlanned, false)).catch((e) => log.error('payment.created not dispatched', { error: String(e) }));
   }
 
   setHandler(

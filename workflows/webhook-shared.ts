@@ -3,12 +3,32 @@
 
 export type DeliveryKind = 'automatic' | 'redelivery' | 'recovery';
 
+/** Workflow type names, for starts from modules the workflows themselves import. */
+export const WORKFLOW_TYPES = { delivery: 'webhookDeliveryWorkflow', lane: 'webhookLaneWorkflow' } as const;
+
+/** The attempt's HTTP deadline is 15 s; the rest is the attempt log's database write. */
+export const ATTEMPT_ACTIVITY_TIMEOUT_S = 25;
+/**
+ * An attempt heartbeats every second while its request is in flight: a worker that dies
+ * mid-attempt is noticed after this, and the schedule moves on, instead of at the 25 s timeout.
+ */
+export const ATTEMPT_HEARTBEAT_TIMEOUT_S = 5;
+
 export interface DeliveryInput {
   /** Also the delivery workflow's id. */
   deliveryId: string;
   eventId: string;
   endpointId: string;
+  /**
+   * The attempt to make first (default 1): 2 when the activity that recorded the event already
+   * made attempt 1, after waiting initialDelayMs (the schedule's delay it recorded).
+   */
+  firstAttempt?: number;
+  initialDelayMs?: number;
 }
+
+/** 'sequence': one object's events reach an endpoint in sequence order; 'none': each independently. */
+export type EndpointOrdering = 'sequence' | 'none';
 
 /** One delivery per event and endpoint: the id is derived, so a retried start never starts two. */
 export function deliveryIdFor(eventId: string, endpointId: string, redeliveryId?: string): string {
@@ -55,4 +75,58 @@ export interface DeliveryResult {
   attempts: DeliveryAttemptSummary[];
 }
 
-export type PlannedDelivery = DeliveryInput;
+/**
+ * What the first attempt, made by the activity that recorded the event, came to. `queued`: not
+ * sent, because an earlier event of the same object is still pending to this endpoint.
+ * `not_attempted`: that activity had no way to send (no signing key on its worker).
+ */
+export type FirstAttemptOutcome = AttemptOutcome | 'queued' | 'not_attempted';
+
+export interface FirstAttempt {
+  outcome: FirstAttemptOutcome;
+  /** After a failed first attempt: the recorded delay before attempt 2. */
+  nextDelayMs: number | null;
+}
+
+/** A delivery planned with its event. Fields after endpointId are absent from plans recorded before ordering existed. */
+export interface PlannedDelivery extends DeliveryInput {
+  objectId?: string;
+  sequence?: number;
+  ordering?: EndpointOrdering;
+  first?: FirstAttempt;
+}
+
+/** The lane of one object to one endpoint: at most one running, which delivers that object's pending events in sequence. */
+export function laneIdFor(objectId: string, endpointId: string): string {
+  return `whl_${objectId}_${endpointId}`;
+}
+
+export interface LaneInput {
+  objectId: string;
+  endpointId: string;
+}
+
+export interface LaneStepRequest extends LaneInput {
+  jitterRand: number;
+  /**
+   * The workflow's clock: the head delivery is due when its recorded next_attempt_at is not
+   * after it (a first attempt made before the lane started waits out its delay; under the
+   * time-skipping test server the workflow's clock runs ahead and nothing waits twice).
+   */
+  nowMs: number;
+}
+
+export interface LaneResult {
+  objectId: string;
+  endpointId: string;
+  /** Attempts this run made. */
+  attempts: number;
+}
+
+export type LaneStep =
+  /** nothing pending for this object and endpoint (or the endpoint is no longer enabled): the lane ends */
+  | { kind: 'idle' }
+  /** the head delivery is not due yet */
+  | { kind: 'wait'; waitMs: number }
+  /** one attempt of the head delivery; on failure nextDelayMs is the wait before its next attempt (null: none left, concluded) */
+  | { kind: 'attempted'; deliveryId: string; attempt: number; outcome: AttemptOutcome; nextDelayMs: number | null; notify: PlannedDelivery[] };

@@ -1,21 +1,33 @@
-// The activities of webhook delivery: which endpoints an event goes to (planDeliveries, on the
-// payments queue), one signed HTTP attempt with its log row (attemptDelivery, on the webhooks
-// queue), and the end of a delivery whose retries ran out (concludeDelivery). Each is
-// idempotent: rows are keyed by delivery id and attempt number.
-import { log } from '@temporalio/activity';
+// The activities of webhook delivery. One signed HTTP attempt with its log row (attemptOnce),
+// made in three places: by the activity that records an event (its first attempt, so a healthy
+// endpoint costs Temporal nothing beyond the recording), by a lane workflow's step (the retries
+// of one object's events to one endpoint, in sequence order), and by a single delivery workflow
+// (redeliveries, recoveries, endpoints with ordering "none"). Each is idempotent: rows are keyed
+// by delivery id and attempt number.
+import { Context, log } from '@temporalio/activity';
 import type { DbClient, Pool } from '../db.js';
 import { withTx } from '../db.js';
 import type { StablerailConfig } from '../config.js';
 import { appendEvidence } from '../evidence.js';
 import { DomainError } from '../merchant.js';
 import { signatureHeader } from '../../sdk/signature.js';
-import { nextDelayMs, parseRetryAfterMs } from '../../workflows/rules/retry-schedule.js';
-import { deliveryIdFor, type AttemptRequest, type AttemptResult, type DeliveryInput, type DeliveryKind, type PlannedDelivery } from '../../workflows/webhook-shared.js';
-import { activeSecrets, disableEndpoint, ENDPOINTS_PER_MERCHANT_MAX, subscriptionKeys } from './endpoints.js';
+import { ATTEMPTS_MAX, nextDelayMs, parseRetryAfterMs } from '../../workflows/rules/retry-schedule.js';
+import type { AttemptRequest, AttemptResult, DeliveryInput, FirstAttempt, LaneStep, LaneStepRequest, PlannedDelivery } from '../../workflows/webhook-shared.js';
+import { activeSecrets, disableEndpoint } from './endpoints.js';
+import { insertDeliveries, planEventDeliveries, type EventHead } from './plan.js';
 import { parseEndpointUrl, resolveTarget, urlPolicy } from './url-guard.js';
 import { postPinned, SendError } from './http-sender.js';
 
+export { insertDeliveries, planEventDeliveries };
 export const USER_AGENT = 'Stablerail-Webhooks/1';
+export const ERROR_TEXT_MAX = 500;
+/**
+ * The first attempt runs inside the activity that recorded the event, which holds that
+ * object's next change: a receiver slower than this is left to the lane's retries.
+ */
+export const FIRST_ATTEMPT_TIMEOUT_MS = 5_000;
+/** How often an attempt in flight tells Temporal its worker is alive (the heartbeat timeout is a few times this). */
+export const HEARTBEAT_INTERVAL_MS = 1_000;
 
 /** The activity's logger when running as an activity; silent when called directly (scripts, tests). */
 function warn(message: string, attrs: Record<string, unknown>): void {
@@ -23,19 +35,26 @@ function warn(message: string, attrs: Record<string, unknown>): void {
     log.warn(message, attrs);
   } catch { /* not in an activity context */ }
 }
-export const ERROR_TEXT_MAX = 500;
 
-/** Insert delivery rows (pending) for event × endpoint pairs; existing ones are left alone. */
-export async function insertDeliveries(c: Pool | DbClient, rows: Array<DeliveryInput & { kind: DeliveryKind }>): Promise<void> {
-  if (rows.length === 0) return;
-  await c.query(
-    `INSERT INTO webhook_deliveries (id, endpoint_id, event_id, merchant_id, environment, kind, next_attempt_at)
-     SELECT d.id, d.endpoint_id, d.event_id, w.merchant_id, w.environment, d.kind, now()
-       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS d(id, endpoint_id, event_id, kind)
-       JOIN webhook_endpoints w ON w.id = d.endpoint_id
-     ON CONFLICT (id) DO NOTHING`,
-    [rows.map((r) => r.deliveryId), rows.map((r) => r.endpointId), rows.map((r) => r.eventId), rows.map((r) => r.kind)],
-  );
+/**
+ * Heartbeat while the work runs, so a worker that dies mid-attempt is noticed at the heartbeat
+ * timeout (seconds), not the attempt's start-to-close timeout. Outside an activity: plain await.
+ */
+async function heartbeating<T>(work: Promise<T>): Promise<T> {
+  let ctx: Context | null = null;
+  try {
+    ctx = Context.current();
+  } catch {
+    return work;
+  }
+  const beat = () => ctx!.heartbeat();
+  beat();
+  const timer = setInterval(beat, HEARTBEAT_INTERVAL_MS);
+  try {
+    return await work;
+  } finally {
+    clearInterval(timer);
+  }
 }
 
 interface AttemptContext {
@@ -46,7 +65,7 @@ interface AttemptContext {
   created_at: Date;
   url: string;
   environment: 'sandbox' | 'live';
-  status: 'enabled' | 'disabled';
+  status: 'enabled' | 'disabled' | 'deleted';
 }
 
 /** The payload, serialized once: these exact bytes are signed and sent. */
@@ -54,145 +73,258 @@ export function payloadBytes(e: { id: string; type: string; created_at: Date; se
   return Buffer.from(JSON.stringify({ id: e.id, type: e.type, created_at: e.created_at.toISOString(), sequence: e.sequence, data: e.data }), 'utf8');
 }
 
-export interface EventHead {
-  id: string;
-  type: string;
-  merchant_id: string;
-  environment: string;
+export type { EventHead };
+
+export interface SendDeps {
+  pool: Pool;
+  config: StablerailConfig;
+  masterKey: Buffer;
+}
+
+export interface AttemptDone extends AttemptResult {
+  /** On failure: the wait before the next attempt, as recorded in next_attempt_at; undefined when none is left. */
+  nextDelayMs: number | undefined;
+  /** Deliveries of a webhook_endpoint.disabled event this attempt caused (a 410), to hand to delivery. */
+  notify: PlannedDelivery[];
 }
 
 /**
- * The enabled endpoints subscribed to one event, with their pending delivery rows written.
- * Called in the transaction that writes the event (payments), so the plan commits with it and
- * the workflow starts the deliveries without another activity; idempotent by delivery id.
+ * One attempt: sign the exact bytes, pass the SSRF guard on the address actually connected to,
+ * POST, and log the attempt with the delivery's new state and an evidence entry in one
+ * transaction. An attempt already logged (a retried activity) is answered, never sent again.
  */
-export async function planEventDeliveries(c: DbClient, e: EventHead): Promise<PlannedDelivery[]> {
-  const { rows } = await c.query<{ id: string }>(
-    `SELECT id FROM webhook_endpoints WHERE merchant_id = $1 AND environment = $2 AND status = 'enabled' AND enabled_events && $3::text[]
-      ORDER BY created_at, id LIMIT $4`,
-    [e.merchant_id, e.environment, subscriptionKeys(e.type), ENDPOINTS_PER_MERCHANT_MAX],
+export async function attemptOnce(deps: SendDeps, req: AttemptRequest, timeoutMs = deps.config.webhooks.attempt_timeout_ms): Promise<AttemptDone> {
+  const { pool, config, masterKey } = deps;
+  const prior = await pool.query(`SELECT outcome, response_status, error FROM webhook_attempts WHERE delivery_id = $1 AND attempt = $2`, [req.deliveryId, req.attempt]);
+  if (prior.rows[0]) {
+    const p = prior.rows[0];
+    const left = await pool.query<{ ms: number | null }>(
+      `SELECT GREATEST(0, extract(epoch FROM next_attempt_at - now()) * 1000)::float8 AS ms FROM webhook_deliveries WHERE id = $1`, [req.deliveryId],
+    );
+    const ms = left.rows[0]?.ms;
+    return { outcome: p.outcome, responseStatus: p.response_status, retryAfterMs: null, error: p.error, nextDelayMs: ms === null || ms === undefined ? undefined : Math.round(ms), notify: [] };
+  }
+  const ctxRows = await pool.query<AttemptContext>(
+    `SELECT e.id AS event_id, e.type, e.sequence, e.data, e.created_at, w.url, w.environment, w.status
+       FROM events e JOIN webhook_endpoints w ON w.id = $2 AND w.merchant_id = e.merchant_id AND w.environment = e.environment
+      WHERE e.id = $1`,
+    [req.eventId, req.endpointId],
   );
-  const planned = rows.map((w) => ({ deliveryId: deliveryIdFor(e.id, w.id), eventId: e.id, endpointId: w.id }));
-  await insertDeliveries(c, planned.map((p) => ({ ...p, kind: 'automatic' as const })));
-  return planned;
+  const ctx = ctxRows.rows[0];
+  if (!ctx || ctx.status !== 'enabled') {
+    const reason = ctx?.status === 'deleted' ? 'endpoint_deleted' : 'endpoint_disabled';
+    await pool.query(`UPDATE webhook_deliveries SET status = 'canceled', last_error = $2, next_attempt_at = NULL, updated_at = now() WHERE id = $1 AND status = 'pending'`, [req.deliveryId, reason]);
+    return { outcome: 'endpoint_disabled', responseStatus: null, retryAfterMs: null, error: reason, nextDelayMs: undefined, notify: [] };
+  }
+  const body = payloadBytes({ id: ctx.event_id, type: ctx.type, created_at: ctx.created_at, sequence: ctx.sequence, data: ctx.data });
+  // Set per attempt: a retry three days later carries a fresh timestamp the receiver's tolerance accepts.
+  const timestampS = Math.floor(Date.now() / 1000);
+  const secrets = await activeSecrets(pool, masterKey, req.endpointId);
+  const headers: Record<string, string> = {
+    'content-type': 'application/json',
+    'user-agent': USER_AGENT,
+    // The event id: every attempt and redelivery of one event carries the same id, so receivers dedupe on it.
+    'webhook-id': ctx.event_id,
+    'webhook-timestamp': String(timestampS),
+    'webhook-signature': signatureHeader(secrets, ctx.event_id, timestampS, body),
+  };
+
+  let responseStatus: number | null = null;
+  let excerpt: string | null = null;
+  let retryAfterMs: number | null = null;
+  let error: string | null = null;
+  let latencyMs = 0;
+  try {
+    const policy = urlPolicy(ctx.environment, config);
+    const target = await resolveTarget(parseEndpointUrl(ctx.url, policy), policy);
+    const r = await heartbeating(postPinned(target, headers, body, timeoutMs));
+    responseStatus = r.status;
+    excerpt = r.excerpt;
+    latencyMs = r.latencyMs;
+    if (r.status === 429 || r.status === 503) retryAfterMs = parseRetryAfterMs(r.retryAfter, Date.now());
+    if (r.status >= 300 && r.status < 400) error = 'redirect_not_followed';
+  } catch (err) {
+    if (err instanceof SendError) {
+      error = `${err.code}: ${err.message}`.slice(0, ERROR_TEXT_MAX);
+      latencyMs = err.latencyMs;
+    } else if (err instanceof DomainError) {
+      error = `${err.code}: ${err.message}`.slice(0, ERROR_TEXT_MAX);
+    } else throw err;
+  }
+  const outcome: AttemptResult['outcome'] =
+    responseStatus !== null && responseStatus >= 200 && responseStatus < 300 ? 'delivered' : responseStatus === 410 ? 'gone' : 'failed';
+  const nextMs = outcome === 'failed' ? nextDelayMs(req.attempt, req.jitterRand, retryAfterMs) : undefined;
+
+  const notify = await withTx(pool, async (c) => {
+    const ins = await c.query(
+      `INSERT INTO webhook_attempts (delivery_id, attempt, endpoint_id, event_id, url, request_headers, request_body, response_status,
+                                     response_body_excerpt, latency_ms, error, outcome)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (delivery_id, attempt) DO NOTHING`,
+      [req.deliveryId, req.attempt, req.endpointId, ctx.event_id, ctx.url, JSON.stringify(headers), body.toString('utf8'), responseStatus, excerpt, latencyMs, error, outcome],
+    );
+    if (ins.rowCount === 0) return [];
+    await c.query(
+      `UPDATE webhook_deliveries SET attempt_count = GREATEST(attempt_count, $2), last_response_status = $3, last_error = $4,
+              status = CASE WHEN $5 = 'delivered' THEN 'succeeded' WHEN $5 = 'gone' THEN 'failed' ELSE status END,
+              next_attempt_at = CASE WHEN $6::bigint IS NULL THEN NULL ELSE now() + make_interval(secs => $6::bigint / 1000.0) END,
+              updated_at = now()
+        WHERE id = $1 AND status = 'pending'`,
+      [req.deliveryId, req.attempt, responseStatus, error, outcome, nextMs ?? null],
+    );
+    await appendEvidence(c, {
+      kind: 'webhook.attempt',
+      subject: req.endpointId,
+      actor: 'system',
+      payload: { delivery_id: req.deliveryId, attempt: req.attempt, event_id: ctx.event_id, response_status: responseStatus, outcome, latency_ms: latencyMs },
+      dedupeKey: `webhook_attempt:${req.deliveryId}:${req.attempt}`,
+    });
+    // 410 Gone: the receiver asked us to stop sending to this URL.
+    return outcome === 'gone' ? (await disableEndpoint(c, req.endpointId, 'gone', 'system')).notify : [];
+  });
+  if (outcome === 'gone') warn('webhook endpoint disabled', { endpointId: req.endpointId, reason: 'gone', deliveryId: req.deliveryId });
+  return { outcome, responseStatus, retryAfterMs, error, nextDelayMs: nextMs, notify };
 }
 
-export function createWebhookDispatchActivities(deps: { pool: Pool }) {
+/** Retries ran out: the delivery failed and the endpoint is disabled, with its event to the merchant's other endpoints. */
+export async function concludeExhausted(pool: Pool, i: DeliveryInput): Promise<{ endpointDisabled: boolean; notify: PlannedDelivery[] }> {
+  const r = await withTx(pool, async (c) => {
+    await c.query(`UPDATE webhook_deliveries SET status = 'failed', last_error = COALESCE(last_error, 'retries_exhausted'), next_attempt_at = NULL, updated_at = now() WHERE id = $1 AND status = 'pending'`, [i.deliveryId]);
+    const d = await disableEndpoint(c, i.endpointId, 'retries_exhausted', 'system');
+    return { endpointDisabled: d.disabled, notify: d.notify };
+  });
+  if (r.endpointDisabled) warn('webhook endpoint disabled', { endpointId: i.endpointId, reason: 'retries_exhausted', deliveryId: i.deliveryId });
+  return r;
+}
+
+/** Whether an earlier event of the same object is still pending to this endpoint (then this one waits its turn). */
+async function earlierPending(pool: Pool, p: PlannedDelivery): Promise<boolean> {
+  const { rows } = await pool.query<{ waiting: boolean }>(
+    `SELECT EXISTS (SELECT 1 FROM events e JOIN webhook_deliveries d ON d.event_id = e.id
+                     WHERE e.object_id = $1 AND e.sequence < $2 AND d.endpoint_id = $3 AND d.kind = 'automatic' AND d.status = 'pending') AS waiting`,
+    [p.objectId, p.sequence, p.endpointId],
+  );
+  return rows[0]!.waiting;
+}
+
+/** A first attempt already made (the recording activity retried after it): what it came to. */
+async function firstAlreadyMade(pool: Pool, deliveryId: string): Promise<FirstAttempt | null> {
+  const { rows } = await pool.query<{ status: string; attempt_count: number; last_error: string | null; ms: number | null }>(
+    `SELECT status, attempt_count, last_error, GREATEST(0, extract(epoch FROM next_attempt_at - now()) * 1000)::float8 AS ms FROM webhook_deliveries WHERE id = $1`,
+    [deliveryId],
+  );
+  const d = rows[0];
+  if (!d) return { outcome: 'endpoint_disabled', nextDelayMs: null };
+  if (d.status === 'succeeded') return { outcome: 'delivered', nextDelayMs: null };
+  if (d.status === 'canceled') return { outcome: 'endpoint_disabled', nextDelayMs: null };
+  if (d.status === 'failed') return { outcome: 'gone', nextDelayMs: null };
+  if (d.attempt_count > 0) return { outcome: 'failed', nextDelayMs: d.ms === null ? 0 : Math.round(d.ms) };
+  return null;
+}
+
+/**
+ * The first attempt of each planned delivery, made by the activity that recorded the event,
+ * after its commit. A delivery whose endpoint keeps order and has an earlier event of the same
+ * object still pending is not sent (`queued`): the lane delivers it in turn. The answer is the
+ * plan with each first attempt's outcome, plus the deliveries of any webhook_endpoint.disabled
+ * event a 410 caused; the workflow hands whatever is not delivered to a lane or a delivery child.
+ */
+export async function sendFirstAttempts(deps: SendDeps, planned: PlannedDelivery[]): Promise<PlannedDelivery[]> {
+  const notify: PlannedDelivery[] = [];
+  const out = await Promise.all(
+    planned.map(async (p): Promise<PlannedDelivery> => {
+      if (p.objectId === undefined || p.sequence === undefined) return p;
+      const made = await firstAlreadyMade(deps.pool, p.deliveryId);
+      if (made) return { ...p, first: made };
+      if (p.ordering !== 'none' && (await earlierPending(deps.pool, p))) return { ...p, first: { outcome: 'queued', nextDelayMs: null } };
+      const r = await attemptOnce(deps, { deliveryId: p.deliveryId, eventId: p.eventId, endpointId: p.endpointId, attempt: 1, jitterRand: Math.random() }, Math.min(FIRST_ATTEMPT_TIMEOUT_MS, deps.config.webhooks.attempt_timeout_ms));
+      notify.push(...r.notify);
+      return { ...p, first: { outcome: r.outcome, nextDelayMs: r.outcome === 'failed' ? (r.nextDelayMs ?? 0) : null } };
+    }),
+  );
+  return [...out, ...notify];
+}
+
+/**
+ * One step of a lane (one object's events to one endpoint, in sequence): find the earliest
+ * pending delivery and make its next attempt. A delivery that used its last attempt ends failed
+ * and disables the endpoint, which ends the others.
+ */
+export async function laneStep(deps: SendDeps, input: LaneStepRequest): Promise<LaneStep> {
   const { pool } = deps;
+  const ep = await pool.query<{ status: string }>(`SELECT status FROM webhook_endpoints WHERE id = $1`, [input.endpointId]);
+  if (ep.rows[0]?.status !== 'enabled') {
+    // Disabled or deleted while this lane slept: its pending deliveries end, nothing is sent.
+    await pool.query(
+      `UPDATE webhook_deliveries d SET status = 'canceled', last_error = $3, next_attempt_at = NULL, updated_at = now()
+         FROM events e WHERE e.id = d.event_id AND e.object_id = $1 AND d.endpoint_id = $2 AND d.status = 'pending' AND d.kind = 'automatic'`,
+      [input.objectId, input.endpointId, ep.rows[0]?.status === 'deleted' ? 'endpoint_deleted' : 'endpoint_disabled'],
+    );
+    return { kind: 'idle' };
+  }
+  const head = await pool.query<{ id: string; event_id: string; attempt_count: number; due_ms: number | null }>(
+    `SELECT d.id, d.event_id, d.attempt_count, (extract(epoch FROM d.next_attempt_at) * 1000)::float8 AS due_ms
+       FROM events e JOIN webhook_deliveries d ON d.event_id = e.id AND d.endpoint_id = $2 AND d.kind = 'automatic' AND d.status = 'pending'
+      WHERE e.object_id = $1 ORDER BY e.sequence LIMIT 1`,
+    [input.objectId, input.endpointId],
+  );
+  const h = head.rows[0];
+  if (!h) return { kind: 'idle' };
+  if (h.attempt_count > 0 && h.due_ms !== null && h.due_ms > input.nowMs) return { kind: 'wait', waitMs: Math.ceil(h.due_ms - input.nowMs) };
+  const attempt = h.attempt_count + 1;
+  const di = { deliveryId: h.id, eventId: h.event_id, endpointId: input.endpointId };
+  if (attempt > ATTEMPTS_MAX) {
+    const c = await concludeExhausted(pool, di);
+    return { kind: 'attempted', deliveryId: h.id, attempt: h.attempt_count, outcome: 'failed', nextDelayMs: null, notify: c.notify };
+  }
+  const r = await attemptOnce(deps, { ...di, attempt, jitterRand: input.jitterRand });
+  const notify = [...r.notify];
+  if (r.outcome === 'failed' && r.nextDelayMs === undefined) notify.push(...(await concludeExhausted(pool, di)).notify);
+  return { kind: 'attempted', deliveryId: h.id, attempt, outcome: r.outcome, nextDelayMs: r.outcome === 'failed' ? (r.nextDelayMs ?? null) : null, notify };
+}
+
+export function createWebhookDispatchActivities(deps: { pool: Pool; config: StablerailConfig; masterKey?: Buffer }) {
+  const { pool } = deps;
+  const send = deps.masterKey ? { pool, config: deps.config, masterKey: deps.masterKey } : null;
   return {
-    /** The enabled endpoints subscribed to one event; writes their pending delivery rows. */
+    /**
+     * The enabled endpoints subscribed to one event; writes their pending delivery rows and,
+     * on a worker that can sign, makes each first attempt.
+     */
     async planDeliveries(ref: { objectId: string; sequence: number }): Promise<PlannedDelivery[]> {
-      return withTx(pool, async (c) => {
+      const planned = await withTx(pool, async (c) => {
         const ev = await c.query<EventHead>(
-          `SELECT id, type, merchant_id, environment FROM events WHERE object_id = $1 AND sequence = $2`,
+          `SELECT id, type, merchant_id, environment, object_id, sequence FROM events WHERE object_id = $1 AND sequence = $2`,
           [ref.objectId, ref.sequence],
         );
         const e = ev.rows[0];
         if (!e) throw new Error(`no event for ${ref.objectId} at sequence ${ref.sequence}`);
         return planEventDeliveries(c, e);
       });
+      return send ? sendFirstAttempts(send, planned) : planned;
+    },
+
+    /** First attempts of deliveries planned with their event (payment.created, written by the create Update). */
+    async sendFirstAttempts(planned: PlannedDelivery[]): Promise<PlannedDelivery[]> {
+      return send ? sendFirstAttempts(send, planned) : planned;
     },
   };
 }
 
-export function createWebhookDeliveryActivities(deps: { pool: Pool; config: StablerailConfig; masterKey: Buffer }) {
-  const { pool, config, masterKey } = deps;
+export function createWebhookDeliveryActivities(deps: SendDeps) {
+  const { pool } = deps;
   return {
-    async attemptDelivery(req: AttemptRequest): Promise<AttemptResult> {
-      const prior = await pool.query(`SELECT outcome, response_status, error FROM webhook_attempts WHERE delivery_id = $1 AND attempt = $2`, [req.deliveryId, req.attempt]);
-      if (prior.rows[0]) {
-        // Already made and logged (a replayed request): answer what happened, never send twice.
-        const p = prior.rows[0];
-        return { outcome: p.outcome, responseStatus: p.response_status, retryAfterMs: null, error: p.error };
-      }
-      const ctxRows = await pool.query<AttemptContext>(
-        `SELECT e.id AS event_id, e.type, e.sequence, e.data, e.created_at, w.url, w.environment, w.status
-           FROM events e JOIN webhook_endpoints w ON w.id = $2 AND w.merchant_id = e.merchant_id AND w.environment = e.environment
-          WHERE e.id = $1`,
-        [req.eventId, req.endpointId],
-      );
-      const ctx = ctxRows.rows[0];
-      if (!ctx || ctx.status !== 'enabled') {
-        await pool.query(`UPDATE webhook_deliveries SET status = 'canceled', last_error = 'endpoint_disabled', next_attempt_at = NULL, updated_at = now() WHERE id = $1 AND status = 'pending'`, [req.deliveryId]);
-        return { outcome: 'endpoint_disabled', responseStatus: null, retryAfterMs: null, error: 'endpoint_disabled' };
-      }
-      const body = payloadBytes({ id: ctx.event_id, type: ctx.type, created_at: ctx.created_at, sequence: ctx.sequence, data: ctx.data });
-      // Set per attempt: a retry three days later carries a fresh timestamp the receiver's tolerance accepts.
-      const timestampS = Math.floor(Date.now() / 1000);
-      const secrets = await activeSecrets(pool, masterKey, req.endpointId);
-      const headers: Record<string, string> = {
-        'content-type': 'application/json',
-        'user-agent': USER_AGENT,
-        // The event id: every attempt and redelivery of one event carries the same id, so receivers dedupe on it.
-        'webhook-id': ctx.event_id,
-        'webhook-timestamp': String(timestampS),
-        'webhook-signature': signatureHeader(secrets, ctx.event_id, timestampS, body),
-      };
-
-      let responseStatus: number | null = null;
-      let excerpt: string | null = null;
-      let retryAfterMs: number | null = null;
-      let error: string | null = null;
-      let latencyMs = 0;
-      try {
-        const policy = urlPolicy(ctx.environment, config);
-        const target = await resolveTarget(parseEndpointUrl(ctx.url, policy), policy);
-        const r = await postPinned(target, headers, body, config.webhooks.attempt_timeout_ms);
-        responseStatus = r.status;
-        excerpt = r.excerpt;
-        latencyMs = r.latencyMs;
-        if (r.status === 429 || r.status === 503) retryAfterMs = parseRetryAfterMs(r.retryAfter, Date.now());
-        if (r.status >= 300 && r.status < 400) error = 'redirect_not_followed';
-      } catch (err) {
-        if (err instanceof SendError) {
-          error = `${err.code}: ${err.message}`.slice(0, ERROR_TEXT_MAX);
-          latencyMs = err.latencyMs;
-        } else if (err instanceof DomainError) {
-          error = `${err.code}: ${err.message}`.slice(0, ERROR_TEXT_MAX);
-        } else throw err;
-      }
-      const outcome: AttemptResult['outcome'] =
-        responseStatus !== null && responseStatus >= 200 && responseStatus < 300 ? 'delivered' : responseStatus === 410 ? 'gone' : 'failed';
-      const nextMs = outcome === 'failed' ? nextDelayMs(req.attempt, req.jitterRand, retryAfterMs) : undefined;
-
-      await withTx(pool, async (c) => {
-        const ins = await c.query(
-          `INSERT INTO webhook_attempts (delivery_id, attempt, endpoint_id, event_id, url, request_headers, request_body, response_status,
-                                         response_body_excerpt, latency_ms, error, outcome)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (delivery_id, attempt) DO NOTHING`,
-          [req.deliveryId, req.attempt, req.endpointId, ctx.event_id, ctx.url, JSON.stringify(headers), body.toString('utf8'), responseStatus, excerpt, latencyMs, error, outcome],
-        );
-        if (ins.rowCount === 0) return;
-        await c.query(
-          `UPDATE webhook_deliveries SET attempt_count = GREATEST(attempt_count, $2), last_response_status = $3, last_error = $4,
-                  status = CASE WHEN $5 = 'delivered' THEN 'succeeded' WHEN $5 = 'gone' THEN 'failed' ELSE status END,
-                  next_attempt_at = CASE WHEN $6::bigint IS NULL THEN NULL ELSE now() + make_interval(secs => $6::bigint / 1000.0) END,
-                  updated_at = now()
-            WHERE id = $1`,
-          [req.deliveryId, req.attempt, responseStatus, error, outcome, nextMs ?? null],
-        );
-        await appendEvidence(c, {
-          kind: 'webhook.attempt',
-          subject: req.endpointId,
-          actor: 'system',
-          payload: { delivery_id: req.deliveryId, attempt: req.attempt, event_id: ctx.event_id, response_status: responseStatus, outcome, latency_ms: latencyMs },
-          dedupeKey: `webhook_attempt:${req.deliveryId}:${req.attempt}`,
-        });
-        // 410 Gone: the receiver asked us to stop sending to this URL.
-        if (outcome === 'gone') await disableEndpoint(c, req.endpointId, 'gone', 'system');
-      });
-      if (outcome === 'gone') warn('webhook endpoint disabled', { endpointId: req.endpointId, reason: 'gone', deliveryId: req.deliveryId });
-      return { outcome, responseStatus, retryAfterMs, error };
+    async attemptDelivery(req: AttemptRequest): Promise<AttemptResult & { notify?: PlannedDelivery[] }> {
+      const r = await attemptOnce(deps, req);
+      return { outcome: r.outcome, responseStatus: r.responseStatus, retryAfterMs: r.retryAfterMs, error: r.error, notify: r.notify };
     },
 
     /** Retries ran out: the delivery failed and the endpoint is disabled, with an operator-visible event. */
-    async concludeDelivery(i: DeliveryInput & { reason: 'retries_exhausted' }): Promise<{ endpointDisabled: boolean }> {
-      const r = await withTx(pool, async (c) => {
-        await c.query(`UPDATE webhook_deliveries SET status = 'failed', next_attempt_at = NULL, updated_at = now() WHERE id = $1 AND status = 'pending'`, [i.deliveryId]);
-        return { endpointDisabled: await disableEndpoint(c, i.endpointId, i.reason, 'system') };
-      });
-      if (r.endpointDisabled) warn('webhook endpoint disabled', { endpointId: i.endpointId, reason: i.reason, deliveryId: i.deliveryId });
-      return r;
+    async concludeDelivery(i: DeliveryInput & { reason: 'retries_exhausted' }): Promise<{ endpointDisabled: boolean; notify: PlannedDelivery[] }> {
+      return concludeExhausted(pool, i);
+    },
+
+    async laneStep(input: LaneStepRequest): Promise<LaneStep> {
+      return laneStep(deps, input);
     },
   };
 }

@@ -10,8 +10,11 @@ import { generateSecret } from '../../sdk/signature.js';
 import { openSecret, sealSecret } from './secret-box.js';
 import { parseEndpointUrl, resolveTarget, urlPolicy } from './url-guard.js';
 
-/** Endpoints per merchant and environment: every event fans out to each, so the fan-out is bounded. */
-export const ENDPOINTS_PER_MERCHANT_MAX = 16;
+import { ENDPOINTS_PER_MERCHANT_MAX, planEventDeliveries, subscriptionKeys } from './plan.js';
+import type { EndpointOrdering, PlannedDelivery } from '../../workflows/webhook-shared.js';
+
+export { ENDPOINTS_PER_MERCHANT_MAX, subscriptionKeys };
+export type { EndpointOrdering };
 /** Secrets valid at once: the current one and those still in their overlap window. */
 export const SECRETS_ACTIVE_MAX = 3;
 export const ROTATION_OVERLAP_S_DEFAULT = 86_400;
@@ -25,15 +28,17 @@ export interface EndpointRow {
   url: string;
   description: string | null;
   enabled_events: string[];
-  status: 'enabled' | 'disabled';
+  status: 'enabled' | 'disabled' | 'deleted';
   disabled_reason: string | null;
   disabled_at: Date | null;
+  ordering: EndpointOrdering;
+  deleted_at: Date | null;
   last_seq: number;
   created_at: Date;
   updated_at: Date;
 }
 
-export const ENDPOINT_COLUMNS = 'id, merchant_id, environment, url, description, enabled_events, status, disabled_reason, disabled_at, last_seq, created_at, updated_at';
+export const ENDPOINT_COLUMNS = 'id, merchant_id, environment, url, description, enabled_events, status, disabled_reason, disabled_at, ordering, deleted_at, last_seq, created_at, updated_at';
 
 export function endpointObject(row: EndpointRow) {
   return {
@@ -43,23 +48,21 @@ export function endpointObject(row: EndpointRow) {
     url: row.url,
     description: row.description,
     enabled_events: row.enabled_events,
+    ordering: row.ordering,
     status: row.status,
     disabled_reason: row.disabled_reason,
     disabled_at: row.disabled_at?.toISOString() ?? null,
+    deleted_at: row.deleted_at?.toISOString() ?? null,
     created_at: row.created_at.toISOString(),
   };
 }
 
-/** The event types an endpoint's enabled_events entry matches: `*`, `payment.*` or an exact type. */
-export function subscriptionKeys(eventType: string): string[] {
-  const dot = eventType.indexOf('.');
-  return dot > 0 ? ['*', `${eventType.slice(0, dot)}.*`, eventType] : ['*', eventType];
-}
 
 export interface NewEndpoint {
   url: string;
   enabled_events?: string[];
   description?: string;
+  ordering?: EndpointOrdering;
 }
 
 export async function createEndpoint(pool: Pool, masterKey: Buffer, config: StablerailConfig, owner: { merchantId: string; environment: Environment; actor: string }, body: NewEndpoint, id: string | null) {
@@ -72,27 +75,37 @@ export async function createEndpoint(pool: Pool, masterKey: Buffer, config: Stab
   if (existing) return { row: existing, secret: null as string | null };
   const secret = generateSecret();
   return withTx(pool, async (c) => {
-    // Serializes concurrent creations for one merchant, so the bound holds.
-    await c.query(`SELECT pg_advisory_xact_lock(hashtext($1))`, [`we:${owner.merchantId}:${owner.environment}`]);
-    const count = await c.query<{ n: number }>(`SELECT count(*)::int AS n FROM webhook_endpoints WHERE merchant_id = $1 AND environment = $2`, [owner.merchantId, owner.environment]);
-    if (count.rows[0]!.n >= ENDPOINTS_PER_MERCHANT_MAX) {
-      throw new DomainError('endpoints_limit_reached', `at most ${ENDPOINTS_PER_MERCHANT_MAX} webhook endpoints per environment`, 'url');
-    }
+    await assertBelowEnabledCap(c, owner.merchantId, owner.environment, 'url');
     const { rows } = await c.query<EndpointRow>(
-      `INSERT INTO webhook_endpoints (id, merchant_id, environment, url, description, enabled_events)
-       VALUES ($1, $2, $3, $4, $5, $6) RETURNING ${ENDPOINT_COLUMNS}`,
-      [endpointId, owner.merchantId, owner.environment, url.toString(), body.description ?? null, body.enabled_events ?? ['*']],
+      `INSERT INTO webhook_endpoints (id, merchant_id, environment, url, description, enabled_events, ordering)
+       VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING ${ENDPOINT_COLUMNS}`,
+      [endpointId, owner.merchantId, owner.environment, url.toString(), body.description ?? null, body.enabled_events ?? ['*'], body.ordering ?? 'sequence'],
     );
     await c.query(`INSERT INTO webhook_secrets (id, endpoint_id, secret_ciphertext) VALUES ($1, $2, $3)`, [newId('whsk'), endpointId, sealSecret(masterKey, secret, endpointId)]);
     await appendEvidence(c, {
       kind: 'webhook_endpoint.created',
       subject: owner.merchantId,
       actor: owner.actor,
-      payload: { endpoint_id: endpointId, environment: owner.environment, url: url.toString(), enabled_events: body.enabled_events ?? ['*'] },
+      payload: { endpoint_id: endpointId, environment: owner.environment, url: url.toString(), enabled_events: body.enabled_events ?? ['*'], ordering: body.ordering ?? 'sequence' },
       dedupeKey: `webhook_endpoint:${endpointId}:created`,
     });
     return { row: rows[0]!, secret: secret as string | null };
   });
+}
+
+/**
+ * The cap counts enabled endpoints only, under the caller's per-merchant advisory lock so
+ * concurrent creations and re-enablings cannot pass it together.
+ */
+async function assertBelowEnabledCap(c: DbClient, merchantId: string, environment: Environment, param: string): Promise<void> {
+  await c.query(`SELECT pg_advisory_xact_lock(hashtext($1))`, [`we:${merchantId}:${environment}`]);
+  const count = await c.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM webhook_endpoints WHERE merchant_id = $1 AND environment = $2 AND status = 'enabled'`,
+    [merchantId, environment],
+  );
+  if (count.rows[0]!.n >= ENDPOINTS_PER_MERCHANT_MAX) {
+    throw new DomainError('endpoints_limit_reached', `at most ${ENDPOINTS_PER_MERCHANT_MAX} enabled webhook endpoints per environment`, param);
+  }
 }
 
 export interface EndpointUpdate {
@@ -100,10 +113,12 @@ export interface EndpointUpdate {
   enabled_events?: string[];
   description?: string;
   disabled?: boolean;
+  ordering?: EndpointOrdering;
 }
 
 /** Change an endpoint: a new URL passes the same guard as at registration; disabling is recorded like any other. */
-export async function updateEndpoint(pool: Pool, config: StablerailConfig, endpoint: EndpointRow, body: EndpointUpdate, actor: string): Promise<EndpointRow> {
+export async function updateEndpoint(pool: Pool, config: StablerailConfig, endpoint: EndpointRow, body: EndpointUpdate, actor: string): Promise<{ row: EndpointRow; notify: PlannedDelivery[] }> {
+  assertNotDeleted(endpoint);
   let url: string | null = null;
   if (body.url !== undefined) {
     const policy = urlPolicy(endpoint.environment, config);
@@ -114,21 +129,60 @@ export async function updateEndpoint(pool: Pool, config: StablerailConfig, endpo
   return withTx(pool, async (c) => {
     const { rows } = await c.query<EndpointRow>(
       `UPDATE webhook_endpoints SET url = COALESCE($2, url), enabled_events = COALESCE($3, enabled_events),
-              description = CASE WHEN $4::boolean THEN $5 ELSE description END, updated_at = now()
+              description = CASE WHEN $4::boolean THEN $5 ELSE description END, ordering = COALESCE($6, ordering), updated_at = now()
         WHERE id = $1 RETURNING ${ENDPOINT_COLUMNS}`,
-      [endpoint.id, url, body.enabled_events ?? null, body.description !== undefined, body.description ?? null],
+      [endpoint.id, url, body.enabled_events ?? null, body.description !== undefined, body.description ?? null, body.ordering ?? null],
     );
     await appendEvidence(c, {
       kind: 'webhook_endpoint.updated',
       subject: endpoint.merchant_id,
       actor,
-      payload: { endpoint_id: endpoint.id, url, enabled_events: body.enabled_events ?? null, disabled: body.disabled ?? null },
+      payload: { endpoint_id: endpoint.id, url, enabled_events: body.enabled_events ?? null, disabled: body.disabled ?? null, ordering: body.ordering ?? null },
       dedupeKey: `webhook_endpoint:${endpoint.id}:updated:${newId('upd')}`,
     });
-    if (body.disabled === true) await disableEndpoint(c, endpoint.id, 'disabled_by_merchant', actor);
+    const notify = body.disabled === true ? (await disableEndpoint(c, endpoint.id, 'disabled_by_merchant', actor)).notify : [];
     if (body.disabled === false) await enableEndpoint(c, endpoint.id, actor);
-    return (await getEndpoint(c, endpoint.id)) ?? rows[0]!;
+    return { row: (await getEndpoint(c, endpoint.id)) ?? rows[0]!, notify };
   });
+}
+
+function assertNotDeleted(endpoint: EndpointRow): void {
+  if (endpoint.status === 'deleted') throw new DomainError('endpoint_deleted', 'This webhook endpoint was deleted; its history stays readable', 'id', 409);
+}
+
+/**
+ * DELETE: the endpoint stops for good. Its pending deliveries end (canceled, so their workflows
+ * stop at their next attempt without sending) and every row of its history stays: the endpoint
+ * (status `deleted`), its deliveries and attempts, its evidence. Idempotent.
+ */
+export async function deleteEndpoint(pool: Pool, endpoint: EndpointRow, actor: string): Promise<EndpointRow> {
+  return withTx(pool, async (c) => {
+    const { rows } = await c.query<EndpointRow>(
+      `UPDATE webhook_endpoints SET status = 'deleted', deleted_at = now(), updated_at = now()
+        WHERE id = $1 AND status <> 'deleted' RETURNING ${ENDPOINT_COLUMNS}`,
+      [endpoint.id],
+    );
+    if (!rows[0]) return (await getEndpoint(c, endpoint.id))!;
+    const ended = await cancelPendingDeliveries(c, endpoint.id, 'endpoint_deleted');
+    await appendEvidence(c, {
+      kind: 'webhook_endpoint.deleted',
+      subject: endpoint.merchant_id,
+      actor,
+      payload: { endpoint_id: endpoint.id, pending_deliveries_ended: ended },
+      dedupeKey: `webhook_endpoint:${endpoint.id}:deleted`,
+    });
+    return rows[0];
+  });
+}
+
+/** End every pending delivery of an endpoint; answers how many ended. */
+export async function cancelPendingDeliveries(c: DbClient, endpointId: string, reason: string): Promise<number> {
+  const r = await c.query(
+    `UPDATE webhook_deliveries SET status = 'canceled', last_error = $2, next_attempt_at = NULL, updated_at = now()
+      WHERE endpoint_id = $1 AND status = 'pending'`,
+    [endpointId, reason],
+  );
+  return r.rowCount ?? 0;
 }
 
 export async function getEndpoint(pool: Pool | DbClient, id: string): Promise<EndpointRow | undefined> {
@@ -152,7 +206,7 @@ export async function listEndpoints(pool: Pool, owner: { merchantId: string; env
   }
   const { rows } = await pool.query<EndpointRow>(
     `SELECT ${ENDPOINT_COLUMNS} FROM webhook_endpoints
-      WHERE merchant_id = $1 AND environment = $2 AND ($3::timestamptz IS NULL OR (created_at, id) < ($3, $4))
+      WHERE merchant_id = $1 AND environment = $2 AND status <> 'deleted' AND ($3::timestamptz IS NULL OR (created_at, id) < ($3, $4))
       ORDER BY created_at DESC, id DESC LIMIT $5`,
     [owner.merchantId, owner.environment, cursor?.created_at ?? null, cursor?.id ?? null, limit + 1],
   );
@@ -164,6 +218,7 @@ export async function listEndpoints(pool: Pool, owner: { merchantId: string; env
  * ends, so a receiver that deploys the new secret at any point in the window drops nothing.
  */
 export async function rotateSecret(pool: Pool, masterKey: Buffer, endpoint: EndpointRow, overlapS: number, actor: string) {
+  assertNotDeleted(endpoint);
   if (!Number.isInteger(overlapS) || overlapS < 0 || overlapS > ROTATION_OVERLAP_S_MAX) {
     throw new DomainError('overlap_invalid', `overlap_s must be 0 to ${ROTATION_OVERLAP_S_MAX}`, 'overlap_s');
   }
@@ -207,17 +262,20 @@ export async function activeSecrets(pool: Pool | DbClient, masterKey: Buffer, en
 
 /**
  * Disable an endpoint and record why: an event (`webhook_endpoint.disabled`, visible in
- * GET /v1/events and to operators) and an evidence entry, in the caller's transaction.
+ * GET /v1/events and to operators) and an evidence entry, in the caller's transaction; its
+ * pending deliveries end, and the event's deliveries to the merchant's other subscribed
+ * endpoints are planned (`notify`: the caller hands them to delivery after commit).
  * A second disable is a no-op, so a retried activity records one event.
  */
-export async function disableEndpoint(c: DbClient, endpointId: string, reason: string, actor: string): Promise<boolean> {
+export async function disableEndpoint(c: DbClient, endpointId: string, reason: string, actor: string): Promise<{ disabled: boolean; notify: PlannedDelivery[] }> {
   const { rows } = await c.query<EndpointRow>(
     `UPDATE webhook_endpoints SET status = 'disabled', disabled_reason = $2, disabled_at = now(), updated_at = now(), last_seq = last_seq + 1
       WHERE id = $1 AND status = 'enabled' RETURNING ${ENDPOINT_COLUMNS}`,
     [endpointId, reason],
   );
   const row = rows[0];
-  if (!row) return false;
+  if (!row) return { disabled: false, notify: [] };
+  await cancelPendingDeliveries(c, row.id, 'endpoint_disabled');
   const eventId = newId('evt');
   await c.query(
     `INSERT INTO events (id, merchant_id, environment, type, object_type, object_id, sequence, data, created_at)
@@ -231,10 +289,17 @@ export async function disableEndpoint(c: DbClient, endpointId: string, reason: s
     payload: { endpoint_id: row.id, reason, event_id: eventId },
     dedupeKey: `webhook_endpoint:${row.id}:disabled:${row.last_seq}`,
   });
-  return true;
+  const notify = await planEventDeliveries(c, { id: eventId, type: 'webhook_endpoint.disabled', merchant_id: row.merchant_id, environment: row.environment, object_id: row.id, sequence: row.last_seq });
+  return { disabled: true, notify };
 }
 
+/** Enable a disabled endpoint again, within the cap of enabled endpoints (a deleted one stays deleted). */
 export async function enableEndpoint(c: DbClient, endpointId: string, actor: string): Promise<void> {
+  const current = await getEndpoint(c, endpointId);
+  if (!current) return;
+  assertNotDeleted(current);
+  if (current.status === 'enabled') return;
+  await assertBelowEnabledCap(c, current.merchant_id, current.environment, 'disabled');
   const { rows } = await c.query<EndpointRow>(
     `UPDATE webhook_endpoints SET status = 'enabled', disabled_reason = NULL, disabled_at = NULL, updated_at = now()
       WHERE id = $1 AND status = 'disabled' RETURNING ${ENDPOINT_COLUMNS}`,

@@ -283,10 +283,29 @@
         } } }, 'Redeliver')],
       ], d.data));
     };
-    section('Webhook endpoints', table([
-      ['Endpoint', (e) => role === 'merchant' ? el('button', { type: 'button', class: 'secondary', on: { click: () => showDeliveries(e) } }, e.id) : el('code', {}, e.id)],
-      ['URL', (e) => e.url], ['Events', (e) => (e.enabled_events || []).join(', ')], ['Status', (e) => status(e.status + (e.disabled_reason ? ' (' + e.disabled_reason + ')' : ''))],
-    ], list.data), deliveries);
+    // Re-enabling offers to resend what the endpoint missed: recover enables it and resends every
+    // event of the window it subscribes to that did not reach it (from its disabling by default).
+    const recoverForm = (e) => {
+      const since = el('input', { type: 'text', id: 'recover-since-' + e.id, 'aria-label': 'Resend missed events since', value: e.disabled_at || new Date(Date.now() - 86400000).toISOString() });
+      const out = el('span', {});
+      return el('form', { class: 'row', on: { submit: async (ev) => {
+        ev.preventDefault();
+        try {
+          const r = await call('POST', '/v1/webhook_endpoints/' + e.id + '/recover', { since: since.value });
+          out.replaceChildren(el('span', { class: 'ok' }, 'Enabled; ' + r.resent + ' missed event(s) resent' + (r.has_more ? ' (more: recover again from ' + r.last_event_created_at + ')' : '')));
+        } catch (err) { out.replaceChildren(errorBox(err)); }
+      } } }, since, el('button', { type: 'submit' }, 'Enable and resend missed'), out);
+    };
+    const disabled = list.data.filter((e) => e.status === 'disabled');
+    section('Webhook endpoints',
+      disabled.length ? el('p', { class: 'error', role: 'status' }, disabled.length + ' endpoint(s) disabled: ' + disabled.map((e) => e.id + ' (' + (e.disabled_reason || 'disabled') + ')').join(', ')) : '',
+      table([
+        ['Endpoint', (e) => role === 'merchant' ? el('button', { type: 'button', class: 'secondary', on: { click: () => showDeliveries(e) } }, e.id) : el('code', {}, e.id)],
+        ...(role === 'operator' ? [['Merchant', (e) => el('code', {}, e.merchant_id)]] : []),
+        ['URL', (e) => e.url], ['Events', (e) => (e.enabled_events || []).join(', ')], ['Ordering', (e) => e.ordering || 'sequence'],
+        ['Status', (e) => status(e.status + (e.disabled_reason ? ' (' + e.disabled_reason + ')' : ''))], ['Disabled at', (e) => e.disabled_at || ''],
+        ...(role === 'merchant' ? [['Recover', (e) => e.status === 'disabled' ? recoverForm(e) : '']] : []),
+      ], list.data), deliveries);
   }
 
   async function reconciliation() {
