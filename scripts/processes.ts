@@ -16,14 +16,13 @@ import { createSigner, type SignerSpec } from '../activities/signer/index.js';
 import { createApp } from '../api/app.js';
 import { createLogger } from '../api/logger.js';
 import { createMetrics } from '../api/metrics.js';
-import { pruneIdempotencyKeys } from '../api/idempotency.js';
+import { IDEMPOTENCY_PRUNE_INTERVAL_MS, pruneIdempotencyKeys } from '../api/idempotency.js';
 import { createPaymentWorker } from '../workers/payment-worker.js';
 import { createWebhookWorker } from '../workers/webhook-worker.js';
 import { createPayoutWorker } from '../workers/payout-worker.js';
 import { createChainWorker, startWatchers } from '../workers/chain-worker.js';
 import { installWorkerRuntime } from '../workers/runtime.js';
 import { setupTemporal } from '../temporal-config/setup.js';
-import { IDEMPOTENCY_PRUNE_INTERVAL_MS } from './stack.js';
 
 export interface ProcessEnv {
   config: StablerailConfig;
