@@ -138,26 +138,33 @@ describe('production processes (stablerail api | worker | chain-worker | webhook
       await conn.close();
     }
 
-    // Drain: a request whose body is still arriving when SIGTERM lands finishes; new connections are refused.
-    const half = JSON.stringify({ amount: '1.00', rail: 'usdt-erc20', reference: `drain-${suffix}` });
+    // Drain: a request the API has begun (headers parsed: it answered 100 Continue) but whose body
+    // is still to come when SIGTERM lands finishes; new connections are refused meanwhile.
+    const body = JSON.stringify({ amount: '1.00', rail: 'usdt-erc20', reference: `drain-${suffix}` });
+    let begun: () => void = () => undefined;
+    const headersParsed = new Promise<void>((r) => { begun = r; });
     const inFlight = new Promise<{ status: number; body: string }>((resolve, reject) => {
-      const req = http.request(`${base}/v1/payments`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(half) } }, (res) => {
+      const req = http.request(`${base}/v1/payments`, { method: 'POST', agent: false, headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), expect: '100-continue' } }, (res) => {
         let b = '';
         res.on('data', (c) => (b += c));
         res.on('end', () => resolve({ status: res.statusCode!, body: b }));
       });
       req.on('error', reject);
-      req.write(half.slice(0, 10));
-      // Only after the API is draining does the rest of the body go out.
-      void eventually(async () => apiProc.out().includes('"draining"') || null, 30_000, 20).then(async () => {
-        await eventually(() => new Promise<boolean>((r) => {
-          const s = connect(port, '127.0.0.1');
-          s.once('connect', () => { s.destroy(); r(false); });
-          s.once('error', () => r(true));
-        }), 30_000, 20);
-        req.end(half.slice(10));
-      }, reject);
+      req.on('continue', () => {
+        begun();
+        // Only once the API is draining and refusing new connections does the body go out.
+        void eventually(async () => apiProc.out().includes('"draining"') || null, 30_000, 20).then(async () => {
+          await eventually(() => new Promise<boolean>((r) => {
+            const sock = connect(port, '127.0.0.1');
+            sock.once('connect', () => { sock.destroy(); r(false); });
+            sock.once('error', () => r(true));
+          }), 30_000, 20);
+          req.end(body);
+        }, reject);
+      });
+      req.flushHeaders();
     });
+    await headersParsed;
     apiProc.child.kill('SIGTERM');
     const answered = await inFlight;
     assert.equal(answered.status, 201, answered.body);
