@@ -86,7 +86,7 @@ export async function runApi(env: ProcessEnv): Promise<number> {
   const client = new Client({ connection, namespace: temporalNamespace(env.config) });
   // /readyz answers 503 while draining, so a load balancer stops sending before the socket closes.
   const readiness = { ready: true };
-  const app = createApp({ pool, relaxedPool, readiness, temporalUiUrl: process.env.TEMPORAL_UI_URL ?? null, config: env.config, temporal: client, metrics: createMetrics(pool), masterKey: env.masterKey() }, logger);
+  const app = createApp({ pool, relaxedPool, readiness, temporalUiUrl: process.env.TEMPORAL_UI_URL ?? null, config: env.config, temporal: client, metrics: createMetrics(pool, { temporal: client }), masterKey: env.masterKey() }, logger);
   const server = await new Promise<Server>((res, rej) => {
     const s = app.listen(Number(process.env.PORT ?? 8080), process.env.STABLERAIL_API_HOST ?? '127.0.0.1', () => res(s));
     s.once('error', rej);

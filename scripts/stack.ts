@@ -182,7 +182,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
     let server: Server | null = null;
     let apiUrl = '';
     if (o.api !== false) {
-      const metrics = createMetrics(pool);
+      const metrics = createMetrics(pool, { temporal: client });
       const relaxedPool = createRelaxedPool(databaseUrl);
       stops.push(() => relaxedPool.end());
       const app = createApp({ pool, relaxedPool, readiness: o.readiness, temporalUiUrl: temporal?.uiUrl ?? process.env.TEMPORAL_UI_URL ?? null, config: o.config, temporal: client, metrics, masterKey: o.masterKey }, o.logger);

@@ -104,12 +104,23 @@ describe('npm start (the launcher)', function () {
     await new Promise((res) => third.proc.once('exit', res));
   });
 
+  const groups: ChildProcess[] = [];
+  // A launcher a failed test left behind, and everything in its group, must not outlive the test.
+  afterEach(() => {
+    for (const p of groups.splice(0)) {
+      if (p.exitCode === null && p.signalCode === null) {
+        try { process.kill(-p.pid!, 'SIGKILL'); } catch { /* gone */ }
+      }
+    }
+  });
+
   /** The launcher in its own process group, as a terminal runs it (Ctrl-C signals the whole group). */
   function startInGroup(env: Record<string, string>): { proc: ChildProcess; exit: Promise<number | null>; err: () => string } {
     const proc = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], {
       env: { ...process.env, PORT: String(port), STABLERAIL_TEMPORAL_PORT: String(temporalPort), STABLERAIL_DEVNET_PORT: String(devnetPort), LOG_LEVEL: 'warn', ...env },
       stdio: ['ignore', 'ignore', 'pipe'], detached: true,
     });
+    groups.push(proc);
     let err = '';
     proc.stderr!.on('data', (d) => (err += d.toString()));
     return { proc, exit: new Promise((r) => proc.once('exit', (code) => r(code))), err: () => err };

