@@ -32,6 +32,11 @@ export interface RailConfig {
   native_asset?: string;
   /** When a broadcast payout counts as stuck and how it is replaced (README, "Stuck sends"); defaults by kind. */
   stuck_send?: Partial<StuckSendPolicy>;
+  /**
+   * The first block the watcher reads when this rail has no cursor yet; without it, a block mined
+   * before the rail's oldest payment (or the head when there is none). Ignored once a cursor exists.
+   */
+  start_height?: number;
 }
 
 /**
@@ -114,6 +119,7 @@ const railSchema = {
         fee_bump_pct: { type: 'integer', minimum: 0, maximum: 1000 },
       },
     },
+    start_height: { type: 'integer', minimum: 0 },
   },
 } as const;
 
