@@ -30,6 +30,11 @@ export interface RailConfig {
   recognition_gates?: RecognitionGate[];
   /** The asset network fees are paid in (ETH, TRX); by kind when omitted. */
   native_asset?: string;
+  /**
+   * The first block the watcher reads when this rail has no cursor yet; without it, a block mined
+   * before the rail's oldest payment (or the head when there is none). Ignored once a cursor exists.
+   */
+  start_height?: number;
 }
 
 export interface StablerailConfig {
@@ -85,6 +90,7 @@ const railSchema = {
     solidity_url: { type: 'string' },
     recognition_gates: { type: 'array', uniqueItems: true, items: { enum: RECOGNITION_GATES } },
     native_asset: { type: 'string', pattern: '^[A-Z0-9]{2,12}$' },
+    start_height: { type: 'integer', minimum: 0 },
   },
 } as const;
 

@@ -1,35 +1,28 @@
 // The `stablerail` CLI: migrations, evidence verification and export, and the production
-// processes (`stablerail api`, `stablerail worker`) that read DATABASE_URL, TEMPORAL_ADDRESS,
-// TEMPORAL_NAMESPACE, STABLERAIL_CONFIG and STABLERAIL_MASTER_KEY from the environment.
+// processes (`stablerail api`, `worker`, `chain-worker`, `webhook-worker`, `payout-worker`,
+// `signer`; scripts/processes.ts) that read DATABASE_URL, TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE,
+// STABLERAIL_CONFIG and STABLERAIL_MASTER_KEY from the environment.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection } from '@temporalio/worker';
-import { createPool, createRelaxedPool } from '../activities/db.js';
+import { createPool } from '../activities/db.js';
 import { loadConfigFile, parseConfig, type StablerailConfig } from '../activities/config.js';
 import { verifyEvidence } from '../activities/evidence.js';
 import { keyFingerprint, rotateMasterKey } from '../activities/master-key-rotation.js';
 import { createOperator, ROLES, type Role } from '../activities/operators.js';
 import { DomainError } from '../activities/merchant.js';
-import { ensureAddressSequences } from '../activities/deposit-address.js';
 import { getPaymentRow } from '../activities/payment.js';
 import { evidencePack } from '../activities/evidence-pack.js';
 import { diffMigrationsToSchema, migrate, migrationStatus } from '../prisma/migrate.js';
 import { IMPORT_BATCH_ROWS, parseOrdersCsv } from '../activities/orders.js';
 import { breaksCsv, getRun, newRunId, runBreaks, runObject } from '../activities/reconciliation.js';
 import { TASK_QUEUES } from '../workflows/shared.js';
-import { createApp } from '../api/app.js';
-import { createLogger } from '../api/logger.js';
-import { createMetrics } from '../api/metrics.js';
-import { createPaymentWorker } from '../workers/payment-worker.js';
-import { createWebhookWorker } from '../workers/webhook-worker.js';
-import { createPayoutWorker } from '../workers/payout-worker.js';
-import { createSigner, type SignerSpec } from '../activities/signer/index.js';
 import { parseMasterKey } from '../activities/webhooks/secret-box.js';
 import { devnetRails, loadOrCreateDevnetWallet } from './devnet-rails.js';
+import { runApi, runChainWorker, runPaymentWorker, runPayoutWorker, runTemporalSetup, runWebhookWorker, type ProcessEnv } from './processes.js';
 
 const USAGE = `usage: stablerail <command>
   migrate [deploy]             apply prisma/migrations to DATABASE_URL (Prisma Migrate's schema
@@ -50,10 +43,16 @@ const USAGE = `usage: stablerail <command>
   secrets rotate-master-key [--new-key-file F]
                                re-seal every webhook secret and TOTP seed with a new master key in
                                one transaction (STABLERAIL_MASTER_KEY or the data dir's master-key)
-  api                          run an API process (PORT, default 8080)
-  worker                       run a worker process for the payments task queue
+  api                          run an API process (PORT, default 8080; STABLERAIL_API_HOST)
+  worker                       run a payment worker (payments task queue: payments,
+                               reconciliation); at start it registers the namespace's search
+                               attributes and Schedules (as \`temporal setup\` does)
+  chain-worker                 run a chain worker (watcher task queue); starts one watcher per rail
+  webhook-worker               run a webhook delivery worker (webhooks task queue)
   payout-worker                run the payouts task queue (payouts, destinations, sweeps): the
                                only process that talks to the signer (payouts.signer)
+  temporal setup               register the namespace (if missing), its search attributes and the
+                               Schedules on TEMPORAL_ADDRESS; idempotent
   signer [init] …              the reference external signer (scripts/signer.ts; docs/signer.md)`;
 
 function dataDir(): string {
@@ -205,46 +204,16 @@ async function main(argv: string[]): Promise<number> {
     if (argv[1] === 'init' || argv.includes('--help') || argv.includes('-h')) return 0;
     return new Promise<number>(() => undefined);
   }
-  if (cmd === 'payout-worker') {
-    const cfg = config();
-    const pool = createPool(databaseUrl());
-    migrateInChild();
-    const connection = await NativeConnection.connect({ address: temporalAddress() });
-    const signer = cfg.payouts.signer ? await createSigner(cfg.payouts.signer as unknown as SignerSpec) : null;
-    if (!signer) process.stderr.write('no payouts.signer configured: payouts will fail with signer_not_configured\n');
-    const { worker, close } = await createPayoutWorker({ connection, namespace: cfg.temporal.namespace, pool, config: cfg, signer });
-    for (const s of ['SIGINT', 'SIGTERM'] as const) process.once(s, () => worker.shutdown());
-    await worker.run();
-    close();
-    await signer?.close?.();
-    await pool.end();
-    return 0;
+  if (cmd === 'api' || cmd === 'worker' || cmd === 'chain-worker' || cmd === 'webhook-worker' || cmd === 'payout-worker') {
+    const env: ProcessEnv = { config: config(), databaseUrl: databaseUrl(), temporalAddress: temporalAddress(), masterKey, migrate: migrateInChild };
+    if (cmd === 'api') return runApi(env);
+    if (cmd === 'worker') return runPaymentWorker(env);
+    if (cmd === 'chain-worker') return runChainWorker(env);
+    if (cmd === 'webhook-worker') return runWebhookWorker(env);
+    return runPayoutWorker(env);
   }
-  if (cmd === 'api' || cmd === 'worker') {
-    const logger = createLogger();
-    const cfg = config();
-    const pool = createPool(databaseUrl());
-    migrateInChild();
-    await ensureAddressSequences(pool, cfg.rails);
-    if (cmd === 'worker') {
-      const connection = await NativeConnection.connect({ address: temporalAddress() });
-      const worker = await createPaymentWorker({ connection, namespace: cfg.temporal.namespace, pool, config: cfg });
-      const webhooks = await createWebhookWorker({ connection, namespace: cfg.temporal.namespace, pool, config: cfg, masterKey: masterKey() });
-      for (const s of ['SIGINT', 'SIGTERM'] as const) process.once(s, () => { worker.shutdown(); webhooks.shutdown(); });
-      await Promise.all([worker.run(), webhooks.run()]);
-      await pool.end();
-      return 0;
-    }
-    const connection = await Connection.connect({ address: temporalAddress() });
-    const client = new Client({ connection, namespace: cfg.temporal.namespace });
-    const app = createApp({ pool, relaxedPool: createRelaxedPool(databaseUrl()), config: cfg, temporal: client, metrics: createMetrics(pool), masterKey: masterKey() }, logger);
-    const server = app.listen(Number(process.env.PORT ?? 8080), '127.0.0.1', () => logger.info({ port: (server.address() as { port: number }).port }, 'api listening'));
-    await new Promise<void>((res) => {
-      for (const s of ['SIGINT', 'SIGTERM'] as const) process.once(s, () => { server.close(() => res()); server.closeAllConnections(); });
-    });
-    await connection.close();
-    await pool.end();
-    return 0;
+  if (cmd === 'temporal' && sub === 'setup') {
+    return runTemporalSetup({ config: config(), temporalAddress: temporalAddress() });
   }
   console.error(USAGE);
   return cmd ? 2 : 0;

@@ -25,3 +25,13 @@ export const CREATION_WORKER_TUNING = {
   maxConcurrentWorkflowTaskPolls: 20,
   nonStickyToStickyPollRatio: 1,
 } as const;
+
+/**
+ * Draining on SIGTERM (a deploy): after `shutdown()` a worker stops polling and lets running
+ * activities finish for up to the grace time (a webhook attempt is at most 15 s, a watcher's long
+ * poll 2 s), then cancels them; past the force time it gives up and the process exits non-zero.
+ */
+export const WORKER_SHUTDOWN = {
+  shutdownGraceTime: process.env.STABLERAIL_SHUTDOWN_GRACE ?? '30s',
+  shutdownForceTime: process.env.STABLERAIL_SHUTDOWN_FORCE ?? '60s',
+} as const;

@@ -7,6 +7,8 @@ export interface ChainBlock {
   height: number;
   hash: string;
   parentHash: string;
+  /** Seconds since the epoch, as the block's producer stamped it (absent from nodes that omit it). */
+  timestamp?: number;
 }
 
 /** One token Transfer log. Keyed by (rail, txHash, logIndex): several in one tx each count once. */
@@ -75,7 +77,9 @@ export function parseBlock(raw: unknown): ChainBlock | null {
   if (raw === null) return null;
   if (typeof raw !== 'object' || raw === undefined) throw new ChainDataError('malformed block: not an object');
   const b = raw as Record<string, unknown>;
-  return { height: parseQuantity(b.number, 'block number'), hash: parseHash(b.hash, 'block hash'), parentHash: parseHash(b.parentHash, 'parent hash') };
+  const block: ChainBlock = { height: parseQuantity(b.number, 'block number'), hash: parseHash(b.hash, 'block hash'), parentHash: parseHash(b.parentHash, 'parent hash') };
+  if (b.timestamp !== undefined) block.timestamp = parseQuantity(b.timestamp, 'block timestamp');
+  return block;
 }
 
 export interface RawLog {

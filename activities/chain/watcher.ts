@@ -18,6 +18,7 @@ import { newId, sha256Hex, canonicalJson } from '../ids.js';
 import { appendEvidence } from '../evidence.js';
 import type { ChainBlock, ChainTransfer, RailAdapter } from './rail-adapter.js';
 import { ChainDataError } from './rail-adapter.js';
+import { firstCursorHeight } from './first-cursor.js';
 import { createRailAdapter } from './adapters.js';
 import type { ChainTransferView, TransferDepth } from '../../workflows/rules/matching.js';
 import { paymentChainSignal, type PaymentChainUpdate } from '../../workflows/shared.js';
@@ -111,17 +112,33 @@ export function createWatcherActivities(deps: WatcherDeps) {
     return a;
   }
 
-  /** Start a new rail at the current head: no payment can predate its first watcher run. */
+  /**
+   * A new rail's cursor: at `start_height`, or before its oldest payment (payments are made and
+   * paid while no chain worker runs yet, e.g. the API started first), else at the head.
+   */
   async function ensureCursor(rail: RailConfig, adapter: RailAdapter, head: number): Promise<void> {
     const exists = await deps.pool.query(`SELECT 1 FROM chain_cursors WHERE rail = $1`, [rail.id]);
     if (exists.rowCount) return;
-    const b = await adapter.block(head);
-    if (!b) throw new ChainDataError(`node has no block at its own head ${head}`);
+    const oldest = await deps.pool.query<{ at: Date | null }>(`SELECT min(created_at) AS at FROM payments WHERE rail = $1`, [rail.id]);
+    const height = await firstCursorHeight({
+      startHeight: rail.start_height,
+      oldestPaymentAt: oldest.rows[0]?.at ?? null,
+      head,
+      timestampAt: async (h) => {
+        const blk = await adapter.block(h);
+        if (!blk) throw new ChainDataError(`node has no block at ${h} (head ${head})`);
+        if (blk.timestamp === undefined) throw new ChainDataError(`node gave no timestamp for block ${h}: set the rail's start_height`);
+        return blk.timestamp;
+      },
+    });
+    const b = await adapter.block(height);
+    if (!b) throw new ChainDataError(`node has no block at ${height} (head ${head})`);
+    log({ rail: rail.id, height, head, start_height: rail.start_height ?? null, oldest_payment_at: oldest.rows[0]?.at ?? null }, 'first cursor');
     await withTx(deps.pool, async (c) => {
       const ins = await c.query(
-        `INSERT INTO chain_cursors (rail, processed_height, processed_hash, head_height, finalized_height) VALUES ($1, $2, $3, $2, 0)
+        `INSERT INTO chain_cursors (rail, processed_height, processed_hash, head_height, finalized_height) VALUES ($1, $2, $3, $4, 0)
          ON CONFLICT (rail) DO NOTHING`,
-        [rail.id, b.height, b.hash],
+        [rail.id, b.height, b.hash, head],
       );
       if (ins.rowCount) {
         await c.query(`INSERT INTO chain_blocks (rail, height, hash, parent_hash) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`, [rail.id, b.height, b.hash, b.parentHash]);
