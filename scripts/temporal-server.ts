@@ -57,10 +57,8 @@ export interface PostgresTarget {
   password: string;
 }
 
-const DATABASES = [
-  { name: 'temporal', schema: 'postgresql/v12/temporal' },
-  { name: 'temporal_visibility', schema: 'postgresql/v12/visibility' },
-] as const;
+/** Temporal's two databases; a second server on the same PostgreSQL takes a prefix of its own. */
+export const temporalDatabases = (prefix = 'temporal') => ({ default: prefix, visibility: `${prefix}_visibility` });
 
 function runSqlTool(sqlBin: string, pgt: PostgresTarget, db: string, args: string[]): void {
   const r = spawnSync(sqlBin, ['--plugin', 'postgres12', '--ep', pgt.host, '-p', String(pgt.port), '-u', pgt.user, '--db', db, ...args], {
@@ -76,11 +74,16 @@ function runSqlTool(sqlBin: string, pgt: PostgresTarget, db: string, args: strin
  * at every start: `setup-schema -v 0.0` only on a database without a version table, then
  * `update-schema`, which applies only the versions not yet recorded.
  */
-export async function setupTemporalSchema(sqlBin: string, pgt: PostgresTarget, log: (s: string) => void = () => undefined): Promise<void> {
+export async function setupTemporalSchema(sqlBin: string, pgt: PostgresTarget, log: (s: string) => void = () => undefined, prefix = 'temporal'): Promise<void> {
+  const dbs = temporalDatabases(prefix);
+  const databases = [
+    { name: dbs.default, schema: 'postgresql/v12/temporal' },
+    { name: dbs.visibility, schema: 'postgresql/v12/visibility' },
+  ];
   const admin = new pg.Client({ host: pgt.host, port: pgt.port, user: pgt.user, password: pgt.password, database: 'postgres' });
   await admin.connect();
   try {
-    for (const db of DATABASES) {
+    for (const db of databases) {
       const exists = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [db.name]);
       if (!exists.rows[0]) {
         log(`creating database ${db.name}`);
@@ -97,7 +100,10 @@ export async function setupTemporalSchema(sqlBin: string, pgt: PostgresTarget, l
   }
 }
 
-/** A base port with `count` free ports after it, for the services' gRPC and membership ports. */
+/**
+ * A base port with `count` free ports after it, for the services' gRPC and membership ports:
+ * below 32768, because the server stores membership ports in a PostgreSQL smallint.
+ */
 async function freePortRange(count: number): Promise<number> {
   const free = (p: number) =>
     new Promise<boolean>((res) => {
@@ -106,7 +112,7 @@ async function freePortRange(count: number): Promise<number> {
       s.listen(p, '127.0.0.1', () => s.close(() => res(true)));
     });
   for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 20000 + Math.floor(Math.random() * 30000);
+    const base = 20000 + Math.floor(Math.random() * 12000);
     let ok = true;
     for (let i = 0; i < count && ok; i++) ok = await free(base + i);
     if (ok) return base;
@@ -127,8 +133,10 @@ export interface TemporalServerOptions {
   /** Where the pid file and the server's log go. */
   dataDir: string;
   postgres: PostgresTarget;
-  /** The frontend's gRPC port; the other services take 8 ports from `portBase`. */
-  port: number;
+  /** Names the two databases (`<prefix>` and `<prefix>_visibility`); default temporal. */
+  databasePrefix?: string;
+  /** The frontend's gRPC port (default `portBase` + 8); the other services take 8 ports from `portBase`. Both below 32768. */
+  port?: number;
   portBase?: number;
   metricsPort?: number;
   namespace?: string;
@@ -170,11 +178,12 @@ export function tlsConnectionOptions(address: string, tls: TemporalServerTls): C
 export async function startTemporalServer(o: TemporalServerOptions): Promise<TemporalServer> {
   const log = o.log ?? (() => undefined);
   const bins = ensureTemporalServerBuild(log);
-  await setupTemporalSchema(bins.sql, o.postgres, log);
+  await setupTemporalSchema(bins.sql, o.postgres, log, o.databasePrefix);
   mkdirSync(o.dataDir, { recursive: true });
   const pidFile = join(o.dataDir, 'temporal-server.pid');
   await stopOrphan(pidFile, 'Temporal server', log);
-  const portBase = o.portBase ?? (await freePortRange(8));
+  const portBase = o.portBase ?? (await freePortRange(9));
+  const port = o.port ?? portBase + 8;
   const logFile = join(o.dataDir, 'temporal-server.log');
   const out = openSync(logFile, 'a');
   const env: NodeJS.ProcessEnv = {
@@ -183,7 +192,9 @@ export async function startTemporalServer(o: TemporalServerOptions): Promise<Tem
     TEMPORAL_PG_PORT: String(o.postgres.port),
     TEMPORAL_PG_USER: o.postgres.user,
     TEMPORAL_PG_PASSWORD: o.postgres.password,
-    TEMPORAL_FRONTEND_PORT: String(o.port),
+    TEMPORAL_PG_DATABASE: temporalDatabases(o.databasePrefix).default,
+    TEMPORAL_PG_VISIBILITY_DATABASE: temporalDatabases(o.databasePrefix).visibility,
+    TEMPORAL_FRONTEND_PORT: String(port),
     TEMPORAL_PORT_BASE: String(portBase),
     TEMPORAL_DYNAMIC_CONFIG: join(CONFIG_DIR, 'dynamicconfig.yaml'),
     TEMPORAL_METRICS_PORT: o.metricsPort ? String(o.metricsPort) : '',
@@ -196,7 +207,7 @@ export async function startTemporalServer(o: TemporalServerOptions): Promise<Tem
   closeSync(out);
   recordPid(pidFile, proc.pid);
   const exited = new Promise<void>((r) => proc.once('exit', () => r()));
-  const address = `127.0.0.1:${o.port}`;
+  const address = `127.0.0.1:${port}`;
   const namespace = o.namespace ?? STABLERAIL_NAMESPACE;
   const connectOpts: ConnectionOptions = o.connectionOptions ?? (o.tls ? tlsConnectionOptions(address, o.tls) : { address });
   const tail = () => readFileSync(logFile, 'utf8').slice(-3000);
@@ -234,7 +245,7 @@ export async function startTemporalServer(o: TemporalServerOptions): Promise<Tem
     }
   };
   return {
-    address, namespace, port: o.port, portBase, process: proc, logFile,
+    address, namespace, port, portBase, process: proc, logFile,
     async stop() {
       await stop('SIGTERM');
       forgetPid(pidFile);
@@ -254,10 +265,11 @@ export async function ensureNamespace(conn: Connection, namespace: string): Prom
       if (err.code !== 6 /* ALREADY_EXISTS: another starter won */) throw err;
     });
   }
-  // The namespace registry refreshes every second (dynamicconfig.yaml): wait until it answers.
+  // describeNamespace reads the database; the services' namespace registry refreshes on its own
+  // clock (every second, dynamicconfig.yaml). Wait until a registry-backed call knows it.
   for (let i = 0; ; i++) {
     try {
-      await conn.workflowService.describeNamespace({ namespace });
+      await conn.operatorService.listSearchAttributes({ namespace });
       return;
     } catch (err) {
       if (i > 60) throw err;
