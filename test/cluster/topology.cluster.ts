@@ -54,7 +54,7 @@ interface Created {
   paid: boolean;
 }
 
-let checks = { passed: 0, failed: 0 };
+const checks = { passed: 0, failed: 0 };
 const failures: string[] = [];
 function check(name: string, ok: boolean, detail = ''): void {
   if (ok) checks.passed++;
@@ -257,9 +257,11 @@ describe('cluster topology: separate processes on the real Temporal server, kill
     await pgAdmin.end();
     const logs: string[] = [];
     const logger = createLogger(new Writable({ write(c, _e, cb) { logs.push(c.toString()); cb(); } }), 'warn');
-    const saved = { DATABASE_URL: process.env.DATABASE_URL, TEMPORAL_ADDRESS: process.env.TEMPORAL_ADDRESS };
+    const saved = { DATABASE_URL: process.env.DATABASE_URL, TEMPORAL_ADDRESS: process.env.TEMPORAL_ADDRESS, STABLERAIL_SIGNER_TOKEN: process.env.STABLERAIL_SIGNER_TOKEN };
     process.env.DATABASE_URL = databaseUrl;
     process.env.TEMPORAL_ADDRESS = temporal.address;
+    // The launcher builds the configured signer client even with no payout worker here.
+    process.env.STABLERAIL_SIGNER_TOKEN = SIGNER_TOKEN;
     try {
       stack = await startStack({
         dataDir: join(root, 'data'), config, apiPort: 0, temporalPort: 0, logger, masterKey: randomBytes(32), api: false,
@@ -314,6 +316,7 @@ describe('cluster topology: separate processes on the real Temporal server, kill
   });
 
   after(async function () {
+    if (process.env.CLUSTER_TALLY_FILE) writeFileSync(process.env.CLUSTER_TALLY_FILE, JSON.stringify(checks));
     loadOn = false;
     await Promise.allSettled(loadLoops);
     for (const p of procs) await stopProc(p, 'SIGTERM').catch(() => undefined);
