@@ -7,7 +7,8 @@ import { join, resolve } from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { Client, Connection } from '@temporalio/client';
+import { Client } from '@temporalio/client';
+import { connectTemporalClient, temporalConnectionSettings, type TemporalConnectionSettings } from '../temporal-config/connection.js';
 import { createPool } from '../activities/db.js';
 import { loadConfigFile, parseConfig, type StablerailConfig } from '../activities/config.js';
 import { verifyEvidence } from '../activities/evidence.js';
@@ -88,11 +89,14 @@ function migrateInChild(): void {
   if (r.status !== 0) throw new Error(`stablerail migrate failed (exit ${r.status ?? r.signal})`);
 }
 
-function temporalAddress(): string {
-  if (process.env.TEMPORAL_ADDRESS) return process.env.TEMPORAL_ADDRESS;
+/**
+ * Temporal connection settings (@temporalio/envconfig: TEMPORAL_ADDRESS, TLS, API key, or a
+ * temporal.toml profile); without an address there, the dev server of a running `npm start`.
+ */
+function temporalSettings(): TemporalConnectionSettings {
   const dev = join(dataDir(), 'dev.json');
-  if (existsSync(dev)) return JSON.parse(readFileSync(dev, 'utf8')).temporal.address;
-  return '127.0.0.1:7233';
+  const fallbackAddress = existsSync(dev) ? (JSON.parse(readFileSync(dev, 'utf8')).temporal.address as string) : undefined;
+  return temporalConnectionSettings({ fallbackAddress });
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -208,7 +212,7 @@ async function main(argv: string[]): Promise<number> {
     return new Promise<number>(() => undefined);
   }
   if (cmd === 'api' || cmd === 'worker' || cmd === 'chain-worker' || cmd === 'webhook-worker' || cmd === 'payout-worker') {
-    const env: ProcessEnv = { config: config(), databaseUrl: databaseUrl(), temporalAddress: temporalAddress(), masterKey, migrate: migrateInChild };
+    const env: ProcessEnv = { config: config(), databaseUrl: databaseUrl(), temporal: temporalSettings(), masterKey, migrate: migrateInChild };
     if (cmd === 'api') return runApi(env);
     if (cmd === 'worker') return runPaymentWorker(env);
     if (cmd === 'chain-worker') return runChainWorker(env);
@@ -219,7 +223,7 @@ async function main(argv: string[]): Promise<number> {
     return runConfigCheck(arg);
   }
   if (cmd === 'temporal' && sub === 'setup') {
-    return runTemporalSetup({ config: config(), temporalAddress: temporalAddress() });
+    return runTemporalSetup({ config: config(), temporal: temporalSettings() });
   }
   console.error(USAGE);
   return cmd ? 2 : 0;
@@ -235,10 +239,11 @@ async function reconcile(args: string[]): Promise<number> {
   const cfg = config();
   const environment = (flag(args, '--environment') ?? 'sandbox') as 'sandbox' | 'live';
   const runId = newRunId();
-  const connection = await Connection.connect({ address: temporalAddress() });
+  const temporal = temporalSettings();
+  const connection = await connectTemporalClient(temporal);
   const pool = createPool(databaseUrl(), 2);
   try {
-    const client = new Client({ connection, namespace: cfg.temporal.namespace });
+    const client = new Client({ connection, namespace: temporal.namespace ?? cfg.temporal.namespace });
     const handle = await client.workflow.start('reconciliationWorkflow', {
       taskQueue: TASK_QUEUES.payments,
       workflowId: runId,

@@ -5,8 +5,8 @@
 // in flight, a worker stops polling and lets running tasks finish within its shutdown grace
 // (workers/runtime.ts), then the process exits 0.
 import type { Server } from 'node:http';
-import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, type Worker } from '@temporalio/worker';
+import { Client } from '@temporalio/client';
+import type { NativeConnection, Worker } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { createPool, createRelaxedPool } from '../activities/db.js';
 import type { StablerailConfig } from '../activities/config.js';
@@ -23,11 +23,13 @@ import { createPayoutWorker } from '../workers/payout-worker.js';
 import { createChainWorker, startWatchers } from '../workers/chain-worker.js';
 import { installWorkerRuntime } from '../workers/runtime.js';
 import { setupTemporal } from '../temporal-config/setup.js';
+import { connectTemporalClient, connectTemporalWorker, type TemporalConnectionSettings } from '../temporal-config/connection.js';
 
 export interface ProcessEnv {
   config: StablerailConfig;
   databaseUrl: string;
-  temporalAddress: string;
+  /** Address, namespace, TLS and API key from the environment or a temporal.toml profile (temporal-config/connection.ts). */
+  temporal: TemporalConnectionSettings;
   masterKey: () => Buffer;
   /** Runs `stablerail migrate` in a child (the API and the payment worker do, at start). */
   migrate: () => void;
@@ -36,7 +38,8 @@ export interface ProcessEnv {
 /** How long the API lets in-flight requests finish after SIGTERM before it cuts connections. */
 export const API_DRAIN_MS_DEFAULT = 30_000;
 
-export const temporalNamespace = (cfg: StablerailConfig): string => process.env.TEMPORAL_NAMESPACE ?? cfg.temporal.namespace;
+/** The profile's or TEMPORAL_NAMESPACE's namespace, else the config file's. */
+export const temporalNamespace = (env: Pick<ProcessEnv, 'config' | 'temporal'>): string => env.temporal.namespace ?? env.config.temporal.namespace;
 
 function bundleOption(): { workflowBundle?: { codePath: string } } {
   // Tests pass a prebuilt bundle (STABLERAIL_WORKFLOW_BUNDLE) so each process skips bundling.
@@ -69,10 +72,10 @@ async function runWorkers(logger: Logger, workers: Worker[], ready: string): Pro
   logger.info({}, 'drained');
 }
 
-async function connectNative(address: string): Promise<NativeConnection> {
+async function connectNative(settings: TemporalConnectionSettings): Promise<NativeConnection> {
   // The runtime (logging, telemetry) must be installed before the first native connection.
   installWorkerRuntime();
-  return NativeConnection.connect({ address });
+  return connectTemporalWorker(settings);
 }
 
 /** `stablerail api`: PORT (default 8080), STABLERAIL_API_HOST (default 127.0.0.1). */
@@ -82,8 +85,8 @@ export async function runApi(env: ProcessEnv): Promise<number> {
   const relaxedPool = createRelaxedPool(env.databaseUrl);
   env.migrate();
   await ensureAddressSequences(pool, env.config.rails);
-  const connection = await Connection.connect({ address: env.temporalAddress });
-  const client = new Client({ connection, namespace: temporalNamespace(env.config) });
+  const connection = await connectTemporalClient(env.temporal);
+  const client = new Client({ connection, namespace: temporalNamespace(env) });
   // /readyz answers 503 while draining, so a load balancer stops sending before the socket closes.
   const readiness = { ready: true };
   const app = createApp({ pool, relaxedPool, readiness, temporalUiUrl: process.env.TEMPORAL_UI_URL ?? null, config: env.config, temporal: client, metrics: createMetrics(pool, { temporal: client }), masterKey: env.masterKey() }, logger);
@@ -127,9 +130,9 @@ export async function runPaymentWorker(env: ProcessEnv): Promise<number> {
   const pool = createPool(env.databaseUrl);
   env.migrate();
   await ensureAddressSequences(pool, env.config.rails);
-  const namespace = temporalNamespace(env.config);
-  const native = await connectNative(env.temporalAddress);
-  const connection = await Connection.connect({ address: env.temporalAddress });
+  const namespace = temporalNamespace(env);
+  const native = await connectNative(env.temporal);
+  const connection = await connectTemporalClient(env.temporal);
   const setup = await setupTemporal(connection, namespace, env.config, (o, m) => logger.info(o, m));
   logger.info(setup, 'temporal setup');
   // The payment worker signs and sends each event's first webhook attempt: it needs the master key.
@@ -145,9 +148,9 @@ export async function runPaymentWorker(env: ProcessEnv): Promise<number> {
 export async function runChainWorker(env: ProcessEnv): Promise<number> {
   const logger = createLogger();
   const pool = createPool(env.databaseUrl, 8);
-  const namespace = temporalNamespace(env.config);
-  const native = await connectNative(env.temporalAddress);
-  const connection = await Connection.connect({ address: env.temporalAddress });
+  const namespace = temporalNamespace(env);
+  const native = await connectNative(env.temporal);
+  const connection = await connectTemporalClient(env.temporal);
   const client = new Client({ connection, namespace });
   const worker = await createChainWorker({
     connection: native, namespace, pool, config: env.config, client, ...bundleOption(), ...identityOption(),
@@ -167,9 +170,9 @@ export async function runChainWorker(env: ProcessEnv): Promise<number> {
 export async function runWebhookWorker(env: ProcessEnv): Promise<number> {
   const logger = createLogger();
   const pool = createPool(env.databaseUrl);
-  const native = await connectNative(env.temporalAddress);
+  const native = await connectNative(env.temporal);
   const worker = await createWebhookWorker({
-    connection: native, namespace: temporalNamespace(env.config), pool, config: env.config, masterKey: env.masterKey(), ...bundleOption(), ...identityOption(),
+    connection: native, namespace: temporalNamespace(env), pool, config: env.config, masterKey: env.masterKey(), ...bundleOption(), ...identityOption(),
     ...(process.env.STABLERAIL_WEBHOOK_TASK_QUEUE ? { taskQueue: process.env.STABLERAIL_WEBHOOK_TASK_QUEUE } : {}),
   });
   await runWorkers(logger, [worker], 'webhook worker ready');
@@ -182,11 +185,11 @@ export async function runWebhookWorker(env: ProcessEnv): Promise<number> {
 export async function runPayoutWorker(env: ProcessEnv): Promise<number> {
   const logger = createLogger();
   const pool = createPool(env.databaseUrl);
-  const native = await connectNative(env.temporalAddress);
+  const native = await connectNative(env.temporal);
   const signer = env.config.payouts.signer ? await createSigner(env.config.payouts.signer as unknown as SignerSpec) : null;
   if (!signer) logger.warn({}, 'no payouts.signer configured: payouts will fail with signer_not_configured');
   const { worker, close } = await createPayoutWorker({
-    connection: native, namespace: temporalNamespace(env.config), pool, config: env.config, signer, ...bundleOption(), ...identityOption(),
+    connection: native, namespace: temporalNamespace(env), pool, config: env.config, signer, ...bundleOption(), ...identityOption(),
     ...(process.env.STABLERAIL_PAYOUT_TASK_QUEUE ? { taskQueue: process.env.STABLERAIL_PAYOUT_TASK_QUEUE } : {}),
   } as Parameters<typeof createPayoutWorker>[0]);
   await runWorkers(logger, [worker], 'payout worker ready');
@@ -199,9 +202,9 @@ export async function runPayoutWorker(env: ProcessEnv): Promise<number> {
 
 /** `stablerail temporal setup`: the namespace (if missing), its search attributes and the Schedules. */
 export async function runTemporalSetup(env: Omit<ProcessEnv, 'databaseUrl' | 'masterKey' | 'migrate'>): Promise<number> {
-  const connection = await Connection.connect({ address: env.temporalAddress });
+  const connection = await connectTemporalClient(env.temporal);
   try {
-    const r = await setupTemporal(connection, temporalNamespace(env.config), env.config, (o, m) => process.stderr.write(`${m} ${JSON.stringify(o)}\n`));
+    const r = await setupTemporal(connection, temporalNamespace(env), env.config, (o, m) => process.stderr.write(`${m} ${JSON.stringify(o)}\n`));
     console.log(JSON.stringify(r, null, 2));
     return 0;
   } finally {

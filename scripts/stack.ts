@@ -4,8 +4,9 @@
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Server } from 'node:http';
-import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, type Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { Client } from '@temporalio/client';
+import type { NativeConnection, Worker, WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { connectTemporalClient, connectTemporalWorker, temporalConnectionSettings } from '../temporal-config/connection.js';
 import type { Logger } from 'pino';
 import { createPool, createRelaxedPool, type Pool } from '../activities/db.js';
 import type { StablerailConfig } from '../activities/config.js';
@@ -119,8 +120,10 @@ export async function startStack(o: StackOptions): Promise<Stack> {
     await ensureAddressSequences(pool, o.config.rails);
 
     let temporal: TemporalDevServer | null = null;
-    let temporalAddress = process.env.TEMPORAL_ADDRESS;
-    if (!temporalAddress) {
+    // TEMPORAL_ADDRESS (with its TLS and API key settings, temporal-config/connection.ts) names
+    // an existing server; without it the embedded dev server starts.
+    let settings = process.env.TEMPORAL_ADDRESS ? temporalConnectionSettings() : null;
+    if (!settings) {
       temporal = await startTemporalDevServer({
         port: await freePort(o.temporalPort),
         namespace: o.config.temporal.namespace,
@@ -130,12 +133,12 @@ export async function startStack(o: StackOptions): Promise<Stack> {
         log,
       });
       stops.push(() => temporal!.stop());
-      temporalAddress = temporal.address;
+      settings = { address: temporal.address, namespace: undefined, options: { address: temporal.address } };
     }
-    const connection = await Connection.connect({ address: temporalAddress });
+    const connection = await connectTemporalClient(settings);
     stops.push(() => connection.close());
     const client = new Client({ connection, namespace: o.config.temporal.namespace });
-    const nativeConnection = await NativeConnection.connect({ address: temporalAddress });
+    const nativeConnection = await connectTemporalWorker(settings);
     stops.push(() => nativeConnection.close());
 
     const workers: Worker[] = [];
@@ -204,7 +207,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
     return {
       pool,
       databaseUrl,
-      temporalAddress,
+      temporalAddress: settings.address,
       namespace: o.config.temporal.namespace,
       temporalUiUrl: temporal?.uiUrl ?? null,
       client,

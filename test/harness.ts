@@ -102,6 +102,16 @@ export async function startHarness(): Promise<Harness> {
   return harness;
 }
 
+/**
+ * Serve the helpers (api, newMerchant, asOperator, the devnet and payout helpers) from another
+ * suite's stack: the cluster test's, whose API and workers are separate processes.
+ */
+export function adoptHarness(x: Harness, admin: { token: string; operatorId: string }): void {
+  harness = x;
+  ADMIN_TOKEN = admin.token;
+  ADMIN_OPERATOR_ID = admin.operatorId;
+}
+
 export function h(): Harness {
   if (!harness) throw new Error('harness not started');
   return harness;

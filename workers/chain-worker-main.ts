@@ -2,8 +2,8 @@
 // DATABASE_URL, TEMPORAL_ADDRESS (and TEMPORAL_NAMESPACE) and STABLERAIL_CONFIG. Run as many as
 // wanted: Temporal keeps one watcher per rail among them and moves it off one that dies.
 // STABLERAIL_WORKFLOW_BUNDLE may name a prebuilt workflow bundle (the tests pass theirs).
-import { Client, Connection } from '@temporalio/client';
-import { NativeConnection } from '@temporalio/worker';
+import { Client } from '@temporalio/client';
+import { connectTemporalClient, connectTemporalWorker, temporalConnectionSettings } from '../temporal-config/connection.js';
 import { createPool } from '../activities/db.js';
 import { loadConfigFile } from '../activities/config.js';
 import { createLogger } from '../api/logger.js';
@@ -17,11 +17,12 @@ const need = (k: string): string => {
 };
 const logger = createLogger();
 const config = loadConfigFile(need('STABLERAIL_CONFIG'), { base_url: process.env.STABLERAIL_BASE_URL ?? 'http://127.0.0.1:8080' });
-const namespace = process.env.TEMPORAL_NAMESPACE ?? config.temporal.namespace;
+need('TEMPORAL_ADDRESS');
+const temporal = temporalConnectionSettings();
+const namespace = temporal.namespace ?? config.temporal.namespace;
 const pool = createPool(need('DATABASE_URL'), 8);
-const address = need('TEMPORAL_ADDRESS');
-const client = new Client({ connection: await Connection.connect({ address }), namespace });
-const connection = await NativeConnection.connect({ address });
+const client = new Client({ connection: await connectTemporalClient(temporal), namespace });
+const connection = await connectTemporalWorker(temporal);
 const bundlePath = process.env.STABLERAIL_WORKFLOW_BUNDLE;
 const worker = await createChainWorker({
   connection, namespace, pool, config, client,

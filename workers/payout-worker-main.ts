@@ -3,7 +3,7 @@
 // TEMPORAL_NAMESPACE, STABLERAIL_CONFIG (whose payouts.signer names the signer) and the
 // signer's secret (STABLERAIL_SIGNER_PASSWORD or STABLERAIL_SIGNER_TOKEN); optionally
 // STABLERAIL_WORKFLOW_BUNDLE and STABLERAIL_PAYOUT_TASK_QUEUE.
-import { NativeConnection } from '@temporalio/worker';
+import { connectTemporalWorker, temporalConnectionSettings } from '../temporal-config/connection.js';
 import { required } from './env.js';
 import { createPool } from '../activities/db.js';
 import { loadConfigFile } from '../activities/config.js';
@@ -12,11 +12,13 @@ import { createPayoutWorker } from './payout-worker.js';
 
 const config = loadConfigFile(required('STABLERAIL_CONFIG'), { base_url: process.env.STABLERAIL_BASE_URL ?? 'http://127.0.0.1:8080' });
 const pool = createPool(required('DATABASE_URL'));
-const connection = await NativeConnection.connect({ address: required('TEMPORAL_ADDRESS') });
+required('TEMPORAL_ADDRESS');
+const temporal = temporalConnectionSettings();
+const connection = await connectTemporalWorker(temporal);
 const signer = config.payouts.signer ? await createSigner(config.payouts.signer as unknown as SignerSpec) : null;
 const { worker, close } = await createPayoutWorker({
   connection,
-  namespace: process.env.TEMPORAL_NAMESPACE ?? config.temporal.namespace,
+  namespace: temporal.namespace ?? config.temporal.namespace,
   pool,
   config,
   signer,

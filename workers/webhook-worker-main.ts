@@ -3,7 +3,7 @@
 // and moves a dead one's work to the others. Reads DATABASE_URL, TEMPORAL_ADDRESS,
 // TEMPORAL_NAMESPACE, STABLERAIL_CONFIG, STABLERAIL_MASTER_KEY; optionally
 // STABLERAIL_WORKFLOW_BUNDLE (a prebuilt bundle file) and STABLERAIL_WEBHOOK_TASK_QUEUE.
-import { NativeConnection } from '@temporalio/worker';
+import { connectTemporalWorker, temporalConnectionSettings } from '../temporal-config/connection.js';
 import { required } from './env.js';
 import { createPool } from '../activities/db.js';
 import { loadConfigFile } from '../activities/config.js';
@@ -12,10 +12,12 @@ import { createWebhookWorker } from './webhook-worker.js';
 
 const config = loadConfigFile(required('STABLERAIL_CONFIG'), { base_url: process.env.STABLERAIL_BASE_URL ?? 'http://127.0.0.1:8080' });
 const pool = createPool(required('DATABASE_URL'));
-const connection = await NativeConnection.connect({ address: required('TEMPORAL_ADDRESS') });
+required('TEMPORAL_ADDRESS');
+const temporal = temporalConnectionSettings();
+const connection = await connectTemporalWorker(temporal);
 const worker = await createWebhookWorker({
   connection,
-  namespace: process.env.TEMPORAL_NAMESPACE ?? config.temporal.namespace,
+  namespace: temporal.namespace ?? config.temporal.namespace,
   pool,
   config,
   masterKey: parseMasterKey(required('STABLERAIL_MASTER_KEY')),
