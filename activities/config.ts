@@ -30,6 +30,13 @@ export interface RailConfig {
   recognition_gates?: RecognitionGate[];
   /** The asset network fees are paid in (ETH, TRX); by kind when omitted. */
   native_asset?: string;
+  /**
+   * A rail of the local devnet or the TRON stand-in (sandbox only): `stablerail devnet pay` and
+   * the "Simulate payment" control may pay its payments from the devnet's funded payer.
+   */
+  devnet?: boolean;
+  /** A block explorer's page of one transaction, `{tx_hash}` standing for the id (e.g. https://etherscan.io/tx/{tx_hash}). */
+  explorer_tx_url?: string;
 }
 
 export interface StablerailConfig {
@@ -41,6 +48,8 @@ export interface StablerailConfig {
   temporal: { namespace: string; search_attributes: boolean };
   /** How often the Temporal Schedule runs reconciliation per environment; 0 turns it off. */
   reconciliation_interval_s: number;
+  /** How old a payment's last change must be before a scheduled run judges it (work in flight is not a break). */
+  reconciliation_grace_s: number;
   webhooks: WebhookConfig;
   payouts: PayoutConfig;
 }
@@ -85,6 +94,8 @@ const railSchema = {
     solidity_url: { type: 'string' },
     recognition_gates: { type: 'array', uniqueItems: true, items: { enum: RECOGNITION_GATES } },
     native_asset: { type: 'string', pattern: '^[A-Z0-9]{2,12}$' },
+    devnet: { type: 'boolean' },
+    explorer_tx_url: { type: 'string', pattern: '^https?://[^\\s]*\\{tx_hash\\}' },
   },
 } as const;
 
@@ -102,6 +113,7 @@ const configSchema = {
       properties: { per_s: { type: 'number', exclusiveMinimum: 0 }, burst: { type: 'integer', minimum: 1 } },
     },
     reconciliation_interval_s: { type: 'integer', minimum: 0, maximum: 86400 },
+    reconciliation_grace_s: { type: 'integer', minimum: 0, maximum: 3600 },
     temporal: {
       type: 'object',
       additionalProperties: false,
@@ -128,6 +140,9 @@ const configSchema = {
   },
 } as const;
 
+/** A posting written a moment ago is work in flight, not a break, for this long. */
+export const RECONCILIATION_GRACE_S_DEFAULT = 30;
+
 /** The issue's contract: 15 s per attempt, and never more. */
 export const WEBHOOK_ATTEMPT_TIMEOUT_MS_DEFAULT = 15_000;
 
@@ -149,6 +164,8 @@ export function parseConfig(raw: unknown, defaults: { base_url: string }): Stabl
     if (rail.finality_confirmations < rail.confirmations_required) {
       throw new ConfigError(`rail ${rail.id}: finality_confirmations must be at least confirmations_required`);
     }
+    // Its payer's key sits in a local file: a devnet rail never takes real money.
+    if (rail.devnet && rail.environments.includes('live')) throw new ConfigError(`rail ${rail.id}: a devnet rail is sandbox only`);
   }
   return {
     base_url: (r.base_url ?? defaults.base_url).replace(/\/$/, ''),
@@ -157,6 +174,7 @@ export function parseConfig(raw: unknown, defaults: { base_url: string }): Stabl
     rate_limit: { per_s: r.rate_limit?.per_s ?? 100, burst: r.rate_limit?.burst ?? 200 },
     temporal: { namespace: r.temporal?.namespace ?? STABLERAIL_NAMESPACE, search_attributes: r.temporal?.search_attributes ?? true },
     reconciliation_interval_s: r.reconciliation_interval_s ?? 60,
+    reconciliation_grace_s: r.reconciliation_grace_s ?? RECONCILIATION_GRACE_S_DEFAULT,
     webhooks: {
       sandbox_allow_private_urls: r.webhooks?.sandbox_allow_private_urls ?? true,
       attempt_timeout_ms: r.webhooks?.attempt_timeout_ms ?? WEBHOOK_ATTEMPT_TIMEOUT_MS_DEFAULT,
@@ -193,4 +211,11 @@ const NATIVE_DECIMALS: Readonly<Record<string, number>> = { ETH: 18, TRX: 6 };
 
 export function nativeAssetOf(rail: RailConfig): string {
   return rail.native_asset ?? (rail.kind === 'tron' ? 'TRX' : 'ETH');
+}
+
+/** The explorer page of a transaction, where the rail's config names one; TRON ids are shown without 0x. */
+export function explorerTxUrl(rail: RailConfig, txHash: string): string | null {
+  if (!rail.explorer_tx_url) return null;
+  const id = rail.kind === 'tron' ? txHash.replace(/^0x/, '') : txHash;
+  return rail.explorer_tx_url.replace('{tx_hash}', encodeURIComponent(id));
 }

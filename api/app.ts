@@ -128,7 +128,7 @@ export function createApp(deps: AppDeps, logger: Logger) {
     res.send(await deps.metrics.registry.metrics());
   });
   app.get('/openapi.json', (_req, res) => {
-    res.json(buildOpenApi(deps.config.base_url));
+    res.json(buildOpenApi(deps.config.base_url, { devnet: !!deps.devnetPayer }));
   });
 
   mountPayerPages(app, deps);
@@ -140,6 +140,8 @@ export function createApp(deps: AppDeps, logger: Logger) {
   for (const route of routes) if (route.auth === 'admin') requiredRole(route.method, route.path);
 
   for (const route of routes) {
+    // A devnet-only route does not exist where no devnet runs (live): 404 like any unknown URL.
+    if (route.devnetOnly && !deps.devnetPayer) continue;
     const handlers = [
       ...(route.method === 'post' ? [json] : []),
       async (req: Request, res: Response) => {

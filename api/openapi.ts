@@ -2,9 +2,10 @@
 import { routes } from './routes.js';
 import { schemas } from './schemas.js';
 
-export function buildOpenApi(baseUrl: string) {
+export function buildOpenApi(baseUrl: string, o: { devnet?: boolean } = {}) {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const r of routes) {
+    if (r.devnetOnly && !o.devnet) continue;
     const path = r.path.replace(/:([a-z_]+)/g, '{$1}');
     const params = [...r.path.matchAll(/:([a-z_]+)/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: 'string' } }));
     const querySchema = r.query ? (schemas[r.query] as { properties: Record<string, unknown> }) : undefined;

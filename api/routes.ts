@@ -24,6 +24,7 @@ import { badRequest, notFound } from './errors.js';
 import { cancelPayment, createPayment, ownedPayment, resolvePayment } from './payment-commands.js';
 import { webhookRoutes } from './webhook-routes.js';
 import { payoutRoutes } from './payout-routes.js';
+import { devnetRoutes } from './devnet-routes.js';
 import { operatorOf } from './operator.js';
 import { refundAddressFor, resolveRefund } from './payout-commands.js';
 import type { Ctx, RouteDef } from './route-types.js';
@@ -148,6 +149,7 @@ export const routes: RouteDef[] = [
   { method: 'get', path: '/v1/events', summary: 'List events, newest first', auth: 'merchant', scope: 'events:read', query: 'EventList', handler: listEvents },
   ...webhookRoutes,
   ...payoutRoutes,
+  ...devnetRoutes,
   {
     method: 'post', path: '/v1/access_requests', summary: 'Ask for live rails (reviewed by an operator)', auth: 'merchant', scope: 'access_requests:write', body: 'AccessRequestCreate', status: 201,
     handler: async (ctx) => fileAccessRequest(ctx.deps.pool, ctx.deps.config, ctx.auth!.merchantId, ctx.body),

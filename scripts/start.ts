@@ -6,7 +6,7 @@ import { bootstrapFirstAdmin } from '../activities/operators.js';
 import { loadConfigFile, parseConfig, type StablerailConfig } from '../activities/config.js';
 import { createApiKey, createMerchant, getMerchant, SCOPES } from '../activities/merchant.js';
 import { createLogger } from '../api/logger.js';
-import { DEVNET_COOLING_OFF_S, devnetRails, devnetTreasuryAddress, devnetTronTreasuryAddress, ensureDevnetKeystore, loadOrCreateDevnetWallet } from './devnet-rails.js';
+import { DEVNET_COOLING_OFF_S, DEVNET_RECONCILIATION_GRACE_S, DEVNET_RECONCILIATION_INTERVAL_S, devnetBlockTimeS, devnetRails, devnetTreasuryAddress, devnetTronTreasuryAddress, ensureDevnetKeystore, loadOrCreateDevnetWallet } from './devnet-rails.js';
 import { startStack } from './stack.js';
 import { loadOrCreateMasterKey } from '../activities/webhooks/secret-box.js';
 
@@ -29,6 +29,8 @@ if (process.env.STABLERAIL_CONFIG) {
       rails: devnetRails({ mnemonic: wallet.mnemonic, evmRpcUrl: `http://127.0.0.1:${devnetPort}`, tronRpcUrl: `http://127.0.0.1:${devnetPort + 1}` }),
       // The devnet's signer is a keystore in the data directory; a demo's cooling-off is a minute, not a day.
       payouts: { signer: await ensureDevnetKeystore(dataDir, wallet.mnemonic), destination_cooling_off_s: DEVNET_COOLING_OFF_S },
+      reconciliation_interval_s: DEVNET_RECONCILIATION_INTERVAL_S,
+      reconciliation_grace_s: DEVNET_RECONCILIATION_GRACE_S,
     },
     { base_url: baseUrl },
   );
@@ -41,7 +43,7 @@ const masterKey = loadOrCreateMasterKey(join(dataDir, 'master-key'));
 const devnetWallet = process.env.STABLERAIL_CONFIG ? null : loadOrCreateDevnetWallet(join(dataDir, 'devnet-wallet.json'));
 const stack = await startStack({
   dataDir, config, apiPort, temporalPort, logger, masterKey, readiness,
-  ...(devnetWallet ? { devnet: { port: devnetPort, mnemonic: devnetWallet.mnemonic, stateFile: join(dataDir, 'devnet-state.json'), tronPort: devnetPort + 1, fund: [devnetTreasuryAddress(devnetWallet.mnemonic)], fundTron: [devnetTronTreasuryAddress(devnetWallet.mnemonic)] } } : {}),
+  ...(devnetWallet ? { devnet: { port: devnetPort, mnemonic: devnetWallet.mnemonic, stateFile: join(dataDir, 'devnet-state.json'), tronPort: devnetPort + 1, fund: [devnetTreasuryAddress(devnetWallet.mnemonic)], fundTron: [devnetTronTreasuryAddress(devnetWallet.mnemonic)], blockTimeS: devnetBlockTimeS(process.env.STABLERAIL_DEVNET_BLOCK_TIME) } } : {}),
 });
 
 // First run: a sandbox merchant with an all-scopes key. dev.json keeps them for later runs.
