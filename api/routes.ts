@@ -11,7 +11,7 @@ import {
   listAccessRequests,
   revokeApiKey,
 } from '../activities/merchant.js';
-import { getPaymentRow, PAYMENT_COLUMNS, paymentObject, publicPaymentObject, type PaymentRow } from '../activities/payment.js';
+import { getPaymentRow, PAYMENT_COLUMNS, paymentObject, paymentTransactions, publicPaymentObject, type PaymentRow } from '../activities/payment.js';
 import { verifyEvidence } from '../activities/evidence.js';
 import { balances, entryLines, toCsv, type BalanceRow } from '../activities/ledger.js';
 import { formatAmount } from '../workflows/rules/money.js';
@@ -160,7 +160,10 @@ export const routes: RouteDef[] = [
       const on = (await enabledRails(ctx.deps.pool, ctx.auth!.merchantId)).filter((r) => r.environment === ctx.auth!.environment).map((r) => r.rail_id);
       const data = ctx.deps.config.rails.filter((r) => on.includes(r.id)).map((r) => ({
         id: r.id, object: 'rail', asset: r.asset, network: r.network, kind: r.kind, decimals: r.decimals,
+        // Which contract the payer must use: a merchant shows it so no other token is sent.
+        token_contract: r.token_contract, chain_id: r.chain_id ?? null,
         confirmations_required: r.confirmations_required, finality_confirmations: r.finality_confirmations, payment_window_s: r.payment_window_s,
+        explorer_tx_url: r.explorer_tx_url ?? null, devnet: r.devnet === true,
       }));
       return { object: 'list', data, has_more: false };
     },
@@ -171,7 +174,7 @@ export const routes: RouteDef[] = [
       const id = ctx.params.public_id!;
       const { rows } = /^pub_[0-9A-Za-z]{24}$/.test(id) ? await ctx.deps.pool.query<PaymentRow>(`SELECT ${PAYMENT_COLUMNS} FROM payments WHERE public_id = $1`, [id]) : { rows: [] };
       if (!rows[0]) throw notFound('payment', 'public_id');
-      return publicPaymentObject(rows[0], ctx.deps.config);
+      return { ...publicPaymentObject(rows[0], ctx.deps.config), transactions: await paymentTransactions(ctx.deps.pool, ctx.deps.config, rows[0]) };
     },
   },
   {
