@@ -70,7 +70,7 @@ dev = {
   payer_address: stack.devnet?.payerAddress ?? dev.payer_address ?? null,
   temporal: { address: stack.temporalAddress, namespace: stack.namespace, ui_url: stack.temporalUiUrl },
   database_url: stack.databaseUrl,
-  rails: config.rails.map((r) => ({ id: r.id, kind: r.kind, rpc_url: r.rpc_urls[0], token_contract: r.token_contract, decimals: r.decimals, confirmations_required: r.confirmations_required })),
+  rails: config.rails.map((r) => ({ id: r.id, kind: r.kind, rpc_url: r.rpc_urls[0], token_contract: r.token_contract, decimals: r.decimals, confirmations_required: r.confirmations_required, devnet: r.devnet === true })),
 };
 writeFileSync(devJsonPath, JSON.stringify(dev, null, 2) + '\n', { mode: 0o600 });
 readiness.ready = true;
@@ -89,10 +89,11 @@ Stablerail is running.
   Temporal UI  ${ui}
   dev.json     ${devJsonPath}
 
-Try it:
+Try it (README "Try it" has the whole first minute):
+  npx stablerail webhooks listen                       # in a second terminal: signed deliveries
   curl -s ${stack.apiUrl}/v1/payments -H "Authorization: Bearer $(node -p "require('${devJsonPath}').secret_key")" \\
-       -H 'Content-Type: application/json' -H 'Idempotency-Key: order-1001' \\
-       -d '{"amount":"125.50","rail":"usdt-erc20","reference":"order-1001"}'
+       -H 'Content-Type: application/json' -d '{"amount":"12.34","rail":"usdt-erc20","reference":"order-1"}'
+  npx stablerail devnet pay pay_…                      # the id from the answer: pays it and follows it
 
 ${JSON.stringify(printable, null, 2)}
 `);

@@ -88,7 +88,7 @@ export function mountPayerPages(app: Express, deps: { pool: Pool; config: Stable
   <div class="card" id="payment" data-public-id="${escape(p.public_id)}" data-expires-at="${escape(p.expires_at)}" data-status="${escape(p.status)}">
     <h1 id="headline">${final ? 'Payment' : 'Send exactly'}</h1>
     <p class="amount"><span id="amount">${escape(p.amount)}</span> <span>${escape(p.asset)}</span></p>
-    <p class="muted">on <strong>${escape(network)}</strong>.${final ? '' : ` Only send ${escape(p.asset)} on this network; other tokens or networks are lost.`}</p>
+    <p class="muted">on <strong>${escape(network)}</strong>.${final ? '' : `<span id="send-warning"> Only send ${escape(p.asset)} on this network; other tokens or networks are lost.</span>`}</p>
     ${final ? '' : `<div id="instructions">
     <div class="qr" role="img" aria-label="QR code of the payment: ${escape(uri)}">${qr}</div>
     <label for="address">Deposit address</label>
@@ -100,7 +100,7 @@ export function mountPayerPages(app: Express, deps: { pool: Pool; config: Stable
       <span id="status-title"></span><br><span id="status-detail" class="muted"></span>
     </div>
     <p class="muted">Received so far: <span id="received">${escape(p.amount_received)}</span> ${escape(p.asset)} · confirmations needed: ${p.confirmations_required}</p>
-    <div id="transactions-box"${txs.length ? '' : ' class="hide"'}><strong>Your transaction${txs.length === 1 ? '' : 's'}</strong><ul id="transactions" class="txs">${txItems}</ul></div>
+    <div id="transactions-box"${txs.length ? '' : ' class="hide"'}><strong>Transaction ids</strong><ul id="transactions" class="txs">${txItems}</ul></div>
     ${simulate ? `<form id="simulate" class="simulate" aria-labelledby="simulate-title">
       <h2 id="simulate-title">Sandbox: simulate a payment</h2>
       <p class="muted">Pays from the local devnet's funded wallet, a real transfer on the devnet that this page then follows. Never shown for live payments.</p>
@@ -159,8 +159,7 @@ const PAYER_JS = `(() => {
     const s = screens[p.status] || [p.status, ''];
     // Final: nothing invites a second payment (no QR, no address to copy, no countdown).
     if (FINAL.includes(p.status)) {
-      const ins = document.getElementById('instructions');
-      if (ins) ins.remove();
+      for (const gone of ['instructions', 'send-warning']) { const n = document.getElementById(gone); if (n) n.remove(); }
       const sim = document.getElementById('simulate');
       if (sim) sim.remove();
       if (countdown !== null) { clearInterval(countdown); countdown = null; }
