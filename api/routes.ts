@@ -174,7 +174,9 @@ export const routes: RouteDef[] = [
       const id = ctx.params.public_id!;
       const { rows } = /^pub_[0-9A-Za-z]{24}$/.test(id) ? await ctx.deps.pool.query<PaymentRow>(`SELECT ${PAYMENT_COLUMNS} FROM payments WHERE public_id = $1`, [id]) : { rows: [] };
       if (!rows[0]) throw notFound('payment', 'public_id');
-      return { ...publicPaymentObject(rows[0], ctx.deps.config), transactions: await paymentTransactions(ctx.deps.pool, ctx.deps.config, rows[0]) };
+      const view = publicPaymentObject(rows[0], ctx.deps.config);
+      // Simulatable only where the Simulate route exists: a process that runs the devnet.
+      return { ...view, simulatable: view.simulatable && !!ctx.deps.devnetPayer, transactions: await paymentTransactions(ctx.deps.pool, ctx.deps.config, rows[0]) };
     },
   },
   {
