@@ -92,7 +92,7 @@ export async function devnetPay(args: string[], o: { dev: DevJson; config: Stabl
   // Follow the public view (no key needed) until the payment is final; Ctrl-C stops following only.
   let stop = false;
   const onSigint = () => (stop = true);
-  process.once('SIGINT', onSigint);
+  process.on('SIGINT', onSigint);
   try {
     let last = '';
     while (!stop) {

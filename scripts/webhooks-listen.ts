@@ -53,15 +53,21 @@ export async function webhooksListen(args: string[], o: { apiUrl: string; key: s
   }
   secret = endpoint.secret;
   out(`listening on ${url} as ${endpoint.id}; every event of this merchant's sandbox arrives here, signed (Ctrl-C to stop)`);
-  await new Promise<void>((resolve) => {
-    if (o.signal) o.signal.addEventListener('abort', () => resolve(), { once: true });
-    process.once('SIGINT', () => resolve());
-    process.once('SIGTERM', () => resolve());
-  });
+  // Kept (not once): npx and the wrapper pass Ctrl-C on too, and a second SIGINT must not kill
+  // the process before the endpoint is disabled.
+  let stopping = (): void => undefined;
+  const stopped = new Promise<void>((resolve) => (stopping = resolve));
+  const onSignal = () => stopping();
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  if (o.signal) o.signal.addEventListener('abort', onSignal, { once: true });
+  await stopped;
   // Left enabled, the endpoint would fail every delivery and be retried for days.
   await fetch(`${o.apiUrl}/v1/webhook_endpoints/${endpoint.id}`, { method: 'POST', headers: auth, body: JSON.stringify({ disabled: true }) }).catch(() => undefined);
   server.closeAllConnections();
   await new Promise<void>((resolve) => server.close(() => resolve()));
   out(`disabled ${endpoint.id}`);
+  process.off('SIGINT', onSignal);
+  process.off('SIGTERM', onSignal);
   return 0;
 }
