@@ -159,6 +159,20 @@ describe('payer page in headless Chromium', function () {
     }
   });
 
+  it('an expired payment turns final without a reload: no QR, no Copy, no countdown, no Simulate, and says what to do if money was sent anyway', async () => {
+    const m = await newMerchant();
+    const p = (await api('POST', '/v1/payments', { key: m.key, body: { amount: '2.00', rail: 'usdt-erc20', reference: 'page-expire-1', expires_in_s: 10 } })).body;
+    const page = await browser.newPage({ viewport: { width: 390, height: 844 } });
+    await page.goto(p.hosted_url);
+    await page.waitForFunction(() => document.getElementById('status-title')!.textContent === 'Waiting for your payment');
+    assert.ok(await page.$('#copy'));
+    await page.waitForFunction(() => document.getElementById('status-title')!.textContent === 'This payment request expired', undefined, { timeout: 40_000 });
+    for (const gone of ['.qr', '#copy', '#address', '#countdown', '#simulate']) assert.equal(await page.$(gone), null, `${gone} is gone once expired`);
+    assert.match((await page.textContent('#status-detail'))!, /If you sent money anyway, keep your transaction id and contact the merchant/);
+    await page.screenshot({ path: `${SCREENSHOT_DIR}/payer-expired.png`, fullPage: true });
+    await page.close();
+  });
+
   it('answers an unknown link with a plain not-found page', async () => {
     const page = await browser.newPage();
     const res = await page.goto(`${h().stack.apiUrl}/pay/pub_AAAAAAAAAAAAAAAAAAAAAAAA`);
