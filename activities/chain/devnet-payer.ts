@@ -79,7 +79,7 @@ export async function payFromDevnetPayer(rail: RailConfig, payerPrivateKey: stri
   if (o.amountMinor <= 0n) throw new RangeError('the amount must be positive');
   const sender = createRailSender(rail);
   try {
-    return await serially(`${rail.id}:${payerPrivateKey}`, async () => {
+    return await serially(`${rail.id}:${payerAddressOn(rail, payerPrivateKey)}`, async () => {
       let key = payerPrivateKey;
       if (o.thirdParty) {
         const stranger = HDNodeWallet.createRandom();
