@@ -28,7 +28,7 @@ interface Shell {
 }
 
 describe('the README first minute (launcher test)', function () {
-  this.timeout(300_000);
+  this.timeout(600_000);
   const root = mkdtempSync(join(tmpdir(), 'stablerail-first-minute-'));
   chmodSync(root, 0o755);
   const dataDir = join(root, 'data');
@@ -97,7 +97,7 @@ describe('the README first minute (launcher test)', function () {
     await eventually(async () => {
       if (start.proc.exitCode !== null) throw new Error(`npm start exited (${start.proc.exitCode})`);
       return (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => null))?.status === 200;
-    }, 180_000, 300)
+    }, 300_000, 300)
       .catch((err) => { throw new Error(`${(err as Error).message}; npm start said: ${start.out().slice(-3000)}`); });
     const readyS = (Date.now() - t0) / 1000;
     assert.ok(existsSync(join(dataDir, 'dev.json')));
