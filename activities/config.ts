@@ -37,6 +37,13 @@ export interface RailConfig {
    * before the rail's oldest payment (or the head when there is none). Ignored once a cursor exists.
    */
   start_height?: number;
+  /**
+   * A rail of the local devnet or the TRON stand-in (sandbox only): `stablerail devnet pay` and
+   * the "Simulate payment" control may pay its payments from the devnet's funded payer.
+   */
+  devnet?: boolean;
+  /** A block explorer's page of one transaction, `{tx_hash}` standing for the id (e.g. https://etherscan.io/tx/{tx_hash}). */
+  explorer_tx_url?: string;
 }
 
 /**
@@ -66,6 +73,8 @@ export interface StablerailConfig {
   temporal: { namespace: string; search_attributes: boolean };
   /** How often the Temporal Schedule runs reconciliation per environment; 0 turns it off. */
   reconciliation_interval_s: number;
+  /** How old a payment's last change must be before a scheduled run judges it (work in flight is not a break). */
+  reconciliation_grace_s: number;
   webhooks: WebhookConfig;
   payouts: PayoutConfig;
 }
@@ -120,6 +129,8 @@ const railSchema = {
       },
     },
     start_height: { type: 'integer', minimum: 0 },
+    devnet: { type: 'boolean' },
+    explorer_tx_url: { type: 'string', pattern: '^https?://[^\\s]*\\{tx_hash\\}' },
   },
 } as const;
 
@@ -142,6 +153,7 @@ const configSchema = {
       },
     },
     reconciliation_interval_s: { type: 'integer', minimum: 0, maximum: 86400 },
+    reconciliation_grace_s: { type: 'integer', minimum: 0, maximum: 3600 },
     temporal: {
       type: 'object',
       additionalProperties: false,
@@ -168,6 +180,9 @@ const configSchema = {
   },
 } as const;
 
+/** A posting written a moment ago is work in flight, not a break, for this long. */
+export const RECONCILIATION_GRACE_S_DEFAULT = 30;
+
 /** The issue's contract: 15 s per attempt, and never more. */
 export const WEBHOOK_ATTEMPT_TIMEOUT_MS_DEFAULT = 15_000;
 /** Per client address, before authentication: room for a payer page's polling and a few mistyped keys, not for guessing. */
@@ -191,6 +206,8 @@ export function parseConfig(raw: unknown, defaults: { base_url: string }): Stabl
     if (rail.finality_confirmations < rail.confirmations_required) {
       throw new ConfigError(`rail ${rail.id}: finality_confirmations must be at least confirmations_required`);
     }
+    // Its payer's key sits in a local file: a devnet rail never takes real money.
+    if (rail.devnet && rail.environments.includes('live')) throw new ConfigError(`rail ${rail.id}: a devnet rail is sandbox only`);
   }
   return {
     base_url: (r.base_url ?? defaults.base_url).replace(/\/$/, ''),
@@ -204,6 +221,7 @@ export function parseConfig(raw: unknown, defaults: { base_url: string }): Stabl
     },
     temporal: { namespace: r.temporal?.namespace ?? STABLERAIL_NAMESPACE, search_attributes: r.temporal?.search_attributes ?? true },
     reconciliation_interval_s: r.reconciliation_interval_s ?? 60,
+    reconciliation_grace_s: r.reconciliation_grace_s ?? RECONCILIATION_GRACE_S_DEFAULT,
     webhooks: {
       sandbox_allow_private_urls: r.webhooks?.sandbox_allow_private_urls ?? true,
       attempt_timeout_ms: r.webhooks?.attempt_timeout_ms ?? WEBHOOK_ATTEMPT_TIMEOUT_MS_DEFAULT,
@@ -240,4 +258,11 @@ const NATIVE_DECIMALS: Readonly<Record<string, number>> = { ETH: 18, TRX: 6 };
 
 export function nativeAssetOf(rail: RailConfig): string {
   return rail.native_asset ?? (rail.kind === 'tron' ? 'TRX' : 'ETH');
+}
+
+/** The explorer page of a transaction, where the rail's config names one; TRON ids are shown without 0x. */
+export function explorerTxUrl(rail: RailConfig, txHash: string): string | null {
+  if (!rail.explorer_tx_url) return null;
+  const id = rail.kind === 'tron' ? txHash.replace(/^0x/, '') : txHash;
+  return rail.explorer_tx_url.replace('{tx_hash}', encodeURIComponent(id));
 }

@@ -4,7 +4,7 @@
 import type { Pool, DbClient } from './db.js';
 import { withTx } from './db.js';
 import type { RailConfig, StablerailConfig } from './config.js';
-import { railById } from './config.js';
+import { explorerTxUrl, railById } from './config.js';
 import { appendEvidence } from './evidence.js';
 import { planEventDeliveries, sendFirstAttempts } from './webhooks/delivery.js';
 import { allocateDepositAddress, releaseDepositAddress } from './deposit-address.js';
@@ -79,6 +79,7 @@ export function publicPaymentObject(row: PaymentRow, config: StablerailConfig) {
   return {
     public_id: row.public_id,
     object: 'public_payment' as const,
+    livemode: row.environment === 'live',
     status: row.status,
     // What went wrong, in the payer's terms (underpaid, overpaid, paid_late); no internal detail.
     exception: row.exception_code ? { code: row.exception_code } : null,
@@ -95,8 +96,26 @@ export function publicPaymentObject(row: PaymentRow, config: StablerailConfig) {
     confirmations_required: rail.confirmations_required,
     // Whether a refund address was left already; the address itself is not shown to whoever holds the link.
     refund_address_set: !!row.refund_address,
+    // Whether the devnet's "Simulate payment" may pay it: a sandbox payment on a devnet rail.
+    simulatable: row.environment === 'sandbox' && rail.devnet === true,
   };
 }
+
+/**
+ * The transactions that paid a payment, as the watcher matched them (reorged ones left out),
+ * each with its explorer page where the rail's config names one: what a payer keeps as proof.
+ */
+export async function paymentTransactions(pool: Pool, config: StablerailConfig, row: Pick<PaymentRow, 'id' | 'rail'>): Promise<Array<{ tx_hash: string; explorer_url: string | null }>> {
+  const rail = railById(config, row.rail);
+  const { rows } = await pool.query<{ tx_hash: string }>(
+    `SELECT tx_hash FROM chain_transfers WHERE rail = $1 AND payment_id = $2 AND removed_at IS NULL GROUP BY tx_hash ORDER BY min(block_height), tx_hash LIMIT $3`,
+    [row.rail, row.id, PAYMENT_TRANSACTIONS_SHOWN_MAX],
+  );
+  return rows.map((r) => ({ tx_hash: r.tx_hash, explorer_url: rail ? explorerTxUrl(rail, r.tx_hash) : null }));
+}
+
+/** A payment paid in more pieces than this shows the first ones; the merchant's API has them all. */
+export const PAYMENT_TRANSACTIONS_SHOWN_MAX = 20;
 
 export interface NewPayment {
   merchantId: string;

@@ -150,7 +150,7 @@ export function createApp(deps: AppDeps, logger: Logger) {
     res.send(await deps.metrics.registry.metrics());
   });
   app.get('/openapi.json', (_req, res) => {
-    res.json(buildOpenApi(deps.config.base_url));
+    res.json(buildOpenApi(deps.config.base_url, { devnet: !!deps.devnetPayer }));
   });
 
   // Payer pages need no key: each view spends the address's allowance.
@@ -206,6 +206,8 @@ export function createApp(deps: AppDeps, logger: Logger) {
   for (const route of routes) responseSchemaFor(route.method, route.path);
 
   for (const route of routes) {
+    // A devnet-only route does not exist where no devnet runs (live): 404 like any unknown URL.
+    if (route.devnetOnly && !deps.devnetPayer) continue;
     const handlers = [
       ...(route.method === 'post' ? [json] : []),
       async (req: Request, res: Response) => {

@@ -27,9 +27,10 @@ function bodyRequired(name: keyof typeof schemas): boolean {
   return Array.isArray(req) && req.length > 0;
 }
 
-export function buildOpenApi(baseUrl: string) {
+export function buildOpenApi(baseUrl: string, o: { devnet?: boolean } = {}) {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const r of routes) {
+    if (r.devnetOnly && !o.devnet) continue;
     const path = r.path.replace(/:([a-z_]+)/g, '{$1}');
     const params = [...r.path.matchAll(/:([a-z_]+)/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: 'string' } }));
     const querySchema = r.query ? (schemas[r.query] as { properties: Record<string, unknown> }) : undefined;

@@ -24,6 +24,11 @@ export interface AppDeps extends CommandDeps {
   metrics: Metrics;
   /** Seals webhook endpoint secrets at rest. */
   masterKey: Buffer;
+  /**
+   * The local devnet's funded payer, when this process runs the devnet (`npm start`, tests).
+   * Without it the devnet-only routes (Simulate payment) do not exist: never in live.
+   */
+  devnetPayer?: { privateKey: string } | null;
 }
 
 export interface Ctx {
@@ -57,4 +62,6 @@ export interface RouteDef {
   /** What the idempotency record keeps for a replay, when the answer carries a secret shown once. */
   storedResponse?: (out: unknown) => unknown;
   handler: (ctx: Ctx) => Promise<unknown>;
+  /** Mounted (and in /openapi.json) only where the process runs the devnet (deps.devnetPayer). */
+  devnetOnly?: boolean;
 }

@@ -11,7 +11,7 @@ import {
   listAccessRequests,
   revokeApiKey,
 } from '../activities/merchant.js';
-import { getPaymentRow, PAYMENT_COLUMNS, paymentObject, publicPaymentObject, type PaymentRow } from '../activities/payment.js';
+import { getPaymentRow, PAYMENT_COLUMNS, paymentObject, paymentTransactions, publicPaymentObject, type PaymentRow } from '../activities/payment.js';
 import { verifyEvidence } from '../activities/evidence.js';
 import { balances, entryLines, toCsv, type BalanceRow } from '../activities/ledger.js';
 import { formatAmount } from '../workflows/rules/money.js';
@@ -24,6 +24,7 @@ import { badRequest, notFound } from './errors.js';
 import { cancelPayment, createPayment, ownedPayment, resolvePayment } from './payment-commands.js';
 import { webhookRoutes } from './webhook-routes.js';
 import { payoutRoutes } from './payout-routes.js';
+import { devnetRoutes } from './devnet-routes.js';
 import { operatorOf } from './operator.js';
 import { refundAddressFor, resolveRefund } from './payout-commands.js';
 import type { Ctx, RouteDef } from './route-types.js';
@@ -153,6 +154,7 @@ export const routes: RouteDef[] = [
   { method: 'get', path: '/v1/events', summary: 'List events, newest first', auth: 'merchant', scope: 'events:read', query: 'EventList', handler: listEvents },
   ...webhookRoutes,
   ...payoutRoutes,
+  ...devnetRoutes,
   {
     method: 'post', path: '/v1/access_requests', summary: 'Ask for live rails (reviewed by an operator)', auth: 'merchant', scope: 'access_requests:write', body: 'AccessRequestCreate', status: 201,
     handler: async (ctx) => fileAccessRequest(ctx.deps.pool, ctx.deps.config, ctx.auth!.merchantId, ctx.body),
@@ -163,7 +165,10 @@ export const routes: RouteDef[] = [
       const on = (await enabledRails(ctx.deps.pool, ctx.auth!.merchantId)).filter((r) => r.environment === ctx.auth!.environment).map((r) => r.rail_id);
       const data = ctx.deps.config.rails.filter((r) => on.includes(r.id)).map((r) => ({
         id: r.id, object: 'rail', asset: r.asset, network: r.network, kind: r.kind, decimals: r.decimals,
+        // Which contract the payer must use: a merchant shows it so no other token is sent.
+        token_contract: r.token_contract, chain_id: r.chain_id ?? null,
         confirmations_required: r.confirmations_required, finality_confirmations: r.finality_confirmations, payment_window_s: r.payment_window_s,
+        explorer_tx_url: r.explorer_tx_url ?? null, devnet: r.devnet === true,
       }));
       return { object: 'list', data, has_more: false };
     },
@@ -174,7 +179,9 @@ export const routes: RouteDef[] = [
       const id = ctx.params.public_id!;
       const { rows } = /^pub_[0-9A-Za-z]{24}$/.test(id) ? await ctx.deps.pool.query<PaymentRow>(`SELECT ${PAYMENT_COLUMNS} FROM payments WHERE public_id = $1`, [id]) : { rows: [] };
       if (!rows[0]) throw notFound('payment', 'public_id');
-      return publicPaymentObject(rows[0], ctx.deps.config);
+      const view = publicPaymentObject(rows[0], ctx.deps.config);
+      // Simulatable only where the Simulate route exists: a process that runs the devnet.
+      return { ...view, simulatable: view.simulatable && !!ctx.deps.devnetPayer, transactions: await paymentTransactions(ctx.deps.pool, ctx.deps.config, rows[0]) };
     },
   },
   {

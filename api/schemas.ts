@@ -4,6 +4,7 @@ import { SCOPES } from '../activities/merchant.js';
 import { webhookSchemas } from './webhook-schemas.js';
 import { payoutSchemas } from './payout-schemas.js';
 import { operatorSchemas } from './operator-schemas.js';
+import { devnetSchemas } from './devnet-schemas.js';
 
 const metadata = {
   type: 'object',
@@ -30,6 +31,7 @@ export const schemas = {
   ...webhookSchemas,
   ...payoutSchemas,
   ...operatorSchemas,
+  ...devnetSchemas,
   PaymentCreate: {
     type: 'object',
     additionalProperties: false,

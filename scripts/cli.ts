@@ -57,7 +57,13 @@ const USAGE = `usage: stablerail <command>
                                deposit addresses each rail's xpub derives (compare with your wallet)
   temporal setup               register the namespace (if missing), its search attributes and the
                                Schedules on TEMPORAL_ADDRESS; idempotent
-  signer [init] …              the reference external signer (scripts/signer.ts; docs/signer.md)`;
+  signer [init] …              the reference external signer (scripts/signer.ts; docs/signer.md)
+  devnet pay <pay_…|pub_…> [--amount X] [--from-third-party] [--no-follow]
+                               pay a sandbox payment on its devnet rail (EVM devnet or TRON
+                               stand-in) from dev.json's funded payer, print the transaction and
+                               follow the payment until it is final (Ctrl-C stops following)
+  webhooks listen [--port N]   receive this sandbox merchant's webhooks on loopback, verify each
+                               signature and print it (STABLERAIL_API_URL, STABLERAIL_KEY or dev.json)`;
 
 function dataDir(): string {
   return resolve(process.env.STABLERAIL_DATA_DIR ?? '.stablerail');
@@ -87,6 +93,12 @@ function config(): StablerailConfig {
 function migrateInChild(): void {
   const r = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), 'migrate'], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, DATABASE_URL: databaseUrl() } });
   if (r.status !== 0) throw new Error(`stablerail migrate failed (exit ${r.status ?? r.signal})`);
+}
+
+/** What `npm start` wrote for the newcomer (API URL, sandbox key, devnet payer, rails); {} when absent. */
+function devJson(): { api_url?: string; base_url?: string; secret_key?: string; payer_private_key?: string; rails?: Array<{ id: string; rpc_url?: string }> } {
+  const path = join(dataDir(), 'dev.json');
+  return existsSync(path) ? JSON.parse(readFileSync(path, 'utf8')) : {};
 }
 
 /**
@@ -203,6 +215,24 @@ async function main(argv: string[]): Promise<number> {
   }
   if (cmd === 'orders' && sub === 'import' && arg) {
     return importOrders(arg);
+  }
+  if (cmd === 'devnet' && sub === 'pay') {
+    const { devnetPay, UsageError } = await import('./devnet-pay.js');
+    try {
+      return await devnetPay(argv.slice(2), { dev: devJson(), config: config() });
+    } catch (err) {
+      if (!(err instanceof UsageError)) throw err;
+      console.error(`stablerail devnet pay: ${err.message}`);
+      return 2;
+    }
+  }
+  if (cmd === 'webhooks' && sub === 'listen') {
+    const { webhooksListen } = await import('./webhooks-listen.js');
+    const dev = devJson();
+    const apiUrl = process.env.STABLERAIL_API_URL ?? dev.api_url ?? dev.base_url;
+    const key = process.env.STABLERAIL_KEY ?? dev.secret_key;
+    if (!apiUrl || !key) throw new Error('set STABLERAIL_API_URL and STABLERAIL_KEY (or run `npm start` for dev.json)');
+    return webhooksListen(argv.slice(2), { apiUrl, key });
   }
   if (cmd === 'signer') {
     const { main: signerMain } = await import('./signer.js');

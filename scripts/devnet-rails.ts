@@ -16,6 +16,24 @@ export const DEVNET_KEYSTORE_PASSWORD = 'devnet-only-not-a-secret';
 /** A demo approves a destination and pays out within minutes, not after a day. */
 export const DEVNET_COOLING_OFF_S = 60;
 
+/** Seconds between blocks the devnet (and the TRON stand-in) make on their own under `npm start`. */
+export const DEVNET_BLOCK_TIME_S_DEFAULT = 2;
+/**
+ * On the devnet a paid payment is recognized seconds after finality: reconciliation runs every
+ * few seconds and judges payments idle for a couple of seconds. Production keeps 60 s and 30 s.
+ */
+export const DEVNET_RECONCILIATION_INTERVAL_S = 5;
+export const DEVNET_RECONCILIATION_GRACE_S = 2;
+
+/** STABLERAIL_DEVNET_BLOCK_TIME: seconds (whole), `0` or `off` for blocks only on demand. */
+export function devnetBlockTimeS(raw: string | undefined): number {
+  if (raw === undefined || raw.trim() === '') return DEVNET_BLOCK_TIME_S_DEFAULT;
+  const v = raw.trim().toLowerCase();
+  if (v === 'off') return 0;
+  if (!/^[0-9]{1,5}$/.test(v)) throw new Error(`STABLERAIL_DEVNET_BLOCK_TIME must be whole seconds, 0 or off (got ${JSON.stringify(raw)})`);
+  return Number(v);
+}
+
 export const EVM_ACCOUNT_PATH = "m/44'/60'/0'";
 export const TRON_ACCOUNT_PATH = "m/44'/195'/0'";
 /** anvil's first account deploys the token at nonce 0, so its address is known in advance. */
@@ -56,6 +74,7 @@ export function devnetRails(o: { mnemonic: string; evmRpcUrl: string; tronRpcUrl
       chain_id: 31337,
       // Stuck after a few blocks so a dropped devnet send is replaced within seconds.
       stuck_send: { after_blocks: 4, after_s: 60, fee_bump_pct: 25 },
+      devnet: true,
     },
     {
       id: 'usdt-trc20',
@@ -71,6 +90,7 @@ export function devnetRails(o: { mnemonic: string; evmRpcUrl: string; tronRpcUrl
       underpay_tolerance_minor: '0',
       xpub: accountXpub(o.mnemonic, TRON_ACCOUNT_PATH),
       environments: ['sandbox'],
+      devnet: true,
     },
   ];
 }

@@ -24,6 +24,7 @@ import { createSigner, type SignerSpec } from '../activities/signer/index.js';
 import { createWebhookWorker } from '../workers/webhook-worker.js';
 import { createChainWorker, startWatchers } from '../workers/chain-worker.js';
 import { hasAdapter } from '../activities/chain/adapters.js';
+import { tronFromHex20 } from '../activities/chain/tron-address.js';
 import { startDevnet, type Devnet } from './embedded/devnet.js';
 import { startTronStandin, type TronStandin } from './embedded/tron-standin.js';
 import { startEmbeddedPostgres, type EmbeddedPg } from './embedded/postgres.js';
@@ -47,7 +48,7 @@ export interface StackOptions {
   masterKey: Buffer;
   api?: boolean;
   /** Start the local EVM devnet (anvil with the USDT-like token) before anything reads a rail. */
-  devnet?: { port: number; mnemonic: string; stateFile?: string; /** The TRON stand-in's port (a stand-in, not a node). */ tronPort?: number; /** Addresses to fund (the treasury). */ fund?: string[]; /** TRON stand-in addresses to fund with TRX and the token. */ fundTron?: string[] };
+  devnet?: { port: number; mnemonic: string; stateFile?: string; /** The TRON stand-in's port (a stand-in, not a node). */ tronPort?: number; /** Addresses to fund (the treasury). */ fund?: string[]; /** TRON stand-in addresses to fund with TRX and the token. */ fundTron?: string[]; /** Seconds between blocks the devnet and the stand-in make on their own; omitted or 0: blocks only on demand (tests stage them). */ blockTimeS?: number };
   /** Payout workers (payouts task queue: payouts, destinations, sweeps) in this process; default 1. */
   payoutWorkers?: number;
   /** Chain workers (watcher task queue) in this process; default 1. */
@@ -92,18 +93,26 @@ export async function startStack(o: StackOptions): Promise<Stack> {
   try {
     let devnet: Devnet | null = null;
     if (o.devnet) {
-      devnet = await startDevnet({ port: o.devnet.port, mnemonic: o.devnet.mnemonic, stateFile: o.devnet.stateFile, fund: o.devnet.fund, log });
+      devnet = await startDevnet({ port: o.devnet.port, mnemonic: o.devnet.mnemonic, stateFile: o.devnet.stateFile, fund: o.devnet.fund, blockTimeS: o.devnet.blockTimeS, log });
       stops.push(() => devnet!.stop());
     }
     let tronStandin: TronStandin | null = null;
     if (o.devnet?.tronPort !== undefined) {
-      tronStandin = await startTronStandin({ port: o.devnet.tronPort, stateFile: o.devnet.stateFile ? join(resolve(o.dataDir), 'tron-standin-state.json') : undefined });
+      tronStandin = await startTronStandin({ port: o.devnet.tronPort, stateFile: o.devnet.stateFile ? join(resolve(o.dataDir), 'tron-standin-state.json') : undefined, blockTimeMs: (o.devnet.blockTimeS ?? 0) * 1000 });
       stops.push(() => tronStandin!.stop());
       // The stand-in's treasury: TRX to burn for energy and bandwidth, and a token float.
       for (const addr of o.devnet.fundTron ?? []) {
         if (tronStandin.trxBalance(addr) < TRON_TREASURY_TRX_SUN / 2n) tronStandin.fundTrx(addr, TRON_TREASURY_TRX_SUN);
         if (tronStandin.tokenBalance(TRON_STANDIN_USDT, addr) < TRON_TREASURY_FLOAT_MINOR / 2n) {
           tronStandin.transfer({ token: TRON_STANDIN_USDT, from: TRON_FLOAT_SOURCE, to: addr, amountMinor: TRON_TREASURY_FLOAT_MINOR });
+        }
+      }
+      // The devnet payer's key pays on the stand-in too (the same secp256k1 key, TRON's address form).
+      if (devnet) {
+        const payerTron = tronFromHex20(devnet.payerAddress);
+        if (tronStandin.trxBalance(payerTron) < TRON_TREASURY_TRX_SUN / 2n) tronStandin.fundTrx(payerTron, TRON_TREASURY_TRX_SUN);
+        if (tronStandin.tokenBalance(TRON_STANDIN_USDT, payerTron) < TRON_TREASURY_FLOAT_MINOR / 2n) {
+          tronStandin.transfer({ token: TRON_STANDIN_USDT, from: TRON_FLOAT_SOURCE, to: payerTron, amountMinor: TRON_TREASURY_FLOAT_MINOR });
         }
       }
     }
@@ -188,7 +197,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
       const metrics = createMetrics(pool, { temporal: client });
       const relaxedPool = createRelaxedPool(databaseUrl);
       stops.push(() => relaxedPool.end());
-      const app = createApp({ pool, relaxedPool, readiness: o.readiness, temporalUiUrl: temporal?.uiUrl ?? process.env.TEMPORAL_UI_URL ?? null, config: o.config, temporal: client, metrics, masterKey: o.masterKey }, o.logger);
+      const app = createApp({ pool, relaxedPool, readiness: o.readiness, temporalUiUrl: temporal?.uiUrl ?? process.env.TEMPORAL_UI_URL ?? null, config: o.config, temporal: client, metrics, masterKey: o.masterKey, devnetPayer: devnet ? { privateKey: devnet.payerPrivateKey } : null }, o.logger);
       server = await new Promise<Server>((res, rej) => {
         const s = app.listen(o.apiPort, '127.0.0.1', () => res(s));
         s.once('error', rej);

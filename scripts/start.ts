@@ -6,7 +6,7 @@ import { bootstrapFirstAdmin } from '../activities/operators.js';
 import { loadConfigFile, parseConfig, type StablerailConfig } from '../activities/config.js';
 import { createApiKey, createMerchant, getMerchant, SCOPES } from '../activities/merchant.js';
 import { createLogger } from '../api/logger.js';
-import { DEVNET_COOLING_OFF_S, devnetRails, devnetTreasuryAddress, devnetTronTreasuryAddress, ensureDevnetKeystore, loadOrCreateDevnetWallet } from './devnet-rails.js';
+import { DEVNET_COOLING_OFF_S, DEVNET_RECONCILIATION_GRACE_S, DEVNET_RECONCILIATION_INTERVAL_S, devnetBlockTimeS, devnetRails, devnetTreasuryAddress, devnetTronTreasuryAddress, ensureDevnetKeystore, loadOrCreateDevnetWallet } from './devnet-rails.js';
 import { startStack } from './stack.js';
 import { LauncherError } from './embedded/launcher-error.js';
 import { loadOrCreateMasterKey } from '../activities/webhooks/secret-box.js';
@@ -30,6 +30,8 @@ if (process.env.STABLERAIL_CONFIG) {
       rails: devnetRails({ mnemonic: wallet.mnemonic, evmRpcUrl: `http://127.0.0.1:${devnetPort}`, tronRpcUrl: `http://127.0.0.1:${devnetPort + 1}` }),
       // The devnet's signer is a keystore in the data directory; a demo's cooling-off is a minute, not a day.
       payouts: { signer: await ensureDevnetKeystore(dataDir, wallet.mnemonic), destination_cooling_off_s: DEVNET_COOLING_OFF_S },
+      reconciliation_interval_s: DEVNET_RECONCILIATION_INTERVAL_S,
+      reconciliation_grace_s: DEVNET_RECONCILIATION_GRACE_S,
     },
     { base_url: baseUrl },
   );
@@ -42,7 +44,7 @@ const masterKey = loadOrCreateMasterKey(join(dataDir, 'master-key'));
 const devnetWallet = process.env.STABLERAIL_CONFIG ? null : loadOrCreateDevnetWallet(join(dataDir, 'devnet-wallet.json'));
 const stack = await startStack({
   dataDir, config, apiPort, temporalPort, logger, masterKey, readiness,
-  ...(devnetWallet ? { devnet: { port: devnetPort, mnemonic: devnetWallet.mnemonic, stateFile: join(dataDir, 'devnet-state.json'), tronPort: devnetPort + 1, fund: [devnetTreasuryAddress(devnetWallet.mnemonic)], fundTron: [devnetTronTreasuryAddress(devnetWallet.mnemonic)] } } : {}),
+  ...(devnetWallet ? { devnet: { port: devnetPort, mnemonic: devnetWallet.mnemonic, stateFile: join(dataDir, 'devnet-state.json'), tronPort: devnetPort + 1, fund: [devnetTreasuryAddress(devnetWallet.mnemonic)], fundTron: [devnetTronTreasuryAddress(devnetWallet.mnemonic)], blockTimeS: devnetBlockTimeS(process.env.STABLERAIL_DEVNET_BLOCK_TIME) } } : {}),
 }).catch((err: unknown) => {
   // Something the operator must change (a directory, a port): the message says what; a stack trace would bury it.
   if (!(err instanceof LauncherError)) throw err;
@@ -74,7 +76,7 @@ dev = {
   payer_address: stack.devnet?.payerAddress ?? dev.payer_address ?? null,
   temporal: { address: stack.temporalAddress, namespace: stack.namespace, ui_url: stack.temporalUiUrl },
   database_url: stack.databaseUrl,
-  rails: config.rails.map((r) => ({ id: r.id, kind: r.kind, rpc_url: r.rpc_urls[0], token_contract: r.token_contract, decimals: r.decimals, confirmations_required: r.confirmations_required })),
+  rails: config.rails.map((r) => ({ id: r.id, kind: r.kind, rpc_url: r.rpc_urls[0], token_contract: r.token_contract, decimals: r.decimals, confirmations_required: r.confirmations_required, devnet: r.devnet === true })),
 };
 writeFileSync(devJsonPath, JSON.stringify(dev, null, 2) + '\n', { mode: 0o600 });
 readiness.ready = true;
@@ -93,10 +95,11 @@ Stablerail is running.
   Temporal UI  ${ui}
   dev.json     ${devJsonPath}
 
-Try it:
+Try it (README "Try it" has the whole first minute):
+  npx stablerail webhooks listen                       # in a second terminal: signed deliveries
   curl -s ${stack.apiUrl}/v1/payments -H "Authorization: Bearer $(node -p "require('${devJsonPath}').secret_key")" \\
-       -H 'Content-Type: application/json' -H 'Idempotency-Key: order-1001' \\
-       -d '{"amount":"125.50","rail":"usdt-erc20","reference":"order-1001"}'
+       -H 'Content-Type: application/json' -d '{"amount":"12.34","rail":"usdt-erc20","reference":"order-1"}'
+  npx stablerail devnet pay pay_…                      # the id from the answer: pays it and follows it
 
 ${JSON.stringify(printable, null, 2)}
 `);

@@ -1,5 +1,5 @@
 // Temporal Schedules Stablerail keeps: reconciliation per environment. Created on start if
-// missing and updated when the interval changes; overlapping runs are skipped, not queued.
+// missing and updated when the interval or grace changes; overlapping runs are skipped, not queued.
 import { ScheduleAlreadyRunning, ScheduleOverlapPolicy, type Client } from '@temporalio/client';
 import type { StablerailConfig } from '../activities/config.js';
 import { TASK_QUEUES, type ReconciliationInput } from '../workflows/shared.js';
@@ -12,18 +12,20 @@ export async function ensureSchedules(client: Client, config: StablerailConfig):
   const ids: string[] = [];
   for (const environment of environments) {
     const scheduleId = reconciliationScheduleId(environment);
-    const input: ReconciliationInput = { environment, trigger: 'schedule', requestedBy: 'schedule' };
+    const input: ReconciliationInput = { environment, trigger: 'schedule', requestedBy: 'schedule', graceS: config.reconciliation_grace_s };
     const spec = { intervals: [{ every: `${config.reconciliation_interval_s}s` }] };
+    const action = { type: 'startWorkflow' as const, workflowType: 'reconciliationWorkflow', taskQueue: TASK_QUEUES.payments, workflowId: `recon-${environment}`, args: [input] };
     try {
       await client.schedule.create({
         scheduleId,
         spec,
         policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 minute' },
-        action: { type: 'startWorkflow', workflowType: 'reconciliationWorkflow', taskQueue: TASK_QUEUES.payments, workflowId: `recon-${environment}`, args: [input] },
+        action,
       });
     } catch (err) {
       if (!(err instanceof ScheduleAlreadyRunning)) throw err;
-      await client.schedule.getHandle(scheduleId).update((prev) => ({ ...prev, spec }));
+      // The devnet's short interval and grace, or production's, whichever this start configures.
+      await client.schedule.getHandle(scheduleId).update((prev) => ({ ...prev, spec, action }));
     }
     ids.push(scheduleId);
   }

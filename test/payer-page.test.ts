@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import type { Browser } from 'playwright-core';
 import { api, h, newMerchant } from './harness.js';
 import { launchBrowser, SCREENSHOT_DIR } from './browser.js';
-import { mine, pay, watcherCaughtUp } from './chain-helpers.js';
+import { mine, pay, rpc, watcherCaughtUp } from './chain-helpers.js';
 import { freshAddress } from './payout-helpers.js';
 
 describe('payer page in headless Chromium', function () {
@@ -60,7 +60,7 @@ describe('payer page in headless Chromium', function () {
     await pay(p.deposit_address, 15_000_000n);
     await page.waitForFunction(() => document.getElementById('status-title')!.textContent === 'Payment seen on the network', undefined, { timeout: 15_000 });
     await mine(2);
-    await page.waitForFunction(() => document.getElementById('status-title')!.textContent === 'Payment confirmed', undefined, { timeout: 15_000 });
+    await page.waitForFunction(() => document.getElementById('status-title')!.textContent === 'Paid and confirmed', undefined, { timeout: 15_000 });
     assert.equal(await page.textContent('#received'), '15.00');
     await page.screenshot({ path: `${SCREENSHOT_DIR}/payer-confirmed.png`, fullPage: true });
     await page.close();
@@ -81,8 +81,9 @@ describe('payer page in headless Chromium', function () {
     assert.equal(await page.textContent('#status-title'), 'We are reviewing this payment');
     assert.match((await page.textContent('#refund'))!, /an operator reviews the payment and decides/);
     assert.equal(await page.textContent('label[for="refund-address"]'), 'Refund address');
-    // The form is in the keyboard order right after Copy: its field, then Save.
-    await page.focus('#copy');
+    // Under review nothing invites a second payment: no QR, no address to copy, no countdown.
+    for (const gone of ['.qr', '#copy', '#address', '#countdown']) assert.equal(await page.$(gone), null, `${gone} is gone`);
+    // The form is the first thing in the keyboard order: its field, then Save.
     await page.keyboard.press('Tab');
     assert.equal(await page.evaluate(() => document.activeElement?.id), 'refund-address');
     await page.keyboard.press('Tab');
@@ -110,6 +111,65 @@ describe('payer page in headless Chromium', function () {
     const html = await page.content();
     for (const hidden of [p.id, m.merchantId, 'page-refund-secret-ref', 'sk_test_']) assert.ok(!html.includes(hidden), `page leaks ${hidden}`);
     await page.screenshot({ path: `${SCREENSHOT_DIR}/payer-refund-saved.png`, fullPage: true });
+    await page.close();
+  });
+
+  it('pays through the Simulate payment control: a real devnet transfer, and the page turns final without a reload (no QR, no Copy, no countdown) with the transaction and its explorer link', async () => {
+    await watcherCaughtUp();
+    // A rail's config may name an explorer: the page links each transaction there.
+    const rail = h().config.rails.find((r) => r.id === 'usdt-erc20')!;
+    const before = rail.explorer_tx_url;
+    rail.explorer_tx_url = 'https://explorer.example/tx/{tx_hash}';
+    try {
+      const m = await newMerchant();
+      const p = (await api('POST', '/v1/payments', { key: m.key, body: { amount: '21.50', rail: 'usdt-erc20', reference: 'page-simulate-1' } })).body;
+      const page = await browser.newPage({ viewport: { width: 390, height: 844 } });
+      await page.goto(p.hosted_url);
+      await page.waitForFunction(() => document.getElementById('status-title')!.textContent === 'Waiting for your payment');
+      assert.ok(await page.isVisible('#simulate'), 'a sandbox payment on a devnet rail offers the control');
+      assert.ok(await page.$('.qr svg'));
+      await page.screenshot({ path: `${SCREENSHOT_DIR}/payer-simulate.png`, fullPage: true });
+      await page.click('#simulate button[data-outcome="exact"]');
+      await page.waitForSelector('#simulate-result.msg-ok', { timeout: 20_000 });
+      const sent = (await page.textContent('#simulate-result'))!;
+      const txHash = /(0x[0-9a-f]{64})/.exec(sent)![1]!;
+      // The same path a payer's wallet takes: the token's Transfer is on the devnet, to the deposit address.
+      const receipt = await rpc('eth_getTransactionReceipt', [txHash]);
+      assert.equal(receipt.status, '0x1');
+      assert.equal(receipt.logs[0].address.toLowerCase(), rail.token_contract.toLowerCase());
+      assert.equal(BigInt(receipt.logs[0].data), 21_500_000n);
+      assert.equal(('0x' + receipt.logs[0].topics[2].slice(26)).toLowerCase(), p.deposit_address.toLowerCase());
+      await page.waitForFunction(() => document.getElementById('status-title')!.textContent === 'Payment seen on the network', undefined, { timeout: 15_000 });
+      await mine(3);
+      await page.waitForFunction(() => document.getElementById('status-title')!.textContent === 'Paid and confirmed', undefined, { timeout: 15_000 });
+      for (const gone of ['.qr', '#copy', '#address', '#countdown', '#simulate']) assert.equal(await page.$(gone), null, `${gone} is gone once final`);
+      assert.equal(await page.textContent('#received'), '21.50');
+      assert.match((await page.textContent('#status-detail'))!, /nothing more to send/);
+      assert.equal(await page.getAttribute(`#transactions a`, 'href'), `https://explorer.example/tx/${txHash}`);
+      assert.equal(await page.textContent('#transactions a'), txHash);
+      await page.screenshot({ path: `${SCREENSHOT_DIR}/payer-simulated-final.png`, fullPage: true });
+      // A reload renders the final page from the server alike.
+      await page.reload();
+      assert.equal(await page.$('.qr'), null);
+      assert.equal(await page.$('#copy'), null);
+      assert.equal(await page.textContent('#transactions a'), txHash);
+      await page.close();
+    } finally {
+      rail.explorer_tx_url = before;
+    }
+  });
+
+  it('an expired payment turns final without a reload: no QR, no Copy, no countdown, no Simulate, and says what to do if money was sent anyway', async () => {
+    const m = await newMerchant();
+    const p = (await api('POST', '/v1/payments', { key: m.key, body: { amount: '2.00', rail: 'usdt-erc20', reference: 'page-expire-1', expires_in_s: 10 } })).body;
+    const page = await browser.newPage({ viewport: { width: 390, height: 844 } });
+    await page.goto(p.hosted_url);
+    await page.waitForFunction(() => document.getElementById('status-title')!.textContent === 'Waiting for your payment');
+    assert.ok(await page.$('#copy'));
+    await page.waitForFunction(() => document.getElementById('status-title')!.textContent === 'This payment request expired', undefined, { timeout: 40_000 });
+    for (const gone of ['.qr', '#copy', '#address', '#countdown', '#simulate']) assert.equal(await page.$(gone), null, `${gone} is gone once expired`);
+    assert.match((await page.textContent('#status-detail'))!, /If you sent money anyway, keep your transaction id and contact the merchant/);
+    await page.screenshot({ path: `${SCREENSHOT_DIR}/payer-expired.png`, fullPage: true });
     await page.close();
   });
 

@@ -211,7 +211,33 @@
       table([['Entry', (r) => el('code', {}, r.id)], ['Gate', (r) => r.gate], ['Account', (r) => r.account_id], ['Amount (minor)', (r) => r.amount_minor], ['Reverses', (r) => r.reverses_id || '']], t.postings),
     ];
     if (role === 'operator' && p.status === 'requires_review' && can('POST /v1/admin/payments/:id/resolve')) parts.splice(2, 0, resolveForm(p.id));
+    if (!p.livemode && ['awaiting_payment', 'detected'].includes(p.status)) parts.splice(2, 0, simulateControl(p));
     section('Payment ' + p.id, notice || '', ...parts);
+  }
+
+  // Sandbox on a devnet rail only: the public view says whether the payment is simulatable
+  // (its route exists only where the devnet runs, never in live); it then pays from the devnet
+  // payer, a real transfer the watcher sees like any other.
+  function simulateControl(p) {
+    const box = el('div', { class: 'card row', id: 'simulate', hidden: true, 'aria-label': 'Simulate payment (devnet)' });
+    const pay = async (outcome) => {
+      unsay(box);
+      try {
+        const r = await fetch('/v1/public/payments/' + encodeURIComponent(p.public_id) + '/simulate', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ outcome }) });
+        const b = await r.json();
+        if (!r.ok) throw new Error((b.error && b.error.message) || 'HTTP ' + r.status);
+        paymentDetail(p.id, okBox('Simulated: sent ' + b.amount + ' ' + b.asset + ' from ' + b.from + ' in ' + b.tx_hash + ' on the devnet.'));
+      } catch (e) { say(box, errorBox(e)); }
+    };
+    fetch('/v1/public/payments/' + encodeURIComponent(p.public_id)).then((r) => r.ok ? r.json() : null).then((v) => {
+      if (!v || !v.simulatable) return;
+      box.append(el('strong', {}, 'Sandbox devnet:'),
+        el('button', { type: 'button', on: { click: () => pay('exact') } }, 'Simulate payment'),
+        el('button', { type: 'button', class: 'secondary', on: { click: () => pay('underpay') } }, 'Underpay'),
+        el('button', { type: 'button', class: 'secondary', on: { click: () => pay('overpay') } }, 'Overpay'));
+      box.hidden = false;
+    }).catch(() => undefined);
+    return box;
   }
 
   function resolveForm(id) {

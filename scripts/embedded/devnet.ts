@@ -64,12 +64,17 @@ export async function startDevnet(o: {
   stateFile?: string;
   /** Addresses given ETH for gas and a token float (the devnet treasury, which payouts leave from). */
   fund?: string[];
+  /** Seconds between blocks mined on their own (transactions still mine at once); 0 or omitted: only on demand. */
+  blockTimeS?: number;
   log?: (s: string) => void;
 }): Promise<Devnet> {
   const args = ['--host', '127.0.0.1', '--port', String(o.port), '--chain-id', String(DEVNET_CHAIN_ID), '--mnemonic', ANVIL_MNEMONIC,
     '--accounts', '2', '--balance', '1000000', '--silent', '--gas-limit', '1000000000'];
   // Dumped every few seconds too, so a crash loses little of the chain the watcher has stored.
   if (o.stateFile) args.push('--state', o.stateFile, '--state-interval', '5');
+  // Mixed mining: a payment's transaction lands at once, and the blocks after it (its
+  // confirmations and finality) come by themselves, as on a real chain.
+  if (o.blockTimeS && o.blockTimeS > 0) args.push('--block-time', String(o.blockTimeS), '--mixed-mining');
   // An anvil orphaned by a crash of the last `npm start` still holds the port and the state file.
   const pidFile = o.stateFile ? `${o.stateFile}.pid` : null;
   if (pidFile) await stopOrphan(pidFile, 'devnet (anvil)', o.log);

@@ -21,6 +21,8 @@ const TRON_MAINNET_CHAIN_ID = '0x2b6653dc';
 const TRANSFER_TOPIC = '0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef';
 const BODY_BYTES_MAX = 1 << 20;
 const LOGS_PER_ANSWER_MAX = 10_000;
+/** Interval-sealed empty blocks between two writes of the state file. */
+const INTERVAL_BLOCKS_PER_SAVE = 3;
 
 interface StandinBlock {
   number: number;
@@ -70,6 +72,8 @@ export async function startTronStandin(o: {
   stateFile?: string;
   /** The chain's clock (block times, expiration, bandwidth recovery); tests move it. Date.now by default. */
   now?: () => number;
+  /** Milliseconds between empty blocks sealed on their own (as anvil's interval mining); 0 or omitted: only on demand. */
+  blockTimeMs?: number;
 }): Promise<TronStandin> {
   const now = o.now ?? Date.now;
   const state = loadState(o.stateFile);
@@ -236,11 +240,26 @@ export async function startTronStandin(o: {
     server.listen(o.port, '127.0.0.1', () => resolve());
   });
   const port = (server.address() as { port: number }).port;
+  // Interval blocks are empty: written to the state file every few blocks rather than each one,
+  // as anvil dumps its state every few seconds; stop() writes the rest.
+  let unsaved = 0;
+  const ticker = o.blockTimeMs && o.blockTimeMs > 0
+    ? setInterval(() => {
+      seal([]);
+      if (++unsaved >= INTERVAL_BLOCKS_PER_SAVE) {
+        unsaved = 0;
+        save();
+      }
+    }, o.blockTimeMs)
+    : null;
+  ticker?.unref();
   return {
     url: `http://127.0.0.1:${port}`,
     port,
     ...api,
     async stop() {
+      if (ticker) clearInterval(ticker);
+      save();
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));
     },
