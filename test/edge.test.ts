@@ -235,7 +235,7 @@ describe('The edge: bad input is a typed 4xx, writes nothing, and keeps the Idem
     assertTyped(await send('DELETE', '/v1/nothing-here', { key: m.key }), 404, 'route_unknown', 'unknown path');
   });
 
-  it('starting_after is looked up within the caller\'s merchant (and environment): another merchant\'s id is 400 cursor_invalid and reveals nothing', async function () {
+  it('starting_after is looked up within the caller\'s merchant: another merchant\'s id is 400 cursor_invalid and reveals nothing', async function () {
     this.timeout(60_000);
     const a = await newMerchant();
     const b = await newMerchant();
