@@ -359,21 +359,22 @@ export function createApp(deps: AppDeps, logger: Logger) {
   app.use((_req, _res, next) => next(new ApiError(404, 'invalid_request_error', 'route_unknown', 'Unrecognized request URL')));
 
   // eslint-disable-next-line @typescript-eslint/no-unused-vars
-  app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
+  app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
     let e: ApiError;
     if (err instanceof ApiError) e = err;
     else if (isBodyParserError(err)) {
       if (err.type === 'entity.too.large') e = new ApiError(413, 'invalid_request_error', 'body_too_large', `The request body exceeds ${BODY_BYTES_MAX} bytes`);
       else if (err.type === 'entity.parse.failed') e = new ApiError(400, 'invalid_request_error', 'body_malformed_json', 'The request body is not valid JSON');
       else e = new ApiError(err.status ?? 400, typeForStatus(err.status ?? 400), 'body_invalid', 'The request body could not be read');
+    } else if (isDomainError(err)) {
+      e = new ApiError(err.status, typeForStatus(err.status), err.code, err.message, err.param);
     } else if (isClientHttpError(err)) {
       // body-parser's own refusals (a coding or charset it cannot undo, a corrupt gzip, deflate
       // or brotli stream, an aborted upload): the client's fault, never a 500.
       if (err.type === 'encoding.unsupported') e = new ApiError(415, 'invalid_request_error', 'content_encoding_unsupported', 'The Content-Encoding is not supported', 'Content-Encoding');
       else if (err.type === 'charset.unsupported') e = new ApiError(415, 'invalid_request_error', 'content_type_unsupported', 'The charset is not supported; JSON is UTF-8', 'Content-Type');
-      else e = new ApiError(400, 'invalid_request_error', 'body_encoding_invalid', 'The request body could not be decoded with its Content-Encoding', 'Content-Encoding');
-    } else if (isDomainError(err)) {
-      e = new ApiError(err.status, typeForStatus(err.status), err.code, err.message, err.param);
+      else if (/^(gzip|deflate|br)$/i.test(String(req.headers['content-encoding'] ?? '').trim())) e = new ApiError(400, 'invalid_request_error', 'body_encoding_invalid', 'The request body could not be decoded with its Content-Encoding', 'Content-Encoding');
+      else e = new ApiError(400, 'invalid_request_error', 'body_invalid', 'The request could not be read');
     } else {
       logger.error({ err: err instanceof Error ? { name: err.name, message: err.message, stack: err.stack } : String(err) }, 'unhandled error');
       e = new ApiError(500, 'api_error', 'internal_error', 'An internal error occurred; the request may be retried with the same Idempotency-Key');
@@ -389,6 +390,7 @@ function isBodyParserError(err: unknown): err is { type: string; status?: number
   return typeof err === 'object' && err !== null && 'type' in err && typeof (err as { type: unknown }).type === 'string' && String((err as { type: string }).type).startsWith('entity.');
 }
 
+/** An http-errors style refusal from body-parser (checked after our own error classes, which carry a status too). */
 function isClientHttpError(err: unknown): err is { type?: string; status: number } {
   const status = typeof err === 'object' && err !== null ? (err as { status?: unknown }).status : undefined;
   return typeof status === 'number' && status >= 400 && status < 500;

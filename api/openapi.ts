@@ -12,6 +12,8 @@ const errorContent = { 'application/json': { schema: { $ref: '#/components/schem
 function errorResponses(r: (typeof routes)[number]): Record<string, { description: string; content: typeof errorContent }> {
   const out: Record<string, string> = { 400: 'Invalid request (typed code)', 404: 'No such object', 405: 'Method not allowed on this path (Allow lists the methods)', 409: 'State conflict', 429: 'Rate limited (Retry-After)' };
   if (r.auth !== 'public') Object.assign(out, { 401: 'Missing or invalid credential', 403: 'Scope, role or CSRF refused' });
+  // Console sign-in is public but answers 401 to wrong credentials.
+  if (r.body === 'ConsoleSignIn') out[401] = 'Email, password or code is wrong';
   if (r.method === 'post') {
     Object.assign(out, {
       413: 'Body too large', 415: 'Body not application/json in UTF-8, or a Content-Encoding that cannot be undone',

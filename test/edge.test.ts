@@ -79,6 +79,12 @@ describe('The edge: bad input is a typed 4xx, writes nothing, and keeps the Idem
     const key = idem();
     assertTyped(await send('POST', '/v1/payments/%E0%A4%A/cancel', { key: m.key, idem: key }), 400, 'url_malformed', 'POST cancel');
     assert.deepEqual(await state(m.merchantId), before);
+    // The key was not held: the corrected call with it goes through.
+    const p = await api('POST', '/v1/payments', { key: m.key, body: payment(), idem: idem() });
+    assert.equal(p.status, 201);
+    const cancel = await send('POST', `/v1/payments/${p.body.id}/cancel`, { key: m.key, idem: key });
+    assert.equal(cancel.status, 200, JSON.stringify(cancel.body));
+    assert.equal(cancel.body.status, 'canceled');
   });
 
   it('Content-Encoding foo or a chain is 415; corrupt gzip, deflate and brotli are 400; good gzip and brotli bodies then create the payment under the same key', async () => {
@@ -229,7 +235,7 @@ describe('The edge: bad input is a typed 4xx, writes nothing, and keeps the Idem
     assertTyped(await send('DELETE', '/v1/nothing-here', { key: m.key }), 404, 'route_unknown', 'unknown path');
   });
 
-  it('starting_after is looked up within the caller\'s merchant (and environment): another merchant\'s id is 400 cursor_invalid and reveals nothing', async function () {
+  it('starting_after is looked up within the caller\'s merchant: another merchant\'s id is 400 cursor_invalid and reveals nothing', async function () {
     this.timeout(60_000);
     const a = await newMerchant();
     const b = await newMerchant();

@@ -1,8 +1,16 @@
 // Property-based fuzzing of the HTTP surface: whatever arrives, the answer is never a 5xx,
-// and a rejected request changes nothing in PostgreSQL and starts no workflow.
+// and a rejected request changes nothing in PostgreSQL and starts no workflow. The last suite
+// drives every operation of /openapi.json from its own schemas.
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { ADMIN_TOKEN, api, h, newMerchant } from './harness.js';
+import { Ajv } from 'ajv';
+import addFormatsModule from 'ajv-formats';
+import { createApiKey } from '../activities/merchant.js';
+import { ADMIN_TOKEN, api, eventually, h, newMerchant, newOperator } from './harness.js';
+import { freshAddress } from './payout-helpers.js';
+import { mutated, valueFor } from './openapi-arbitraries.js';
+
+const addFormats = ((addFormatsModule as unknown as { default?: typeof addFormatsModule }).default ?? addFormatsModule) as unknown as (a: Ajv) => Ajv;
 
 /** What a rejected request by this merchant could have written, for this merchant only (other tests' workflows write meanwhile). */
 async function snapshot(merchantId: string) {
@@ -94,5 +102,115 @@ describe('HTTP fuzzing (fast-check)', () => {
       }),
       { numRuns: 60 },
     );
+  });
+});
+
+/**
+ * The spec-driven fuzz: every operation in the served /openapi.json gets requests generated
+ * from its own schemas (path ids from real objects of this test, query and body values from
+ * the JSON Schemas, sometimes one mutation off), and every answer must be documented: no 5xx,
+ * a status the operation lists, a 2xx body that validates against its success schema, a 4xx
+ * in the Error shape.
+ */
+describe('spec-driven fuzzing from /openapi.json', () => {
+  /** Operations whose valid requests would touch state other suite tests rely on: they get only refused input here. */
+  const REFUSED_ONLY = new Set([
+    'post /v1/console/sessions', // failed sign-ins count against 127.0.0.1's shared window
+    'post /v1/admin/sweeps', // plans over every merchant's deposit addresses (the sweep tests own them)
+    'post /v1/admin/reconciliation/runs', // an environment-wide run would open breaks for other tests' data
+  ]);
+  /** The id prefix a path segment's parameter takes. */
+  const PREFIX: Record<string, string> = {
+    payments: 'pay', webhook_endpoints: 'we', events: 'evt', payout_destinations: 'pd', payouts: 'po', merchants: 'mer',
+    operators: 'op', operator_tokens: 'otk', access_requests: 'ar', api_keys: 'key', runs: 'rec', sweeps: 'sw', breaks: 'brk',
+  };
+
+  it('every operation: no 5xx, only documented statuses, 2xx bodies valid against their schemas', async function () {
+    this.timeout(300_000);
+    const spec = (await api('GET', '/openapi.json')).body;
+    const ajv = new Ajv({ strict: false, allErrors: true });
+    addFormats(ajv);
+    ajv.addSchema({ $id: 'spec', components: spec.components });
+    const schemaOf = (ref: string) => ajv.getSchema(`spec${ref}`)!;
+
+    // Real objects to aim path ids at: the fuzz's own merchant, operator and their things.
+    const m = await newMerchant();
+    const fuzzAdmin = await newOperator('admin', 'fuzz-admin');
+    const spare = await newOperator('viewer', 'fuzz-spare');
+    const spareKey = await createApiKey(h().stack.pool, m.merchantId, 'sandbox', ['payments:read'], 'test');
+    const pay = (await api('POST', '/v1/payments', { key: m.key, body: { amount: '3.00', rail: 'usdt-erc20', reference: 'fuzz-pay' }, idem: 'fuzz-pay' })).body;
+    const order = (await api('POST', '/v1/orders', { key: m.key, body: { reference: 'fuzz-order', amount: '3', asset: 'USDT' } })).body;
+    const hook = (await api('POST', '/v1/webhook_endpoints', { key: m.key, body: { url: 'http://127.0.0.1:9/fuzz' } })).body;
+    const dest = (await api('POST', '/v1/payout_destinations', { key: m.key, body: { rail: 'usdt-erc20', address: freshAddress(), label: 'fuzz' } })).body;
+    const run = (await api('POST', '/v1/reconciliation/runs', { key: m.key, body: {} })).body;
+    const evt = await eventually(async () => (await api('GET', '/v1/events', { key: m.key })).body.data[0]?.id as string | undefined);
+    const ids = [pay.id, pay.public_id, order.id, hook.id, dest.id, run.id, evt, m.merchantId, spare.id, spare.tokenId, spareKey.id];
+    for (const id of ids) assert.match(String(id), /^[a-z]+_/, `fixture made: ${JSON.stringify({ pay, order, hook, dest, run, evt })}`);
+    const idsFor = (segment: string, param: string) => {
+      const prefix = param === 'public_id' ? 'pub' : PREFIX[segment];
+      const mine = ids.filter((i) => prefix && i.startsWith(`${prefix}_`));
+      return fc.oneof({ arbitrary: mine.length ? fc.constantFrom(...mine) : fc.constant('nope'), weight: 4 }, { arbitrary: fc.stringMatching(/^[a-z]{2,3}_[0-9A-Za-z]{24}$/), weight: 1 });
+    };
+
+    // Real values by property name, mixed into generated ones (see valueFor).
+    const hints: Record<string, fc.Arbitrary<unknown>> = {
+      rail: fc.constant('usdt-erc20'),
+      rails: fc.constant(['usdt-erc20']),
+      asset: fc.constant('USDT'),
+      amount: fc.stringMatching(/^[1-9][0-9]{0,2}(\.[0-9]{1,2})?$/),
+      environment: fc.constant('sandbox'),
+      url: fc.constant('http://127.0.0.1:9/fuzz'),
+      address: fc.constant(null).map(() => freshAddress()),
+      destination: fc.constant(dest.id),
+      endpoint_id: fc.constant(hook.id),
+      merchant_id: fc.constant(m.merchantId),
+      starting_after: fc.constantFrom(pay.id, order.id, hook.id),
+      since: fc.constant(new Date(Date.now() - 3_600_000).toISOString()),
+      reference: fc.stringMatching(/^fuzz-[a-z0-9]{1,12}$/),
+      orders: fc.array(fc.record({ reference: fc.stringMatching(/^fuzz-[a-z0-9]{1,12}$/), amount: fc.constant('2'), asset: fc.constant('USDT') }), { minLength: 1, maxLength: 3 }),
+    };
+    const reached2xx = new Set<string>();
+    let requests = 0;
+    const operations = Object.entries(spec.paths as Record<string, Record<string, any>>).flatMap(([path, ops]) => Object.entries(ops).map(([method, op]) => ({ path, method, op })));
+    for (const { path, method, op } of operations) {
+      const name = `${method} ${path}`;
+      const segments = path.split('/');
+      const pathArb = fc.record(Object.fromEntries(op.parameters.filter((p: any) => p.in === 'path').map((p: any) => [p.name, idsFor(segments[segments.indexOf(`{${p.name}}`) - 1]!, p.name)]))) as fc.Arbitrary<Record<string, string>>;
+      const queryProps = Object.fromEntries(op.parameters.filter((p: any) => p.in === 'query').map((p: any) => [p.name, valueFor(p.schema, spec.components.schemas, hints)]));
+      const queryArb = fc.record(Object.fromEntries(Object.entries(queryProps).map(([k, a]) => [k, hints[k] ? fc.oneof(hints[k]!, a as fc.Arbitrary<unknown>) : a])), { requiredKeys: [] });
+      const bodySchema = op.requestBody?.content['application/json'].schema;
+      const validBody = bodySchema ? valueFor(bodySchema, spec.components.schemas, hints) : fc.constant(undefined);
+      const bodyArb = !bodySchema ? fc.constant(undefined) : REFUSED_ONLY.has(name) ? validBody.map((b) => ({ ...(b as object), zz_unknown: 1 })) : fc.oneof({ arbitrary: validBody, weight: 3 }, { arbitrary: validBody.chain(mutated), weight: 1 });
+      const idemArb = method === 'post' ? fc.option(fc.stringMatching(/^[A-Za-z0-9-]{1,40}$/)) : fc.constant(null);
+      const key = op.security?.[0]?.operatorToken ? fuzzAdmin.token : op.security?.[0]?.secretKey ? m.key : undefined;
+      await fc.assert(
+        fc.asyncProperty(pathArb, queryArb, bodyArb, idemArb, async (params, query, body, idem) => {
+          const url = path.replace(/\{([a-z_]+)\}/g, (_, p: string) => encodeURIComponent(params[p]!));
+          const qs = new URLSearchParams(Object.entries(query).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)])).toString();
+          const r = await api(method.toUpperCase(), `${url}${qs ? `?${qs}` : ''}`, { key, body, idem: idem ?? undefined });
+          requests++;
+          const what = `${name} ${url}?${qs} ${JSON.stringify(body)} -> ${r.status} ${JSON.stringify(r.body).slice(0, 400)}`;
+          assert.ok(r.status < 500, `5xx: ${what}`);
+          const documented = op.responses[String(r.status)];
+          assert.ok(documented, `undocumented status: ${what}`);
+          const type = r.headers.get('content-type') ?? '';
+          if (r.status < 300) {
+            reached2xx.add(name);
+            if (type.startsWith('text/csv')) assert.ok(documented.content['text/csv'], `undocumented CSV: ${what}`);
+            else {
+              const v = schemaOf(documented.content['application/json'].schema.$ref);
+              assert.ok(v(r.body), `answer does not match its schema: ${what}\n${ajv.errorsText(v.errors)}`);
+            }
+          } else {
+            const v = schemaOf('#/components/schemas/Error');
+            assert.ok(v(r.body), `error not in the Error shape: ${what}`);
+          }
+        }),
+        { numRuns: 4 },
+      );
+    }
+    assert.ok(requests >= operations.length * 4 && requests < 600, `${requests} requests`);
+    // The schemas are checked for real: most operations answered 2xx at least once.
+    assert.ok(reached2xx.size >= operations.length / 2, `only ${reached2xx.size}/${operations.length} operations reached a 2xx: ${[...reached2xx].join(', ')}`);
   });
 });
