@@ -77,6 +77,21 @@ export interface StablerailConfig {
   reconciliation_grace_s: number;
   webhooks: WebhookConfig;
   payouts: PayoutConfig;
+  /**
+   * Platform fees, posted at recognition from the merchant's available balance to the
+   * platform's `fees` (revenue) account. The first entry whose merchant and rail match (absent
+   * = any) applies; none: no fee.
+   */
+  platform_fees: PlatformFeeRule[];
+}
+
+export interface PlatformFeeRule {
+  merchant_id?: string;
+  rail?: string;
+  /** Percent of each recognized transfer, a decimal string ("0.5" = 0.5%). */
+  percent?: string;
+  /** A fixed amount per recognized transfer, in the rail's asset ("0.10"). */
+  fixed?: string;
 }
 
 export interface PayoutConfig {
@@ -139,6 +154,20 @@ const configSchema = {
   additionalProperties: false,
   required: ['rails'],
   properties: {
+    platform_fees: {
+      type: 'array',
+      maxItems: 10000,
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        properties: {
+          merchant_id: { type: 'string' },
+          rail: { type: 'string' },
+          percent: { type: 'string', pattern: '^[0-9]{1,3}(\\.[0-9]{1,6})?$' },
+          fixed: { type: 'string', pattern: '^[0-9]{1,20}(\\.[0-9]{1,18})?$' },
+        },
+      },
+    },
     base_url: { type: 'string' },
     rails: { type: 'array', minItems: 1, maxItems: 64, items: railSchema },
     monitor_after_close_s: { type: 'integer', minimum: 0, maximum: 2592000 },
@@ -232,6 +261,7 @@ export function parseConfig(raw: unknown, defaults: { base_url: string }): Stabl
       approval_window_s: r.payouts?.approval_window_s ?? 7 * 86_400,
       signer: r.payouts?.signer ?? null,
     },
+    platform_fees: r.platform_fees ?? [],
   };
 }
 

@@ -7,10 +7,10 @@ import { sha256Hex } from './ids.js';
 import * as repo from './repositories/ledger.js';
 
 export type OwnerType = 'merchant' | 'rail' | 'platform' | 'external';
-export type Purpose = 'pending' | 'available' | 'custody' | 'fees' | 'network_fees' | 'external' | 'payout_hold' | 'payout_in_flight';
+export type Purpose = 'pending' | 'available' | 'custody' | 'fees' | 'network_fees' | 'external' | 'payout_hold' | 'payout_in_flight' | 'write_offs';
 
 /** Which side an account's balance is shown on: liabilities and revenue are credit-normal. */
-export const CREDIT_NORMAL: ReadonlySet<Purpose> = new Set(['pending', 'available', 'fees', 'payout_hold', 'payout_in_flight']);
+export const CREDIT_NORMAL: ReadonlySet<Purpose> = new Set(['pending', 'available', 'fees', 'payout_hold', 'payout_in_flight', 'write_offs']);
 
 export interface AccountRef {
   ownerType: OwnerType;

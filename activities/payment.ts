@@ -1,6 +1,7 @@
 // Payment records in PostgreSQL: the view the API reads, and the activities the payment
 // workflow calls to record each transition (transition row, payment view, event and
 // evidence entry in one transaction, keyed by payment id and sequence so a retry is a no-op).
+import { postWriteOff } from './resolutions.js';
 import type { Pool, DbClient } from './db.js';
 import { withTx } from './db.js';
 import type { RailConfig, StablerailConfig } from './config.js';
@@ -296,6 +297,8 @@ export function createPaymentActivities(deps: { pool: Pool; config: StablerailCo
         if (!upd.rows[0]) {
           throw new TransitionOutOfOrderError(`payment ${t.paymentId} is not at seq ${t.seq - 1} in status ${t.from}`);
         }
+        // A write-off is posted with the decision, in the same transaction (issue #16).
+        if (t.to === 'written_off') await postWriteOff(c, upd.rows[0], BigInt(t.amountReceivedMinor), t.actor, t.reason ?? null);
         return writeTransitionSideEffects(c, config, upd.rows[0], t);
       });
   }

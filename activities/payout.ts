@@ -323,7 +323,9 @@ export function createPayoutRecordActivities(deps: { pool: Pool; config: Stabler
         );
         if (existing.rows[0]) return { eventId: existing.rows[0].id, inserted: false };
         const upd = await c.query<PayoutRow>(
-          `UPDATE payouts p SET status = $3, last_seq = $2, failure_code = COALESCE($5, failure_code), updated_at = date_trunc('milliseconds', clock_timestamp()),
+          `UPDATE payouts p SET status = $3, last_seq = $2,
+                  -- back on chain (a replacement sent, a late mining): the review's code no longer holds
+                  failure_code = CASE WHEN p.status = 'requires_review' AND $3 IN ('broadcast', 'confirmed') THEN NULL ELSE COALESCE($5, failure_code) END, updated_at = date_trunc('milliseconds', clock_timestamp()),
                   tx_hash = cs.tx_hash, nonce = cs.nonce, from_address = cs.from_address
              FROM (SELECT NULL) AS one LEFT JOIN chain_sends cs ON cs.send_key = $6
             WHERE p.id = $1 AND p.last_seq = $2 - 1 AND p.status = $4 RETURNING ${PAYOUT_COLUMNS_P}`,

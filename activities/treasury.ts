@@ -5,7 +5,8 @@
 // gate, so a retry or a replay never posts twice.
 import type { Pool } from './db.js';
 import { withTx } from './db.js';
-import type { StablerailConfig } from './config.js';
+import { railById, type StablerailConfig } from './config.js';
+import { platformFeePosting } from './resolutions.js';
 import { postEntries, reversalOf, type AccountRef, type Posting } from './ledger.js';
 import { getPaymentRow, type PaymentRow } from './payment.js';
 
@@ -70,7 +71,12 @@ export function createTreasuryActivities(deps: { pool: Pool; config: StablerailC
     /** Gate 2: recognized transfers from pending to available. */
     async postRecognizedToAvailable(input: { paymentId: string; transfers: CountedTransfer[] }): Promise<string[]> {
       const p = await payment(input.paymentId);
-      const r = await withTx(pool, (c) => postEntries(c, input.transfers.map((t) => gatePosting(p, t, 'recognized'))));
+      const rail = railById(deps.config, p.rail);
+      // The platform fee is recognized with the money it is charged on, in the same transaction.
+      const fees = rail
+        ? input.transfers.flatMap((t) => platformFeePosting(deps.config, rail, p, { cause: transferCause(p, t, 'platform_fee'), txHash: t.txHash, logIndex: t.logIndex, amountMinor: BigInt(t.amountMinor) }) ?? [])
+        : [];
+      const r = await withTx(pool, (c) => postEntries(c, [...input.transfers.map((t) => gatePosting(p, t, 'recognized')), ...fees]));
       return r.inserted;
     },
 
@@ -79,7 +85,7 @@ export function createTreasuryActivities(deps: { pool: Pool; config: StablerailC
       const p = await payment(input.paymentId);
       return withTx(pool, async (c) => {
         const out: string[] = [];
-        for (const gate of ['recognized', 'confirmed'] as const) {
+        for (const gate of ['platform_fee', 'recognized', 'confirmed'] as const) {
           const { rows } = await c.query(
             `SELECT e.id FROM ledger_entries e WHERE e.cause = $1 AND NOT EXISTS (SELECT 1 FROM ledger_entries r WHERE r.reverses_id = e.id)`,
             [transferCause(p, input, gate)],

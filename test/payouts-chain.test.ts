@@ -140,6 +140,39 @@ describe('payouts on a chain that drops, reprices and reorgs', function () {
     assert.equal(done.network_fee.amount, formatAmount(receipt!.gasUsed * receipt!.gasPrice, 18));
   });
 
+  it('stuck while the treasury cannot pay the fee: requires_review with balance_short holding the funds; once funded it is replaced and settles', async () => {
+    const { m, dest, id } = await payoutReadyToApprove('4', 'stuck-poor-1');
+    const treasury = (await h().stack.pool.query(`SELECT address FROM treasury_wallets WHERE rail = 'usdt-erc20'`)).rows[0].address as string;
+    await rpc('evm_setAutomine', [false]);
+    await asOperator('alice')('POST', `/v1/admin/payouts/${id}/approve`, { reason: 'ok' });
+    const first = await firstBroadcast(m.key, id);
+    await rpc('anvil_dropTransaction', [first.hash]);
+    const eth = await rpc('eth_getBalance', [treasury, 'latest']);
+    await rpc('anvil_setBalance', [treasury, '0x0']);
+    let stop = manualBlocks();
+    try {
+      const review = await waitPayout(m.key, id, ['requires_review', 'settled', 'failed'], 60_000);
+      assert.equal(review.status, 'requires_review', JSON.stringify(review));
+      assert.equal(review.failure_code, 'balance_short');
+      assert.equal(await balanceOf(m.key, 'payout_hold'), 4n * USDT, 'the funds stay held');
+    } finally {
+      await stop();
+      await rpc('anvil_setBalance', [treasury, eth]);
+    }
+    stop = manualBlocks();
+    let done;
+    try {
+      done = await waitPayout(m.key, id, ['settled', 'failed'], 90_000);
+    } finally {
+      await stop();
+    }
+    assert.equal(done.status, 'settled', JSON.stringify(done));
+    assert.equal(done.failure_code, null, 'the review is over');
+    const tr = await transitions(id);
+    assert.deepEqual(tr.slice(3), ['broadcast', 'requires_review', 'broadcast', 'confirmed', 'settled']);
+    assert.equal(await transfersTo(dest), 1);
+  });
+
   it('a reorg after confirmed reopens the payout, reverses its postings, and it settles again with the ledger equal to its re-derivation', async () => {
     const { m, dest, id } = await payoutReadyToApprove('11', 'reorged-1');
     await rpc('evm_setAutomine', [false]);

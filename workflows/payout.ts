@@ -119,6 +119,17 @@ async function runPayout(input: PayoutWorkflowInput): Promise<PayoutWorkflowStat
     return next;
   }
 
+  /**
+   * Wait until no transition is queued or running. Awaiting `queue` once is not enough: a cancel
+   * released by the same promise may queue its transition just before this handler resumes.
+   */
+  async function whenQuiet(): Promise<void> {
+    for (let q = queue; ; q = queue) {
+      await q;
+      if (q === queue) return;
+    }
+  }
+
   setHandler(payoutStateQuery, () => ({ ...state }));
 
   // The create step, once: the row, transition 1 and the hold in one activity keyed by payout id.
@@ -162,7 +173,7 @@ async function runPayout(input: PayoutWorkflowInput): Promise<PayoutWorkflowStat
     (req: ApprovePayoutRequest) => {
       const next = approving.then(async () => {
         await whenCreated();
-        await queue;
+        await whenQuiet();
         if (state.status !== 'pending_approval') {
           throw ApplicationFailure.nonRetryable(`payout is ${state.status}; only pending_approval takes approvals`, 'payout_not_pending_approval');
         }
@@ -195,6 +206,8 @@ async function runPayout(input: PayoutWorkflowInput): Promise<PayoutWorkflowStat
     cancelPayoutUpdate,
     async (req: CancelPayoutRequest) => {
       await whenCreated();
+      // Once, not until quiet: a cancel accepted while `approved` is being recorded must get in
+      // before the main flow queues `signing` (whenQuiet would let signing go first).
       await queue;
       if (!PAYOUT_CANCELABLE.has(state.status)) {
         throw ApplicationFailure.nonRetryable(`payout is ${state.status}; it can be canceled only before signing`, 'payout_not_cancelable');
