@@ -286,23 +286,39 @@ export async function beginTotpEnrolment(pool: Pool, masterKey: Buffer, id: stri
   const secret = new OTPAuth.Secret({ size: 20 }).base32;
   return withTx(pool, async (c) => {
     const op = await getOperatorForUpdate(c, id);
-    await c.query(`UPDATE operators SET totp_secret_sealed = $2, totp_enrolled_at = NULL, updated_at = now() WHERE id = $1`, [id, sealSecret(masterKey, secret, `totp:${id}`)]);
+    await c.query(`UPDATE operators SET totp_secret_sealed = $2, totp_enrolled_at = NULL, totp_last_step = NULL, updated_at = now() WHERE id = $1`, [id, sealSecret(masterKey, secret, `totp:${id}`)]);
     await appendEvidence(c, { kind: 'operator.totp_enrolment_started', subject: id, actor, payload: {}, dedupeKey: `operator_totp_begin:${id}:${newId('x')}` });
     return { secret, uri: totpFor(op.email, secret).toString() };
   });
 }
 
-async function totpValid(masterKey: Buffer, id: string, email: string, sealed: string | null, code: string): Promise<boolean> {
-  if (!sealed || !/^\d{6}$/.test(code)) return false;
+const TOTP_PERIOD_S = 30;
+
+/** The 30-second step a code is valid for (one step either way of now), or null. */
+function totpStep(masterKey: Buffer, id: string, email: string, sealed: string | null, code: string): number | null {
+  if (!sealed || !/^\d{6}$/.test(code)) return null;
   // One step either way: a phone clock a few seconds off still signs in.
-  return totpFor(email, openSecret(masterKey, sealed, `totp:${id}`)).validate({ token: code, window: 1 }) !== null;
+  const delta = totpFor(email, openSecret(masterKey, sealed, `totp:${id}`)).validate({ token: code, window: 1 });
+  return delta === null ? null : Math.floor(Date.now() / 1000 / TOTP_PERIOD_S) + delta;
+}
+
+/**
+ * Accept a code once (RFC 6238 §5.2): the step it belongs to must be later than the last one
+ * accepted, and recording it is one conditional UPDATE, so two sign-ins racing with the same
+ * code cannot both pass.
+ */
+async function consumeTotp(c: Pick<Pool, 'query'>, masterKey: Buffer, id: string, email: string, sealed: string | null, code: string): Promise<boolean> {
+  const step = totpStep(masterKey, id, email, sealed, code);
+  if (step === null) return false;
+  const { rowCount } = await c.query(`UPDATE operators SET totp_last_step = $2 WHERE id = $1 AND (totp_last_step IS NULL OR totp_last_step < $2)`, [id, step]);
+  return rowCount === 1;
 }
 
 export async function confirmTotpEnrolment(pool: Pool, masterKey: Buffer, id: string, code: string, actor: string): Promise<OperatorRow> {
   return withTx(pool, async (c) => {
     const { rows } = await c.query(`SELECT email, totp_secret_sealed FROM operators WHERE id = $1 FOR UPDATE`, [id]);
     if (!rows[0]) throw new DomainError('resource_missing', `No such operator: ${id}`, 'id', 404);
-    if (!(await totpValid(masterKey, id, rows[0].email, rows[0].totp_secret_sealed, code))) throw new DomainError('totp_invalid', 'The code does not match', 'code');
+    if (!(await consumeTotp(c, masterKey, id, rows[0].email, rows[0].totp_secret_sealed, code))) throw new DomainError('totp_invalid', 'The code does not match or was used already', 'code');
     const up = await c.query<OperatorRow>(`UPDATE operators SET totp_enrolled_at = now(), updated_at = now() WHERE id = $1 RETURNING ${OPERATOR_COLUMNS}`, [id]);
     await appendEvidence(c, { kind: 'operator.totp_enrolled', subject: id, actor, payload: {}, dedupeKey: `operator_totp:${id}:${newId('x')}` });
     return up.rows[0]!;
@@ -312,7 +328,7 @@ export async function confirmTotpEnrolment(pool: Pool, masterKey: Buffer, id: st
 export async function resetSecondFactor(pool: Pool, id: string, actor: string): Promise<OperatorRow> {
   return withTx(pool, async (c) => {
     await getOperatorForUpdate(c, id);
-    const { rows } = await c.query<OperatorRow>(`UPDATE operators SET totp_secret_sealed = NULL, totp_enrolled_at = NULL, updated_at = now() WHERE id = $1 RETURNING ${OPERATOR_COLUMNS}`, [id]);
+    const { rows } = await c.query<OperatorRow>(`UPDATE operators SET totp_secret_sealed = NULL, totp_enrolled_at = NULL, totp_last_step = NULL, updated_at = now() WHERE id = $1 RETURNING ${OPERATOR_COLUMNS}`, [id]);
     await c.query(`UPDATE operator_sessions SET ended_at = now() WHERE operator_id = $1 AND ended_at IS NULL`, [id]);
     await appendEvidence(c, { kind: 'operator.second_factor_reset', subject: id, actor, payload: {}, dedupeKey: `operator_totp_reset:${id}:${newId('x')}` });
     return rows[0]!;
@@ -351,7 +367,7 @@ export async function signIn(pool: Pool, masterKey: Buffer, i: { email: string; 
       await attempt('second_factor_missing');
       throw new SignInRefused('second_factor_required', 'This role signs in with a TOTP second factor; ask an admin to enrol one', undefined, 403);
     }
-    if (!(await totpValid(masterKey, op.id, op.email, op.totp_secret_sealed, i.totp ?? ''))) {
+    if (!(await consumeTotp(pool, masterKey, op.id, op.email, op.totp_secret_sealed, i.totp ?? ''))) {
       await attempt('bad_totp');
       throw new SignInRefused('sign_in_failed', 'Email, password or code is wrong', undefined, 401);
     }

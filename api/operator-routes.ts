@@ -24,6 +24,7 @@ import {
   type OperatorAuth,
 } from '../activities/operators.js';
 import { ApiError, notFound } from './errors.js';
+import { allowedRoutes } from './roles.js';
 import type { Ctx, RouteDef } from './route-types.js';
 
 export const SESSION_COOKIE = 'stablerail_session';
@@ -52,7 +53,8 @@ export const operatorRoutes: RouteDef[] = [
     method: 'get', path: '/v1/admin/operators/me', summary: 'The calling operator, their role and the credential in use', auth: 'admin',
     handler: async (ctx) => {
       const row = await getOperator(ctx.deps.pool, me(ctx).operatorId);
-      return { ...operatorObject(row!), credential: { id: me(ctx).credentialId, kind: me(ctx).kind, role: me(ctx).role }, csrf_token: me(ctx).csrfToken ?? null };
+      // allowed_routes lets the console offer only what this credential may do; the server still decides.
+      return { ...operatorObject(row!), credential: { id: me(ctx).credentialId, kind: me(ctx).kind, role: me(ctx).role }, csrf_token: me(ctx).csrfToken ?? null, allowed_routes: allowedRoutes(me(ctx).role) };
     },
   },
   {

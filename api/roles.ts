@@ -67,6 +67,9 @@ export function requiredRole(method: string, path: string): Role {
 /** The roles that may call a route, for /openapi.json's x-stablerail-roles. */
 export const rolesFor = (method: string, path: string): Role[] => ROLES.filter((r) => roleAtLeast(r, requiredRole(method, path)));
 
+/** Every operator route a role may call, as `METHOD /path` keys of the table. */
+export const allowedRoutes = (role: Role): string[] => Object.entries(ADMIN_ROUTE_ROLES).filter(([, least]) => roleAtLeast(role, least)).map(([route]) => route);
+
 /** The role table as README prints it (test/unit/roles.test.ts keeps README equal to this). */
 export function roleTableMarkdown(): string {
   const rows = Object.entries(ADMIN_ROUTE_ROLES).map(([route, role]) => `| \`${route}\` | ${ROLES.filter((r) => roleAtLeast(r, role)).join(', ')} |`);

@@ -5,7 +5,8 @@
 import assert from 'node:assert/strict';
 import { HDNodeWallet, Mnemonic } from 'ethers';
 import type { Browser, Page } from 'playwright-core';
-import { ADMIN_TOKEN, admin, api, eventually, h, newMerchant, TEST_MNEMONIC, asOperator } from './harness.js';
+import * as OTPAuth from 'otpauth';
+import { ADMIN_TOKEN, admin, api, eventually, h, newMerchant, newOperator, TEST_MNEMONIC } from './harness.js';
 import { devnet, mine, pay, watcherCaughtUp } from './chain-helpers.js';
 import { allowlist, freshAddress, miner, seedAvailable, tokenBalance, USDT } from './payout-helpers.js';
 import { launchBrowser, SCREENSHOT_DIR } from './browser.js';
@@ -50,6 +51,11 @@ async function emptyDepositAddress(paymentId: string) {
   assert.ok((await provider.getBalance(key.address)) - ethBefore <= (gasLimit * gasPrice) / 10n, 'no ETH worth a top-up is added');
 }
 
+/** The authenticator's code offsetMs from now (the server accepts one 30 s step either side). */
+function totpAt(secret: string, email: string, offsetMs: number): string {
+  return new OTPAuth.TOTP({ issuer: 'Stablerail', label: email, algorithm: 'SHA1', digits: 6, period: 30, secret: OTPAuth.Secret.fromBase32(secret) }).generate({ timestamp: Date.now() + offsetMs });
+}
+
 const alertIn = async (page: Page, scope: string) => (await page.waitForSelector(`${scope} [role=alert]`)).textContent();
 
 describe('console payouts, destinations, refunds and sweeps in headless Chromium', function () {
@@ -62,7 +68,7 @@ describe('console payouts, destinations, refunds and sweeps in headless Chromium
     await browser?.close();
   });
 
-  it('an operator approves a payout above the threshold: 1 of 2, the same operator again is refused, a second operator sends it to confirmed', async () => {
+  it('an approver enrols TOTP in the console, signs in with password and code, approves 1 of 2; the same approver again is refused, a viewer is offered no decision, a second approver sends it to confirmed', async () => {
     const m = await newMerchant({ name: 'Console payouts' });
     await seedAvailable(m.merchantId, 50n * USDT);
     const s = await admin('POST', `/v1/admin/merchants/${m.merchantId}/payout_settings`, { environment: 'sandbox', dual_approval_above: '1' });
@@ -74,45 +80,116 @@ describe('console payouts, destinations, refunds and sweeps in headless Chromium
     const po = created.body;
     assert.equal(po.approvals_required, 2);
 
+    // Alice, an approver, gets a password from an admin and enrols her authenticator in the console with her token.
+    const alice = await newOperator('approver', 'alice-console');
+    const email = (await admin('GET', '/v1/admin/operators')).body.data.find((o: { id: string }) => o.id === alice.id).email as string;
+    assert.equal((await admin('POST', `/v1/admin/operators/${alice.id}/password`, { password: 'correct horse battery staple' })).status, 200);
     const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-    await signIn(page, ADMIN_TOKEN, 'Merchants and access requests');
+    await page.goto(`${h().stack.apiUrl}/console`);
+    await page.fill('#op-email', email);
+    await page.fill('#op-password', 'correct horse battery staple');
+    await page.click('#signin-op button[type=submit]');
+    assert.match((await page.waitForSelector('#signin-op-error:has-text("second_factor_required")').then((e) => e.textContent()))!, /personal token/);
+    await signIn(page, alice.token, 'Merchants and access requests');
+    await open(page, 'My account');
+    await page.click('button:text-is("Set up authenticator")');
+    await page.waitForSelector('#totp-enrol img[alt^="QR code"]');
+    const secret = (await page.textContent('#totp-secret'))!;
+    await page.fill('#totp-code', totpAt(secret, email, 0));
+    await page.click('form[aria-label="Confirm authenticator"] button[type=submit]');
+    await page.waitForSelector('p.ok:has-text("Authenticator enrolled")');
+    await page.click('#sign-out');
+
+    await page.waitForSelector('#signin-op');
+    await page.fill('#op-email', email);
+    await page.fill('#op-password', 'correct horse battery staple');
+    await page.fill('#op-totp', totpAt(secret, email, 30_000));
+    await page.click('#signin-op button[type=submit]');
+    await page.waitForSelector('h2:has-text("Merchants and access requests")');
+    assert.match((await page.textContent('#who'))!, /alice-console · approver$/);
+    assert.equal(await page.evaluate(() => sessionStorage.getItem('stablerail.token')), null, 'a password session keeps no credential in the page');
     await open(page, 'Payouts');
     const row = `tr[data-key="${po.id}"]`;
     await page.waitForSelector(row);
     assert.match((await page.textContent(row))!, /payout.*5\.00 USDT.*usdt-erc20/);
     assert.ok((await page.textContent(row))!.includes(dest));
     assert.ok((await page.textContent(row))!.includes('0 of 2'));
+    assert.equal(await page.$(`${row} input[id^="op-"]`), null, 'no operator name to type: the session says who decides');
 
-    await page.fill(`#op-${po.id}`, 'alice');
     await page.fill(`#why-${po.id}`, 'invoice checked');
     await page.click(`${row} button[value=approve]`);
-    await page.waitForSelector(`${row} >> text=1 of 2 (alice)`);
+    await page.waitForSelector(`${row} >> text=1 of 2 (${alice.id} (you))`);
     assert.ok(await page.$(`${row} .status-pending_approval`));
-
-    // The operator name is remembered in the tab; alice again is one approval, and the page says why.
-    assert.equal(await page.inputValue(`#op-${po.id}`), 'alice');
     await page.fill(`#why-${po.id}`, 'again');
     await page.click(`${row} button[value=approve]`);
-    assert.match((await alertIn(page, row))!, /operator_already_approved: alice has approved this payout already/);
+    assert.match((await alertIn(page, row))!, new RegExp(`operator_already_approved: ${alice.id} has approved this payout already`));
     await page.screenshot({ path: `${SCREENSHOT_DIR}/console-payout-approvals.png`, fullPage: true });
+    const { rows: ev } = await h().stack.pool.query(`SELECT actor FROM evidence WHERE subject = $1 AND kind LIKE 'payout.%' AND actor LIKE $2`, [po.id, `${alice.id}@%`]);
+    assert.ok(ev.length >= 1, 'the approval is evidence under her operator id');
+    assert.match(ev[0].actor, new RegExp(`^${alice.id}@oss_`), 'and names the console session it came from');
 
+    // A viewer sees the payout and is offered no decision, no sweeps and no operator administration.
+    const vic = await newOperator('viewer', 'vic-console');
+    const viewer = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    await signIn(viewer, vic.token, 'Merchants and access requests');
+    await open(viewer, 'Payouts');
+    await viewer.waitForSelector(row);
+    assert.equal(await viewer.$(`${row} form`), null);
+    const sections = await viewer.$$eval('#nav button', (bs) => bs.map((b) => b.textContent));
+    assert.ok(!sections.includes('Sweeps') && !sections.includes('Operators'), sections.join());
+    await viewer.close();
+
+    const bob = await newOperator('approver', 'bob-console');
+    const second = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    await signIn(second, bob.token, 'Merchants and access requests');
+    await open(second, 'Payouts');
+    await second.waitForSelector(row);
     const stop = miner();
     try {
-      await page.fill(`#op-${po.id}`, 'bob');
-      await page.fill(`#why-${po.id}`, 'second pair of eyes');
-      await page.click(`${row} button[value=approve]`);
+      await second.fill(`#why-${po.id}`, 'second pair of eyes');
+      await second.click(`${row} button[value=approve]`);
       // No reload: the row follows the payout through signing and broadcast to confirmed.
-      await page.waitForSelector(`${row} .status-confirmed`, { timeout: 25_000 });
+      await second.waitForSelector(`${row} .status-confirmed`, { timeout: 25_000 });
     } finally {
       await stop();
     }
-    const text = (await page.textContent(row))!;
-    assert.ok(text.includes('2 of 2 (alice, bob)'), text);
+    const text = (await second.textContent(row))!;
+    assert.ok(text.includes(`2 of 2 (${alice.id}, ${bob.id} (you))`), text);
     assert.match(text, /0x[0-9a-f]{64}/, 'the transaction hash is shown');
     assert.match(text, /[0-9.]+ ETH/, 'the network fee is shown');
-    assert.equal(await page.$(`${row} form`), null, 'a confirmed payout offers no decision');
+    assert.equal(await second.$(`${row} form`), null, 'a confirmed payout offers no decision');
     assert.equal((await api('GET', `/v1/payouts/${po.id}`, { key: m.key })).body.status, 'confirmed');
-    await page.screenshot({ path: `${SCREENSHOT_DIR}/console-payout-confirmed.png`, fullPage: true });
+    await second.screenshot({ path: `${SCREENSHOT_DIR}/console-payout-confirmed.png`, fullPage: true });
+    await second.close();
+    await page.close();
+  });
+
+  it('an admin adds an operator in the console: the token is shown once and works, the role changes, disabling locks them out', async () => {
+    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    await signIn(page, ADMIN_TOKEN, 'Merchants and access requests');
+    await open(page, 'Operators');
+    const email = `olga-${newId('x').slice(-8).toLowerCase()}@suite.test`;
+    await page.fill('#opc-email', email);
+    await page.fill('#opc-name', 'Olga');
+    await page.selectOption('#opc-role', 'operator');
+    await page.click('form[aria-labelledby="opc-title"] button[type=submit]');
+    const token = (await (await page.waitForSelector('#new-operator-token')).textContent())!;
+    assert.match(token, /^opk_/);
+    const olga = (await admin('GET', '/v1/admin/operators')).body.data.find((o: { email: string }) => o.email === email);
+    assert.equal(olga.role, 'operator');
+    assert.equal((await api('GET', '/v1/admin/operators/me', { key: token })).body.id, olga.id);
+    // The list never shows a token again.
+    await open(page, 'Operators');
+    assert.ok(!(await page.textContent('main'))!.includes(token));
+
+    const row = `tr[data-key="${olga.id}"]`;
+    await page.selectOption(`#role-${olga.id}`, 'viewer');
+    await page.click(`${row} button:text-is("Change role")`);
+    await page.waitForSelector(`p.ok:has-text("${olga.id} is now viewer")`);
+    assert.equal((await admin('GET', '/v1/admin/operators')).body.data.find((o: { id: string }) => o.id === olga.id).role, 'viewer');
+    await page.click(`${row} button:text-is("Disable")`);
+    await page.waitForSelector(`p.ok:has-text("${olga.id} is disabled")`);
+    assert.equal((await api('GET', '/v1/admin/operators/me', { key: token })).status, 401, 'a disabled operator\'s token is refused on the next request');
     await page.close();
   });
 
@@ -183,13 +260,13 @@ describe('console payouts, destinations, refunds and sweeps in headless Chromium
     assert.equal(d.address, address, 'stored checksummed');
     await page.waitForSelector(`tr[data-key="${d.id}"] .status-pending_approval`);
 
+    const dora = await newOperator('approver', 'dora-console');
     const ops = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-    await signIn(ops, ADMIN_TOKEN, 'Merchants and access requests');
+    await signIn(ops, dora.token, 'Merchants and access requests');
     await open(ops, 'Payout destinations');
     const row = `tr[data-key="${d.id}"]`;
     await ops.waitForSelector(row);
     assert.ok((await ops.textContent(row))!.includes(m.merchantId));
-    await ops.fill(`#op-${d.id}`, 'dora');
     await ops.fill(`#why-${d.id}`, 'supplier verified by phone');
     await ops.click(`${row} button[value=approve]`);
     const notice = await ops.waitForSelector('p.ok[role=status]');
@@ -252,12 +329,12 @@ describe('console payouts, destinations, refunds and sweeps in headless Chromium
 
     // A pooled address may still hold an earlier payment's tokens: the plan shows all it holds.
     const held = formatAmount(standin.tokenBalance(TRON_STANDIN_USDT, p.deposit_address), 6);
+    const erin = await newOperator('approver', 'erin-console');
     const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
-    await signIn(page, ADMIN_TOKEN, 'Merchants and access requests');
+    await signIn(page, erin.token, 'Merchants and access requests');
     await open(page, 'Sweeps');
     await page.selectOption('#sweep-rail', 'usdt-trc20');
     await page.fill('#sweep-min', '888.000321');
-    await page.fill('#sweep-operator', 'erin');
     await page.click('form[aria-labelledby="sweep-title"] button[type=submit]');
     await page.waitForSelector('#sweep-plan h3:has-text("Sweep")');
     const plan = (await page.textContent('#sweep-plan'))!;
@@ -276,7 +353,6 @@ describe('console payouts, destinations, refunds and sweeps in headless Chromium
       return async () => { on = false; await loop; };
     })();
     try {
-      await page.fill('#sweep-exec-operator', 'frank');
       await page.click(`form[aria-label="Execute sweep ${sweepId}"] button[type=submit]`);
       await page.waitForSelector('#sweep-plan :is(.status-completed, .status-failed)', { timeout: 25_000 });
     } finally {
@@ -284,7 +360,7 @@ describe('console payouts, destinations, refunds and sweeps in headless Chromium
     }
     const done = (await page.textContent('#sweep-plan'))!;
     assert.match(done, /Status completed/, done);
-    assert.match(done, /executed by frank/);
+    assert.match(done, new RegExp(`planned by ${erin.id}@${erin.tokenId} · executed by ${erin.id}@${erin.tokenId}`), 'the plan and the run name the operator and the credential');
     assert.match(done, /network fees paid [0-9.]+ TRX/);
     assert.equal(await item.locator('.status-swept').count(), 1);
     assert.equal(await item.locator('code').count(), 3, 'address, gas tx and sweep tx');

@@ -12,8 +12,8 @@ async function evidenceOf(subject: string, kind: string) {
   return rows as Array<{ actor: string; payload: Record<string, unknown> }>;
 }
 
-function totpNow(secret: string, email: string): string {
-  return new OTPAuth.TOTP({ issuer: 'Stablerail', label: email, algorithm: 'SHA1', digits: 6, period: 30, secret: OTPAuth.Secret.fromBase32(secret) }).generate();
+function totpNow(secret: string, email: string, offsetMs = 0): string {
+  return new OTPAuth.TOTP({ issuer: 'Stablerail', label: email, algorithm: 'SHA1', digits: 6, period: 30, secret: OTPAuth.Secret.fromBase32(secret) }).generate({ timestamp: Date.now() + offsetMs });
 }
 
 describe('operators are people', function () {
@@ -128,7 +128,8 @@ describe('operators are people', function () {
     assert.equal(confirmed.status, 200, JSON.stringify(confirmed.body));
     assert.equal(confirmed.body.second_factor, 'totp');
 
-    const good = totpNow(enrol.body.secret, email);
+    // The enrolment's code is spent; the app's next one (30 s on, inside the accepted window) signs in.
+    const good = totpNow(enrol.body.secret, email, 30_000);
     const wrong = good === '000000' ? '111111' : '000000';
     r = await signIn({ password: 'correct horse battery staple', totp: wrong });
     assert.equal(r.status, 401);
@@ -137,6 +138,10 @@ describe('operators are people', function () {
     assert.equal(r.status, 201);
     const session = await r.json();
     const cookie = r.headers.get('set-cookie')!;
+    // RFC 6238 §5.2: the same code never signs in twice, even with the right password.
+    const replay = await signIn({ password: 'correct horse battery staple', totp: good });
+    assert.equal(replay.status, 401);
+    assert.equal((await replay.json()).error.code, 'sign_in_failed');
     assert.match(cookie, /^stablerail_session=oss_[0-9A-Za-z]{40};/);
     assert.match(cookie, /HttpOnly/);
     assert.match(cookie, /SameSite=Strict/);
@@ -166,8 +171,9 @@ describe('operators are people', function () {
     assert.match(signedIn[0]!.actor, new RegExp(`^${ann.id}@oss_`));
 
     // Failed sign-ins are counted per account: after five, even the right password waits.
-    for (let i = 0; i < 3; i++) assert.equal((await signIn({ password: "wrong password!!", totp: good })).status, 401);
-    r = await signIn({ password: 'correct horse battery staple', totp: totpNow(enrol.body.secret, email) });
+    // Failures so far: the wrong code and the replayed one.
+    for (let i = 0; i < 2; i++) assert.equal((await signIn({ password: "wrong password!!", totp: good })).status, 401);
+    r = await signIn({ password: 'correct horse battery staple', totp: totpNow(enrol.body.secret, email, -30_000) });
     assert.equal(r.status, 429);
     assert.equal((await r.json()).error.code, 'sign_in_rate_limited');
   });

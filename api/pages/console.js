@@ -4,9 +4,16 @@
   'use strict';
   const $ = (sel, root = document) => root.querySelector(sel);
   const main = $('#main');
+  // A merchant key or an operator's personal token (kept in this tab); empty for a session
+  // signed in with email and password, whose credential is an HttpOnly cookie the page never sees.
   let token = sessionStorage.getItem('stablerail.token') || '';
-  let role = null; // 'operator' | 'merchant'
+  let role = null; // 'operator' | 'merchant': which console this is
+  let me = null; // the signed-in operator: id, name, role, allowed_routes
+  let csrf = null; // a session's CSRF token, held in memory only and echoed on every change
   let info = null;
+  // The server decides every call; this only keeps the page from offering what the role cannot do.
+  const can = (route) => Boolean(me && me.allowed_routes.includes(route));
+  const ROLES = ['viewer', 'operator', 'approver', 'admin'];
 
   // Every poll loop has an end: live rows and sweep progress stop after this many rounds.
   const POLL_INTERVAL_MS = 1000;
@@ -22,9 +29,6 @@
   const sleep = (ms) => new Promise((res) => setTimeout(res, ms));
   // A reconciliation run may be unknown for a moment after it is started: this many polls of 500 ms.
   const RUN_UNRECORDED_ROUNDS_MAX = 20;
-  // The operator's name is not a secret; remembering it in this tab saves retyping it per row.
-  const lastOperator = () => sessionStorage.getItem('stablerail.operator') || '';
-  const rememberOperator = (name) => { if (name) sessionStorage.setItem('stablerail.operator', name); };
 
   function el(tag, attrs = {}, ...children) {
     const e = document.createElement(tag);
@@ -36,22 +40,48 @@
     return e;
   }
 
-  async function call(method, path, body) {
-    const headers = { authorization: 'Bearer ' + token };
+  function authHeaders(method) {
+    const headers = {};
+    if (token) headers.authorization = 'Bearer ' + token;
+    if (csrf && method !== 'GET') headers['x-csrf-token'] = csrf;
+    return headers;
+  }
+
+  async function send(method, path, body, { idempotent = true } = {}) {
+    const headers = authHeaders(method);
     if (body !== undefined) {
       headers['content-type'] = 'application/json';
-      headers['idempotency-key'] = 'console-' + crypto.randomUUID();
+      if (idempotent) headers['idempotency-key'] = 'console-' + crypto.randomUUID();
     }
-    const r = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    const r = await fetch(path, { method, headers, credentials: 'same-origin', body: body === undefined ? undefined : JSON.stringify(body) });
     const text = await r.text();
     let data;
     try { data = JSON.parse(text); } catch { data = text; }
-    if (!r.ok) throw new Error((data && data.error && (data.error.code + ': ' + data.error.message)) || ('HTTP ' + r.status));
+    if (!r.ok) {
+      const err = new Error((data && data.error && (data.error.code + ': ' + data.error.message)) || ('HTTP ' + r.status));
+      err.code = data && data.error ? data.error.code : null;
+      err.status = r.status;
+      throw err;
+    }
     return data;
   }
 
+  async function call(method, path, body) {
+    try { return await send(method, path, body); }
+    catch (e) {
+      // A session that ended (idle, absolute limit, disabled account, sign-out elsewhere) sends
+      // the operator back to sign-in with the reason, instead of failing section by section.
+      if (e.status === 401 && role) {
+        sessionStorage.removeItem('stablerail.token');
+        sessionStorage.setItem('stablerail.notice', 'Signed out: ' + e.message);
+        location.reload();
+      }
+      throw e;
+    }
+  }
+
   async function download(path, filename) {
-    const r = await fetch(path, { headers: { authorization: 'Bearer ' + token } });
+    const r = await fetch(path, { headers: authHeaders('GET'), credentials: 'same-origin' });
     const blob = await r.blob();
     const a = el('a', { href: URL.createObjectURL(blob), download: filename });
     document.body.append(a);
@@ -132,13 +162,13 @@
       const reason = $('#reason-' + ar.id).value;
       try { await call('POST', '/v1/admin/access_requests/' + ar.id + '/' + verb, { reason }); merchants(); } catch (e) { main.append(errorBox(e)); }
     };
-    section('Merchants and access requests', form,
+    section('Merchants and access requests', can('POST /v1/admin/merchants') ? form : '',
       table([['Merchant', (m) => el('code', {}, m.id)], ['Name', (m) => m.name], ['Rails', (m) => m.rails.join(', ')], ['Created', (m) => m.created_at]], list.data),
       el('h3', {}, 'Access requests'),
       table([
         ['Request', (a) => el('code', {}, a.id)], ['Merchant', (a) => el('code', {}, a.merchant_id)], ['Rails', (a) => a.rails.join(', ')],
         ['Use case', (a) => a.use_case + ' (' + a.expected_volume + ')'], ['Status', (a) => status(a.status)],
-        ['Decision', (a) => a.status !== 'pending' ? (a.decided_by + ': ' + (a.decision_reason || '')) : el('span', {},
+        ['Decision', (a) => a.status !== 'pending' ? (a.decided_by + ': ' + (a.decision_reason || '')) : !can('POST /v1/admin/access_requests/:id/approve') ? el('span', { class: 'muted' }, 'pending') : el('span', {},
           el('label', { for: 'reason-' + a.id }, 'Reason'), el('input', { id: 'reason-' + a.id, required: true }),
           el('button', { type: 'button', on: { click: decide(a, 'approve') } }, 'Approve'), ' ',
           el('button', { type: 'button', class: 'danger', on: { click: decide(a, 'reject') } }, 'Reject'))],
@@ -180,7 +210,7 @@
       el('h3', {}, 'Ledger postings'),
       table([['Entry', (r) => el('code', {}, r.id)], ['Gate', (r) => r.gate], ['Account', (r) => r.account_id], ['Amount (minor)', (r) => r.amount_minor], ['Reverses', (r) => r.reverses_id || '']], t.postings),
     ];
-    if (role === 'operator' && p.status === 'requires_review') parts.splice(2, 0, resolveForm(p.id));
+    if (role === 'operator' && p.status === 'requires_review' && can('POST /v1/admin/payments/:id/resolve')) parts.splice(2, 0, resolveForm(p.id));
     section('Payment ' + p.id, notice || '', ...parts);
   }
 
@@ -212,7 +242,7 @@
     section('Exceptions queue', table([
       ['Payment', (p) => el('button', { type: 'button', class: 'secondary', on: { click: () => paymentDetail(p.id) } }, p.id)],
       ['Exception', (p) => p.exception ? p.exception.code : ''], ['Amount', (p) => p.amount + ' ' + p.asset], ['Received', (p) => p.amount_received],
-      ['Merchant', (p) => el('code', {}, p.merchant_id)], ['Resolve', (p) => resolveForm(p.id)],
+      ['Merchant', (p) => el('code', {}, p.merchant_id)], ...(can('POST /v1/admin/payments/:id/resolve') ? [['Resolve', (p) => resolveForm(p.id)]] : []),
     ], list.data));
   }
 
@@ -309,7 +339,7 @@
         table([['Break', (b) => el('code', {}, b.id)], ['Class', (b) => b.class], ['Order', (b) => b.order_reference || ''], ['Payment', (b) => b.payment_id || ''],
           ['Tx', (b) => b.tx_hash ? el('code', {}, b.tx_hash + ':' + b.log_index) : ''], ['Expected', (b) => b.expected], ['Actual', (b) => b.actual], ['Drift', (b) => b.drift + ' ' + b.asset]], run.breaks || []));
     }
-    const parts = [el('div', { class: 'row' }, start), out];
+    const parts = [el('div', { class: 'row' }, role === 'merchant' || can('POST /v1/admin/reconciliation/runs') ? start : ''), out];
     if (role === 'operator') {
       const breaks = (await call('GET', '/v1/admin/reconciliation/breaks')).data;
       const resolve = (b) => el('form', { class: 'row', 'aria-label': 'Resolve break', on: { submit: async (ev) => {
@@ -318,7 +348,8 @@
         catch (e) { ev.target.append(errorBox(e)); }
       } } }, el('select', { id: 'res-' + b.id, 'aria-label': 'Resolution' }, ['accepted', 'corrected', 'written_off', 'false_positive'].map((r) => el('option', { value: r }, r))),
         el('label', { for: 'rr-' + b.id }, 'Reason'), el('input', { id: 'rr-' + b.id, required: true }), el('button', { type: 'submit' }, 'Resolve'));
-      parts.push(el('h3', {}, 'Open breaks'), table([['Break', (b) => el('code', {}, b.id)], ['Class', (b) => b.class], ['Merchant', (b) => b.merchant_id || ''], ['Payment', (b) => b.payment_id || b.order_reference || ''], ['Drift', (b) => b.drift + ' ' + b.asset], ['Resolve', resolve]], breaks),
+      parts.push(el('h3', {}, 'Open breaks'), table([['Break', (b) => el('code', {}, b.id)], ['Class', (b) => b.class], ['Merchant', (b) => b.merchant_id || ''], ['Payment', (b) => b.payment_id || b.order_reference || ''], ['Drift', (b) => b.drift + ' ' + b.asset],
+        ...(can('POST /v1/admin/reconciliation/breaks/:id/resolve') ? [['Resolve', resolve]] : [])], breaks),
         el('h3', {}, 'Recent runs'), table([['Run', (r) => el('code', {}, r.id)], ['Trigger', (r) => r.trigger], ['Status', (r) => status(r.status)], ['Open breaks', (r) => r.open_breaks], ['Started', (r) => r.started_at]], runs));
     }
     section('Reconciliation', ...parts);
@@ -326,7 +357,9 @@
 
   // Payouts, destinations, sweeps ----------------------------------------------
 
-  const approvalsText = (po) => po.approvals.length + ' of ' + po.approvals_required + (po.approvals.length ? ' (' + po.approvals.map((a) => a.operator).join(', ') + ')' : '');
+  // Approvals name operator ids, as the evidence does; the signed-in operator's own is marked.
+  const who = (id) => (me && id === me.id ? id + ' (you)' : id);
+  const approvalsText = (po) => po.approvals.length + ' of ' + po.approvals_required + (po.approvals.length ? ' (' + po.approvals.map((a) => who(a.operator)).join(', ') + ')' : '');
   // A UTC timestamp to the second, short enough for a narrow column; the exact one stays in datetime.
   const when = (iso) => (iso ? el('time', { datetime: iso }, iso.replace('T', ' ').slice(0, 19)) : '');
   // Addresses and transaction hashes may wrap anywhere; ids stay whole.
@@ -344,22 +377,21 @@
     ];
   }
 
-  /** Operator name and reason inputs with submit buttons; the pressed button's value is the verb. */
-  function decisionForm(label, idBase, verbs, send) {
-    const opId = 'op-' + idBase;
+  /**
+   * A reason input with submit buttons; the pressed button's value is the verb. The decision is
+   * the signed-in operator's: the server takes who decides from the credential, never the page.
+   */
+  function decisionForm(label, idBase, verbs, decide) {
     const whyId = 'why-' + idBase;
     const form = el('form', { class: 'row', 'aria-label': label, on: { submit: async (ev) => {
       ev.preventDefault();
       const verb = ev.submitter && ev.submitter.value ? ev.submitter.value : verbs[0][0];
-      const operator = $('#' + opId, form).value.trim();
-      rememberOperator(operator);
       unsay(form);
       for (const b of form.querySelectorAll('button')) b.disabled = true;
-      try { await send(verb, { operator, reason: $('#' + whyId, form).value }, form); }
+      try { await decide(verb, { reason: $('#' + whyId, form).value }, form); }
       catch (e) { say(form, errorBox(e)); }
       finally { for (const b of form.querySelectorAll('button')) b.disabled = false; }
     } } },
-    el('label', { for: opId }, 'Operator'), el('input', { id: opId, required: true, size: 10, autocomplete: 'off', value: lastOperator() }),
     el('label', { for: whyId }, 'Reason'), el('input', { id: whyId, required: true, size: 18 }),
     verbs.map(([value, text, cls]) => el('button', { type: 'submit', value, class: cls }, text)));
     return form;
@@ -374,14 +406,14 @@
     const load = async () => (await call('GET', query({ environment: filter.environment }, LIVE_LIST_LIMIT))).data;
     const moving = (po) => PAYOUT_MOVING.includes(po.status);
     let tbl;
-    const decide = (po) => (!PAYOUT_DECIDABLE.includes(po.status) ? '' : decisionForm('Decide payout ' + po.id, po.id,
+    const decide = (po) => (!PAYOUT_DECIDABLE.includes(po.status) || !can('POST /v1/admin/payouts/:id/approve') ? '' : decisionForm('Decide payout ' + po.id, po.id,
       po.status === 'pending_approval' ? [['approve', 'Approve'], ['cancel', 'Cancel payout', 'danger']] : [['cancel', 'Cancel payout', 'danger']],
       async (verb, body, form) => {
         const next = await call('POST', '/v1/admin/payouts/' + po.id + '/' + verb, body);
         const row = tr(columns, next, true);
         form.closest('tr').replaceWith(row);
         // In the new row's form when there is one, so its next answer replaces this one.
-        say(row.lastChild.querySelector('form') || row.lastChild, okBox(verb === 'approve' ? 'Approved by ' + body.operator + ': ' + approvalsText(next) + ', now ' + next.status : 'Canceled by ' + body.operator));
+        say(row.lastChild.querySelector('form') || row.lastChild, okBox(verb === 'approve' ? 'Approved by you: ' + approvalsText(next) + ', now ' + next.status : 'Canceled by you'));
         if (moving(next)) keepCurrent(tbl, columns, load, moving);
       }));
     const columns = payoutColumns(operator ? decide : null);
@@ -431,10 +463,10 @@
   async function destinations(notice) {
     if (role === 'merchant') return merchantDestinations(notice);
     const list = (await call('GET', '/v1/admin/payout_destinations')).data;
-    const decide = (d) => decisionForm('Decide destination ' + d.id, d.id, [['approve', 'Approve'], ['reject', 'Reject', 'danger']], async (verb, body) => {
+    const decide = (d) => (!can('POST /v1/admin/payout_destinations/:id/approve') ? el('span', { class: 'muted' }, 'an approver decides') : decisionForm('Decide destination ' + d.id, d.id, [['approve', 'Approve'], ['reject', 'Reject', 'danger']], async (verb, body) => {
       const next = await call('POST', '/v1/admin/payout_destinations/' + d.id + '/' + verb, body);
-      await destinations(okBox(next.address + ' (' + d.id + ') ' + (verb === 'approve' ? 'approved: usable from ' + next.usable_at : 'rejected') + ' by ' + body.operator + '.'));
-    });
+      await destinations(okBox(next.address + ' (' + d.id + ') ' + (verb === 'approve' ? 'approved: usable from ' + next.usable_at : 'rejected') + ' by you.'));
+    }));
     section('Payout destinations',
       el('p', { class: 'muted' }, 'Allowlist requests waiting for an operator. An approved address becomes usable after the cooling-off delay.'),
       notice || '',
@@ -478,12 +510,10 @@
     const form = el('form', { class: 'card', 'aria-labelledby': 'sweep-title', on: { submit: async (ev) => {
       ev.preventDefault();
       const button = $('button[type=submit]', form);
-      const operator = $('#sweep-operator', form).value.trim();
-      rememberOperator(operator);
       const min = $('#sweep-min', form).value.trim();
       button.disabled = true;
       out.replaceChildren(el('p', { role: 'status' }, 'Reading balances and fees…'));
-      try { showSweep(out, await call('POST', '/v1/admin/sweeps', { environment: envSel.value, rail: railSel.value, operator, ...(min ? { min_amount: min } : {}) })); }
+      try { showSweep(out, await call('POST', '/v1/admin/sweeps', { environment: envSel.value, rail: railSel.value, ...(min ? { min_amount: min } : {}) })); }
       catch (e) { out.replaceChildren(errorBox(e)); }
       finally { button.disabled = false; }
     } } },
@@ -493,7 +523,6 @@
       el('label', { for: 'sweep-env' }, 'Environment'), envSel,
       el('label', { for: 'sweep-rail' }, 'Rail'), railSel,
       el('label', { for: 'sweep-min' }, 'Minimum per address'), el('input', { id: 'sweep-min', inputmode: 'decimal', size: 12, autocomplete: 'off' }),
-      el('label', { for: 'sweep-operator' }, 'Operator'), el('input', { id: 'sweep-operator', required: true, size: 12, autocomplete: 'off', value: lastOperator() }),
       el('button', { type: 'submit' }, 'Plan sweep')));
     section('Sweeps', form, out);
   }
@@ -519,14 +548,11 @@
     if (s.status === 'planned' && s.items.length) {
       const form = el('form', { class: 'row', 'aria-label': 'Execute sweep ' + s.id, on: { submit: async (ev) => {
         ev.preventDefault();
-        const operator = $('#sweep-exec-operator', form).value.trim();
-        rememberOperator(operator);
         unsay(form);
         $('button', form).disabled = true;
-        try { await followSweep(out, await call('POST', '/v1/admin/sweeps/' + s.id + '/execute', { operator })); }
+        try { await followSweep(out, await call('POST', '/v1/admin/sweeps/' + s.id + '/execute', {})); }
         catch (e) { say(form, errorBox(e)); $('button', form).disabled = false; }
       } } },
-      el('label', { for: 'sweep-exec-operator' }, 'Operator'), el('input', { id: 'sweep-exec-operator', required: true, size: 12, autocomplete: 'off', value: lastOperator() }),
       el('button', { type: 'submit' }, 'Execute sweep'));
       parts.push(form);
     } else if (s.status === 'planned') {
@@ -546,43 +572,172 @@
     }
   }
 
+  // Operators and the signed-in operator's account ------------------------------
+
+  /** A secret shown exactly once, with what to do with it. */
+  function onceBox(text, secret, id) {
+    return el('div', { class: 'card', role: 'status' }, el('p', { class: 'ok' }, text), el('p', {}, el('code', { id, class: 'long' }, secret)),
+      el('p', { class: 'muted' }, 'Copy it now: it is stored hashed and cannot be shown again.'));
+  }
+
+  async function operators(notice) {
+    const list = (await call('GET', '/v1/admin/operators')).data;
+    const roleSel = (id, current) => el('select', { id, 'aria-label': 'Role' }, ROLES.map((r) => el('option', { value: r, selected: r === current }, r)));
+    const create = el('form', { class: 'card', 'aria-labelledby': 'opc-title', on: { submit: async (ev) => {
+      ev.preventDefault();
+      unsay(create);
+      const body = { email: $('#opc-email', create).value.trim(), name: $('#opc-name', create).value.trim(), role: $('#opc-role', create).value };
+      const password = $('#opc-password', create).value;
+      if (password) body.password = password;
+      try {
+        const o = await call('POST', '/v1/admin/operators', body);
+        await operators(onceBox('Operator ' + o.id + ' (' + o.role + ') created. Their personal token:', o.token, 'new-operator-token'));
+      } catch (e) { say(create, errorBox(e)); }
+    } } },
+    el('h3', { id: 'opc-title' }, 'Add an operator'),
+    el('p', { class: 'muted' }, 'Approvers and admins sign in with a second factor: they enrol it under "My account", signed in with their personal token.'),
+    el('div', { class: 'row' },
+      el('label', { for: 'opc-email' }, 'Email'), el('input', { id: 'opc-email', type: 'email', required: true, size: 28, autocomplete: 'off' }),
+      el('label', { for: 'opc-name' }, 'Name'), el('input', { id: 'opc-name', required: true, size: 16 }),
+      el('label', { for: 'opc-role' }, 'Role'), roleSel('opc-role', 'viewer')),
+    el('div', { class: 'row' },
+      el('label', { for: 'opc-password' }, 'Console password (optional, 12+ characters)'), el('input', { id: 'opc-password', type: 'password', size: 24, autocomplete: 'new-password' }),
+      el('button', { type: 'submit' }, 'Create operator')));
+
+    const act = (o, label, path, body, done) => el('button', { type: 'button', class: label === 'Disable' ? 'danger' : 'secondary', on: { click: async (ev) => {
+      const cell = ev.target.closest('td');
+      try { const r = await call('POST', path, body()); await operators(done(r)); }
+      catch (e) { say(cell, errorBox(e)); }
+    } } }, label);
+    const actions = (o) => {
+      if (o.status !== 'active') return el('span', { class: 'muted' }, 'disabled');
+      const self = me && o.id === me.id;
+      return el('div', {},
+        el('div', { class: 'row' }, roleSel('role-' + o.id, o.role),
+          act(o, 'Change role', '/v1/admin/operators/' + o.id, () => ({ role: $('#role-' + o.id).value }), (r) => okBox(r.id + ' is now ' + r.role + '.'))),
+        el('div', { class: 'row' },
+          act(o, 'New token', '/v1/admin/operators/' + o.id + '/tokens', () => ({ label: 'console' }), (r) => onceBox('New personal token ' + r.id + ' for ' + o.id + ' (' + r.role + '):', r.token, 'new-operator-token')),
+          o.second_factor ? act(o, 'Reset second factor', '/v1/admin/operators/' + o.id + '/reset_second_factor', () => ({}), () => okBox(o.id + ' enrols a new authenticator at their next token sign-in; their sessions ended.')) : '',
+          self ? '' : act(o, 'Disable', '/v1/admin/operators/' + o.id + '/disable', () => ({ reason: 'disabled in the console' }), () => okBox(o.id + ' is disabled: their tokens and sessions stop working now.'))));
+    };
+    section('Operators', notice || '', create, table([
+      ['Operator', (o) => el('code', {}, o.id)], ['Name', (o) => o.name + (me && o.id === me.id ? ' (you)' : '')], ['Email', (o) => o.email], ['Role', (o) => o.role],
+      ['Status', (o) => status(o.status)], ['Second factor', (o) => o.second_factor || 'none'], ['Last seen (UTC)', (o) => when(o.last_seen_at)], ['Actions', actions],
+    ], list, true));
+  }
+
+  async function account(notice) {
+    me = await call('GET', '/v1/admin/operators/me');
+    const out = el('div', { id: 'totp-enrol' });
+    const enrol = el('button', { type: 'button', on: { click: async () => {
+      try {
+        const e = await call('POST', '/v1/admin/operators/me/totp');
+        const confirm = el('form', { class: 'row', 'aria-label': 'Confirm authenticator', on: { submit: async (ev) => {
+          ev.preventDefault();
+          unsay(confirm);
+          try { await call('POST', '/v1/admin/operators/me/totp/confirm', { code: $('#totp-code', confirm).value.trim() }); await account(okBox('Authenticator enrolled: console sign-in now asks for its code.')); }
+          catch (err) { say(confirm, errorBox(err)); }
+        } } }, el('label', { for: 'totp-code' }, 'Code from the app'), el('input', { id: 'totp-code', inputmode: 'numeric', pattern: '[0-9]{6}', required: true, size: 8, autocomplete: 'one-time-code' }),
+        el('button', { type: 'submit' }, 'Confirm'));
+        out.replaceChildren(
+          el('p', {}, 'Scan this code with an authenticator app (RFC 6238, 6 digits, 30 s), then type the code it shows.'),
+          el('img', { src: 'data:image/svg+xml;charset=utf-8,' + encodeURIComponent(e.qr_svg), alt: 'QR code of the authenticator secret', width: 200, height: 200 }),
+          el('p', {}, 'Or type the secret: ', el('code', { id: 'totp-secret' }, e.secret)), confirm);
+      } catch (err) { out.replaceChildren(errorBox(err)); }
+    } } }, me.second_factor ? 'Replace authenticator' : 'Set up authenticator');
+    section('My account', notice || '',
+      el('div', { class: 'card' },
+        el('p', {}, el('strong', {}, me.name), ' · ', me.email, ' · ', el('code', {}, me.id)),
+        el('p', {}, 'Role ', el('strong', {}, me.role), me.credential.role !== me.role ? ' (this credential: ' + me.credential.role + ')' : '', ' · signed in with ', me.credential.kind === 'session' ? 'password' + (me.second_factor ? ' and authenticator' : '') : 'a personal token'),
+        el('p', {}, 'Second factor: ', me.second_factor || 'none', ['approver', 'admin'].includes(me.role) && !me.second_factor ? ' — required for console sign-in with a password in this role.' : ''),
+        // Enrolment from a session needs a second factor already, so a first enrolment is done with a token.
+        el('div', { class: 'row' }, enrol), out));
+  }
+
   // Shell ---------------------------------------------------------------------
 
-  const SECTIONS = {
-    operator: [['Merchants', merchants], ['Payments', () => payments()], ['Exceptions', exceptions], ['Payouts', () => payouts()], ['Payout destinations', () => destinations()], ['Sweeps', sweeps],
-      ['Webhooks', webhooks], ['Reconciliation', reconciliation], ['Ledger', () => ledger()], ['Evidence', evidence]],
-    merchant: [['Payments', () => payments()], ['Payouts', () => payouts()], ['Payout destinations', () => destinations()], ['Events', events], ['Webhooks', webhooks], ['Reconciliation', reconciliation], ['Ledger', () => ledger()]],
-  };
+  function sections() {
+    if (role === 'merchant') {
+      return [['Payments', () => payments()], ['Payouts', () => payouts()], ['Payout destinations', () => destinations()], ['Events', events], ['Webhooks', webhooks], ['Reconciliation', reconciliation], ['Ledger', () => ledger()]];
+    }
+    return [['Merchants', merchants], ['Payments', () => payments()], ['Exceptions', exceptions], ['Payouts', () => payouts()], ['Payout destinations', () => destinations()],
+      ...(can('POST /v1/admin/sweeps') ? [['Sweeps', sweeps]] : []),
+      ['Webhooks', webhooks], ['Reconciliation', reconciliation], ['Ledger', () => ledger()], ['Evidence', evidence],
+      ...(can('GET /v1/admin/operators') ? [['Operators', () => operators()]] : []), ['My account', () => account()]];
+  }
+
+  async function signOut() {
+    // A session ends on the server too; a token simply leaves this tab.
+    if (!token) { try { await send('POST', '/v1/console/sessions/end'); } catch { /* already ended */ } }
+    sessionStorage.removeItem('stablerail.token');
+    location.reload();
+  }
 
   function nav() {
     const n = $('#nav');
-    n.replaceChildren(...SECTIONS[role].map(([name, fn]) => el('button', { type: 'button', on: { click: async (ev) => {
+    n.replaceChildren(...sections().map(([name, fn]) => el('button', { type: 'button', on: { click: async (ev) => {
       for (const b of n.querySelectorAll('button')) b.removeAttribute('aria-current');
       ev.target.setAttribute('aria-current', 'page');
       try { await fn(); } catch (e) { section(name, errorBox(e)); }
-    } } }, name)), el('button', { type: 'button', on: { click: () => { sessionStorage.removeItem('stablerail.token'); location.reload(); } } }, 'Sign out'));
-    $('#who').textContent = role === 'operator' ? 'operator' : 'merchant key ' + token.slice(0, 12) + '…';
+    } } }, name)), el('button', { type: 'button', id: 'sign-out', on: { click: signOut } }, 'Sign out'));
+    $('#who').textContent = role === 'operator' ? me.name + ' · ' + me.role + (token ? ' · personal token' : '') : 'merchant key ' + token.slice(0, 12) + '…';
   }
 
-  async function signIn(t) {
-    token = t;
-    if (/^sk_(test|live)_/.test(t)) {
-      await call('GET', '/v1/payments?limit=1');
-      role = 'merchant';
-    } else {
-      info = await call('GET', '/v1/admin/info');
-      role = 'operator';
-    }
-    sessionStorage.setItem('stablerail.token', t);
+  async function enter() {
     nav();
-    await SECTIONS[role][0][1]();
+    await sections()[0][1]();
     $('#nav button').setAttribute('aria-current', 'page');
   }
 
+  async function asOperator() {
+    me = await send('GET', '/v1/admin/operators/me');
+    if (me.csrf_token) csrf = me.csrf_token;
+    info = await send('GET', '/v1/admin/info');
+    role = 'operator';
+    await enter();
+  }
+
+  async function signInWithKey(t) {
+    token = t;
+    csrf = null;
+    if (/^sk_(test|live)_/.test(t)) {
+      await send('GET', '/v1/payments?limit=1');
+      role = 'merchant';
+      sessionStorage.setItem('stablerail.token', t);
+      await enter();
+    } else {
+      await asOperator();
+      sessionStorage.setItem('stablerail.token', t);
+    }
+  }
+
+  async function signInWithPassword() {
+    token = '';
+    const body = { email: $('#op-email').value.trim(), password: $('#op-password').value };
+    const code = $('#op-totp').value.trim();
+    if (code) body.totp = code;
+    // No Idempotency-Key: a sign-in's answer carries a CSRF token that must never be stored.
+    const s = await send('POST', '/v1/console/sessions', body, { idempotent: false });
+    csrf = s.csrf_token;
+    $('#op-password').value = '';
+    await asOperator();
+  }
+
+  const notice = sessionStorage.getItem('stablerail.notice');
+  if (notice) { $('#signin-op-error').textContent = notice; sessionStorage.removeItem('stablerail.notice'); }
   $('#signin').addEventListener('submit', async (ev) => {
     ev.preventDefault();
-    try { await signIn($('#token').value.trim()); } catch (e) { $('#signin-error').textContent = 'Sign-in failed: ' + e.message; }
+    try { await signInWithKey($('#token').value.trim()); } catch (e) { token = ''; $('#signin-error').textContent = 'Sign-in failed: ' + e.message; }
   });
-  if (token) signIn(token).catch(() => sessionStorage.removeItem('stablerail.token'));
+  $('#signin-op').addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    try { await signInWithPassword(); }
+    catch (e) {
+      $('#signin-op-error').textContent = 'Sign-in failed: ' + e.message + (e.code === 'second_factor_required' ? ' (sign in with your personal token below and set it up under "My account")' : '');
+    }
+  });
+  // A key kept in this tab, else a session cookie that may still be valid (a reload keeps you in).
+  if (token) signInWithKey(token).catch(() => { token = ''; sessionStorage.removeItem('stablerail.token'); });
+  else asOperator().catch(() => { /* not signed in: the sign-in forms stay */ });
   window.stablerailConsole = { paymentDetail };
 })();

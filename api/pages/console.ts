@@ -1,6 +1,7 @@
 // The operator and merchant console at /console: a small static page and script over the
-// same JSON API (no framework, nothing to build). The credential stays in sessionStorage and
-// goes out only as a Bearer header to this origin.
+// same JSON API (no framework, nothing to build). Operators sign in with their own account
+// (an HttpOnly session cookie plus a CSRF token held in page memory); a key or personal token
+// stays in sessionStorage and goes out only as a Bearer header to this origin.
 import type { Express } from 'express';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -41,12 +42,22 @@ export function mountConsole(app: Express): void {
 <body>
 <header><h1>Stablerail console</h1><nav id="nav" aria-label="Sections"></nav><span id="who" class="muted"></span></header>
 <main id="main" tabindex="-1">
+  <div id="signin-panel">
+  <form id="signin-op" class="card" aria-labelledby="signin-op-title">
+    <h2 id="signin-op-title">Operator sign-in</h2>
+    <p class="muted">Your own account. Approvers and admins also give the 6-digit code from their authenticator app.</p>
+    <div class="row"><label for="op-email">Email</label><input id="op-email" type="email" autocomplete="username" size="30" required></div>
+    <div class="row"><label for="op-password">Password</label><input id="op-password" type="password" autocomplete="current-password" size="30" required></div>
+    <div class="row"><label for="op-totp">Code</label><input id="op-totp" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9]{6}" size="8"><button type="submit">Sign in</button></div>
+    <p id="signin-op-error" class="error" role="alert"></p>
+  </form>
   <form id="signin" class="card" aria-labelledby="signin-title">
-    <h2 id="signin-title">Sign in</h2>
-    <p class="muted">Operators use the admin token; merchants use a secret key (sk_test_… or sk_live_…). It is kept in this tab only.</p>
-    <div class="row"><label for="token">Credential</label><input id="token" type="password" autocomplete="off" size="50" required><button type="submit">Sign in</button></div>
+    <h2 id="signin-title">Sign in with a key</h2>
+    <p class="muted">Merchants use a secret key (sk_test_… or sk_live_…); an operator may use a personal token (opk_…), for instance to enrol a second factor. It is kept in this tab only.</p>
+    <div class="row"><label for="token">Key or token</label><input id="token" type="password" autocomplete="off" size="50" required><button type="submit">Sign in</button></div>
     <p id="signin-error" class="error" role="alert"></p>
   </form>
+  </div>
 </main>
 <script src="/console/app.js"></script>
 </body></html>`);
