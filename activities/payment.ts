@@ -255,6 +255,7 @@ export function createPaymentActivities(deps: { pool: Pool; config: StablerailCo
     },
   };
 
+  /** The transition, its event, evidence entry and delivery plan in one transaction; a retry after commit finds them. */
   function recordTransitionRows(t: TransitionRecord): Promise<RecordedTransition> {
     return withTx(pool, async (c) => {
       const existing = await c.query<{ id: string; type: string }>(
