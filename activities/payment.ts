@@ -275,32 +275,33 @@ export function createPaymentActivities(deps: { pool: Pool; config: StablerailCo
     },
   };
 
+  /** The transition, its event, evidence entry and delivery plan in one transaction; a retry after commit finds them. */
   function recordTransitionRows(t: TransitionRecord): Promise<RecordedTransition> {
-      return withTx(pool, async (c) => {
-        const existing = await c.query<{ id: string; type: string }>(
-          `SELECT e.id, e.type FROM payment_transitions t JOIN events e ON e.object_id = t.payment_id AND e.sequence = t.seq
-            WHERE t.payment_id = $1 AND t.seq = $2`,
-          [t.paymentId, t.seq],
-        );
-        if (existing.rows[0]) {
-          // A retry after commit: the plan is derived again (idempotent), so the workflow still gets it.
-          const planned = await replanDeliveries(c, t.paymentId, t.seq);
-          return { eventId: existing.rows[0].id, eventType: existing.rows[0].type, inserted: false, planned };
-        }
-        const upd = await c.query<PaymentRow>(
-          `UPDATE payments SET status = $3, exception_code = $4, amount_received_minor = $5, last_seq = $2,
-                  updated_at = date_trunc('milliseconds', clock_timestamp())
-            WHERE id = $1 AND last_seq = $2 - 1 AND status = $6
-            RETURNING ${PAYMENT_COLUMNS}`,
-          [t.paymentId, t.seq, t.to, t.exceptionCode, t.amountReceivedMinor, t.from],
-        );
-        if (!upd.rows[0]) {
-          throw new TransitionOutOfOrderError(`payment ${t.paymentId} is not at seq ${t.seq - 1} in status ${t.from}`);
-        }
-        // A write-off is posted with the decision, in the same transaction (issue #16).
-        if (t.to === 'written_off') await postWriteOff(c, upd.rows[0], BigInt(t.amountReceivedMinor), t.actor, t.reason ?? null);
-        return writeTransitionSideEffects(c, config, upd.rows[0], t);
-      });
+    return withTx(pool, async (c) => {
+      const existing = await c.query<{ id: string; type: string }>(
+        `SELECT e.id, e.type FROM payment_transitions t JOIN events e ON e.object_id = t.payment_id AND e.sequence = t.seq
+          WHERE t.payment_id = $1 AND t.seq = $2`,
+        [t.paymentId, t.seq],
+      );
+      if (existing.rows[0]) {
+        // A retry after commit: the plan is derived again (idempotent), so the workflow still gets it.
+        const planned = await replanDeliveries(c, t.paymentId, t.seq);
+        return { eventId: existing.rows[0].id, eventType: existing.rows[0].type, inserted: false, planned };
+      }
+      const upd = await c.query<PaymentRow>(
+        `UPDATE payments SET status = $3, exception_code = $4, amount_received_minor = $5, last_seq = $2,
+                updated_at = date_trunc('milliseconds', clock_timestamp())
+          WHERE id = $1 AND last_seq = $2 - 1 AND status = $6
+          RETURNING ${PAYMENT_COLUMNS}`,
+        [t.paymentId, t.seq, t.to, t.exceptionCode, t.amountReceivedMinor, t.from],
+      );
+      if (!upd.rows[0]) {
+        throw new TransitionOutOfOrderError(`payment ${t.paymentId} is not at seq ${t.seq - 1} in status ${t.from}`);
+      }
+      // A write-off is posted with the decision, in the same transaction (issue #16).
+      if (t.to === 'written_off') await postWriteOff(c, upd.rows[0], BigInt(t.amountReceivedMinor), t.actor, t.reason ?? null);
+      return writeTransitionSideEffects(c, config, upd.rows[0], t);
+    });
   }
 }
 

@@ -13,6 +13,7 @@ import { deliveryIdFor, type DeliveryResult } from '../workflows/webhook-shared.
 import type { webhookDeliveryWorkflow } from '../workflows/webhook-delivery.js';
 import type { webhookLaneWorkflow } from '../workflows/webhook-lane.js';
 import { laneIdFor } from '../workflows/webhook-shared.js';
+import { TASK_QUEUES } from '../workflows/shared.js';
 import { verifyWebhook } from '../sdk/index.js';
 import { h, newMerchant, testConfig } from './harness.js';
 import { startReceiver, type Receiver, type Reply } from './webhook-receiver.js';
@@ -105,58 +106,6 @@ describe('webhook delivery schedule (time-skipping test server)', function () {
     await Worker.runReplayHistory({ workflowBundle: h().bundle }, history, deliveryId);
   });
 
-  it('a lane whose first event fails for three days: the later event of the same payment is never sent, the endpoint is disabled and announced to the other endpoint', async () => {
-    const started = Date.now();
-    rcv = await startReceiver(() => ({ status: 500 }));
-    const m = await newMerchant();
-    const pool = h().stack.pool;
-    const { row: ep, secret } = await createEndpoint(pool, h().masterKey, h().config, { merchantId: m.merchantId, environment: 'sandbox', actor: 'test' }, { url: rcv.url }, null);
-    const { row: other } = await createEndpoint(pool, h().masterKey, h().config, { merchantId: m.merchantId, environment: 'sandbox', actor: 'test' }, { url: `${rcv.url}?other`, enabled_events: ['webhook_endpoint.*'] }, null);
-    const payId = newId('pay');
-    const [first, later] = [newId('evt'), newId('evt')];
-    await pool.query(
-      `INSERT INTO events (id, merchant_id, environment, type, object_type, object_id, sequence, data)
-       VALUES ($1, $3, 'sandbox', 'payment.detected', 'payment', $4, 2, '{}'), ($2, $3, 'sandbox', 'payment.confirmed', 'payment', $4, 3, '{}')`,
-      [first, later, m.merchantId, payId],
-    );
-    await insertDeliveries(pool, [first, later].map((eventId) => ({ deliveryId: deliveryIdFor(eventId, ep.id), eventId, endpointId: ep.id, kind: 'automatic' as const })));
-    const laneId = laneIdFor(payId, ep.id);
-    const result = await env.client.workflow.execute<typeof webhookLaneWorkflow>('webhookLaneWorkflow', { taskQueue: TASK_QUEUE, workflowId: laneId, args: [{ objectId: payId, endpointId: ep.id }] });
-    assert.deepEqual(result, { objectId: payId, endpointId: ep.id, attempts: 10 });
-    assert.ok(Date.now() - started < 60_000, 'in seconds of wall time');
-    // Ten attempts of the first event, verified; the later one never left.
-    assert.equal(rcv.received.length, 10);
-    for (const r of rcv.received) assert.equal(verifyWebhook(r.raw, r.headers, secret!).id, first);
-    const d = await pool.query(`SELECT event_id, status, attempt_count, last_error FROM webhook_deliveries WHERE endpoint_id = $1 ORDER BY event_id = $2 DESC`, [ep.id, first]);
-    assert.deepEqual(d.rows.map((r) => [r.event_id, r.status, r.attempt_count]), [[first, 'failed', 10], [later, 'canceled', 0]]);
-    assert.equal(d.rows[1].last_error, 'endpoint_disabled');
-    const e = await pool.query(`SELECT status, disabled_reason FROM webhook_endpoints WHERE id = $1`, [ep.id]);
-    assert.deepEqual(e.rows[0], { status: 'disabled', disabled_reason: 'retries_exhausted' });
-    // The sleeps between attempts are the schedule (durable timers), about three days in all.
-    const history = await env.client.workflow.getHandle(laneId).fetchHistory();
-    const timersS = (history.events ?? []).filter((x) => x.timerStartedEventAttributes).map((x) => {
-      const d = x.timerStartedEventAttributes!.startToFireTimeout!;
-      return Number(String(d.seconds ?? 0)) + (d.nanos ?? 0) / 1e9;
-    });
-    assert.equal(timersS.length, 9);
-    timersS.forEach((t, i) => {
-      const base = RETRY_DELAYS_MS[i + 1]! / 1000;
-      assert.ok(t >= base * (1 - JITTER_FRACTION) - 0.001 && t <= base * (1 + JITTER_FRACTION) + 0.001, `timer ${i + 1}: ${t}s vs ${base}s`);
-    });
-    // webhook_endpoint.disabled is planned to the merchant's other endpoint and handed to its lane.
-    const notice = await pool.query(
-      `SELECT d.status, ev.object_id FROM webhook_deliveries d JOIN events ev ON ev.id = d.event_id WHERE d.endpoint_id = $1 AND ev.type = 'webhook_endpoint.disabled'`,
-      [other.id],
-    );
-    assert.deepEqual(notice.rows, [{ status: 'pending', object_id: ep.id }]);
-    const handedOff = history.events!.filter((x) => x.startChildWorkflowExecutionInitiatedEventAttributes).map((x) => x.startChildWorkflowExecutionInitiatedEventAttributes!.workflowId);
-    assert.deepEqual(handedOff, [laneIdFor(ep.id, other.id)]);
-    // No worker polls the real webhooks queue on this server: the handed-off lane would wait
-    // there forever and stop the server from skipping time for the next tests.
-    await env.client.workflow.getHandle(laneIdFor(ep.id, other.id)).terminate('no worker for the real queue in this test');
-    await Worker.runReplayHistory({ workflowBundle: h().bundle }, history, laneId);
-  });
-
   it('429 and 503 with Retry-After set the next delay instead of the schedule', async () => {
     const { result } = await deliver((n) =>
       n === 1 ? { status: 503, headers: { 'retry-after': '30' } } : n === 2 ? { status: 429, headers: { 'retry-after': '120' } } : { status: 204 },
@@ -195,5 +144,62 @@ describe('webhook delivery schedule (time-skipping test server)', function () {
     assert.equal(gone.result.attempts.length, 1);
     const ep = await h().stack.pool.query(`SELECT status, disabled_reason FROM webhook_endpoints WHERE id = $1`, [gone.endpointId]);
     assert.deepEqual(ep.rows[0], { status: 'disabled', disabled_reason: 'gone' });
+  });
+
+  // Last in this file: after it, the time-skipping server stopped skipping time for the next
+  // test (a test-server effect not understood yet; the lane completes and nothing is left open).
+  it('a lane whose first event fails for three days: the later event of the same payment is never sent, the endpoint is disabled and announced to the other endpoint', async () => {
+    const started = Date.now();
+    rcv = await startReceiver((r) => (r.path.includes('other') ? { status: 200 } : { status: 500 }));
+    const m = await newMerchant();
+    const pool = h().stack.pool;
+    const { row: ep, secret } = await createEndpoint(pool, h().masterKey, h().config, { merchantId: m.merchantId, environment: 'sandbox', actor: 'test' }, { url: rcv.url }, null);
+    const { row: other, secret: otherSecret } = await createEndpoint(pool, h().masterKey, h().config, { merchantId: m.merchantId, environment: 'sandbox', actor: 'test' }, { url: `${rcv.url}?other`, enabled_events: ['webhook_endpoint.*'] }, null);
+    const payId = newId('pay');
+    const [first, later] = [newId('evt'), newId('evt')];
+    await pool.query(
+      `INSERT INTO events (id, merchant_id, environment, type, object_type, object_id, sequence, data)
+       VALUES ($1, $3, 'sandbox', 'payment.detected', 'payment', $4, 2, '{}'), ($2, $3, 'sandbox', 'payment.confirmed', 'payment', $4, 3, '{}')`,
+      [first, later, m.merchantId, payId],
+    );
+    await insertDeliveries(pool, [first, later].map((eventId) => ({ deliveryId: deliveryIdFor(eventId, ep.id), eventId, endpointId: ep.id, kind: 'automatic' as const })));
+    const laneId = laneIdFor(payId, ep.id);
+    const result = await env.client.workflow.execute<typeof webhookLaneWorkflow>('webhookLaneWorkflow', { taskQueue: TASK_QUEUE, workflowId: laneId, args: [{ objectId: payId, endpointId: ep.id }] });
+    assert.deepEqual(result, { objectId: payId, endpointId: ep.id, attempts: 10 });
+    assert.ok(Date.now() - started < 60_000, 'in seconds of wall time');
+    // Ten attempts of the first event, verified; the later one never left.
+    const toEndpoint = rcv.received.filter((r) => !r.path.includes('other'));
+    assert.equal(toEndpoint.length, 10);
+    for (const r of toEndpoint) assert.equal(verifyWebhook(r.raw, r.headers, secret!).id, first);
+    const d = await pool.query(`SELECT event_id, status, attempt_count, last_error FROM webhook_deliveries WHERE endpoint_id = $1 ORDER BY event_id = $2 DESC`, [ep.id, first]);
+    assert.deepEqual(d.rows.map((r) => [r.event_id, r.status, r.attempt_count]), [[first, 'failed', 10], [later, 'canceled', 0]]);
+    assert.equal(d.rows[1].last_error, 'endpoint_disabled');
+    const e = await pool.query(`SELECT status, disabled_reason FROM webhook_endpoints WHERE id = $1`, [ep.id]);
+    assert.deepEqual(e.rows[0], { status: 'disabled', disabled_reason: 'retries_exhausted' });
+    // The sleeps between attempts are the schedule (durable timers), about three days in all.
+    const history = await env.client.workflow.getHandle(laneId).fetchHistory();
+    const timersS = (history.events ?? []).filter((x) => x.timerStartedEventAttributes).map((x) => {
+      const d = x.timerStartedEventAttributes!.startToFireTimeout!;
+      return Number(String(d.seconds ?? 0)) + (d.nanos ?? 0) / 1e9;
+    });
+    assert.equal(timersS.length, 9);
+    timersS.forEach((t, i) => {
+      const base = RETRY_DELAYS_MS[i + 1]! / 1000;
+      assert.ok(t >= base * (1 - JITTER_FRACTION) - 0.001 && t <= base * (1 + JITTER_FRACTION) + 0.001, `timer ${i + 1}: ${t}s vs ${base}s`);
+    });
+    // webhook_endpoint.disabled is planned to the merchant's other endpoint and handed to its lane.
+    const handedOff = history.events!.filter((x) => x.startChildWorkflowExecutionInitiatedEventAttributes).map((x) => x.startChildWorkflowExecutionInitiatedEventAttributes!.workflowId);
+    assert.deepEqual(handedOff, [laneIdFor(ep.id, other.id)]);
+    // The handed-off lane runs on the real webhooks queue: a worker for it on this server
+    // delivers the announcement (a lane left waiting would also stop the server skipping time).
+    const realQueue = await Worker.create({
+      connection: env.nativeConnection, namespace: env.namespace ?? 'default', taskQueue: TASK_QUEUES.webhooks, workflowBundle: h().bundle,
+      activities: createWebhookDeliveryActivities({ pool, config: h().config, masterKey: h().masterKey }),
+    });
+    const announced = await realQueue.runUntil(env.client.workflow.getHandle(laneIdFor(ep.id, other.id)).result());
+    assert.deepEqual(announced, { objectId: ep.id, endpointId: other.id, attempts: 1 });
+    const notice = rcv.received.filter((r) => r.path.includes('other')).map((r) => verifyWebhook(r.raw, r.headers, otherSecret!) as { type: string; data: { id: string; disabled_reason: string } });
+    assert.deepEqual(notice.map((e) => [e.type, e.data.id, e.data.disabled_reason]), [['webhook_endpoint.disabled', ep.id, 'retries_exhausted']]);
+    await Worker.runReplayHistory({ workflowBundle: h().bundle }, history, laneId);
   });
 });

@@ -10,8 +10,9 @@ import { fileURLToPath } from 'node:url';
 import { temporal } from '@temporalio/proto';
 import { createEndpoint } from '../activities/webhooks/endpoints.js';
 import { newId } from '../activities/ids.js';
-import { startDeliveries } from '../api/webhook-commands.js';
-import { deliveryIdFor } from '../workflows/webhook-shared.js';
+import { startDeliveries, startLanes } from '../api/webhook-commands.js';
+import { insertDeliveries } from '../activities/webhooks/delivery.js';
+import { deliveryIdFor, laneIdFor, type PlannedDelivery } from '../workflows/webhook-shared.js';
 import { verifyWebhook } from '../sdk/index.js';
 import { eventually, h, newMerchant } from './harness.js';
 import { startReceiver, type Receiver } from './webhook-receiver.js';
@@ -35,7 +36,7 @@ function startWorkerProcess(env: Record<string, string>): Promise<ChildProcess> 
 }
 
 describe('webhook worker killed mid-burst', function () {
-  this.timeout(150_000);
+  this.timeout(200_000);
   let rcv: Receiver | null = null;
   const children: ChildProcess[] = [];
   after(async () => {
@@ -106,5 +107,67 @@ describe('webhook worker killed mid-burst', function () {
     }
     assert.ok(timeouts.length >= 1, 'the killed worker held attempts in flight');
     assert.deepEqual([...new Set(timeouts)], ['TIMEOUT_TYPE_HEARTBEAT']);
+  });
+
+  it('lanes survive it too: every event arrives, each payment\'s second event never before its first, the dead worker\'s steps end by heartbeat timeout', async () => {
+    const { stack, config, bundle, dataDir, masterKey } = h();
+    await rcv?.close();
+    rcv = await startReceiver(() => ({ status: 200, delayMs: 300 }));
+    const m = await newMerchant();
+    const { row: ep, secret } = await createEndpoint(stack.pool, masterKey, config, { merchantId: m.merchantId, environment: 'sandbox', actor: 'test' }, { url: rcv.url }, null);
+    const PAYMENTS = EVENTS / 2;
+    const planned: PlannedDelivery[] = [];
+    const seqOf = new Map<string, { payId: string; seq: number }>();
+    for (let i = 0; i < PAYMENTS; i++) {
+      const payId = newId('pay');
+      for (const [seq, type] of [[1, 'payment.created'], [2, 'payment.canceled']] as const) {
+        const id = newId('evt');
+        seqOf.set(id, { payId, seq });
+        await stack.pool.query(
+          `INSERT INTO events (id, merchant_id, environment, type, object_type, object_id, sequence, data) VALUES ($1, $2, 'sandbox', $3, 'payment', $4, $5, '{}')`,
+          [id, m.merchantId, type, payId, seq],
+        );
+        planned.push({ deliveryId: deliveryIdFor(id, ep.id), eventId: id, endpointId: ep.id, objectId: payId, sequence: seq, ordering: 'sequence' });
+      }
+    }
+    await insertDeliveries(stack.pool, planned.map((p) => ({ ...p, kind: 'automatic' as const })));
+    const configFile = join(dataDir, 'kill-lanes-config.json');
+    writeFileSync(configFile, JSON.stringify(config));
+    const bundleFile = join(dataDir, 'kill-lanes-bundle.js');
+    writeFileSync(bundleFile, bundle.code);
+    const env = {
+      DATABASE_URL: stack.databaseUrl, TEMPORAL_ADDRESS: stack.temporalAddress, TEMPORAL_NAMESPACE: stack.namespace, STABLERAIL_CONFIG: configFile,
+      STABLERAIL_MASTER_KEY: masterKey.toString('hex'), STABLERAIL_WORKFLOW_BUNDLE: bundleFile, STABLERAIL_WEBHOOK_TASK_QUEUE: TASK_QUEUE,
+    };
+    const first = await startWorkerProcess(env);
+    children.push(first);
+    await startLanes(stack.client, planned, TASK_QUEUE);
+    await eventually(async () => rcv!.received.length >= 6, 30_000, 20);
+    first.kill('SIGKILL');
+    children.push(await startWorkerProcess(env));
+    await eventually(async () => new Set(rcv!.received.map((r) => r.headers['webhook-id'])).size === EVENTS, 120_000, 250);
+    const firstSeen = new Map<string, number>();
+    rcv.received.forEach((r, i) => {
+      const e = verifyWebhook(r.raw, r.headers, secret!);
+      if (!firstSeen.has(e.id)) firstSeen.set(e.id, i);
+    });
+    for (const [id, { payId, seq }] of seqOf) {
+      if (seq !== 2) continue;
+      const earlier = [...seqOf].find(([, v]) => v.payId === payId && v.seq === 1)![0];
+      assert.ok(firstSeen.get(earlier)! < firstSeen.get(id)!, `payment ${payId}: sequence 2 arrived before sequence 1`);
+    }
+    const timeouts: string[] = [];
+    for (const payId of new Set([...seqOf.values()].map((v) => v.payId))) {
+      const handle = stack.client.workflow.getHandle(laneIdFor(payId, ep.id));
+      await handle.result();
+      for (const e of (await handle.fetchHistory()).events ?? []) {
+        const t = e.activityTaskTimedOutEventAttributes?.failure?.timeoutFailureInfo?.timeoutType;
+        if (t !== undefined && t !== null) timeouts.push(TimeoutType[t] ?? String(t));
+      }
+    }
+    assert.ok(timeouts.length >= 1, 'the killed worker held lane steps in flight');
+    assert.deepEqual([...new Set(timeouts)], ['TIMEOUT_TYPE_HEARTBEAT']);
+    const { rows } = await stack.pool.query(`SELECT count(*)::int AS n FROM webhook_deliveries WHERE endpoint_id = $1 AND status = 'succeeded'`, [ep.id]);
+    assert.equal(rows[0].n, EVENTS);
   });
 });

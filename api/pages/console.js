@@ -310,9 +310,12 @@
       ], d.data));
     };
     // Re-enabling offers to resend what the endpoint missed: recover enables it and resends every
-    // event of the window it subscribes to that did not reach it (from its disabling by default).
+    // event of the window it subscribes to that did not reach it. The default window starts four
+    // days before it was disabled: the retry schedule (about 3.1 days) of the event that failed.
+    const RECOVER_DEFAULT_MS_BEFORE_DISABLED = 4 * 86400000;
     const recoverForm = (e) => {
-      const since = el('input', { type: 'text', id: 'recover-since-' + e.id, 'aria-label': 'Resend missed events since', value: e.disabled_at || new Date(Date.now() - 86400000).toISOString() });
+      const from = (e.disabled_at ? Date.parse(e.disabled_at) : Date.now()) - RECOVER_DEFAULT_MS_BEFORE_DISABLED;
+      const since = el('input', { type: 'text', id: 'recover-since-' + e.id, 'aria-label': 'Resend missed events since', value: new Date(from).toISOString() });
       const out = el('span', {});
       return el('form', { class: 'row', on: { submit: async (ev) => {
         ev.preventDefault();
