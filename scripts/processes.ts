@@ -135,8 +135,9 @@ export async function runPaymentWorker(env: ProcessEnv): Promise<number> {
   const connection = await connectTemporalClient(env.temporal);
   const setup = await setupTemporal(connection, namespace, env.config, (o, m) => logger.info(o, m));
   logger.info(setup, 'temporal setup');
-  // The payment worker signs and sends each event's first webhook attempt: it needs the master key.
-  const worker = await createPaymentWorker({ connection: native, namespace, pool, config: env.config, masterKey: env.masterKey(), ...bundleOption(), ...identityOption() } as Parameters<typeof createPaymentWorker>[0]);
+  // With the master key the payment worker signs and sends each event's first webhook attempt
+  // itself; without it every delivery is handed to the webhook worker's lanes.
+  const worker = await createPaymentWorker({ connection: native, namespace, pool, config: env.config, ...(process.env.STABLERAIL_MASTER_KEY ? { masterKey: env.masterKey() } : {}), ...bundleOption(), ...identityOption() } as Parameters<typeof createPaymentWorker>[0]);
   await runWorkers(logger, [worker], 'payment worker ready');
   await connection.close();
   await native.close();

@@ -7,7 +7,7 @@ import { createTreasuryActivities } from '../activities/treasury.js';
 import { createReconciliationActivities } from '../activities/reconciliation.js';
 import { createWebhookDispatchActivities } from '../activities/webhooks/delivery.js';
 import { TASK_QUEUES } from '../workflows/shared.js';
-import { installWorkerRuntime, WORKFLOWS_PATH, CREATION_WORKER_TUNING, WORKER_SHUTDOWN } from './runtime.js';
+import { installWorkerRuntime, WORKFLOWS_PATH, CREATION_WORKER_TUNING, workerShutdown } from './runtime.js';
 
 /** masterKey: the webhook signing secrets' key, so recording an event also makes its first webhook attempts. */
 export function createActivities(deps: { pool: Pool; config: StablerailConfig; masterKey?: Buffer }) {
@@ -37,6 +37,6 @@ export async function createPaymentWorker(o: PaymentWorkerOptions): Promise<Work
     // Bounded concurrency: two cores, and each activity holds a database connection.
     maxConcurrentActivityTaskExecutions: 32,
     ...CREATION_WORKER_TUNING,
-    ...WORKER_SHUTDOWN,
+    ...workerShutdown(),
   });
 }
