@@ -120,9 +120,9 @@ export const payoutRoutes: RouteDef[] = [
     },
   },
   {
-    method: 'get', path: '/v1/admin/payout_destinations', summary: 'Allowlist requests awaiting a decision', auth: 'admin',
+    method: 'get', path: '/v1/admin/payout_destinations', summary: 'Allowlist entries by status (default pending_approval: requests awaiting a decision), oldest first', auth: 'admin', query: 'AdminDestinationList',
     handler: async (ctx) => {
-      const { rows } = await ctx.deps.pool.query<DestinationRow>(`SELECT * FROM payout_destinations WHERE status = 'pending_approval' ORDER BY created_at LIMIT 500`);
+      const { rows } = await ctx.deps.pool.query<DestinationRow>(`SELECT * FROM payout_destinations WHERE status = $1 ORDER BY created_at LIMIT 500`, [ctx.query.status ?? 'pending_approval']);
       return { object: 'list', data: rows.map((r) => ({ ...destinationObject(r), merchant_id: r.merchant_id })), has_more: false };
     },
   },

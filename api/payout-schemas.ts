@@ -1,5 +1,5 @@
 // JSON Schemas of the payouts, destinations, refunds and sweeps API (merged into api/schemas.ts).
-import { PAYOUT_STATUSES } from '../workflows/rules/payout-transitions.js';
+import { PAYOUT_DESTINATION_STATUSES, PAYOUT_STATUSES } from '../workflows/rules/payout-transitions.js';
 
 const amount = { type: 'string', pattern: '^[0-9]+(\\.[0-9]+)?$', maxLength: 48, description: 'Decimal string in the asset units, e.g. "125.50"' } as const;
 const operatorDecision = {
@@ -10,6 +10,11 @@ const operatorDecision = {
 } as const;
 
 export const payoutSchemas = {
+  AdminDestinationList: {
+    type: 'object',
+    additionalProperties: false,
+    properties: { status: { enum: [...PAYOUT_DESTINATION_STATUSES] } },
+  },
   PayoutDestinationCreate: {
     type: 'object',
     additionalProperties: false,

@@ -149,7 +149,8 @@ describe('console payouts, destinations, refunds and sweeps in headless Chromium
       await second.fill(`#why-${po.id}`, 'second pair of eyes');
       await second.click(`${row} button[value=approve]`);
       // No reload: the row follows the payout through signing and broadcast to confirmed.
-      await second.waitForSelector(`${row} .status-confirmed`, { timeout: 25_000 });
+      // Confirmed, then settled at finality while the miner runs: either is the payout on chain.
+      await second.waitForSelector(`${row} :is(.status-confirmed, .status-settled)`, { timeout: 25_000 });
     } finally {
       await stop();
     }
@@ -158,7 +159,7 @@ describe('console payouts, destinations, refunds and sweeps in headless Chromium
     assert.match(text, /0x[0-9a-f]{64}/, 'the transaction hash is shown');
     assert.match(text, /[0-9.]+ ETH/, 'the network fee is shown');
     assert.equal(await second.$(`${row} form`), null, 'a confirmed payout offers no decision');
-    assert.equal((await api('GET', `/v1/payouts/${po.id}`, { key: m.key })).body.status, 'confirmed');
+    assert.ok(['confirmed', 'settled'].includes((await api('GET', `/v1/payouts/${po.id}`, { key: m.key })).body.status));
     await second.screenshot({ path: `${SCREENSHOT_DIR}/console-payout-confirmed.png`, fullPage: true });
     await second.close();
     await page.close();
@@ -242,7 +243,7 @@ describe('console payouts, destinations, refunds and sweeps in headless Chromium
     await page.close();
   });
 
-  it('a merchant asks for a payout destination in the console; an operator approves it there and it cools off', async () => {
+  it('a merchant asks for a payout destination in the console; an approver approves it there, it cools off, and the approver revokes it', async () => {
     const m = await newMerchant({ name: 'Console allowlist' });
     const address = freshAddress();
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
@@ -275,6 +276,15 @@ describe('console payouts, destinations, refunds and sweeps in headless Chromium
     assert.equal((await api('GET', `/v1/payout_destinations/${d.id}`, { key: m.key })).body.status, 'cooling_off');
     await open(page, 'Payout destinations');
     await page.waitForSelector(`tr[data-key="${d.id}"] .status-cooling_off`);
+    // Second thoughts during cooling-off: the approver revokes it from the same page.
+    await ops.selectOption('#pd-status', 'cooling_off');
+    await ops.waitForSelector(row);
+    await ops.fill(`#why-${d.id}`, 'supplier changed banks');
+    await ops.click(`${row} button[value=revoke]`);
+    await ops.waitForSelector(`p.ok:has-text("${d.id}) revoked")`);
+    assert.equal((await api('GET', `/v1/payout_destinations/${d.id}`, { key: m.key })).body.status, 'revoked');
+    await ops.selectOption('#pd-status', 'revoked');
+    await ops.waitForSelector(`${row} .status-revoked`);
     await ops.close();
     await page.close();
   });

@@ -21,9 +21,9 @@
   const LIST_LIMIT = 50;
   // The admin API has no single-payout read: live rows re-read the newest payouts, this many.
   const LIVE_LIST_LIMIT = 100;
-  const PAYOUT_STATUSES = ['pending_approval', 'approved', 'signing', 'broadcast', 'confirmed', 'failed', 'canceled'];
-  // Statuses that move without a person: the page follows them until they settle.
-  const PAYOUT_MOVING = ['approved', 'signing', 'broadcast'];
+  const PAYOUT_STATUSES = ['pending_approval', 'approved', 'signing', 'broadcast', 'confirmed', 'settled', 'requires_review', 'failed', 'canceled'];
+  // Statuses that move without a person: the page follows them until they settle (finality).
+  const PAYOUT_MOVING = ['approved', 'signing', 'broadcast', 'confirmed'];
   const PAYOUT_DECIDABLE = ['pending_approval', 'approved'];
   const SWEEP_SETTLED = ['completed', 'failed', 'canceled'];
   const sleep = (ms) => new Promise((res) => setTimeout(res, ms));
@@ -148,6 +148,7 @@
   function errorBox(e) { return el('p', { class: 'error', role: 'alert' }, String(e.message || e)); }
   function okBox(text) { return el('p', { class: 'ok', role: 'status' }, text); }
   const status = (s) => el('span', { class: 'status status-' + s }, s);
+  const status_ = status; // for views whose own parameter is named status
 
   // Sections ------------------------------------------------------------------
 
@@ -486,19 +487,30 @@
     return form;
   }
 
-  async function destinations(notice) {
+  async function destinations(notice, status = 'pending_approval') {
     if (role === 'merchant') return merchantDestinations(notice);
-    const list = (await call('GET', '/v1/admin/payout_destinations')).data;
-    const decide = (d) => (!can('POST /v1/admin/payout_destinations/:id/approve') ? el('span', { class: 'muted' }, 'an approver decides') : decisionForm('Decide destination ' + d.id, d.id, [['approve', 'Approve'], ['reject', 'Reject', 'danger']], async (verb, body) => {
-      const next = await call('POST', '/v1/admin/payout_destinations/' + d.id + '/' + verb, body);
-      await destinations(okBox(next.address + ' (' + d.id + ') ' + (verb === 'approve' ? 'approved: usable from ' + next.usable_at : 'rejected') + ' by you.'));
-    }));
+    const list = (await call('GET', '/v1/admin/payout_destinations?status=' + encodeURIComponent(status))).data;
+    const mayDecide = can('POST /v1/admin/payout_destinations/:id/approve');
+    const answered = (d, verb, next) => okBox(next.address + ' (' + d.id + ') ' + (verb === 'approve' ? 'approved: usable from ' + next.usable_at : verb === 'revoke' ? 'revoked: no new payout can use it; pending ones were canceled' : 'rejected') + ' by you.');
+    const decide = (d) => {
+      if (!mayDecide) return el('span', { class: 'muted' }, 'an approver decides');
+      // A request is approved or rejected; an approved address (cooling off or active) can be revoked at any time.
+      const verbs = d.status === 'pending_approval' ? [['approve', 'Approve'], ['reject', 'Reject', 'danger']] : ['cooling_off', 'active'].includes(d.status) ? [['revoke', 'Revoke', 'danger']] : null;
+      if (!verbs) return '';
+      return decisionForm('Decide destination ' + d.id, d.id, verbs, async (verb, body) => {
+        const next = await call('POST', '/v1/admin/payout_destinations/' + d.id + '/' + verb, body);
+        await destinations(answered(d, verb, next), status);
+      });
+    };
+    const statusSel = el('select', { id: 'pd-status', 'aria-label': 'Status', on: { change: () => destinations(null, statusSel.value) } },
+      ['pending_approval', 'cooling_off', 'active', 'rejected', 'revoked'].map((s) => el('option', { value: s, selected: s === status }, s)));
     section('Payout destinations',
-      el('p', { class: 'muted' }, 'Allowlist requests waiting for an operator. An approved address becomes usable after the cooling-off delay.'),
+      el('p', { class: 'muted' }, 'Allowlist requests wait for an approver. An approved address becomes usable after the cooling-off delay; an approver can revoke it at any time.'),
+      el('div', { class: 'row' }, el('label', { for: 'pd-status' }, 'Status'), statusSel),
       notice || '',
       table([
         ['Request', (d) => el('code', {}, d.id)], ['Merchant', (d) => el('code', {}, d.merchant_id)], ['Environment', (d) => (d.livemode ? 'live' : 'sandbox')],
-        ['Rail', (d) => d.rail], ['Address', (d) => long(d.address)], ['Label', (d) => d.label], ['Requested (UTC)', (d) => when(d.created_at)], ['Decision', decide],
+        ['Rail', (d) => d.rail], ['Address', (d) => long(d.address)], ['Label', (d) => d.label], ['Status', (d) => status_(d.status)], ['Usable from (UTC)', (d) => when(d.usable_at)], ['Requested (UTC)', (d) => when(d.created_at)], ['Decision', decide],
       ], list, true));
   }
 

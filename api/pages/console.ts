@@ -25,7 +25,8 @@ label{font-weight:600;margin-right:.25rem}.row{display:flex;gap:.5rem;align-item
 .card{background:#fff;border:1px solid var(--line);border-radius:8px;padding:1rem;margin:.75rem 0}
 .error{color:var(--bad);font-weight:600}.ok{color:var(--ok);font-weight:600}.muted{color:var(--muted)}
 .status{font-weight:600}.status-requires_review,.status-expired,.status-canceled{color:var(--bad)}.status-confirmed,.status-recognized{color:var(--ok)}
-.status-failed,.status-rejected{color:var(--bad)}.status-completed,.status-swept,.status-active{color:var(--ok)}
+.status-failed,.status-rejected{color:var(--bad)}.status-completed,.status-swept,.status-active,.status-settled{color:var(--ok)}
+.status-revoked{color:var(--bad)}
 .status-pending_approval,.status-approved,.status-signing,.status-broadcast,.status-cooling_off,.status-planned,.status-running{color:var(--warn)}
 td code.long{display:inline-block;min-width:14ch;word-break:break-all}[hidden]{display:none!important}
 `;
