@@ -7,7 +7,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { temporal } from '@temporalio/proto';
+// Default import: @temporalio/proto is CommonJS whose named exports Node cannot always detect statically.
+import proto from '@temporalio/proto';
 import { createEndpoint } from '../activities/webhooks/endpoints.js';
 import { newId } from '../activities/ids.js';
 import { startDeliveries, startLanes } from '../api/webhook-commands.js';
@@ -17,6 +18,7 @@ import { verifyWebhook } from '../sdk/index.js';
 import { eventually, h, newMerchant } from './harness.js';
 import { startReceiver, type Receiver } from './webhook-receiver.js';
 
+const { temporal } = proto;
 const TASK_QUEUE = 'webhooks-kill-test';
 const TimeoutType = temporal.api.enums.v1.TimeoutType;
 const EVENTS = 40;
