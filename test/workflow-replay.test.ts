@@ -3,7 +3,8 @@ import { readFileSync } from 'node:fs';
 import { Worker } from '@temporalio/worker';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { temporal } from '@temporalio/proto';
+// Default import: @temporalio/proto is CommonJS whose named exports Node cannot always detect statically.
+import proto from '@temporalio/proto';
 
 /**
  * `STABLERAIL_RECORD_HISTORIES=<dir>` keeps every history this file replays, as binary protobuf
@@ -13,13 +14,15 @@ function record(workflowType: string, workflowId: string, history: unknown): voi
   const dir = process.env.STABLERAIL_RECORD_HISTORIES;
   if (!dir) return;
   mkdirSync(dir, { recursive: true });
-  const bytes = temporal.api.history.v1.History.encode(history as temporal.api.history.v1.IHistory).finish();
+  const bytes = temporal.api.history.v1.History.encode(history as Parameters<typeof temporal.api.history.v1.History.encode>[0]).finish();
   writeFileSync(join(dir, `${workflowType}.${workflowId}.history.bin`), bytes);
 }
 import { admin, api, eventually, h, newMerchant, asOperator } from './harness.js';
 import { allowlist, freshAddress, miner, seedAvailable, USDT, waitPayout } from './payout-helpers.js';
 import { chainMerchant, createPayment, mine, pay, waitStatus, watcherCaughtUp } from './chain-helpers.js';
 import { watcherWorkflowId } from '../workflows/shared.js';
+
+const { temporal } = proto;
 
 /** Completed payout, destination and sweep histories from other tests replayed besides this test's own. */
 const OTHERS_REPLAYED_MAX = 20;

@@ -7,9 +7,12 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { temporal } from '@temporalio/proto';
+// Default import: @temporalio/proto is CommonJS whose named exports Node cannot always detect statically.
+import proto from '@temporalio/proto';
 import { installWorkerRuntime } from '../../workers/runtime.js';
 import { workflowBundle } from './bundle.js';
+
+const { temporal } = proto;
 
 const ROOT = fileURLToPath(new URL('../fixtures/histories/', import.meta.url));
 /** Each release must keep at least these workflow types recorded, once it has them. */
