@@ -146,7 +146,8 @@ describe('API: keys, scopes, environments and reviewed enablement', () => {
     const { stack, config } = h();
     // Offer a live rail for this test by enabling it in config (config is per process).
     // It stays configured for the rest of the run: payments on it keep their rail, as in production.
-    const liveRail = { ...config.rails[0]!, id: 'usdt-erc20-live', environments: ['live' as const] };
+    // Not a devnet rail: a devnet rail is sandbox only (processes started later would refuse the config).
+    const liveRail = { ...config.rails[0]!, id: 'usdt-erc20-live', environments: ['live' as const], devnet: false };
     if (!config.rails.some((r) => r.id === liveRail.id)) config.rails.push(liveRail);
     const { ensureAddressSequences } = await import('../activities/deposit-address.js');
     await ensureAddressSequences(stack.pool, [liveRail]);

@@ -74,7 +74,8 @@ describe('reconciliation Schedule on the devnet', function () {
   it('carries the configured grace to each scheduled run and follows a change of interval or grace', async () => {
     const { client } = h().stack;
     const scheduleId = reconciliationScheduleId('sandbox');
-    const config = { ...h().config, reconciliation_interval_s: 3600, reconciliation_grace_s: 2 };
+    // Sandbox rails only: another test may have added a live rail to the shared config for the run.
+    const config = { ...h().config, rails: h().config.rails.filter((r) => !r.environments.includes('live')), reconciliation_interval_s: 3600, reconciliation_grace_s: 2 };
     try {
       assert.deepEqual(await ensureSchedules(client, config), [scheduleId]);
       const d1 = await client.schedule.getHandle(scheduleId).describe();

@@ -223,7 +223,7 @@ describe('The edge: bad input is a typed 4xx, writes nothing, and keeps the Idem
     for (const [method, path, allow] of [
       ['DELETE', '/v1/payments', 'GET, HEAD, POST'],
       ['PUT', '/v1/payments/pay_x', 'GET, HEAD'],
-      ['PATCH', '/v1/webhook_endpoints/we_x', 'GET, HEAD, POST'],
+      ['PATCH', '/v1/webhook_endpoints/we_x', 'DELETE, GET, HEAD, POST'],
       ['POST', '/healthz', 'GET, HEAD'],
       ['DELETE', '/pay/pub_x', 'GET, HEAD'],
       ['GET', '/v1/payments/pay_x/cancel', 'POST'],
