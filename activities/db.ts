@@ -21,9 +21,9 @@ export function createPool(url: string, max = POOL_SIZE_DEFAULT, opts: { synchro
   });
   // An idle client losing its server (a restart) must not crash the process; the next query reconnects.
   pool.on('error', () => undefined);
-  // A client checked out when the server goes away (a PostgreSQL restart) emits 'error' outside
-  // any query, where the pool's idle listener is not attached: unhandled, that kills the process.
-  // The query in flight still rejects, and the pool drops the dead client on release.
+  // A checked-out client has no error listener of the pool's: its server going away between two
+  // statements (PostgreSQL restarted, or stopped by the Ctrl-C that reached its process group)
+  // would crash the process. The statement in flight fails on its own; the pool drops the client.
   pool.on('connect', (client) => client.on('error', () => undefined));
   return pool;
 }

@@ -69,12 +69,23 @@ export interface VerifyResult {
   checked: number;
   headHash: string;
   firstBroken?: { seq: string; reason: string };
+  /** The seq the next entry must have (when ok): where a later pass can resume. */
+  nextSeq?: string;
 }
 
-/** Walk the whole chain in bounded batches; report the first link that does not hold. */
-export async function verifyEvidence(pool: Pool, onProgress?: (checked: number) => void): Promise<VerifyResult> {
-  let prevHash = GENESIS_HASH;
-  let expectedSeq = 1n;
+/** Where an earlier pass stopped: the next entry expected and the hash it must link to. */
+export interface EvidenceCheckpoint {
+  nextSeq: string;
+  prevHash: string;
+}
+
+/**
+ * Walk the chain in bounded batches and report the first link that does not hold: from its
+ * start, or only the entries after `from` (a checkpoint of an earlier pass).
+ */
+export async function verifyEvidence(pool: Pool, onProgress?: (checked: number) => void, from?: EvidenceCheckpoint): Promise<VerifyResult> {
+  let prevHash = from?.prevHash ?? GENESIS_HASH;
+  let expectedSeq = BigInt(from?.nextSeq ?? 1);
   let checked = 0;
   for (;;) {
     const { rows } = await pool.query(
@@ -83,7 +94,7 @@ export async function verifyEvidence(pool: Pool, onProgress?: (checked: number) 
          FROM evidence WHERE seq >= $1 ORDER BY evidence.seq LIMIT $2`,
       [expectedSeq.toString(), VERIFY_BATCH_ROWS],
     );
-    if (rows.length === 0) return { ok: true, checked, headHash: prevHash };
+    if (rows.length === 0) return { ok: true, checked, headHash: prevHash, nextSeq: expectedSeq.toString() };
     for (const r of rows) {
       const fail = (reason: string): VerifyResult => ({ ok: false, checked, headHash: prevHash, firstBroken: { seq: r.seq, reason } });
       if (BigInt(r.seq) !== expectedSeq) return fail(`missing entry: expected seq ${expectedSeq}, found ${r.seq}`);

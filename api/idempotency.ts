@@ -62,6 +62,9 @@ export async function settleIdempotencyKey(pool: Pool, scope: string, key: strin
   }
 }
 
+/** How often an API process deletes expired idempotency keys. */
+export const IDEMPOTENCY_PRUNE_INTERVAL_MS = 3_600_000;
+
 export async function pruneIdempotencyKeys(pool: Pool): Promise<number> {
   const r = await pool.query(`DELETE FROM idempotency_keys WHERE created_at < now() - make_interval(hours => $1)`, [IDEMPOTENCY_KEEP_H]);
   return r.rowCount ?? 0;

@@ -1,9 +1,19 @@
 // Prometheus metrics for /metrics: requests, latencies, workflow starts, payments by status,
-// webhook endpoints by status and pending deliveries.
+// webhook endpoints by status and pending deliveries, chain cursors, reconciliation breaks,
+// payouts in flight, the evidence chain, Temporal's reachability and the database's size. Each
+// alert in ops/prometheus/alerts.yml is an expression over these (docs/operations.md).
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Client } from '@temporalio/client';
 import type { Pool } from '../activities/db.js';
+import { verifyEvidence, type EvidenceCheckpoint } from '../activities/evidence.js';
 
-export function createMetrics(pool: Pool) {
+/** How often a scrape re-verifies the whole evidence chain; between, only new entries are checked. */
+export const EVIDENCE_FULL_VERIFY_MS = 3_600_000;
+/** Payout statuses in which nobody waits for a person: time spent in them is the machine's. */
+const PAYOUT_MACHINE_STATUSES = ['approved', 'signing', 'broadcast'];
+const TEMPORAL_PROBE_MS = 2_000;
+
+export function createMetrics(pool: Pool, opts: { temporal?: Client } = {}) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const httpRequests = new Counter({ name: 'stablerail_http_requests_total', help: 'HTTP requests by route and status', labelNames: ['method', 'route', 'status'] as const, registers: [registry] });
@@ -76,6 +86,79 @@ export function createMetrics(pool: Pool) {
       for (const r of rows) this.set({ rail: r.rail, code: r.code }, r.n);
     },
   });
+  new Gauge({
+    name: 'stablerail_reconciliation_breaks_open',
+    help: 'Open reconciliation breaks by environment and class (read from PostgreSQL at scrape time)',
+    labelNames: ['environment', 'class'] as const,
+    registers: [registry],
+    async collect() {
+      this.reset();
+      const { rows } = await pool.query(`SELECT environment, class, count(*)::int AS n FROM reconciliation_breaks WHERE status = 'open' GROUP BY 1, 2`);
+      for (const r of rows) this.set({ environment: r.environment, class: r.class }, r.n);
+    },
+  });
+  new Gauge({
+    name: 'stablerail_payouts_oldest_in_status_seconds',
+    help: 'Age of the oldest payout in each status no person is waited for (approved, signing, broadcast)',
+    labelNames: ['status'] as const,
+    registers: [registry],
+    async collect() {
+      this.reset();
+      for (const st of PAYOUT_MACHINE_STATUSES) this.set({ status: st }, 0);
+      const { rows } = await pool.query(
+        `SELECT status, extract(epoch FROM now() - min(updated_at))::float8 AS age FROM payouts WHERE status = ANY($1) GROUP BY 1`,
+        [PAYOUT_MACHINE_STATUSES],
+      );
+      for (const r of rows) this.set({ status: r.status }, r.age);
+    },
+  });
+  // The evidence chain: new entries verified at every scrape, the whole chain once an hour (an
+  // edit to an old entry is found within the hour; `stablerail evidence verify` finds it at once).
+  let evidence: { checkpoint: EvidenceCheckpoint | undefined; fullAt: number; broken: boolean; checked: number } = { checkpoint: undefined, fullAt: 0, broken: false, checked: 0 };
+  const evidenceBroken = new Gauge({ name: 'stablerail_evidence_chain_broken', help: '1 when the evidence hash chain failed verification, else 0', registers: [registry] });
+  new Gauge({
+    name: 'stablerail_evidence_entries_verified',
+    help: 'Evidence entries verified in the current pass of the chain',
+    registers: [registry],
+    async collect() {
+      const full = Date.now() - evidence.fullAt > EVIDENCE_FULL_VERIFY_MS;
+      const r = await verifyEvidence(pool, undefined, full ? undefined : evidence.checkpoint);
+      evidence = {
+        checkpoint: r.ok && r.nextSeq ? { nextSeq: r.nextSeq, prevHash: r.headHash } : evidence.checkpoint,
+        fullAt: full ? Date.now() : evidence.fullAt,
+        broken: !r.ok || (evidence.broken && !full),
+        checked: full ? r.checked : evidence.checked + r.checked,
+      };
+      evidenceBroken.set(evidence.broken ? 1 : 0);
+      this.set(evidence.checked);
+    },
+  });
+  if (opts.temporal) {
+    const temporal = opts.temporal;
+    new Gauge({
+      name: 'stablerail_temporal_up',
+      help: '1 when this process reached the Temporal frontend at scrape time (GetSystemInfo within 2 s), else 0',
+      registers: [registry],
+      async collect() {
+        const ok = await temporal.connection
+          .withDeadline(Date.now() + TEMPORAL_PROBE_MS, () => temporal.connection.workflowService.getSystemInfo({}))
+          .then(() => 1, () => 0);
+        this.set(ok);
+      },
+    });
+  }
+  new Gauge({
+    name: 'stablerail_database_size_bytes',
+    help: 'Size of the product database on disk (pg_database_size)',
+    registers: [registry],
+    async collect() {
+      const { rows } = await pool.query(`SELECT pg_database_size(current_database())::float8 AS n`);
+      this.set(rows[0].n);
+    },
+  });
+  // What the database may grow to (its volume, less room for WAL and vacuum): set by the operator.
+  const budget = Number(process.env.STABLERAIL_DATABASE_BUDGET_BYTES ?? 0);
+  if (budget > 0) new Gauge({ name: 'stablerail_database_budget_bytes', help: 'STABLERAIL_DATABASE_BUDGET_BYTES: the size the database must stay under', registers: [registry] }).set(budget);
   return { registry, httpRequests, httpLatency, workflowStarts };
 }
 export type Metrics = ReturnType<typeof createMetrics>;

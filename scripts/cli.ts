@@ -23,6 +23,7 @@ import { breaksCsv, getRun, newRunId, runBreaks, runObject } from '../activities
 import { TASK_QUEUES } from '../workflows/shared.js';
 import { parseMasterKey } from '../activities/webhooks/secret-box.js';
 import { devnetRails, loadOrCreateDevnetWallet } from './devnet-rails.js';
+import { runConfigCheck } from './config-check.js';
 import { runApi, runChainWorker, runPaymentWorker, runPayoutWorker, runTemporalSetup, runWebhookWorker, type ProcessEnv } from './processes.js';
 
 const USAGE = `usage: stablerail <command>
@@ -52,6 +53,8 @@ const USAGE = `usage: stablerail <command>
   webhook-worker               run a webhook delivery worker (webhooks task queue)
   payout-worker                run the payouts task queue (payouts, destinations, sweeps): the
                                only process that talks to the signer (payouts.signer)
+  config check FILE            validate a config file; print the effective config and the first
+                               deposit addresses each rail's xpub derives (compare with your wallet)
   temporal setup               register the namespace (if missing), its search attributes and the
                                Schedules on TEMPORAL_ADDRESS; idempotent
   signer [init] …              the reference external signer (scripts/signer.ts; docs/signer.md)`;
@@ -215,6 +218,9 @@ async function main(argv: string[]): Promise<number> {
     if (cmd === 'chain-worker') return runChainWorker(env);
     if (cmd === 'webhook-worker') return runWebhookWorker(env);
     return runPayoutWorker(env);
+  }
+  if (cmd === 'config' && sub === 'check') {
+    return runConfigCheck(arg);
   }
   if (cmd === 'temporal' && sub === 'setup') {
     return runTemporalSetup({ config: config(), temporal: temporalSettings() });

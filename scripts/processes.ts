@@ -16,7 +16,7 @@ import { createSigner, type SignerSpec } from '../activities/signer/index.js';
 import { createApp } from '../api/app.js';
 import { createLogger } from '../api/logger.js';
 import { createMetrics } from '../api/metrics.js';
-import { pruneIdempotencyKeys } from '../api/idempotency.js';
+import { IDEMPOTENCY_PRUNE_INTERVAL_MS, pruneIdempotencyKeys } from '../api/idempotency.js';
 import { createPaymentWorker } from '../workers/payment-worker.js';
 import { createWebhookWorker } from '../workers/webhook-worker.js';
 import { createPayoutWorker } from '../workers/payout-worker.js';
@@ -24,7 +24,6 @@ import { createChainWorker, startWatchers } from '../workers/chain-worker.js';
 import { installWorkerRuntime } from '../workers/runtime.js';
 import { setupTemporal } from '../temporal-config/setup.js';
 import { connectTemporalClient, connectTemporalWorker, type TemporalConnectionSettings } from '../temporal-config/connection.js';
-import { IDEMPOTENCY_PRUNE_INTERVAL_MS } from './stack.js';
 
 export interface ProcessEnv {
   config: StablerailConfig;
@@ -90,7 +89,7 @@ export async function runApi(env: ProcessEnv): Promise<number> {
   const client = new Client({ connection, namespace: temporalNamespace(env) });
   // /readyz answers 503 while draining, so a load balancer stops sending before the socket closes.
   const readiness = { ready: true };
-  const app = createApp({ pool, relaxedPool, readiness, temporalUiUrl: process.env.TEMPORAL_UI_URL ?? null, config: env.config, temporal: client, metrics: createMetrics(pool), masterKey: env.masterKey() }, logger);
+  const app = createApp({ pool, relaxedPool, readiness, temporalUiUrl: process.env.TEMPORAL_UI_URL ?? null, config: env.config, temporal: client, metrics: createMetrics(pool, { temporal: client }), masterKey: env.masterKey() }, logger);
   const server = await new Promise<Server>((res, rej) => {
     const s = app.listen(Number(process.env.PORT ?? 8080), process.env.STABLERAIL_API_HOST ?? '127.0.0.1', () => res(s));
     s.once('error', rej);

@@ -15,7 +15,7 @@ import { migrate } from '../prisma/migrate.js';
 import { ensureSchedules } from '../temporal-config/schedules.js';
 import { createApp } from '../api/app.js';
 import { createMetrics } from '../api/metrics.js';
-import { pruneIdempotencyKeys } from '../api/idempotency.js';
+import { IDEMPOTENCY_PRUNE_INTERVAL_MS, pruneIdempotencyKeys } from '../api/idempotency.js';
 import { createPaymentWorker } from '../workers/payment-worker.js';
 import { installWorkerRuntime } from '../workers/runtime.js';
 import { TRON_STANDIN_USDT } from './devnet-rails.js';
@@ -78,7 +78,7 @@ const TRON_TREASURY_FLOAT_MINOR = 10n ** 12n; // 1e6 USDT
 /** Where the stand-in's float "comes from": the zero-equivalent TRON address, never a real wallet. */
 const TRON_FLOAT_SOURCE = 'T9yD14Nj9j7xAB4dbGeiX9h8unkKHxuWwb';
 
-export const IDEMPOTENCY_PRUNE_INTERVAL_MS = 3_600_000;
+export { IDEMPOTENCY_PRUNE_INTERVAL_MS };
 
 export async function startStack(o: StackOptions): Promise<Stack> {
   const log = (s: string) => o.logger.info(s);
@@ -185,7 +185,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
     let server: Server | null = null;
     let apiUrl = '';
     if (o.api !== false) {
-      const metrics = createMetrics(pool);
+      const metrics = createMetrics(pool, { temporal: client });
       const relaxedPool = createRelaxedPool(databaseUrl);
       stops.push(() => relaxedPool.end());
       const app = createApp({ pool, relaxedPool, readiness: o.readiness, temporalUiUrl: temporal?.uiUrl ?? process.env.TEMPORAL_UI_URL ?? null, config: o.config, temporal: client, metrics, masterKey: o.masterKey }, o.logger);

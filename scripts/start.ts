@@ -8,6 +8,7 @@ import { createApiKey, createMerchant, getMerchant, SCOPES } from '../activities
 import { createLogger } from '../api/logger.js';
 import { DEVNET_COOLING_OFF_S, devnetRails, devnetTreasuryAddress, devnetTronTreasuryAddress, ensureDevnetKeystore, loadOrCreateDevnetWallet } from './devnet-rails.js';
 import { startStack } from './stack.js';
+import { LauncherError } from './embedded/launcher-error.js';
 import { loadOrCreateMasterKey } from '../activities/webhooks/secret-box.js';
 
 const dataDir = resolve(process.env.STABLERAIL_DATA_DIR ?? '.stablerail');
@@ -42,6 +43,11 @@ const devnetWallet = process.env.STABLERAIL_CONFIG ? null : loadOrCreateDevnetWa
 const stack = await startStack({
   dataDir, config, apiPort, temporalPort, logger, masterKey, readiness,
   ...(devnetWallet ? { devnet: { port: devnetPort, mnemonic: devnetWallet.mnemonic, stateFile: join(dataDir, 'devnet-state.json'), tronPort: devnetPort + 1, fund: [devnetTreasuryAddress(devnetWallet.mnemonic)], fundTron: [devnetTronTreasuryAddress(devnetWallet.mnemonic)] } } : {}),
+}).catch((err: unknown) => {
+  // Something the operator must change (a directory, a port): the message says what; a stack trace would bury it.
+  if (!(err instanceof LauncherError)) throw err;
+  process.stderr.write(`npm start: ${err.message}\n`);
+  process.exit(1);
 });
 
 // First run: a sandbox merchant with an all-scopes key. dev.json keeps them for later runs.

@@ -2,7 +2,7 @@
 // then a crash (SIGKILL) whose orphaned servers the next start finds and stops.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, chmodSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, chmodSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../scripts/embedded/temporal.js';
@@ -102,5 +102,78 @@ describe('npm start (the launcher)', function () {
     assert.equal(st.status, 200);
     third.proc.kill('SIGTERM');
     await new Promise((res) => third.proc.once('exit', res));
+  });
+
+  const groups: ChildProcess[] = [];
+  // A launcher a failed test left behind, and everything in its group, must not outlive the test.
+  afterEach(() => {
+    for (const p of groups.splice(0)) {
+      if (p.exitCode === null && p.signalCode === null) {
+        try { process.kill(-p.pid!, 'SIGKILL'); } catch { /* gone */ }
+      }
+    }
+  });
+
+  /** The launcher in its own process group, as a terminal runs it (Ctrl-C signals the whole group). */
+  function startInGroup(env: Record<string, string>): { proc: ChildProcess; exit: Promise<number | null>; err: () => string } {
+    const proc = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], {
+      env: { ...process.env, PORT: String(port), STABLERAIL_TEMPORAL_PORT: String(temporalPort), STABLERAIL_DEVNET_PORT: String(devnetPort), LOG_LEVEL: 'warn', ...env },
+      stdio: ['ignore', 'ignore', 'pipe'], detached: true,
+    });
+    groups.push(proc);
+    let err = '';
+    proc.stderr!.on('data', (d) => (err += d.toString()));
+    return { proc, exit: new Promise((r) => proc.once('exit', (code) => r(code))), err: () => err };
+  }
+  const ready = () => eventually(async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => null))?.status === 200, 120_000, 300);
+
+  it('as root in a checkout under a 0700 directory: comes up (the cluster lives where postgres can reach), Ctrl-C to the group leaves no pid file, and a pid file naming another process is left alone', async function () {
+    const closed = mkdtempSync(join(tmpdir(), 'stablerail-closed-'));
+    chmodSync(closed, 0o700);
+    const checkoutData = join(closed, 'checkout', '.stablerail');
+    const pgRoot = mkdtempSync(join(tmpdir(), 'stablerail-pgroot-'));
+    chmodSync(pgRoot, 0o755);
+    const env = { STABLERAIL_DATA_DIR: checkoutData, STABLERAIL_PG_DIR: pgRoot };
+    const stray: ChildProcess[] = [];
+    try {
+      const first = startInGroup(env);
+      await ready();
+      const cluster = readFileSync(join(checkoutData, 'pg-location'), 'utf8').trim();
+      assert.ok(cluster.startsWith(pgRoot), `the cluster was placed under STABLERAIL_PG_DIR: ${cluster}`);
+      assert.ok(existsSync(join(cluster, 'postmaster.pid')), 'PostgreSQL runs from there');
+      assert.ok(existsSync(join(checkoutData, 'devnet-state.json.pid')) && existsSync(join(checkoutData, 'temporal.db.pid')), 'the servers it started are recorded');
+      process.kill(-first.proc.pid!, 'SIGINT');
+      assert.equal(await first.exit, 0, first.err().slice(-2000));
+      assert.deepEqual(readdirSync(checkoutData).filter((f) => f.endsWith('.pid')), [], 'no pid file outlives a stop by Ctrl-C');
+      await eventually(async () => !existsSync(join(cluster, 'postmaster.pid')), 20_000, 100);
+
+      // A pid file whose pid now belongs to someone else (here: a sleep of ours) must not get it killed.
+      const bystander = spawn('sleep', ['600'], { stdio: 'ignore' });
+      stray.push(bystander);
+      writeFileSync(join(checkoutData, 'devnet-state.json.pid'), JSON.stringify({ pid: bystander.pid, args: ['--host', '127.0.0.1', '--port', String(devnetPort)] }));
+      writeFileSync(join(checkoutData, 'temporal.db.pid'), String(bystander.pid)); // an older bare-pid file
+      const second = startInGroup(env);
+      await ready();
+      assert.ok(alive(bystander.pid!), 'the process that reused the pid is alive');
+      assert.equal(readFileSync(join(checkoutData, 'pg-location'), 'utf8').trim(), cluster, 'a restart finds the same cluster');
+      process.kill(-second.proc.pid!, 'SIGTERM');
+      assert.equal(await second.exit, 0, second.err().slice(-2000));
+      assert.deepEqual(readdirSync(checkoutData).filter((f) => f.endsWith('.pid')), []);
+      await eventually(async () => !existsSync(join(cluster, 'postmaster.pid')), 20_000, 100);
+    } finally {
+      for (const p of stray) p.kill('SIGKILL');
+    }
+  });
+
+  it('where the cluster cannot be placed either, exits 1 with what to change and no stack trace', async function () {
+    const closed = mkdtempSync(join(tmpdir(), 'stablerail-closed-'));
+    chmodSync(closed, 0o700);
+    mkdirSync(join(closed, 'pg'));
+    const run = startInGroup({ STABLERAIL_DATA_DIR: join(closed, 'checkout', '.stablerail'), STABLERAIL_PG_DIR: join(closed, 'pg') });
+    assert.equal(await run.exit, 1);
+    assert.match(run.err(), /cannot enter .*stablerail-closed-/);
+    assert.match(run.err(), /STABLERAIL_PG_DIR/);
+    assert.doesNotMatch(run.err(), /^\s+at /m, 'no stack trace');
+    assert.deepEqual(readdirSync(join(closed, 'checkout', '.stablerail')).filter((f) => f.endsWith('.pid')), [], 'what it started before failing is stopped and forgotten');
   });
 });

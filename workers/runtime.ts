@@ -1,14 +1,25 @@
 // The process-wide pieces every worker shares: the SDK runtime and the one workflow bundle entry.
 import { fileURLToPath } from 'node:url';
-import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { DefaultLogger, Runtime, type RuntimeOptions } from '@temporalio/worker';
 
 let runtimeInstalled = false;
+
+/**
+ * The SDK Core's own metrics (poll latencies, task slots, schedule-to-start, sticky cache,
+ * request failures: `temporal_*`), served for Prometheus on STABLERAIL_TEMPORAL_METRICS_ADDRESS
+ * (host:port) by each worker process, beside the product's metrics on the API's /metrics.
+ */
+export function sdkTelemetry(): Pick<RuntimeOptions, 'telemetryOptions'> {
+  const bindAddress = process.env.STABLERAIL_TEMPORAL_METRICS_ADDRESS;
+  if (!bindAddress) return {};
+  return { telemetryOptions: { metrics: { prometheus: { bindAddress, useSecondsForDurations: true } } } };
+}
 /** The SDK's own logs at WARN: bundling chatter at INFO would drown the JSON logs. */
 export function installWorkerRuntime(): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
   try {
-    Runtime.install({ logger: new DefaultLogger((process.env.TEMPORAL_LOG_LEVEL as 'WARN' | undefined) ?? 'WARN') });
+    Runtime.install({ logger: new DefaultLogger((process.env.TEMPORAL_LOG_LEVEL as 'WARN' | undefined) ?? 'WARN'), ...sdkTelemetry() });
   } catch { /* already installed by the host process */ }
 }
 

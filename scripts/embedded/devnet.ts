@@ -4,6 +4,7 @@
 // `npm start` and the test harness both start it through scripts/stack.ts.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { forgetPid, recordPid, stopOrphan } from './orphans.js';
+import { LauncherError } from './launcher-error.js';
 import { createServer } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -75,18 +76,26 @@ export async function startDevnet(o: {
   // Another process on the port would answer the readiness probe in anvil's place: refuse early.
   await new Promise<void>((resolve, reject) => {
     const probe = createServer();
-    probe.once('error', () => reject(new Error(`devnet port ${o.port} is in use (another npm start or anvil?); set STABLERAIL_DEVNET_PORT`)));
+    probe.once('error', () => reject(new LauncherError(`devnet port ${o.port} is in use (another npm start or anvil?); set STABLERAIL_DEVNET_PORT`)));
     probe.listen(o.port, '127.0.0.1', () => probe.close(() => resolve()));
   });
   const proc = spawn(anvilBinary(), args, { stdio: ['ignore', 'ignore', 'pipe'] });
-  if (pidFile) recordPid(pidFile, proc.pid);
+  if (pidFile) {
+    recordPid(pidFile, proc.pid, args);
+    // However it ends (stopped, crashed, signalled with its group), its pid file goes with it.
+    proc.once('exit', () => forgetPid(pidFile));
+  }
   let stderr = '';
   proc.stderr!.on('data', (d) => {
     stderr = (stderr + d.toString()).slice(-4000);
   });
   const rpcUrl = `http://127.0.0.1:${o.port}`;
   const stop = async () => {
-    if (proc.exitCode !== null || proc.signalCode !== null) return;
+    // Already gone (Ctrl-C signals the whole process group, anvil included): only the pid file is left to remove.
+    if (proc.exitCode !== null || proc.signalCode !== null) {
+      if (pidFile) forgetPid(pidFile);
+      return;
+    }
     const exited = new Promise<void>((r) => proc.once('exit', () => r()));
     proc.kill('SIGTERM'); // anvil dumps its --state on SIGTERM
     const t = setTimeout(() => proc.kill('SIGKILL'), 5000);

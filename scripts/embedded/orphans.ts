@@ -1,6 +1,9 @@
-// A server the launcher started records its pid next to its data; after a crash (SIGKILL of
-// `npm start`) the next start finds it still running and stops it before starting a new one.
+// A server the launcher started records its pid and command line next to its data; after a
+// crash (SIGKILL of `npm start`) the next start finds it still running and stops it before
+// starting a new one. Pids are reused: a pid file is acted on only when the process it names
+// still runs the command line that wrote it, never whatever process now has that number.
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 
 export function isAlive(pid: number): boolean {
   try {
@@ -11,20 +14,74 @@ export function isAlive(pid: number): boolean {
   }
 }
 
+/** The argv of a running process (Linux /proc, else `ps`), or null when it cannot be read. */
+export function commandLineOf(pid: number): string[] | null {
+  try {
+    const raw = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    if (raw) return raw.replace(/\0$/, '').split('\0');
+  } catch { /* no /proc (macOS) or the process is gone */ }
+  const ps = spawnSync('ps', ['-o', 'args=', '-p', String(pid)], { encoding: 'utf8' });
+  if (ps.status !== 0 || !ps.stdout.trim()) return null;
+  // ps joins argv with spaces: compare as one string.
+  return [ps.stdout.trim()];
+}
+
+/**
+ * Whether `pid` runs with exactly these arguments after its program name. The program itself may
+ * differ from what was spawned (a shim or a `#!` script execs the real binary); the arguments
+ * (ports, data files) are what make the process ours. Compared joined, so ps's flattening matches.
+ */
+export function runsCommand(pid: number, args: readonly string[]): boolean {
+  const actual = commandLineOf(pid);
+  if (actual === null) return false;
+  const joined = actual.join(' ');
+  const tail = args.join(' ');
+  return args.length === 0 ? false : joined.endsWith(` ${tail}`);
+}
+
+interface PidRecord {
+  pid: number;
+  /** The arguments the process was started with (its program name aside). */
+  args: string[];
+}
+
+function readRecord(pidFile: string): PidRecord | null {
+  try {
+    const r = JSON.parse(readFileSync(pidFile, 'utf8')) as Partial<PidRecord>;
+    if (typeof r.pid === 'number' && Array.isArray(r.args)) return { pid: r.pid, args: r.args.map(String) };
+  } catch { /* an older bare-pid file, or garbage */ }
+  return null;
+}
+
+/** Stop `pid` with `signal`, then SIGKILL if it has not exited within `graceMs`. */
+export async function stopPid(pid: number, signal: NodeJS.Signals, graceMs: number): Promise<void> {
+  try {
+    process.kill(pid, signal);
+  } catch {
+    return;
+  }
+  for (let waited = 0; waited < graceMs && isAlive(pid); waited += 50) await new Promise((r) => setTimeout(r, 50));
+  if (isAlive(pid)) {
+    try { process.kill(pid, 'SIGKILL'); } catch { /* exited meanwhile */ }
+  }
+}
+
 export async function stopOrphan(pidFile: string, what: string, log?: (s: string) => void): Promise<void> {
   if (!existsSync(pidFile)) return;
-  const pid = Number(readFileSync(pidFile, 'utf8'));
-  if (pid && isAlive(pid)) {
-    log?.(`stopping ${what} ${pid} left running by an earlier crash`);
-    process.kill(pid, 'SIGTERM');
-    for (let i = 0; i < 100 && isAlive(pid); i++) await new Promise((r) => setTimeout(r, 100));
-    if (isAlive(pid)) process.kill(pid, 'SIGKILL');
+  const rec = readRecord(pidFile);
+  if (!rec) {
+    log?.(`${pidFile} names no command line: left the process alone and removed the file`);
+  } else if (isAlive(rec.pid) && runsCommand(rec.pid, rec.args)) {
+    log?.(`stopping ${what} ${rec.pid} left running by an earlier crash`);
+    await stopPid(rec.pid, 'SIGTERM', 10_000);
+  } else if (isAlive(rec.pid)) {
+    log?.(`pid ${rec.pid} from ${pidFile} now runs something else: left alone`);
   }
   rmSync(pidFile, { force: true });
 }
 
-export const recordPid = (pidFile: string, pid: number | undefined): void => {
-  if (pid) writeFileSync(pidFile, String(pid));
+export const recordPid = (pidFile: string, pid: number | undefined, args: readonly string[]): void => {
+  if (pid) writeFileSync(pidFile, JSON.stringify({ pid, args }) + '\n');
 };
 
 export const forgetPid = (pidFile: string): void => rmSync(pidFile, { force: true });

@@ -60,7 +60,9 @@ export async function startTemporalDevServer(opts: {
   // Keep the dev server's own metrics endpoint off a fixed port, so two servers can run side by side.
   args.push('--metrics-port', String(await freePort()));
   const proc = spawn(cli, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-  recordPid(pidFile, proc.pid);
+  recordPid(pidFile, proc.pid, args);
+  // However it ends (stopped, crashed, signalled with its group), its pid file goes with it.
+  proc.once('exit', () => forgetPid(pidFile));
   let stderr = '';
   proc.stderr!.on('data', (d) => {
     stderr = (stderr + d.toString()).slice(-4000);
@@ -88,7 +90,11 @@ export async function startTemporalDevServer(opts: {
     uiUrl: uiPort === null ? null : `http://127.0.0.1:${uiPort}`,
     process: proc,
     async stop() {
-      if (proc.exitCode !== null) return;
+      // Already gone (a signal to the whole process group reaches it too): remove the pid file all the same.
+      if (proc.exitCode !== null || proc.signalCode !== null) {
+        forgetPid(pidFile);
+        return;
+      }
       const exited = new Promise((r) => proc.once('exit', r));
       proc.kill('SIGTERM');
       const t = setTimeout(() => proc.kill('SIGKILL'), 10_000);
