@@ -319,7 +319,8 @@ describe('cluster topology: separate processes on the real Temporal server, kill
     if (process.env.CLUSTER_TALLY_FILE) writeFileSync(process.env.CLUSTER_TALLY_FILE, JSON.stringify(checks));
     loadOn = false;
     await Promise.allSettled(loadLoops);
-    for (const p of procs) await stopProc(p, 'SIGTERM').catch(() => undefined);
+    // Each drains on SIGTERM (README "Stopping and deploying"); all at once.
+    await Promise.all(procs.map((p) => stopProc(p, 'SIGTERM').catch(() => undefined)));
     await receiver?.close();
     await stack?.stop().catch(() => undefined);
     await temporal?.stop().catch(() => undefined);
