@@ -166,6 +166,7 @@ describe('cluster topology: separate processes on the real Temporal server, kill
   let loadOn = false;
   let loadLoops: Promise<void>[] = [];
   let amountSeq = 0;
+  let payoutSeq = 0;
   const loadErrors: string[] = [];
   let evmPayLock: Promise<unknown> = Promise.resolve();
 
@@ -190,9 +191,11 @@ describe('cluster topology: separate processes on the real Temporal server, kill
   }
 
   async function createPayout(): Promise<{ id: string; amountMinor: bigint }> {
-    const amountMinor = 2_000_000n + BigInt(payouts.length + 1) * 1_000n;
+    // Taken before any await: the probe and the stream create payouts concurrently, each with its own amount.
+    const n = ++payoutSeq;
+    const amountMinor = 2_000_000n + BigInt(n) * 1_000n;
     const amount = (Number(amountMinor) / 1e6).toFixed(6).replace(/0+$/, '').replace(/\.$/, '');
-    const r = await call('POST', '/v1/payouts', { key: payoutMerchant.key, idem: `po-${randomBytes(8).toString('hex')}`, body: { amount, rail: 'usdt-erc20', destination: payoutDest, reference: `po-${payouts.length + 1}` } });
+    const r = await call('POST', '/v1/payouts', { key: payoutMerchant.key, idem: `po-${randomBytes(8).toString('hex')}`, body: { amount, rail: 'usdt-erc20', destination: payoutDest, reference: `po-${n}` } });
     if (r.status !== 201) throw new Error(`payout not created: ${r.status} ${JSON.stringify(r.body)}`);
     const po = { id: r.body.id as string, amountMinor };
     payouts.push(po);
