@@ -87,7 +87,7 @@ describe('cluster topology: separate processes on the real Temporal server, kill
     const extra: NodeJS.ProcessEnv = kind === 'api' ? { PORT: String(apiPorts[index]) } : {};
     // Its own process group: `stablerail` runs the CLI in a child, and a SIGKILL must reach both,
     // as when a supervisor kills a service's whole cgroup.
-    const child = spawn(process.execPath, [CLI, ...args], { env: { ...env, ...extra, STABLERAIL_WORKER_IDENTITY: `${kind}-${index}` }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const child = spawn(process.execPath, [CLI, ...args], { env: { ...envFor(kind), ...extra, STABLERAIL_WORKER_IDENTITY: `${kind}-${index}` }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     const p: Proc = { kind, index, child, out: '', port: extra.PORT ? Number(extra.PORT) : undefined };
     const log = createWriteStream(join(root, 'logs', `${kind}-${index}.log`), { flags: 'a' });
     const take = (b: Buffer) => {
@@ -123,6 +123,20 @@ describe('cluster topology: separate processes on the real Temporal server, kill
     clearTimeout(t);
     // The wrapper is gone; make sure its CLI child is too before a successor takes the port.
     if (signal === 'SIGKILL') group('SIGKILL');
+  }
+
+  /** Exactly the variables README's Production table names for each kind, plus the optional ones it lists. */
+  function envFor(kind: Kind): NodeJS.ProcessEnv {
+    const pick = (...keys: string[]) => Object.fromEntries(keys.map((k) => [k, env[k]]));
+    const base = ['PATH', 'HOME', 'LOG_LEVEL', 'TEMPORAL_LOG_LEVEL', 'STABLERAIL_WORKFLOW_BUNDLE'];
+    const temporalAndDb = ['DATABASE_URL', 'TEMPORAL_ADDRESS', 'TEMPORAL_NAMESPACE', 'STABLERAIL_CONFIG'];
+    switch (kind) {
+      case 'api': return pick(...base, ...temporalAndDb, 'STABLERAIL_MASTER_KEY');
+      case 'worker': case 'chain-worker': return pick(...base, ...temporalAndDb);
+      case 'webhook-worker': return pick(...base, ...temporalAndDb, 'STABLERAIL_MASTER_KEY');
+      case 'payout-worker': return pick(...base, ...temporalAndDb, 'STABLERAIL_SIGNER_TOKEN');
+      case 'signer': return pick('PATH', 'HOME', 'STABLERAIL_SIGNER_PASSWORD', 'STABLERAIL_SIGNER_TOKEN');
+    }
   }
 
   const liveApiUrls = () => procs.filter((p) => p.kind === 'api' && p.child.exitCode === null && p.child.signalCode === null).map((p) => `http://127.0.0.1:${p.port}`);
