@@ -72,6 +72,13 @@ function databaseUrl(): string {
 }
 
 function config(): StablerailConfig {
+  const cfg = loadedConfig();
+  // TEMPORAL_NAMESPACE wins over the file's temporal.namespace, for every command and route alike.
+  if (process.env.TEMPORAL_NAMESPACE) cfg.temporal.namespace = process.env.TEMPORAL_NAMESPACE;
+  return cfg;
+}
+
+function loadedConfig(): StablerailConfig {
   const base = process.env.STABLERAIL_BASE_URL ?? `http://127.0.0.1:${process.env.PORT ?? 8080}`;
   if (process.env.STABLERAIL_CONFIG) return loadConfigFile(process.env.STABLERAIL_CONFIG, { base_url: base });
   mkdirSync(dataDir(), { recursive: true });

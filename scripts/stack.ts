@@ -12,7 +12,7 @@ import { createPool, createRelaxedPool, type Pool } from '../activities/db.js';
 import type { StablerailConfig } from '../activities/config.js';
 import { ensureAddressSequences } from '../activities/deposit-address.js';
 import { migrate } from '../prisma/migrate.js';
-import { ensureSchedules } from '../temporal-config/schedules.js';
+import { setupTemporal } from '../temporal-config/setup.js';
 import { createApp } from '../api/app.js';
 import { createMetrics } from '../api/metrics.js';
 import { IDEMPOTENCY_PRUNE_INTERVAL_MS, pruneIdempotencyKeys } from '../api/idempotency.js';
@@ -155,8 +155,9 @@ export async function startStack(o: StackOptions): Promise<Stack> {
       runWorker(await createPaymentWorker({ connection: nativeConnection, namespace: o.config.temporal.namespace, pool, config: o.config, workflowBundle: o.workflowBundle }), workers);
     }
 
-    // The reconciliation Schedule: created once, kept in step with the configured interval.
-    await ensureSchedules(client, o.config);
+    // The namespace's search attributes and the reconciliation Schedule (created once, kept in
+    // step with the configured interval): the same idempotent setup a production payment worker runs.
+    await setupTemporal(connection, o.config.temporal.namespace, o.config);
     for (let i = 0; i < (o.webhookWorkers ?? 1); i++) {
       runWorker(await createWebhookWorker({ connection: nativeConnection, namespace: o.config.temporal.namespace, pool, config: o.config, masterKey: o.masterKey, workflowBundle: o.workflowBundle }), workers);
     }

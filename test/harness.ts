@@ -64,6 +64,8 @@ export function testConfig(baseUrl = 'http://127.0.0.1:0', overrides: Record<str
 export async function startHarness(): Promise<Harness> {
   // Resilience tests fail activities on purpose; the SDK's retry warnings would drown the report.
   process.env.TEMPORAL_LOG_LEVEL ??= 'ERROR';
+  // The suite's teardown need not wait a deploy's drain: a test's activities finish in seconds.
+  process.env.STABLERAIL_SHUTDOWN_GRACE ??= '5s';
   installWorkerRuntime();
   const root = mkdtempSync(join(tmpdir(), 'stablerail-test-'));
   chmodSync(root, 0o755); // the embedded server runs as the postgres user

@@ -102,7 +102,9 @@ describe('production processes (stablerail api | worker | chain-worker | webhook
     };
 
     const apiProc = await stablerail('api', { ...env, PORT: String(port) }, 'api listening');
-    const worker = await stablerail('worker', env, 'payment worker ready');
+    // The SDK Core's metrics for Prometheus, served by the worker process itself.
+    const sdkMetricsPort = await freePort();
+    const worker = await stablerail('worker', { ...env, STABLERAIL_TEMPORAL_METRICS_ADDRESS: `127.0.0.1:${sdkMetricsPort}` }, 'payment worker ready');
     pool = createPool(env.DATABASE_URL, 2);
     const m = await createMerchant(pool, config, 'Production merchant', 'test');
     const key = (await createApiKey(pool, m.id, 'sandbox', [...SCOPES], 'test')).secret;
@@ -126,6 +128,10 @@ describe('production processes (stablerail api | worker | chain-worker | webhook
     assert.ok(cursor >= paidAt, 'the watcher went on past the transfer');
     const { rows: transfers } = await pool.query(`SELECT block_height::int AS b FROM chain_transfers WHERE payment_id = $1`, [created.body.id]);
     assert.deepEqual(transfers.map((t) => t.b), [paidAt], 'the transfer mined before the watcher existed, counted once');
+
+    const sdkScrape = await (await fetch(`http://127.0.0.1:${sdkMetricsPort}/metrics`)).text();
+    assert.match(sdkScrape, /^temporal_request_latency_bucket\{/m, 'the payment worker serves the SDK\'s metrics');
+    assert.match(sdkScrape, new RegExp(`namespace="${namespace}"`), 'labelled with the namespace');
 
     // The payment worker registered the search attributes and the reconciliation Schedule.
     const conn = await Connection.connect({ address: stack.temporalAddress });

@@ -8,7 +8,7 @@ import type { RailConfig, StablerailConfig } from '../activities/config.js';
 import { createWatcherActivities } from '../activities/chain/watcher.js';
 import { TASK_QUEUES, watcherWorkflowId, type WatcherWorkflowInput } from '../workflows/shared.js';
 import type { watcherWorkflow } from '../workflows/watcher.js';
-import { WORKFLOWS_PATH, installWorkerRuntime, WORKER_SHUTDOWN } from './runtime.js';
+import { WORKFLOWS_PATH, installWorkerRuntime, workerShutdown } from './runtime.js';
 
 export interface ChainWorkerOptions {
   connection: NativeConnection;
@@ -35,7 +35,7 @@ export async function createChainWorker(o: ChainWorkerOptions): Promise<Worker> 
     maxConcurrentWorkflowTaskExecutions: 16,
     // Keep a watcher's cached history on this worker only briefly, so a dead worker's watcher moves fast.
     stickyQueueScheduleToStartTimeout: '2 seconds',
-    ...WORKER_SHUTDOWN,
+    ...workerShutdown(),
   });
 }
 

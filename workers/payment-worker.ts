@@ -7,7 +7,7 @@ import { createTreasuryActivities } from '../activities/treasury.js';
 import { createReconciliationActivities } from '../activities/reconciliation.js';
 import { createWebhookDispatchActivities } from '../activities/webhooks/delivery.js';
 import { TASK_QUEUES } from '../workflows/shared.js';
-import { installWorkerRuntime, WORKFLOWS_PATH, CREATION_WORKER_TUNING, WORKER_SHUTDOWN } from './runtime.js';
+import { installWorkerRuntime, WORKFLOWS_PATH, CREATION_WORKER_TUNING, workerShutdown } from './runtime.js';
 
 export function createActivities(deps: { pool: Pool; config: StablerailConfig }) {
   return { ...createPaymentActivities(deps), ...createTreasuryActivities(deps), ...createReconciliationActivities(deps), ...createWebhookDispatchActivities(deps) };
@@ -35,6 +35,6 @@ export async function createPaymentWorker(o: PaymentWorkerOptions): Promise<Work
     // Bounded concurrency: two cores, and each activity holds a database connection.
     maxConcurrentActivityTaskExecutions: 32,
     ...CREATION_WORKER_TUNING,
-    ...WORKER_SHUTDOWN,
+    ...workerShutdown(),
   });
 }

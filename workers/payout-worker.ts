@@ -12,7 +12,7 @@ import { createSweepActivities } from '../activities/sweep.js';
 import { createWebhookDispatchActivities } from '../activities/webhooks/delivery.js';
 import type { Signer } from '../activities/signer/signer.js';
 import { PAYOUT_TASK_QUEUE } from '../workflows/payout-shared.js';
-import { installWorkerRuntime, WORKFLOWS_PATH, WORKER_SHUTDOWN } from './runtime.js';
+import { installWorkerRuntime, WORKFLOWS_PATH, workerShutdown } from './runtime.js';
 
 export interface PayoutWorkerOptions {
   connection: NativeConnection;
@@ -60,7 +60,7 @@ export async function createPayoutWorker(o: PayoutWorkerOptions): Promise<{ work
     // Receipt polls hold a slot each while they wait; signing is serialized per address anyway.
     maxConcurrentActivityTaskExecutions: 32,
     maxConcurrentWorkflowTaskExecutions: 32,
-    ...WORKER_SHUTDOWN,
+    ...workerShutdown(),
   });
   return { worker, close: () => senders.close() };
 }

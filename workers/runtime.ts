@@ -42,7 +42,9 @@ export const CREATION_WORKER_TUNING = {
  * activities finish for up to the grace time (a webhook attempt is at most 15 s, a watcher's long
  * poll 2 s), then cancels them; past the force time it gives up and the process exits non-zero.
  */
-export const WORKER_SHUTDOWN = {
-  shutdownGraceTime: process.env.STABLERAIL_SHUTDOWN_GRACE ?? '30s',
-  shutdownForceTime: process.env.STABLERAIL_SHUTDOWN_FORCE ?? '60s',
-} as const;
+export function workerShutdown(): { shutdownGraceTime: string; shutdownForceTime: string } {
+  return {
+    shutdownGraceTime: process.env.STABLERAIL_SHUTDOWN_GRACE ?? '30s',
+    shutdownForceTime: process.env.STABLERAIL_SHUTDOWN_FORCE ?? '60s',
+  };
+}

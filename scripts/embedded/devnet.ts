@@ -3,7 +3,7 @@
 // address is known before the chain starts) and a payer account funded with ETH and tokens.
 // `npm start` and the test harness both start it through scripts/stack.ts.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { forgetPid, recordPid, stopOrphan } from './orphans.js';
+import { forgetPid, killWithParent, recordPid, stopOrphan } from './orphans.js';
 import { LauncherError } from './launcher-error.js';
 import { createServer } from 'node:net';
 import { readFileSync } from 'node:fs';
@@ -80,6 +80,7 @@ export async function startDevnet(o: {
     probe.listen(o.port, '127.0.0.1', () => probe.close(() => resolve()));
   });
   const proc = spawn(anvilBinary(), args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  killWithParent(proc);
   if (pidFile) {
     recordPid(pidFile, proc.pid, args);
     // However it ends (stopped, crashed, signalled with its group), its pid file goes with it.

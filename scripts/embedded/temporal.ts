@@ -1,7 +1,7 @@
 // The embedded Temporal dev server: `temporal server start-dev`, persisting to a file in the
 // data directory, with the Web UI and Stablerail's namespace and search attributes.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { forgetPid, recordPid, stopOrphan } from './orphans.js';
+import { forgetPid, killWithParent, recordPid, stopOrphan } from './orphans.js';
 import { createServer } from 'node:net';
 import { Connection } from '@temporalio/client';
 import { findOrInstallBinary } from './binaries.js';
@@ -63,6 +63,7 @@ export async function startTemporalDevServer(opts: {
   recordPid(pidFile, proc.pid, args);
   // However it ends (stopped, crashed, signalled with its group), its pid file goes with it.
   proc.once('exit', () => forgetPid(pidFile));
+  killWithParent(proc);
   let stderr = '';
   proc.stderr!.on('data', (d) => {
     stderr = (stderr + d.toString()).slice(-4000);
