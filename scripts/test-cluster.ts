@@ -6,6 +6,10 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+import { ensureTemporalServerBuild } from './temporal-server.js';
+
+// The first run builds the server (minutes, more on a loaded machine): here, outside any test's timeout.
+ensureTemporalServerBuild((s) => process.stderr.write(`${s}\n`));
 const dir = mkdtempSync(join(tmpdir(), 'stablerail-tally-'));
 const tallyFile = join(dir, 'tally.json');
 const child = spawn(process.execPath, ['node_modules/mocha/bin/mocha.js', '--config', '.mocharc.cluster.json', ...(process.argv.slice(2).length ? process.argv.slice(2) : ['test/cluster/**/*.cluster.ts'])], {
