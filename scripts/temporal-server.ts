@@ -203,9 +203,11 @@ export async function startTemporalServer(o: TemporalServerOptions): Promise<Tem
     TEMPORAL_TLS_CLIENT_CA: o.tls?.clientCaFile ?? '',
     TEMPORAL_TLS_SERVER_NAME: o.tls?.serverName ?? 'localhost',
   };
-  const proc = spawn(bins.server, ['--config-file', join(CONFIG_DIR, 'temporal-server.yaml'), '--allow-no-auth', 'start'], { env, stdio: ['ignore', out, out] });
+  const args = ['--config-file', join(CONFIG_DIR, 'temporal-server.yaml'), '--allow-no-auth', 'start'];
+  const proc = spawn(bins.server, args, { env, stdio: ['ignore', out, out] });
   closeSync(out);
-  recordPid(pidFile, proc.pid);
+  // With its arguments, so a later start acts on the pid only if it is still this server.
+  recordPid(pidFile, proc.pid, args);
   const exited = new Promise<void>((r) => proc.once('exit', () => r()));
   const address = `127.0.0.1:${port}`;
   const namespace = o.namespace ?? STABLERAIL_NAMESPACE;

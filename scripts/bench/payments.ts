@@ -11,6 +11,7 @@ import { createApiKey, createMerchant, SCOPES } from '../../activities/merchant.
 import { createLogger } from '../../api/logger.js';
 import { devnetRails } from '../devnet-rails.js';
 import { startStack } from '../stack.js';
+import { temporalTarget } from './temporal-target.js';
 import { fileURLToPath } from 'node:url';
 import { Worker } from '@temporalio/worker';
 import { WithStartWorkflowOperation } from '@temporalio/client';
@@ -66,7 +67,7 @@ async function openLoop(ratePerS: number, seconds: number, fn: (i: number) => Pr
   return { perS: total / ((performance.now() - t0) / 1000), p50: pct(lat, 50), p99: pct(lat, 99) };
 }
 
-export async function main(_argv: string[]): Promise<void> {
+export async function main(argv: string[]): Promise<void> {
   setGlobalDispatcher(new Agent({ connections: 128, pipelining: 1 }));
   const root = mkdtempSync(join(tmpdir(), 'stablerail-bench-'));
   chmodSync(root, 0o755);
@@ -75,8 +76,12 @@ export async function main(_argv: string[]): Promise<void> {
     { base_url: 'http://127.0.0.1' },
   );
   const logger = createLogger(undefined, 'warn');
-  // Durable like `npm start`: fsync on, Temporal persisting to its SQLite file.
-  const stack = await startStack({ dataDir: join(root, 'data'), config, apiPort: 0, temporalPort: 17233, logger, masterKey: randomBytes(32), chainWorkers: 0, watchers: false });
+  const target = await temporalTarget(argv, root);
+  // Durable like `npm start`: fsync on, Temporal persisting to its SQLite file (or the real server's PostgreSQL).
+  const stack = await startStack({ dataDir: join(root, 'data'), config, apiPort: 0, temporalPort: 17233, logger, masterKey: randomBytes(32), chainWorkers: 0, watchers: false }).catch(async (err) => {
+    await target.stop();
+    throw err;
+  });
   try {
     const m = await createMerchant(stack.pool, config, 'bench', 'bench');
     const key = (await createApiKey(stack.pool, m.id, 'sandbox', [...SCOPES], 'bench')).secret;
@@ -139,7 +144,7 @@ export async function main(_argv: string[]): Promise<void> {
     console.log(`
 ## payments (npm run bench -- payments)
 
-Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}; embedded PostgreSQL (fsync on) and Temporal dev server (SQLite file), API and one worker in one process.
+Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}; embedded PostgreSQL (fsync on) and ${target.label}, API and one worker in one process.
 
 Ceilings measured in the same run:
 - bare workflow starts (32 in flight): ${bare.perS.toFixed(0)}/s (p50 ${bare.p50.toFixed(1)} ms, p99 ${bare.p99.toFixed(1)} ms)
@@ -159,6 +164,7 @@ Open loop at half the Update-with-Start ceiling (${halfRate}/s for 5 s):
     // The last line: one JSON object with the figures and their ratios (DESIGN.md).
     console.log(JSON.stringify({
       bench: 'payments',
+      temporal: target.label,
       payments_per_s: round(pay32.perS),
       bare_starts_per_s: round(bare.perS),
       update_with_start_per_s: round(uws.perS),
@@ -171,5 +177,6 @@ Open loop at half the Update-with-Start ceiling (${halfRate}/s for 5 s):
     }));
   } finally {
     await stack.stop();
+    await target.stop();
   }
 }
