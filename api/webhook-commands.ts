@@ -9,7 +9,7 @@ import { insertDeliveries } from '../activities/webhooks/delivery.js';
 import type { webhookDeliveryWorkflow } from '../workflows/webhook-delivery.js';
 import type { webhookLaneWorkflow } from '../workflows/webhook-lane.js';
 import { TASK_QUEUES } from '../workflows/shared.js';
-import { deliveryIdFor, laneIdFor, type DeliveryInput, type DeliveryKind, type PlannedDelivery } from '../workflows/webhook-shared.js';
+import { deliveryIdFor, laneIdFor, laneWakeSignal, type DeliveryInput, type DeliveryKind, type PlannedDelivery } from '../workflows/webhook-shared.js';
 
 /** Events one recovery resends; a wider outage is recovered in several calls (has_more). */
 export const RECOVER_EVENTS_MAX = 1_000;
@@ -52,8 +52,10 @@ export async function startLanes(temporal: Client, planned: PlannedDelivery[], t
             taskQueue, workflowId: p.deliveryId, args: [{ deliveryId: p.deliveryId, eventId: p.eventId, endpointId: p.endpointId }], workflowIdReusePolicy: 'REJECT_DUPLICATE',
           });
         } else {
-          await temporal.workflow.start<typeof webhookLaneWorkflow>('webhookLaneWorkflow', {
+          // Start it, or wake it if it runs: one that just read "nothing pending" reads again before it ends.
+          await temporal.workflow.signalWithStart<typeof webhookLaneWorkflow>('webhookLaneWorkflow', {
             taskQueue, workflowId: laneIdFor(p.objectId, p.endpointId), args: [{ objectId: p.objectId, endpointId: p.endpointId }], workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+            signal: laneWakeSignal, signalArgs: [],
           });
         }
       } catch (err) {

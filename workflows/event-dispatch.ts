@@ -2,10 +2,10 @@
 // activity that records an event plans its deliveries and makes each first attempt; only what
 // that did not deliver costs a child workflow: the lane of (object, endpoint) for an endpoint
 // that keeps order, or a delivery child of its own for one with ordering "none".
-import { ParentClosePolicy, patched, proxyActivities, startChild } from '@temporalio/workflow';
+import { getExternalWorkflowHandle, ParentClosePolicy, patched, proxyActivities, startChild } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { WebhookDispatchActivities } from '../activities/webhooks/delivery.js';
-import { laneIdFor, WORKFLOW_TYPES, type DeliveryInput, type LaneInput, type PlannedDelivery } from './webhook-shared.js';
+import { laneIdFor, laneWakeSignal, WORKFLOW_TYPES, type DeliveryInput, type LaneInput, type PlannedDelivery } from './webhook-shared.js';
 import { TASK_QUEUES } from './shared.js';
 
 const dispatch = proxyActivities<WebhookDispatchActivities>({
@@ -16,6 +16,10 @@ const dispatch = proxyActivities<WebhookDispatchActivities>({
 
 /** Deliveries after the first attempt are lanes and children; histories recorded before replay their per-delivery children. */
 export const WEBHOOK_LANES_PATCH = 'webhook-lanes';
+/** A running lane is woken (signalled) when handed a delivery, so it cannot end without it. */
+export const LANE_WAKE_PATCH = 'lane-wake-on-hand-off';
+/** Start-or-wake rounds before giving up on a lane that keeps ending between the two. */
+const LANE_HAND_OFF_TRIES = 3;
 
 /**
  * ABANDON: an object whose workflow ends never cancels a pending delivery. The child id is
@@ -54,22 +58,35 @@ async function startDeliveryChild(input: DeliveryInput): Promise<void> {
 }
 
 /**
- * A running lane of the same object and endpoint needs no start: it reads the pending
- * deliveries from the database after each one it finishes, and a delivery is only queued
- * behind one still pending, so the lane sees it.
+ * Start the lane of this object and endpoint, or wake the running one: a running lane reads the
+ * pending deliveries after each one it finishes, but it may have read "nothing pending" just
+ * before this delivery was written and be about to end; the wake signal makes it read again.
+ * If it ended between the start and the signal, it is started again.
  */
 async function ensureLane(objectId: string, endpointId: string): Promise<void> {
-  try {
-    await startChild(WORKFLOW_TYPES.lane, {
-      workflowId: laneIdFor(objectId, endpointId),
-      taskQueue: TASK_QUEUES.webhooks,
-      args: [{ objectId, endpointId }] satisfies [LaneInput],
-      parentClosePolicy: ParentClosePolicy.ABANDON,
-      // A lane ends when its object has nothing pending; a later failure opens it again.
-      workflowIdReusePolicy: 'ALLOW_DUPLICATE',
-    });
-  } catch (err) {
-    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+  const workflowId = laneIdFor(objectId, endpointId);
+  for (let round = 1; ; round++) {
+    try {
+      await startChild(WORKFLOW_TYPES.lane, {
+        workflowId,
+        taskQueue: TASK_QUEUES.webhooks,
+        args: [{ objectId, endpointId }] satisfies [LaneInput],
+        parentClosePolicy: ParentClosePolicy.ABANDON,
+        // A lane ends when its object has nothing pending; a later failure opens it again.
+        workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+      });
+      return;
+    } catch (err) {
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+    }
+    if (!patched(LANE_WAKE_PATCH)) return;
+    try {
+      await getExternalWorkflowHandle(workflowId).signal(laneWakeSignal);
+      return;
+    } catch (err) {
+      // Ended in between: the next round starts it again (its first read sees the delivery).
+      if (round >= LANE_HAND_OFF_TRIES) throw err;
+    }
   }
 }
 

@@ -3,10 +3,10 @@
 // step is one activity that attempts the earliest pending delivery; between a failure and the
 // next attempt it sleeps on a durable timer, so a later event is never sent while an earlier
 // one is still being retried. It ends when nothing of its object is pending to its endpoint.
-import { ActivityFailure, continueAsNew, proxyActivities, sleep } from '@temporalio/workflow';
+import { ActivityFailure, continueAsNew, proxyActivities, setHandler, sleep } from '@temporalio/workflow';
 import type { WebhookDeliveryActivities } from '../activities/webhooks/delivery.js';
 import { handOff } from './event-dispatch.js';
-import { ATTEMPT_ACTIVITY_TIMEOUT_S, ATTEMPT_HEARTBEAT_TIMEOUT_S, type LaneInput, type LaneResult, type LaneStep } from './webhook-shared.js';
+import { ATTEMPT_ACTIVITY_TIMEOUT_S, ATTEMPT_HEARTBEAT_TIMEOUT_S, laneWakeSignal, type LaneInput, type LaneResult, type LaneStep } from './webhook-shared.js';
 
 /** Steps per run: a lane that retries many events for days continues as new before its history grows long. */
 export const LANE_STEPS_PER_RUN_MAX = 200;
@@ -24,8 +24,16 @@ const { laneStep } = proxyActivities<WebhookDeliveryActivities>({
 export async function webhookLaneWorkflow(input: LaneInput): Promise<LaneResult> {
   let attempts = 0;
   let pauseMs = STEP_PAUSE_MS_MIN;
+  // Set by a hand-off that found this lane running; an "idle" read from before it is stale.
+  // Signals are applied before the step's result in the same activation, and Temporal refuses
+  // to complete a workflow while a signal is unhandled, so none arrives unseen at the end.
+  let woken = false;
+  setHandler(laneWakeSignal, () => {
+    woken = true;
+  });
   for (let step = 0; step < LANE_STEPS_PER_RUN_MAX; step++) {
     let s: LaneStep;
+    woken = false;
     try {
       // Math.random and Date.now are Temporal's replay-safe versions inside a workflow.
       s = await laneStep({ ...input, jitterRand: Math.random(), nowMs: Date.now() });
@@ -37,7 +45,10 @@ export async function webhookLaneWorkflow(input: LaneInput): Promise<LaneResult>
       continue;
     }
     pauseMs = STEP_PAUSE_MS_MIN;
-    if (s.kind === 'idle') return { ...input, attempts };
+    if (s.kind === 'idle') {
+      if (woken) continue;
+      return { ...input, attempts };
+    }
     if (s.kind === 'wait') {
       await sleep(s.waitMs);
       continue;

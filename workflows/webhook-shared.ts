@@ -1,7 +1,16 @@
 // Names and payload shapes of webhook delivery, shared by the payment workflow (which starts
 // deliveries as children), the delivery workflow, its activities, the API and the tests.
 
+import { defineSignal } from '@temporalio/workflow';
+
 export type DeliveryKind = 'automatic' | 'redelivery' | 'recovery';
+
+/**
+ * "Read the pending deliveries again before you end": sent to a running lane by whoever found
+ * it running while handing it a delivery. Without it, a lane that had just read "nothing
+ * pending" a moment before that delivery was written would end and leave it unsent.
+ */
+export const laneWakeSignal = defineSignal('laneWake');
 
 /** Workflow type names, for starts from modules the workflows themselves import. */
 export const WORKFLOW_TYPES = { delivery: 'webhookDeliveryWorkflow', lane: 'webhookLaneWorkflow' } as const;
