@@ -20,6 +20,8 @@ import { startReceiver, type Receiver } from './webhook-receiver.js';
 
 const { temporal } = proto;
 const TASK_QUEUE = 'webhooks-kill-test';
+/** Its own queue: no worker of the first test can take a lane step of the second. */
+const LANES_TASK_QUEUE = 'webhooks-kill-test-lanes';
 const TimeoutType = temporal.api.enums.v1.TimeoutType;
 const EVENTS = 40;
 const MAIN = fileURLToPath(new URL('../workers/webhook-worker-main.ts', import.meta.url));
@@ -41,9 +43,12 @@ describe('webhook worker killed mid-burst', function () {
   this.timeout(200_000);
   let rcv: Receiver | null = null;
   const children: ChildProcess[] = [];
-  after(async () => {
-    for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+  // After each test: a worker left polling from one test would take the next test's steps, and
+  // the one that test kills might then hold none in flight.
+  afterEach(async () => {
+    for (const c of children.splice(0)) if (c.exitCode === null) c.kill('SIGKILL');
     await rcv?.close();
+    rcv = null;
   });
 
   it('loses no event: each arrives at least once, verified, duplicates with the same webhook-id; the dead worker\'s attempts end by heartbeat timeout', async () => {
@@ -139,11 +144,11 @@ describe('webhook worker killed mid-burst', function () {
     writeFileSync(bundleFile, bundle.code);
     const env = {
       DATABASE_URL: stack.databaseUrl, TEMPORAL_ADDRESS: stack.temporalAddress, TEMPORAL_NAMESPACE: stack.namespace, STABLERAIL_CONFIG: configFile,
-      STABLERAIL_MASTER_KEY: masterKey.toString('hex'), STABLERAIL_WORKFLOW_BUNDLE: bundleFile, STABLERAIL_WEBHOOK_TASK_QUEUE: TASK_QUEUE,
+      STABLERAIL_MASTER_KEY: masterKey.toString('hex'), STABLERAIL_WORKFLOW_BUNDLE: bundleFile, STABLERAIL_WEBHOOK_TASK_QUEUE: LANES_TASK_QUEUE,
     };
     const first = await startWorkerProcess(env);
     children.push(first);
-    await startLanes(stack.client, planned, TASK_QUEUE);
+    await startLanes(stack.client, planned, LANES_TASK_QUEUE);
     await eventually(async () => rcv!.received.length >= 6, 30_000, 20);
     first.kill('SIGKILL');
     children.push(await startWorkerProcess(env));
