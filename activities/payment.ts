@@ -12,7 +12,7 @@ import { allocateDepositAddress, releaseDepositAddress } from './deposit-address
 import { newId, randomBase62 } from './ids.js';
 import { formatAmount } from '../workflows/rules/money.js';
 import { assertTransition, eventTypeFor, type PaymentStatus } from '../workflows/rules/transitions.js';
-import type { PaymentCreated, PaymentRecordInput, PaymentView, RecordedTransition, TransitionRecord } from '../workflows/shared.js';
+import type { PaymentCreated, PaymentRecordInput, PaymentView, RecordedTransition, RefundAddressRecorded, TransitionRecord } from '../workflows/shared.js';
 import type { PlannedDelivery } from '../workflows/webhook-shared.js';
 import { ApplicationFailure } from '@temporalio/common';
 
@@ -268,6 +268,25 @@ export function createPaymentActivities(deps: { pool: Pool; config: StablerailCo
       const recorded = await recordTransitionRows(t);
       // After the commit: a receiver never sees an event that could still roll back.
       return send && recorded.planned ? { ...recorded, planned: await sendFirstAttempts(send, recorded.planned) } : recorded;
+    },
+
+    /**
+     * The payer's refund address, first one wins (anyone holding the payment link could
+     * otherwise redirect the refund): the column and its evidence entry in one transaction.
+     * A retry after commit finds its own address and answers `set` again.
+     */
+    async recordRefundAddress(paymentId: string, address: string): Promise<RefundAddressRecorded> {
+      return withTx(pool, async (c) => {
+        const u = await c.query(`UPDATE payments SET refund_address = $2 WHERE id = $1 AND refund_address IS NULL`, [paymentId, address]);
+        if (u.rowCount) {
+          await appendEvidence(c, { kind: 'payment.refund_address', subject: paymentId, actor: 'payer', payload: { address }, dedupeKey: `refund-address:${paymentId}` });
+          return { address, set: true };
+        }
+        const { rows } = await c.query<{ refund_address: string | null }>(`SELECT refund_address FROM payments WHERE id = $1`, [paymentId]);
+        const kept = rows[0]?.refund_address;
+        if (!kept) throw ApplicationFailure.nonRetryable(`payment ${paymentId} has no row`, 'payment_missing');
+        return { address: kept, set: kept === address };
+      });
     },
 
     async releaseDepositAddress(paymentId: string): Promise<number> {

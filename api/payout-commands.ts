@@ -5,8 +5,6 @@
 import { WithStartWorkflowOperation, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure, type UpdateDefinition } from '@temporalio/common';
 import { railById, type RailConfig } from '../activities/config.js';
-import { withTx } from '../activities/db.js';
-import { appendEvidence } from '../activities/evidence.js';
 import { newId } from '../activities/ids.js';
 import { isRailEnabled, type KeyAuth } from '../activities/merchant.js';
 import { getPaymentRow, type PaymentRow } from '../activities/payment.js';
@@ -31,7 +29,7 @@ import {
   type PayoutWorkflowInput,
 } from '../workflows/payout-shared.js';
 import type { payoutWorkflow } from '../workflows/payout.js';
-import { resolvePaymentUpdate, startSearchAttributes, type PaymentWorkflowState } from '../workflows/shared.js';
+import { resolvePaymentUpdate, setRefundAddressUpdate, startSearchAttributes, type PaymentWorkflowState } from '../workflows/shared.js';
 import type { payoutDestinationWorkflow } from '../workflows/payout-destination.js';
 import type { sweepWorkflow } from '../workflows/sweep.js';
 import type { sweepPlanWorkflow } from '../workflows/sweep-plan.js';
@@ -328,22 +326,20 @@ async function refundOf(deps: CommandDeps, paymentId: string): Promise<PayoutRow
   return rows[0];
 }
 
-/** The payer's refund address, from the public page: only while an operator may still decide. */
+/** The payer's refund address, from the public page: one Update; the payment workflow records it, first one wins. */
 export async function setRefundAddress(deps: CommandDeps, publicId: string, value: string): Promise<{ refund_address: string }> {
   const { rows } = await deps.pool.query<{ id: string; rail: string; status: string }>(`SELECT id, rail, status FROM payments WHERE public_id = $1`, [publicId]);
   const p = rows[0];
   if (!p) throw notFound('payment');
-  const rail = railById(deps.config, p.rail)!;
-  const addr = address(rail, value, 'address');
+  const addr = address(railById(deps.config, p.rail)!, value, 'address');
+  // Checked here too so a closed payment answers the same code without a round trip.
   if (p.status !== 'requires_review') throw new ApiError(409, 'state_error', 'refund_not_possible', 'A refund address is taken only while the payment is under review');
-  // First one wins: anyone holding the payment link could otherwise redirect the refund.
-  const set = await withTx(deps.pool, async (c) => {
-    const u = await c.query(`UPDATE payments SET refund_address = $2 WHERE id = $1 AND refund_address IS NULL`, [p.id, addr]);
-    if (u.rowCount) await appendEvidence(c, { kind: 'payment.refund_address', subject: p.id, actor: 'payer', payload: { address: addr }, dedupeKey: `refund-address:${p.id}` });
-    return (u.rowCount ?? 0) > 0;
-  });
-  if (!set) throw new ApiError(409, 'state_error', 'refund_address_already_set', 'A refund address was already left for this payment; the merchant can give another one to the operator');
-  return { refund_address: addr };
+  try {
+    const r = await deps.temporal.workflow.getHandle(p.id).executeUpdate(setRefundAddressUpdate, { args: [{ address: addr }] });
+    return { refund_address: r.address };
+  } catch (err) {
+    updateError(err);
+  }
 }
 
 // ---- sweeps -------------------------------------------------------------------------------

@@ -29,6 +29,16 @@ describe('refunds', function () {
     const hijack = await api('POST', `/v1/public/payments/${review.public_id}/refund_address`, { body: { address: freshAddress() } });
     assert.equal(hijack.status, 409);
     assert.equal(hijack.body.error.code, 'refund_address_already_set');
+    // The payer's page retried (a lost answer): the same address answers the same, once recorded.
+    const retried = await api('POST', `/v1/public/payments/${review.public_id}/refund_address`, { body: { address: payerRefund } });
+    assert.equal(retried.status, 200, JSON.stringify(retried.body));
+    assert.equal(retried.body.refund_address, payerRefund);
+    const addrEv = await h().stack.pool.query(`SELECT actor, payload FROM evidence WHERE kind = 'payment.refund_address' AND subject = $1`, [p.id]);
+    assert.deepEqual(addrEv.rows.map((r) => [r.actor, r.payload.address]), [['payer', payerRefund]]);
+    // Recorded by the payment workflow (the route writes nothing): its history holds the Update.
+    const hist = await h().stack.client.workflow.getHandle(p.id).fetchHistory();
+    const updates = (hist.events ?? []).filter((e) => e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name === 'setRefundAddress');
+    assert.equal(updates.length, 3, 'the first address, the hijack (refused by its handler) and the retry all went to the workflow');
     assert.equal((await api('GET', `/v1/public/payments/${review.public_id}`)).body.refund_address_set, true);
     assert.equal((await api('GET', `/v1/payments/${p.id}`, { key: m.key })).body.refund_address, payerRefund);
 

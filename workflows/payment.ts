@@ -31,11 +31,13 @@ import {
   paymentChainSignal,
   paymentStateQuery,
   resolvePaymentUpdate,
+  setRefundAddressUpdate,
   SEARCH_ATTRIBUTE_KEYS,
   startSearchAttributes,
   type PaymentWorkflowInput,
   type PaymentWorkflowState,
   type ResolveRequest,
+  type RefundAddressRequest,
   type CancelRequest,
   type PaymentChainUpdate,
   type PaymentCreateRequest,
@@ -48,7 +50,7 @@ import type { ChainTransferView } from './rules/matching.js';
 import { refundCreatedSignal } from './payout-shared.js';
 import type { payoutWorkflow } from './payout.js';
 
-const { recordTransition, releaseDepositAddress } = proxyActivities<PaymentActivities>({
+const { recordTransition, recordRefundAddress, releaseDepositAddress } = proxyActivities<PaymentActivities>({
   startToCloseTimeout: '30 seconds',
   retry: {
     initialInterval: '200 milliseconds',
@@ -306,6 +308,22 @@ export async function paymentWorkflow(input: PaymentWorkflowInput): Promise<Paym
       validator: (req: ResolveRequest) => {
         // Only what cannot change while a transition is in flight is refused here; status is checked in the handler.
         if (!req.reason || !req.operator) throw ApplicationFailure.nonRetryable('reason and operator are required', 'parameter_missing');
+      },
+    },
+  );
+
+  // The payer's refund address (public page): taken only while an operator may still decide.
+  // A new handler adds no command to existing histories, so it needs no patch.
+  setHandler(
+    setRefundAddressUpdate,
+    async ({ address }: RefundAddressRequest) => {
+      const r = await recordRefundAddress(state.paymentId, address);
+      if (!r.set) throw ApplicationFailure.nonRetryable('A refund address was already left for this payment; the merchant can give another one to the operator', 'refund_address_already_set');
+      return r;
+    },
+    {
+      validator: (_req: RefundAddressRequest) => {
+        if (state.status !== 'requires_review') throw ApplicationFailure.nonRetryable('A refund address is taken only while the payment is under review', 'refund_not_possible');
       },
     },
   );

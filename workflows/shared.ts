@@ -189,6 +189,19 @@ export const paymentStateQuery = defineQuery<PaymentWorkflowState>('paymentState
 export const createPaymentUpdate = defineUpdate<PaymentView, [PaymentCreateRequest]>('createPayment');
 export const cancelPaymentUpdate = defineUpdate<PaymentWorkflowState, [CancelRequest]>('cancelPayment');
 export const resolvePaymentUpdate = defineUpdate<PaymentWorkflowState, [ResolveRequest]>('resolvePayment');
+/** The payer's refund address from the public page (first one wins); answered with the address kept. */
+export const setRefundAddressUpdate = defineUpdate<RefundAddressRecorded, [RefundAddressRequest]>('setRefundAddress');
+
+export interface RefundAddressRequest {
+  /** Already validated and normalized for the payment's rail by the API. */
+  address: string;
+}
+export interface RefundAddressRecorded {
+  /** The address the payment keeps: this request's, or the one left first. */
+  address: string;
+  /** False when an earlier request had already left one. */
+  set: boolean;
+}
 
 export const SEARCH_ATTRIBUTES = {
   merchantId: 'StablerailMerchantId',
