@@ -195,16 +195,30 @@ export async function planSweep(
 }
 
 /** planned → running, once: a second execute of the same plan is refused. */
-export async function markSweepRunning(pool: Pool, id: string, operator: string): Promise<SweepRow | null> {
+/**
+ * planned → running, with its evidence entry, for the sweep workflow run `runId` (first one
+ * wins). A retry of the same run after its commit finds its own run id in the evidence and
+ * answers true again; any other run (a second execute after the sweep ended) answers false.
+ */
+export async function markSweepRunning(pool: Pool, id: string, operator: string, runId: string): Promise<boolean> {
   return withTx(pool, async (c) => {
-    const { rows } = await c.query<SweepRow>(`UPDATE sweeps SET status = 'running', executed_by = $2, updated_at = now() WHERE id = $1 AND status = 'planned' RETURNING *`, [id, operator]);
-    if (rows[0]) await appendEvidence(c, { kind: 'sweep.executed', subject: id, actor: operator, payload: {}, dedupeKey: `sweep:${id}:executed` });
-    return rows[0] ?? null;
+    const { rows } = await c.query<SweepRow>(`UPDATE sweeps SET status = 'running', executed_by = $2, updated_at = now() WHERE id = $1 AND status = 'planned' RETURNING id`, [id, operator]);
+    if (rows[0]) {
+      await appendEvidence(c, { kind: 'sweep.executed', subject: id, actor: operator, payload: { run_id: runId }, dedupeKey: `sweep:${id}:executed` });
+      return true;
+    }
+    const mine = await c.query(`SELECT 1 FROM evidence WHERE dedupe_key = $1 AND payload->>'run_id' = $2`, [`sweep:${id}:executed`, runId]);
+    return (mine.rowCount ?? 0) > 0;
   });
 }
 
 export function createSweepActivities(deps: { pool: Pool; config: StablerailConfig; senders: RailSenders; signer: Signer | null }) {
   return {
+    /** The execute decision, recorded by the sweep workflow's Update (the API writes no row). */
+    async markSweepExecuting(o: { sweepId: string; operator: string; runId: string }): Promise<boolean> {
+      return markSweepRunning(deps.pool, o.sweepId, o.operator, o.runId);
+    },
+
     /** Plan a sweep (reads the chain, asks the signer): answers the sweep id. A refusal is typed, not retried. */
     async planSweepActivity(o: { environment: 'sandbox' | 'live'; rail: string; minAmountMinor: string; operator: string }): Promise<string> {
       try {

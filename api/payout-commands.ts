@@ -10,7 +10,7 @@ import { isRailEnabled, type KeyAuth } from '../activities/merchant.js';
 import { getPaymentRow, type PaymentRow } from '../activities/payment.js';
 import { getPayoutRow, payoutApprovals, payoutObject, PAYOUT_COLUMNS, PAYOUT_ID_RE, DESTINATION_ID_RE, type PayoutRow } from '../activities/payout.js';
 import { activeDestination, destinationObject, getDestination, type DestinationRow } from '../activities/payout-destination.js';
-import { getSweep, markSweepRunning, type SweepRow } from '../activities/sweep.js';
+import { getSweep, type SweepRow } from '../activities/sweep.js';
 import { InvalidAddressError, normalizeRailAddress } from '../activities/chain/addresses.js';
 import { MoneyError, parseAmount } from '../workflows/rules/money.js';
 import {
@@ -19,6 +19,7 @@ import {
   cancelPayoutUpdate,
   createDestinationUpdate,
   createPayoutUpdate,
+  executeSweepUpdate,
   PAYOUT_TASK_QUEUE,
   rejectDestinationUpdate,
   revokeDestinationUpdate,
@@ -367,28 +368,32 @@ export async function planSweepCommand(deps: PayoutCommandDeps, o: { environment
   return (await getSweep(deps.pool, sweepId as string))!;
 }
 
-async function sweepStarted(deps: PayoutCommandDeps, id: string): Promise<boolean> {
-  try {
-    await deps.temporal.workflow.getHandle(id).describe();
-    return true;
-  } catch (err) {
-    if (err instanceof WorkflowNotFoundError) return false;
-    throw err;
-  }
-}
-
 export async function executeSweep(deps: PayoutCommandDeps, id: string, operator: string): Promise<SweepRow> {
   const existing = /^sw_[0-9A-Za-z]{24}$/.test(id) ? await getSweep(deps.pool, id) : undefined;
   if (!existing) throw notFound('sweep');
-  // A sweep marked running whose workflow did not start (Temporal was down: 503) is started by
-  // the retry; REJECT_DUPLICATE keeps a running one from starting twice.
-  const row = (await markSweepRunning(deps.pool, id, operator)) ?? (existing.status === 'running' && !(await sweepStarted(deps, id)) ? existing : null);
-  if (!row) throw new ApiError(409, 'state_error', 'sweep_not_planned', `sweep is ${existing.status}; only a planned sweep can be executed`);
-  const rail = railById(deps.config, row.rail)!;
-  await start(deps, 'sweepWorkflow', row.id, [{
-    sweepId: row.id, rail: row.rail, railKind: rail.kind, environment: row.environment, treasuryAddress: row.treasury_address,
-    items: row.plan.items.map((i) => ({ index: i.index, address: i.address, amountMinor: i.amountMinor, gasTopUpMinor: i.gasTopUpMinor })),
-    confirmationsRequired: rail.confirmations_required,
-  }] satisfies Parameters<typeof sweepWorkflow>);
-  return row;
+  if (existing.status !== 'planned' && existing.status !== 'running') {
+    throw new ApiError(409, 'state_error', 'sweep_not_planned', `sweep is ${existing.status}; only a planned sweep can be executed`);
+  }
+  // One Temporal call: the sweep workflow starts with the execute Update, whose activity marks
+  // the row running; a later execute reaches the running workflow, which refuses it.
+  const rail = railById(deps.config, existing.rail)!;
+  const startWorkflowOperation = new WithStartWorkflowOperation<typeof sweepWorkflow>('sweepWorkflow', {
+    workflowId: existing.id,
+    taskQueue: queueOf(deps),
+    workflowIdConflictPolicy: 'USE_EXISTING',
+    args: [{
+      sweepId: existing.id, rail: existing.rail, railKind: rail.kind, environment: existing.environment, treasuryAddress: existing.treasury_address,
+      items: existing.plan.items.map((i) => ({ index: i.index, address: i.address, amountMinor: i.amountMinor, gasTopUpMinor: i.gasTopUpMinor })),
+      confirmationsRequired: rail.confirmations_required,
+    }],
+  });
+  try {
+    await deps.temporal.workflow.executeUpdateWithStart(executeSweepUpdate, { startWorkflowOperation, args: [{ operator }] });
+    deps.metrics.workflowStarts.inc({ workflow: 'sweepWorkflow', result: 'update_with_start' });
+  } catch (err) {
+    if (err instanceof WorkflowUpdateFailedError) updateError(err, 'sweep');
+    deps.metrics.workflowStarts.inc({ workflow: 'sweepWorkflow', result: 'failed' });
+    throw new ApiError(503, 'api_error', 'orchestrator_unavailable', `sweep ${existing.id} could not be started yet; retry`);
+  }
+  return (await getSweep(deps.pool, existing.id))!;
 }

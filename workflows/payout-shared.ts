@@ -208,6 +208,12 @@ export const rejectDestinationUpdate = defineUpdate<DestinationWorkflowState, [A
 /** Revoke at any time before or after it became usable: no new payout to it, pending ones canceled. */
 export const revokeDestinationUpdate = defineUpdate<DestinationWorkflowState, [RevokeDestinationRequest]>('revokeDestination');
 
+/** An operator's execute decision, sent with the sweep workflow's start (Update-with-Start). */
+export const executeSweepUpdate = defineUpdate<{ status: 'running' }, [ExecuteSweepRequest]>('executeSweep');
+export interface ExecuteSweepRequest {
+  operator: string;
+}
+
 export interface SweepItem {
   index: string;
   address: string;

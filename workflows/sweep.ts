@@ -4,13 +4,21 @@
 // Sends are keyed (sweep:{id}:gas:{index}, sweep:{id}:token:{index}), so a crash or replay
 // never sends either twice. Top-ups leave the treasury one at a time (one nonce sequence);
 // token transfers leave different deposit addresses and run side by side, a batch at a time.
-import { patched, proxyActivities } from '@temporalio/workflow';
+import { allHandlersFinished, ApplicationFailure, condition, patched, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { SendActivities } from '../activities/chain/send.js';
 import type { SweepActivities } from '../activities/sweep.js';
-import type { SweepItem, SweepItemResult, SweepWorkflowInput } from './payout-shared.js';
+import { executeSweepUpdate, type ExecuteSweepRequest, type SweepItem, type SweepItemResult, type SweepWorkflowInput } from './payout-shared.js';
 
 /** Sweeps since #16 size each top-up when the item runs and retry a failed one once; older histories used the plan's figure. */
 export const SWEEP_GAS_AT_EXECUTION_PATCH = 'sweep-gas-at-execution';
+
+/**
+ * Sweeps since #11 are started by Update-with-Start: the execute Update's activity marks the
+ * sweep running (and its evidence) inside the workflow, so no row says running without one.
+ */
+export const SWEEP_EXECUTE_UPDATE_PATCH = 'sweep-execute-update';
+/** How long a run started without its execute Update waits for it before ending with nothing done. */
+const EXECUTE_WAIT = '5 minutes';
 
 /** Addresses whose token transfers are in flight together. */
 export const SWEEP_BATCH = 10;
@@ -30,6 +38,27 @@ const records = proxyActivities<SweepActivities>({
 });
 
 export async function sweepWorkflow(input: SweepWorkflowInput): Promise<SweepItemResult[]> {
+  if (patched(SWEEP_EXECUTE_UPDATE_PATCH)) {
+    let executing: boolean | null = null;
+    let executeRequests = 0;
+    setHandler(
+      executeSweepUpdate,
+      async ({ operator }: ExecuteSweepRequest) => {
+        // The first request executes; any later one (a second click, another operator) is told
+        // the sweep is no longer planned, as a second execute always was.
+        const first = executeRequests++ === 0;
+        if (first) executing = await records.markSweepExecuting({ sweepId: input.sweepId, operator, runId: workflowInfo().runId });
+        if (!first || !executing) throw ApplicationFailure.nonRetryable(`sweep ${input.sweepId} is no longer planned; only a planned sweep can be executed`, 'sweep_not_planned');
+        return { status: 'running' as const };
+      },
+    );
+    await condition(() => executing !== null, EXECUTE_WAIT);
+    if (!executing) {
+      // Refused (the sweep ran before) or never asked: this run did nothing and says so.
+      await condition(allHandlersFinished);
+      return [];
+    }
+  }
   const railKind = input.railKind;
   const results = new Map<string, SweepItemResult>();
   const fresh = (i: SweepItem): SweepItemResult => ({ index: i.index, address: i.address, status: 'swept', gasTxHash: null, sweepTxHash: null, feesMinor: '0' });
