@@ -5,7 +5,6 @@ import type { Pool } from '../activities/db.js';
 import { withTx } from '../activities/db.js';
 import { DomainError, type KeyAuth } from '../activities/merchant.js';
 import { enableEndpoint, subscriptionKeys, type EndpointRow } from '../activities/webhooks/endpoints.js';
-import { insertDeliveries } from '../activities/webhooks/delivery.js';
 import type { webhookDeliveryWorkflow } from '../workflows/webhook-delivery.js';
 import type { webhookLaneWorkflow } from '../workflows/webhook-lane.js';
 import { TASK_QUEUES } from '../workflows/shared.js';
@@ -17,9 +16,11 @@ export const RECOVER_WINDOW_MS_MAX = 30 * 86_400_000;
 /** Workflow starts in flight at once from one request. */
 const STARTS_CONCURRENT_MAX = 32;
 
-/** Start delivery workflows (rows first, so the deliveries list shows them pending at once). */
-export async function startDeliveries(pool: Pool, temporal: Client, deliveries: Array<DeliveryInput & { kind: DeliveryKind }>, taskQueue: string = TASK_QUEUES.webhooks): Promise<void> {
-  await insertDeliveries(pool, deliveries);
+/**
+ * Start delivery workflows; each writes its own pending row first (the API writes none), so a
+ * start that fails leaves nothing behind and the retried request starts it.
+ */
+export async function startDeliveries(temporal: Client, deliveries: Array<DeliveryInput & { kind: DeliveryKind }>, taskQueue: string = TASK_QUEUES.webhooks): Promise<void> {
   for (let i = 0; i < deliveries.length; i += STARTS_CONCURRENT_MAX) {
     await Promise.all(
       deliveries.slice(i, i + STARTS_CONCURRENT_MAX).map(async (d) => {
@@ -27,7 +28,7 @@ export async function startDeliveries(pool: Pool, temporal: Client, deliveries: 
           await temporal.workflow.start<typeof webhookDeliveryWorkflow>('webhookDeliveryWorkflow', {
             taskQueue,
             workflowId: d.deliveryId,
-            args: [{ deliveryId: d.deliveryId, eventId: d.eventId, endpointId: d.endpointId }],
+            args: [{ deliveryId: d.deliveryId, eventId: d.eventId, endpointId: d.endpointId, kind: d.kind }],
             workflowIdReusePolicy: 'REJECT_DUPLICATE',
           });
         } catch (err) {
@@ -86,7 +87,7 @@ export async function redeliverEvent(pool: Pool, temporal: Client, auth: KeyAuth
   if (endpointId && rows[0]!.status !== 'enabled') throw new DomainError('endpoint_disabled', 'This webhook endpoint is disabled; recover it to resend', 'endpoint_id', 409);
   const targets = rows.filter((r) => r.status === 'enabled');
   const deliveries = targets.map((w) => ({ deliveryId: deliveryIdFor(ev.id, w.id, redeliveryId), eventId: ev.id, endpointId: w.id, kind: 'redelivery' as const }));
-  await startDeliveries(pool, temporal, deliveries);
+  await startDeliveries(temporal, deliveries);
   return {
     object: 'list',
     data: deliveries.map((d) => ({ id: d.deliveryId, object: 'webhook_delivery', event_id: d.eventId, endpoint_id: d.endpointId, kind: d.kind, status: 'pending' })),
@@ -123,7 +124,7 @@ export async function recoverEndpoint(pool: Pool, temporal: Client, auth: KeyAut
   );
   const page = rows.slice(0, RECOVER_EVENTS_MAX);
   const deliveries = page.map((e) => ({ deliveryId: deliveryIdFor(e.id, endpoint.id, recoveryId), eventId: e.id, endpointId: endpoint.id, kind: 'recovery' as const }));
-  await startDeliveries(pool, temporal, deliveries);
+  await startDeliveries(temporal, deliveries);
   return {
     object: 'webhook_recovery',
     id: recoveryId,

@@ -212,7 +212,7 @@ describe('production processes (stablerail api | worker | chain-worker | webhook
         STABLERAIL_MASTER_KEY: masterKey.toString('hex'), STABLERAIL_WORKFLOW_BUNDLE: bundleFile, STABLERAIL_WEBHOOK_TASK_QUEUE: taskQueue,
       }, 'webhook worker ready');
       const deliveryId = deliveryIdFor(eventId, ep.id);
-      await startDeliveries(stack.pool, stack.client, [{ deliveryId, eventId, endpointId: ep.id, kind: 'automatic' }], taskQueue);
+      await startDeliveries(stack.client, [{ deliveryId, eventId, endpointId: ep.id, kind: 'automatic' }], taskQueue);
       await eventually(async () => release !== null, 30_000, 20);
       proc.child.kill('SIGTERM');
       await eventually(async () => proc.out().includes('"draining"') || null, 30_000, 20);

@@ -227,6 +227,10 @@ describe('webhook endpoints API and delivery (real stack)', () => {
     const red = await c.redeliverEvent(createdEvent.id, { endpoint_id: ep.id });
     assert.equal(red.data.length, 1);
     await eventually(async () => rcv.received.length >= 4);
+    // The API wrote no row: the redelivery's own workflow wrote it before its first attempt.
+    const redHist = await h().stack.client.workflow.getHandle(red.data[0]!.id).fetchHistory();
+    const scheduled = (redHist.events ?? []).map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name).filter(Boolean);
+    assert.deepEqual(scheduled.slice(0, 2), ['recordDelivery', 'attemptDelivery']);
     const dup = rcv.received.at(-1)!;
     assert.equal(dup.headers['webhook-id'], createdEvent.id, 'a redelivery carries the same webhook-id');
     verifyWebhook(dup.raw, dup.headers, ep.secret!);

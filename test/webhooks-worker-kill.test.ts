@@ -81,7 +81,7 @@ describe('webhook worker killed mid-burst', function () {
     };
     const first = await startWorkerProcess(env);
     children.push(first);
-    await startDeliveries(stack.pool, stack.client, eventIds.map((eventId) => ({ deliveryId: deliveryIdFor(eventId, ep.id), eventId, endpointId: ep.id, kind: 'automatic' as const })), TASK_QUEUE);
+    await startDeliveries(stack.client, eventIds.map((eventId) => ({ deliveryId: deliveryIdFor(eventId, ep.id), eventId, endpointId: ep.id, kind: 'automatic' as const })), TASK_QUEUE);
     await eventually(async () => rcv!.received.length >= 6, 30_000, 20);
     first.kill('SIGKILL');
     // Mid-burst means deliveries were still unfinished when the worker died (some sent, unanswered or unrecorded).

@@ -3,7 +3,7 @@
 // event) failed, and by the API for a redelivery or a recovery. It owns the retry schedule:
 // each attempt is one activity with no retries of its own, and between attempts it sleeps on
 // durable timers, so a worker restart neither loses nor repeats a wait.
-import { ActivityFailure, proxyActivities, sleep } from '@temporalio/workflow';
+import { ActivityFailure, patched, proxyActivities, sleep } from '@temporalio/workflow';
 import type { WebhookDeliveryActivities } from '../activities/webhooks/delivery.js';
 import { ATTEMPTS_MAX, nextDelayMs } from './rules/retry-schedule.js';
 import { handOff } from './event-dispatch.js';
@@ -19,15 +19,21 @@ const { attemptDelivery } = proxyActivities<WebhookDeliveryActivities>({
   retry: { maximumAttempts: 1 },
 });
 
-const { concludeDelivery } = proxyActivities<WebhookDeliveryActivities>({
+const { concludeDelivery, recordDelivery } = proxyActivities<WebhookDeliveryActivities>({
   startToCloseTimeout: '30 seconds',
   // Pure database work and idempotent: retried until the database answers.
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
 });
 
+/** Redeliveries and recoveries since #13 write their row here, not in the API before the start. */
+export const DELIVERY_ROW_BY_WORKFLOW_PATCH = 'delivery-row-by-workflow';
+
 export async function webhookDeliveryWorkflow(input: DeliveryInput): Promise<DeliveryResult> {
   const attempts: DeliveryAttemptSummary[] = [];
   const target = { deliveryId: input.deliveryId, eventId: input.eventId, endpointId: input.endpointId };
+  if (input.kind && patched(DELIVERY_ROW_BY_WORKFLOW_PATCH)) {
+    await recordDelivery({ ...target, kind: input.kind });
+  }
   const firstAttempt = input.firstAttempt ?? 1;
   // Attempt 1 was made by the recording activity: wait out the delay it recorded.
   if (input.initialDelayMs) await sleep(input.initialDelayMs);

@@ -34,6 +34,11 @@ export interface DeliveryInput {
    */
   firstAttempt?: number;
   initialDelayMs?: number;
+  /**
+   * Set when the starter wrote no row (the API's redeliveries and recoveries): the workflow
+   * writes its own pending row before the first attempt, so no row exists without its workflow.
+   */
+  kind?: DeliveryKind;
 }
 
 /** 'sequence': one object's events reach an endpoint in sequence order; 'none': each independently. */

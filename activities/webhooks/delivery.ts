@@ -12,7 +12,7 @@ import { appendEvidence } from '../evidence.js';
 import { DomainError } from '../merchant.js';
 import { signatureHeader } from '../../sdk/signature.js';
 import { ATTEMPTS_MAX, nextDelayMs, parseRetryAfterMs } from '../../workflows/rules/retry-schedule.js';
-import type { AttemptRequest, AttemptResult, DeliveryInput, FirstAttempt, LaneStep, LaneStepRequest, PlannedDelivery } from '../../workflows/webhook-shared.js';
+import type { AttemptRequest, AttemptResult, DeliveryInput, DeliveryKind, FirstAttempt, LaneStep, LaneStepRequest, PlannedDelivery } from '../../workflows/webhook-shared.js';
 import { activeSecrets, disableEndpoint } from './endpoints.js';
 import { insertDeliveries, planEventDeliveries, type EventHead } from './plan.js';
 import { parseEndpointUrl, resolveTarget, urlPolicy } from './url-guard.js';
@@ -316,6 +316,11 @@ export function createWebhookDeliveryActivities(deps: SendDeps) {
     async attemptDelivery(req: AttemptRequest): Promise<AttemptResult & { notify?: PlannedDelivery[] }> {
       const r = await attemptOnce(deps, req);
       return { outcome: r.outcome, responseStatus: r.responseStatus, retryAfterMs: r.retryAfterMs, error: r.error, notify: r.notify };
+    },
+
+    /** A redelivery's or recovery's pending row, written by its own workflow (idempotent by delivery id). */
+    async recordDelivery(d: DeliveryInput & { kind: DeliveryKind }): Promise<void> {
+      await insertDeliveries(pool, [d]);
     },
 
     /** Retries ran out: the delivery failed and the endpoint is disabled, with an operator-visible event. */

@@ -241,7 +241,7 @@ async function workflowPerDeliveryFloor(stack: Stack, masterKey: Buffer, config:
     const { row: off } = await createEndpoint(stack.pool, masterKey, config, owner, { url: rcv.url }, null);
     await stack.pool.query(`UPDATE webhook_endpoints SET status = 'disabled' WHERE id = $1`, [off.id]);
     const t0 = performance.now();
-    await startDeliveries(stack.pool, stack.client, eventIds.map((eventId) => ({ deliveryId: deliveryIdFor(eventId, off.id), eventId, endpointId: off.id, kind: 'automatic' as const })));
+    await startDeliveries(stack.client, eventIds.map((eventId) => ({ deliveryId: deliveryIdFor(eventId, off.id), eventId, endpointId: off.id, kind: 'automatic' as const })));
     const deadline = performance.now() + waitS * 1000;
     for (;;) {
       const { rows } = await stack.pool.query(`SELECT count(*)::int AS n FROM webhook_deliveries WHERE endpoint_id = $1 AND status = 'canceled'`, [off.id]);
