@@ -7,6 +7,10 @@
 // signed versions is ever mined.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+// Default import: @temporalio/proto is CommonJS whose named exports Node cannot always detect statically.
+import proto from '@temporalio/proto';
 import fc from 'fast-check';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
@@ -404,6 +408,9 @@ describe('the payout workflow on the time-skipping server, against a simulated c
       const history = await env.client.workflow.getHandle(id, runId).fetchHistory();
       await Worker.runReplayHistory({ workflowBundle: await workflowBundle(), replayName: `${id}/${runId}` }, history);
       runs += 1;
+      // The first run (ends in continue-as-new) and the second (starts from carried state) are
+      // what a later change must still replay: kept as fixtures when asked (test/fixtures/histories).
+      if (runs <= 2) recordHistory(`payoutWorkflow.${id}.run${runs}`, history);
       runId = history.events?.at(-1)?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId ?? undefined;
       assert.ok(runs < 100, 'a bounded chain of runs');
     }
@@ -456,6 +463,15 @@ describe('the payout workflow on the time-skipping server, against a simulated c
     );
   });
 });
+
+/** `STABLERAIL_RECORD_HISTORIES=<dir>` keeps a history as binary protobuf, as test/workflow-replay.test.ts does. */
+function recordHistory(name: string, history: unknown): void {
+  const dir = process.env.STABLERAIL_RECORD_HISTORIES;
+  if (!dir) return;
+  mkdirSync(dir, { recursive: true });
+  const { History } = proto.temporal.api.history.v1;
+  writeFileSync(join(dir, `${name}.history.bin`), History.encode(history as Parameters<typeof History.encode>[0]).finish());
+}
 
 async function until<T>(fn: () => Promise<T | undefined | null | false>, what: string): Promise<T> {
   const deadline = Date.now() + 10_000;
