@@ -2,6 +2,7 @@
 // anvil_dropTransaction, anvil_setNextBlockBaseFeePerGas, a reorg by evm_snapshot/evm_revert;
 // and a nonce the node refuses between two signed ones. Real Temporal, PostgreSQL and signer.
 import assert from 'node:assert/strict';
+import { MockActivityEnvironment } from '@temporalio/testing';
 import { id as topicOf, toQuantity, zeroPadValue, Transaction } from 'ethers';
 import { api, asOperator, eventually, h, newMerchant } from './harness.js';
 import { devnet, rpc } from './chain-helpers.js';
@@ -11,6 +12,7 @@ import { RailSenders } from '../activities/chain/senders.js';
 import { createSigner, type SignerSpec } from '../activities/signer/index.js';
 import { railById } from '../activities/config.js';
 import { formatAmount } from '../workflows/rules/money.js';
+import type { WatchOutcome } from '../workflows/payout-shared.js';
 
 /** Token transfers to `to` the chain shows, ever. */
 async function transfersTo(to: string): Promise<number> {
@@ -251,6 +253,29 @@ describe('payouts on a chain that drops, reprices and reorgs', function () {
       assert.equal(await rpc('eth_getTransactionReceipt', [b.txHash]), null);
       const ev = await stack.pool.query(`SELECT 1 FROM evidence WHERE kind = 'chain_send.nonce_fill' AND payload->>'tx_hash' = $1`, [fill.rows[0].tx_hash]);
       assert.equal(ev.rows.length, 1);
+
+      // The fill's network fee is posted once the fill is final, by the wait on the send after it
+      // (what a payout workflow runs: watch, then finality), and only once however often that runs.
+      // These two heartbeat: they run in an activity context, as a worker runs them.
+      const inActivity = new MockActivityEnvironment();
+      const seen: WatchOutcome = await inActivity.run(acts.watchTransfer, { sendKey: `${tag}:c`, confirmations: rail.confirmations_required });
+      assert.equal(seen.kind, 'mined');
+      const blockHash = seen.kind === 'mined' ? seen.outcome.blockHash : '';
+      const fin: { kind: string } = await inActivity.run(acts.awaitFinality, { sendKey: `${tag}:c`, blockHash });
+      assert.equal(fin.kind, 'final');
+      await inActivity.run(acts.awaitFinality, { sendKey: `${tag}:c`, blockHash });
+      const fillReceipt = await devnet().provider.getTransactionReceipt(fill.rows[0].tx_hash);
+      const fillFee = fillReceipt!.gasUsed * fillReceipt!.gasPrice;
+      assert.ok(fillFee > 0n);
+      const posted = await stack.pool.query(
+        `SELECT e.cause, e.gate, a.purpose || ':' || a.asset AS k, l.amount_minor::text AS amount FROM ledger_entries e JOIN ledger_lines l ON l.entry_id = e.id JOIN ledger_accounts a ON a.id = l.account_id
+          WHERE lower(e.tx_hash) = $1 ORDER BY l.line_no`,
+        [fill.rows[0].tx_hash.toLowerCase()],
+      );
+      assert.deepEqual(posted.rows.map((r) => [r.gate, r.k, r.amount]), [['network_fee', 'network_fees:ETH', String(fillFee)], ['network_fee', 'custody:ETH', String(-fillFee)]], 'gasUsed × effectiveGasPrice of the fill, once');
+      assert.equal(posted.rows[0].cause, `network_fee:${rail.id}:${fill.rows[0].tx_hash.toLowerCase()}`);
+      const row = await stack.pool.query(`SELECT status, fee_minor::text AS fee FROM chain_sends WHERE tx_hash = $1`, [fill.rows[0].tx_hash]);
+      assert.deepEqual(row.rows[0], { status: 'executed', fee: String(fillFee) });
     } finally {
       await stop();
       senders.close();

@@ -60,6 +60,23 @@ export interface PayoutWorkflowInput {
   confirmationsRequired: number;
   /** Recorded on payouts started before search attributes were registered everywhere (false skipped upserts); new ones leave it out. */
   upsertSearchAttributes?: boolean;
+  /**
+   * A run continued-as-new while following its send on chain (broadcast or requires_review for
+   * days): what the earlier runs knew. The new run goes straight back to watching.
+   */
+  carried?: PayoutCarried;
+  /** History length at which a run following its send continues-as-new; PAYOUT_HISTORY_EVENTS_MAX when absent (tests pass a small one). */
+  historyEventsMax?: number;
+}
+
+/** Everything a payout's next run needs to go on watching its send where the last run stopped. */
+export interface PayoutCarried {
+  state: PayoutWorkflowState;
+  amountMinor: string;
+  destinationAddress: string;
+  approvalsRequired: number;
+  /** How many reorgs reopened the payout: the round keys its confirmation postings. */
+  round: number;
 }
 
 /**

@@ -6,6 +6,7 @@ import {
   allHandlersFinished,
   ApplicationFailure,
   condition,
+  continueAsNew,
   getExternalWorkflowHandle,
   log,
   patched,
@@ -43,6 +44,16 @@ import {
  * marker) keep the single await-and-settle they recorded.
  */
 export const PAYOUT_CHAIN_PATCH = 'payout-finality-and-stuck-sends';
+
+/**
+ * A payout that stays in broadcast or requires_review for days re-checks the chain every stuck
+ * window, and each re-check adds events: past this many (or when the server suggests it) the
+ * run continues-as-new with its state. Temporal warns at 10,240 events and ends a workflow at
+ * 51,200; its suggestion comes earlier on a default server.
+ */
+export const PAYOUT_HISTORY_EVENTS_MAX = 5_000;
+/** Runs from before it never continue-as-new (their histories have no marker). */
+export const PAYOUT_CONTINUE_AS_NEW_PATCH = 'payout-continue-as-new';
 
 const records = proxyActivities<PayoutRecordActivities>({
   startToCloseTimeout: '30 seconds',
@@ -84,7 +95,8 @@ export async function payoutWorkflow(input: PayoutWorkflowInput): Promise<Payout
 }
 
 async function runPayout(input: PayoutWorkflowInput): Promise<PayoutWorkflowState> {
-  const state: PayoutWorkflowState = {
+  const carried = input.carried;
+  const state: PayoutWorkflowState = carried ? { ...carried.state } : {
     payoutId: input.payoutId,
     status: 'pending_approval',
     // seq 1 (payout.created) is written with the payout row and its hold: by the create step,
@@ -97,9 +109,22 @@ async function runPayout(input: PayoutWorkflowInput): Promise<PayoutWorkflowStat
     refused: null,
   };
   // What the row says: given at start to older payouts, read back from the create step otherwise.
-  let amountMinor = input.amountMinor ?? '';
-  let destinationAddress = input.destinationAddress ?? '';
-  let approvalsRequired = input.approvalsRequired ?? Number.MAX_SAFE_INTEGER;
+  let amountMinor = carried?.amountMinor ?? input.amountMinor ?? '';
+  let destinationAddress = carried?.destinationAddress ?? input.destinationAddress ?? '';
+  let approvalsRequired = carried?.approvalsRequired ?? input.approvalsRequired ?? Number.MAX_SAFE_INTEGER;
+  const sendKey = `${input.kind}:${input.payoutId}`;
+  /** What is signed: known once the row exists (its amount and destination). */
+  const sendRequestNow = (): SendRequest => ({
+    sendKey,
+    rail: input.rail,
+    environment: input.environment,
+    purpose: input.kind,
+    key: { rail: input.rail, kind: input.railKind, role: 'treasury' },
+    asset: 'token',
+    to: destinationAddress,
+    amountMinor,
+  });
+  let sendRequest = sendRequestNow();
 
   // Transitions are serialized: an approval and a cancel can race, the table decides.
   let queue: Promise<unknown> = Promise.resolve();
@@ -135,7 +160,8 @@ async function runPayout(input: PayoutWorkflowInput): Promise<PayoutWorkflowStat
   // The create step, once: the row, transition 1 and the hold in one activity keyed by payout id.
   // The create Update (Update-with-Start from the API) and the workflow itself both await it.
   let creating: Promise<PayoutView> | null = null;
-  let created = !input.create; // an older payout's row was written by the API
+  // An older payout's row was written by the API; a continued run's by its first run.
+  let created = !input.create || carried !== undefined;
   function ensureCreated(): Promise<PayoutView> {
     creating ??= (async () => {
       try {
@@ -226,6 +252,13 @@ async function runPayout(input: PayoutWorkflowInput): Promise<PayoutWorkflowStat
     await transition('canceled', 'destination_revoked', req.actor, { reason: req.reason }).catch(() => undefined);
   });
 
+  // A continued run: created, approved, signed and broadcast by the runs before; back to watching.
+  if (carried) {
+    await followOnChain(carried.round);
+    await queue;
+    return { ...state };
+  }
+
   // 0. Creation: nothing waits for approvals before the row and its hold exist. A refused
   // payout (insufficient balance, …) ends here with nothing written.
   if (input.create) {
@@ -261,18 +294,8 @@ async function runPayout(input: PayoutWorkflowInput): Promise<PayoutWorkflowStat
     await records.releasePayoutHold({ payoutId: state.payoutId });
     return { ...state };
   }
-  const sendKey = `${input.kind}:${input.payoutId}`;
   let outcome: TransferOutcomePayload;
-  const sendRequest: SendRequest = {
-    sendKey,
-    rail: input.rail,
-    environment: input.environment,
-    purpose: input.kind,
-    key: { rail: input.rail, kind: input.railKind, role: 'treasury' },
-    asset: 'token',
-    to: destinationAddress,
-    amountMinor,
-  };
+  sendRequest = sendRequestNow();
   try {
     const signed = await send.signTransfer(sendRequest);
     state.txHash = signed.txHash;
@@ -315,8 +338,9 @@ async function runPayout(input: PayoutWorkflowInput): Promise<PayoutWorkflowStat
    * moves the hold to in-flight; finality settles; a reorg before finality reverses the round's
    * postings and goes back to broadcast with the recorded transaction.
    */
-  async function followOnChain(): Promise<void> {
-    for (let round = 0; ; ) {
+  async function followOnChain(firstRound = 0): Promise<void> {
+    for (let round = firstRound; ; ) {
+      await continueAsNewIfLong(round);
       const seen = await watch.watchTransfer({ sendKey, confirmations: input.confirmationsRequired });
       if (seen.kind === 'stuck') {
         const r = await send.replaceTransfer(sendRequest);
@@ -350,5 +374,23 @@ async function runPayout(input: PayoutWorkflowInput): Promise<PayoutWorkflowStat
       await transition('broadcast', 'reorged', 'system');
       await send.reopenTransfer({ sendKey });
     }
+  }
+
+  /**
+   * Between two re-checks, a long history goes on in a new run with everything this one knows.
+   * Transitions finish first (their seq is carried), and every Update in flight answers here:
+   * one accepted now would be lost with this run.
+   */
+  async function continueAsNewIfLong(round: number): Promise<void> {
+    const info = workflowInfo();
+    if (!info.continueAsNewSuggested && info.historyLength < (input.historyEventsMax ?? PAYOUT_HISTORY_EVENTS_MAX)) return;
+    if (!patched(PAYOUT_CONTINUE_AS_NEW_PATCH)) return;
+    await whenQuiet();
+    await condition(allHandlersFinished);
+    await whenQuiet();
+    await continueAsNew<typeof payoutWorkflow>({
+      ...input,
+      carried: { state: { ...state, approvals: [...state.approvals] }, amountMinor, destinationAddress, approvalsRequired, round },
+    });
   }
 }

@@ -12,6 +12,8 @@ import type { Pool } from '../db.js';
 import { withTx } from '../db.js';
 import { nativeAssetOf, railById, stuckSendPolicy, type RailConfig, type StablerailConfig } from '../config.js';
 import { appendEvidence } from '../evidence.js';
+import { postEntries } from '../ledger.js';
+import { networkFeePosting } from '../payout.js';
 import { crashPoint } from '../faults.js';
 import type { KeyRef, Signer, SignedTx, UnsignedTx } from '../signer/signer.js';
 import { SignerRefusedError } from '../signer/signer.js';
@@ -23,6 +25,8 @@ import type { ReplaceOutcome, SendRecord, SendRequest, TransferOutcomePayload, W
 const POLL_INTERVAL_MS = 500;
 /** Rebroadcast the recorded bytes after this many polls without a receipt. */
 const REBROADCAST_EVERY_POLLS = 20;
+/** Nonce fills of one wallet looked up per settling pass (a gap is a handful of nonces, never thousands). */
+const NONCE_FILLS_PER_PASS_MAX = 50;
 
 /** Every send's row as the activities read it. */
 interface SendRow {
@@ -163,6 +167,41 @@ export function createSendActivities(deps: SendDeps) {
     }
     return filled;
   }
+  /**
+   * A fill's network fee is money the treasury spent: post it (platform network_fees ← rail
+   * custody in ETH, as a payout's fee) once the fill is final, so no reorg can change the fee
+   * after it is posted. Fills are nobody's workflow: whoever sees a later nonce of the same
+   * wallet mined settles the fills below it (a payout at finality, a sweep's or refund's wait).
+   * Idempotent: the entry's cause is the fill's hash, and the row moves out of `broadcast` in
+   * the same transaction.
+   */
+  async function settleNonceFills(rail: RailConfig, from: string, below: number): Promise<string[]> {
+    if (rail.kind !== 'evm') return [];
+    const { rows } = await pool.query<SendRow>(
+      `SELECT send_key, rail, environment, purpose, tx_hash, nonce, from_address, to_address, asset, amount_minor::text, raw, status, key_ref FROM chain_sends
+        WHERE rail = $1 AND from_address = $2 AND purpose = 'nonce_fill' AND status IN ('signed', 'broadcast') AND nonce < $3 ORDER BY nonce LIMIT $4`,
+      [rail.id, from, below, NONCE_FILLS_PER_PASS_MAX],
+    );
+    const sender = senders.get(rail);
+    const posted: string[] = [];
+    for (const f of rows) {
+      const out = await sender.outcome(f.tx_hash);
+      // Not mined (the refused transaction took the nonce after all) or not final yet: a later pass looks again.
+      if (!out || out.confirmations < rail.finality_confirmations) continue;
+      await withTx(pool, async (c) => {
+        const moved = await c.query(
+          `UPDATE chain_sends SET status = $2, fee_minor = $3, block_height = $4, block_hash = $5, updated_at = now() WHERE send_key = $1 AND status IN ('signed', 'broadcast')`,
+          [f.send_key, out.executed ? 'executed' : 'reverted', out.feeMinor, out.blockHeight, out.blockHash],
+        );
+        const fee = BigInt(out.feeMinor);
+        if (!moved.rowCount || fee === 0n) return;
+        await postEntries(c, [networkFeePosting(f.environment, rail, nativeAssetOf(rail), fee, out.txHash, `nonce fill of ${from} at nonce ${f.nonce}`)]);
+        posted.push(f.send_key);
+      });
+    }
+    return posted;
+  }
+
   const asSigned = (r: { rail: string; tx_hash: string; from_address: string; raw: string }): SignedTx =>
     ({ kind: railOf(config, r.rail).kind, from: r.from_address, txHash: r.tx_hash, raw: r.raw });
 
@@ -263,6 +302,7 @@ export function createSendActivities(deps: SendDeps) {
         const mined = await minedVersion(r);
         if (mined && mined.out.confirmations >= o.confirmations) {
           await adoptWinner(r, mined.raw, mined.out);
+          if (r.nonce !== null) await settleNonceFills(rail, r.from_address, r.nonce);
           return { kind: 'mined', outcome: outcomePayload(mined.out) };
         }
         if (!mined) {
@@ -364,7 +404,11 @@ export function createSendActivities(deps: SendDeps) {
       for (let poll = 1; ; poll++) {
         const out = await sender.outcome(r.tx_hash);
         if (!out || out.blockHash !== o.blockHash) return { kind: 'reorged' };
-        if (out.confirmations >= rail.finality_confirmations) return { kind: 'final', outcome: outcomePayload(out) };
+        if (out.confirmations >= rail.finality_confirmations) {
+          // Every nonce below this one is final too: a fill among them has its fee posted now.
+          if (r.nonce !== null) await settleNonceFills(rail, r.from_address, r.nonce);
+          return { kind: 'final', outcome: outcomePayload(out) };
+        }
         heartbeat({ poll, confirmations: out.confirmations });
         await sleep(POLL_INTERVAL_MS);
       }
@@ -387,7 +431,8 @@ export function createSendActivities(deps: SendDeps) {
     async awaitTransfer(o: { sendKey: string; confirmations: number }): Promise<TransferOutcomePayload> {
       const r = await recorded(o.sendKey);
       if (!r) throw ApplicationFailure.nonRetryable(`nothing signed for ${o.sendKey}`, 'send_not_signed');
-      const sender = senders.get(railOf(config, r.rail));
+      const rail = railOf(config, r.rail);
+      const sender = senders.get(rail);
       for (let poll = 1; ; poll++) {
         const out = await sender.outcome(r.tx_hash);
         if (out && out.confirmations >= o.confirmations) {
@@ -395,6 +440,7 @@ export function createSendActivities(deps: SendDeps) {
             `UPDATE chain_sends SET status = $2, fee_minor = $3, block_height = $4, block_hash = $5, updated_at = now() WHERE send_key = $1`,
             [o.sendKey, out.executed ? 'executed' : 'reverted', out.feeMinor, out.blockHeight, out.blockHash],
           );
+          if (r.nonce !== null) await settleNonceFills(rail, r.from_address, r.nonce);
           return outcomePayload(out);
         }
         if (!out && poll % REBROADCAST_EVERY_POLLS === 0) await sender.broadcast(asSigned(r)).catch(() => undefined);

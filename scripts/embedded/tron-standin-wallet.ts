@@ -99,6 +99,12 @@ export interface StandinChain {
   blockAt(height: number): { number: number; hash: string } | undefined;
   seal(logs: StandinLog[], txIDs: string[]): { number: number; hash: string; timestamp: number };
   save(): void;
+  /**
+   * TEST CONTROL, not node behaviour: true drops this broadcast after it passed every check.
+   * It is answered as accepted (as a node answers a transaction it took into its pool) and then
+   * never included, as a transaction a real network lost. Absent: nothing is dropped.
+   */
+  dropsBroadcast?(txID: string): boolean;
 }
 
 /** A request a real node would refuse before looking at state: answered as `{Error}`. */
@@ -325,6 +331,8 @@ export function createStandinWallet(chain: StandinChain, state: WalletState) {
     }
     if (!account(owner)) return refuse('CONTRACT_VALIDATE_ERROR', `Validate ${type} error, no OwnerAccount.`, id);
 
+    // Test control: accepted, then lost (never included, no balance moved, no fee burned).
+    if (chain.dropsBroadcast?.(id)) return { result: true, txid: id };
     const bytes = bandwidthBytes(raw_data_hex.length, 1);
     const stored: StoredTx = { txID: id, raw_data: raw, raw_data_hex: raw_data_hex.toLowerCase(), signature: [signature[0].replace(/^0x/, '').toLowerCase()] };
     return type === 'TransferContract' ? executeTransferContract(stored, value, bytes) : executeTrigger(stored, value, bytes);

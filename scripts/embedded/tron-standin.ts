@@ -9,6 +9,10 @@
 // Test helpers, all answering JSON: /standin/transfer records a TRC20 transfer arriving from
 // outside (a Transfer log in a new block, and the recipient's balance credited; the sender is not
 // debited); /standin/fund_trx credits TRX from outside (no block); /standin/mine adds empty blocks.
+// Test controls, which no node has: /standin/drop_next_broadcasts (`count`) makes the next
+// broadcasts that pass every check answer `result: true` and then vanish (a transaction the
+// network lost: never included), and /standin/advance_clock (`ms`) moves the chain's clock
+// forward (so a test can pass a transaction's expiration without waiting ten minutes).
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -45,6 +49,14 @@ export interface TronStandin {
   transfer(o: { token: string; from: string; to: string; amountMinor: bigint }): { txHash: string; block: number };
   mine(count: number): number;
   head(): number;
+  /** TEST CONTROL: the next `count` broadcasts that pass every check are answered as accepted and never included. */
+  dropNextBroadcasts(count: number): void;
+  /** txIDs (hex, no 0x) dropped by dropNextBroadcasts, oldest first. */
+  dropped(): string[];
+  /** TEST CONTROL: move the chain's clock forward by `ms` (block times, expiration, bandwidth recovery); never back. */
+  advanceClock(ms: number): number;
+  /** The chain's clock now (ms). */
+  now(): number;
   /** Credit TRX (sun) from outside, activating the account. Address base58check. */
   fundTrx(address: string, amountSun: bigint): void;
   trxBalance(address: string): bigint;
@@ -75,7 +87,12 @@ export async function startTronStandin(o: {
   /** Milliseconds between empty blocks sealed on their own (as anvil's interval mining); 0 or omitted: only on demand. */
   blockTimeMs?: number;
 }): Promise<TronStandin> {
-  const now = o.now ?? Date.now;
+  const baseNow = o.now ?? Date.now;
+  // Test controls (see the header): a forward offset on the clock, and broadcasts to lose.
+  let clockOffsetMs = 0;
+  const now = () => baseNow() + clockOffsetMs;
+  let dropBudget = 0;
+  const droppedTxIDs: string[] = [];
   const state = loadState(o.stateFile);
   const blocks = state.blocks;
   const save = () => {
@@ -105,6 +122,12 @@ export async function startTronStandin(o: {
       blockAt: (h) => blocks[h],
       seal,
       save,
+      dropsBroadcast: (txID) => {
+        if (dropBudget <= 0) return false;
+        dropBudget -= 1;
+        droppedTxIDs.push(txID);
+        return true;
+      },
     },
     state,
   );
@@ -162,6 +185,17 @@ export async function startTronStandin(o: {
       return head();
     },
     head,
+    dropNextBroadcasts(count: number) {
+      if (!Number.isSafeInteger(count) || count < 0 || count > 1000) throw new Error('count must be 0..1000');
+      dropBudget = count;
+    },
+    dropped: () => [...droppedTxIDs],
+    advanceClock(ms: number) {
+      if (!Number.isSafeInteger(ms) || ms < 0) throw new Error('ms must be a non-negative integer');
+      clockOffsetMs += ms;
+      return now();
+    },
+    now,
     fundTrx(address: string, amountSun: bigint) {
       wallet.fundTrx('41' + hex20(address), amountSun);
       save();
@@ -222,6 +256,12 @@ export async function startTronStandin(o: {
         return json(res, 200, api.transfer({ token: body.token, from: body.from, to: body.to, amountMinor: BigInt(body.amount_minor) }));
       }
       if (path === '/standin/mine') return json(res, 200, { head: api.mine(Number(JSON.parse(text || '{}').count ?? 1)) });
+      // Test controls (see the header): a node has neither.
+      if (path === '/standin/drop_next_broadcasts') {
+        api.dropNextBroadcasts(Number(JSON.parse(text || '{}').count ?? 1));
+        return json(res, 200, { dropped: api.dropped() });
+      }
+      if (path === '/standin/advance_clock') return json(res, 200, { now: api.advanceClock(Number(JSON.parse(text || '{}').ms ?? 0)) });
       if (path === '/' || path === '/jsonrpc') {
         const msg = JSON.parse(text);
         try {

@@ -7,6 +7,10 @@
 // signed versions is ever mined.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+// Default import: @temporalio/proto is CommonJS whose named exports Node cannot always detect statically.
+import proto from '@temporalio/proto';
 import fc from 'fast-check';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
@@ -35,7 +39,7 @@ import type { payoutWorkflow } from '../../workflows/payout.js';
 const TASK_QUEUE = 'unit-payouts';
 
 /** What happens on the simulated chain to a payout's send before it is mined. */
-type ChainEvent = 'drop' | 'bump' | 'signer_down' | 'balance_short';
+type ChainEvent = 'drop' | 'bump' | 'signer_down' | 'balance_short' | 'not_expired';
 
 interface Script {
   events: ChainEvent[];
@@ -57,6 +61,11 @@ class SimPayout {
   minedAtOnce = 0;
   signed = 0;
   blockedNext = false;
+  /** The next re-check finds nothing to do yet (a TRON transaction before its expiration). */
+  waitNext = false;
+  watches = 0;
+  /** Holds the watch with this number until released, so a test can act between two re-checks. */
+  pause: { at: number; open: Promise<void>; release: () => void; reached: boolean } | null = null;
   gate: { to: string; open: Promise<void>; release: () => void; reached: boolean } | null = null;
   approvals: string[] = [];
   violations: string[] = [];
@@ -175,9 +184,15 @@ function simActivities(sim: Sim) {
     async broadcastTransfer() {},
     async watchTransfer(o: { sendKey: string }): Promise<WatchOutcome> {
       const p = sim.of(sendKeyId(o.sendKey));
+      p.watches += 1;
+      if (p.pause && p.pause.at === p.watches) {
+        p.pause.reached = true;
+        await p.pause.open;
+      }
       const next = p.script.events.shift();
       if (next) {
         p.blockedNext = next === 'signer_down' || next === 'balance_short';
+        p.waitNext = next === 'not_expired';
         return { kind: 'stuck', waitedBlocks: 4 };
       }
       // Nothing in the way: the chain mines one version (the latest; only one nonce, so only one).
@@ -194,6 +209,10 @@ function simActivities(sim: Sim) {
       if (p.blockedNext) {
         p.blockedNext = false;
         return { kind: 'blocked', code: 'signer_unavailable', message: 'signer down' };
+      }
+      if (p.waitNext) {
+        p.waitNext = false;
+        return { kind: 'waiting', reason: 'not_expired' };
       }
       p.versions.push(`0x${p.id}v${p.versions.length}`);
       return { kind: 'replaced', txHash: p.versions.at(-1)! };
@@ -255,14 +274,14 @@ describe('the payout workflow on the time-skipping server, against a simulated c
     await env?.teardown();
   });
 
-  async function start(script: Script, amount = 5_000_000n) {
+  async function start(script: Script, amount = 5_000_000n, extra: Partial<PayoutWorkflowInput> = {}) {
     const id = `po_unit_${randomUUID()}`;
     const p = new SimPayout(id, amount, script);
     sim.payouts.set(id, p);
     const input: PayoutWorkflowInput = {
       payoutId: id, merchantId: p.row.merchant_id, environment: 'sandbox', rail: 'usdt-erc20', railKind: 'evm', kind: 'payout',
       create: { kind: 'payout', amountMinor: amount.toString(), destination: { id: null, address: '0xdest' }, reference: 'unit', actor: 'api_key:unit' },
-      approvalWindowS: 3600, confirmationsRequired: 3,
+      approvalWindowS: 3600, confirmationsRequired: 3, ...extra,
     };
     const handle = await env.client.workflow.start<typeof payoutWorkflow>('payoutWorkflow', { taskQueue: TASK_QUEUE, workflowId: id, args: [input] });
     await until(async () => p.transitions.length === 0 && p.postings.has(`payout:${id}/hold`), 'the hold');
@@ -339,6 +358,65 @@ describe('the payout workflow on the time-skipping server, against a simulated c
     assert.deepEqual(p.violations, []);
   });
 
+  it('stuck through a hundred re-checks (days on a real rail): it continues-as-new with its state, Updates still answer in the new run, and it settles once', async () => {
+    // Days of stuck windows: signer down (requires_review) for many re-checks, then a TRON-like
+    // wait for the expiration, then a replacement that is mined. A small history bound makes the
+    // runs short; the real bound is PAYOUT_HISTORY_EVENTS_MAX or the server's suggestion.
+    const CHECKS_DOWN = 60;
+    const CHECKS_WAITING = 40;
+    const events: ChainEvent[] = [...Array<ChainEvent>(CHECKS_DOWN).fill('signer_down'), ...Array<ChainEvent>(CHECKS_WAITING).fill('not_expired'), 'drop'];
+    const { id, p, handle } = await start({ events, reorgs: 1, remine: [0] }, 7_000_000n, { historyEventsMax: 120 });
+    const firstRunId = handle.firstExecutionRunId;
+    // Held at a re-check well past the first continue-as-new (each re-check adds about a dozen events).
+    let release!: () => void;
+    p.pause = { at: 40, open: new Promise<void>((r) => (release = r)), release: () => release(), reached: false };
+    await handle.executeUpdate(approvePayoutUpdate, { args: [{ operator: 'op_alice', reason: 'ok' }] });
+    await until(async () => p.pause?.reached, 'the 40th re-check');
+
+    // A later run holds the payout now, with the state the first one had.
+    const latest = env.client.workflow.getHandle<typeof payoutWorkflow>(id);
+    const desc = await latest.describe();
+    assert.notEqual(desc.runId, firstRunId, 'continued as new');
+    const state = (await latest.query('payoutState' as never)) as { status: string; approvals: string[]; txHash: string; nonce: number; failureCode: string; seq: number };
+    assert.equal(state.status, 'requires_review');
+    assert.equal(state.failureCode, 'signer_unavailable');
+    assert.deepEqual(state.approvals, ['op_alice']);
+    assert.equal(state.txHash, p.versions[0]);
+    assert.equal(state.nonce, 7);
+    assert.equal(state.seq, 1 + p.transitions.length, 'every transition counted once across runs');
+    // Updates reach the new run and answer from the carried state.
+    await assert.rejects(latest.executeUpdate(cancelPayoutUpdate, { args: [{ actor: 'op_bob', reason: 'too late' }] }), (e: unknown) => failureType(e) === 'payout_not_cancelable');
+    await assert.rejects(latest.executeUpdate(approvePayoutUpdate, { args: [{ operator: 'op_carol', reason: 'ok' }] }), (e: unknown) => failureType(e) === 'payout_not_pending_approval');
+    assert.deepEqual(p.approvals, ['op_alice'], 'a refused approval records nothing');
+    p.pause.release();
+
+    const result = await handle.result();
+    assert.equal(result.status, 'settled');
+    assert.deepEqual(statuses(p), ['approved', 'signing', 'broadcast', 'requires_review', 'broadcast', 'confirmed', 'broadcast', 'confirmed', 'settled']);
+    assert.deepEqual(p.transitions.map((t) => t.seq), p.transitions.map((_, i) => i + 2), 'seq 2.. without a gap or a repeat');
+    assert.equal(p.signed, 1, 'signed once; every later version is a replacement');
+    assert.equal(result.txHash, p.mined);
+    assert.equal(p.settled, p.amount, 'settled once');
+    // The reorg round carried across runs keys the re-confirmation: one in-flight posting per round, the first reversed.
+    assert.ok(p.postings.has(`payout:${id}/in_flight/r0/reorged`) && p.postings.has(`payout:${id}/in_flight/r1`));
+    assert.deepEqual(p.violations, []);
+
+    // Walk the runs: each but the last ended in continue-as-new, and each replays deterministically.
+    let runId: string | undefined = firstRunId;
+    let runs = 0;
+    while (runId) {
+      const history = await env.client.workflow.getHandle(id, runId).fetchHistory();
+      await Worker.runReplayHistory({ workflowBundle: await workflowBundle(), replayName: `${id}/${runId}` }, history);
+      runs += 1;
+      // The first run (ends in continue-as-new) and the second (starts from carried state) are
+      // what a later change must still replay: kept as fixtures when asked (test/fixtures/histories).
+      if (runs <= 2) recordHistory(`payoutWorkflow.${id}.run${runs}`, history);
+      runId = history.events?.at(-1)?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId ?? undefined;
+      assert.ok(runs < 100, 'a bounded chain of runs');
+    }
+    assert.ok(runs >= 4, `${runs} runs for ${CHECKS_DOWN + CHECKS_WAITING} re-checks`);
+  });
+
   it('property: over random lifecycles the money is always in exactly one place matching the status, and is paid out once whichever version wins after a reorg', async () => {
     const event = fc.constantFrom<ChainEvent>('drop', 'bump', 'signer_down', 'balance_short');
     await fc.assert(
@@ -385,6 +463,15 @@ describe('the payout workflow on the time-skipping server, against a simulated c
     );
   });
 });
+
+/** `STABLERAIL_RECORD_HISTORIES=<dir>` keeps a history as binary protobuf, as test/workflow-replay.test.ts does. */
+function recordHistory(name: string, history: unknown): void {
+  const dir = process.env.STABLERAIL_RECORD_HISTORIES;
+  if (!dir) return;
+  mkdirSync(dir, { recursive: true });
+  const { History } = proto.temporal.api.history.v1;
+  writeFileSync(join(dir, `${name}.history.bin`), History.encode(history as Parameters<typeof History.encode>[0]).finish());
+}
 
 async function until<T>(fn: () => Promise<T | undefined | null | false>, what: string): Promise<T> {
   const deadline = Date.now() + 10_000;
