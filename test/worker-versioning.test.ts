@@ -2,9 +2,10 @@
 // started with STABLERAIL_WORKER_DEPLOYMENT and STABLERAIL_WORKER_BUILD_ID poll as one version of
 // the deployment, `temporal worker deployment set-current-version` makes it current, and each
 // workflow's execution reports that version and its type's behavior (workflows/versioning.ts).
-// Then the rollout of docs/operations.md: a second build starts beside the first and is made
-// current; the endless watcher (auto-upgrade) moves to it, a new reconciliation run (pinned)
-// starts on it, and the run pinned to the first build stays there.
+// The rollouts of docs/operations.md: from unversioned workers to a first build (the running
+// watcher moves onto it), then a second build beside the first, made current: the endless
+// watcher (auto-upgrade) moves to it, a new reconciliation run (pinned) starts on it, the run
+// pinned to the first build stays there, and the first build is draining.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -48,12 +49,18 @@ describe('worker deployment versioning (STABLERAIL_WORKER_DEPLOYMENT, STABLERAIL
   let namespace = '';
   const running: Array<{ worker: Worker; done: Promise<void> }> = [];
 
-  /** The suite's payment and chain workers, made as build `buildId` of the deployment (the env is set only while they are created). */
-  async function startBuild(buildId: string): Promise<void> {
+  /** The payment and chain workers, made as build `buildId` of the deployment, or unversioned (null) as without the variables. */
+  async function startBuild(buildId: string | null): Promise<void> {
     const { stack, bundle } = h();
     const saved = [process.env[WORKER_DEPLOYMENT_ENV], process.env[WORKER_BUILD_ID_ENV]];
-    process.env[WORKER_DEPLOYMENT_ENV] = DEPLOYMENT;
-    process.env[WORKER_BUILD_ID_ENV] = buildId;
+    // The variables are set only while the workers are made: Worker.create reads its options once.
+    if (buildId) {
+      process.env[WORKER_DEPLOYMENT_ENV] = DEPLOYMENT;
+      process.env[WORKER_BUILD_ID_ENV] = buildId;
+    } else {
+      delete process.env[WORKER_DEPLOYMENT_ENV];
+      delete process.env[WORKER_BUILD_ID_ENV];
+    }
     try {
       const made = [
         await createPaymentWorker({ connection: stack.nativeConnection, namespace, pool: pool!, config: config!, workflowBundle: bundle }),
@@ -128,17 +135,22 @@ describe('worker deployment versioning (STABLERAIL_WORKER_DEPLOYMENT, STABLERAIL
     await pool?.end();
   });
 
-  it('workflows run on the current version with their type\'s behavior; a new current version takes the auto-upgrade watcher and new runs, a pinned run stays on its build', async () => {
+  it('the running watcher (auto-upgrade) moves from unversioned workers to the first current build and then to the next; reconciliation runs (pinned) start on the current build and stay on it; the replaced build drains', async () => {
     const v1 = `v1-${randomBytes(3).toString('hex')}`;
     const v2 = `v2-${randomBytes(3).toString('hex')}`;
-    await startBuild(v1);
-    await setCurrent(v1);
-
-    const run1 = await reconcile();
-    assert.deepEqual(await versioningOf(run1), { behavior: 'PINNED', deploymentName: DEPLOYMENT, buildId: v1 });
+    // Before versioning: unversioned workers, the watcher running on them.
+    await startBuild(null);
     await startWatchers(client!, config!.rails);
     const watcher = watcherWorkflowId('usdt-erc20');
-    await eventually(async () => (await versioningOf(watcher)).buildId === v1, 15_000, 200);
+    await eventually(async () => (await client!.workflow.getHandle(watcher).describe()).raw.pendingActivities?.length, 15_000, 200);
+    assert.equal((await versioningOf(watcher)).deploymentName, null, 'unversioned');
+
+    // The first versioned build beside them, made current: the running watcher moves to it too.
+    await startBuild(v1);
+    await setCurrent(v1);
+    const run1 = await reconcile();
+    assert.deepEqual(await versioningOf(run1), { behavior: 'PINNED', deploymentName: DEPLOYMENT, buildId: v1 });
+    await eventually(async () => (await versioningOf(watcher)).buildId === v1, 20_000, 200);
     assert.deepEqual(await versioningOf(watcher), { behavior: 'AUTO_UPGRADE', deploymentName: DEPLOYMENT, buildId: v1 });
 
     // The rollout: the next build beside the first, then current.
