@@ -183,6 +183,11 @@ describe('backup and restore (docs/operations.md)', function () {
     const [restoredVerify, status] = await Promise.all([stablerailCli('evidence verify', newUrl.toString()), stablerailCli('migrate status', newUrl.toString())]);
     assert.equal(restoredVerify.code, 0, restoredVerify.stdout + restoredVerify.stderr);
     assert.equal(restoredVerify.stdout.trim(), `evidence chain intact: ${originalChain.checked} entries, head ${originalChain.headHash}`, 'the same entries and the same head hash');
+    // docs: the original's entry at the copy's head seq has the copy's head hash.
+    const [, n, copyHead] = /intact: (\d+) entries, head ([0-9a-f]{64})/.exec(restoredVerify.stdout)!;
+    const atHead = await sh(`psql "$DATABASE_URL" --tuples-only --no-align --command="SELECT hash FROM evidence WHERE seq = ${n}"`, env, workDir);
+    assert.equal(atHead.code, 0, atHead.stderr);
+    assert.equal(atHead.stdout.trim(), copyHead);
     assert.equal(status.code, 0, status.stdout + status.stderr);
     const s = JSON.parse(status.stdout);
     assert.equal(s.history, null, 'the migration history matches prisma/migrations: nothing pending');
