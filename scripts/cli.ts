@@ -15,8 +15,6 @@ import { verifyEvidence } from '../activities/evidence.js';
 import { keyFingerprint, rotateMasterKey } from '../activities/master-key-rotation.js';
 import { createOperator, ROLES, type Role } from '../activities/operators.js';
 import { DomainError } from '../activities/merchant.js';
-import { getPaymentRow } from '../activities/payment.js';
-import { evidencePack } from '../activities/evidence-pack.js';
 import { diffMigrationsToSchema, migrate, migrationStatus } from '../prisma/migrate.js';
 import { IMPORT_BATCH_ROWS, parseOrdersCsv } from '../activities/orders.js';
 import { breaksCsv, getRun, newRunId, runBreaks, runObject } from '../activities/reconciliation.js';
@@ -24,7 +22,9 @@ import { TASK_QUEUES } from '../workflows/shared.js';
 import { parseMasterKey } from '../activities/webhooks/secret-box.js';
 import { devnetRails, loadOrCreateDevnetWallet } from './devnet-rails.js';
 import { runConfigCheck } from './config-check.js';
-import { runApi, runChainWorker, runPaymentWorker, runPayoutWorker, runTemporalSetup, runWebhookWorker, type ProcessEnv } from './processes.js';
+// The processes (API, workers) and the evidence pack load the whole product; they are imported
+// where used, so `evidence verify` and `migrate status` (a restore's checks) start in a second.
+import type { ProcessEnv } from './processes.js';
 
 const USAGE = `usage: stablerail <command>
   migrate [deploy]             apply prisma/migrations to DATABASE_URL (Prisma Migrate's schema
@@ -205,6 +205,8 @@ async function main(argv: string[]): Promise<number> {
   if (cmd === 'evidence' && sub === 'export' && arg) {
     const pool = createPool(databaseUrl(), 2);
     try {
+      const { getPaymentRow } = await import('../activities/payment.js');
+      const { evidencePack } = await import('../activities/evidence-pack.js');
       const row = await getPaymentRow(pool, arg);
       if (!row) {
         console.error(`no payment ${arg}`);
@@ -249,6 +251,7 @@ async function main(argv: string[]): Promise<number> {
     return new Promise<number>(() => undefined);
   }
   if (cmd === 'api' || cmd === 'worker' || cmd === 'chain-worker' || cmd === 'webhook-worker' || cmd === 'payout-worker') {
+    const { runApi, runChainWorker, runPaymentWorker, runPayoutWorker, runWebhookWorker } = await import('./processes.js');
     const env: ProcessEnv = { config: config(), databaseUrl: databaseUrl(), temporal: temporalSettings(), masterKey, migrate: migrateInChild };
     if (cmd === 'api') return runApi(env);
     if (cmd === 'worker') return runPaymentWorker(env);
@@ -260,6 +263,7 @@ async function main(argv: string[]): Promise<number> {
     return runConfigCheck(arg);
   }
   if (cmd === 'temporal' && sub === 'setup') {
+    const { runTemporalSetup } = await import('./processes.js');
     return runTemporalSetup({ config: config(), temporal: temporalSettings() });
   }
   console.error(USAGE);

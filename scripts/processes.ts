@@ -63,7 +63,9 @@ function stopSignal(logger: Logger): Promise<NodeJS.Signals> {
 /** Run workers until a stop signal, then shut them down and wait for them to drain. */
 async function runWorkers(logger: Logger, workers: Worker[], ready: string): Promise<void> {
   const running = workers.map((w) => w.run());
-  logger.info({ task_queues: workers.map((w) => w.options.taskQueue) }, ready);
+  // The deployment version (STABLERAIL_WORKER_DEPLOYMENT/BUILD_ID), so a rollout's log shows which build polls.
+  const version = workers[0]?.options.workerDeploymentOptions?.version;
+  logger.info({ task_queues: workers.map((w) => w.options.taskQueue), ...(version ? { deployment: version.deploymentName, build_id: version.buildId } : {}) }, ready);
   // A worker that fails on its own (lost namespace, fatal poll error) ends the process too.
   const failed = Promise.race(running).then(() => undefined);
   await Promise.race([stopSignal(logger), failed]);

@@ -8,7 +8,7 @@ import type { RailConfig, StablerailConfig } from '../activities/config.js';
 import { createWatcherActivities } from '../activities/chain/watcher.js';
 import { TASK_QUEUES, watcherWorkflowId, type WatcherWorkflowInput } from '../workflows/shared.js';
 import type { watcherWorkflow } from '../workflows/watcher.js';
-import { WORKFLOWS_PATH, installWorkerRuntime, workerShutdown } from './runtime.js';
+import { WORKFLOWS_PATH, installWorkerRuntime, workerShutdown, workerDeployment } from './runtime.js';
 
 export interface ChainWorkerOptions {
   connection: NativeConnection;
@@ -36,6 +36,7 @@ export async function createChainWorker(o: ChainWorkerOptions): Promise<Worker> 
     // Keep a watcher's cached history on this worker only briefly, so a dead worker's watcher moves fast.
     stickyQueueScheduleToStartTimeout: '2 seconds',
     ...workerShutdown(),
+    ...workerDeployment(),
   });
 }
 

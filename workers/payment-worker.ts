@@ -7,7 +7,7 @@ import { createTreasuryActivities } from '../activities/treasury.js';
 import { createReconciliationActivities } from '../activities/reconciliation.js';
 import { createWebhookDispatchActivities } from '../activities/webhooks/delivery.js';
 import { TASK_QUEUES } from '../workflows/shared.js';
-import { installWorkerRuntime, WORKFLOWS_PATH, CREATION_WORKER_TUNING, workerShutdown } from './runtime.js';
+import { installWorkerRuntime, WORKFLOWS_PATH, CREATION_WORKER_TUNING, workerShutdown, workerDeployment } from './runtime.js';
 
 /** masterKey: the webhook signing secrets' key, so recording an event also makes its first webhook attempts. */
 export function createActivities(deps: { pool: Pool; config: StablerailConfig; masterKey?: Buffer }) {
@@ -38,5 +38,6 @@ export async function createPaymentWorker(o: PaymentWorkerOptions): Promise<Work
     maxConcurrentActivityTaskExecutions: 32,
     ...CREATION_WORKER_TUNING,
     ...workerShutdown(),
+    ...workerDeployment(),
   });
 }

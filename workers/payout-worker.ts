@@ -12,7 +12,7 @@ import { createSweepActivities } from '../activities/sweep.js';
 import { createWebhookDispatchActivities } from '../activities/webhooks/delivery.js';
 import type { Signer } from '../activities/signer/signer.js';
 import { PAYOUT_TASK_QUEUE } from '../workflows/payout-shared.js';
-import { installWorkerRuntime, WORKFLOWS_PATH, workerShutdown } from './runtime.js';
+import { installWorkerRuntime, WORKFLOWS_PATH, workerShutdown, workerDeployment } from './runtime.js';
 
 export interface PayoutWorkerOptions {
   connection: NativeConnection;
@@ -61,6 +61,7 @@ export async function createPayoutWorker(o: PayoutWorkerOptions): Promise<{ work
     maxConcurrentActivityTaskExecutions: 32,
     maxConcurrentWorkflowTaskExecutions: 32,
     ...workerShutdown(),
+    ...workerDeployment(),
   });
   return { worker, close: () => senders.close() };
 }

@@ -1,6 +1,6 @@
 // The process-wide pieces every worker shares: the SDK runtime and the one workflow bundle entry.
 import { fileURLToPath } from 'node:url';
-import { DefaultLogger, Runtime, type RuntimeOptions } from '@temporalio/worker';
+import { DefaultLogger, Runtime, type RuntimeOptions, type WorkerOptions } from '@temporalio/worker';
 
 let runtimeInstalled = false;
 
@@ -47,4 +47,29 @@ export function workerShutdown(): { shutdownGraceTime: string; shutdownForceTime
     shutdownGraceTime: process.env.STABLERAIL_SHUTDOWN_GRACE ?? '30s',
     shutdownForceTime: process.env.STABLERAIL_SHUTDOWN_FORCE ?? '60s',
   };
+}
+
+/** The Worker Deployment every Stablerail worker kind joins when versioning is on (docs/operations.md). */
+export const WORKER_DEPLOYMENT_ENV = 'STABLERAIL_WORKER_DEPLOYMENT';
+export const WORKER_BUILD_ID_ENV = 'STABLERAIL_WORKER_BUILD_ID';
+/**
+ * A workflow type with no behavior of its own (workflows/versioning.ts names one for each) moves
+ * to the current version at its next task: the product's long-lived workflows need that, and
+ * patching with replay of recorded histories is what keeps the move safe.
+ */
+export const DEFAULT_VERSIONING_BEHAVIOR = 'AUTO_UPGRADE' as const;
+
+/**
+ * Worker Deployment Versioning, opt-in: with STABLERAIL_WORKER_DEPLOYMENT and
+ * STABLERAIL_WORKER_BUILD_ID set, the worker polls as that version of the deployment, and the
+ * server routes each workflow by its versioning behavior (pinned ones stay on the version they
+ * started on; auto-upgrade ones move to the current version). Without them, unversioned as before.
+ * One set without the other is a deploy mistake, refused at start rather than run unversioned.
+ */
+export function workerDeployment(env: NodeJS.ProcessEnv = process.env): Pick<WorkerOptions, 'workerDeploymentOptions'> {
+  const deploymentName = env[WORKER_DEPLOYMENT_ENV]?.trim() || undefined;
+  const buildId = env[WORKER_BUILD_ID_ENV]?.trim() || undefined;
+  if (!deploymentName && !buildId) return {};
+  if (!deploymentName || !buildId) throw new Error(`set both ${WORKER_DEPLOYMENT_ENV} and ${WORKER_BUILD_ID_ENV} for Worker Deployment Versioning, or neither (got only ${deploymentName ? WORKER_DEPLOYMENT_ENV : WORKER_BUILD_ID_ENV})`);
+  return { workerDeploymentOptions: { version: { deploymentName, buildId }, useWorkerVersioning: true, defaultVersioningBehavior: DEFAULT_VERSIONING_BEHAVIOR } };
 }

@@ -6,7 +6,7 @@ import type { Pool } from '../activities/db.js';
 import type { StablerailConfig } from '../activities/config.js';
 import { createWebhookDeliveryActivities } from '../activities/webhooks/delivery.js';
 import { TASK_QUEUES } from '../workflows/shared.js';
-import { installWorkerRuntime, WORKFLOWS_PATH, workerShutdown } from './runtime.js';
+import { installWorkerRuntime, WORKFLOWS_PATH, workerShutdown, workerDeployment } from './runtime.js';
 
 /** Attempts in flight per worker: each holds a socket and, briefly, a database connection. */
 export const WEBHOOK_ATTEMPTS_CONCURRENT_MAX = 64;
@@ -35,5 +35,6 @@ export async function createWebhookWorker(o: WebhookWorkerOptions): Promise<Work
     maxConcurrentActivityTaskExecutions: WEBHOOK_ATTEMPTS_CONCURRENT_MAX,
     maxConcurrentWorkflowTaskExecutions: 64,
     ...workerShutdown(),
+    ...workerDeployment(),
   });
 }
