@@ -25,7 +25,8 @@ async function nodesAsked(proxies: Proxy[], before: number[], n: number): Promis
   await eventually(async () => proxies.every((p, i) => p.requests >= before[i]! + n), 20_000, 50);
 }
 
-const WORKER_MAIN = fileURLToPath(new URL('../workers/chain-worker-main.ts', import.meta.url));
+// The production command itself (`stablerail …`), run directly so a SIGKILL reaches the worker.
+const CLI = fileURLToPath(new URL('../scripts/cli.ts', import.meta.url));
 
 let childOutput = () => '';
 function spawnChainWorker(identity: string): Promise<ChildProcess> {
@@ -34,7 +35,7 @@ function spawnChainWorker(identity: string): Promise<ChildProcess> {
   writeFileSync(configPath, JSON.stringify(config));
   const bundlePath = join(dataDir, 'workflow-bundle.js');
   writeFileSync(bundlePath, bundle.code);
-  const child = spawn(process.execPath, ['--import', 'tsx', WORKER_MAIN], {
+  const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'chain-worker'], {
     env: {
       ...process.env, DATABASE_URL: stack.databaseUrl, TEMPORAL_ADDRESS: stack.temporalAddress, TEMPORAL_NAMESPACE: stack.namespace,
       STABLERAIL_CONFIG: configPath, STABLERAIL_WORKFLOW_BUNDLE: bundlePath, STABLERAIL_WORKER_IDENTITY: identity, LOG_LEVEL: 'info',

@@ -14,7 +14,8 @@ import { allowlist, freshAddress, miner, seedAvailable, tokenBalance, USDT, wait
 import { createPayout } from '../api/payout-commands.js';
 import type { Metrics } from '../api/metrics.js';
 
-const MAIN = fileURLToPath(new URL('../workers/payout-worker-main.ts', import.meta.url));
+// The production command itself (`stablerail …`), run directly so a SIGKILL reaches the worker.
+const CLI = fileURLToPath(new URL('../scripts/cli.ts', import.meta.url));
 const SIGNER = fileURLToPath(new URL('../scripts/signer.ts', import.meta.url));
 const SIGNER_TOKEN = 'crash-test-signer-token-0123456789';
 
@@ -37,7 +38,7 @@ function startSigner(keystore: string, password: string): Promise<{ child: Child
 }
 
 function startWorker(env: Record<string, string>): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'payout-worker'], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   return new Promise((resolve, reject) => {
     let out = '';
     child.stdout!.on('data', (c: Buffer) => {

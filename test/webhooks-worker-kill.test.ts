@@ -24,10 +24,11 @@ const TASK_QUEUE = 'webhooks-kill-test';
 const LANES_TASK_QUEUE = 'webhooks-kill-test-lanes';
 const TimeoutType = temporal.api.enums.v1.TimeoutType;
 const EVENTS = 40;
-const MAIN = fileURLToPath(new URL('../workers/webhook-worker-main.ts', import.meta.url));
+// The production command itself (`stablerail …`), run directly so a SIGKILL reaches the worker.
+const CLI = fileURLToPath(new URL('../scripts/cli.ts', import.meta.url));
 
 function startWorkerProcess(env: Record<string, string>): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'webhook-worker'], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   return new Promise((resolve, reject) => {
     let out = '';
     child.stdout!.on('data', (c: Buffer) => {

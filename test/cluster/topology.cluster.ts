@@ -34,10 +34,10 @@ import { USDT, allowlist, freshAddress, miner, seedAvailable } from '../payout-h
 const ON_CHAIN = ['confirmed', 'settled'];
 
 const CLI = fileURLToPath(new URL('../../scripts/stablerail.mjs', import.meta.url));
-/** Kill rounds: each process kind in turn, then the Temporal server, then PostgreSQL. CLUSTER_ROUNDS=10 cycles the kinds for ten. */
+/** Kill rounds: ten, cycling the process kinds (each killed at least once), then the Temporal server, then PostgreSQL. CLUSTER_ROUNDS overrides the ten. */
 const KINDS = ['api', 'worker', 'chain-worker', 'webhook-worker', 'payout-worker', 'signer'] as const;
 type Kind = (typeof KINDS)[number];
-const KIND_ROUNDS = Number(process.env.CLUSTER_ROUNDS ?? KINDS.length);
+const KIND_ROUNDS = Number(process.env.CLUSTER_ROUNDS ?? 10);
 const SIGNER_TOKEN = randomBytes(24).toString('hex');
 const TRON_PAYER = 'TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t';
 const RECOVERY_TIMEOUT_MS = 240_000;
