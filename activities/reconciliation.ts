@@ -124,7 +124,7 @@ export interface RunSummary {
  * The run's row, `running`. The API writes it before starting the workflow (so a GET right after
  * the POST finds it) and the workflow's first activity writes it again for scheduled runs: once.
  */
-export async function insertRun(pool: Pool, r: { runId: string; environment: string; merchantId: string | null; trigger: string; requestedBy: string }): Promise<void> {
+async function insertRun(pool: Pool, r: { runId: string; environment: string; merchantId: string | null; trigger: string; requestedBy: string }): Promise<void> {
   await pool.query(
     `INSERT INTO reconciliation_runs (id, environment, merchant_id, status, trigger, requested_by, progress)
      VALUES ($1, $2, $3, 'running', $4, $5, $6) ON CONFLICT (id) DO NOTHING`,

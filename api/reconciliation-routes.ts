@@ -3,19 +3,27 @@
 import { operatorOf } from './operator.js';
 import type { Ctx, RouteDef } from './route-types.js';
 import { CsvBody } from './csv.js';
-import { breakObject, breaksCsv, getRun, insertRun, newRunId, resolveBreak, runBreaks, runObject } from '../activities/reconciliation.js';
-import { TASK_QUEUES, type ReconciliationInput } from '../workflows/shared.js';
+import { WithStartWorkflowOperation, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import { breakObject, breaksCsv, getRun, newRunId, resolveBreak, runBreaks, runObject } from '../activities/reconciliation.js';
+import { reconciliationStartedUpdate, TASK_QUEUES, type ReconciliationInput } from '../workflows/shared.js';
 import type { reconciliationWorkflow } from '../workflows/reconciliation.js';
 import { ApiError, notFound } from './errors.js';
 
 async function startRun(ctx: Ctx, input: Omit<ReconciliationInput, 'runId'>) {
   const runId = ctx.resourceId ?? newRunId();
-  await insertRun(ctx.deps.pool, { runId, environment: input.environment, merchantId: input.merchantId ?? null, trigger: input.trigger ?? 'api', requestedBy: input.requestedBy ?? 'api' });
-  await ctx.deps.temporal.workflow
-    .start<typeof reconciliationWorkflow>('reconciliationWorkflow', { taskQueue: TASK_QUEUES.payments, workflowId: runId, args: [{ ...input, runId }], workflowIdReusePolicy: 'REJECT_DUPLICATE' })
-    .catch((err: Error) => {
-      if (err.name !== 'WorkflowExecutionAlreadyStartedError') throw new ApiError(503, 'api_error', 'orchestrator_unavailable', 'The run could not start yet; retry with the same Idempotency-Key');
-    });
+  // One Temporal call: the run's workflow writes its row and answers once it exists, so no row
+  // says running without a workflow. A retry (same Idempotency-Key, same id) attaches to it.
+  const startWorkflowOperation = new WithStartWorkflowOperation<typeof reconciliationWorkflow>('reconciliationWorkflow', {
+    taskQueue: TASK_QUEUES.payments, workflowId: runId, args: [{ ...input, runId }], workflowIdConflictPolicy: 'USE_EXISTING', workflowIdReusePolicy: 'REJECT_DUPLICATE',
+  });
+  try {
+    await ctx.deps.temporal.workflow.executeUpdateWithStart(reconciliationStartedUpdate, { startWorkflowOperation, updateId: `start:${runId}`, args: [] });
+  } catch (err) {
+    // Already ended: it wrote its row, which the answer below describes.
+    if (!(err instanceof WorkflowExecutionAlreadyStartedError) || !(await getRun(ctx.deps.pool, runId))) {
+      throw new ApiError(503, 'api_error', 'orchestrator_unavailable', 'The run could not start yet; retry with the same Idempotency-Key');
+    }
+  }
   return { id: runId, object: 'reconciliation_run', status: 'running', environment: input.environment, merchant_id: input.merchantId ?? null };
 }
 

@@ -31,6 +31,10 @@ async function balancesOf(m: M): Promise<Record<string, string>> {
 async function reconcile(m: M) {
   const started = await api('POST', '/v1/reconciliation/runs', { key: m.key, body: { grace_s: 0 } });
   assert.equal(started.status, 201, JSON.stringify(started.body));
+  // The answer came after the run's workflow wrote its row (the API writes none): readable at once.
+  const first = await api('GET', `/v1/reconciliation/runs/${started.body.id}`, { key: m.key });
+  assert.equal(first.status, 200, JSON.stringify(first.body));
+  assert.ok(['running', 'completed'].includes(first.body.status), first.body.status);
   return eventually(async () => {
     const r = await api('GET', `/v1/reconciliation/runs/${started.body.id}`, { key: m.key });
     return r.body.status === 'completed' ? r.body : null;

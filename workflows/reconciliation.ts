@@ -1,9 +1,9 @@
 // One reconciliation run: a class at a time (progress is visible in PostgreSQL and in the
 // history), then the matched payments are told so their recognition gate can pass. Started by
 // a Temporal Schedule, by POST /v1/reconciliation/runs and by `stablerail reconcile`.
-import { getExternalWorkflowHandle, patched, proxyActivities, uuid4, workflowInfo } from '@temporalio/workflow';
+import { condition, getExternalWorkflowHandle, patched, proxyActivities, setHandler, uuid4, workflowInfo } from '@temporalio/workflow';
 import type { ReconciliationActivities } from '../activities/reconciliation.js';
-import { BREAK_CLASSES_IN_ORDER, paymentReconciledSignal, type ReconciliationInput, type ReconciliationResult } from './shared.js';
+import { BREAK_CLASSES_IN_ORDER, paymentReconciledSignal, reconciliationStartedUpdate, type ReconciliationInput, type ReconciliationResult } from './shared.js';
 
 const acts = proxyActivities<ReconciliationActivities>({
   // A class over a million payments is one set-based statement: give it room.
@@ -25,7 +25,15 @@ export async function reconciliationWorkflow(input: ReconciliationInput): Promis
   // Scheduled runs get their id here; uuid4 is Temporal's deterministic one.
   const runId = input.runId ?? `rec_${uuid4().replace(/-/g, '').slice(0, 24)}`;
   const scope = { runId, environment: input.environment, merchantId: input.merchantId ?? null, graceS: input.graceS ?? 30 };
+  // The API's answer waits for the run's row, written here (the API writes none); the handler
+  // only waits, so it adds no command to the history.
+  let begun = false;
+  setHandler(reconciliationStartedUpdate, async () => {
+    await condition(() => begun);
+    return { runId };
+  });
   await acts.beginRun({ ...scope, trigger: input.trigger ?? (workflowInfo().searchAttributes?.TemporalScheduledById ? 'schedule' : 'api'), requestedBy: input.requestedBy ?? 'schedule' });
+  begun = true;
   try {
     for (let i = 0; i < BREAK_CLASSES_IN_ORDER.length; i++) {
       await acts.detectBreaks({ ...scope, breakClass: BREAK_CLASSES_IN_ORDER[i]!, index: i });

@@ -228,6 +228,9 @@ export function startSearchAttributes(a: { merchantId: string; environment: stri
   ];
 }
 
+/** Answered once the run's row exists: POST /v1/reconciliation/runs starts the run with it (Update-with-Start). */
+export const reconciliationStartedUpdate = defineUpdate<{ runId: string }, []>('runStarted');
+
 export interface ReconciliationInput {
   runId?: string;
   environment: 'sandbox' | 'live';
