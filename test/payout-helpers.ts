@@ -74,3 +74,13 @@ export async function waitPayout(key: string, id: string, status: string | strin
   }, timeoutMs, 150);
 }
 
+
+/** Per purpose:asset, the net of every ledger entry a payout's cause or its transactions made. */
+export async function payoutLedger(id: string, txHashes: string[]): Promise<Record<string, string>> {
+  const { rows } = await h().stack.pool.query(
+    `SELECT a.purpose || ':' || a.asset AS k, sum(l.amount_minor)::text AS s FROM ledger_entries e JOIN ledger_lines l ON l.entry_id = e.id JOIN ledger_accounts a ON a.id = l.account_id
+      WHERE e.cause LIKE $1 OR lower(e.tx_hash) = ANY($2) GROUP BY 1 ORDER BY 1`,
+    [`payout:${id}/%`, txHashes.map((x) => x.toLowerCase())],
+  );
+  return Object.fromEntries(rows.map((r) => [r.k, r.s]));
+}

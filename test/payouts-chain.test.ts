@@ -6,7 +6,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { id as topicOf, toQuantity, zeroPadValue, Transaction } from 'ethers';
 import { api, asOperator, eventually, h, newMerchant } from './harness.js';
 import { devnet, rpc } from './chain-helpers.js';
-import { allowlist, balanceOf, freshAddress, seedAvailable, tokenBalance, USDT, waitPayout } from './payout-helpers.js';
+import { allowlist, balanceOf, freshAddress, payoutLedger, seedAvailable, tokenBalance, USDT, waitPayout } from './payout-helpers.js';
 import { createSendActivities } from '../activities/chain/send.js';
 import { RailSenders } from '../activities/chain/senders.js';
 import { createSigner, type SignerSpec } from '../activities/signer/index.js';
@@ -62,15 +62,6 @@ async function transitions(id: string): Promise<string[]> {
   return rows.map((r) => r.to_status);
 }
 
-/** USDT and ETH balances of every account this payout's entries touched, netted per purpose. */
-async function payoutLedger(id: string, txHashes: string[]): Promise<Record<string, string>> {
-  const { rows } = await h().stack.pool.query(
-    `SELECT a.purpose || ':' || a.asset AS k, sum(l.amount_minor)::text AS s FROM ledger_entries e JOIN ledger_lines l ON l.entry_id = e.id JOIN ledger_accounts a ON a.id = l.account_id
-      WHERE e.cause LIKE $1 OR lower(e.tx_hash) = ANY($2) GROUP BY 1 ORDER BY 1`,
-    [`payout:${id}/%`, txHashes.map((x) => x.toLowerCase())],
-  );
-  return Object.fromEntries(rows.map((r) => [r.k, r.s]));
-}
 
 describe('payouts on a chain that drops, reprices and reorgs', function () {
   this.timeout(180_000);

@@ -6,7 +6,7 @@
 // expiration (advance_clock) instead of waiting ten minutes.
 import assert from 'node:assert/strict';
 import { api, asOperator, h, newMerchant } from './harness.js';
-import { allowlist, balanceOf, freshAddress, seedAvailable, USDT, waitPayout } from './payout-helpers.js';
+import { allowlist, balanceOf, freshAddress, payoutLedger, seedAvailable, USDT, waitPayout } from './payout-helpers.js';
 import { tronFromHex20, tronToHex20 } from '../activities/chain/tron-address.js';
 import { formatAmount } from '../workflows/rules/money.js';
 import { TRON_STANDIN_USDT } from '../scripts/devnet-rails.js';
@@ -24,16 +24,6 @@ describe('TRON payout whose transaction expires unmined (stand-in)', function ()
   async function transfersTo(to: string): Promise<number> {
     const logs = await rpc('eth_getLogs', [{ fromBlock: '0x0', toBlock: 'latest', topics: [TRANSFER_TOPIC, null, '0x' + tronToHex20(to).padStart(64, '0')] }]);
     return logs.length;
-  }
-
-  /** Per purpose:asset, the net of every entry this payout's cause or transactions made. */
-  async function payoutLedger(id: string, txHashes: string[]): Promise<Record<string, string>> {
-    const { rows } = await h().stack.pool.query(
-      `SELECT a.purpose || ':' || a.asset AS k, sum(l.amount_minor)::text AS s FROM ledger_entries e JOIN ledger_lines l ON l.entry_id = e.id JOIN ledger_accounts a ON a.id = l.account_id
-        WHERE e.cause LIKE $1 OR lower(e.tx_hash) = ANY($2) GROUP BY 1 ORDER BY 1`,
-      [`payout:${id}/%`, txHashes.map((x) => x.toLowerCase())],
-    );
-    return Object.fromEntries(rows.map((r) => [r.k, r.s]));
   }
 
   it('the lost transaction expires, the workflow rebuilds and re-signs after the expiration, exactly one transfer lands, the first hash is marked replaced, and the ledger equals its re-derivation', async () => {
