@@ -4,12 +4,12 @@
 // and read the API's typed refusals.
 import assert from 'node:assert/strict';
 import { HDNodeWallet, Mnemonic } from 'ethers';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import * as OTPAuth from 'otpauth';
 import { ADMIN_TOKEN, admin, api, eventually, h, newMerchant, newOperator, TEST_MNEMONIC } from './harness.js';
 import { devnet, mine, pay, watcherCaughtUp } from './chain-helpers.js';
 import { allowlist, freshAddress, miner, seedAvailable, tokenBalance, USDT } from './payout-helpers.js';
-import { launchBrowser, SCREENSHOT_DIR } from './browser.js';
+import { SCREENSHOT_DIR, useBrowser } from './browser.js';
 import { newId } from '../activities/ids.js';
 import { devnetTronTreasuryAddress, EVM_ACCOUNT_PATH, TRON_STANDIN_USDT } from '../scripts/devnet-rails.js';
 import { formatAmount } from '../workflows/rules/money.js';
@@ -60,13 +60,7 @@ const alertIn = async (page: Page, scope: string) => (await page.waitForSelector
 
 describe('console payouts, destinations, refunds and sweeps in headless Chromium', function () {
   this.timeout(60_000);
-  let browser: Browser;
-  before(async () => {
-    browser = await launchBrowser();
-  });
-  after(async () => {
-    await browser?.close();
-  });
+  const browser = useBrowser();
 
   it('an approver enrols TOTP in the console, signs in with password and code, approves 1 of 2; the same approver again is refused, a viewer is offered no decision, a second approver sends it to confirmed', async () => {
     const m = await newMerchant({ name: 'Console payouts' });
@@ -84,7 +78,7 @@ describe('console payouts, destinations, refunds and sweeps in headless Chromium
     const alice = await newOperator('approver', 'alice-console');
     const email = (await admin('GET', '/v1/admin/operators')).body.data.find((o: { id: string }) => o.id === alice.id).email as string;
     assert.equal((await admin('POST', `/v1/admin/operators/${alice.id}/password`, { password: 'correct horse battery staple' })).status, 200);
-    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    const page = await browser().newPage({ viewport: { width: 1400, height: 900 } });
     await page.goto(`${h().stack.apiUrl}/console`);
     await page.fill('#op-email', email);
     await page.fill('#op-password', 'correct horse battery staple');
@@ -130,7 +124,7 @@ describe('console payouts, destinations, refunds and sweeps in headless Chromium
 
     // A viewer sees the payout and is offered no decision, no sweeps and no operator administration.
     const vic = await newOperator('viewer', 'vic-console');
-    const viewer = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    const viewer = await browser().newPage({ viewport: { width: 1400, height: 900 } });
     await signIn(viewer, vic.token, 'Merchants and access requests');
     await open(viewer, 'Payouts');
     await viewer.waitForSelector(row);
@@ -140,7 +134,7 @@ describe('console payouts, destinations, refunds and sweeps in headless Chromium
     await viewer.close();
 
     const bob = await newOperator('approver', 'bob-console');
-    const second = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    const second = await browser().newPage({ viewport: { width: 1400, height: 900 } });
     await signIn(second, bob.token, 'Merchants and access requests');
     await open(second, 'Payouts');
     await second.waitForSelector(row);
@@ -166,7 +160,7 @@ describe('console payouts, destinations, refunds and sweeps in headless Chromium
   });
 
   it('an admin adds an operator in the console: the token is shown once and works, the role changes, disabling locks them out', async () => {
-    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    const page = await browser().newPage({ viewport: { width: 1400, height: 900 } });
     await signIn(page, ADMIN_TOKEN, 'Merchants and access requests');
     await open(page, 'Operators');
     const email = `olga-${newId('x').slice(-8).toLowerCase()}@suite.test`;
@@ -179,8 +173,9 @@ describe('console payouts, destinations, refunds and sweeps in headless Chromium
     const olga = (await admin('GET', '/v1/admin/operators')).body.data.find((o: { email: string }) => o.email === email);
     assert.equal(olga.role, 'operator');
     assert.equal((await api('GET', '/v1/admin/operators/me', { key: token })).body.id, olga.id);
-    // The list never shows a token again.
+    // The list never shows a token again (the heading is already there: wait for the re-render).
     await open(page, 'Operators');
+    await page.waitForSelector('#new-operator-token', { state: 'detached' });
     assert.ok(!(await page.textContent('main'))!.includes(token));
 
     const row = `tr[data-key="${olga.id}"]`;
@@ -199,7 +194,7 @@ describe('console payouts, destinations, refunds and sweeps in headless Chromium
     await seedAvailable(m.merchantId, 10n * USDT);
     const dest = freshAddress();
     await allowlist(m.key, dest);
-    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    const page = await browser().newPage({ viewport: { width: 1280, height: 900 } });
     const keys: string[] = [];
     page.on('request', (r) => {
       if (r.method() === 'POST' && new URL(r.url()).pathname === '/v1/payouts') keys.push(r.headers()['idempotency-key'] ?? '');
@@ -246,7 +241,7 @@ describe('console payouts, destinations, refunds and sweeps in headless Chromium
   it('a merchant asks for a payout destination in the console; an approver approves it there, it cools off, and the approver revokes it', async () => {
     const m = await newMerchant({ name: 'Console allowlist' });
     const address = freshAddress();
-    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    const page = await browser().newPage({ viewport: { width: 1280, height: 900 } });
     await signIn(page, m.key, 'Payments');
     await open(page, 'Payout destinations');
     const form = 'form[aria-labelledby="pd-request-title"]';
@@ -262,7 +257,7 @@ describe('console payouts, destinations, refunds and sweeps in headless Chromium
     await page.waitForSelector(`tr[data-key="${d.id}"] .status-pending_approval`);
 
     const dora = await newOperator('approver', 'dora-console');
-    const ops = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    const ops = await browser().newPage({ viewport: { width: 1400, height: 900 } });
     await signIn(ops, dora.token, 'Merchants and access requests');
     await open(ops, 'Payout destinations');
     const row = `tr[data-key="${d.id}"]`;
@@ -296,7 +291,7 @@ describe('console payouts, destinations, refunds and sweeps in headless Chromium
     await pay(p.deposit_address, 3_000_000n);
     await mine(3);
     await eventually(async () => (await api('GET', `/v1/payments/${p.id}`, { key: m.key })).body.status === 'requires_review', 20_000, 100);
-    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    const page = await browser().newPage({ viewport: { width: 1280, height: 900 } });
     await signIn(page, ADMIN_TOKEN, 'Merchants and access requests');
     await page.evaluate((id) => (window as unknown as { stablerailConsole: { paymentDetail(id: string): Promise<void> } }).stablerailConsole.paymentDetail(id), p.id);
     await page.waitForSelector(`h2:has-text("Payment ${p.id}")`);
@@ -340,7 +335,7 @@ describe('console payouts, destinations, refunds and sweeps in headless Chromium
     // A pooled address may still hold an earlier payment's tokens: the plan shows all it holds.
     const held = formatAmount(standin.tokenBalance(TRON_STANDIN_USDT, p.deposit_address), 6);
     const erin = await newOperator('approver', 'erin-console');
-    const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    const page = await browser().newPage({ viewport: { width: 1400, height: 1000 } });
     await signIn(page, erin.token, 'Merchants and access requests');
     await open(page, 'Sweeps');
     await page.selectOption('#sweep-rail', 'usdt-trc20');

@@ -2,26 +2,19 @@
 // Chromium: shown for a sandbox payment on a devnet rail, it pays through the devnet-only route
 // (a real transfer from the devnet payer), and the payment is then detected by the watcher.
 import assert from 'node:assert/strict';
-import type { Browser } from 'playwright-core';
 import { api, eventually, h, newMerchant } from './harness.js';
 import { rpc, watcherCaughtUp } from './chain-helpers.js';
-import { launchBrowser, SCREENSHOT_DIR } from './browser.js';
+import { SCREENSHOT_DIR, useBrowser } from './browser.js';
 
 describe('console Simulate payment control in headless Chromium', function () {
   this.timeout(60_000);
-  let browser: Browser;
-  before(async () => {
-    browser = await launchBrowser();
-  });
-  after(async () => {
-    await browser?.close();
-  });
+  const browser = useBrowser();
 
   it('pays a sandbox devnet payment from the payment view; the watcher then detects the transfer', async () => {
     await watcherCaughtUp();
     const m = await newMerchant({ name: 'Console simulate' });
     const p = (await api('POST', '/v1/payments', { key: m.key, body: { amount: '4.00', rail: 'usdt-erc20', reference: 'console-sim-1' } })).body;
-    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    const page = await browser().newPage({ viewport: { width: 1280, height: 900 } });
     await page.goto(`${h().stack.apiUrl}/console`);
     await page.fill('#token', m.key);
     await page.click('#signin button[type=submit]');

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { ADMIN_TOKEN, api, eventually, h, newMerchant } from './harness.js';
 import { mine, pay, watcherCaughtUp } from './chain-helpers.js';
-import { launchBrowser, SCREENSHOT_DIR } from './browser.js';
+import { SCREENSHOT_DIR, useBrowser } from './browser.js';
 
 async function signIn(page: Page, token: string) {
   await page.goto(`${h().stack.apiUrl}/console`);
@@ -12,18 +12,12 @@ async function signIn(page: Page, token: string) {
 
 describe('console in headless Chromium', function () {
   this.timeout(60_000);
-  let browser: Browser;
-  before(async () => {
-    browser = await launchBrowser();
-  });
-  after(async () => {
-    await browser?.close();
-  });
+  const browser = useBrowser();
 
   it('lets an operator browse merchants, payments with their timeline, ledger and the evidence status', async () => {
     const m = await newMerchant({ name: 'Console Co' });
     const p = (await api('POST', '/v1/payments', { key: m.key, body: { amount: '9.99', rail: 'usdt-erc20', reference: 'console-1' } })).body;
-    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    const page = await browser().newPage({ viewport: { width: 1280, height: 900 } });
     await signIn(page, ADMIN_TOKEN);
     await page.waitForSelector('text=Merchants and access requests');
     assert.ok(await page.$(`text=${m.merchantId}`));
@@ -58,7 +52,7 @@ describe('console in headless Chromium', function () {
     await pay(p.deposit_address, 1_600_000n);
     await mine(2);
     await eventually(async () => (await api('GET', `/v1/payments/${p.id}`, { key: m.key })).body.status === 'requires_review');
-    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    const page = await browser().newPage({ viewport: { width: 1280, height: 900 } });
     await signIn(page, ADMIN_TOKEN);
     await page.waitForSelector('text=Merchants and access requests');
     await page.click('#nav >> text=Exceptions');
@@ -82,7 +76,7 @@ describe('console in headless Chromium', function () {
     const b = await newMerchant();
     const mine = (await api('POST', '/v1/payments', { key: a.key, body: { amount: '1.00', rail: 'usdt-erc20', reference: 'mine' } })).body;
     const theirs = (await api('POST', '/v1/payments', { key: b.key, body: { amount: '2.00', rail: 'usdt-erc20', reference: 'theirs' } })).body;
-    const page = await browser.newPage();
+    const page = await browser().newPage();
     await signIn(page, a.key);
     await page.waitForSelector(`button:has-text("${mine.id}")`);
     assert.equal(await page.$(`text=${theirs.id}`), null);

@@ -1,24 +1,17 @@
 import assert from 'node:assert/strict';
-import type { Browser } from 'playwright-core';
 import { api, h, newMerchant } from './harness.js';
-import { launchBrowser, SCREENSHOT_DIR } from './browser.js';
+import { SCREENSHOT_DIR, useBrowser } from './browser.js';
 import { mine, pay, rpc, watcherCaughtUp } from './chain-helpers.js';
 import { freshAddress } from './payout-helpers.js';
 
 describe('payer page in headless Chromium', function () {
   this.timeout(60_000);
-  let browser: Browser;
-  before(async () => {
-    browser = await launchBrowser();
-  });
-  after(async () => {
-    await browser?.close();
-  });
+  const browser = useBrowser();
 
   it('shows amount, network, address with copy, an EIP-681 QR code and a countdown on a phone-sized screen, and no merchant data', async () => {
     const m = await newMerchant();
     const p = (await api('POST', '/v1/payments', { key: m.key, body: { amount: '125.50', rail: 'usdt-erc20', reference: 'secret-order-77', metadata: { note: 'internal-note' } } })).body;
-    const page = await browser.newPage({ viewport: { width: 390, height: 844 } });
+    const page = await browser().newPage({ viewport: { width: 390, height: 844 } });
     await page.goto(p.hosted_url);
     assert.equal(await page.textContent('#amount'), '125.50');
     assert.equal(await page.inputValue('#address'), p.deposit_address);
@@ -54,7 +47,7 @@ describe('payer page in headless Chromium', function () {
     await watcherCaughtUp();
     const m = await newMerchant();
     const p = (await api('POST', '/v1/payments', { key: m.key, body: { amount: '15.00', rail: 'usdt-erc20', reference: 'page-pay-1' } })).body;
-    const page = await browser.newPage({ viewport: { width: 390, height: 844 } });
+    const page = await browser().newPage({ viewport: { width: 390, height: 844 } });
     await page.goto(p.hosted_url);
     await page.waitForFunction(() => document.getElementById('status-title')!.textContent === 'Waiting for your payment');
     await pay(p.deposit_address, 15_000_000n);
@@ -70,7 +63,7 @@ describe('payer page in headless Chromium', function () {
     await watcherCaughtUp();
     const m = await newMerchant();
     const p = (await api('POST', '/v1/payments', { key: m.key, body: { amount: '10.00', rail: 'usdt-erc20', reference: 'page-refund-secret-ref' } })).body;
-    const page = await browser.newPage({ viewport: { width: 390, height: 844 } });
+    const page = await browser().newPage({ viewport: { width: 390, height: 844 } });
     await page.goto(p.hosted_url);
     await page.waitForFunction(() => document.getElementById('status-title')!.textContent === 'Waiting for your payment');
     assert.ok(await page.isHidden('#refund'), 'no refund form while nothing is under review');
@@ -123,7 +116,7 @@ describe('payer page in headless Chromium', function () {
     try {
       const m = await newMerchant();
       const p = (await api('POST', '/v1/payments', { key: m.key, body: { amount: '21.50', rail: 'usdt-erc20', reference: 'page-simulate-1' } })).body;
-      const page = await browser.newPage({ viewport: { width: 390, height: 844 } });
+      const page = await browser().newPage({ viewport: { width: 390, height: 844 } });
       await page.goto(p.hosted_url);
       await page.waitForFunction(() => document.getElementById('status-title')!.textContent === 'Waiting for your payment');
       assert.ok(await page.isVisible('#simulate'), 'a sandbox payment on a devnet rail offers the control');
@@ -162,7 +155,7 @@ describe('payer page in headless Chromium', function () {
   it('an expired payment turns final without a reload: no QR, no Copy, no countdown, no Simulate, and says what to do if money was sent anyway', async () => {
     const m = await newMerchant();
     const p = (await api('POST', '/v1/payments', { key: m.key, body: { amount: '2.00', rail: 'usdt-erc20', reference: 'page-expire-1', expires_in_s: 10 } })).body;
-    const page = await browser.newPage({ viewport: { width: 390, height: 844 } });
+    const page = await browser().newPage({ viewport: { width: 390, height: 844 } });
     await page.goto(p.hosted_url);
     await page.waitForFunction(() => document.getElementById('status-title')!.textContent === 'Waiting for your payment');
     assert.ok(await page.$('#copy'));
@@ -174,7 +167,7 @@ describe('payer page in headless Chromium', function () {
   });
 
   it('answers an unknown link with a plain not-found page', async () => {
-    const page = await browser.newPage();
+    const page = await browser().newPage();
     const res = await page.goto(`${h().stack.apiUrl}/pay/pub_AAAAAAAAAAAAAAAAAAAAAAAA`);
     assert.equal(res!.status(), 404);
     assert.match((await page.textContent('h1'))!, /Payment not found/);
