@@ -145,8 +145,9 @@ describe('cluster topology: separate processes on the real Temporal server, kill
   const liveApiUrls = () => procs.filter((p) => p.kind === 'api' && p.child.exitCode === null && p.child.signalCode === null).map((p) => `http://127.0.0.1:${p.port}`);
 
   /**
-   * A client of the two API processes: round robin, and on a refused connection or a 5xx the
-   * same request (same Idempotency-Key) again on the next one, as a load balancer's retry would.
+   * A client of the two API processes: round robin, and on a refused connection, a 5xx or a 409
+   * `idempotency_request_in_flight` the same request (same Idempotency-Key) again on the next
+   * one, as a load balancer's (or the SDK's) retry would.
    */
   let rr = 0;
   async function call(method: string, path: string, o: { key: string; body?: unknown; idem?: string }, deadlineMs = RECOVERY_TIMEOUT_MS): Promise<{ status: number; body: any }> {
@@ -164,7 +165,10 @@ describe('cluster topology: separate processes on the real Temporal server, kill
         });
         const text = await res.text();
         const body = text ? JSON.parse(text) : null;
-        if (res.status < 500) return { status: res.status, body };
+        // The same key still in flight on the killed process (its lock not yet expired): the API
+        // says to retry after Retry-After, as a real client does.
+        const inFlight = res.status === 409 && body?.error?.code === 'idempotency_request_in_flight';
+        if (res.status < 500 && !inFlight) return { status: res.status, body };
         last = `${res.status} ${text.slice(0, 300)}`;
       } catch (err) {
         last = String(err);
