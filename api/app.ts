@@ -23,6 +23,7 @@ import { responseSchemaFor } from './response-schemas.js';
 import { mountPayerPages } from './pages/payer.js';
 import { mountConsole } from './pages/console.js';
 import { TASK_QUEUES } from '../workflows/shared.js';
+import { httpTracing } from './tracing.js';
 
 export const BODY_BYTES_MAX = 64 * 1024;
 // ajv-formats ships CommonJS; its default export arrives wrapped under ESM.
@@ -91,6 +92,10 @@ export function createApp(deps: AppDeps, logger: Logger) {
   const addressOf = (req: Request): string => req.ip ?? req.socket.remoteAddress ?? 'unknown';
   const addressLimited = (wait: number) =>
     new ApiError(429, 'rate_limit_error', 'rate_limited', 'Too many requests from this address', undefined, { 'Retry-After': String(wait) });
+
+  // First, so the request's span covers everything after it (null when tracing is off).
+  const tracing = httpTracing();
+  if (tracing) app.use(tracing);
 
   app.use((req, res, next) => {
     const started = process.hrtime.bigint();

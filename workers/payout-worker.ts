@@ -13,6 +13,7 @@ import { createWebhookDispatchActivities } from '../activities/webhooks/delivery
 import type { Signer } from '../activities/signer/signer.js';
 import { PAYOUT_TASK_QUEUE } from '../workflows/payout-shared.js';
 import { installWorkerRuntime, WORKFLOWS_PATH, workerShutdown } from './runtime.js';
+import { workerTracing } from '../temporal-config/tracing.js';
 
 export interface PayoutWorkerOptions {
   connection: NativeConnection;
@@ -60,6 +61,8 @@ export async function createPayoutWorker(o: PayoutWorkerOptions): Promise<{ work
     // Receipt polls hold a slot each while they wait; signing is serialized per address anyway.
     maxConcurrentActivityTaskExecutions: 32,
     maxConcurrentWorkflowTaskExecutions: 32,
+    // Interceptors and the span sink when this process traces (temporal-config/tracing.ts); nothing otherwise.
+    ...workerTracing(),
     ...workerShutdown(),
   });
   return { worker, close: () => senders.close() };
