@@ -23,7 +23,7 @@ import { responseSchemaFor } from './response-schemas.js';
 import { mountPayerPages } from './pages/payer.js';
 import { mountConsole } from './pages/console.js';
 import { TASK_QUEUES } from '../workflows/shared.js';
-import { httpTracing } from './tracing.js';
+import { httpTracing, traceLogFields } from './tracing.js';
 
 export const BODY_BYTES_MAX = 64 * 1024;
 // ajv-formats ships CommonJS; its default export arrives wrapped under ESM.
@@ -105,7 +105,7 @@ export function createApp(deps: AppDeps, logger: Logger) {
       deps.metrics.httpRequests.inc({ method: req.method, route, status: String(res.statusCode) });
       deps.metrics.httpLatency.observe({ method: req.method, route }, seconds);
       // Only the route pattern, never the raw URL (it can carry public ids) or any header.
-      logger.info({ method: req.method, route, status: res.statusCode, ms: Math.round(seconds * 1000) }, 'request');
+      logger.info({ method: req.method, route, status: res.statusCode, ms: Math.round(seconds * 1000), ...traceLogFields() }, 'request');
     });
     next();
   });

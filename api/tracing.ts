@@ -37,3 +37,12 @@ export function httpTracing(): RequestHandler | null {
     context.with(ctx, next);
   };
 }
+
+/**
+ * The active span's trace id for a log line, so an operator goes from a request's log to its
+ * trace and back; nothing when the process does not trace (no span is ever active then).
+ */
+export function traceLogFields(): { trace_id?: string } {
+  const span = trace.getActiveSpan();
+  return span ? { trace_id: span.spanContext().traceId } : {};
+}

@@ -157,6 +157,9 @@ describe('tracing (OpenTelemetry from the HTTP request through the workflow to i
     assert.equal(request.kind, OTLP_SPAN_KIND_SERVER);
     assert.equal(request.attributes['http.route'], '/v1/payments');
     assert.equal(Number(request.attributes['http.response.status_code']), 201);
+    // The API's log line for the request carries the trace id, the way from a log to its trace.
+    const logLine = apiProc.out().split('\n').filter((l) => l.includes('"msg":"request"')).map((l) => JSON.parse(l)).find((l) => l.route === '/v1/payments' && l.method === 'POST');
+    assert.equal(logLine?.trace_id, trace, 'the request log names the trace');
 
     // Everything the worker sends for this payment, once the workflow ended after the cancel.
     const run = await eventually(async () => named('stablerail-worker', 'RunWorkflow:paymentWorkflow', trace)[0], 60_000, 200)
