@@ -3,13 +3,13 @@
 // context in the headers of starts, updates, signals and activity tasks).
 //
 // Off unless OTEL_EXPORTER_OTLP_TRACES_ENDPOINT or OTEL_EXPORTER_OTLP_ENDPOINT names a collector
-// (OTEL_SDK_DISABLED=true turns it off again). Off means no tracer provider is registered, so the
-// OpenTelemetry API hands out its no-op tracer, and no Temporal interceptor, workflow interceptor
-// module or sink is installed: an untraced process runs exactly the code it ran before tracing
-// existed. On, spans go in batches (OTEL_BSP_*) as OTLP/HTTP JSON to that endpoint; the exporter
-// reads the standard OTEL_EXPORTER_OTLP_* variables (headers, timeout) itself, and the provider
-// reads OTEL_TRACES_SAMPLER. docs/operations.md#tracing lists the spans.
-import { createRequire } from 'node:module';
+// (OTEL_SDK_DISABLED=true turns it off again). Off means no tracer provider is registered (the
+// OpenTelemetry API hands out its no-op tracer), no HTTP middleware, no client or activity
+// interceptor, and a sink that drops. The workflow interceptors are bundled either way but pass
+// straight through for an execution no traced client started (workflows/tracing-interceptors.ts
+// says why). On, spans go in batches (OTEL_BSP_*) as OTLP/HTTP JSON to that endpoint; the
+// exporter reads the standard OTEL_EXPORTER_OTLP_* variables (headers, timeout) itself, and the
+// provider reads OTEL_TRACES_SAMPLER. docs/operations.md#tracing lists the spans.
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { Resource, envDetectorSync } from '@opentelemetry/resources';
@@ -19,20 +19,14 @@ import {
   OpenTelemetryActivityOutboundInterceptor,
   OpenTelemetryWorkflowClientInterceptor,
   makeWorkflowExporter,
+  type OpenTelemetrySinks,
 } from '@temporalio/interceptors-opentelemetry';
 import type { ClientInterceptors } from '@temporalio/client';
-import type { WorkerOptions } from '@temporalio/worker';
+import type { InjectedSinks, WorkerOptions } from '@temporalio/worker';
+import { WORKFLOW_INTERCEPTOR_MODULES } from '../workers/runtime.js';
 
 /** The process kinds, each its own `service.name` (`stablerail-api`, `stablerail-worker`, …). */
 export type ProcessKind = 'api' | 'worker' | 'chain-worker' | 'webhook-worker' | 'payout-worker' | 'dev';
-
-/**
- * The package's workflow interceptors, bundled into the workflow code when tracing is on: they
- * make the RunWorkflow, HandleUpdate, HandleSignal and StartActivity spans inside the sandbox and
- * hand them out through the `exporter` sink. A prebuilt bundle (STABLERAIL_WORKFLOW_BUNDLE) must
- * have been built with this module in `workflowInterceptorModules` to trace workflows.
- */
-export const TRACING_WORKFLOW_MODULE = createRequire(import.meta.url).resolve('@temporalio/interceptors-opentelemetry/lib/workflow-interceptors');
 
 interface Tracing {
   serviceName: string;
@@ -90,15 +84,23 @@ export function tracingClientInterceptors(): Pick<ClientInterceptors, 'workflow'
 }
 
 /**
- * A worker's share: the workflow interceptors (bundled when the worker bundles its workflows),
- * the sink that turns the sandbox's spans into exported ones, and the activity interceptors
- * (a RunActivity span under the workflow's StartActivity, and the trace id on activity logs).
+ * Spans of traced executions this worker runs while it does not trace (a fleet turning tracing on
+ * one process at a time) are dropped here rather than logged as calls to a missing sink.
  */
-export function workerTracing(): Pick<WorkerOptions, 'interceptors' | 'sinks'> {
-  if (!active) return {};
+const DROP_WORKFLOW_SPANS: InjectedSinks<OpenTelemetrySinks> = { exporter: { export: { fn: () => undefined } } };
+
+/**
+ * A worker's share. Always: the workflow interceptor module in the bundle the worker builds (a
+ * prebuilt bundle carries it already) and the `exporter` sink. When this process traces: the sink
+ * exports, and the activity interceptors make a RunActivity span under the workflow's
+ * StartActivity (and put the trace id on the SDK's activity log attributes).
+ */
+export function workerTracing(o: { workflowBundle?: unknown }): Pick<WorkerOptions, 'interceptors' | 'sinks'> {
+  const workflowModules = o.workflowBundle ? [] : WORKFLOW_INTERCEPTOR_MODULES;
+  if (!active) return { interceptors: { workflowModules }, sinks: DROP_WORKFLOW_SPANS };
   return {
     interceptors: {
-      workflowModules: [TRACING_WORKFLOW_MODULE],
+      workflowModules,
       activity: [(ctx) => ({ inbound: new OpenTelemetryActivityInboundInterceptor(ctx), outbound: new OpenTelemetryActivityOutboundInterceptor(ctx) })],
       // Activities that start or signal workflows through their context's client carry the trace on.
       client: { workflow: [new OpenTelemetryWorkflowClientInterceptor()] },

@@ -11,6 +11,9 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { Wallet } from 'ethers';
+import { Client, Connection } from '@temporalio/client';
+import { Worker } from '@temporalio/worker';
+import { workerTracing } from '../temporal-config/tracing.js';
 import { createPool, type Pool } from '../activities/db.js';
 import { createApiKey, createMerchant, SCOPES } from '../activities/merchant.js';
 import { parseConfig } from '../activities/config.js';
@@ -100,7 +103,7 @@ describe('tracing (OpenTelemetry from the HTTP request through the workflow to i
     await receiver?.close();
   });
 
-  it('POST /v1/payments is one trace across the API and the worker: the request span, the Update-with-Start, the workflow run and its create handler, and the activity that writes the row, each the child of the one before', async () => {
+  it('POST /v1/payments is one trace across the API and the worker: the request span, the Update-with-Start, the workflow run and its create handler, and the activity that writes the row, each the child of the one before; the traced history replays without tracing', async () => {
     const { stack, dataDir, rpcProxies } = h();
     receiver = await startReceiver();
     const suffix = randomBytes(4).toString('hex');
@@ -184,5 +187,16 @@ describe('tracing (OpenTelemetry from the HTTP request through the workflow to i
     const cancelUpdate = one('stablerail-api', 'StartWorkflowUpdate:cancelPayment', cancelReq.traceId);
     assert.equal(cancelUpdate.parentSpanId, cancelReq.spanId);
     assert.equal(one('stablerail-worker', 'HandleUpdate:cancelPayment', cancelReq.traceId).parentSpanId, cancelUpdate.spanId);
+
+    // A traced execution replays the same on a worker that does not trace (the suite's bundle
+    // and a dropping sink, as an untraced worker has), so a fleet may turn tracing on one process
+    // at a time. (Histories made without tracing replay with the module bundled: test/unit/history-fixtures.)
+    const connection = await Connection.connect({ address: stack.temporalAddress });
+    try {
+      const history = await new Client({ connection, namespace }).workflow.getHandle(created.body.id).fetchHistory();
+      await Worker.runReplayHistory({ workflowBundle: h().bundle, replayName: created.body.id, ...workerTracing({ workflowBundle: h().bundle }) }, history);
+    } finally {
+      await connection.close();
+    }
   });
 });

@@ -36,8 +36,8 @@ export async function createChainWorker(o: ChainWorkerOptions): Promise<Worker> 
     maxConcurrentWorkflowTaskExecutions: 16,
     // Keep a watcher's cached history on this worker only briefly, so a dead worker's watcher moves fast.
     stickyQueueScheduleToStartTimeout: '2 seconds',
-    // Interceptors and the span sink when this process traces (temporal-config/tracing.ts); nothing otherwise.
-    ...workerTracing(),
+    // The workflow interceptor module and span sink always; activity interceptors when this process traces.
+    ...workerTracing(o),
     ...workerShutdown(),
   });
 }

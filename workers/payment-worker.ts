@@ -38,8 +38,8 @@ export async function createPaymentWorker(o: PaymentWorkerOptions): Promise<Work
     // Bounded concurrency: two cores, and each activity holds a database connection.
     maxConcurrentActivityTaskExecutions: 32,
     ...CREATION_WORKER_TUNING,
-    // Interceptors and the span sink when this process traces (temporal-config/tracing.ts); nothing otherwise.
-    ...workerTracing(),
+    // The workflow interceptor module and span sink always; activity interceptors when this process traces.
+    ...workerTracing(o),
     ...workerShutdown(),
   });
 }

@@ -61,8 +61,8 @@ export async function createPayoutWorker(o: PayoutWorkerOptions): Promise<{ work
     // Receipt polls hold a slot each while they wait; signing is serialized per address anyway.
     maxConcurrentActivityTaskExecutions: 32,
     maxConcurrentWorkflowTaskExecutions: 32,
-    // Interceptors and the span sink when this process traces (temporal-config/tracing.ts); nothing otherwise.
-    ...workerTracing(),
+    // The workflow interceptor module and span sink always; activity interceptors when this process traces.
+    ...workerTracing(o),
     ...workerShutdown(),
   });
   return { worker, close: () => senders.close() };

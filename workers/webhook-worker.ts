@@ -35,8 +35,8 @@ export async function createWebhookWorker(o: WebhookWorkerOptions): Promise<Work
     ...(o.identity ? { identity: o.identity } : {}),
     maxConcurrentActivityTaskExecutions: WEBHOOK_ATTEMPTS_CONCURRENT_MAX,
     maxConcurrentWorkflowTaskExecutions: 64,
-    // Interceptors and the span sink when this process traces (temporal-config/tracing.ts); nothing otherwise.
-    ...workerTracing(),
+    // The workflow interceptor module and span sink always; activity interceptors when this process traces.
+    ...workerTracing(o),
     ...workerShutdown(),
   });
 }
