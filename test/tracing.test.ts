@@ -103,7 +103,7 @@ describe('tracing (OpenTelemetry from the HTTP request through the workflow to i
     await receiver?.close();
   });
 
-  it('POST /v1/payments is one trace across the API and the worker: the request span, the Update-with-Start, the workflow run and its create handler, and the activity that writes the row, each the child of the one before; the traced history replays without tracing', async () => {
+  it('POST /v1/payments is one trace across the API and the worker: request span → Update-with-Start → the workflow run and its create handler → the activity\'s schedule → the activity writing the row; the traced execution replays on an untraced worker', async () => {
     const { stack, dataDir, rpcProxies } = h();
     receiver = await startReceiver();
     const suffix = randomBytes(4).toString('hex');
@@ -161,8 +161,8 @@ describe('tracing (OpenTelemetry from the HTTP request through the workflow to i
     assert.equal(request.attributes['http.route'], '/v1/payments');
     assert.equal(Number(request.attributes['http.response.status_code']), 201);
     // The API's log line for the request carries the trace id, the way from a log to its trace.
-    const logLine = apiProc.out().split('\n').filter((l) => l.includes('"msg":"request"')).map((l) => JSON.parse(l)).find((l) => l.route === '/v1/payments' && l.method === 'POST');
-    assert.equal(logLine?.trace_id, trace, 'the request log names the trace');
+    const logLine = await eventually(async () => apiProc.out().split('\n').filter((l) => l.includes('"msg":"request"')).map((l) => JSON.parse(l)).find((l) => l.route === '/v1/payments' && l.method === 'POST'), 5_000, 50);
+    assert.equal(logLine.trace_id, trace, 'the request log names the trace');
 
     // Everything the worker sends for this payment, once the workflow ended after the cancel.
     const run = await eventually(async () => named('stablerail-worker', 'RunWorkflow:paymentWorkflow', trace)[0], 60_000, 200)
@@ -182,11 +182,12 @@ describe('tracing (OpenTelemetry from the HTTP request through the workflow to i
     for (const s of [uws, run, handler, start, activity]) assert.equal(s.traceId, trace, `${s.name} is in the request's trace`);
 
     // The cancel is its own request and so its own trace, reaching the same workflow.
-    const cancelReq = one('stablerail-api', 'POST /v1/payments/:id/cancel');
+    const cancelReq = await eventually(async () => named('stablerail-api', 'POST /v1/payments/:id/cancel')[0], 15_000, 100);
     assert.notEqual(cancelReq.traceId, trace);
     const cancelUpdate = one('stablerail-api', 'StartWorkflowUpdate:cancelPayment', cancelReq.traceId);
     assert.equal(cancelUpdate.parentSpanId, cancelReq.spanId);
-    assert.equal(one('stablerail-worker', 'HandleUpdate:cancelPayment', cancelReq.traceId).parentSpanId, cancelUpdate.spanId);
+    const cancelHandler = await eventually(async () => named('stablerail-worker', 'HandleUpdate:cancelPayment', cancelReq.traceId)[0], 15_000, 100);
+    assert.equal(cancelHandler.parentSpanId, cancelUpdate.spanId);
 
     // A traced execution replays the same on a worker that does not trace (the suite's bundle
     // and a dropping sink, as an untraced worker has), so a fleet may turn tracing on one process
