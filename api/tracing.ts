@@ -5,6 +5,9 @@ import { ROOT_CONTEXT, SpanKind, SpanStatusCode, context, trace } from '@opentel
 import type { RequestHandler } from 'express';
 import { tracingActive } from '../temporal-config/tracing.js';
 
+/** Probes and scrapes: a span every few seconds per load balancer and Prometheus, telling nothing. */
+const UNTRACED_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
+
 /**
  * Each request starts its own trace: the API faces merchants and the internet, so an incoming
  * `traceparent` is not trusted to choose the trace id or force sampling. The span is named by
@@ -14,6 +17,7 @@ export function httpTracing(): RequestHandler | null {
   if (!tracingActive()) return null;
   const tracer = trace.getTracer('stablerail-api');
   return (req, res, next) => {
+    if (UNTRACED_PATHS.has(req.path)) return next();
     const span = tracer.startSpan(req.method, { kind: SpanKind.SERVER, attributes: { 'http.request.method': req.method } }, ROOT_CONTEXT);
     const ctx = trace.setSpan(ROOT_CONTEXT, span);
     // The body parser resumes on the request stream's events, which run in the socket's async

@@ -139,6 +139,8 @@ describe('tracing (OpenTelemetry from the HTTP request through the workflow to i
       return { status: res.status, body: await res.json() as any };
     };
 
+    // A probe first: not traced (it would be a span every few seconds per load balancer).
+    assert.equal((await fetch(`http://127.0.0.1:${port}/healthz`)).status, 200);
     const created = await call('POST', '/v1/payments', { amount: '12.50', rail: 'usdt-erc20', reference: `trace-${suffix}` });
     assert.equal(created.status, 201, JSON.stringify(created.body));
     // Cancelling closes the payment, so the workflow ends and its run span leaves the worker too.
@@ -160,6 +162,9 @@ describe('tracing (OpenTelemetry from the HTTP request through the workflow to i
     assert.equal(request.kind, OTLP_SPAN_KIND_SERVER);
     assert.equal(request.attributes['http.route'], '/v1/payments');
     assert.equal(Number(request.attributes['http.response.status_code']), 201);
+    // The probe ended before the request began, and the API exports its spans in the order they
+    // end, so had the probe been traced its span would be here by now.
+    assert.deepEqual(spans.filter((s) => s.service === 'stablerail-api' && /healthz/.test(s.name)), [], 'probes are not traced');
     // The API's log line for the request carries the trace id, the way from a log to its trace.
     const logLine = await eventually(async () => apiProc.out().split('\n').filter((l) => l.includes('"msg":"request"')).map((l) => JSON.parse(l)).find((l) => l.route === '/v1/payments' && l.method === 'POST'), 5_000, 50);
     assert.equal(logLine.trace_id, trace, 'the request log names the trace');
