@@ -23,6 +23,7 @@ import { responseSchemaFor } from './response-schemas.js';
 import { mountPayerPages } from './pages/payer.js';
 import { mountConsole } from './pages/console.js';
 import { TASK_QUEUES } from '../workflows/shared.js';
+import { httpTracing, traceLogFields } from './tracing.js';
 
 export const BODY_BYTES_MAX = 64 * 1024;
 // ajv-formats ships CommonJS; its default export arrives wrapped under ESM.
@@ -92,6 +93,10 @@ export function createApp(deps: AppDeps, logger: Logger) {
   const addressLimited = (wait: number) =>
     new ApiError(429, 'rate_limit_error', 'rate_limited', 'Too many requests from this address', undefined, { 'Retry-After': String(wait) });
 
+  // First, so the request's span covers everything after it (null when tracing is off).
+  const tracing = httpTracing();
+  if (tracing) app.use(tracing);
+
   app.use((req, res, next) => {
     const started = process.hrtime.bigint();
     res.on('finish', () => {
@@ -100,7 +105,7 @@ export function createApp(deps: AppDeps, logger: Logger) {
       deps.metrics.httpRequests.inc({ method: req.method, route, status: String(res.statusCode) });
       deps.metrics.httpLatency.observe({ method: req.method, route }, seconds);
       // Only the route pattern, never the raw URL (it can carry public ids) or any header.
-      logger.info({ method: req.method, route, status: res.statusCode, ms: Math.round(seconds * 1000) }, 'request');
+      logger.info({ method: req.method, route, status: res.statusCode, ms: Math.round(seconds * 1000), ...traceLogFields() }, 'request');
     });
     next();
   });

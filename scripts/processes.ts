@@ -24,6 +24,7 @@ import { createChainWorker, startWatchers } from '../workers/chain-worker.js';
 import { installWorkerRuntime } from '../workers/runtime.js';
 import { setupTemporal } from '../temporal-config/setup.js';
 import { connectTemporalClient, connectTemporalWorker, type TemporalConnectionSettings } from '../temporal-config/connection.js';
+import { startTracing, stopTracing, tracingClientInterceptors, type ProcessKind } from '../temporal-config/tracing.js';
 
 export interface ProcessEnv {
   config: StablerailConfig;
@@ -47,6 +48,17 @@ function bundleOption(): { workflowBundle?: { codePath: string } } {
 }
 
 const identityOption = (): { identity?: string } => (process.env.STABLERAIL_WORKER_IDENTITY ? { identity: process.env.STABLERAIL_WORKER_IDENTITY } : {});
+
+/**
+ * The process's logger, and its tracer provider when OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT is set:
+ * before the Temporal client and workers exist, since they take their interceptors at creation.
+ */
+function startProcess(kind: ProcessKind): Logger {
+  const logger = createLogger();
+  const tracing = startTracing(kind);
+  if (tracing) logger.info({ service_name: tracing.serviceName }, 'tracing to OTLP');
+  return logger;
+}
 
 /** Resolves at the first SIGTERM or SIGINT (Ctrl-C in a terminal signals the whole group). */
 function stopSignal(logger: Logger): Promise<NodeJS.Signals> {
@@ -82,13 +94,13 @@ async function connectNative(settings: TemporalConnectionSettings): Promise<Nati
 
 /** `stablerail api`: PORT (default 8080), STABLERAIL_API_HOST (default 127.0.0.1). */
 export async function runApi(env: ProcessEnv): Promise<number> {
-  const logger = createLogger();
+  const logger = startProcess('api');
   const pool = createPool(env.databaseUrl);
   const relaxedPool = createRelaxedPool(env.databaseUrl);
   env.migrate();
   await ensureAddressSequences(pool, env.config.rails);
   const connection = await connectTemporalClient(env.temporal);
-  const client = new Client({ connection, namespace: temporalNamespace(env) });
+  const client = new Client({ connection, namespace: temporalNamespace(env), interceptors: tracingClientInterceptors() });
   // /readyz answers 503 while draining, so a load balancer stops sending before the socket closes.
   const readiness = { ready: true };
   const app = createApp({ pool, relaxedPool, readiness, temporalUiUrl: process.env.TEMPORAL_UI_URL ?? null, config: env.config, temporal: client, metrics: createMetrics(pool, { temporal: client }), masterKey: env.masterKey() }, logger);
@@ -107,6 +119,7 @@ export async function runApi(env: ProcessEnv): Promise<number> {
   await connection.close();
   await relaxedPool.end();
   await pool.end();
+  await stopTracing();
   return 0;
 }
 
@@ -128,7 +141,7 @@ export async function drainHttp(server: Server, boundMs: number): Promise<void> 
  * it migrates and registers the namespace's search attributes and Schedules (idempotent).
  */
 export async function runPaymentWorker(env: ProcessEnv): Promise<number> {
-  const logger = createLogger();
+  const logger = startProcess('worker');
   const pool = createPool(env.databaseUrl);
   env.migrate();
   await ensureAddressSequences(pool, env.config.rails);
@@ -144,17 +157,18 @@ export async function runPaymentWorker(env: ProcessEnv): Promise<number> {
   await connection.close();
   await native.close();
   await pool.end();
+  await stopTracing();
   return 0;
 }
 
 /** `stablerail chain-worker`: the watcher task queue; starts (or finds) one watcher per rail. */
 export async function runChainWorker(env: ProcessEnv): Promise<number> {
-  const logger = createLogger();
+  const logger = startProcess('chain-worker');
   const pool = createPool(env.databaseUrl, 8);
   const namespace = temporalNamespace(env);
   const native = await connectNative(env.temporal);
   const connection = await connectTemporalClient(env.temporal);
-  const client = new Client({ connection, namespace });
+  const client = new Client({ connection, namespace, interceptors: tracingClientInterceptors() });
   const worker = await createChainWorker({
     connection: native, namespace, pool, config: env.config, client, ...bundleOption(), ...identityOption(),
     log: (obj, msg) => logger.info(obj, msg),
@@ -166,12 +180,13 @@ export async function runChainWorker(env: ProcessEnv): Promise<number> {
   await connection.close();
   await native.close();
   await pool.end();
+  await stopTracing();
   return 0;
 }
 
 /** `stablerail webhook-worker`: the webhooks task queue; needs STABLERAIL_MASTER_KEY. */
 export async function runWebhookWorker(env: ProcessEnv): Promise<number> {
-  const logger = createLogger();
+  const logger = startProcess('webhook-worker');
   const pool = createPool(env.databaseUrl);
   const native = await connectNative(env.temporal);
   const worker = await createWebhookWorker({
@@ -181,12 +196,13 @@ export async function runWebhookWorker(env: ProcessEnv): Promise<number> {
   await runWorkers(logger, [worker], 'webhook worker ready');
   await native.close();
   await pool.end();
+  await stopTracing();
   return 0;
 }
 
 /** `stablerail payout-worker`: the payouts task queue, the only process that talks to the signer. */
 export async function runPayoutWorker(env: ProcessEnv): Promise<number> {
-  const logger = createLogger();
+  const logger = startProcess('payout-worker');
   const pool = createPool(env.databaseUrl);
   const native = await connectNative(env.temporal);
   const signer = env.config.payouts.signer ? await createSigner(env.config.payouts.signer as unknown as SignerSpec) : null;
@@ -200,6 +216,7 @@ export async function runPayoutWorker(env: ProcessEnv): Promise<number> {
   await signer?.close?.();
   await native.close();
   await pool.end();
+  await stopTracing();
   return 0;
 }
 

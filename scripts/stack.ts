@@ -7,6 +7,7 @@ import type { Server } from 'node:http';
 import { Client } from '@temporalio/client';
 import type { NativeConnection, Worker, WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { connectTemporalClient, connectTemporalWorker, temporalConnectionSettings } from '../temporal-config/connection.js';
+import { tracingClientInterceptors } from '../temporal-config/tracing.js';
 import type { Logger } from 'pino';
 import { createPool, createRelaxedPool, type Pool } from '../activities/db.js';
 import type { StablerailConfig } from '../activities/config.js';
@@ -146,7 +147,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
     }
     const connection = await connectTemporalClient(settings);
     stops.push(() => connection.close());
-    const client = new Client({ connection, namespace: o.config.temporal.namespace });
+    const client = new Client({ connection, namespace: o.config.temporal.namespace, interceptors: tracingClientInterceptors() });
     const nativeConnection = await connectTemporalWorker(settings);
     stops.push(() => nativeConnection.close());
 

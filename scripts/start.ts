@@ -8,6 +8,7 @@ import { createApiKey, createMerchant, getMerchant, SCOPES } from '../activities
 import { createLogger } from '../api/logger.js';
 import { DEVNET_COOLING_OFF_S, DEVNET_RECONCILIATION_GRACE_S, DEVNET_RECONCILIATION_INTERVAL_S, devnetBlockTimeS, devnetRails, devnetTreasuryAddress, devnetTronTreasuryAddress, ensureDevnetKeystore, loadOrCreateDevnetWallet } from './devnet-rails.js';
 import { startStack } from './stack.js';
+import { startTracing, stopTracing } from '../temporal-config/tracing.js';
 import { LauncherError } from './embedded/launcher-error.js';
 import { loadOrCreateMasterKey } from '../activities/webhooks/secret-box.js';
 
@@ -16,6 +17,9 @@ const apiPort = Number(process.env.PORT ?? 8080);
 const devnetPort = Number(process.env.STABLERAIL_DEVNET_PORT ?? 8545);
 const temporalPort = Number(process.env.STABLERAIL_TEMPORAL_PORT ?? 7233);
 const logger = createLogger();
+// `npm start` hosts every role in one process: one service name for all its spans.
+const tracing = startTracing('dev');
+if (tracing) logger.info({ service_name: tracing.serviceName }, 'tracing to OTLP');
 
 mkdirSync(dataDir, { recursive: true });
 const baseUrl = process.env.STABLERAIL_BASE_URL ?? `http://127.0.0.1:${apiPort}`;
@@ -110,6 +114,7 @@ async function shutdown(signal: string) {
   stopping = true;
   logger.info({ signal }, 'stopping');
   await stack.stop();
+  await stopTracing();
   process.exit(0);
 }
 process.on('SIGINT', () => void shutdown('SIGINT'));

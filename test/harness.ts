@@ -12,7 +12,7 @@ import { createLogger } from '../api/logger.js';
 import { bootstrapFirstAdmin, createOperator, type Role } from '../activities/operators.js';
 import { devnetRails, devnetTreasuryAddress, devnetTronTreasuryAddress, ensureDevnetKeystore } from '../scripts/devnet-rails.js';
 import { startStack, type Stack } from '../scripts/stack.js';
-import { WORKFLOWS_PATH, installWorkerRuntime } from '../workers/runtime.js';
+import { WORKFLOWS_PATH, WORKFLOW_INTERCEPTOR_MODULES, installWorkerRuntime } from '../workers/runtime.js';
 import { freePort } from '../scripts/embedded/temporal.js';
 import { startRpcProxy, type RpcProxy } from './rpc-proxy.js';
 
@@ -80,7 +80,7 @@ export async function startHarness(): Promise<Harness> {
     },
   });
   const logger = createLogger(stream, 'info');
-  const bundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} } as never });
+  const bundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, workflowInterceptorModules: WORKFLOW_INTERCEPTOR_MODULES, logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} } as never });
   // The suite's devnet listens on free ports, never on the 8545 a developer's `npm start` may hold.
   const ports = { evm: await freePort(), tron: await freePort() };
   const devnetUrl = `http://127.0.0.1:${ports.evm}`;

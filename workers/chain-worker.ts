@@ -9,6 +9,7 @@ import { createWatcherActivities } from '../activities/chain/watcher.js';
 import { TASK_QUEUES, watcherWorkflowId, type WatcherWorkflowInput } from '../workflows/shared.js';
 import type { watcherWorkflow } from '../workflows/watcher.js';
 import { WORKFLOWS_PATH, installWorkerRuntime, workerShutdown, workerDeployment } from './runtime.js';
+import { workerTracing } from '../temporal-config/tracing.js';
 
 export interface ChainWorkerOptions {
   connection: NativeConnection;
@@ -35,6 +36,8 @@ export async function createChainWorker(o: ChainWorkerOptions): Promise<Worker> 
     maxConcurrentWorkflowTaskExecutions: 16,
     // Keep a watcher's cached history on this worker only briefly, so a dead worker's watcher moves fast.
     stickyQueueScheduleToStartTimeout: '2 seconds',
+    // The workflow interceptor module and span sink always; activity interceptors when this process traces.
+    ...workerTracing(o),
     ...workerShutdown(),
     ...workerDeployment(),
   });

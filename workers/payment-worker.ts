@@ -8,6 +8,7 @@ import { createReconciliationActivities } from '../activities/reconciliation.js'
 import { createWebhookDispatchActivities } from '../activities/webhooks/delivery.js';
 import { TASK_QUEUES } from '../workflows/shared.js';
 import { installWorkerRuntime, WORKFLOWS_PATH, CREATION_WORKER_TUNING, workerShutdown, workerDeployment } from './runtime.js';
+import { workerTracing } from '../temporal-config/tracing.js';
 
 /** masterKey: the webhook signing secrets' key, so recording an event also makes its first webhook attempts. */
 export function createActivities(deps: { pool: Pool; config: StablerailConfig; masterKey?: Buffer }) {
@@ -37,6 +38,8 @@ export async function createPaymentWorker(o: PaymentWorkerOptions): Promise<Work
     // Bounded concurrency: two cores, and each activity holds a database connection.
     maxConcurrentActivityTaskExecutions: 32,
     ...CREATION_WORKER_TUNING,
+    // The workflow interceptor module and span sink always; activity interceptors when this process traces.
+    ...workerTracing(o),
     ...workerShutdown(),
     ...workerDeployment(),
   });

@@ -13,6 +13,7 @@ import { createWebhookDispatchActivities } from '../activities/webhooks/delivery
 import type { Signer } from '../activities/signer/signer.js';
 import { PAYOUT_TASK_QUEUE } from '../workflows/payout-shared.js';
 import { installWorkerRuntime, WORKFLOWS_PATH, workerShutdown, workerDeployment } from './runtime.js';
+import { workerTracing } from '../temporal-config/tracing.js';
 
 export interface PayoutWorkerOptions {
   connection: NativeConnection;
@@ -60,6 +61,8 @@ export async function createPayoutWorker(o: PayoutWorkerOptions): Promise<{ work
     // Receipt polls hold a slot each while they wait; signing is serialized per address anyway.
     maxConcurrentActivityTaskExecutions: 32,
     maxConcurrentWorkflowTaskExecutions: 32,
+    // The workflow interceptor module and span sink always; activity interceptors when this process traces.
+    ...workerTracing(o),
     ...workerShutdown(),
     ...workerDeployment(),
   });

@@ -24,6 +24,12 @@ export function installWorkerRuntime(): void {
 }
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+/**
+ * Bundled with the workflows by every worker and every prebuilt bundle, traced or not: each
+ * execution decides from its own start headers whether it is traced, so turning tracing on or
+ * off never changes how a running workflow replays (workflows/tracing-interceptors.ts).
+ */
+export const WORKFLOW_INTERCEPTOR_MODULES = [fileURLToPath(new URL('../workflows/tracing-interceptors.ts', import.meta.url))];
 
 /**
  * Workflow-task polling for workers that start many workflows: every payment's (and payout's)

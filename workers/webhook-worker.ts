@@ -7,6 +7,7 @@ import type { StablerailConfig } from '../activities/config.js';
 import { createWebhookDeliveryActivities } from '../activities/webhooks/delivery.js';
 import { TASK_QUEUES } from '../workflows/shared.js';
 import { installWorkerRuntime, WORKFLOWS_PATH, workerShutdown, workerDeployment } from './runtime.js';
+import { workerTracing } from '../temporal-config/tracing.js';
 
 /** Attempts in flight per worker: each holds a socket and, briefly, a database connection. */
 export const WEBHOOK_ATTEMPTS_CONCURRENT_MAX = 64;
@@ -34,6 +35,8 @@ export async function createWebhookWorker(o: WebhookWorkerOptions): Promise<Work
     ...(o.identity ? { identity: o.identity } : {}),
     maxConcurrentActivityTaskExecutions: WEBHOOK_ATTEMPTS_CONCURRENT_MAX,
     maxConcurrentWorkflowTaskExecutions: 64,
+    // The workflow interceptor module and span sink always; activity interceptors when this process traces.
+    ...workerTracing(o),
     ...workerShutdown(),
     ...workerDeployment(),
   });

@@ -24,7 +24,7 @@ import { freePort } from '../../scripts/embedded/temporal.js';
 import { tokenArtifact } from '../../scripts/embedded/devnet.js';
 import { startStack, type Stack } from '../../scripts/stack.js';
 import { startTemporalServer, type TemporalServer, type TemporalServerOptions } from '../../scripts/temporal-server.js';
-import { WORKFLOWS_PATH, installWorkerRuntime } from '../../workers/runtime.js';
+import { WORKFLOWS_PATH, WORKFLOW_INTERCEPTOR_MODULES, installWorkerRuntime } from '../../workers/runtime.js';
 import { TEST_MNEMONIC, adoptHarness, newMerchant, operatorNamed, testConfig, eventually } from '../harness.js';
 import { startReceiver, type Receiver } from '../webhook-receiver.js';
 import { devnet, pay } from '../chain-helpers.js';
@@ -301,7 +301,7 @@ describe('cluster topology: separate processes on the real Temporal server, kill
     // The harness's helpers (allowlist, …) call the first API process.
     stack.apiUrl = `http://127.0.0.1:${apiPorts[0]}`;
     const first = await bootstrapFirstAdmin(stack.pool, 'admin@cluster.test', 'cluster-test');
-    const bundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} } as never });
+    const bundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, workflowInterceptorModules: WORKFLOW_INTERCEPTOR_MODULES, logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} } as never });
     const bundlePath = join(root, 'workflow-bundle.js');
     writeFileSync(bundlePath, bundle.code);
     const masterKey = randomBytes(32);
