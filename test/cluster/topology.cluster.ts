@@ -41,6 +41,12 @@ const KIND_ROUNDS = Number(process.env.CLUSTER_ROUNDS ?? 10);
 const SIGNER_TOKEN = randomBytes(24).toString('hex');
 const TRON_PAYER = 'TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t';
 const RECOVERY_TIMEOUT_MS = 240_000;
+/**
+ * An event whose first two attempts both died with a killed worker (recording activity, then
+ * the lane's attempt at heartbeat timeout) gets its third attempt on the schedule, 5 min later
+ * (+10% jitter): the final delivery check waits that long before it calls the event lost.
+ */
+const DELIVERY_WAIT_MS = 5 * 60_000 * 1.1 + 60_000;
 
 interface Proc {
   kind: Kind;
@@ -493,7 +499,7 @@ describe('cluster topology: separate processes on the real Temporal server, kill
     await eventually(async () => {
       const seen = new Set(receiver!.received.map((r) => r.headers['webhook-id']));
       return evs.every((e) => seen.has(e.id));
-    }, RECOVERY_TIMEOUT_MS, 500).catch(() => undefined);
+    }, DELIVERY_WAIT_MS, 500).catch(() => undefined);
     const byWebhookId = new Map<string, Set<string>>();
     for (const r of receiver!.received) {
       const wid = String(r.headers['webhook-id']);
