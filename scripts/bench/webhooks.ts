@@ -14,8 +14,9 @@
 //      the SDK, lost = events never received;
 //   5. the same with a receiver answering 500 to the first request of every tenth event, so
 //      those go through their lane and its first retry (5 s on the schedule), retries included.
-//   npm run bench -- webhooks [--events 10000] [--ceiling 20000] [--bare 600] [--floor] [--floor-events 300] [--timeout-s 1800]
+//   npm run bench -- webhooks [--temporal-server] [--events 10000] [--ceiling 20000] [--bare 600] [--floor] [--floor-events 300] [--timeout-s 1800]
 // The last line of output is one JSON object with the figures and their ratios.
+import { temporalTarget } from './temporal-target.js';
 import http from 'node:http';
 import { mkdtempSync, chmodSync } from 'node:fs';
 import { tmpdir, cpus } from 'node:os';
@@ -140,7 +141,9 @@ export async function main(argv: string[]) {
   );
   const quiet = createLogger(new Writable({ write: (_c, _e, cb) => cb() }), 'warn');
   const masterKey = randomBytes(32);
-  log('starting PostgreSQL, Temporal and the workers…');
+  // The dev server by default; --temporal-server or TEMPORAL_ADDRESS measures a real one (its own ceiling below).
+  const target = await temporalTarget(argv, root);
+  log(`starting PostgreSQL and the workers against ${target.label}…`);
   const stack = await startStack({ dataDir: join(root, 'data'), config, apiPort: 0, temporalPort: 0, logger: quiet, ephemeral: true, masterKey, api: false, chainWorkers: 0, watchers: false, payoutWorkers: 0 });
   const receivers: Receiver[] = [];
   try {
@@ -225,6 +228,7 @@ export async function main(argv: string[]) {
       failing_10pct_verified: failing.verified,
       failing_10pct_lanes: failing.handedToLanes,
       workflow_per_delivery_floor_per_s: floorPerS === null ? null : round(floorPerS),
+      temporal: target.label,
       cpus: cpus().length,
       node: process.version,
     };
@@ -232,6 +236,7 @@ export async function main(argv: string[]) {
   } finally {
     await stack.stop();
     for (const r of receivers) r.close();
+    await target.stop();
   }
 }
 
