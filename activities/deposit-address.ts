@@ -1,6 +1,6 @@
 // Deposit addresses: each payment gets its own address, derived from the rail's watch-only
 // extended public key (no private key in the service), at an index handed out atomically.
-import { HDNodeWallet, computeAddress } from 'ethers';
+import { HDNodeWallet } from 'ethers';
 import type { DbClient } from './db.js';
 import type { RailConfig } from './config.js';
 import { tronFromHex20 } from './chain/tron-address.js';
@@ -20,8 +20,9 @@ function externalChain(rail: RailConfig): HDNodeWallet {
 export function deriveDepositAddress(rail: RailConfig, index: bigint): string {
   if (index < 0n || index >= 2n ** 31n) throw new RangeError(`address index ${index} is outside the non-hardened range`);
   const child = externalChain(rail).deriveChild(Number(index));
-  // computeAddress hashes the uncompressed key, as both Ethereum and TRON require.
-  const evm = computeAddress(child.publicKey);
+  // The child's address is computeAddress(its public key), which hashes the uncompressed key as
+  // both Ethereum and TRON require; ethers computed it already (each costs a point decompression).
+  const evm = child.address;
   // TRON addresses are base58check of 0x41 followed by the same 20 bytes an EVM address uses.
   return rail.kind === 'tron' ? tronFromHex20(evm) : evm;
 }
@@ -35,27 +36,31 @@ export async function ensureAddressSequences(c: { query: DbClient['query'] }, ra
 
 /**
  * Take an address for a payment inside its creation transaction: first a released address
- * from the pool (its monitoring window is over), else a fresh index. Returns index and address.
+ * from the pool (its monitoring window is over), else a fresh index. Returns index and address;
+ * `fresh` means no row exists for it yet: the caller writes it with the payment row
+ * (insertPaymentWithDeliveries), so the whole allocation costs one statement.
  */
-export async function allocateDepositAddress(c: DbClient, rail: RailConfig, paymentId: string): Promise<{ index: bigint; address: string }> {
-  const reused = await c.query<{ address_index: string; address: string }>(
-    `UPDATE deposit_addresses d SET payment_id = $2, assigned_at = now(), released_at = NULL
-      WHERE (d.rail, d.address_index) = (
-        SELECT rail, address_index FROM deposit_addresses
-         WHERE rail = $1 AND payment_id IS NULL
-         ORDER BY released_at LIMIT 1 FOR UPDATE SKIP LOCKED)
-      RETURNING d.address_index::text, d.address`,
-    [rail.id, paymentId],
-  );
-  if (reused.rows[0]) return { index: BigInt(reused.rows[0].address_index), address: reused.rows[0].address };
-  const seq = await c.query<{ idx: string }>(`SELECT nextval('"${sequenceNameFor(rail.id)}"')::text AS idx`);
-  const index = BigInt(seq.rows[0]!.idx);
-  const address = deriveDepositAddress(rail, index);
-  await c.query(
-    `INSERT INTO deposit_addresses (rail, address_index, address, payment_id, assigned_at) VALUES ($1, $2, $3, $4, now())`,
-    [rail.id, index.toString(), address, paymentId],
-  );
-  return { index, address };
+export async function takeDepositAddress(c: DbClient, rail: RailConfig, paymentId: string): Promise<{ index: bigint; address: string; fresh: boolean }> {
+  // Raw pg, one round trip for reuse-or-next-index: the create transaction's statement count bounds payments/s (docs/benchmarks.md, payments, 2026-12-02).
+  // nextval runs only when no released address was taken: a one-time filter is checked before the SELECT list.
+  const { rows } = await c.query<{ address_index: string; address: string | null }>({
+    name: `take_deposit_address_${sequenceNameFor(rail.id)}`,
+    text: `WITH reused AS (
+         UPDATE deposit_addresses d SET payment_id = $2, assigned_at = now(), released_at = NULL
+          WHERE (d.rail, d.address_index) = (
+            SELECT rail, address_index FROM deposit_addresses
+             WHERE rail = $1 AND payment_id IS NULL
+             ORDER BY released_at LIMIT 1 FOR UPDATE SKIP LOCKED)
+          RETURNING d.address_index, d.address)
+       SELECT address_index::text, address FROM reused
+       UNION ALL
+       SELECT nextval('"${sequenceNameFor(rail.id)}"')::text, NULL WHERE NOT EXISTS (SELECT 1 FROM reused)`,
+    values: [rail.id, paymentId],
+  });
+  const r = rows[0]!;
+  const index = BigInt(r.address_index);
+  if (r.address !== null) return { index, address: r.address, fresh: false };
+  return { index, address: deriveDepositAddress(rail, index), fresh: true };
 }
 
 /** Return a payment's address to the pool once nothing more can arrive for it. */
