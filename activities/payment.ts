@@ -248,7 +248,9 @@ export function createPaymentActivities(deps: { pool: Pool; config: StablerailCo
       // The API checked the rail; a config changed in between is the only way here.
       if (!rail) throw ApplicationFailure.nonRetryable(`No rail ${input.rail} is configured`, 'rail_unknown');
       // No read first: the insert is keyed by the payment id, so a retry after the commit fails on
-      // it and reads the row below (one round trip less per payment, docs/benchmarks.md).
+      // it and reads the row below (one round trip less per payment, docs/benchmarks.md). Such a
+      // retry may consume an address index it rolls back: a gap, as any rollback leaves; an index
+      // without a row is never watched nor given out.
       const created =
         (await insertPaymentWithDeliveries(pool, config, {
           paymentId: input.paymentId,
