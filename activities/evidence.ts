@@ -41,14 +41,17 @@ export function evidenceHash(prevHash: string, e: EvidenceEntry & { seq: string;
 
 /** Append inside the caller's transaction, so the entry commits or vanishes with the change it proves. */
 export async function appendEvidence(c: DbClient, e: EvidenceEntry): Promise<{ seq: string; hash: string; inserted: boolean }> {
-  await c.query('SELECT pg_advisory_xact_lock($1)', [EVIDENCE_LOCK_KEY]);
+  // Named (prepared once per connection): every transition appends here, and parse and plan time
+  // spent while the chain's lock is held delays every other writer (docs/benchmarks.md, payments).
+  await c.query({ name: 'evidence_lock', text: 'SELECT pg_advisory_xact_lock($1)', values: [EVIDENCE_LOCK_KEY] });
   // Columns are read as text, so ORDER BY names evidence.seq (the bigint): by text, "9" sorts after "10".
-  const head = await c.query<{ seq: string; hash: string; dup: boolean }>(
-    `(SELECT seq::text, hash, true AS dup FROM evidence WHERE dedupe_key = $1)
+  const head = await c.query<{ seq: string; hash: string; dup: boolean }>({
+    name: 'evidence_head',
+    text: `(SELECT seq::text, hash, true AS dup FROM evidence WHERE dedupe_key = $1)
      UNION ALL
      (SELECT e.seq::text, e.hash, false AS dup FROM evidence e ORDER BY e.seq DESC LIMIT 1)`,
-    [e.dedupeKey],
-  );
+    values: [e.dedupeKey],
+  });
   const dup = head.rows.find((r) => r.dup);
   if (dup) return { seq: dup.seq, hash: dup.hash, inserted: false };
   const prev = head.rows.find((r) => !r.dup);
@@ -56,11 +59,12 @@ export async function appendEvidence(c: DbClient, e: EvidenceEntry): Promise<{ s
   const prevHash = prev?.hash ?? GENESIS_HASH;
   const createdAt = new Date().toISOString();
   const hash = evidenceHash(prevHash, { ...e, seq, createdAt });
-  await c.query(
-    `INSERT INTO evidence (seq, kind, subject, actor, payload, dedupe_key, prev_hash, hash, created_at)
+  await c.query({
+    name: 'evidence_append',
+    text: `INSERT INTO evidence (seq, kind, subject, actor, payload, dedupe_key, prev_hash, hash, created_at)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-    [seq, e.kind, e.subject, e.actor, JSON.stringify(e.payload), e.dedupeKey, prevHash, hash, createdAt],
-  );
+    values: [seq, e.kind, e.subject, e.actor, JSON.stringify(e.payload), e.dedupeKey, prevHash, hash, createdAt],
+  });
   return { seq, hash, inserted: true };
 }
 

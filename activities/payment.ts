@@ -8,7 +8,7 @@ import type { RailConfig, StablerailConfig } from './config.js';
 import { explorerTxUrl, railById } from './config.js';
 import { appendEvidence } from './evidence.js';
 import { planEventDeliveries, sendFirstAttempts } from './webhooks/delivery.js';
-import { allocateDepositAddress, releaseDepositAddress } from './deposit-address.js';
+import { takeDepositAddress, releaseDepositAddress } from './deposit-address.js';
 import { newId, randomBase62 } from './ids.js';
 import { formatAmount } from '../workflows/rules/money.js';
 import { assertTransition, eventTypeFor, type PaymentStatus } from '../workflows/rules/transitions.js';
@@ -144,39 +144,61 @@ export async function insertPayment(pool: Pool, config: StablerailConfig, p: New
 export async function insertPaymentWithDeliveries(pool: Pool, config: StablerailConfig, p: NewPayment): Promise<{ row: PaymentRow; planned: PlannedDelivery[] }> {
   const id = p.paymentId ?? newId('pay');
   const publicId = `pub_${randomBase62(24)}`;
+  const first: TransitionRecord = {
+    paymentId: id, seq: 1, from: null, to: 'awaiting_payment', cause: 'api_create', actor: p.actor,
+    exceptionCode: null, amountReceivedMinor: '0',
+  };
   return withTx(pool, async (c) => {
-    const addr = await allocateDepositAddress(c, p.rail, id);
-    const { rows } = await c.query<PaymentRow>(
-      `INSERT INTO payments (id, public_id, merchant_id, environment, rail, asset, amount_minor, status, deposit_address,
-                             address_index, reference, metadata, expires_at, created_at, updated_at, last_seq)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, 'awaiting_payment', $8, $9, $10, $11,
-               date_trunc('milliseconds', now()) + make_interval(secs => $12), date_trunc('milliseconds', now()), date_trunc('milliseconds', now()), 1)
-       RETURNING ${PAYMENT_COLUMNS}`,
-      [id, publicId, p.merchantId, p.environment, p.rail.id, p.rail.asset, p.amountMinor.toString(), addr.address,
-        addr.index.toString(), p.reference, JSON.stringify(p.metadata), p.expiresInS],
-    );
-    const row = rows[0]!;
-    const rec = await writeTransitionSideEffects(c, config, row, {
-      paymentId: id, seq: 1, from: null, to: 'awaiting_payment', cause: 'api_create', actor: p.actor,
-      exceptionCode: null, amountReceivedMinor: '0',
+    const addr = await takeDepositAddress(c, p.rail, id);
+    // Raw pg, one statement for a fresh address's row, the payment row and transition 1 (written at
+    // the row's updated_at, as every transition is): each round trip in the create transaction
+    // costs payments/s (docs/benchmarks.md, payments, 2026-12-02).
+    const { rows } = await c.query<PaymentRow>({
+      name: 'insert_payment_with_first_transition',
+      text: `WITH fresh_address AS (
+           INSERT INTO deposit_addresses (rail, address_index, address, payment_id, assigned_at)
+           SELECT $5, $9::bigint, $8, $1, now() WHERE $13::boolean),
+         p AS (
+           INSERT INTO payments (id, public_id, merchant_id, environment, rail, asset, amount_minor, status, deposit_address,
+                                 address_index, reference, metadata, expires_at, created_at, updated_at, last_seq)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, 'awaiting_payment', $8, $9, $10, $11,
+                   date_trunc('milliseconds', now()) + make_interval(secs => $12), date_trunc('milliseconds', now()), date_trunc('milliseconds', now()), 1)
+           RETURNING *),
+         t AS (
+           INSERT INTO payment_transitions (payment_id, seq, from_status, to_status, cause, actor, exception_code, reason, amount_received_minor, created_at)
+           SELECT p.id, $14::int, $15::text, $16::text, $17::text, $18::text, $19::text, $20::text, $21::numeric, p.updated_at FROM p)
+       SELECT ${PAYMENT_COLUMNS} FROM p`,
+      values: [id, publicId, p.merchantId, p.environment, p.rail.id, p.rail.asset, p.amountMinor.toString(), addr.address,
+        addr.index.toString(), p.reference, JSON.stringify(p.metadata), p.expiresInS, addr.fresh,
+        first.seq, first.from, first.to, first.cause, first.actor, first.exceptionCode, first.reason ?? null, first.amountReceivedMinor],
     });
+    const row = rows[0]!;
+    const rec = await writeTransitionSideEffects(c, config, row, first, { transitionWritten: true });
     return { row, planned: rec.planned ?? [] };
   });
 }
 
-async function writeTransitionSideEffects(c: DbClient, config: StablerailConfig, row: PaymentRow, t: TransitionRecord): Promise<RecordedTransition> {
+/**
+ * The transition row (unless the caller wrote it), its event, the event's delivery plan and the
+ * evidence entry. The evidence append comes last: it takes the chain's transaction-scoped lock,
+ * which every recording transaction waits for, so it is held only for the append and the commit.
+ */
+async function writeTransitionSideEffects(c: DbClient, config: StablerailConfig, row: PaymentRow, t: TransitionRecord, opts: { transitionWritten?: boolean } = {}): Promise<RecordedTransition> {
   const eventId = newId('evt');
   const eventType = eventTypeFor(t.from, t.to);
-  await c.query(
-    `INSERT INTO payment_transitions (payment_id, seq, from_status, to_status, cause, actor, exception_code, reason, amount_received_minor, created_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-    [t.paymentId, t.seq, t.from, t.to, t.cause, t.actor, t.exceptionCode, t.reason ?? null, t.amountReceivedMinor, row.updated_at],
-  );
+  if (!opts.transitionWritten) {
+    await c.query(
+      `INSERT INTO payment_transitions (payment_id, seq, from_status, to_status, cause, actor, exception_code, reason, amount_received_minor, created_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+      [t.paymentId, t.seq, t.from, t.to, t.cause, t.actor, t.exceptionCode, t.reason ?? null, t.amountReceivedMinor, row.updated_at],
+    );
+  }
   await c.query(
     `INSERT INTO events (id, merchant_id, environment, type, object_type, object_id, sequence, data, created_at)
      VALUES ($1, $2, $3, $4, 'payment', $5, $6, $7, $8)`,
     [eventId, row.merchant_id, row.environment, eventType, row.id, t.seq, JSON.stringify(paymentObject(row, config)), row.updated_at],
   );
+  const planned = await planEventDeliveries(c, { id: eventId, type: eventType, merchant_id: row.merchant_id, environment: row.environment, object_id: row.id, sequence: t.seq });
   await appendEvidence(c, {
     kind: 'payment.transition',
     subject: t.paymentId,
@@ -193,7 +215,6 @@ async function writeTransitionSideEffects(c: DbClient, config: StablerailConfig,
     },
     dedupeKey: `transition:${t.paymentId}:${t.seq}`,
   });
-  const planned = await planEventDeliveries(c, { id: eventId, type: eventType, merchant_id: row.merchant_id, environment: row.environment, object_id: row.id, sequence: t.seq });
   return { eventId, eventType, inserted: true, planned };
 }
 
@@ -226,9 +247,11 @@ export function createPaymentActivities(deps: { pool: Pool; config: StablerailCo
       const rail = railById(config, input.rail);
       // The API checked the rail; a config changed in between is the only way here.
       if (!rail) throw ApplicationFailure.nonRetryable(`No rail ${input.rail} is configured`, 'rail_unknown');
-      const existing = await getPaymentRow(pool, input.paymentId);
+      // No read first: the insert is keyed by the payment id, so a retry after the commit fails on
+      // it and reads the row below (one round trip less per payment, docs/benchmarks.md). Such a
+      // retry may consume an address index it rolls back: a gap, as any rollback leaves; an index
+      // without a row is never watched nor given out.
       const created =
-        existing ? null :
         (await insertPaymentWithDeliveries(pool, config, {
           paymentId: input.paymentId,
           merchantId: input.merchantId,
@@ -240,11 +263,11 @@ export function createPaymentActivities(deps: { pool: Pool; config: StablerailCo
           expiresInS: input.expiresInS,
           actor: input.actor,
         }).catch((err: unknown) => {
-          // Two attempts raced (a zombie worker): the loser reads the winner's row below.
+          // A retry after the commit, or two attempts racing (a zombie worker): read the row below.
           if ((err as { code?: string }).code === '23505') return null;
           throw err;
         }));
-      const row = created?.row ?? existing ?? (await getPaymentRow(pool, input.paymentId));
+      const row = created?.row ?? (await getPaymentRow(pool, input.paymentId));
       if (!row) throw new Error(`payment ${input.paymentId} neither written nor found`);
       // A retry after the row committed plans again: delivery ids are derived, so nothing doubles.
       const planned = created?.planned ?? (await withTx(pool, (c) => replanDeliveries(c, input.paymentId, 1)));

@@ -30,10 +30,15 @@ function pct(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
-/** Run `total` calls of fn with `concurrency` in flight; answer ops/s and latency percentiles (ms). */
+/**
+ * Run `total` calls of fn with `concurrency` in flight; answer ops/s, latency percentiles (ms) and
+ * this process's CPU per call (ms, every thread: API, worker, client), which the machine's other
+ * load inflates far less than it does the rates.
+ */
 async function closedLoop(total: number, concurrency: number, fn: (i: number) => Promise<void>) {
   const lat: number[] = [];
   let next = 0;
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
@@ -45,8 +50,9 @@ async function closedLoop(total: number, concurrency: number, fn: (i: number) =>
     }),
   );
   const secs = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
   lat.sort((a, b) => a - b);
-  return { perS: total / secs, p50: pct(lat, 50), p99: pct(lat, 99) };
+  return { perS: total / secs, p50: pct(lat, 50), p99: pct(lat, 99), cpuMs: (cpu.user + cpu.system) / 1000 / total };
 }
 
 /** Open loop: issue at a fixed rate regardless of answers, so queueing shows in the latencies. */
@@ -148,14 +154,14 @@ Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, Node ${process.versio
 
 Ceilings measured in the same run:
 - bare workflow starts (32 in flight): ${bare.perS.toFixed(0)}/s (p50 ${bare.p50.toFixed(1)} ms, p99 ${bare.p99.toFixed(1)} ms)
-- Update-with-Start of a trivial workflow (32 in flight): ${uws.perS.toFixed(0)}/s (p50 ${uws.p50.toFixed(1)} ms, p99 ${uws.p99.toFixed(1)} ms)
+- Update-with-Start of a trivial workflow (32 in flight): ${uws.perS.toFixed(0)}/s (p50 ${uws.p50.toFixed(1)} ms, p99 ${uws.p99.toFixed(1)} ms), ${uws.cpuMs.toFixed(1)} ms of this process's CPU each
 - raw single-row inserts (32 in flight): ${inserts.perS.toFixed(0)}/s (p50 ${inserts.p50.toFixed(1)} ms, p99 ${inserts.p99.toFixed(1)} ms)
 
 | concurrency | payments/s | p50 ms | p99 ms | ratio to bare starts |
 |---|---|---|---|---|
 ${rows.join('\n')}
 
-At 32 in flight again, for the ratio: ${pay32.perS.toFixed(0)} payments/s = ${ratio.toFixed(2)}x the Update-with-Start ceiling.
+At 32 in flight again, for the ratio: ${pay32.perS.toFixed(0)} payments/s = ${ratio.toFixed(2)}x the Update-with-Start ceiling; ${pay32.cpuMs.toFixed(1)} ms of this process's CPU per payment (HTTP client, API and worker) against ${uws.cpuMs.toFixed(1)} ms per trivial Update-with-Start.
 
 Open loop at half the Update-with-Start ceiling (${halfRate}/s for 5 s):
 - trivial Update-with-Start: achieved ${uwsOpen.perS.toFixed(0)}/s, p50 ${uwsOpen.p50.toFixed(1)} ms, p99 ${uwsOpen.p99.toFixed(1)} ms
@@ -174,6 +180,8 @@ Open loop at half the Update-with-Start ceiling (${halfRate}/s for 5 s):
       p99_ratio: round(open.p99 / uwsOpen.p99, 2),
       half_rate_per_s: halfRate,
       inserts_per_s: round(inserts.perS),
+      cpu_ms_per_payment: round(pay32.cpuMs),
+      cpu_ms_per_update_with_start: round(uws.cpuMs),
     }));
   } finally {
     await stack.stop();
