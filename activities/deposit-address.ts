@@ -1,86 +1,33 @@
 // Deposit addresses: each payment gets its own address, derived from the rail's watch-only
 // extended public key (no private key in the service), at an index handed out atomically.
-import { ECDH, createECDH, createHmac } from 'node:crypto';
-import { HDNodeWallet, dataSlice, getAddress, keccak256 } from 'ethers';
+import { HDNodeWallet } from 'ethers';
 import type { DbClient } from './db.js';
 import type { RailConfig } from './config.js';
 import { tronFromHex20 } from './chain/tron-address.js';
 
-/** The field prime of secp256k1. */
-const SECP256K1_P = 2n ** 256n - 2n ** 32n - 977n;
-
 /** External chain (…/0/index) under the account xpub, as wallets derive receive addresses. */
-interface ExternalChain {
-  node: HDNodeWallet;
-  chainCode: Buffer;
-  /** The chain's public key, compressed (BIP32 hashes this form) and as an affine point. */
-  compressed: Buffer;
-  x: bigint;
-  y: bigint;
-}
-const externalChains = new Map<string, ExternalChain>();
+const externalChains = new Map<string, HDNodeWallet>();
 
-function externalChain(rail: RailConfig): ExternalChain {
-  let chain = externalChains.get(rail.xpub);
-  if (!chain) {
-    const node = HDNodeWallet.fromExtendedKey(rail.xpub).deriveChild(0) as HDNodeWallet;
-    const compressed = Buffer.from(node.publicKey.slice(2), 'hex');
-    // OpenSSL's point decompression, once per chain.
-    const point = ECDH.convertKey(compressed, 'secp256k1', undefined, undefined, 'uncompressed') as Buffer;
-    chain = { node, chainCode: Buffer.from(node.chainCode.slice(2), 'hex'), compressed, x: bigAt(point, 1), y: bigAt(point, 33) };
-    externalChains.set(rail.xpub, chain);
+function externalChain(rail: RailConfig): HDNodeWallet {
+  let node = externalChains.get(rail.xpub);
+  if (!node) {
+    node = HDNodeWallet.fromExtendedKey(rail.xpub).deriveChild(0) as HDNodeWallet;
+    externalChains.set(rail.xpub, node);
   }
-  return chain;
+  return node;
 }
 
-const bigAt = (b: Buffer, offset: number): bigint => BigInt(`0x${b.subarray(offset, offset + 32).toString('hex')}`);
-const modP = (a: bigint): bigint => ((a % SECP256K1_P) + SECP256K1_P) % SECP256K1_P;
-function invModP(a: bigint): bigint {
-  let [t, nextT, r, nextR] = [0n, 1n, SECP256K1_P, modP(a)];
-  while (nextR !== 0n) {
-    const q = r / nextR;
-    [t, nextT] = [nextT, t - q * nextT];
-    [r, nextR] = [nextR, r - q * nextR];
-  }
-  return modP(t);
-}
 /**
- * BIP32 public child derivation (non-hardened), the same steps ethers' HDNodeVoidWallet.deriveChild
- * takes: I = HMAC-SHA512(chain code, compressed parent key ‖ index), child = parent + IL·G. Here
- * IL·G is OpenSSL's (createECDH) and the addition is affine, because ethers' pure-JS point
- * arithmetic cost about 3 ms of the API process's CPU per payment (two point decompressions) (docs/benchmarks.md, payments,
- * 2026-12-02). Answers the child key's x ‖ y in hex, or null for the cases left to ethers (IL not a
- * valid scalar, or the two points sharing an x: probability about 2^-127).
+ * The deposit address at `index`, by ethers' BIP32 public derivation. A faster derivation by
+ * hand (OpenSSL's scalar multiplication plus an affine addition) saved about 3 ms of CPU per
+ * payment but did not move the benchmark's ratio; money goes to these addresses, so the
+ * well-kept library's arithmetic stays (docs/benchmarks.md, payments).
  */
-function childKeyXY(chain: ExternalChain, index: number): string | null {
-  const data = Buffer.alloc(37);
-  chain.compressed.copy(data, 0);
-  data.writeUInt32BE(index, 33);
-  const il = createHmac('sha512', chain.chainCode).update(data).digest().subarray(0, 32);
-  let ilG: Buffer;
-  try {
-    const ecdh = createECDH('secp256k1');
-    ecdh.setPrivateKey(il);
-    ilG = ecdh.getPublicKey();
-  } catch {
-    return null;
-  }
-  const x2 = bigAt(ilG, 1);
-  const y2 = bigAt(ilG, 33);
-  if (x2 === chain.x) return null;
-  const lambda = modP((y2 - chain.y) * invModP(x2 - chain.x));
-  const x3 = modP(lambda * lambda - chain.x - x2);
-  const y3 = modP(lambda * (chain.x - x3) - chain.y);
-  return `${x3.toString(16).padStart(64, '0')}${y3.toString(16).padStart(64, '0')}`;
-}
-
 export function deriveDepositAddress(rail: RailConfig, index: bigint): string {
   if (index < 0n || index >= 2n ** 31n) throw new RangeError(`address index ${index} is outside the non-hardened range`);
-  const chain = externalChain(rail);
-  const xy = childKeyXY(chain, Number(index));
-  // The address is the last 20 bytes of keccak256(x ‖ y), as both Ethereum and TRON define it
-  // (ethers' computeAddress, without parsing the key again).
-  const evm = xy ? getAddress(dataSlice(keccak256(`0x${xy}`), 12)) : chain.node.deriveChild(Number(index)).address;
+  // The child node computes its address (keccak of the uncompressed key, as both Ethereum and
+  // TRON define it) when it is made: read it rather than hashing again.
+  const evm = externalChain(rail).deriveChild(Number(index)).address;
   // TRON addresses are base58check of 0x41 followed by the same 20 bytes an EVM address uses.
   return rail.kind === 'tron' ? tronFromHex20(evm) : evm;
 }
