@@ -105,8 +105,8 @@ export async function runApi(env: ProcessEnv): Promise<number> {
   const readiness = { ready: true };
   const app = createApp({ pool, relaxedPool, readiness, temporalUiUrl: process.env.TEMPORAL_UI_URL ?? null, config: env.config, temporal: client, metrics: createMetrics(pool, { temporal: client }), masterKey: env.masterKey() }, logger);
   const server = await new Promise<Server>((res, rej) => {
-    const s = app.listen(Number(process.env.PORT ?? 8080), process.env.STABLERAIL_API_HOST ?? '127.0.0.1', () => res(s));
-    s.once('error', rej);
+    // Express 5 hands a failed listen (a port in use) to this callback, not to an 'error' event.
+    const s = app.listen(Number(process.env.PORT ?? 8080), process.env.STABLERAIL_API_HOST ?? '127.0.0.1', (err?: Error) => (err ? rej(err) : res(s)));
   });
   logger.info({ port: (server.address() as { port: number }).port }, 'api listening');
   const prune = setInterval(() => void pruneIdempotencyKeys(pool).catch(() => undefined), IDEMPOTENCY_PRUNE_INTERVAL_MS);

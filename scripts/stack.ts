@@ -26,6 +26,7 @@ import { createWebhookWorker } from '../workers/webhook-worker.js';
 import { createChainWorker, startWatchers } from '../workers/chain-worker.js';
 import { hasAdapter } from '../activities/chain/adapters.js';
 import { tronFromHex20 } from '../activities/chain/tron-address.js';
+import { LauncherError } from './embedded/launcher-error.js';
 import { startDevnet, type Devnet } from './embedded/devnet.js';
 import { startTronStandin, type TronStandin } from './embedded/tron-standin.js';
 import { startEmbeddedPostgres, type EmbeddedPg } from './embedded/postgres.js';
@@ -201,8 +202,11 @@ export async function startStack(o: StackOptions): Promise<Stack> {
       stops.push(() => relaxedPool.end());
       const app = createApp({ pool, relaxedPool, readiness: o.readiness, temporalUiUrl: temporal?.uiUrl ?? process.env.TEMPORAL_UI_URL ?? null, config: o.config, temporal: client, metrics, masterKey: o.masterKey, devnetPayer: devnet ? { privateKey: devnet.payerPrivateKey } : null }, o.logger);
       server = await new Promise<Server>((res, rej) => {
-        const s = app.listen(o.apiPort, '127.0.0.1', () => res(s));
-        s.once('error', rej);
+        // Express 5 hands a failed listen (a port in use) to this callback, not to an 'error' event.
+        const s = app.listen(o.apiPort, '127.0.0.1', (err?: Error) => {
+          if (!err) return res(s);
+          rej((err as NodeJS.ErrnoException).code === 'EADDRINUSE' ? new LauncherError(`port ${o.apiPort} is in use: stop what holds it or set PORT to another one`) : err);
+        });
       });
       apiUrl = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
       const prune = setInterval(() => void pruneIdempotencyKeys(pool).catch(() => undefined), IDEMPOTENCY_PRUNE_INTERVAL_MS);
