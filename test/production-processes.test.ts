@@ -7,7 +7,6 @@
 // drains: the API finishes a request in flight and refuses new ones, a webhook worker lets an
 // attempt in flight finish and records it, and every process exits 0.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import { connect } from 'node:net';
@@ -28,30 +27,10 @@ import { SEARCH_ATTRIBUTE_DEFS } from '../temporal-config/search-attributes.js';
 import { reconciliationScheduleId } from '../temporal-config/schedules.js';
 import { eventually, h } from './harness.js';
 import { head, mine, pay } from './chain-helpers.js';
-
-interface Proc {
-  child: ChildProcess;
-  out(): string;
-  exit: Promise<number | null>;
-}
+import { spawnStablerail, type Proc } from './stablerail-process.js';
 
 const procs: Proc[] = [];
-
-/** `stablerail CMD` exactly as an operator runs it (the bin wrapper), in its own process group. */
-function stablerail(cmd: string, env: Record<string, string>, readyText: string): Promise<Proc> {
-  const child = spawn(process.execPath, ['scripts/stablerail.mjs', cmd], { env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-  let out = '';
-  const exit = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-  const p: Proc = { child, out: () => out, exit };
-  procs.push(p);
-  child.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
-  child.stderr!.on('data', (d: Buffer) => { out += d.toString(); });
-  return new Promise((resolve, reject) => {
-    const check = () => { if (out.includes(readyText)) resolve(p); };
-    child.stdout!.on('data', check);
-    void exit.then((code) => reject(new Error(`stablerail ${cmd} exited ${code} before ready: ${out.slice(-3000)}`)));
-  });
-}
+const stablerail = (cmd: string, env: Record<string, string>, readyText: string): Promise<Proc> => spawnStablerail(procs, cmd, env, readyText);
 
 /** SIGTERM to the process (the wrapper passes it on), then its exit code. */
 async function term(p: Proc): Promise<number | null> {

@@ -4,7 +4,6 @@
 // OTLP/HTTP receiver in this test. The worker bundles its workflows itself, as in production, so
 // the workflow interceptors it bundles are the ones tracing installs.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import { writeFileSync } from 'node:fs';
@@ -20,6 +19,7 @@ import { parseConfig } from '../activities/config.js';
 import { devnetRails } from '../scripts/devnet-rails.js';
 import { freePort } from '../scripts/embedded/temporal.js';
 import { eventually, h } from './harness.js';
+import { spawnStablerail, type Proc } from './stablerail-process.js';
 
 /** One span as the receiver got it, with the service.name of the process that sent it. */
 interface ReceivedSpan {
@@ -63,28 +63,8 @@ async function startReceiver(): Promise<{ url: string; spans: ReceivedSpan[]; cl
   return { url: `http://127.0.0.1:${port}/v1/traces`, spans, close: () => new Promise((r) => server.close(() => r())) };
 }
 
-interface Proc {
-  child: ChildProcess;
-  out(): string;
-  exit: Promise<number | null>;
-}
 const procs: Proc[] = [];
-
-/** `stablerail CMD` as an operator runs it, with only the environment given, in its own process group. */
-function stablerail(cmd: string, env: Record<string, string>, readyText: string): Promise<Proc> {
-  const child = spawn(process.execPath, ['scripts/stablerail.mjs', cmd], { env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-  let out = '';
-  const exit = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-  const p: Proc = { child, out: () => out, exit };
-  procs.push(p);
-  child.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
-  child.stderr!.on('data', (d: Buffer) => { out += d.toString(); });
-  return new Promise((resolve, reject) => {
-    const check = () => { if (out.includes(readyText)) resolve(p); };
-    child.stdout!.on('data', check);
-    void exit.then((code) => reject(new Error(`stablerail ${cmd} exited ${code} before ready: ${out.slice(-3000)}`)));
-  });
-}
+const stablerail = (cmd: string, env: Record<string, string>, readyText: string): Promise<Proc> => spawnStablerail(procs, cmd, env, readyText);
 
 const OTLP_SPAN_KIND_SERVER = 2;
 
