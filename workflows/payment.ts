@@ -77,6 +77,14 @@ const creation = proxyLocalActivities<PaymentActivities>({
 
 /** Update-with-Start delivers the create Update in the first workflow task; this bounds a start without it. */
 const CREATE_WAIT_MAX = '1 hour';
+/**
+ * Fewer promises, markers and timers on the creation path (docs/benchmarks.md: the SDK
+ * captures a stack for every promise a workflow makes): the create wait has no timer while the
+ * create Update runs; an empty delivery plan asks no webhook patch (three markers and three
+ * search attribute upserts per payment before); a payment with nothing to post skips the gates'
+ * call. Histories recorded before replay the old path.
+ */
+export const LEAN_WAITS_PATCH = 'payment-lean-waits';
 
 const treasury = proxyActivities<TreasuryActivities>({
   startToCloseTimeout: '30 seconds',
@@ -105,7 +113,11 @@ export const DELIVERIES_PLANNED_WITH_EVENT_PATCH = 'deliveries-planned-with-even
  * Payments started before webhook delivery existed replay without these commands; those
  * recorded before planning moved into the recording transaction replay the planning activity.
  */
-async function dispatchEvent(objectId: string, sequence: number, planned: PlannedDelivery[] | undefined, firstAttemptsMade: boolean): Promise<void> {
+async function dispatchEvent(objectId: string, sequence: number, planned: PlannedDelivery[] | undefined, firstAttemptsMade: boolean, lean: () => boolean): Promise<void> {
+  // Nothing planned (no endpoint subscribed) in an execution on the lean path: nothing to
+  // hand off, so no promise chain and no patch to ask (each patch is a marker and a search
+  // attribute upsert in the history). Any execution on the lean path runs the patched code.
+  if (planned?.length === 0 && lean()) return;
   if (!patched(WEBHOOK_DISPATCH_PATCH)) return;
   if (planned && patched(DELIVERIES_PLANNED_WITH_EVENT_PATCH)) {
     // The recording activity made the first attempts (recordTransition does; the create Update's
@@ -123,6 +135,9 @@ export async function paymentWorkflow(input: PaymentWorkflowInput): Promise<Paym
   let createFailure: ApplicationFailure | null = null;
   let createdView: PaymentView | null = null;
   let createdPlanned: PlannedDelivery[] | undefined;
+  let createStarted = false;
+  let leanPatched: boolean | undefined;
+  const lean = (): boolean => (leanPatched ??= patched(LEAN_WAITS_PATCH));
   const state: PaymentWorkflowState = input.carried ?? {
     paymentId: input.paymentId,
     status: 'awaiting_payment',
@@ -172,7 +187,7 @@ export async function paymentWorkflow(input: PaymentWorkflowInput): Promise<Paym
       state.exceptionCode = exceptionCode;
       if (input.upsertSearchAttributes !== false) upsertSearchAttributes([{ key: SEARCH_ATTRIBUTE_KEYS.status, value: to }]);
       // Inside the serialized queue: each event's first attempts finish before the next event is recorded.
-      await dispatchEvent(state.paymentId, state.seq, recorded.planned, true);
+      await dispatchEvent(state.paymentId, state.seq, recorded.planned, true, lean);
     });
     queue = next.catch(() => undefined);
     return next;
@@ -187,6 +202,7 @@ export async function paymentWorkflow(input: PaymentWorkflowInput): Promise<Paym
     if (createdView) return createdView;
     // Created by an earlier run (continue-as-new) or by the API before this path: read it.
     if (created) return creation.paymentView(state.paymentId);
+    createStarted = true;
     try {
       const r = await creation.createPaymentRecord({
         paymentId: input.paymentId,
@@ -210,7 +226,12 @@ export async function paymentWorkflow(input: PaymentWorkflowInput): Promise<Paym
   });
 
   if (!created) {
-    await condition(() => created || createFailure !== null, CREATE_WAIT_MAX);
+    // Started by Update-with-Start, the create Update is already running (its handler ran when
+    // it was registered above): wait for it without a timer. The bound is for a start without it.
+    // Before this patch a timer was started here and, unless the local activity outlasted the
+    // workflow task, cancelled in the same task (so it is in few histories).
+    if (createStarted && lean()) await condition(() => created || createFailure !== null);
+    else await condition(() => created || createFailure !== null, CREATE_WAIT_MAX);
     if (!created) {
       await condition(allHandlersFinished);
       // Failed, not completed: the id may be started again by a retry once the cause is gone.
@@ -220,7 +241,7 @@ export async function paymentWorkflow(input: PaymentWorkflowInput): Promise<Paym
 
   // payment.created (seq 1) was written with the payment row; it is dispatched here, once.
   if (!input.carried) {
-    queue = queue.then(() => dispatchEvent(state.paymentId, 1, createdPlanned, false)).catch((e) => log.error('payment.created not dispatched', { error: String(e) }));
+    queue = queue.then(() => dispatchEvent(state.paymentId, 1, createdPlanned, false, lean)).catch((e) => log.error('payment.created not dispatched', { error: String(e) }));
   }
 
   setHandler(
@@ -421,7 +442,9 @@ export async function paymentWorkflow(input: PaymentWorkflowInput): Promise<Paym
       continue;
     }
     const seqBeforeGates = state.seq;
-    await runTreasuryGates();
+    // Nothing posted and nothing to post (a payment awaiting money): skip the call and its promise.
+    const nothingToPost = !state.postedAvailable?.length && !state.postedPending?.length && state.status !== 'confirmed' && state.status !== 'recognized';
+    if (!nothingToPost || !lean()) await runTreasuryGates();
     if (state.seq !== seqBeforeGates) continue;
     const seqBefore = state.seq;
     const woken = () => chainDirty || state.seq !== seqBefore;

@@ -1,7 +1,8 @@
 // Payments created over HTTP (with Idempotency-Key) against the embedded defaults, beside
 // two ceilings measured in the same run: bare workflow starts on the same Temporal server and
 // raw single-row inserts on the same PostgreSQL.
-import { mkdtempSync, chmodSync } from 'node:fs';
+import { mkdtempSync, chmodSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector';
 import { tmpdir, cpus } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
@@ -25,6 +26,30 @@ const LEVELS = (process.env.BENCH_LEVELS ?? '1,8,32').split(',').map(Number);
 const BENCH_MNEMONIC = 'test test test test test test test test test test test junk';
 
 const round = (x: number, digits = 1) => Number(x.toFixed(digits));
+
+/**
+ * CPU ms per thread name of this process (Linux /proc; empty elsewhere): splits a call's CPU
+ * between the main thread (HTTP, API, activities, Temporal client), the workflow threads and the
+ * SDK Core's threads, which process.cpuUsage() sums.
+ */
+function threadCpu(): Map<string, number> {
+  const out = new Map<string, number>();
+  try {
+    for (const tid of readdirSync('/proc/self/task')) {
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      const comm = tid === String(process.pid) ? 'main' : stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) + (process.env.BENCH_TIDS ? `:${tid}` : '');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const ms = ((Number(f[11]) + Number(f[12])) * 1000) / 100; // utime + stime, in USER_HZ (100)
+      out.set(comm, (out.get(comm) ?? 0) + ms);
+    }
+  } catch { /* not Linux */ }
+  return out;
+}
+
+function threadCpuPerCall(before: Map<string, number>, after: Map<string, number>, calls: number): string {
+  return [...after].map(([k, v]) => [k, (v - (before.get(k) ?? 0)) / calls] as const)
+    .filter(([, v]) => v >= 0.05).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ');
+}
 
 function pct(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
@@ -71,6 +96,25 @@ async function openLoop(ratePerS: number, seconds: number, fn: (i: number) => Pr
   await Promise.all(inflight);
   lat.sort((a, b) => a - b);
   return { perS: total / ((performance.now() - t0) / 1000), p50: pct(lat, 50), p99: pct(lat, 99) };
+}
+
+/** BENCH_PROFILE=file.cpuprofile: the main thread's CPU profile of the measured payments (open it in Chrome DevTools). */
+async function mainThreadProfile(file: string | undefined): Promise<{ stop(): Promise<void> }> {
+  if (!file) return { stop: async () => undefined };
+  const session = new Session();
+  session.connect();
+  const post = (method: string, params?: object) =>
+    new Promise<unknown>((resolve, reject) => session.post(method, params, (err, res) => (err ? reject(err) : resolve(res))));
+  await post('Profiler.enable');
+  await post('Profiler.setSamplingInterval', { interval: 500 });
+  await post('Profiler.start');
+  return {
+    async stop() {
+      const { profile } = (await post('Profiler.stop')) as { profile: unknown };
+      writeFileSync(file, JSON.stringify(profile));
+      session.disconnect();
+    },
+  };
 }
 
 export async function main(argv: string[]): Promise<void> {
@@ -125,7 +169,9 @@ export async function main(argv: string[]): Promise<void> {
       await stack.client.workflow.executeUpdateWithStart(trivialCreateUpdate, { args: [id], updateId: `create-${id}`, startWorkflowOperation: start });
     };
     await closedLoop(100, 8, uwsOnce('warm'));
+    const uwsThreads0 = threadCpu();
     const uws = await closedLoop(REQUESTS_PER_LEVEL, 32, uwsOnce('c32'));
+    const uwsThreads = threadCpuPerCall(uwsThreads0, threadCpu(), REQUESTS_PER_LEVEL);
 
     // Ceiling 3: raw single-row inserts, each its own transaction with a durable commit.
     await stack.pool.query('CREATE TABLE IF NOT EXISTS bench_rows (id text PRIMARY KEY, amount numeric(78,0) NOT NULL, created_at timestamptz NOT NULL DEFAULT now())');
@@ -138,7 +184,11 @@ export async function main(argv: string[]): Promise<void> {
       const r = await closedLoop(REQUESTS_PER_LEVEL, c, createPayment(`c${c}`));
       rows.push(`| ${c} | ${r.perS.toFixed(0)} | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} | ${(r.perS / bare.perS).toFixed(2)} |`);
     }
+    const payThreads0 = threadCpu();
+    const profile = await mainThreadProfile(process.env.BENCH_PROFILE);
     const pay32 = await closedLoop(REQUESTS_PER_LEVEL, 32, createPayment('ratio32'));
+    await profile.stop();
+    const payThreads = threadCpuPerCall(payThreads0, threadCpu(), REQUESTS_PER_LEVEL);
     // Latency under a steady load: half the Update-with-Start ceiling, for the ceiling and for payments.
     const halfRate = Math.max(1, Math.floor(uws.perS / 2));
     const uwsOpen = await openLoop(halfRate, 5, uwsOnce('open'));
@@ -162,6 +212,7 @@ Ceilings measured in the same run:
 ${rows.join('\n')}
 
 At 32 in flight again, for the ratio: ${pay32.perS.toFixed(0)} payments/s = ${ratio.toFixed(2)}x the Update-with-Start ceiling; ${pay32.cpuMs.toFixed(1)} ms of this process's CPU per payment (HTTP client, API and worker) against ${uws.cpuMs.toFixed(1)} ms per trivial Update-with-Start.
+CPU ms per call by thread: payment ${payThreads || 'n/a'}; trivial Update-with-Start ${uwsThreads || 'n/a'}.
 
 Open loop at half the Update-with-Start ceiling (${halfRate}/s for 5 s):
 - trivial Update-with-Start: achieved ${uwsOpen.perS.toFixed(0)}/s, p50 ${uwsOpen.p50.toFixed(1)} ms, p99 ${uwsOpen.p99.toFixed(1)} ms
