@@ -7,6 +7,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { WithStartWorkflowOperation, WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
+import proto from '@temporalio/proto';
 import { findOrInstallBinary } from '../../scripts/embedded/binaries.js';
 import { installWorkerRuntime } from '../../workers/runtime.js';
 import { registerSearchAttributes } from '../../temporal-config/search-attributes.js';
@@ -205,6 +206,27 @@ describe('workflows on the time-skipping server with recorded activities', funct
     ]);
     assert.deepEqual(rec.dispatched.filter((d) => d.objectId === handle.workflowId), [], 'deliveries are planned with each event, by no activity of their own');
     assert.deepEqual(rec.released.filter((id) => id === handle.workflowId), [handle.workflowId]);
+  });
+
+  it('a payment with no endpoint to notify is created in one workflow task: one patch marker, no throwaway timer, only its window\'s', async () => {
+    const { created, handle } = await startPayment(900);
+    await created;
+    const { events } = await handle.fetchHistory();
+    const EventType = proto.temporal.api.enums.v1.EventType;
+    const firstCompleted = events!.findIndex((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED);
+    const nextTask = events!.findIndex((e, i) => i > firstCompleted && e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED);
+    const firstTask = events!.slice(firstCompleted + 1, nextTask === -1 ? undefined : nextTask);
+    const markers = firstTask.filter((e) => e.eventType === EventType.EVENT_TYPE_MARKER_RECORDED).map((e) => {
+      const a = e.markerRecordedEventAttributes!;
+      const patch = a.details?.['patch-data']?.payloads?.[0]?.data;
+      return a.markerName === 'core_patch' && patch ? `patch ${JSON.parse(Buffer.from(patch).toString()).id}` : a.markerName;
+    });
+    // The three webhook patches are asked only when there is something to deliver (patch payment-lean-waits).
+    assert.deepEqual(markers, ['patch payment-lean-waits', 'core_local_activity']);
+    const timers = firstTask.filter((e) => e.eventType === EventType.EVENT_TYPE_TIMER_STARTED).map((e) => Number(e.timerStartedEventAttributes!.startToFireTimeout!.seconds));
+    assert.deepEqual(timers, [900], 'the payment window is the only timer');
+    assert.equal(firstTask.filter((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED).length, 1, 'the create Update completes in that task');
+    await handle.terminate('test done');
   });
 
   it('detected, confirmed, recognized from chain updates: each step recorded with its cause and amount, posted to pending then available; a stale update is ignored', async () => {
