@@ -136,6 +136,7 @@ export async function paymentWorkflow(input: PaymentWorkflowInput): Promise<Paym
   let createdView: PaymentView | null = null;
   let createdPlanned: PlannedDelivery[] | undefined;
   let createStarted = false;
+  // Asked once per run: a run (or its replay) is on the lean path throughout or not at all.
   let leanPatched: boolean | undefined;
   const lean = (): boolean => (leanPatched ??= patched(LEAN_WAITS_PATCH));
   const state: PaymentWorkflowState = input.carried ?? {
