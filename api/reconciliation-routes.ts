@@ -5,6 +5,7 @@ import type { Ctx, RouteDef } from './route-types.js';
 import { CsvBody } from './csv.js';
 import { WithStartWorkflowOperation, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { breakObject, breaksCsv, getRun, newRunId, resolveBreak, runBreaks, runObject } from '../activities/reconciliation.js';
+import { BREAK_QUEUE_MAX, breaksInStatus, LATEST_RUNS, latestRuns } from '../activities/repositories/reconciliation.js';
 import { reconciliationStartedUpdate, TASK_QUEUES, type ReconciliationInput } from '../workflows/shared.js';
 import type { reconciliationWorkflow } from '../workflows/reconciliation.js';
 import { ApiError, notFound } from './errors.js';
@@ -53,15 +54,15 @@ export const reconciliationRoutes: RouteDef[] = [
   {
     method: 'get', path: '/v1/admin/reconciliation/runs', summary: 'Recent runs', auth: 'admin',
     handler: async (ctx) => {
-      const { rows } = await ctx.deps.pool.query(`SELECT * FROM reconciliation_runs ORDER BY started_at DESC LIMIT 50`);
-      return { object: 'list', data: rows.map((r) => runObject(ctx.deps.config, r)), has_more: rows.length === 50 };
+      const rows = await latestRuns(ctx.deps.pool);
+      return { object: 'list', data: rows.map((r) => runObject(ctx.deps.config, r)), has_more: rows.length === LATEST_RUNS };
     },
   },
   {
     method: 'get', path: '/v1/admin/reconciliation/breaks', summary: 'Open breaks: the operators\' exceptions queue for reconciliation', auth: 'admin', query: 'BreakList',
     handler: async (ctx) => {
-      const { rows } = await ctx.deps.pool.query(`SELECT * FROM reconciliation_breaks WHERE status = $1 ORDER BY created_at DESC LIMIT 500`, [ctx.query.status ?? 'open']);
-      return { object: 'list', data: rows.map((b) => breakObject(ctx.deps.config, b)), has_more: rows.length === 500 };
+      const rows = await breaksInStatus(ctx.deps.pool, ctx.query.status ?? 'open');
+      return { object: 'list', data: rows.map((b) => breakObject(ctx.deps.config, b)), has_more: rows.length === BREAK_QUEUE_MAX };
     },
   },
   {

@@ -1,7 +1,9 @@
 // TypedSQL's `introspectSql` for PostgreSQL, answered with node-postgres: the WebAssembly schema
 // engine overflows its stack on it (even for `SELECT 1`), so prisma/engine-shim.ts asks here.
 // For each query: PostgreSQL prepares it (its parameter types, from pg_prepared_statements),
-// runs it wrapped in `LIMIT 0` with null arguments for the result's names and types, and the
+// runs it with null arguments for the result's names and types (a query wrapped in `LIMIT 0`; a
+// statement that writes, or a WITH that may, as it is: it matches no row with null keys, and the
+// transaction it runs in is rolled back either way), and the
 // `-- @param {Type} $n:name? text` comments give names, nullability and documentation as
 // Prisma's reference describes them. A result column is non-null only when it is a NOT NULL
 // table column that no outer join can null out; everything computed is nullable.
@@ -104,8 +106,10 @@ export async function introspectSql(url: string, queries: SqlQueryInput[]): Prom
         await c.query(`PREPARE __typedsql_params AS ${body}`);
         const { rows } = await c.query<{ types: string[] }>(`SELECT parameter_types::text[] AS types FROM pg_prepared_statements WHERE name = '__typedsql_params'`);
         const pgParams = rows[0]?.types ?? [];
-        await c.query(`PREPARE __typedsql_result AS SELECT * FROM (${body}) AS q LIMIT 0`);
-        const res = await c.query(`EXECUTE __typedsql_result(${pgParams.map(() => 'NULL').join(', ')})`);
+        const nulls = pgParams.map(() => 'NULL').join(', ');
+        const res = /^\s*SELECT\b/i.test(body.replace(/^\s*--.*$/gm, ''))
+          ? (await c.query(`PREPARE __typedsql_result AS SELECT * FROM (${body}) AS q LIMIT 0`), await c.query(`EXECUTE __typedsql_result(${nulls})`))
+          : await c.query(pgParams.length ? `EXECUTE __typedsql_params(${nulls})` : 'EXECUTE __typedsql_params');
         const parameters: Param[] = pgParams.map((t, i) => {
           const a = annotated.get(i + 1);
           return { name: a?.name ?? `p${i + 1}`, typ: a?.typ ?? typOf(t), documentation: a?.documentation ?? null, nullable: a?.nullable ?? false };

@@ -17,7 +17,7 @@ import { createOperator, ROLES, type Role } from '../activities/operators.js';
 import { DomainError } from '../activities/merchant.js';
 import { diffMigrationsToSchema, migrate, migrationStatus } from '../prisma/migrate.js';
 import { IMPORT_BATCH_ROWS, parseOrdersCsv } from '../activities/orders.js';
-import { breaksCsv, getRun, newRunId, runBreaks, runObject } from '../activities/reconciliation.js';
+import { breaksCsv, getRun, newRunId, runBreaks, runObject, runProgress } from '../activities/reconciliation.js';
 import { TASK_QUEUES } from '../workflows/shared.js';
 import { parseMasterKey } from '../activities/webhooks/secret-box.js';
 import { devnetRails, loadOrCreateDevnetWallet } from './devnet-rails.js';
@@ -295,12 +295,14 @@ async function reconcile(args: string[]): Promise<number> {
     void done.finally(() => (finished = true)).catch(() => undefined);
     while (!finished) {
       const run = await getRun(pool, runId);
-      if (run) process.stderr.write(`\r${runId}: ${run.progress.classes_done ?? 0}/${run.progress.classes_total ?? '?'} break classes checked ${run.progress.last_class ? `(${run.progress.last_class})` : ''}   `);
+      const progress = run && runProgress(run);
+      if (progress) process.stderr.write(`\r${runId}: ${progress.classes_done ?? 0}/${progress.classes_total ?? '?'} break classes checked ${progress.last_class ? `(${progress.last_class})` : ''}   `);
       await new Promise((r) => setTimeout(r, 250));
     }
     await done;
     process.stderr.write('\n');
     const run = await getRun(pool, runId);
+    if (!run) throw new Error(`run ${runId} ended without its row`);
     const breaks = await runBreaks(pool, runId);
     console.log(JSON.stringify(runObject(cfg, run), null, 2));
     const csv = flag(args, '--csv');

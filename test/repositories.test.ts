@@ -1,5 +1,6 @@
 // The repository layer against the real PostgreSQL: Prisma Client reads of merchants and keys,
-// TypedSQL reads of the ledger (typed values, as-of and keyset paging), raw postings under them.
+// TypedSQL reads of the ledger (typed values, as-of and keyset paging), raw postings under them,
+// and reconciliation's TypedSQL: a break class upserted by fingerprint, a run's totals and end.
 import assert from 'node:assert/strict';
 import { prismaOf, withTx } from '../activities/db.js';
 import { postEntries, type AccountRef } from '../activities/ledger.js';
@@ -7,6 +8,8 @@ import { keyHash, revokeApiKey } from '../activities/merchant.js';
 import { randomBase62 } from '../activities/ids.js';
 import { accountBalances, entryLines } from '../activities/repositories/ledger.js';
 import { findActiveKeyByHash, findMerchant, railEnabled, railEnablements } from '../activities/repositories/merchants.js';
+import { completeRun, detectClass, findRun, insertRun, openBreaksOfRun } from '../activities/repositories/reconciliation.js';
+import { resolveBreak, runObject } from '../activities/reconciliation.js';
 import { h, newMerchant } from './harness.js';
 
 const acct = (ownerId: string, purpose: AccountRef['purpose']): AccountRef => ({ ownerType: 'merchant', ownerId, environment: 'sandbox', purpose, asset: 'USDT' });
@@ -60,5 +63,49 @@ describe('repositories', () => {
     assert.equal(page2[0]!.log_index, 3);
     assert.equal(page2[0]!.tx_hash, '0xabc');
     assert.equal(page2[0]!.reference, null);
+  });
+
+  it('TypedSQL reconciliation: a class upserts its breaks by fingerprint, a later run clears what went away, a resolved break stays resolved', async () => {
+    const { stack: { pool }, config } = h();
+    const m = 'mer_' + randomBase62(24);
+    const prisma = prismaOf(pool);
+    await prisma.order.createMany({ data: ['A', 'B'].map((ref, i) => ({ id: 'ord_' + randomBase62(24), merchantId: m, environment: 'sandbox', reference: `${m}-${ref}`, amountMinor: String(1_500_000 * (i + 1)), asset: 'USDT', status: 'open' })) });
+    const rails = config.rails.filter((r) => r.environments.includes('sandbox'));
+    const run = async (): Promise<{ runId: string; breaks: number }> => {
+      const scope = { runId: 'rec_' + randomBase62(24), environment: 'sandbox', merchantId: m, graceS: 0 };
+      await insertRun(pool, { ...scope, trigger: 'test', requestedBy: 'test', progress: { classes_done: 0 } });
+      await insertRun(pool, { ...scope, trigger: 'test', requestedBy: 'test', progress: { classes_done: 0 } }); // the workflow's second write is a no-op
+      const breaks = await detectClass(pool, scope, 'order_without_payment', rails, { classes_done: 1 });
+      assert.equal(await detectClass(pool, scope, 'amount_mismatch', rails, { classes_done: 2 }), 0);
+      const { summary, matchedIds } = await completeRun(pool, scope, 10, (totals, matched) => ({ totals: totals.map((t) => [t.class, t.asset, t.breaks, t.drift_minor]), matched }));
+      assert.deepEqual(matchedIds, []);
+      assert.deepEqual(summary.totals, breaks ? [['order_without_payment', 'USDT', breaks, String(breaks === 2 ? -4_500_000 : -1_500_000)]] : []);
+      return { runId: scope.runId, breaks };
+    };
+
+    const first = await run();
+    assert.equal(first.breaks, 2);
+    const row = await findRun(pool, first.runId, m);
+    assert.equal(row?.status, 'completed');
+    assert.ok(row?.finished_at instanceof Date && row.finished_at >= row.started_at);
+    assert.deepEqual(runObject(config, row!).progress, { classes_done: 2 });
+    assert.equal(await findRun(pool, first.runId, 'mer_' + randomBase62(24)), undefined, 'another merchant does not see the run');
+    const breaks = await openBreaksOfRun(pool, first.runId);
+    assert.deepEqual(breaks.map((b) => [b.order_reference, b.expected_minor, b.actual_minor, b.drift_minor]), [[`${m}-A`, '1500000', '0', '-1500000'], [`${m}-B`, '3000000', '0', '-3000000']]);
+
+    // B is canceled: the next run clears its break and keeps A's under the same id.
+    await prisma.order.updateMany({ where: { merchantId: m, reference: `${m}-B` }, data: { status: 'canceled' } });
+    const second = await run();
+    assert.equal(second.breaks, 1);
+    const [a] = await openBreaksOfRun(pool, second.runId);
+    assert.equal(a?.id, breaks[0]!.id);
+    assert.equal((await prisma.reconciliationBreak.findUnique({ where: { id: breaks[1]!.id } }))?.status, 'cleared');
+
+    // A is resolved by an operator: it is never reopened, and nothing is open any more.
+    await resolveBreak(pool, a!.id, 'op_test', 'accepted', 'test');
+    const third = await run();
+    assert.equal(third.breaks, 0);
+    assert.deepEqual(await openBreaksOfRun(pool, third.runId), []);
+    assert.equal((await prisma.reconciliationBreak.findUnique({ where: { id: a!.id } }))?.status, 'resolved');
   });
 });

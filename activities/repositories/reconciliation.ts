@@ -1,0 +1,103 @@
+// Reconciliation's database side. The break classes and the run's totals are set-based queries
+// (one statement matches a whole class across the three planes), so they are TypedSQL files in
+// prisma/sql, with result types from the database; the run row's plain create and progress
+// writes go through Prisma Client. An operator's resolution of a break stays in
+// activities/reconciliation.ts: it shares a transaction with the evidence log's append.
+import { Prisma } from '../../generated/prisma/client.js';
+import type { Pool } from '../db.js';
+import { prismaOf } from '../db.js';
+import { reconciliationAcknowledged } from './sql/reconciliationAcknowledged.js';
+import { reconciliationBreaks } from './sql/reconciliationBreaks.js';
+import { reconciliationClearStale } from './sql/reconciliationClearStale.js';
+import { reconciliationDetect } from './sql/reconciliationDetect.js';
+import { reconciliationMatchedPayments } from './sql/reconciliationMatchedPayments.js';
+import { reconciliationRunEnd } from './sql/reconciliationRunEnd.js';
+import { reconciliationRuns } from './sql/reconciliationRuns.js';
+import { reconciliationTotals } from './sql/reconciliationTotals.js';
+
+export type RunRow = reconciliationRuns.Result;
+export type BreakRow = reconciliationBreaks.Result;
+export type TotalsRow = reconciliationTotals.Result;
+
+export interface RunScopeRow {
+  runId: string;
+  environment: string;
+  merchantId: string | null;
+  graceS: number;
+}
+
+/** The run's row, `running`; a second insert of the same id (the API's, then the workflow's) is a no-op. */
+export async function insertRun(pool: Pool, r: { runId: string; environment: string; merchantId: string | null; trigger: string; requestedBy: string; progress: Prisma.InputJsonObject }): Promise<void> {
+  await prismaOf(pool).reconciliationRun.createMany({
+    data: [{ id: r.runId, environment: r.environment, merchantId: r.merchantId, status: 'running', trigger: r.trigger, requestedBy: r.requestedBy, progress: r.progress }],
+    skipDuplicates: true,
+  });
+}
+
+/**
+ * prisma/sql/reconciliationDetect.sql for one class, and the run's progress, in one transaction.
+ * Returns how many breaks of the class this run stamped (new or still present).
+ */
+export async function detectClass(pool: Pool, scope: RunScopeRow, breakClass: string, rails: Array<{ id: string; asset: string }>, progress: Prisma.InputJsonObject): Promise<number> {
+  const prisma = prismaOf(pool);
+  const [found] = await prisma.$transaction([
+    prisma.$queryRawTyped(reconciliationDetect(scope.runId, scope.environment, scope.merchantId, scope.graceS, rails.map((r) => r.id), rails.map((r) => r.asset), breakClass)),
+    prisma.reconciliationRun.update({ where: { id: scope.runId }, data: { progress } }),
+  ]);
+  return found[0]?.breaks ?? 0;
+}
+
+/**
+ * The end of a run in one transaction: clear what it no longer sees, total its open breaks,
+ * pick the matched payments (at most `matchedMax`), and mark it completed with the summary
+ * that `summarize` builds from the totals and the matched ids.
+ */
+export async function completeRun<S extends Prisma.InputJsonObject>(
+  pool: Pool,
+  scope: RunScopeRow,
+  matchedMax: number,
+  summarize: (totals: TotalsRow[], matchedIds: string[]) => S,
+): Promise<{ summary: S; matchedIds: string[] }> {
+  return prismaOf(pool).$transaction(async (tx) => {
+    await tx.$queryRawTyped(reconciliationClearStale(scope.runId, scope.environment, scope.merchantId));
+    const totals = await tx.$queryRawTyped(reconciliationTotals(scope.runId));
+    const matched = await tx.$queryRawTyped(reconciliationMatchedPayments(scope.environment, scope.merchantId, scope.graceS, matchedMax));
+    const matchedIds = matched.map((m) => m.id);
+    const summary = summarize(totals, matchedIds);
+    await tx.$queryRawTyped(reconciliationRunEnd(scope.runId, 'completed', summary));
+    return { summary, matchedIds };
+  });
+}
+
+/** prisma/sql/reconciliationAcknowledged.sql: the payments marked reconciled by this call. */
+export async function markReconciled(pool: Pool, runId: string, acknowledgedIds: string[], unacknowledged: number): Promise<number> {
+  const rows = await prismaOf(pool).$queryRawTyped(reconciliationAcknowledged(runId, acknowledgedIds, unacknowledged));
+  return rows[0]?.newly_reconciled ?? 0;
+}
+
+export async function failRun(pool: Pool, runId: string, error: string): Promise<void> {
+  await prismaOf(pool).$queryRawTyped(reconciliationRunEnd(runId, 'failed', { error }));
+}
+
+/** One run; with merchantId, only if it is that merchant's. */
+export async function findRun(pool: Pool, runId: string, merchantId?: string): Promise<RunRow | undefined> {
+  const rows = await prismaOf(pool).$queryRawTyped(reconciliationRuns(runId, merchantId ?? null, 1));
+  return rows[0];
+}
+
+export const LATEST_RUNS = 50;
+export function latestRuns(pool: Pool): Promise<RunRow[]> {
+  return prismaOf(pool).$queryRawTyped(reconciliationRuns(null, null, LATEST_RUNS));
+}
+
+/** A run's open breaks, by class and fingerprint. */
+export const RUN_BREAKS_MAX = 100_000;
+export function openBreaksOfRun(pool: Pool, runId: string): Promise<BreakRow[]> {
+  return prismaOf(pool).$queryRawTyped(reconciliationBreaks(runId, null, RUN_BREAKS_MAX));
+}
+
+/** The operators' queue: breaks in a status, newest first. */
+export const BREAK_QUEUE_MAX = 500;
+export function breaksInStatus(pool: Pool, status: string): Promise<BreakRow[]> {
+  return prismaOf(pool).$queryRawTyped(reconciliationBreaks(null, status, BREAK_QUEUE_MAX));
+}
