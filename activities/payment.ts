@@ -4,6 +4,7 @@
 import { postWriteOff } from './resolutions.js';
 import type { Pool, DbClient } from './db.js';
 import { withTx } from './db.js';
+import { findPayment, PAYMENT_COLUMNS, type PaymentRow } from './repositories/payments.js';
 import type { RailConfig, StablerailConfig } from './config.js';
 import { explorerTxUrl, railById } from './config.js';
 import { appendEvidence } from './evidence.js';
@@ -16,31 +17,7 @@ import type { PaymentCreated, PaymentRecordInput, PaymentView, RecordedTransitio
 import type { PlannedDelivery } from '../workflows/webhook-shared.js';
 import { ApplicationFailure } from '@temporalio/common';
 
-export interface PaymentRow {
-  id: string;
-  public_id: string;
-  merchant_id: string;
-  environment: 'sandbox' | 'live';
-  rail: string;
-  asset: string;
-  amount_minor: string;
-  amount_received_minor: string;
-  status: PaymentStatus;
-  exception_code: string | null;
-  deposit_address: string;
-  address_index: string;
-  reference: string;
-  metadata: Record<string, string>;
-  expires_at: Date;
-  created_at: Date;
-  updated_at: Date;
-  last_seq: number;
-  /** Left by the payer on the public page while the payment is under review (first one wins). */
-  refund_address?: string | null;
-}
-
-export const PAYMENT_COLUMNS = `id, public_id, merchant_id, environment, rail, asset, amount_minor::text, amount_received_minor::text,
-  status, exception_code, deposit_address, address_index::text, reference, metadata, expires_at, created_at, updated_at, last_seq, refund_address`;
+export { PAYMENT_COLUMNS, type PaymentRow } from './repositories/payments.js';
 
 function decimalsOf(config: StablerailConfig, railId: string): number {
   const rail = railById(config, railId);
@@ -349,7 +326,5 @@ export function createPaymentActivities(deps: { pool: Pool; config: StablerailCo
 
 export type PaymentActivities = ReturnType<typeof createPaymentActivities>;
 
-export async function getPaymentRow(pool: Pool, id: string): Promise<PaymentRow | undefined> {
-  const { rows } = await pool.query<PaymentRow>(`SELECT ${PAYMENT_COLUMNS} FROM payments WHERE id = $1`, [id]);
-  return rows[0];
-}
+/** The payment view by id, read through Prisma Client (activities/repositories/payments.ts). */
+export const getPaymentRow = findPayment;

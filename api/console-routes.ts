@@ -1,6 +1,7 @@
 // Read models for the console: operator-wide lists and a payment's timeline (transitions,
 // events, postings, and whatever else the rails and webhooks record about it).
-import { PAYMENT_COLUMNS, paymentObject, type PaymentRow } from '../activities/payment.js';
+import { paymentObject, type PaymentRow } from '../activities/payment.js';
+import { findPayment, pageCursor, paymentsPage } from '../activities/repositories/payments.js';
 import { badRequest, notFound } from './errors.js';
 import type { Ctx, RouteDef } from './route-types.js';
 import { ownedPayment } from './payment-commands.js';
@@ -43,9 +44,9 @@ export const consoleRoutes: RouteDef[] = [
     method: 'get', path: '/v1/admin/payments/:id/evidence', summary: 'A payment\'s evidence pack (operators)', auth: 'admin',
     handler: async (ctx) => {
       const id = ctx.params.id!;
-      const { rows } = /^pay_[0-9A-Za-z]{24}$/.test(id) ? await ctx.deps.pool.query<PaymentRow>(`SELECT ${PAYMENT_COLUMNS} FROM payments WHERE id = $1`, [id]) : { rows: [] as PaymentRow[] };
-      if (!rows[0]) throw notFound('payment');
-      return evidencePack(ctx.deps.pool, ctx.deps.config, rows[0], { namespace: ctx.deps.config.temporal.namespace, uiUrl: ctx.deps.temporalUiUrl });
+      const row = await findPayment(ctx.deps.pool, id);
+      if (!row) throw notFound('payment');
+      return evidencePack(ctx.deps.pool, ctx.deps.config, row, { namespace: ctx.deps.config.temporal.namespace, uiUrl: ctx.deps.temporalUiUrl });
     },
   },
   {
@@ -68,13 +69,10 @@ export const consoleRoutes: RouteDef[] = [
     method: 'get', path: '/v1/admin/payments', summary: 'All payments, newest first (filters merchant_id, environment, status)', auth: 'admin', query: 'AdminPaymentList',
     handler: async (ctx) => {
       const limit = ctx.query.limit ?? 50;
-      const { rows } = await ctx.deps.pool.query<PaymentRow>(
-        `SELECT ${PAYMENT_COLUMNS} FROM payments
-          WHERE ($1::text IS NULL OR merchant_id = $1) AND ($2::text IS NULL OR environment = $2) AND ($3::text IS NULL OR status = $3)
-            AND ($4::text IS NULL OR (created_at, id) < (SELECT created_at, id FROM payments WHERE id = $4))
-          ORDER BY created_at DESC, id DESC LIMIT $5`,
-        [ctx.query.merchant_id ?? null, ctx.query.environment ?? null, ctx.query.status ?? null, ctx.query.starting_after ?? null, limit + 1],
-      );
+      const filter = { merchantId: ctx.query.merchant_id, environment: ctx.query.environment, status: ctx.query.status };
+      const cursor = ctx.query.starting_after ? await pageCursor(ctx.deps.pool, ctx.query.starting_after, {}) : null;
+      if (ctx.query.starting_after && !cursor) throw badRequest('cursor_invalid', 'starting_after does not name a payment', 'starting_after');
+      const rows = await paymentsPage(ctx.deps.pool, filter, cursor, limit + 1);
       return { object: 'list', data: rows.slice(0, limit).map((r) => ({ ...paymentObject(r, ctx.deps.config), merchant_id: r.merchant_id, environment: r.environment })), has_more: rows.length > limit };
     },
   },
@@ -83,9 +81,9 @@ export const consoleRoutes: RouteDef[] = [
     handler: async (ctx) => {
       const id = ctx.params.id!;
       if (!/^pay_[0-9A-Za-z]{24}$/.test(id)) throw badRequest('parameter_invalid', 'not a payment id', 'id');
-      const { rows } = await ctx.deps.pool.query<PaymentRow>(`SELECT ${PAYMENT_COLUMNS} FROM payments WHERE id = $1`, [id]);
-      if (!rows[0]) throw notFound('payment');
-      return paymentTimeline(ctx, rows[0]);
+      const row = await findPayment(ctx.deps.pool, id);
+      if (!row) throw notFound('payment');
+      return paymentTimeline(ctx, row);
     },
   },
   {

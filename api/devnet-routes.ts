@@ -4,7 +4,7 @@
 // the devnet's funded payer, which the watcher then sees like any other. Nothing is written here.
 import { railById } from '../activities/config.js';
 import { NotDevnetRailError, payFromDevnetPayer, simulatedAmountMinor, type SimulatedOutcome } from '../activities/chain/devnet-payer.js';
-import { PAYMENT_COLUMNS, type PaymentRow } from '../activities/payment.js';
+import { findPaymentByPublicId } from '../activities/repositories/payments.js';
 import { formatAmount, MoneyError, parseAmount } from '../workflows/rules/money.js';
 import { ApiError, badRequest, notFound } from './errors.js';
 import type { Ctx, RouteDef } from './route-types.js';
@@ -12,8 +12,7 @@ import type { Ctx, RouteDef } from './route-types.js';
 
 async function simulate(ctx: Ctx) {
   const id = ctx.params.public_id!;
-  const { rows } = /^pub_[0-9A-Za-z]{24}$/.test(id) ? await ctx.deps.pool.query<PaymentRow>(`SELECT ${PAYMENT_COLUMNS} FROM payments WHERE public_id = $1`, [id]) : { rows: [] };
-  const p = rows[0];
+  const p = await findPaymentByPublicId(ctx.deps.pool, id);
   // A live payment is not simulated: it answers as if there were no such payment to simulate.
   if (!p || p.environment !== 'sandbox') throw notFound('sandbox payment', 'public_id');
   const rail = railById(ctx.deps.config, p.rail);

@@ -113,7 +113,7 @@ export async function createPayment(deps: CommandDeps, auth: KeyAuth, body: Paym
 
 /** Owner check: another merchant's or environment's payment answers 404, as if it did not exist. */
 export async function ownedPayment(pool: Pool, auth: KeyAuth, id: string): Promise<PaymentRow> {
-  const row = /^pay_[0-9A-Za-z]{24}$/.test(id) ? await getPaymentRow(pool, id) : undefined;
+  const row = await getPaymentRow(pool, id);
   if (!row || row.merchant_id !== auth.merchantId || row.environment !== auth.environment) throw notFound('payment');
   return row;
 }
@@ -144,7 +144,7 @@ export async function cancelPayment(deps: CommandDeps, auth: KeyAuth, id: string
 }
 
 export async function resolvePayment(deps: CommandDeps, id: string, req: ResolveRequest): Promise<PaymentRow> {
-  const row = /^pay_[0-9A-Za-z]{24}$/.test(id) ? await getPaymentRow(deps.pool, id) : undefined;
+  const row = await getPaymentRow(deps.pool, id);
   if (!row) throw notFound('payment');
   try {
     await deps.temporal.workflow.getHandle(id).executeUpdate(resolvePaymentUpdate, { args: [req] });

@@ -11,7 +11,8 @@ import {
   listAccessRequests,
   revokeApiKey,
 } from '../activities/merchant.js';
-import { getPaymentRow, PAYMENT_COLUMNS, paymentObject, paymentTransactions, publicPaymentObject, type PaymentRow } from '../activities/payment.js';
+import { getPaymentRow, paymentObject, paymentTransactions, publicPaymentObject } from '../activities/payment.js';
+import { findPaymentByPublicId, pageCursor, paymentsPage } from '../activities/repositories/payments.js';
 import { verifyEvidence } from '../activities/evidence.js';
 import { balances, entryLines, toCsv, type BalanceRow } from '../activities/ledger.js';
 import { formatAmount } from '../workflows/rules/money.js';
@@ -88,25 +89,11 @@ async function ledgerEntries(ctx: Ctx) {
 async function listPayments(ctx: Ctx) {
   const auth = ctx.auth!;
   const limit: number = ctx.query.limit ?? LIST_LIMIT_DEFAULT;
-  let cursor: { created_at: Date; id: string } | null = null;
-  if (ctx.query.starting_after) {
-    const { rows } = await ctx.deps.pool.query(
-      `SELECT created_at, id FROM payments WHERE id = $1 AND merchant_id = $2 AND environment = $3`,
-      [ctx.query.starting_after, auth.merchantId, auth.environment],
-    );
-    if (!rows[0]) throw badRequest('cursor_invalid', 'starting_after does not name one of your payments', 'starting_after');
-    cursor = rows[0];
-  }
+  const scope = { merchantId: auth.merchantId, environment: auth.environment };
+  const cursor = ctx.query.starting_after ? await pageCursor(ctx.deps.pool, ctx.query.starting_after, scope) : null;
+  if (ctx.query.starting_after && !cursor) throw badRequest('cursor_invalid', 'starting_after does not name one of your payments', 'starting_after');
   // Keyset pagination on (created_at, id), newest first, served by the matching index.
-  const { rows } = await ctx.deps.pool.query<PaymentRow>(
-    `SELECT ${PAYMENT_COLUMNS} FROM payments
-      WHERE merchant_id = $1 AND environment = $2
-        AND ($3::text IS NULL OR status = $3)
-        AND ($4::text IS NULL OR reference = $4)
-        AND ($5::timestamptz IS NULL OR (created_at, id) < ($5, $6))
-      ORDER BY created_at DESC, id DESC LIMIT $7`,
-    [auth.merchantId, auth.environment, ctx.query.status ?? null, ctx.query.reference ?? null, cursor?.created_at ?? null, cursor?.id ?? null, limit + 1],
-  );
+  const rows = await paymentsPage(ctx.deps.pool, { ...scope, status: ctx.query.status, reference: ctx.query.reference }, cursor, limit + 1);
   return { object: 'list', data: rows.slice(0, limit).map((r) => paymentObject(r, ctx.deps.config)), has_more: rows.length > limit };
 }
 
@@ -177,11 +164,11 @@ export const routes: RouteDef[] = [
     method: 'get', path: '/v1/public/payments/:public_id', summary: 'Public payer view: no key, nothing secret', auth: 'public',
     handler: async (ctx) => {
       const id = ctx.params.public_id!;
-      const { rows } = /^pub_[0-9A-Za-z]{24}$/.test(id) ? await ctx.deps.pool.query<PaymentRow>(`SELECT ${PAYMENT_COLUMNS} FROM payments WHERE public_id = $1`, [id]) : { rows: [] };
-      if (!rows[0]) throw notFound('payment', 'public_id');
-      const view = publicPaymentObject(rows[0], ctx.deps.config);
+      const row = await findPaymentByPublicId(ctx.deps.pool, id);
+      if (!row) throw notFound('payment', 'public_id');
+      const view = publicPaymentObject(row, ctx.deps.config);
       // Simulatable only where the Simulate route exists: a process that runs the devnet.
-      return { ...view, simulatable: view.simulatable && !!ctx.deps.devnetPayer, transactions: await paymentTransactions(ctx.deps.pool, ctx.deps.config, rows[0]) };
+      return { ...view, simulatable: view.simulatable && !!ctx.deps.devnetPayer, transactions: await paymentTransactions(ctx.deps.pool, ctx.deps.config, row) };
     },
   },
   {
@@ -277,7 +264,7 @@ export const routes: RouteDef[] = [
     handler: async (ctx) => {
       // A refund needs somewhere to go before the decision is taken: checked first; then one
       // Update, whose handler records the decision and starts the refund payout as its child.
-      const before = /^pay_[0-9A-Za-z]{24}$/.test(ctx.params.id!) ? await getPaymentRow(ctx.deps.pool, ctx.params.id!) : undefined;
+      const before = await getPaymentRow(ctx.deps.pool, ctx.params.id!);
       if (!before) throw notFound('payment');
       const refundTo = ctx.body.decision === 'refund' ? refundAddressFor(ctx.deps, before, ctx.body.refund_address) : null;
       const { row, refund } = refundTo

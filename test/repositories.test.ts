@@ -10,6 +10,7 @@ import { accountBalances, entryLines } from '../activities/repositories/ledger.j
 import { findActiveKeyByHash, findMerchant, railEnabled, railEnablements } from '../activities/repositories/merchants.js';
 import { completeRun, detectClass, findRun, insertRun, openBreaksOfRun } from '../activities/repositories/reconciliation.js';
 import { resolveBreak, runObject } from '../activities/reconciliation.js';
+import { findPayment, findPaymentByPublicId, pageCursor, paymentsPage } from '../activities/repositories/payments.js';
 import { h, newMerchant } from './harness.js';
 
 const acct = (ownerId: string, purpose: AccountRef['purpose']): AccountRef => ({ ownerType: 'merchant', ownerId, environment: 'sandbox', purpose, asset: 'USDT' });
@@ -107,5 +108,36 @@ describe('repositories', () => {
     assert.equal(third.breaks, 0);
     assert.deepEqual(await openBreaksOfRun(pool, third.runId), []);
     assert.equal((await prisma.reconciliationBreak.findUnique({ where: { id: a!.id } }))?.status, 'resolved');
+  });
+
+  it('payment views through Prisma Client: every digit of an amount, keyset pages newest first, a cursor only in its scope', async () => {
+    const pool = h().stack.pool;
+    const m = 'mer_' + randomBase62(24);
+    const t = Date.now() - 10_000;
+    const ids = [0, 1, 2].map(() => 'pay_' + randomBase62(24));
+    await prismaOf(pool).payment.createMany({
+      data: ids.map((id, i) => ({
+        id, publicId: 'pub_' + randomBase62(24), merchantId: m, environment: 'sandbox', rail: 'usdt-erc20', asset: 'USDT',
+        amountMinor: i === 0 ? '123456789012345678901234567890' : String(1_000_000 + i), status: i === 2 ? 'canceled' : 'expired',
+        depositAddress: `0x${randomBase62(20)}`, addressIndex: BigInt(2 ** 53) + BigInt(i), reference: `${m}-${i}`, metadata: { order: String(i) },
+        expiresAt: new Date(t + 3_600_000), createdAt: new Date(t + i * 1000),
+      })),
+    });
+    const first = await findPayment(pool, ids[0]!);
+    assert.equal(first?.amount_minor, '123456789012345678901234567890');
+    assert.equal(first?.amount_received_minor, '0');
+    assert.equal(first?.address_index, '9007199254740992');
+    assert.deepEqual(first?.metadata, { order: '0' });
+    assert.equal((await findPaymentByPublicId(pool, first!.public_id))?.id, ids[0]);
+    assert.equal(await findPayment(pool, 'not-an-id'), undefined);
+
+    const scope = { merchantId: m, environment: 'sandbox' };
+    const page1 = await paymentsPage(pool, scope, null, 2);
+    assert.deepEqual(page1.map((r) => r.id), [ids[2], ids[1]]);
+    const cursor = await pageCursor(pool, page1[1]!.id, scope);
+    assert.deepEqual((await paymentsPage(pool, scope, cursor, 2)).map((r) => r.id), [ids[0]]);
+    assert.deepEqual((await paymentsPage(pool, { ...scope, status: 'canceled' }, null, 10)).map((r) => r.id), [ids[2]]);
+    assert.deepEqual((await paymentsPage(pool, { ...scope, reference: `${m}-1` }, null, 10)).map((r) => r.id), [ids[1]]);
+    assert.equal(await pageCursor(pool, ids[0]!, { merchantId: 'mer_' + randomBase62(24), environment: 'sandbox' }), null, "another merchant's payment is no cursor");
   });
 });

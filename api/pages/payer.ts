@@ -9,7 +9,8 @@ import QRCode from 'qrcode';
 import type { Pool } from '../../activities/db.js';
 import type { StablerailConfig } from '../../activities/config.js';
 import { railById } from '../../activities/config.js';
-import { PAYMENT_COLUMNS, paymentTransactions, publicPaymentObject, type PaymentRow } from '../../activities/payment.js';
+import { paymentTransactions, publicPaymentObject, type PaymentRow } from '../../activities/payment.js';
+import { findPaymentByPublicId } from '../../activities/repositories/payments.js';
 
 /** Statuses after which the payer has nothing more to send: the page stops asking for money. */
 export const PAYER_FINAL_STATUSES = ['confirmed', 'recognized', 'expired', 'canceled', 'requires_review', 'refunded', 'written_off'] as const;
@@ -56,16 +57,13 @@ export function mountPayerPages(app: Express, deps: { pool: Pool; config: Stable
 
   app.get('/pay/:public_id', async (req: Request, res: Response) => {
     const id = String(req.params.public_id);
-    const { rows } = /^pub_[0-9A-Za-z]{24}$/.test(id)
-      ? await deps.pool.query<PaymentRow>(`SELECT ${PAYMENT_COLUMNS} FROM payments WHERE public_id = $1`, [id])
-      : { rows: [] as PaymentRow[] };
+    const row = await findPaymentByPublicId(deps.pool, id);
     res.set('Content-Security-Policy', "default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'");
     res.set('Referrer-Policy', 'no-referrer');
-    if (!rows[0]) {
+    if (!row) {
       res.status(404).type('html').send(`<!doctype html><html lang="en"><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>Payment not found</title><style>${PAGE_CSS}</style><main><div class="card"><h1>Payment not found</h1><p>Check the link you were given, or ask the merchant for a new one.</p></div></main></html>`);
       return;
     }
-    const row = rows[0];
     const p = publicPaymentObject(row, deps.config);
     const uri = paymentUri(row, deps.config);
     const final = (PAYER_FINAL_STATUSES as readonly string[]).includes(p.status);
