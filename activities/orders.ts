@@ -2,7 +2,7 @@
 // same order again updates it in place and a re-run import converges.
 import type { Pool } from './db.js';
 import { decimalsOfAsset, type StablerailConfig } from './config.js';
-import { newId } from './ids.js';
+import { upsertOrderBatch, type OrderRow } from './repositories/orders.js';
 import { formatAmount, MoneyError, parseAmount } from '../workflows/rules/money.js';
 import { DomainError } from './merchant.js';
 import { parse } from 'csv-parse/sync';
@@ -42,27 +42,11 @@ function toRow(config: StablerailConfig, o: OrderInput) {
 /** Upsert a batch in one statement. Every row is validated first: one bad row writes nothing. */
 export async function upsertOrders(pool: Pool, config: StablerailConfig, merchantId: string, environment: 'sandbox' | 'live', orders: OrderInput[]) {
   const rows = orders.map((o) => toRow(config, o));
-  const { rows: out } = await pool.query(
-    `INSERT INTO orders AS o (id, merchant_id, environment, reference, amount_minor, asset, status)
-     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::numeric[], $6::text[], $7::text[])
-     ON CONFLICT (merchant_id, environment, reference) DO UPDATE
-       SET amount_minor = EXCLUDED.amount_minor, asset = EXCLUDED.asset, status = EXCLUDED.status, updated_at = now()
-       WHERE (o.amount_minor, o.asset, o.status) IS DISTINCT FROM (EXCLUDED.amount_minor, EXCLUDED.asset, EXCLUDED.status)
-     RETURNING id, reference, amount_minor::text, asset, status, created_at, updated_at`,
-    [
-      rows.map(() => newId('ord')),
-      rows.map(() => merchantId),
-      rows.map(() => environment),
-      rows.map((r) => r.reference),
-      rows.map((r) => r.amountMinor.toString()),
-      rows.map((r) => r.asset),
-      rows.map((r) => r.status),
-    ],
-  );
+  const out = await upsertOrderBatch(pool, { merchantId, environment }, rows);
   return out.map((r) => orderObject(config, r));
 }
 
-export function orderObject(config: StablerailConfig, r: Record<string, any>) {
+export function orderObject(config: StablerailConfig, r: OrderRow) {
   return {
     id: r.id,
     object: 'order',

@@ -13,6 +13,8 @@ import {
 } from '../activities/merchant.js';
 import { getPaymentRow, paymentObject, paymentTransactions, publicPaymentObject } from '../activities/payment.js';
 import { findPaymentByPublicId, pageCursor, paymentsPage } from '../activities/repositories/payments.js';
+import { eventCursor, eventsPage } from '../activities/repositories/events.js';
+import { findOrderByReference } from '../activities/repositories/orders.js';
 import { verifyEvidence } from '../activities/evidence.js';
 import { balances, entryLines, toCsv, type BalanceRow } from '../activities/ledger.js';
 import { formatAmount } from '../workflows/rules/money.js';
@@ -34,9 +36,11 @@ export type { AppDeps, Ctx, RouteDef } from './route-types.js';
 
 export const LIST_LIMIT_DEFAULT = 10;
 
+/** An upsert that changed nothing answers the order as it stands. */
 async function orderByReference(ctx: Ctx, reference: string) {
-  const { rows } = await ctx.deps.pool.query(`SELECT * FROM orders WHERE merchant_id = $1 AND environment = $2 AND reference = $3`, [ctx.auth!.merchantId, ctx.auth!.environment, reference]);
-  return orderObject(ctx.deps.config, rows[0]);
+  const row = await findOrderByReference(ctx.deps.pool, ctx.auth!, reference);
+  if (!row) throw notFound('order', 'reference');
+  return orderObject(ctx.deps.config, row);
 }
 
 export { CsvBody };
@@ -100,22 +104,13 @@ async function listPayments(ctx: Ctx) {
 async function listEvents(ctx: Ctx) {
   const auth = ctx.auth!;
   const limit: number = ctx.query.limit ?? LIST_LIMIT_DEFAULT;
-  let cursor: { created_at: Date; id: string } | null = null;
-  if (ctx.query.starting_after) {
-    const { rows } = await ctx.deps.pool.query(`SELECT created_at, id FROM events WHERE id = $1 AND merchant_id = $2 AND environment = $3`, [ctx.query.starting_after, auth.merchantId, auth.environment]);
-    if (!rows[0]) throw badRequest('cursor_invalid', 'starting_after does not name one of your events', 'starting_after');
-    cursor = rows[0];
-  }
-  const { rows } = await ctx.deps.pool.query(
-    `SELECT id, type, object_id, sequence, data, created_at FROM events
-      WHERE merchant_id = $1 AND environment = $2 AND ($3::text IS NULL OR type = $3) AND ($4::text IS NULL OR object_id = $4)
-        AND ($5::timestamptz IS NULL OR (created_at, id) < ($5, $6))
-      ORDER BY created_at DESC, id DESC LIMIT $7`,
-    [auth.merchantId, auth.environment, ctx.query.type ?? null, ctx.query.object_id ?? null, cursor?.created_at ?? null, cursor?.id ?? null, limit + 1],
-  );
+  const scope = { merchantId: auth.merchantId, environment: auth.environment };
+  const cursor = ctx.query.starting_after ? await eventCursor(ctx.deps.pool, ctx.query.starting_after, scope) : null;
+  if (ctx.query.starting_after && !cursor) throw badRequest('cursor_invalid', 'starting_after does not name one of your events', 'starting_after');
+  const rows = await eventsPage(ctx.deps.pool, { ...scope, type: ctx.query.type, objectId: ctx.query.object_id }, cursor, limit + 1);
   return {
     object: 'list',
-    data: rows.slice(0, limit).map((e) => ({ id: e.id, object: 'event', type: e.type, created_at: e.created_at.toISOString(), sequence: e.sequence, data: e.data })),
+    data: rows.slice(0, limit).map((e) => ({ id: e.id, object: 'event', type: e.type, created_at: e.createdAt.toISOString(), sequence: e.sequence, data: e.data })),
     has_more: rows.length > limit,
   };
 }

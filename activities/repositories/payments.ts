@@ -6,6 +6,7 @@ import type { Payment, Prisma } from '../../generated/prisma/client.js';
 import type { PaymentStatus } from '../../workflows/rules/transitions.js';
 import type { Pool } from '../db.js';
 import { prismaOf } from '../db.js';
+import { after, NEWEST_FIRST, type PageCursor } from './paging.js';
 
 /** A payment as the API's objects read it: amounts as decimal strings of minor units, never floats. */
 export interface PaymentRow {
@@ -85,7 +86,7 @@ export interface PaymentFilter {
 }
 
 /** Where a page starts: a payment of the filter's scope, or null when the cursor names none. */
-export function pageCursor(pool: Pool, id: string, scope: PaymentFilter): Promise<{ createdAt: Date; id: string } | null> {
+export function pageCursor(pool: Pool, id: string, scope: PaymentFilter): Promise<PageCursor | null> {
   return prismaOf(pool).payment.findFirst({ where: { id, merchantId: scope.merchantId, environment: scope.environment }, select: { createdAt: true, id: true } });
 }
 
@@ -93,14 +94,8 @@ export function pageCursor(pool: Pool, id: string, scope: PaymentFilter): Promis
  * Newest first, keyset-paged on (created_at, id) after the cursor, served by the
  * (merchant_id, environment, created_at DESC, id DESC) index. Returns up to `limit` rows.
  */
-export async function paymentsPage(pool: Pool, filter: PaymentFilter, after: { createdAt: Date; id: string } | null, limit: number): Promise<PaymentRow[]> {
-  const where: Prisma.PaymentWhereInput = {
-    merchantId: filter.merchantId,
-    environment: filter.environment,
-    status: filter.status,
-    reference: filter.reference,
-    ...(after ? { OR: [{ createdAt: { lt: after.createdAt } }, { createdAt: after.createdAt, id: { lt: after.id } }] } : {}),
-  };
-  const rows = await prismaOf(pool).payment.findMany({ where, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }], take: limit });
+export async function paymentsPage(pool: Pool, filter: PaymentFilter, cursor: PageCursor | null, limit: number): Promise<PaymentRow[]> {
+  const where: Prisma.PaymentWhereInput = { merchantId: filter.merchantId, environment: filter.environment, status: filter.status, reference: filter.reference, ...after(cursor) };
+  const rows = await prismaOf(pool).payment.findMany({ where, orderBy: NEWEST_FIRST, take: limit });
   return rows.map(paymentRowOf);
 }

@@ -1,0 +1,27 @@
+// The merchant's event log as GET /v1/events reads it: Prisma Client, keyset-paged newest first
+// on the (merchant_id, environment, created_at DESC, id DESC) index. Events are written in the
+// transaction of the change they announce (activities/payment.ts, payout.ts, webhooks/).
+import type { Event } from '../../generated/prisma/client.js';
+import type { Pool } from '../db.js';
+import { prismaOf } from '../db.js';
+import { after, NEWEST_FIRST, type PageCursor } from './paging.js';
+
+export type { Event };
+
+export interface EventScope {
+  merchantId: string;
+  environment: string;
+}
+
+/** Where a page starts: one of the scope's events, or null when the cursor names none. */
+export function eventCursor(pool: Pool, id: string, scope: EventScope): Promise<PageCursor | null> {
+  return prismaOf(pool).event.findFirst({ where: { id, merchantId: scope.merchantId, environment: scope.environment }, select: { createdAt: true, id: true } });
+}
+
+export function eventsPage(pool: Pool, scope: EventScope & { type?: string; objectId?: string }, cursor: PageCursor | null, limit: number): Promise<Event[]> {
+  return prismaOf(pool).event.findMany({
+    where: { merchantId: scope.merchantId, environment: scope.environment, type: scope.type, objectId: scope.objectId, ...after(cursor) },
+    orderBy: NEWEST_FIRST,
+    take: limit,
+  });
+}
