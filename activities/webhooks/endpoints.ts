@@ -12,6 +12,7 @@ import { parseEndpointUrl, resolveTarget, urlPolicy } from './url-guard.js';
 
 import { ENDPOINTS_PER_MERCHANT_MAX, planEventDeliveries, subscriptionKeys } from './plan.js';
 import type { EndpointOrdering, PlannedDelivery } from '../../workflows/webhook-shared.js';
+import { deliveriesPage, deliveryCursor, ENDPOINT_COLUMNS, endpointsPage, findOwnedEndpoint, type EndpointRow } from '../repositories/webhook-endpoints.js';
 
 export { ENDPOINTS_PER_MERCHANT_MAX, subscriptionKeys };
 export type { EndpointOrdering };
@@ -21,24 +22,7 @@ export const ROTATION_OVERLAP_S_DEFAULT = 86_400;
 export const ROTATION_OVERLAP_S_MAX = 7 * 86_400;
 export const DELIVERY_ATTEMPTS_LISTED_MAX = 10;
 
-export interface EndpointRow {
-  id: string;
-  merchant_id: string;
-  environment: Environment;
-  url: string;
-  description: string | null;
-  enabled_events: string[];
-  status: 'enabled' | 'disabled' | 'deleted';
-  disabled_reason: string | null;
-  disabled_at: Date | null;
-  ordering: EndpointOrdering;
-  deleted_at: Date | null;
-  last_seq: number;
-  created_at: Date;
-  updated_at: Date;
-}
-
-export const ENDPOINT_COLUMNS = 'id, merchant_id, environment, url, description, enabled_events, status, disabled_reason, disabled_at, ordering, deleted_at, last_seq, created_at, updated_at';
+export { ENDPOINT_COLUMNS, type EndpointRow };
 
 export function endpointObject(row: EndpointRow) {
   return {
@@ -191,25 +175,14 @@ export async function getEndpoint(pool: Pool | DbClient, id: string): Promise<En
 }
 
 /** Owner check: another merchant's or environment's endpoint is 404, as if it did not exist. */
-export async function ownedEndpoint(pool: Pool, owner: { merchantId: string; environment: Environment }, id: string): Promise<EndpointRow | undefined> {
-  if (!/^we_[0-9A-Za-z]{24}$/.test(id)) return undefined;
-  const row = await getEndpoint(pool, id);
-  return row && row.merchant_id === owner.merchantId && row.environment === owner.environment ? row : undefined;
+export function ownedEndpoint(pool: Pool, owner: { merchantId: string; environment: Environment }, id: string): Promise<EndpointRow | undefined> {
+  return findOwnedEndpoint(pool, owner, id);
 }
 
 export async function listEndpoints(pool: Pool, owner: { merchantId: string; environment: Environment }, limit: number, startingAfter?: string) {
-  let cursor: { created_at: Date; id: string } | null = null;
-  if (startingAfter) {
-    const row = await ownedEndpoint(pool, owner, startingAfter);
-    if (!row) throw new DomainError('cursor_invalid', 'starting_after does not name one of your webhook endpoints', 'starting_after');
-    cursor = row;
-  }
-  const { rows } = await pool.query<EndpointRow>(
-    `SELECT ${ENDPOINT_COLUMNS} FROM webhook_endpoints
-      WHERE merchant_id = $1 AND environment = $2 AND status <> 'deleted' AND ($3::timestamptz IS NULL OR (created_at, id) < ($3, $4))
-      ORDER BY created_at DESC, id DESC LIMIT $5`,
-    [owner.merchantId, owner.environment, cursor?.created_at ?? null, cursor?.id ?? null, limit + 1],
-  );
+  const cursor = startingAfter ? await ownedEndpoint(pool, owner, startingAfter) : null;
+  if (startingAfter && !cursor) throw new DomainError('cursor_invalid', 'starting_after does not name one of your webhook endpoints', 'starting_after');
+  const rows = await endpointsPage(pool, owner, cursor ? { createdAt: cursor.created_at, id: cursor.id } : null, limit + 1);
   return { object: 'list', data: rows.slice(0, limit).map(endpointObject), has_more: rows.length > limit };
 }
 
@@ -316,77 +289,38 @@ export async function enableEndpoint(c: DbClient, endpointId: string, actor: str
   }
 }
 
-export interface DeliveryRow {
-  id: string;
-  endpoint_id: string;
-  event_id: string;
-  event_type: string;
-  kind: string;
-  status: string;
-  attempt_count: number;
-  last_response_status: number | null;
-  last_error: string | null;
-  next_attempt_at: Date | null;
-  created_at: Date;
-  updated_at: Date;
-}
-
 export async function listDeliveries(pool: Pool, endpoint: EndpointRow, limit: number, startingAfter?: string) {
-  let cursor: { created_at: Date; id: string } | null = null;
-  if (startingAfter) {
-    const { rows } = await pool.query(`SELECT created_at, id FROM webhook_deliveries WHERE id = $1 AND endpoint_id = $2`, [startingAfter, endpoint.id]);
-    if (!rows[0]) throw new DomainError('cursor_invalid', 'starting_after does not name a delivery of this endpoint', 'starting_after');
-    cursor = rows[0];
-  }
-  const { rows } = await pool.query<DeliveryRow>(
-    `SELECT d.id, d.endpoint_id, d.event_id, e.type AS event_type, d.kind, d.status, d.attempt_count, d.last_response_status,
-            d.last_error, d.next_attempt_at, d.created_at, d.updated_at
-       FROM webhook_deliveries d JOIN events e ON e.id = d.event_id
-      WHERE d.endpoint_id = $1 AND ($2::timestamptz IS NULL OR (d.created_at, d.id) < ($2, $3))
-      ORDER BY d.created_at DESC, d.id DESC LIMIT $4`,
-    [endpoint.id, cursor?.created_at ?? null, cursor?.id ?? null, limit + 1],
-  );
-  const page = rows.slice(0, limit);
-  const attempts = page.length
-    ? (
-        await pool.query(
-          `SELECT delivery_id, attempt, url, request_headers, response_status, response_body_excerpt, latency_ms, error, outcome, created_at
-             FROM webhook_attempts WHERE delivery_id = ANY($1) AND attempt > 0 ORDER BY delivery_id, attempt`,
-          [page.map((d) => d.id)],
-        )
-      ).rows
-    : [];
+  const cursor = startingAfter ? await deliveryCursor(pool, endpoint.id, startingAfter) : null;
+  if (startingAfter && !cursor) throw new DomainError('cursor_invalid', 'starting_after does not name a delivery of this endpoint', 'starting_after');
+  const rows = await deliveriesPage(pool, endpoint.id, cursor, limit + 1, DELIVERY_ATTEMPTS_LISTED_MAX);
   return {
     object: 'list',
-    data: page.map((d) => ({
+    data: rows.slice(0, limit).map((d) => ({
       id: d.id,
       object: 'webhook_delivery',
-      endpoint_id: d.endpoint_id,
-      event_id: d.event_id,
-      event_type: d.event_type,
+      endpoint_id: d.endpointId,
+      event_id: d.eventId,
+      event_type: d.eventType,
       kind: d.kind,
       status: d.status,
-      attempt_count: d.attempt_count,
-      last_response_status: d.last_response_status,
-      last_error: d.last_error,
-      next_attempt_at: d.next_attempt_at?.toISOString() ?? null,
-      created_at: d.created_at.toISOString(),
-      updated_at: d.updated_at.toISOString(),
+      attempt_count: d.attemptCount,
+      last_response_status: d.lastResponseStatus,
+      last_error: d.lastError,
+      next_attempt_at: d.nextAttemptAt?.toISOString() ?? null,
+      created_at: d.createdAt.toISOString(),
+      updated_at: d.updatedAt.toISOString(),
       // The latest attempts, bounded; each names what was sent and what came back.
-      attempts: attempts
-        .filter((a) => a.delivery_id === d.id)
-        .slice(-DELIVERY_ATTEMPTS_LISTED_MAX)
-        .map((a) => ({
-          attempt: a.attempt,
-          url: a.url,
-          request_headers: a.request_headers,
-          response_status: a.response_status,
-          response_body_excerpt: a.response_body_excerpt,
-          latency_ms: a.latency_ms,
-          error: a.error,
-          outcome: a.outcome,
-          created_at: a.created_at.toISOString(),
-        })),
+      attempts: d.attempts.map((a) => ({
+        attempt: a.attempt,
+        url: a.url,
+        request_headers: a.requestHeaders,
+        response_status: a.responseStatus,
+        response_body_excerpt: a.responseBodyExcerpt,
+        latency_ms: a.latencyMs,
+        error: a.error,
+        outcome: a.outcome,
+        created_at: a.createdAt.toISOString(),
+      })),
     })),
     has_more: rows.length > limit,
   };
