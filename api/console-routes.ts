@@ -2,6 +2,7 @@
 // events, postings, and whatever else the rails and webhooks record about it).
 import { paymentObject, type PaymentRow } from '../activities/payment.js';
 import { findPayment, pageCursor, paymentsPage } from '../activities/repositories/payments.js';
+import { paymentHistory } from '../activities/repositories/payment-history.js';
 import { badRequest, notFound } from './errors.js';
 import type { Ctx, RouteDef } from './route-types.js';
 import { ownedPayment } from './payment-commands.js';
@@ -10,27 +11,17 @@ import { evidencePack } from '../activities/evidence-pack.js';
 export const TIMELINE_ROWS_MAX = 500;
 
 export async function paymentTimeline(ctx: Ctx, row: PaymentRow) {
-  const pool = ctx.deps.pool;
-  const [transitions, events, postings] = await Promise.all([
-    pool.query(`SELECT seq, from_status, to_status, cause, actor, exception_code, reason, amount_received_minor::text, created_at FROM payment_transitions WHERE payment_id = $1 ORDER BY seq LIMIT $2`, [row.id, TIMELINE_ROWS_MAX]),
-    pool.query(`SELECT id, type, sequence, created_at FROM events WHERE object_id = $1 ORDER BY sequence LIMIT $2`, [row.id, TIMELINE_ROWS_MAX]),
-    pool.query(
-      `SELECT e.id, e.gate, e.tx_hash, e.log_index, e.reverses_id, e.effective_at, l.account_id, l.amount_minor::text
-         FROM ledger_entries e JOIN ledger_lines l ON l.entry_id = e.id WHERE e.payment_id = $1 ORDER BY e.effective_at, e.id, l.line_no LIMIT $2`,
-      [row.id, TIMELINE_ROWS_MAX],
-    ),
-  ]);
-  const transfers = (await pool.query(`SELECT tx_hash, log_index, block_height::text, block_hash, from_address, amount_minor::text, removed_at, created_at FROM chain_transfers WHERE payment_id = $1 ORDER BY created_at LIMIT $2`, [row.id, TIMELINE_ROWS_MAX])).rows;
-  const attempts = (await pool.query(`SELECT a.delivery_id, a.event_id, a.endpoint_id, a.attempt, a.response_status, a.latency_ms, a.error, a.created_at FROM webhook_attempts a JOIN events e ON e.id = a.event_id WHERE e.object_id = $1 ORDER BY a.created_at LIMIT $2`, [row.id, TIMELINE_ROWS_MAX])).rows;
+  const history = await paymentHistory(ctx.deps.pool, row.id, TIMELINE_ROWS_MAX);
   return {
     payment: paymentObject(row, ctx.deps.config),
     merchant_id: row.merchant_id,
     environment: row.environment,
-    transitions: transitions.rows,
-    events: events.rows,
-    transfers,
-    webhook_attempts: attempts.map((a) => ({ id: a.delivery_id, event_id: a.event_id, endpoint_id: a.endpoint_id, attempt: a.attempt, response_status: a.response_status, latency_ms: a.latency_ms, error: a.error, created_at: a.created_at })),
-    postings: postings.rows,
+    transitions: history.transitions,
+    events: history.events,
+    transfers: history.transfers,
+    webhook_attempts: history.webhookAttempts.map((a) => ({ id: a.delivery_id, event_id: a.event_id, endpoint_id: a.endpoint_id, attempt: a.attempt, response_status: a.response_status, latency_ms: a.latency_ms, error: a.error, created_at: a.created_at })),
+    // One row per ledger line, keyed by its entry's id.
+    postings: history.postings.map((p) => ({ id: p.entry_id, gate: p.gate, tx_hash: p.tx_hash, log_index: p.log_index, reverses_id: p.reverses_id, effective_at: p.effective_at, account_id: p.account_id, amount_minor: p.amount_minor })),
     temporal: { namespace: ctx.deps.config.temporal.namespace, workflow_id: row.id, ui_url: ctx.deps.temporalUiUrl ? `${ctx.deps.temporalUiUrl}/namespaces/${ctx.deps.config.temporal.namespace}/workflows/${row.id}` : null },
   };
 }
