@@ -11,22 +11,9 @@ import { newId } from './ids.js';
 import { DomainError } from './merchant.js';
 import type { PayoutDestinationStatus } from '../workflows/rules/payout-transitions.js';
 import type { DestinationView, DestinationWorkflowInput } from '../workflows/payout-shared.js';
+import type { DestinationRow } from './repositories/payouts.js';
 
-export interface DestinationRow {
-  id: string;
-  merchant_id: string;
-  environment: 'sandbox' | 'live';
-  rail: string;
-  address: string;
-  label: string;
-  status: PayoutDestinationStatus;
-  requested_by: string;
-  decided_by: string | null;
-  reason: string | null;
-  usable_at: Date | null;
-  created_at: Date;
-  updated_at: Date;
-}
+export type { DestinationRow };
 
 export function destinationObject(r: DestinationRow): DestinationView {
   return {

@@ -13,38 +13,9 @@ import { DomainError } from './merchant.js';
 import { formatAmount, parseAmount } from '../workflows/rules/money.js';
 import { approvalsRequired, assertPayoutTransition, payoutEventType, type PayoutStatus } from '../workflows/rules/payout-transitions.js';
 import type { CreateRefusal, PayoutCreateRequest, PayoutTransitionRecord, PayoutView, TransferOutcomePayload } from '../workflows/payout-shared.js';
+import { PAYOUT_COLUMNS, type PayoutRow } from './repositories/payouts.js';
 
-export interface PayoutRow {
-  id: string;
-  merchant_id: string;
-  environment: 'sandbox' | 'live';
-  kind: 'payout' | 'refund';
-  rail: string;
-  asset: string;
-  amount_minor: string;
-  destination_id: string | null;
-  destination_address: string;
-  reference: string;
-  payment_id: string | null;
-  status: PayoutStatus;
-  approvals_required: number;
-  last_seq: number;
-  hold_entry_id: string;
-  tx_hash: string | null;
-  nonce: number | null;
-  from_address: string | null;
-  network_fee_minor: string | null;
-  network_fee_asset: string | null;
-  block_height: string | null;
-  failure_code: string | null;
-  created_by: string;
-  created_at: Date;
-  updated_at: Date;
-}
-
-export const PAYOUT_COLUMNS = `id, merchant_id, environment, kind, rail, asset, amount_minor::text, destination_id, destination_address, reference,
-  payment_id, status, approvals_required, last_seq, hold_entry_id, tx_hash, nonce, from_address, network_fee_minor::text, network_fee_asset,
-  block_height::text, failure_code, created_by, created_at, updated_at`;
+export { PAYOUT_COLUMNS, type PayoutRow };
 
 /** The same columns qualified, for statements that join another table. */
 const PAYOUT_COLUMNS_P = PAYOUT_COLUMNS.split(',').map((c) => `p.${c.trim()}`).join(', ');

@@ -8,7 +8,9 @@ import { railById, type RailConfig } from '../activities/config.js';
 import { newId } from '../activities/ids.js';
 import { isRailEnabled, type KeyAuth } from '../activities/merchant.js';
 import { getPaymentRow, type PaymentRow } from '../activities/payment.js';
-import { getPayoutRow, payoutApprovals, payoutObject, PAYOUT_COLUMNS, PAYOUT_ID_RE, DESTINATION_ID_RE, type PayoutRow } from '../activities/payout.js';
+import { payoutApprovals, payoutObject, PAYOUT_ID_RE, DESTINATION_ID_RE, type PayoutRow } from '../activities/payout.js';
+import { findPaymentByPublicId } from '../activities/repositories/payments.js';
+import { findPayout, refundOfPayment } from '../activities/repositories/payouts.js';
 import { activeDestination, destinationObject, getDestination, type DestinationRow } from '../activities/payout-destination.js';
 import { getSweep, type SweepRow } from '../activities/sweep.js';
 import { InvalidAddressError, normalizeRailAddress } from '../activities/chain/addresses.js';
@@ -180,7 +182,7 @@ export async function createPayout(
     workflow: 'payoutWorkflow', id: payoutId, args: [input] satisfies Parameters<typeof payoutWorkflow>, update: createPayoutUpdate,
     attrs: { merchantId: auth.merchantId, environment: auth.environment, rail: rail.id, status: 'pending_approval' },
     written: async () => {
-      const row = await getPayoutRow(deps.pool, payoutId);
+      const row = await findPayout(deps.pool, payoutId);
       return row && payoutObject(row, deps.config, await payoutApprovals(deps.pool, row.id));
     },
   });
@@ -253,20 +255,20 @@ async function createdByWorkflow<V>(
 }
 
 export async function ownedPayout(deps: CommandDeps, auth: KeyAuth, id: string): Promise<PayoutRow> {
-  const row = PAYOUT_ID_RE.test(id) ? await getPayoutRow(deps.pool, id) : undefined;
+  const row = PAYOUT_ID_RE.test(id) ? await findPayout(deps.pool, id) : undefined;
   if (!row || row.merchant_id !== auth.merchantId || row.environment !== auth.environment) throw notFound('payout');
   return row;
 }
 
 export async function approvePayout(deps: PayoutCommandDeps, id: string, who: { operatorId: string; credentialId: string }, reason: string): Promise<PayoutRow> {
-  const row = PAYOUT_ID_RE.test(id) ? await getPayoutRow(deps.pool, id) : undefined;
+  const row = PAYOUT_ID_RE.test(id) ? await findPayout(deps.pool, id) : undefined;
   if (!row) throw notFound('payout');
   try {
     await deps.temporal.workflow.getHandle(id).executeUpdate(approvePayoutUpdate, { args: [{ operator: who.operatorId, credentialId: who.credentialId, reason }] });
   } catch (err) {
     updateError(err, 'payout');
   }
-  return (await getPayoutRow(deps.pool, id))!;
+  return (await findPayout(deps.pool, id))!;
 }
 
 export async function cancelPayout(deps: PayoutCommandDeps, id: string, actor: string, reason?: string): Promise<PayoutRow> {
@@ -275,7 +277,7 @@ export async function cancelPayout(deps: PayoutCommandDeps, id: string, actor: s
   } catch (err) {
     updateError(err, 'payout');
   }
-  return (await getPayoutRow(deps.pool, id))!;
+  return (await findPayout(deps.pool, id))!;
 }
 
 // ---- refunds ------------------------------------------------------------------------------
@@ -293,7 +295,7 @@ export function refundAddressFor(deps: Pick<CommandDeps, 'config'>, p: PaymentRo
  * A decision already taken long ago answers its refund from PostgreSQL, without Temporal.
  */
 export async function resolveRefund(deps: PayoutCommandDeps, payment: PaymentRow, refundAddress: string, operator: string, reason: string): Promise<{ row: PaymentRow; refund: PayoutRow }> {
-  const decided = payment.status === 'refunded' ? await refundOf(deps, payment.id) : undefined;
+  const decided = payment.status === 'refunded' ? await refundOfPayment(deps.pool, payment.id) : undefined;
   if (decided) return { row: payment, refund: decided };
   const rail = railById(deps.config, payment.rail)!;
   const input: PayoutWorkflowInput = {
@@ -313,24 +315,15 @@ export async function resolveRefund(deps: PayoutCommandDeps, payment: PaymentRow
     if (refusal) throw refusalError(refusal);
     updateError(err);
   }
-  const refund = state.refund ? await getPayoutRow(deps.pool, state.refund.id) : await refundOf(deps, payment.id);
+  const refund = state.refund ? await findPayout(deps.pool, state.refund.id) : await refundOfPayment(deps.pool, payment.id);
   if (!refund) throw new ApiError(409, 'state_error', 'refund_in_progress', `The refund of ${payment.id} is being created; retry the decision to see it`);
   return { row: (await getPaymentRow(deps.pool, payment.id))!, refund };
 }
 
-/** The payment's live refund (one per payment). */
-async function refundOf(deps: CommandDeps, paymentId: string): Promise<PayoutRow | undefined> {
-  const { rows } = await deps.pool.query<PayoutRow>(
-    `SELECT ${PAYOUT_COLUMNS} FROM payouts WHERE payment_id = $1 AND kind = 'refund' ORDER BY (status IN ('failed', 'canceled')), created_at DESC LIMIT 1`,
-    [paymentId],
-  );
-  return rows[0];
-}
 
 /** The payer's refund address, from the public page: one Update; the payment workflow records it, first one wins. */
 export async function setRefundAddress(deps: CommandDeps, publicId: string, value: string): Promise<{ refund_address: string }> {
-  const { rows } = await deps.pool.query<{ id: string; rail: string; status: string }>(`SELECT id, rail, status FROM payments WHERE public_id = $1`, [publicId]);
-  const p = rows[0];
+  const p = await findPaymentByPublicId(deps.pool, publicId);
   if (!p) throw notFound('payment');
   const addr = address(railById(deps.config, p.rail)!, value, 'address');
   // Checked here too so a closed payment answers the same code without a round trip.

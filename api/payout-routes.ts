@@ -1,8 +1,9 @@
 // Payouts, the destination allowlist, refunds and sweeps over HTTP. Handlers only translate:
 // the commands in payout-commands.ts write and start workflows; the workflows decide.
 import type { Ctx, RouteDef } from './routes.js';
-import { DESTINATION_ID_RE, getPayoutRow, payoutApprovals, payoutObject, PAYOUT_COLUMNS, PAYOUT_ID_RE, setDualApprovalThreshold, type PayoutRow } from '../activities/payout.js';
-import { destinationObject, getDestination, type DestinationRow } from '../activities/payout-destination.js';
+import { DESTINATION_ID_RE, payoutApprovals, payoutObject, PAYOUT_ID_RE, setDualApprovalThreshold, type PayoutRow } from '../activities/payout.js';
+import { destinationObject, getDestination } from '../activities/payout-destination.js';
+import { destinationsInStatus, destinationsOf, findPayout, payoutCursor, payoutsPage } from '../activities/repositories/payouts.js';
 import { getSweep, sweepObject } from '../activities/sweep.js';
 import { getMerchant } from '../activities/merchant.js';
 import {
@@ -32,23 +33,10 @@ async function listPayouts(ctx: Ctx, scope: { merchantId?: string; environment: 
   const limit = ctx.query.limit ?? LIMIT_DEFAULT;
   // The cursor is looked up within the caller's scope: another merchant's payout id is refused,
   // never used as a position (which would reveal that it exists).
-  let cursor: { created_at: Date; id: string } | null = null;
-  if (ctx.query.starting_after) {
-    const { rows } = await ctx.deps.pool.query(
-      `SELECT created_at, id FROM payouts WHERE id = $1 AND environment = $2 AND ($3::text IS NULL OR merchant_id = $3)`,
-      [ctx.query.starting_after, scope.environment, scope.merchantId ?? null],
-    );
-    if (!rows[0]) throw badRequest('cursor_invalid', 'starting_after does not name one of your payouts', 'starting_after');
-    cursor = rows[0];
-  }
-  const { rows } = await ctx.deps.pool.query<PayoutRow>(
-    `SELECT ${PAYOUT_COLUMNS} FROM payouts
-      WHERE environment = $1 AND ($2::text IS NULL OR merchant_id = $2) AND ($3::text IS NULL OR status = $3)
-        AND ($4::timestamptz IS NULL OR (created_at, id) < ($4, $5))
-      ORDER BY created_at DESC, id DESC LIMIT $6`,
-    [scope.environment, scope.merchantId ?? null, ctx.query.status ?? null, cursor?.created_at ?? null, cursor?.id ?? null, limit + 1],
-  );
-  const data = await Promise.all(rows.slice(0, limit).map((r) => payoutAnswer(ctx, r)));
+  const cursor = ctx.query.starting_after ? await payoutCursor(ctx.deps.pool, ctx.query.starting_after, scope) : null;
+  if (ctx.query.starting_after && !cursor) throw badRequest('cursor_invalid', 'starting_after does not name one of your payouts', 'starting_after');
+  const rows = await payoutsPage(ctx.deps.pool, { ...scope, status: ctx.query.status }, cursor, limit + 1);
+  const data = rows.slice(0, limit).map((r) => payoutObject(r.row, ctx.deps.config, r.approvals));
   return { object: 'list', data, has_more: rows.length > limit };
 }
 
@@ -62,7 +50,7 @@ export const payoutRoutes: RouteDef[] = [
   {
     method: 'get', path: '/v1/payout_destinations', summary: 'The payout allowlist', auth: 'merchant', scope: 'payouts:read',
     handler: async (ctx) => {
-      const { rows } = await ctx.deps.pool.query<DestinationRow>(`SELECT * FROM payout_destinations WHERE merchant_id = $1 AND environment = $2 ORDER BY created_at DESC, id DESC LIMIT 500`, [ctx.auth!.merchantId, ctx.auth!.environment]);
+      const rows = await destinationsOf(ctx.deps.pool, ctx.auth!.merchantId, ctx.auth!.environment);
       return { object: 'list', data: rows.map(destinationObject), has_more: false };
     },
   },
@@ -103,7 +91,7 @@ export const payoutRoutes: RouteDef[] = [
   {
     method: 'get', path: '/v1/admin/payouts/:id', summary: 'Retrieve any payout, with its approvals', auth: 'admin',
     handler: async (ctx) => {
-      const row = PAYOUT_ID_RE.test(ctx.params.id!) ? await getPayoutRow(ctx.deps.pool, ctx.params.id!) : undefined;
+      const row = PAYOUT_ID_RE.test(ctx.params.id!) ? await findPayout(ctx.deps.pool, ctx.params.id!) : undefined;
       if (!row) throw notFound('payout');
       return { ...(await payoutAnswer(ctx, row)), merchant_id: row.merchant_id };
     },
@@ -115,14 +103,14 @@ export const payoutRoutes: RouteDef[] = [
   {
     method: 'post', path: '/v1/admin/payouts/:id/cancel', summary: 'Reject (cancel) a payout before it is signed', auth: 'admin', body: 'OperatorDecision',
     handler: async (ctx) => {
-      if (!PAYOUT_ID_RE.test(ctx.params.id!) || !(await getPayoutRow(ctx.deps.pool, ctx.params.id!))) throw notFound('payout');
+      if (!PAYOUT_ID_RE.test(ctx.params.id!) || !(await findPayout(ctx.deps.pool, ctx.params.id!))) throw notFound('payout');
       return payoutAnswer(ctx, await cancelPayout(ctx.deps, ctx.params.id!, operatorOf(ctx), ctx.body.reason));
     },
   },
   {
     method: 'get', path: '/v1/admin/payout_destinations', summary: 'Allowlist entries by status (default pending_approval: requests awaiting a decision), oldest first', auth: 'admin', query: 'AdminDestinationList',
     handler: async (ctx) => {
-      const { rows } = await ctx.deps.pool.query<DestinationRow>(`SELECT * FROM payout_destinations WHERE status = $1 ORDER BY created_at LIMIT 500`, [ctx.query.status ?? 'pending_approval']);
+      const rows = await destinationsInStatus(ctx.deps.pool, ctx.query.status ?? 'pending_approval');
       return { object: 'list', data: rows.map((r) => ({ ...destinationObject(r), merchant_id: r.merchant_id })), has_more: false };
     },
   },
