@@ -3,6 +3,7 @@
 import { paymentObject, type PaymentRow } from '../activities/payment.js';
 import { findPayment, pageCursor, paymentsPage } from '../activities/repositories/payments.js';
 import { paymentHistory } from '../activities/repositories/payment-history.js';
+import { latestMerchantsWithRails, MERCHANTS_LISTED_MAX } from '../activities/repositories/merchants.js';
 import { badRequest, notFound } from './errors.js';
 import type { Ctx, RouteDef } from './route-types.js';
 import { ownedPayment } from './payment-commands.js';
@@ -47,13 +48,8 @@ export const consoleRoutes: RouteDef[] = [
   {
     method: 'get', path: '/v1/admin/merchants', summary: 'List merchants, newest first', auth: 'admin',
     handler: async (ctx) => {
-      const { rows } = await ctx.deps.pool.query(
-        `SELECT m.id, m.name, m.created_at,
-                coalesce(array_agg(r.environment || ':' || r.rail_id) FILTER (WHERE r.rail_id IS NOT NULL), '{}') AS rails
-           FROM merchants m LEFT JOIN rail_enablements r ON r.merchant_id = m.id
-          GROUP BY m.id ORDER BY m.created_at DESC LIMIT 200`,
-      );
-      return { object: 'list', data: rows.map((m) => ({ id: m.id, object: 'merchant', name: m.name, created_at: m.created_at.toISOString(), rails: m.rails })), has_more: rows.length === 200 };
+      const rows = await latestMerchantsWithRails(ctx.deps.pool);
+      return { object: 'list', data: rows.map((m) => ({ id: m.id, object: 'merchant', name: m.name, created_at: m.createdAt.toISOString(), rails: m.rails })), has_more: rows.length === MERCHANTS_LISTED_MAX };
     },
   },
   {

@@ -5,6 +5,8 @@ import type { Pool } from '../activities/db.js';
 import { withTx } from '../activities/db.js';
 import { DomainError, type KeyAuth } from '../activities/merchant.js';
 import { enableEndpoint, subscriptionKeys, type EndpointRow } from '../activities/webhooks/endpoints.js';
+import { findOwnedEvent, undeliveredEvents } from '../activities/repositories/events.js';
+import { redeliveryTargets } from '../activities/repositories/webhook-endpoints.js';
 import type { webhookDeliveryWorkflow } from '../workflows/webhook-delivery.js';
 import type { webhookLaneWorkflow } from '../workflows/webhook-lane.js';
 import { TASK_QUEUES } from '../workflows/shared.js';
@@ -67,22 +69,10 @@ export async function startLanes(temporal: Client, planned: PlannedDelivery[], t
   );
 }
 
-interface EventRow {
-  id: string;
-  type: string;
-  object_type: string;
-}
-
 export async function redeliverEvent(pool: Pool, temporal: Client, auth: KeyAuth, eventId: string, endpointId: string | undefined, redeliveryId: string) {
-  const ev = /^evt_[0-9A-Za-z]{24}$/.test(eventId)
-    ? (await pool.query<EventRow>(`SELECT id, type, object_type FROM events WHERE id = $1 AND merchant_id = $2 AND environment = $3`, [eventId, auth.merchantId, auth.environment])).rows[0]
-    : undefined;
+  const ev = await findOwnedEvent(pool, auth, eventId);
   if (!ev) throw new DomainError('resource_missing', 'No such event', 'id', 404);
-  const { rows } = await pool.query<EndpointRow>(
-    `SELECT id, status FROM webhook_endpoints
-      WHERE merchant_id = $1 AND environment = $2 AND ($3::text IS NULL OR id = $3) AND ($3::text IS NOT NULL OR enabled_events && $4::text[])`,
-    [auth.merchantId, auth.environment, endpointId ?? null, subscriptionKeys(ev.type)],
-  );
+  const rows = await redeliveryTargets(pool, auth, endpointId, subscriptionKeys(ev.type));
   if (endpointId && !rows[0]) throw new DomainError('resource_missing', 'No such webhook endpoint', 'endpoint_id', 404);
   if (endpointId && rows[0]!.status !== 'enabled') throw new DomainError('endpoint_disabled', 'This webhook endpoint is disabled; recover it to resend', 'endpoint_id', 409);
   const targets = rows.filter((r) => r.status === 'enabled');
@@ -113,15 +103,7 @@ export async function recoverEndpoint(pool: Pool, temporal: Client, auth: KeyAut
   if (since >= until) throw new DomainError('parameter_invalid', 'since must be before until', 'since');
   if (until.getTime() - since.getTime() > RECOVER_WINDOW_MS_MAX) throw new DomainError('parameter_invalid', 'the window is at most 30 days', 'since');
   await withTx(pool, (c) => enableEndpoint(c, endpoint.id, `api_key:${auth.keyId}`));
-  const { rows } = await pool.query<{ id: string; created_at: Date }>(
-    `SELECT e.id, e.created_at FROM events e
-      WHERE e.merchant_id = $1 AND e.environment = $2 AND e.object_type <> 'webhook_endpoint'
-        AND e.created_at >= $3 AND e.created_at < $4
-        AND $5::text[] && ARRAY['*', split_part(e.type, '.', 1) || '.*', e.type]
-        AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.event_id = e.id AND d.endpoint_id = $6 AND d.status = 'succeeded')
-      ORDER BY e.created_at, e.id LIMIT $7`,
-    [auth.merchantId, auth.environment, since, until, endpoint.enabled_events, endpoint.id, RECOVER_EVENTS_MAX + 1],
-  );
+  const rows = await undeliveredEvents(pool, auth, { id: endpoint.id, enabledEvents: endpoint.enabled_events }, { since, until }, RECOVER_EVENTS_MAX + 1);
   const page = rows.slice(0, RECOVER_EVENTS_MAX);
   const deliveries = page.map((e) => ({ deliveryId: deliveryIdFor(e.id, endpoint.id, recoveryId), eventId: e.id, endpointId: endpoint.id, kind: 'recovery' as const }));
   await startDeliveries(temporal, deliveries);

@@ -11,9 +11,8 @@ import {
   rotateSecret,
   updateEndpoint,
   ROTATION_OVERLAP_S_DEFAULT,
-  ENDPOINT_COLUMNS,
-  type EndpointRow,
 } from '../activities/webhooks/endpoints.js';
+import { endpointsForOperators, type EndpointRow } from '../activities/repositories/webhook-endpoints.js';
 import { newId } from '../activities/ids.js';
 import { notFound } from './errors.js';
 import type { Ctx, RouteDef } from './route-types.js';
@@ -90,10 +89,7 @@ export const webhookRoutes: RouteDef[] = [
     method: 'get', path: '/v1/admin/webhook_endpoints', summary: 'Operator view of webhook endpoints, e.g. those disabled after exhausting retries', auth: 'admin', query: 'AdminWebhookEndpointList',
     handler: async (ctx) => {
       const limit: number = ctx.query.limit ?? LIMIT_DEFAULT;
-      const { rows } = await ctx.deps.pool.query<EndpointRow>(
-        `SELECT ${ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE ($1::text IS NULL OR status = $1) ORDER BY updated_at DESC, id DESC LIMIT $2`,
-        [ctx.query.status ?? null, limit + 1],
-      );
+      const rows = await endpointsForOperators(ctx.deps.pool, ctx.query.status, limit + 1);
       return { object: 'list', data: rows.slice(0, limit).map((r) => ({ ...endpointObject(r), merchant_id: r.merchant_id, environment: r.environment })), has_more: rows.length > limit };
     },
   },

@@ -5,6 +5,7 @@ import type { Event } from '../../generated/prisma/client.js';
 import type { Pool } from '../db.js';
 import { prismaOf } from '../db.js';
 import { after, NEWEST_FIRST, type PageCursor } from './paging.js';
+import { eventsToRecover } from './sql/eventsToRecover.js';
 
 export type { Event };
 
@@ -24,4 +25,15 @@ export function eventsPage(pool: Pool, scope: EventScope & { type?: string; obje
     orderBy: NEWEST_FIRST,
     take: limit,
   });
+}
+
+/** One of the scope's events; anything that is not an event id is none. */
+export function findOwnedEvent(pool: Pool, scope: EventScope, id: string): Promise<Event | null> {
+  if (!/^evt_[0-9A-Za-z]{24}$/.test(id)) return Promise.resolve(null);
+  return prismaOf(pool).event.findFirst({ where: { id, merchantId: scope.merchantId, environment: scope.environment } });
+}
+
+/** prisma/sql/eventsToRecover.sql: what recovering an endpoint resends from a window, oldest first. */
+export function undeliveredEvents(pool: Pool, scope: EventScope, endpoint: { id: string; enabledEvents: string[] }, window: { since: Date; until: Date }, limit: number) {
+  return prismaOf(pool).$queryRawTyped(eventsToRecover(scope.merchantId, scope.environment, window.since, window.until, endpoint.enabledEvents, endpoint.id, limit));
 }

@@ -38,3 +38,15 @@ export const ACCESS_REQUESTS_PAGE = 200;
 export function accessRequests(pool: Pool, status?: string): Promise<AccessRequest[]> {
   return prismaOf(pool).accessRequest.findMany({ where: status ? { status } : {}, orderBy: { createdAt: 'desc' }, take: ACCESS_REQUESTS_PAGE });
 }
+
+export const MERCHANTS_LISTED_MAX = 200;
+
+/** The newest merchants, each with its enabled rails as `environment:rail` (two queries). */
+export async function latestMerchantsWithRails(pool: Pool): Promise<Array<Merchant & { rails: string[] }>> {
+  const prisma = prismaOf(pool);
+  const merchants = await prisma.merchant.findMany({ orderBy: [{ createdAt: 'desc' }, { id: 'desc' }], take: MERCHANTS_LISTED_MAX });
+  const rails = merchants.length
+    ? await prisma.railEnablement.findMany({ where: { merchantId: { in: merchants.map((m) => m.id) } }, orderBy: [{ environment: 'asc' }, { railId: 'asc' }] })
+    : [];
+  return merchants.map((m) => ({ ...m, rails: rails.filter((r) => r.merchantId === m.id).map((r) => `${r.environment}:${r.railId}`) }));
+}

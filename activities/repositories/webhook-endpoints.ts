@@ -79,3 +79,17 @@ export async function deliveriesPage(pool: Pool, endpointId: string, cursor: Pag
   const typeOf = new Map(events.map((e) => [e.id, e.type]));
   return deliveries.map((d) => ({ ...d, eventType: typeOf.get(d.eventId) ?? null, attempts: d.attempts.reverse() }));
 }
+
+/** The operators' view: every merchant's endpoints (in a status, if given), most recently changed first. */
+export async function endpointsForOperators(pool: Pool, status: string | undefined, limit: number): Promise<EndpointRow[]> {
+  const rows = await prismaOf(pool).webhookEndpoint.findMany({ where: { status }, orderBy: [{ updatedAt: 'desc' }, { id: 'desc' }], take: limit });
+  return rows.map(endpointRowOf);
+}
+
+/** The endpoints an event is sent to again: the one named, or every one subscribed to one of `keys`. */
+export function redeliveryTargets(pool: Pool, owner: Owner, endpointId: string | undefined, keys: string[]): Promise<Array<{ id: string; status: string }>> {
+  return prismaOf(pool).webhookEndpoint.findMany({
+    where: { merchantId: owner.merchantId, environment: owner.environment, ...(endpointId ? { id: endpointId } : { enabledEvents: { hasSome: keys } }) },
+    select: { id: true, status: true },
+  });
+}
