@@ -2,6 +2,7 @@
 // webhook endpoints by status and pending deliveries, chain cursors, reconciliation breaks,
 // payouts in flight, the evidence chain, Temporal's reachability and the database's size. Each
 // alert in ops/prometheus/alerts.yml is an expression over these (docs/operations.md).
+import { databaseBytes, endpointCounts, oldestPayoutAges, openBreaks, openChainExceptions, paymentCounts, pendingDeliveries } from '../activities/repositories/metrics.js';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Client } from '@temporalio/client';
 import type { Pool } from '../activities/db.js';
@@ -32,8 +33,7 @@ export function createMetrics(pool: Pool, opts: { temporal?: Client } = {}) {
     registers: [registry],
     async collect() {
       this.reset();
-      const { rows } = await pool.query(`SELECT environment, status, count(*)::int AS n FROM payments GROUP BY 1, 2`);
-      for (const r of rows) this.set({ environment: r.environment, status: r.status }, r.n);
+      for (const r of await paymentCounts(pool)) this.set({ environment: r.environment, status: r.status }, r.n);
     },
   });
   // Operators alert on disabled endpoints (410 or three days of failures) and on a growing backlog.
@@ -44,8 +44,7 @@ export function createMetrics(pool: Pool, opts: { temporal?: Client } = {}) {
     registers: [registry],
     async collect() {
       this.reset();
-      const { rows } = await pool.query(`SELECT environment, status, count(*)::int AS n FROM webhook_endpoints GROUP BY 1, 2`);
-      for (const r of rows) this.set({ environment: r.environment, status: r.status }, r.n);
+      for (const r of await endpointCounts(pool)) this.set({ environment: r.environment, status: r.status }, r.n);
     },
   });
   new Gauge({
@@ -53,8 +52,7 @@ export function createMetrics(pool: Pool, opts: { temporal?: Client } = {}) {
     help: 'Webhook deliveries not yet succeeded nor given up (read from PostgreSQL at scrape time)',
     registers: [registry],
     async collect() {
-      const { rows } = await pool.query(`SELECT count(*)::int AS n FROM webhook_deliveries WHERE status = 'pending'`);
-      this.set(rows[0].n);
+      this.set(await pendingDeliveries(pool));
     },
   });
   // Per rail, from the watcher's cursor row at scrape time: any API process reports the same truth.
@@ -82,8 +80,7 @@ export function createMetrics(pool: Pool, opts: { temporal?: Client } = {}) {
     registers: [registry],
     async collect() {
       this.reset();
-      const { rows } = await pool.query(`SELECT rail, code, count(*)::int AS n FROM chain_exceptions WHERE status = 'open' GROUP BY 1, 2`);
-      for (const r of rows) this.set({ rail: r.rail, code: r.code }, r.n);
+      for (const r of await openChainExceptions(pool)) this.set({ rail: r.rail, code: r.code }, r.n);
     },
   });
   new Gauge({
@@ -93,8 +90,7 @@ export function createMetrics(pool: Pool, opts: { temporal?: Client } = {}) {
     registers: [registry],
     async collect() {
       this.reset();
-      const { rows } = await pool.query(`SELECT environment, class, count(*)::int AS n FROM reconciliation_breaks WHERE status = 'open' GROUP BY 1, 2`);
-      for (const r of rows) this.set({ environment: r.environment, class: r.class }, r.n);
+      for (const r of await openBreaks(pool)) this.set({ environment: r.environment, class: r.class }, r.n);
     },
   });
   new Gauge({
@@ -105,11 +101,7 @@ export function createMetrics(pool: Pool, opts: { temporal?: Client } = {}) {
     async collect() {
       this.reset();
       for (const st of PAYOUT_MACHINE_STATUSES) this.set({ status: st }, 0);
-      const { rows } = await pool.query(
-        `SELECT status, extract(epoch FROM now() - min(updated_at))::float8 AS age FROM payouts WHERE status = ANY($1) GROUP BY 1`,
-        [PAYOUT_MACHINE_STATUSES],
-      );
-      for (const r of rows) this.set({ status: r.status }, r.age);
+      for (const r of await oldestPayoutAges(pool, PAYOUT_MACHINE_STATUSES)) this.set({ status: r.status }, r.age_s ?? 0);
     },
   });
   // The evidence chain: new entries verified at every scrape, the whole chain once an hour (an
@@ -152,8 +144,7 @@ export function createMetrics(pool: Pool, opts: { temporal?: Client } = {}) {
     help: 'Size of the product database on disk (pg_database_size)',
     registers: [registry],
     async collect() {
-      const { rows } = await pool.query(`SELECT pg_database_size(current_database())::float8 AS n`);
-      this.set(rows[0].n);
+      this.set(await databaseBytes(pool));
     },
   });
   // What the database may grow to (its volume, less room for WAL and vacuum): set by the operator.

@@ -106,10 +106,10 @@ export async function introspectSql(url: string, queries: SqlQueryInput[]): Prom
         await c.query(`PREPARE __typedsql_params AS ${body}`);
         const { rows } = await c.query<{ types: string[] }>(`SELECT parameter_types::text[] AS types FROM pg_prepared_statements WHERE name = '__typedsql_params'`);
         const pgParams = rows[0]?.types ?? [];
-        const nulls = pgParams.map(() => 'NULL').join(', ');
+        const args = pgParams.length ? `(${pgParams.map(() => 'NULL').join(', ')})` : '';
         const res = /^\s*SELECT\b/i.test(body.replace(/^\s*--.*$/gm, ''))
-          ? (await c.query(`PREPARE __typedsql_result AS SELECT * FROM (${body}) AS q LIMIT 0`), await c.query(`EXECUTE __typedsql_result(${nulls})`))
-          : await c.query(pgParams.length ? `EXECUTE __typedsql_params(${nulls})` : 'EXECUTE __typedsql_params');
+          ? (await c.query(`PREPARE __typedsql_result AS SELECT * FROM (${body}) AS q LIMIT 0`), await c.query(`EXECUTE __typedsql_result${args}`))
+          : await c.query(`EXECUTE __typedsql_params${args}`);
         const parameters: Param[] = pgParams.map((t, i) => {
           const a = annotated.get(i + 1);
           return { name: a?.name ?? `p${i + 1}`, typ: a?.typ ?? typOf(t), documentation: a?.documentation ?? null, nullable: a?.nullable ?? false };
