@@ -5,6 +5,9 @@
 // A request that ended in a 5xx leaves its claim `failed`: the same body retried resumes its
 // resource id, and a corrected body may take the key with a fresh one (the first answer was a
 // failure, so nothing was promised under it).
+// Raw node-postgres, on an asynchronous-commit pool: a claim and an answer on every POST's path
+// (payment creation's included), where Prisma Client's two reads already cost 3.7 % of the
+// path's main-thread CPU (docs/benchmarks.md, "What a payment adds is CPU").
 import type { Pool } from '../activities/db.js';
 import { canonicalJson, sha256Hex } from '../activities/ids.js';
 import { ApiError } from './errors.js';
