@@ -19,6 +19,14 @@ export type RunRow = reconciliationRuns.Result;
 export type BreakRow = reconciliationBreaks.Result;
 export type TotalsRow = reconciliationTotals.Result;
 
+/**
+ * A class's statement scans whole tables: 6 s for the slowest class at a million payments on two
+ * cores (docs/benchmarks.md, Reconciliation), past Prisma's 5 s default for a transaction. Bounded
+ * by the activity's own 10-minute start-to-close instead; a connection is waited for as long as
+ * the pool's own connect timeout.
+ */
+const RUN_TX = { timeout: 600_000, maxWait: 10_000, isolationLevel: 'ReadCommitted' } as const;
+
 export interface RunScopeRow {
   runId: string;
   environment: string;
@@ -43,7 +51,7 @@ export async function detectClass(pool: Pool, scope: RunScopeRow, breakClass: st
   const [found] = await prisma.$transaction([
     prisma.$queryRawTyped(reconciliationDetect(scope.runId, scope.environment, scope.merchantId, scope.graceS, rails.map((r) => r.id), rails.map((r) => r.asset), breakClass)),
     prisma.reconciliationRun.update({ where: { id: scope.runId }, data: { progress } }),
-  ]);
+  ], RUN_TX);
   return found[0]?.breaks ?? 0;
 }
 
@@ -66,7 +74,7 @@ export async function completeRun<S extends Prisma.InputJsonObject>(
     const summary = summarize(totals, matchedIds);
     await tx.$queryRawTyped(reconciliationRunEnd(scope.runId, 'completed', summary));
     return { summary, matchedIds };
-  });
+  }, RUN_TX);
 }
 
 /** prisma/sql/reconciliationAcknowledged.sql: the payments marked reconciled by this call. */

@@ -190,6 +190,11 @@ export async function run(args: string[]): Promise<void> {
     worker.shutdown();
     await running;
     provider.destroy();
+    // The last line: the figures and the backfill's ratio to this node's raw eth_getLogs ceiling.
+    console.log(JSON.stringify({
+      bench: 'ingest', raw_logs_per_s: Math.round(rawRate), ingest_logs_per_s: Math.round(ingestRate), ratio_to_raw: Number((ingestRate / rawRate).toFixed(2)),
+      own_work_logs_per_s: Math.round(stored / ownS), live_p50_ms: Math.round(pct(latencies, 50)), live_p90_ms: Math.round(pct(latencies, 90)),
+    }));
   } finally {
     await stack.stop();
   }

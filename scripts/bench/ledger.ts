@@ -69,6 +69,11 @@ Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, Node ${process.versio
 
 All ${rows[0]?.n ?? 0} lines sum to zero per asset (checked in ${sumMs.toFixed(0)} ms).
 `);
+    // The last line: the figures and their ratios to the raw-insert ceiling of this run.
+    console.log(JSON.stringify({
+      bench: 'ledger', raw_inserts_per_s: Math.round(raw), batched_entries_per_s: Math.round(batched), hot_account_entries_per_s: Math.round(hot),
+      batched_ratio_to_raw: Number((batched / raw).toFixed(2)), hot_ratio_to_raw: Number((hot / raw).toFixed(2)), lines_balanced: true,
+    }));
   } finally {
     await pg.stop();
   }
