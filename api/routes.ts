@@ -14,7 +14,8 @@ import {
 import { getPaymentRow, paymentObject, paymentTransactions, publicPaymentObject } from '../activities/payment.js';
 import { findPaymentByPublicId, pageCursor, paymentsPage } from '../activities/repositories/payments.js';
 import { eventCursor, eventsPage } from '../activities/repositories/events.js';
-import { findOrderByReference } from '../activities/repositories/orders.js';
+import { findOrderByReference, orderCursor, ordersPage } from '../activities/repositories/orders.js';
+import { entryInScope } from '../activities/repositories/ledger.js';
 import { verifyEvidence } from '../activities/evidence.js';
 import { balances, entryLines, toCsv, type BalanceRow } from '../activities/ledger.js';
 import { formatAmount } from '../workflows/rules/money.js';
@@ -63,8 +64,7 @@ async function ledgerEntries(ctx: Ctx) {
   const limit = ctx.query.limit ?? 100;
   if (ctx.query.starting_after) {
     // Only an entry of the caller's merchant and environment is a position to page from.
-    const { rows } = await ctx.deps.pool.query(`SELECT 1 FROM ledger_entries WHERE id = $1 AND merchant_id = $2 AND environment = $3`, [ctx.query.starting_after, auth.merchantId, auth.environment]);
-    if (!rows[0]) throw badRequest('cursor_invalid', 'starting_after does not name one of your ledger entries', 'starting_after');
+    if (!(await entryInScope(ctx.deps.pool, ctx.query.starting_after, auth))) throw badRequest('cursor_invalid', 'starting_after does not name one of your ledger entries', 'starting_after');
   }
   const lines = await entryLines(ctx.deps.pool, { environment: auth.environment, merchantId: auth.merchantId, asOf: ctx.query.as_of ? new Date(ctx.query.as_of) : undefined, afterEntryId: ctx.query.starting_after, limit: limit + 1 });
   const entryIds = [...new Set(lines.map((l) => l.entry_id))];
@@ -190,18 +190,9 @@ export const routes: RouteDef[] = [
     handler: async (ctx) => {
       const limit = ctx.query.limit ?? LIST_LIMIT_DEFAULT;
       // The cursor within the caller's merchant and environment: another's order id is refused, not paged from.
-      let cursor: { created_at: Date; id: string } | null = null;
-      if (ctx.query.starting_after) {
-        const { rows } = await ctx.deps.pool.query(`SELECT created_at, id FROM orders WHERE id = $1 AND merchant_id = $2 AND environment = $3`, [ctx.query.starting_after, ctx.auth!.merchantId, ctx.auth!.environment]);
-        if (!rows[0]) throw badRequest('cursor_invalid', 'starting_after does not name one of your orders', 'starting_after');
-        cursor = rows[0];
-      }
-      const { rows } = await ctx.deps.pool.query(
-        `SELECT * FROM orders WHERE merchant_id = $1 AND environment = $2 AND ($3::text IS NULL OR reference = $3)
-           AND ($4::timestamptz IS NULL OR (created_at, id) < ($4, $5))
-         ORDER BY created_at DESC, id DESC LIMIT $6`,
-        [ctx.auth!.merchantId, ctx.auth!.environment, ctx.query.reference ?? null, cursor?.created_at ?? null, cursor?.id ?? null, limit + 1],
-      );
+      const cursor = ctx.query.starting_after ? await orderCursor(ctx.deps.pool, ctx.query.starting_after, ctx.auth!) : null;
+      if (ctx.query.starting_after && !cursor) throw badRequest('cursor_invalid', 'starting_after does not name one of your orders', 'starting_after');
+      const rows = await ordersPage(ctx.deps.pool, { ...ctx.auth!, reference: ctx.query.reference }, cursor, limit + 1);
       return { object: 'list', data: rows.slice(0, limit).map((r) => orderObject(ctx.deps.config, r)), has_more: rows.length > limit };
     },
   },

@@ -20,6 +20,12 @@ export function entryLines(pool: Pool, q: { environment: string; merchantId?: st
   return prismaOf(pool).$queryRawTyped(ledgerEntryLines(q.environment, q.merchantId ?? null, q.asOf ?? null, q.afterEntryId ?? null, q.lineLimit));
 }
 
+/** Whether an entry belongs to the merchant and environment (a page's cursor must). */
+export async function entryInScope(pool: Pool, entryId: string, scope: { merchantId: string; environment: string }): Promise<boolean> {
+  const e = await prismaOf(pool).ledgerEntry.findFirst({ where: { id: entryId, merchantId: scope.merchantId, environment: scope.environment }, select: { id: true } });
+  return e !== null;
+}
+
 export type AccountInsert = [id: string, environment: string, ownerType: string, ownerId: string, purpose: string, asset: string];
 export interface EntryInsert {
   id: string;

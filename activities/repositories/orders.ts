@@ -4,6 +4,7 @@ import type { Pool } from '../db.js';
 import { prismaOf } from '../db.js';
 import { newId } from '../ids.js';
 import { ordersUpsert } from './sql/ordersUpsert.js';
+import { after, NEWEST_FIRST, type PageCursor } from './paging.js';
 
 /** An order as orderObject reads it: the amount as a decimal string of minor units. */
 export interface OrderRow {
@@ -18,7 +19,7 @@ export interface OrderRow {
 
 export async function findOrderByReference(pool: Pool, scope: { merchantId: string; environment: string }, reference: string): Promise<OrderRow | undefined> {
   const o = await prismaOf(pool).order.findUnique({ where: { merchantId_environment_reference: { merchantId: scope.merchantId, environment: scope.environment, reference } } });
-  return o ? { id: o.id, reference: o.reference, amount_minor: o.amountMinor.toFixed(), asset: o.asset, status: o.status, created_at: o.createdAt, updated_at: o.updatedAt } : undefined;
+  return o ? orderRowOf(o) : undefined;
 }
 
 export interface OrderUpsert {
@@ -34,5 +35,22 @@ export async function upsertOrderBatch(pool: Pool, scope: { merchantId: string; 
     scope.merchantId, scope.environment,
     orders.map(() => newId('ord')), orders.map((o) => o.reference), orders.map((o) => o.amountMinor.toString()), orders.map((o) => o.asset), orders.map((o) => o.status),
   ));
-  return rows.map((o) => ({ id: o.id, reference: o.reference, amount_minor: o.amount_minor.toFixed(), asset: o.asset, status: o.status, created_at: o.created_at, updated_at: o.updated_at }));
+  return rows.map((o) => orderRowOf({ ...o, amountMinor: o.amount_minor, createdAt: o.created_at, updatedAt: o.updated_at }));
+}
+
+export type OrderScope = { merchantId: string; environment: string };
+
+function orderRowOf(o: { id: string; reference: string; amountMinor: { toFixed(): string }; asset: string; status: string; createdAt: Date; updatedAt: Date }): OrderRow {
+  return { id: o.id, reference: o.reference, amount_minor: o.amountMinor.toFixed(), asset: o.asset, status: o.status, created_at: o.createdAt, updated_at: o.updatedAt };
+}
+
+/** Where a page starts: one of the scope's orders, or null. */
+export function orderCursor(pool: Pool, id: string, scope: OrderScope): Promise<PageCursor | null> {
+  return prismaOf(pool).order.findFirst({ where: { id, merchantId: scope.merchantId, environment: scope.environment }, select: { createdAt: true, id: true } });
+}
+
+/** The scope's orders (one reference's, if given), newest first after the cursor. */
+export async function ordersPage(pool: Pool, scope: OrderScope & { reference?: string }, cursor: PageCursor | null, limit: number): Promise<OrderRow[]> {
+  const rows = await prismaOf(pool).order.findMany({ where: { merchantId: scope.merchantId, environment: scope.environment, reference: scope.reference, ...after(cursor) }, orderBy: NEWEST_FIRST, take: limit });
+  return rows.map(orderRowOf);
 }
