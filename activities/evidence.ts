@@ -58,12 +58,16 @@ export async function appendEvidence(c: DbClient, e: EvidenceEntry): Promise<{ s
   const seq = prev ? (BigInt(prev.seq) + 1n).toString() : '1';
   const prevHash = prev?.hash ?? GENESIS_HASH;
   const createdAt = new Date().toISOString();
-  const hash = evidenceHash(prevHash, { ...e, seq, createdAt });
+  // Hash exactly what is stored: the payload as JSON gives it back (a Date as its ISO string, an
+  // undefined in an array as null, an object by its toJSON), which is what a verifier reads.
+  // Hashing the object as given once sealed a Date as {} and broke the chain for every verifier.
+  const stored = JSON.stringify(e.payload);
+  const hash = evidenceHash(prevHash, { ...e, payload: JSON.parse(stored) as Record<string, unknown>, seq, createdAt });
   await c.query({
     name: 'evidence_append',
     text: `INSERT INTO evidence (seq, kind, subject, actor, payload, dedupe_key, prev_hash, hash, created_at)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-    values: [seq, e.kind, e.subject, e.actor, JSON.stringify(e.payload), e.dedupeKey, prevHash, hash, createdAt],
+    values: [seq, e.kind, e.subject, e.actor, stored, e.dedupeKey, prevHash, hash, createdAt],
   });
   return { seq, hash, inserted: true };
 }

@@ -129,7 +129,7 @@ async function insertToken(c: DbClient, operatorId: string, role: Role, opts: { 
      RETURNING id, prefix, label, role, expires_at, created_at`,
     [t.id, operatorId, t.hash, t.prefix, opts.label ?? null, role, opts.expiresInS ?? null, actor],
   );
-  await appendEvidence(c, { kind: 'operator.token_created', subject: operatorId, actor, payload: { token_id: t.id, role, prefix: t.prefix, expires_at: rows[0].expires_at }, dedupeKey: `operator_token:${t.id}` });
+  await appendEvidence(c, { kind: 'operator.token_created', subject: operatorId, actor, payload: { token_id: t.id, role, prefix: t.prefix, expires_at: rows[0].expires_at?.toISOString() ?? null }, dedupeKey: `operator_token:${t.id}` });
   return { row: rows[0] as { id: string; prefix: string; label: string | null; role: Role; expires_at: Date | null; created_at: Date }, secret: t.secret };
 }
 

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { verifyEvidence } from '../activities/evidence.js';
-import { admin, api, h, newMerchant } from './harness.js';
+import { appendEvidence, verifyEvidence } from '../activities/evidence.js';
+import { withTx } from '../activities/db.js';
+import { randomBase62 } from '../activities/ids.js';
+import { admin, api, h, newMerchant, newOperator } from './harness.js';
 
 function cli(...args: string[]) {
   return spawnSync(process.execPath, ['scripts/stablerail.mjs', ...args], { env: { ...process.env, DATABASE_URL: h().stack.databaseUrl, STABLERAIL_CONFIG: h().configPath, STABLERAIL_DATA_DIR: h().dataDir }, encoding: 'utf8' });
@@ -48,5 +50,24 @@ describe('evidence log', () => {
       await pool.query('ALTER TABLE evidence ENABLE TRIGGER evidence_no_update');
     }
     assert.equal((await verifyEvidence(pool)).ok, true);
+  });
+
+  it('an entry holds the payload as JSON gives it back, so a Date, an undefined in a list or an object with toJSON never breaks the chain (an expiring operator token once did)', async () => {
+    const pool = h().stack.pool;
+    const op = await newOperator('viewer');
+    const token = await admin('POST', `/v1/admin/operators/${op.id}/tokens`, { label: 'expiring', expires_in_s: 3600 });
+    assert.equal(token.status, 201, JSON.stringify(token.body));
+    const subject = 'test_' + randomBase62(12);
+    const at = new Date('2026-12-02T10:00:00.123Z');
+    await withTx(pool, (c) => appendEvidence(c, {
+      kind: 'test.odd_payload', subject, actor: 'test', dedupeKey: `test:${subject}`,
+      payload: { at, list: [1, undefined, 'x'], amount: { toJSON: () => '12.50' }, gone: undefined },
+    }));
+    const { rows } = await pool.query(`SELECT kind, payload FROM evidence WHERE subject IN ($1, $2) ORDER BY seq`, [op.id, subject]);
+    const created = rows.find((r) => r.kind === 'operator.token_created' && r.payload.token_id === token.body.id);
+    assert.equal(created?.payload.expires_at, token.body.expires_at);
+    assert.deepEqual(rows.find((r) => r.kind === 'test.odd_payload')?.payload, { at: '2026-12-02T10:00:00.123Z', list: [1, null, 'x'], amount: '12.50' });
+    const v = await verifyEvidence(pool);
+    assert.equal(v.ok, true, JSON.stringify(v.firstBroken));
   });
 });
