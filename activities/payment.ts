@@ -244,7 +244,7 @@ export function createPaymentActivities(deps: { pool: Pool; config: StablerailCo
           if ((err as { code?: string }).code === '23505') return null;
           throw err;
         }));
-      const row = created?.row ?? (await getPaymentRow(pool, input.paymentId));
+      const row = created?.row ?? (await findPayment(pool, input.paymentId));
       if (!row) throw new Error(`payment ${input.paymentId} neither written nor found`);
       // A retry after the row committed plans again: delivery ids are derived, so nothing doubles.
       const planned = created?.planned ?? (await withTx(pool, (c) => replanDeliveries(c, input.paymentId, 1)));
@@ -257,7 +257,7 @@ export function createPaymentActivities(deps: { pool: Pool; config: StablerailCo
 
     /** The current view, for a create Update that reaches a run continued-as-new after creation. */
     async paymentView(paymentId: string): Promise<PaymentView> {
-      const row = await getPaymentRow(pool, paymentId);
+      const row = await findPayment(pool, paymentId);
       if (!row) throw ApplicationFailure.nonRetryable(`payment ${paymentId} has no row`, 'payment_missing');
       return paymentObject(row, config) as PaymentView;
     },
@@ -326,5 +326,4 @@ export function createPaymentActivities(deps: { pool: Pool; config: StablerailCo
 
 export type PaymentActivities = ReturnType<typeof createPaymentActivities>;
 
-/** The payment view by id, read through Prisma Client (activities/repositories/payments.ts). */
-export const getPaymentRow = findPayment;
+

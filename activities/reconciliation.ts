@@ -1,7 +1,8 @@
 // Three-plane reconciliation in bulk SQL: one statement per break class matches commerce
 // (orders), provider (chain transfers and payments) and finance (ledger) truth and upserts
-// what disagrees by fingerprint (prisma/sql/reconciliation*.sql, run by repositories/reconciliation.ts). A break keeps its id across runs; a resolved one never comes
-// back; one whose cause went away is cleared; a new one appears once.
+// what disagrees by fingerprint (prisma/sql/reconciliation*.sql, run by repositories/reconciliation.ts).
+// A break keeps its id across runs; a resolved one never comes back; one whose cause went away is
+// cleared; a new one appears once.
 import { Context } from '@temporalio/activity';
 import { paymentReconciledUpdate } from '../workflows/shared.js';
 import type { Pool } from './db.js';
@@ -115,9 +116,6 @@ export function createReconciliationActivities(deps: { pool: Pool; config: Stabl
 
 export type ReconciliationActivities = ReturnType<typeof createReconciliationActivities>;
 
-export const getRun = (pool: Pool, id: string, merchantId?: string) => repo.findRun(pool, id, merchantId);
-export const runBreaks = (pool: Pool, runId: string) => repo.openBreaksOfRun(pool, runId);
-
 /** The run's progress as detectBreaks writes it (a JSON column). */
 export type RunProgress = { classes_done: number; classes_total: number; last_class?: BreakClass };
 export const runProgress = (run: RunRow): Partial<RunProgress> => (run.progress ?? {}) as Partial<RunProgress>;
@@ -141,7 +139,7 @@ export function breakObject(config: StablerailConfig, b: BreakRow) {
 export function runObject(config: StablerailConfig, run: RunRow, breaks?: BreakRow[]) {
   const summary = (run.summary ?? {}) as StoredSummary;
   const drift: Record<string, Record<string, string>> = {};
-  for (const [asset, byClass] of Object.entries((summary.drift_minor ?? {}) as Record<string, Record<string, string>>)) {
+  for (const [asset, byClass] of Object.entries(summary.drift_minor ?? {})) {
     drift[asset] = Object.fromEntries(Object.entries(byClass).map(([k, v]) => [k, formatAmount(BigInt(v), decimalsOfAsset(config, asset))]));
   }
   return {

@@ -8,7 +8,7 @@ import { withTx } from './db.js';
 import { railById, type StablerailConfig } from './config.js';
 import { platformFeePosting } from './resolutions.js';
 import { postEntries, reversalOf, type AccountRef, type Posting } from './ledger.js';
-import { getPaymentRow, type PaymentRow } from './payment.js';
+import { findPayment, type PaymentRow } from './repositories/payments.js';
 
 export interface CountedTransfer {
   txHash: string;
@@ -56,7 +56,7 @@ function gatePosting(p: PaymentRow, t: CountedTransfer, gate: 'confirmed' | 'rec
 export function createTreasuryActivities(deps: { pool: Pool; config: StablerailConfig }) {
   const { pool } = deps;
   async function payment(id: string): Promise<PaymentRow> {
-    const p = await getPaymentRow(pool, id);
+    const p = await findPayment(pool, id);
     if (!p) throw new Error(`no payment ${id}`);
     return p;
   }

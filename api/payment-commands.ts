@@ -6,7 +6,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { Pool } from '../activities/db.js';
 import type { StablerailConfig } from '../activities/config.js';
 import { railById } from '../activities/config.js';
-import { getPaymentRow, type PaymentRow } from '../activities/payment.js';
+import { findPayment, type PaymentRow } from '../activities/repositories/payments.js';
 import { newId } from '../activities/ids.js';
 import { isRailEnabled, type KeyAuth } from '../activities/merchant.js';
 import { MoneyError, parseAmount } from '../workflows/rules/money.js';
@@ -113,7 +113,7 @@ export async function createPayment(deps: CommandDeps, auth: KeyAuth, body: Paym
 
 /** Owner check: another merchant's or environment's payment answers 404, as if it did not exist. */
 export async function ownedPayment(pool: Pool, auth: KeyAuth, id: string): Promise<PaymentRow> {
-  const row = await getPaymentRow(pool, id);
+  const row = await findPayment(pool, id);
   if (!row || row.merchant_id !== auth.merchantId || row.environment !== auth.environment) throw notFound('payment');
   return row;
 }
@@ -140,16 +140,16 @@ export async function cancelPayment(deps: CommandDeps, auth: KeyAuth, id: string
   } catch (err) {
     updateError(err);
   }
-  return (await getPaymentRow(deps.pool, id))!;
+  return (await findPayment(deps.pool, id))!;
 }
 
 export async function resolvePayment(deps: CommandDeps, id: string, req: ResolveRequest): Promise<PaymentRow> {
-  const row = await getPaymentRow(deps.pool, id);
+  const row = await findPayment(deps.pool, id);
   if (!row) throw notFound('payment');
   try {
     await deps.temporal.workflow.getHandle(id).executeUpdate(resolvePaymentUpdate, { args: [req] });
   } catch (err) {
     updateError(err);
   }
-  return (await getPaymentRow(deps.pool, id))!;
+  return (await findPayment(deps.pool, id))!;
 }

@@ -7,9 +7,9 @@ import { ApplicationFailure, type UpdateDefinition } from '@temporalio/common';
 import { railById, type RailConfig } from '../activities/config.js';
 import { newId } from '../activities/ids.js';
 import { isRailEnabled, type KeyAuth } from '../activities/merchant.js';
-import { getPaymentRow, type PaymentRow } from '../activities/payment.js';
-import { payoutApprovals, payoutObject, PAYOUT_ID_RE, DESTINATION_ID_RE, type PayoutRow } from '../activities/payout.js';
-import { findPaymentByPublicId } from '../activities/repositories/payments.js';
+import type { PaymentRow } from '../activities/payment.js';
+import { payoutApprovals, payoutObject, DESTINATION_ID_RE, type PayoutRow } from '../activities/payout.js';
+import { findPayment, findPaymentByPublicId } from '../activities/repositories/payments.js';
 import { findPayout, refundOfPayment } from '../activities/repositories/payouts.js';
 import { activeDestination, destinationObject, getDestination, type DestinationRow } from '../activities/payout-destination.js';
 import { getSweep, type SweepRow } from '../activities/sweep.js';
@@ -255,13 +255,13 @@ async function createdByWorkflow<V>(
 }
 
 export async function ownedPayout(deps: CommandDeps, auth: KeyAuth, id: string): Promise<PayoutRow> {
-  const row = PAYOUT_ID_RE.test(id) ? await findPayout(deps.pool, id) : undefined;
+  const row = await findPayout(deps.pool, id);
   if (!row || row.merchant_id !== auth.merchantId || row.environment !== auth.environment) throw notFound('payout');
   return row;
 }
 
 export async function approvePayout(deps: PayoutCommandDeps, id: string, who: { operatorId: string; credentialId: string }, reason: string): Promise<PayoutRow> {
-  const row = PAYOUT_ID_RE.test(id) ? await findPayout(deps.pool, id) : undefined;
+  const row = await findPayout(deps.pool, id);
   if (!row) throw notFound('payout');
   try {
     await deps.temporal.workflow.getHandle(id).executeUpdate(approvePayoutUpdate, { args: [{ operator: who.operatorId, credentialId: who.credentialId, reason }] });
@@ -317,7 +317,7 @@ export async function resolveRefund(deps: PayoutCommandDeps, payment: PaymentRow
   }
   const refund = state.refund ? await findPayout(deps.pool, state.refund.id) : await refundOfPayment(deps.pool, payment.id);
   if (!refund) throw new ApiError(409, 'state_error', 'refund_in_progress', `The refund of ${payment.id} is being created; retry the decision to see it`);
-  return { row: (await getPaymentRow(deps.pool, payment.id))!, refund };
+  return { row: (await findPayment(deps.pool, payment.id))!, refund };
 }
 
 

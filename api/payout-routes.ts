@@ -1,7 +1,7 @@
 // Payouts, the destination allowlist, refunds and sweeps over HTTP. Handlers only translate:
 // the commands in payout-commands.ts write and start workflows; the workflows decide.
 import type { Ctx, RouteDef } from './routes.js';
-import { DESTINATION_ID_RE, payoutApprovals, payoutObject, PAYOUT_ID_RE, setDualApprovalThreshold, type PayoutRow } from '../activities/payout.js';
+import { DESTINATION_ID_RE, payoutApprovals, payoutObject, setDualApprovalThreshold, type PayoutRow } from '../activities/payout.js';
 import { destinationObject, getDestination } from '../activities/payout-destination.js';
 import { destinationsInStatus, destinationsOf, findPayout, payoutCursor, payoutsPage } from '../activities/repositories/payouts.js';
 import { getSweep, sweepObject } from '../activities/sweep.js';
@@ -91,7 +91,7 @@ export const payoutRoutes: RouteDef[] = [
   {
     method: 'get', path: '/v1/admin/payouts/:id', summary: 'Retrieve any payout, with its approvals', auth: 'admin',
     handler: async (ctx) => {
-      const row = PAYOUT_ID_RE.test(ctx.params.id!) ? await findPayout(ctx.deps.pool, ctx.params.id!) : undefined;
+      const row = await findPayout(ctx.deps.pool, ctx.params.id!);
       if (!row) throw notFound('payout');
       return { ...(await payoutAnswer(ctx, row)), merchant_id: row.merchant_id };
     },
@@ -103,7 +103,7 @@ export const payoutRoutes: RouteDef[] = [
   {
     method: 'post', path: '/v1/admin/payouts/:id/cancel', summary: 'Reject (cancel) a payout before it is signed', auth: 'admin', body: 'OperatorDecision',
     handler: async (ctx) => {
-      if (!PAYOUT_ID_RE.test(ctx.params.id!) || !(await findPayout(ctx.deps.pool, ctx.params.id!))) throw notFound('payout');
+      if (!(await findPayout(ctx.deps.pool, ctx.params.id!))) throw notFound('payout');
       return payoutAnswer(ctx, await cancelPayout(ctx.deps, ctx.params.id!, operatorOf(ctx), ctx.body.reason));
     },
   },

@@ -11,8 +11,8 @@ import {
   listAccessRequests,
   revokeApiKey,
 } from '../activities/merchant.js';
-import { getPaymentRow, paymentObject, paymentTransactions, publicPaymentObject } from '../activities/payment.js';
-import { findPaymentByPublicId, pageCursor, paymentsPage } from '../activities/repositories/payments.js';
+import { paymentObject, paymentTransactions, publicPaymentObject } from '../activities/payment.js';
+import { findPayment, findPaymentByPublicId, pageCursor, paymentsPage } from '../activities/repositories/payments.js';
 import { eventCursor, eventsPage } from '../activities/repositories/events.js';
 import { findOrderByReference, orderCursor, ordersPage } from '../activities/repositories/orders.js';
 import { entryInScope } from '../activities/repositories/ledger.js';
@@ -250,7 +250,7 @@ export const routes: RouteDef[] = [
     handler: async (ctx) => {
       // A refund needs somewhere to go before the decision is taken: checked first; then one
       // Update, whose handler records the decision and starts the refund payout as its child.
-      const before = await getPaymentRow(ctx.deps.pool, ctx.params.id!);
+      const before = await findPayment(ctx.deps.pool, ctx.params.id!);
       if (!before) throw notFound('payment');
       const refundTo = ctx.body.decision === 'refund' ? refundAddressFor(ctx.deps, before, ctx.body.refund_address) : null;
       const { row, refund } = refundTo

@@ -7,12 +7,11 @@ import {
   endpointObject,
   listDeliveries,
   listEndpoints,
-  ownedEndpoint,
   rotateSecret,
   updateEndpoint,
   ROTATION_OVERLAP_S_DEFAULT,
 } from '../activities/webhooks/endpoints.js';
-import { endpointsForOperators, type EndpointRow } from '../activities/repositories/webhook-endpoints.js';
+import { endpointsForOperators, findOwnedEndpoint, type EndpointRow } from '../activities/repositories/webhook-endpoints.js';
 import { newId } from '../activities/ids.js';
 import { notFound } from './errors.js';
 import type { Ctx, RouteDef } from './route-types.js';
@@ -21,7 +20,8 @@ import { recoverEndpoint, redeliverEvent, startLanes } from './webhook-commands.
 const LIMIT_DEFAULT = 10;
 
 async function owned(ctx: Ctx): Promise<EndpointRow> {
-  const row = await ownedEndpoint(ctx.deps.pool, ctx.auth!, ctx.params.id!);
+  // Owner check: another merchant's or environment's endpoint is 404, as if it did not exist.
+  const row = await findOwnedEndpoint(ctx.deps.pool, ctx.auth!, ctx.params.id!);
   if (!row) throw notFound('webhook endpoint');
   return row;
 }

@@ -17,7 +17,8 @@ import { createOperator, ROLES, type Role } from '../activities/operators.js';
 import { DomainError } from '../activities/merchant.js';
 import { diffMigrationsToSchema, migrate, migrationStatus } from '../prisma/migrate.js';
 import { IMPORT_BATCH_ROWS, parseOrdersCsv } from '../activities/orders.js';
-import { breaksCsv, getRun, newRunId, runBreaks, runObject, runProgress } from '../activities/reconciliation.js';
+import { breaksCsv, newRunId, runObject, runProgress } from '../activities/reconciliation.js';
+import { findRun, openBreaksOfRun } from '../activities/repositories/reconciliation.js';
 import { TASK_QUEUES } from '../workflows/shared.js';
 import { parseMasterKey } from '../activities/webhooks/secret-box.js';
 import { devnetRails, loadOrCreateDevnetWallet } from './devnet-rails.js';
@@ -205,9 +206,9 @@ async function main(argv: string[]): Promise<number> {
   if (cmd === 'evidence' && sub === 'export' && arg) {
     const pool = createPool(databaseUrl(), 2);
     try {
-      const { getPaymentRow } = await import('../activities/payment.js');
+      const { findPayment } = await import('../activities/repositories/payments.js');
       const { evidencePack } = await import('../activities/evidence-pack.js');
-      const row = await getPaymentRow(pool, arg);
+      const row = await findPayment(pool, arg);
       if (!row) {
         console.error(`no payment ${arg}`);
         return 1;
@@ -294,16 +295,16 @@ async function reconcile(args: string[]): Promise<number> {
     let finished = false;
     void done.finally(() => (finished = true)).catch(() => undefined);
     while (!finished) {
-      const run = await getRun(pool, runId);
+      const run = await findRun(pool, runId);
       const progress = run && runProgress(run);
       if (progress) process.stderr.write(`\r${runId}: ${progress.classes_done ?? 0}/${progress.classes_total ?? '?'} break classes checked ${progress.last_class ? `(${progress.last_class})` : ''}   `);
       await new Promise((r) => setTimeout(r, 250));
     }
     await done;
     process.stderr.write('\n');
-    const run = await getRun(pool, runId);
+    const run = await findRun(pool, runId);
     if (!run) throw new Error(`run ${runId} ended without its row`);
-    const breaks = await runBreaks(pool, runId);
+    const breaks = await openBreaksOfRun(pool, runId);
     console.log(JSON.stringify(runObject(cfg, run), null, 2));
     const csv = flag(args, '--csv');
     if (csv) {

@@ -174,13 +174,8 @@ export async function getEndpoint(pool: Pool | DbClient, id: string): Promise<En
   return rows[0];
 }
 
-/** Owner check: another merchant's or environment's endpoint is 404, as if it did not exist. */
-export function ownedEndpoint(pool: Pool, owner: { merchantId: string; environment: Environment }, id: string): Promise<EndpointRow | undefined> {
-  return findOwnedEndpoint(pool, owner, id);
-}
-
 export async function listEndpoints(pool: Pool, owner: { merchantId: string; environment: Environment }, limit: number, startingAfter?: string) {
-  const cursor = startingAfter ? await ownedEndpoint(pool, owner, startingAfter) : null;
+  const cursor = startingAfter ? await findOwnedEndpoint(pool, owner, startingAfter) : null;
   if (startingAfter && !cursor) throw new DomainError('cursor_invalid', 'starting_after does not name one of your webhook endpoints', 'starting_after');
   const rows = await endpointsPage(pool, owner, cursor ? { createdAt: cursor.created_at, id: cursor.id } : null, limit + 1);
   return { object: 'list', data: rows.slice(0, limit).map(endpointObject), has_more: rows.length > limit };
