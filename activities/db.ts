@@ -3,7 +3,7 @@
 // set-based queries, and by the few raw statements a benchmark asked for (activities/repositories/).
 import pg from 'pg';
 import { PrismaPg } from '@prisma/adapter-pg';
-import { PrismaClient } from '../generated/prisma/client.js';
+import { PrismaClient, type Prisma } from '../generated/prisma/client.js';
 
 export type Pool = pg.Pool;
 export type DbClient = pg.PoolClient;
@@ -41,6 +41,17 @@ export function prismaOf(pool: pg.Pool): PrismaClient {
     clients.set(pool, client);
   }
   return client;
+}
+
+/**
+ * A Prisma interactive transaction at READ COMMITTED, for the repositories' short writes that
+ * share a transaction with the evidence log's append. Prisma's own 5 s limit aborts a transaction
+ * outright; an append may wait that long for the evidence chain's lock behind a burst of payment
+ * transitions on two busy cores, so the limit here is 30 s and a connection is waited for as
+ * long as the pool's own connect timeout.
+ */
+export function withPrismaTx<T>(pool: pg.Pool, fn: (tx: Prisma.TransactionClient) => Promise<T>): Promise<T> {
+  return prismaOf(pool).$transaction(fn, { isolationLevel: 'ReadCommitted', maxWait: 10_000, timeout: 30_000 });
 }
 
 /** Run fn in one transaction at READ COMMITTED (said explicitly, not trusted to a default). */

@@ -1,7 +1,11 @@
 // The evidence log: append-only and hash-chained. Each entry's hash covers the previous
 // hash and the entry itself, so editing, removing or reordering any row breaks the chain
 // from that row on, and `stablerail evidence verify` names the first broken link.
+import type { Prisma } from '../generated/prisma/client.js';
 import type { DbClient, Pool } from './db.js';
+import { evidenceAppend } from './repositories/sql/evidenceAppend.js';
+import { evidenceHead } from './repositories/sql/evidenceHead.js';
+import { evidenceLock } from './repositories/sql/evidenceLock.js';
 import { canonicalJson, sha256Hex } from './ids.js';
 
 export const GENESIS_HASH = '0'.repeat(64);
@@ -39,22 +43,52 @@ export function evidenceHash(prevHash: string, e: EvidenceEntry & { seq: string;
   );
 }
 
-/** Append inside the caller's transaction, so the entry commits or vanishes with the change it proves. */
-export async function appendEvidence(c: DbClient, e: EvidenceEntry): Promise<{ seq: string; hash: string; inserted: boolean }> {
-  // Named (prepared once per connection): every transition appends here, and parse and plan time
-  // spent while the chain's lock is held delays every other writer (docs/benchmarks.md, payments).
-  await c.query({ name: 'evidence_lock', text: 'SELECT pg_advisory_xact_lock($1)', values: [EVIDENCE_LOCK_KEY] });
-  // Columns are read as text, so ORDER BY names evidence.seq (the bigint): by text, "9" sorts after "10".
-  const head = await c.query<{ seq: string; hash: string; dup: boolean }>({
-    name: 'evidence_head',
-    text: `(SELECT seq::text, hash, true AS dup FROM evidence WHERE dedupe_key = $1)
-     UNION ALL
-     (SELECT e.seq::text, e.hash, false AS dup FROM evidence e ORDER BY e.seq DESC LIMIT 1)`,
-    values: [e.dedupeKey],
-  });
-  const dup = head.rows.find((r) => r.dup);
+/** A transaction to append in: a pg client inside BEGIN, or a Prisma interactive transaction. */
+export type EvidenceTx = DbClient | Prisma.TransactionClient;
+
+/** The three statements of an append, on either kind of transaction. */
+interface ChainStatements {
+  lock(): Promise<void>;
+  head(dedupeKey: string): Promise<Array<{ seq: string; hash: string; dup: boolean }>>;
+  insert(row: { seq: string; e: EvidenceEntry; stored: string; prevHash: string; hash: string; createdAt: string }): Promise<void>;
+}
+
+const pgQuery = (q: { sql: string; values: readonly unknown[] }) => ({ text: q.sql, values: [...q.values] });
+
+function pgStatements(c: DbClient): ChainStatements {
+  // Named (prepared once per connection): every payment transition appends here, and parse and
+  // plan time spent while the chain's lock is held delays every other writer (docs/benchmarks.md).
+  return {
+    lock: async () => void (await c.query({ name: 'evidence_lock', ...pgQuery(evidenceLock(EVIDENCE_LOCK_KEY)) })),
+    head: async (dedupeKey) => (await c.query<{ seq: string; hash: string; dup: boolean }>({ name: 'evidence_head', ...pgQuery(evidenceHead(dedupeKey)) })).rows,
+    insert: async ({ seq, e, stored, prevHash, hash, createdAt }) =>
+      void (await c.query({ name: 'evidence_append', ...pgQuery(evidenceAppend(seq, e.kind, e.subject, e.actor, stored, e.dedupeKey, prevHash, hash, createdAt)) })),
+  };
+}
+
+function prismaStatements(tx: Prisma.TransactionClient): ChainStatements {
+  return {
+    lock: async () => void (await tx.$queryRawTyped(evidenceLock(EVIDENCE_LOCK_KEY))),
+    head: async (dedupeKey) => (await tx.$queryRawTyped(evidenceHead(dedupeKey))) as Array<{ seq: string; hash: string; dup: boolean }>,
+    insert: async ({ seq, e, stored, prevHash, hash, createdAt }) =>
+      void (await tx.$queryRawTyped(evidenceAppend(seq, e.kind, e.subject, e.actor, stored, e.dedupeKey, prevHash, hash, createdAt))),
+  };
+}
+
+const isPgClient = (c: EvidenceTx): c is DbClient => typeof (c as DbClient).query === 'function';
+
+/**
+ * Append inside the caller's transaction, so the entry commits or vanishes with the change it
+ * proves. The statements are prisma/sql/evidence{Lock,Head,Append}.sql on either kind of
+ * transaction: the workflows' hot transitions hold a pg client, the repositories a Prisma one.
+ */
+export async function appendEvidence(c: EvidenceTx, e: EvidenceEntry): Promise<{ seq: string; hash: string; inserted: boolean }> {
+  const st = isPgClient(c) ? pgStatements(c) : prismaStatements(c);
+  await st.lock();
+  const head = await st.head(e.dedupeKey);
+  const dup = head.find((r) => r.dup);
   if (dup) return { seq: dup.seq, hash: dup.hash, inserted: false };
-  const prev = head.rows.find((r) => !r.dup);
+  const prev = head.find((r) => !r.dup);
   const seq = prev ? (BigInt(prev.seq) + 1n).toString() : '1';
   const prevHash = prev?.hash ?? GENESIS_HASH;
   const createdAt = new Date().toISOString();
@@ -63,12 +97,7 @@ export async function appendEvidence(c: DbClient, e: EvidenceEntry): Promise<{ s
   // Hashing the object as given once sealed a Date as {} and broke the chain for every verifier.
   const stored = JSON.stringify(e.payload);
   const hash = evidenceHash(prevHash, { ...e, payload: JSON.parse(stored) as Record<string, unknown>, seq, createdAt });
-  await c.query({
-    name: 'evidence_append',
-    text: `INSERT INTO evidence (seq, kind, subject, actor, payload, dedupe_key, prev_hash, hash, created_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-    values: [seq, e.kind, e.subject, e.actor, stored, e.dedupeKey, prevHash, hash, createdAt],
-  });
+  await st.insert({ seq, e, stored, prevHash, hash, createdAt });
   return { seq, hash, inserted: true };
 }
 

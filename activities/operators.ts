@@ -4,9 +4,12 @@
 // are stored only as hashes (tokens, sessions) or sealed (TOTP seeds, with the master key).
 import { randomBytes, scrypt as scryptCb, timingSafeEqual, type ScryptOptions } from 'node:crypto';
 import * as OTPAuth from 'otpauth';
-import type { DbClient, Pool } from './db.js';
-import { withTx } from './db.js';
+import type { Prisma } from '../generated/prisma/client.js';
+import type { Pool } from './db.js';
+import { withPrismaTx } from './db.js';
 import { appendEvidence } from './evidence.js';
+import * as repo from './repositories/operators.js';
+import type { OperatorView, TokenView } from './repositories/operators.js';
 import { newId, randomBase62, sha256Hex } from './ids.js';
 import { DomainError } from './merchant.js';
 import { openSecret, sealSecret } from './webhooks/secret-box.js';
@@ -39,20 +42,7 @@ export const TOTP_ISSUER = 'Stablerail';
 /** A token's last use is written at most this often: an auth check is a read, not a write. */
 const LAST_USED_RESOLUTION_S = 60;
 
-export interface OperatorRow {
-  id: string;
-  email: string;
-  name: string;
-  role: Role;
-  status: 'active' | 'disabled';
-  totp_enrolled_at: Date | null;
-  created_by: string;
-  created_at: Date;
-  updated_at: Date;
-  last_seen_at: Date | null;
-}
-
-const OPERATOR_COLUMNS = 'id, email, name, role, status, totp_enrolled_at, created_by, created_at, updated_at, last_seen_at';
+export type { OperatorView };
 
 /** Who is calling, as the API and the workflows see it: never a name from the request. */
 export interface OperatorAuth {
@@ -70,17 +60,17 @@ export interface OperatorAuth {
 /** The actor recorded in evidence and decision columns: operator and credential, both. */
 export const actorOf = (a: Pick<OperatorAuth, 'operatorId' | 'credentialId'>): string => `${a.operatorId}@${a.credentialId}`;
 
-export function operatorObject(r: OperatorRow) {
+export function operatorObject(r: OperatorView) {
   return {
     id: r.id,
     object: 'operator' as const,
     email: r.email,
     name: r.name,
-    role: r.role,
-    status: r.status,
-    second_factor: r.totp_enrolled_at ? 'totp' : null,
-    created_at: r.created_at.toISOString(),
-    last_seen_at: r.last_seen_at ? r.last_seen_at.toISOString() : null,
+    role: r.role as Role,
+    status: r.status as 'active' | 'disabled',
+    second_factor: r.totpEnrolledAt ? 'totp' : null,
+    created_at: r.createdAt.toISOString(),
+    last_seen_at: r.lastSeenAt ? r.lastSeenAt.toISOString() : null,
   };
 }
 
@@ -110,57 +100,44 @@ function newTokenSecret(): { id: string; secret: string; hash: string; prefix: s
   return { id: newId('otk'), secret, hash: sha256Hex(secret), prefix: secret.slice(0, 12) };
 }
 
-export async function getOperator(pool: Pool | DbClient, id: string): Promise<OperatorRow | undefined> {
+export async function getOperator(pool: Pool, id: string): Promise<OperatorView | undefined> {
   if (!OPERATOR_ID_RE.test(id)) return undefined;
-  const { rows } = await pool.query<OperatorRow>(`SELECT ${OPERATOR_COLUMNS} FROM operators WHERE id = $1`, [id]);
-  return rows[0];
+  return (await repo.findOperator(pool, id)) ?? undefined;
 }
 
-export async function listOperators(pool: Pool): Promise<OperatorRow[]> {
-  const { rows } = await pool.query<OperatorRow>(`SELECT ${OPERATOR_COLUMNS} FROM operators ORDER BY created_at, id LIMIT 1000`);
-  return rows;
-}
+export const listOperators = (pool: Pool): Promise<OperatorView[]> => repo.operatorsList(pool);
 
-async function insertToken(c: DbClient, operatorId: string, role: Role, opts: { label?: string | null; expiresInS?: number | null }, actor: string) {
+async function insertToken(tx: Prisma.TransactionClient, operatorId: string, role: Role, opts: { label?: string | null; expiresInS?: number | null }, actor: string) {
   const t = newTokenSecret();
-  const { rows } = await c.query(
-    `INSERT INTO operator_tokens (id, operator_id, secret_hash, prefix, label, role, expires_at, created_by)
-     VALUES ($1, $2, $3, $4, $5, $6, CASE WHEN $7::int IS NULL THEN NULL ELSE now() + make_interval(secs => $7::int) END, $8)
-     RETURNING id, prefix, label, role, expires_at, created_at`,
-    [t.id, operatorId, t.hash, t.prefix, opts.label ?? null, role, opts.expiresInS ?? null, actor],
-  );
-  await appendEvidence(c, { kind: 'operator.token_created', subject: operatorId, actor, payload: { token_id: t.id, role, prefix: t.prefix, expires_at: rows[0].expires_at?.toISOString() ?? null }, dedupeKey: `operator_token:${t.id}` });
-  return { row: rows[0] as { id: string; prefix: string; label: string | null; role: Role; expires_at: Date | null; created_at: Date }, secret: t.secret };
+  const row = await repo.insertToken(tx, { id: t.id, operatorId, secretHash: t.hash, prefix: t.prefix, label: opts.label ?? null, role, expiresInS: opts.expiresInS ?? null, createdBy: actor });
+  await appendEvidence(tx, { kind: 'operator.token_created', subject: operatorId, actor, payload: { token_id: t.id, role, prefix: t.prefix, expires_at: row.expiresAt?.toISOString() ?? null }, dedupeKey: `operator_token:${t.id}` });
+  return { row, secret: t.secret };
 }
 
-export function tokenObject(r: { id: string; prefix: string; label: string | null; role: Role; expires_at: Date | null; created_at: Date; revoked_at?: Date | null; last_used_at?: Date | null; operator_id?: string }) {
+export function tokenObject(r: TokenView) {
   return {
     id: r.id,
     object: 'operator_token' as const,
     prefix: r.prefix,
     label: r.label,
-    role: r.role,
-    expires_at: r.expires_at ? r.expires_at.toISOString() : null,
-    revoked_at: r.revoked_at ? r.revoked_at.toISOString() : null,
-    last_used_at: r.last_used_at ? r.last_used_at.toISOString() : null,
-    created_at: r.created_at.toISOString(),
+    role: r.role as Role,
+    expires_at: r.expiresAt ? r.expiresAt.toISOString() : null,
+    revoked_at: r.revokedAt ? r.revokedAt.toISOString() : null,
+    last_used_at: r.lastUsedAt ? r.lastUsedAt.toISOString() : null,
+    created_at: r.createdAt.toISOString(),
   };
 }
 
 /** A new operator and their first personal token (the secret is answered once). */
 export async function createOperator(pool: Pool, o: { email: string; name?: string; role: Role }, actor: string) {
   const email = normalizeEmail(o.email);
-  return withTx(pool, async (c) => {
+  return withPrismaTx(pool, async (tx) => {
     const id = newId('op');
-    const ins = await c.query<OperatorRow>(
-      `INSERT INTO operators (id, email, name, role, created_by) VALUES ($1, $2, $3, $4, $5)
-       ON CONFLICT (email) DO NOTHING RETURNING ${OPERATOR_COLUMNS}`,
-      [id, email, o.name ?? email, o.role, actor],
-    );
-    if (!ins.rows[0]) throw new DomainError('operator_email_taken', `An operator with email ${email} exists`, 'email', 409);
-    await appendEvidence(c, { kind: 'operator.created', subject: id, actor, payload: { email, name: ins.rows[0].name, role: o.role }, dedupeKey: `operator:${id}` });
-    const token = await insertToken(c, id, o.role, { label: 'first token' }, actor);
-    return { operator: ins.rows[0], token };
+    const operator = await repo.insertOperator(tx, { id, email, name: o.name ?? email, role: o.role, createdBy: actor });
+    if (!operator) throw new DomainError('operator_email_taken', `An operator with email ${email} exists`, 'email', 409);
+    await appendEvidence(tx, { kind: 'operator.created', subject: id, actor, payload: { email, name: operator.name, role: o.role }, dedupeKey: `operator:${id}` });
+    const token = await insertToken(tx, id, o.role, { label: 'first token' }, actor);
+    return { operator, token };
   });
 }
 
@@ -169,97 +146,73 @@ export async function createOperator(pool: Pool, o: { email: string; name?: stri
  * table). Answers null when any operator exists: bootstrap never mints a second admin.
  */
 export async function bootstrapFirstAdmin(pool: Pool, email: string, actor = 'bootstrap') {
-  return withTx(pool, async (c) => {
-    // One bootstrap at a time across processes; the check and the insert are one decision.
-    await c.query(`SELECT pg_advisory_xact_lock(hashtext('stablerail.operators.bootstrap'))`);
-    const { rows } = await c.query(`SELECT 1 FROM operators LIMIT 1`);
-    if (rows[0]) return null;
+  return withPrismaTx(pool, async (tx) => {
+    if (await repo.anyOperatorUnderBootstrapLock(tx)) return null;
     const id = newId('op');
-    const ins = await c.query<OperatorRow>(`INSERT INTO operators (id, email, name, role, created_by) VALUES ($1, $2, $3, 'admin', $4) RETURNING ${OPERATOR_COLUMNS}`, [id, normalizeEmail(email), 'First admin', actor]);
-    await appendEvidence(c, { kind: 'operator.created', subject: id, actor, payload: { email: normalizeEmail(email), role: 'admin', bootstrap: true }, dedupeKey: `operator:${id}` });
-    const token = await insertToken(c, id, 'admin', { label: 'bootstrap' }, actor);
-    return { operator: ins.rows[0]!, token };
+    const operator = (await repo.insertOperator(tx, { id, email: normalizeEmail(email), name: 'First admin', role: 'admin', createdBy: actor }))!;
+    await appendEvidence(tx, { kind: 'operator.created', subject: id, actor, payload: { email: normalizeEmail(email), role: 'admin', bootstrap: true }, dedupeKey: `operator:${id}` });
+    const token = await insertToken(tx, id, 'admin', { label: 'bootstrap' }, actor);
+    return { operator, token };
   });
 }
 
-export async function updateOperator(pool: Pool, id: string, patch: { role?: Role; name?: string }, actor: string): Promise<OperatorRow> {
-  return withTx(pool, async (c) => {
-    const before = await getOperatorForUpdate(c, id);
-    const { rows } = await c.query<OperatorRow>(
-      `UPDATE operators SET role = coalesce($2, role), name = coalesce($3, name), updated_at = now() WHERE id = $1 RETURNING ${OPERATOR_COLUMNS}`,
-      [id, patch.role ?? null, patch.name ?? null],
-    );
+async function lockedOperator(tx: Prisma.TransactionClient, id: string) {
+  const row = OPERATOR_ID_RE.test(id) ? await repo.lockOperator(tx, id) : null;
+  if (!row) throw new DomainError('resource_missing', `No such operator: ${id}`, 'id', 404);
+  return row as typeof row & { role: Role };
+}
+
+export async function updateOperator(pool: Pool, id: string, patch: { role?: Role; name?: string }, actor: string): Promise<OperatorView> {
+  return withPrismaTx(pool, async (tx) => {
+    const before = await lockedOperator(tx, id);
+    const after = await repo.updateOperatorRow(tx, id, { role: patch.role, name: patch.name });
     // A token never carries more than its operator: a demotion lowers the tokens with it.
-    if (patch.role) await c.query(`UPDATE operator_tokens SET role = $2 WHERE operator_id = $1 AND array_position($3::text[], role) > array_position($3::text[], $2)`, [id, patch.role, ROLES]);
-    await appendEvidence(c, { kind: 'operator.updated', subject: id, actor, payload: { before: { role: before.role, name: before.name }, after: { role: rows[0]!.role, name: rows[0]!.name } }, dedupeKey: `operator_update:${id}:${newId('x')}` });
-    return rows[0]!;
+    if (patch.role) await repo.lowerTokensTo(tx, id, patch.role, ROLES.filter((r) => ROLE_RANK[r] > ROLE_RANK[patch.role!]));
+    await appendEvidence(tx, { kind: 'operator.updated', subject: id, actor, payload: { before: { role: before.role, name: before.name }, after: { role: after.role, name: after.name } }, dedupeKey: `operator_update:${id}:${newId('x')}` });
+    return after;
   });
-}
-
-async function getOperatorForUpdate(c: DbClient, id: string): Promise<OperatorRow> {
-  const { rows } = await c.query<OperatorRow>(`SELECT ${OPERATOR_COLUMNS} FROM operators WHERE id = $1 FOR UPDATE`, [id]);
-  if (!rows[0]) throw new DomainError('resource_missing', `No such operator: ${id}`, 'id', 404);
-  return rows[0];
 }
 
 /** Disabled at once: tokens and sessions are refused from the next request (they are checked against status). */
-export async function disableOperator(pool: Pool, id: string, actor: string, reason: string | null): Promise<OperatorRow> {
-  return withTx(pool, async (c) => {
-    await getOperatorForUpdate(c, id);
-    const { rows } = await c.query<OperatorRow>(`UPDATE operators SET status = 'disabled', updated_at = now() WHERE id = $1 RETURNING ${OPERATOR_COLUMNS}`, [id]);
-    await c.query(`UPDATE operator_sessions SET ended_at = now() WHERE operator_id = $1 AND ended_at IS NULL`, [id]);
-    await appendEvidence(c, { kind: 'operator.disabled', subject: id, actor, payload: { reason }, dedupeKey: `operator_disable:${id}:${newId('x')}` });
-    return rows[0]!;
+export async function disableOperator(pool: Pool, id: string, actor: string, reason: string | null): Promise<OperatorView> {
+  return withPrismaTx(pool, async (tx) => {
+    await lockedOperator(tx, id);
+    const row = await repo.updateOperatorRow(tx, id, { status: 'disabled' });
+    await repo.endSessionsOf(tx, id);
+    await appendEvidence(tx, { kind: 'operator.disabled', subject: id, actor, payload: { reason }, dedupeKey: `operator_disable:${id}:${newId('x')}` });
+    return row;
   });
 }
 
 export async function createOperatorToken(pool: Pool, operatorId: string, opts: { label?: string; role?: Role; expires_in_s?: number }, actor: string) {
-  return withTx(pool, async (c) => {
-    const op = await getOperatorForUpdate(c, operatorId);
+  return withPrismaTx(pool, async (tx) => {
+    const op = await lockedOperator(tx, operatorId);
     if (op.status !== 'active') throw new DomainError('operator_disabled', 'A disabled operator gets no token', 'id', 409);
     const role = opts.role ?? op.role;
     if (!roleAtLeast(op.role, role)) throw new DomainError('role_exceeds_operator', `A token cannot carry more than the operator's role (${op.role})`, 'role');
-    return insertToken(c, operatorId, role, { label: opts.label ?? null, expiresInS: opts.expires_in_s ?? null }, actor);
+    return insertToken(tx, operatorId, role, { label: opts.label ?? null, expiresInS: opts.expires_in_s ?? null }, actor);
   });
 }
 
-export async function listOperatorTokens(pool: Pool, operatorId: string) {
-  const { rows } = await pool.query(
-    `SELECT id, prefix, label, role, expires_at, revoked_at, last_used_at, created_at FROM operator_tokens WHERE operator_id = $1 ORDER BY created_at DESC, id LIMIT 100`,
-    [operatorId],
-  );
-  return rows;
-}
+export const listOperatorTokens = (pool: Pool, operatorId: string): Promise<TokenView[]> => repo.tokensOf(pool, operatorId);
 
-export async function revokeOperatorToken(pool: Pool, tokenId: string, actor: string) {
-  return withTx(pool, async (c) => {
-    const { rows } = await c.query(
-      `UPDATE operator_tokens SET revoked_at = coalesce(revoked_at, now()) WHERE id = $1
-       RETURNING id, operator_id, prefix, label, role, expires_at, revoked_at, last_used_at, created_at`,
-      [tokenId],
-    );
-    if (!rows[0]) throw new DomainError('resource_missing', `No such operator token: ${tokenId}`, 'id', 404);
-    await appendEvidence(c, { kind: 'operator.token_revoked', subject: rows[0].operator_id, actor, payload: { token_id: tokenId }, dedupeKey: `operator_token_revoked:${tokenId}` });
-    return rows[0];
+export async function revokeOperatorToken(pool: Pool, tokenId: string, actor: string): Promise<TokenView> {
+  return withPrismaTx(pool, async (tx) => {
+    const row = TOKEN_ID_RE.test(tokenId) ? await repo.revokeToken(tx, tokenId) : null;
+    if (!row) throw new DomainError('resource_missing', `No such operator token: ${tokenId}`, 'id', 404);
+    await appendEvidence(tx, { kind: 'operator.token_revoked', subject: row.operatorId, actor, payload: { token_id: tokenId }, dedupeKey: `operator_token_revoked:${tokenId}` });
+    return row;
   });
 }
 
 /** A personal token's operator, with the token's role (never above the operator's); disabled, revoked or expired: none. */
 export async function authenticateOperatorToken(pool: Pool, secret: string): Promise<OperatorAuth | undefined> {
   if (!TOKEN_RE.test(secret)) return undefined;
-  const { rows } = await pool.query(
-    `SELECT t.id AS token_id, t.role AS token_role, t.last_used_at, o.id, o.email, o.name, o.role
-       FROM operator_tokens t JOIN operators o ON o.id = t.operator_id
-      WHERE t.secret_hash = $1 AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > now()) AND o.status = 'active'`,
-    [sha256Hex(secret)],
-  );
-  const r = rows[0];
-  if (!r) return undefined;
-  if (!r.last_used_at || Date.now() - new Date(r.last_used_at).getTime() > LAST_USED_RESOLUTION_S * 1000) {
-    await pool.query(`WITH t AS (UPDATE operator_tokens SET last_used_at = now() WHERE id = $1 RETURNING operator_id) UPDATE operators SET last_seen_at = now() WHERE id = (SELECT operator_id FROM t)`, [r.token_id]);
-  }
-  const role: Role = ROLE_RANK[r.token_role as Role] <= ROLE_RANK[r.role as Role] ? r.token_role : r.role;
-  return { operatorId: r.id, credentialId: r.token_id, kind: 'token', role, email: r.email, name: r.name };
+  const t = await repo.liveToken(pool, sha256Hex(secret));
+  if (!t) return undefined;
+  if (!t.lastUsedAt || Date.now() - t.lastUsedAt.getTime() > LAST_USED_RESOLUTION_S * 1000) await repo.touchToken(pool, t.id, t.operator.id);
+  const role: Role = ROLE_RANK[t.role as Role] <= ROLE_RANK[t.operator.role as Role] ? (t.role as Role) : (t.operator.role as Role);
+  return { operatorId: t.operator.id, credentialId: t.id, kind: 'token', role, email: t.operator.email, name: t.operator.name };
 }
 
 // ---- console sign-in ------------------------------------------------------------------------
@@ -269,10 +222,10 @@ export async function setOperatorPassword(pool: Pool, id: string, password: stri
     throw new DomainError('password_invalid', `A password has ${PASSWORD_LENGTH_MIN} to ${PASSWORD_LENGTH_MAX} characters`, 'password');
   }
   const hash = await hashPassword(password);
-  await withTx(pool, async (c) => {
-    await getOperatorForUpdate(c, id);
-    await c.query(`UPDATE operators SET password_hash = $2, updated_at = now() WHERE id = $1`, [id, hash]);
-    await appendEvidence(c, { kind: 'operator.password_set', subject: id, actor, payload: {}, dedupeKey: `operator_password:${id}:${newId('x')}` });
+  await withPrismaTx(pool, async (tx) => {
+    await lockedOperator(tx, id);
+    await repo.updateOperatorRow(tx, id, { passwordHash: hash });
+    await appendEvidence(tx, { kind: 'operator.password_set', subject: id, actor, payload: {}, dedupeKey: `operator_password:${id}:${newId('x')}` });
   });
 }
 
@@ -284,10 +237,10 @@ function totpFor(email: string, secretBase32: string): OTPAuth.TOTP {
 /** Start TOTP enrolment: a new seed (sealed at rest) and its otpauth:// URI for the QR code; confirmed by a first code. */
 export async function beginTotpEnrolment(pool: Pool, masterKey: Buffer, id: string, actor: string): Promise<{ secret: string; uri: string }> {
   const secret = new OTPAuth.Secret({ size: 20 }).base32;
-  return withTx(pool, async (c) => {
-    const op = await getOperatorForUpdate(c, id);
-    await c.query(`UPDATE operators SET totp_secret_sealed = $2, totp_enrolled_at = NULL, totp_last_step = NULL, updated_at = now() WHERE id = $1`, [id, sealSecret(masterKey, secret, `totp:${id}`)]);
-    await appendEvidence(c, { kind: 'operator.totp_enrolment_started', subject: id, actor, payload: {}, dedupeKey: `operator_totp_begin:${id}:${newId('x')}` });
+  return withPrismaTx(pool, async (tx) => {
+    const op = await lockedOperator(tx, id);
+    await repo.updateOperatorRow(tx, id, { totpSecretSealed: sealSecret(masterKey, secret, `totp:${id}`), totpEnrolledAt: null, totpLastStep: null });
+    await appendEvidence(tx, { kind: 'operator.totp_enrolment_started', subject: id, actor, payload: {}, dedupeKey: `operator_totp_begin:${id}:${newId('x')}` });
     return { secret, uri: totpFor(op.email, secret).toString() };
   });
 }
@@ -307,31 +260,28 @@ function totpStep(masterKey: Buffer, id: string, email: string, sealed: string |
  * accepted, and recording it is one conditional UPDATE, so two sign-ins racing with the same
  * code cannot both pass.
  */
-async function consumeTotp(c: Pick<Pool, 'query'>, masterKey: Buffer, id: string, email: string, sealed: string | null, code: string): Promise<boolean> {
+async function consumeTotp(db: Pool | Prisma.TransactionClient, masterKey: Buffer, id: string, email: string, sealed: string | null, code: string): Promise<boolean> {
   const step = totpStep(masterKey, id, email, sealed, code);
-  if (step === null) return false;
-  const { rowCount } = await c.query(`UPDATE operators SET totp_last_step = $2 WHERE id = $1 AND (totp_last_step IS NULL OR totp_last_step < $2)`, [id, step]);
-  return rowCount === 1;
+  return step !== null && repo.claimTotpStep(db, id, step);
 }
 
-export async function confirmTotpEnrolment(pool: Pool, masterKey: Buffer, id: string, code: string, actor: string): Promise<OperatorRow> {
-  return withTx(pool, async (c) => {
-    const { rows } = await c.query(`SELECT email, totp_secret_sealed FROM operators WHERE id = $1 FOR UPDATE`, [id]);
-    if (!rows[0]) throw new DomainError('resource_missing', `No such operator: ${id}`, 'id', 404);
-    if (!(await consumeTotp(c, masterKey, id, rows[0].email, rows[0].totp_secret_sealed, code))) throw new DomainError('totp_invalid', 'The code does not match or was used already', 'code');
-    const up = await c.query<OperatorRow>(`UPDATE operators SET totp_enrolled_at = now(), updated_at = now() WHERE id = $1 RETURNING ${OPERATOR_COLUMNS}`, [id]);
-    await appendEvidence(c, { kind: 'operator.totp_enrolled', subject: id, actor, payload: {}, dedupeKey: `operator_totp:${id}:${newId('x')}` });
-    return up.rows[0]!;
+export async function confirmTotpEnrolment(pool: Pool, masterKey: Buffer, id: string, code: string, actor: string): Promise<OperatorView> {
+  return withPrismaTx(pool, async (tx) => {
+    const op = await lockedOperator(tx, id);
+    if (!(await consumeTotp(tx, masterKey, id, op.email, op.totpSecretSealed, code))) throw new DomainError('totp_invalid', 'The code does not match or was used already', 'code');
+    const up = await repo.updateOperatorRow(tx, id, { totpEnrolledAt: new Date() });
+    await appendEvidence(tx, { kind: 'operator.totp_enrolled', subject: id, actor, payload: {}, dedupeKey: `operator_totp:${id}:${newId('x')}` });
+    return up;
   });
 }
 
-export async function resetSecondFactor(pool: Pool, id: string, actor: string): Promise<OperatorRow> {
-  return withTx(pool, async (c) => {
-    await getOperatorForUpdate(c, id);
-    const { rows } = await c.query<OperatorRow>(`UPDATE operators SET totp_secret_sealed = NULL, totp_enrolled_at = NULL, totp_last_step = NULL, updated_at = now() WHERE id = $1 RETURNING ${OPERATOR_COLUMNS}`, [id]);
-    await c.query(`UPDATE operator_sessions SET ended_at = now() WHERE operator_id = $1 AND ended_at IS NULL`, [id]);
-    await appendEvidence(c, { kind: 'operator.second_factor_reset', subject: id, actor, payload: {}, dedupeKey: `operator_totp_reset:${id}:${newId('x')}` });
-    return rows[0]!;
+export async function resetSecondFactor(pool: Pool, id: string, actor: string): Promise<OperatorView> {
+  return withPrismaTx(pool, async (tx) => {
+    await lockedOperator(tx, id);
+    const row = await repo.updateOperatorRow(tx, id, { totpSecretSealed: null, totpEnrolledAt: null, totpLastStep: null });
+    await repo.endSessionsOf(tx, id);
+    await appendEvidence(tx, { kind: 'operator.second_factor_reset', subject: id, actor, payload: {}, dedupeKey: `operator_totp_reset:${id}:${newId('x')}` });
+    return row;
   });
 }
 
@@ -344,30 +294,25 @@ export class SignInRefused extends DomainError {}
  */
 export async function signIn(pool: Pool, masterKey: Buffer, i: { email: string; password: string; totp?: string; clientAddress: string }) {
   const email = normalizeEmail(i.email);
-  const { rows: counts } = await pool.query(
-    `SELECT count(*) FILTER (WHERE email = $1)::int AS account, count(*) FILTER (WHERE client_address = $2)::int AS address
-       FROM operator_sign_in_attempts WHERE outcome <> 'ok' AND created_at > now() - make_interval(secs => $3) AND (email = $1 OR client_address = $2)`,
-    [email, i.clientAddress, SIGN_IN_WINDOW_S],
-  );
-  const attempt = (outcome: string) => pool.query(`INSERT INTO operator_sign_in_attempts (email, client_address, outcome) VALUES ($1, $2, $3)`, [email, i.clientAddress, outcome]);
-  if (counts[0].account >= SIGN_IN_FAILURES_PER_ACCOUNT_MAX || counts[0].address >= SIGN_IN_FAILURES_PER_ADDRESS_MAX) {
+  const failures = await repo.signInFailures(pool, email, i.clientAddress, new Date(Date.now() - SIGN_IN_WINDOW_S * 1000));
+  const attempt = (outcome: string) => repo.recordSignInAttempt(pool, { email, clientAddress: i.clientAddress, outcome });
+  if (failures.account >= SIGN_IN_FAILURES_PER_ACCOUNT_MAX || failures.address >= SIGN_IN_FAILURES_PER_ADDRESS_MAX) {
     await attempt('rate_limited');
     throw new SignInRefused('sign_in_rate_limited', 'Too many failed sign-ins; wait and try again', undefined, 429);
   }
-  const { rows } = await pool.query(`SELECT id, email, name, role, status, password_hash, totp_secret_sealed, totp_enrolled_at FROM operators WHERE email = $1`, [email]);
-  const op = rows[0];
-  const passwordOk = await verifyPassword(i.password, op?.password_hash ?? null);
+  const op = await repo.operatorForSignIn(pool, email);
+  const passwordOk = await verifyPassword(i.password, op?.passwordHash ?? null);
   if (!op || op.status !== 'active' || !passwordOk) {
     await attempt('bad_credentials');
     throw new SignInRefused('sign_in_failed', 'Email, password or code is wrong', undefined, 401);
   }
-  const needsTotp = SECOND_FACTOR_ROLES.includes(op.role) || op.totp_enrolled_at;
+  const needsTotp = SECOND_FACTOR_ROLES.includes(op.role as Role) || op.totpEnrolledAt !== null;
   if (needsTotp) {
-    if (!op.totp_enrolled_at) {
+    if (!op.totpEnrolledAt) {
       await attempt('second_factor_missing');
       throw new SignInRefused('second_factor_required', 'This role signs in with a TOTP second factor; ask an admin to enrol one', undefined, 403);
     }
-    if (!(await consumeTotp(pool, masterKey, op.id, op.email, op.totp_secret_sealed, i.totp ?? ''))) {
+    if (!(await consumeTotp(pool, masterKey, op.id, op.email, op.totpSecretSealed, i.totp ?? ''))) {
       await attempt('bad_totp');
       throw new SignInRefused('sign_in_failed', 'Email, password or code is wrong', undefined, 401);
     }
@@ -375,36 +320,25 @@ export async function signIn(pool: Pool, masterKey: Buffer, i: { email: string; 
   const secret = `oss_${randomBase62(40)}`;
   const sessionId = newId('oss');
   const csrf = randomBase62(32);
-  await withTx(pool, async (c) => {
-    await c.query(
-      `INSERT INTO operator_sessions (id, operator_id, secret_hash, csrf_token, expires_at, client_address) VALUES ($1, $2, $3, $4, now() + make_interval(secs => $5), $6)`,
-      [sessionId, op.id, sha256Hex(secret), csrf, SESSION_ABSOLUTE_S, i.clientAddress],
-    );
-    await c.query(`INSERT INTO operator_sign_in_attempts (email, client_address, outcome) VALUES ($1, $2, 'ok')`, [email, i.clientAddress]);
-    await appendEvidence(c, { kind: 'operator.signed_in', subject: op.id, actor: `${op.id}@${sessionId}`, payload: { client_address: i.clientAddress, second_factor: needsTotp ? 'totp' : null }, dedupeKey: `operator_session:${sessionId}` });
+  await withPrismaTx(pool, async (tx) => {
+    await repo.insertSession(tx, { id: sessionId, operatorId: op.id, secretHash: sha256Hex(secret), csrfToken: csrf, absoluteS: SESSION_ABSOLUTE_S, clientAddress: i.clientAddress });
+    await repo.recordSignInAttempt(tx, { email, clientAddress: i.clientAddress, outcome: 'ok' });
+    await appendEvidence(tx, { kind: 'operator.signed_in', subject: op.id, actor: `${op.id}@${sessionId}`, payload: { client_address: i.clientAddress, second_factor: needsTotp ? 'totp' : null }, dedupeKey: `operator_session:${sessionId}` });
   });
-  return { secret, sessionId, csrfToken: csrf, operator: { id: op.id as string, email: op.email as string, name: op.name as string, role: op.role as Role } };
+  return { secret, sessionId, csrfToken: csrf, operator: { id: op.id, email: op.email, name: op.name, role: op.role as Role } };
 }
 
 /** A live session's operator: ends on idle, on its absolute expiry, on sign-out and when the operator is disabled. */
 export async function authenticateSession(pool: Pool, secret: string): Promise<OperatorAuth | undefined> {
   if (!SESSION_RE.test(secret)) return undefined;
-  const { rows } = await pool.query(
-    `UPDATE operator_sessions s SET last_seen_at = now()
-       FROM operators o
-      WHERE s.secret_hash = $1 AND s.ended_at IS NULL AND s.expires_at > now() AND s.last_seen_at > now() - make_interval(secs => $2)
-        AND o.id = s.operator_id AND o.status = 'active'
-      RETURNING s.id AS session_id, s.csrf_token, o.id, o.email, o.name, o.role`,
-    [sha256Hex(secret), SESSION_IDLE_S],
-  );
-  const r = rows[0];
-  if (!r) return undefined;
-  return { operatorId: r.id, credentialId: r.session_id, kind: 'session', role: r.role, email: r.email, name: r.name, csrfToken: r.csrf_token };
+  const s = await repo.touchLiveSession(pool, sha256Hex(secret), SESSION_IDLE_S);
+  if (!s) return undefined;
+  return { operatorId: s.operator.id, credentialId: s.id, kind: 'session', role: s.operator.role as Role, email: s.operator.email, name: s.operator.name, csrfToken: s.csrfToken };
 }
 
 export async function signOut(pool: Pool, sessionId: string): Promise<void> {
-  await withTx(pool, async (c) => {
-    const { rows } = await c.query(`UPDATE operator_sessions SET ended_at = now() WHERE id = $1 AND ended_at IS NULL RETURNING operator_id`, [sessionId]);
-    if (rows[0]) await appendEvidence(c, { kind: 'operator.signed_out', subject: rows[0].operator_id, actor: `${rows[0].operator_id}@${sessionId}`, payload: {}, dedupeKey: `operator_signout:${sessionId}` });
+  await withPrismaTx(pool, async (tx) => {
+    const operatorId = await repo.endSession(tx, sessionId);
+    if (operatorId) await appendEvidence(tx, { kind: 'operator.signed_out', subject: operatorId, actor: `${operatorId}@${sessionId}`, payload: {}, dedupeKey: `operator_signout:${sessionId}` });
   });
 }

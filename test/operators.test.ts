@@ -178,3 +178,65 @@ describe('operators are people', function () {
     assert.equal((await r.json()).error.code, 'sign_in_rate_limited');
   });
 });
+
+describe('operator records (Prisma repository, evidence in the same transaction)', function () {
+  this.timeout(60_000);
+  const pool = () => h().stack.pool;
+  const count = async (sql: string, args: unknown[]) => Number((await pool().query(sql, args)).rows[0].n);
+
+  it('a taken email is 409 and leaves no row, token or evidence; two racing creations of one email make one operator', async () => {
+    const email = `race-${Date.now()}@suite.test`;
+    const results = await Promise.allSettled([1, 2, 3].map(() => admin('POST', '/v1/admin/operators', { email, role: 'viewer' })));
+    const statuses = results.map((r) => (r.status === 'fulfilled' ? r.value.status : 0)).sort();
+    assert.deepEqual(statuses, [201, 409, 409]);
+    const losers = results.filter((r) => r.status === 'fulfilled' && r.value.status === 409);
+    for (const r of losers) assert.equal((r as PromiseFulfilledResult<{ body: { error: { code: string } } }>).value.body.error.code, 'operator_email_taken');
+    assert.equal(await count(`SELECT count(*) AS n FROM operators WHERE email = $1`, [email]), 1);
+    const { rows } = await pool().query(`SELECT id FROM operators WHERE email = $1`, [email]);
+    assert.equal(await count(`SELECT count(*) AS n FROM operator_tokens WHERE operator_id = $1`, [rows[0].id]), 1);
+    assert.equal(await count(`SELECT count(*) AS n FROM evidence WHERE payload->>'email' = $1 AND kind = 'operator.created'`, [email]), 1);
+    const { verifyEvidence } = await import('../activities/evidence.js');
+    assert.equal((await verifyEvidence(pool())).ok, true);
+  });
+
+  it('a demotion lowers the tokens above the new role and no other; the evidence records before and after', async () => {
+    const op = await newOperator('admin', 'demoted');
+    const approverToken = await admin('POST', `/v1/admin/operators/${op.id}/tokens`, { role: 'approver', label: 'approver' });
+    const viewerToken = await admin('POST', `/v1/admin/operators/${op.id}/tokens`, { role: 'viewer', label: 'viewer' });
+    assert.equal(approverToken.status, 201);
+    const res = await admin('POST', `/v1/admin/operators/${op.id}`, { role: 'operator' });
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    assert.equal(res.body.role, 'operator');
+    const tokens = await admin('GET', `/v1/admin/operators/${op.id}/tokens`);
+    const roles = Object.fromEntries(tokens.body.data.map((t: { id: string; role: string }) => [t.id, t.role]));
+    assert.equal(roles[op.tokenId], 'operator');
+    assert.equal(roles[approverToken.body.id], 'operator');
+    assert.equal(roles[viewerToken.body.id], 'viewer');
+    const ev = await evidenceOf(op.id, 'operator.updated');
+    assert.deepEqual(ev.at(-1)!.payload, { before: { role: 'admin', name: 'demoted' }, after: { role: 'operator', name: 'demoted' } });
+    // The demoted token's next request carries the lower role: an admin-only route is refused.
+    assert.equal((await op.call('POST', '/v1/admin/operators', { email: `x-${Date.now()}@suite.test`, role: 'viewer' })).status, 403);
+  });
+
+  it('an expired token and an idle console session are refused; signing out twice records one sign-out', async () => {
+    const { authenticateOperatorToken, authenticateSession, setOperatorPassword, signIn, signOut, SESSION_IDLE_S } = await import('../activities/operators.js');
+    const op = await newOperator('viewer', 'clocked');
+    const short = await admin('POST', `/v1/admin/operators/${op.id}/tokens`, { label: 'short', expires_in_s: 3600 });
+    assert.equal(short.status, 201);
+    assert.ok(await authenticateOperatorToken(pool(), short.body.token));
+    await pool().query(`UPDATE operator_tokens SET expires_at = now() - interval '1 second' WHERE id = $1`, [short.body.id]);
+    assert.equal(await authenticateOperatorToken(pool(), short.body.token), undefined);
+
+    const { rows } = await pool().query(`SELECT email FROM operators WHERE id = $1`, [op.id]);
+    await setOperatorPassword(pool(), op.id, 'correct horse battery', `${ADMIN_OPERATOR_ID}@test`);
+    const s = await signIn(pool(), h().masterKey, { email: rows[0].email, password: 'correct horse battery', clientAddress: '198.51.100.7' });
+    const live = await authenticateSession(pool(), s.secret);
+    assert.equal(live?.operatorId, op.id);
+    assert.equal(live?.csrfToken, s.csrfToken);
+    await pool().query(`UPDATE operator_sessions SET last_seen_at = now() - make_interval(secs => $2) WHERE id = $1`, [s.sessionId, SESSION_IDLE_S + 1]);
+    assert.equal(await authenticateSession(pool(), s.secret), undefined);
+    await signOut(pool(), s.sessionId);
+    await signOut(pool(), s.sessionId);
+    assert.equal((await evidenceOf(op.id, 'operator.signed_out')).length, 1);
+  });
+});
