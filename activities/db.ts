@@ -3,6 +3,7 @@
 // set-based queries, and by the few raw statements a benchmark asked for (activities/repositories/).
 import pg from 'pg';
 import { PrismaPg } from '@prisma/adapter-pg';
+import type { TypedSql } from '@prisma/client/runtime/client';
 import { PrismaClient, type Prisma } from '../generated/prisma/client.js';
 
 export type Pool = pg.Pool;
@@ -77,3 +78,20 @@ export async function withTx<T>(pool: pg.Pool, fn: (c: pg.PoolClient) => Promise
  * losing one in a crash only means the client's retry takes the claim over after its lease.
  */
 export const createRelaxedPool = (url: string): pg.Pool => createPool(url, 8, { synchronousCommit: false });
+
+/** A transaction of either kind: a pg client inside BEGIN (the workflows' hot paths) or Prisma's. */
+export type AnyTx = DbClient | Prisma.TransactionClient;
+
+export const isPgClient = (c: AnyTx | Pool): c is DbClient => typeof (c as DbClient).query === 'function';
+
+/**
+ * A TypedSQL query (prisma/sql/*.sql) run in either kind of transaction, so a statement shared
+ * by a hot pg transaction and a Prisma one is written, typed and drift-checked once. Over pg a
+ * bigint or numeric column arrives as a string where Prisma gives BigInt or Decimal: queries
+ * run through here select such columns as text or int. `name` prepares it once per pg connection.
+ */
+export async function typedRows<R>(c: AnyTx | Pool, q: TypedSql<unknown[], R>, name?: string): Promise<R[]> {
+  if (!isPgClient(c)) return (c as Prisma.TransactionClient).$queryRawTyped(q);
+  const { rows } = await (c as DbClient).query({ text: q.sql, values: [...q.values], ...(name ? { name } : {}) });
+  return rows as R[];
+}

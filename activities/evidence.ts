@@ -1,8 +1,8 @@
 // The evidence log: append-only and hash-chained. Each entry's hash covers the previous
 // hash and the entry itself, so editing, removing or reordering any row breaks the chain
 // from that row on, and `stablerail evidence verify` names the first broken link.
-import type { Prisma } from '../generated/prisma/client.js';
-import type { DbClient, Pool } from './db.js';
+import type { AnyTx, Pool } from './db.js';
+import { typedRows } from './db.js';
 import { evidenceAppend } from './repositories/sql/evidenceAppend.js';
 import { evidenceHead } from './repositories/sql/evidenceHead.js';
 import { evidenceLock } from './repositories/sql/evidenceLock.js';
@@ -43,53 +43,20 @@ export function evidenceHash(prevHash: string, e: EvidenceEntry & { seq: string;
   );
 }
 
-/** A transaction to append in: a pg client inside BEGIN, or a Prisma interactive transaction. */
-export type EvidenceTx = DbClient | Prisma.TransactionClient;
-
-/** The three statements of an append, on either kind of transaction. */
-interface ChainStatements {
-  lock(): Promise<void>;
-  head(dedupeKey: string): Promise<Array<{ seq: string; hash: string; dup: boolean }>>;
-  insert(row: { seq: string; e: EvidenceEntry; stored: string; prevHash: string; hash: string; createdAt: string }): Promise<void>;
-}
-
-const pgQuery = (q: { sql: string; values: readonly unknown[] }) => ({ text: q.sql, values: [...q.values] });
-
-function pgStatements(c: DbClient): ChainStatements {
-  // Named (prepared once per connection): every payment transition appends here, and parse and
-  // plan time spent while the chain's lock is held delays every other writer (docs/benchmarks.md).
-  return {
-    lock: async () => void (await c.query({ name: 'evidence_lock', ...pgQuery(evidenceLock(EVIDENCE_LOCK_KEY)) })),
-    head: async (dedupeKey) => (await c.query<{ seq: string; hash: string; dup: boolean }>({ name: 'evidence_head', ...pgQuery(evidenceHead(dedupeKey)) })).rows,
-    insert: async ({ seq, e, stored, prevHash, hash, createdAt }) =>
-      void (await c.query({ name: 'evidence_append', ...pgQuery(evidenceAppend(seq, e.kind, e.subject, e.actor, stored, e.dedupeKey, prevHash, hash, createdAt)) })),
-  };
-}
-
-function prismaStatements(tx: Prisma.TransactionClient): ChainStatements {
-  return {
-    lock: async () => void (await tx.$queryRawTyped(evidenceLock(EVIDENCE_LOCK_KEY))),
-    head: async (dedupeKey) => (await tx.$queryRawTyped(evidenceHead(dedupeKey))) as Array<{ seq: string; hash: string; dup: boolean }>,
-    insert: async ({ seq, e, stored, prevHash, hash, createdAt }) =>
-      void (await tx.$queryRawTyped(evidenceAppend(seq, e.kind, e.subject, e.actor, stored, e.dedupeKey, prevHash, hash, createdAt))),
-  };
-}
-
-const isPgClient = (c: EvidenceTx): c is DbClient => typeof (c as DbClient).query === 'function';
-
 /**
  * Append inside the caller's transaction, so the entry commits or vanishes with the change it
  * proves. The statements are prisma/sql/evidence{Lock,Head,Append}.sql on either kind of
  * transaction: the workflows' hot transitions hold a pg client, the repositories a Prisma one.
  */
-export async function appendEvidence(c: EvidenceTx, e: EvidenceEntry): Promise<{ seq: string; hash: string; inserted: boolean }> {
-  const st = isPgClient(c) ? pgStatements(c) : prismaStatements(c);
-  await st.lock();
-  const head = await st.head(e.dedupeKey);
+export async function appendEvidence(c: AnyTx, e: EvidenceEntry): Promise<{ seq: string; hash: string; inserted: boolean }> {
+  // Named (prepared once per pg connection): every payment transition appends here, and parse and
+  // plan time spent while the chain's lock is held delays every other writer (docs/benchmarks.md).
+  await typedRows(c, evidenceLock(EVIDENCE_LOCK_KEY), 'evidence_lock');
+  const head = await typedRows(c, evidenceHead(e.dedupeKey), 'evidence_head');
   const dup = head.find((r) => r.dup);
-  if (dup) return { seq: dup.seq, hash: dup.hash, inserted: false };
+  if (dup) return { seq: dup.seq!, hash: dup.hash!, inserted: false };
   const prev = head.find((r) => !r.dup);
-  const seq = prev ? (BigInt(prev.seq) + 1n).toString() : '1';
+  const seq = prev ? (BigInt(prev.seq!) + 1n).toString() : '1';
   const prevHash = prev?.hash ?? GENESIS_HASH;
   const createdAt = new Date().toISOString();
   // Hash exactly what is stored: the payload as JSON gives it back (a Date as its ISO string, an
@@ -97,7 +64,7 @@ export async function appendEvidence(c: EvidenceTx, e: EvidenceEntry): Promise<{
   // Hashing the object as given once sealed a Date as {} and broke the chain for every verifier.
   const stored = JSON.stringify(e.payload);
   const hash = evidenceHash(prevHash, { ...e, payload: JSON.parse(stored) as Record<string, unknown>, seq, createdAt });
-  await st.insert({ seq, e, stored, prevHash, hash, createdAt });
+  await typedRows(c, evidenceAppend(seq, e.kind, e.subject, e.actor, stored, e.dedupeKey, prevHash, hash, createdAt), 'evidence_append');
   return { seq, hash, inserted: true };
 }
 

@@ -11,7 +11,7 @@ import type { Pool } from '../db.js';
 import { prismaOf } from '../db.js';
 import { Prisma } from '../../generated/prisma/client.js';
 import { operatorLocked } from './sql/operatorLocked.js';
-import { operatorsBootstrapLock } from './sql/operatorsBootstrapLock.js';
+import { advisoryXactLock } from './sql/advisoryXactLock.js';
 
 type Tx = Prisma.TransactionClient;
 type Db = Pool | Tx;
@@ -71,7 +71,7 @@ export async function insertOperator(tx: Tx, o: { id: string; email: string; nam
 
 /** True when any operator exists, asked under the bootstrap lock: one first admin, ever. */
 export async function anyOperatorUnderBootstrapLock(tx: Tx): Promise<boolean> {
-  await tx.$queryRawTyped(operatorsBootstrapLock());
+  await tx.$queryRawTyped(advisoryXactLock('stablerail.operators.bootstrap'));
   return (await tx.operator.findFirst({ select: { id: true } })) !== null;
 }
 

@@ -1,7 +1,7 @@
 // Webhook endpoints: registration, secrets (sealed at rest), rotation with an overlap
 // window, disabling (with an operator-visible event), and the reads the API serves.
-import type { DbClient, Pool } from '../db.js';
-import { withTx } from '../db.js';
+import type { AnyTx, Pool } from '../db.js';
+import { withPrismaTx } from '../db.js';
 import type { StablerailConfig } from '../config.js';
 import { appendEvidence } from '../evidence.js';
 import { newId } from '../ids.js';
@@ -12,7 +12,8 @@ import { parseEndpointUrl, resolveTarget, urlPolicy } from './url-guard.js';
 
 import { ENDPOINTS_PER_MERCHANT_MAX, planEventDeliveries, subscriptionKeys } from './plan.js';
 import type { EndpointOrdering, PlannedDelivery } from '../../workflows/webhook-shared.js';
-import { deliveriesPage, deliveryCursor, ENDPOINT_COLUMNS, endpointsPage, findOwnedEndpoint, type EndpointRow } from '../repositories/webhook-endpoints.js';
+import * as repo from '../repositories/webhook-endpoints.js';
+import { deliveriesPage, deliveryCursor, endpointsPage, findOwnedEndpoint, type EndpointRow } from '../repositories/webhook-endpoints.js';
 
 export { ENDPOINTS_PER_MERCHANT_MAX, subscriptionKeys };
 export type { EndpointOrdering };
@@ -22,7 +23,7 @@ export const ROTATION_OVERLAP_S_DEFAULT = 86_400;
 export const ROTATION_OVERLAP_S_MAX = 7 * 86_400;
 export const DELIVERY_ATTEMPTS_LISTED_MAX = 10;
 
-export { ENDPOINT_COLUMNS, type EndpointRow };
+export type { EndpointRow };
 
 export function endpointObject(row: EndpointRow) {
   return {
@@ -58,22 +59,20 @@ export async function createEndpoint(pool: Pool, masterKey: Buffer, config: Stab
   const existing = await getEndpoint(pool, endpointId);
   if (existing) return { row: existing, secret: null as string | null };
   const secret = generateSecret();
-  return withTx(pool, async (c) => {
-    await assertBelowEnabledCap(c, owner.merchantId, owner.environment, 'url');
-    const { rows } = await c.query<EndpointRow>(
-      `INSERT INTO webhook_endpoints (id, merchant_id, environment, url, description, enabled_events, ordering)
-       VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING ${ENDPOINT_COLUMNS}`,
-      [endpointId, owner.merchantId, owner.environment, url.toString(), body.description ?? null, body.enabled_events ?? ['*'], body.ordering ?? 'sequence'],
-    );
-    await c.query(`INSERT INTO webhook_secrets (id, endpoint_id, secret_ciphertext) VALUES ($1, $2, $3)`, [newId('whsk'), endpointId, sealSecret(masterKey, secret, endpointId)]);
-    await appendEvidence(c, {
+  return withPrismaTx(pool, async (tx) => {
+    await assertBelowEnabledCap(tx, owner.merchantId, owner.environment, 'url');
+    const row = await repo.insertEndpoint(tx, {
+      id: endpointId, merchantId: owner.merchantId, environment: owner.environment, url: url.toString(), description: body.description ?? null,
+      enabledEvents: body.enabled_events ?? ['*'], ordering: body.ordering ?? 'sequence', secretId: newId('whsk'), secretCiphertext: sealSecret(masterKey, secret, endpointId),
+    });
+    await appendEvidence(tx, {
       kind: 'webhook_endpoint.created',
       subject: owner.merchantId,
       actor: owner.actor,
       payload: { endpoint_id: endpointId, environment: owner.environment, url: url.toString(), enabled_events: body.enabled_events ?? ['*'], ordering: body.ordering ?? 'sequence' },
       dedupeKey: `webhook_endpoint:${endpointId}:created`,
     });
-    return { row: rows[0]!, secret: secret as string | null };
+    return { row, secret: secret as string | null };
   });
 }
 
@@ -81,13 +80,8 @@ export async function createEndpoint(pool: Pool, masterKey: Buffer, config: Stab
  * The cap counts enabled endpoints only, under the caller's per-merchant advisory lock so
  * concurrent creations and re-enablings cannot pass it together.
  */
-async function assertBelowEnabledCap(c: DbClient, merchantId: string, environment: Environment, param: string): Promise<void> {
-  await c.query(`SELECT pg_advisory_xact_lock(hashtext($1))`, [`we:${merchantId}:${environment}`]);
-  const count = await c.query<{ n: number }>(
-    `SELECT count(*)::int AS n FROM webhook_endpoints WHERE merchant_id = $1 AND environment = $2 AND status = 'enabled'`,
-    [merchantId, environment],
-  );
-  if (count.rows[0]!.n >= ENDPOINTS_PER_MERCHANT_MAX) {
+async function assertBelowEnabledCap(c: AnyTx, merchantId: string, environment: Environment, param: string): Promise<void> {
+  if ((await repo.enabledEndpointsLocked(c, merchantId, environment)) >= ENDPOINTS_PER_MERCHANT_MAX) {
     throw new DomainError('endpoints_limit_reached', `at most ${ENDPOINTS_PER_MERCHANT_MAX} enabled webhook endpoints per environment`, param);
   }
 }
@@ -110,23 +104,18 @@ export async function updateEndpoint(pool: Pool, config: StablerailConfig, endpo
     await resolveTarget(parsed, policy);
     url = parsed.toString();
   }
-  return withTx(pool, async (c) => {
-    const { rows } = await c.query<EndpointRow>(
-      `UPDATE webhook_endpoints SET url = COALESCE($2, url), enabled_events = COALESCE($3, enabled_events),
-              description = CASE WHEN $4::boolean THEN $5 ELSE description END, ordering = COALESCE($6, ordering), updated_at = now()
-        WHERE id = $1 RETURNING ${ENDPOINT_COLUMNS}`,
-      [endpoint.id, url, body.enabled_events ?? null, body.description !== undefined, body.description ?? null, body.ordering ?? null],
-    );
-    await appendEvidence(c, {
+  return withPrismaTx(pool, async (tx) => {
+    const updated = await repo.updateEndpointFields(tx, endpoint.id, { url: url ?? undefined, enabledEvents: body.enabled_events, description: body.description, ordering: body.ordering });
+    await appendEvidence(tx, {
       kind: 'webhook_endpoint.updated',
       subject: endpoint.merchant_id,
       actor,
       payload: { endpoint_id: endpoint.id, url, enabled_events: body.enabled_events ?? null, disabled: body.disabled ?? null, ordering: body.ordering ?? null },
       dedupeKey: `webhook_endpoint:${endpoint.id}:updated:${newId('upd')}`,
     });
-    const notify = body.disabled === true ? (await disableEndpoint(c, endpoint.id, 'disabled_by_merchant', actor)).notify : [];
-    if (body.disabled === false) await enableEndpoint(c, endpoint.id, actor);
-    return { row: (await getEndpoint(c, endpoint.id)) ?? rows[0]!, notify };
+    const notify = body.disabled === true ? (await disableEndpoint(tx, endpoint.id, 'disabled_by_merchant', actor)).notify : [];
+    if (body.disabled === false) await enableEndpoint(tx, endpoint.id, actor);
+    return { row: body.disabled === undefined ? updated : ((await repo.endpointById(tx, endpoint.id)) ?? updated), notify };
   });
 }
 
@@ -140,39 +129,22 @@ function assertNotDeleted(endpoint: EndpointRow): void {
  * (status `deleted`), its deliveries and attempts, its evidence. Idempotent.
  */
 export async function deleteEndpoint(pool: Pool, endpoint: EndpointRow, actor: string): Promise<EndpointRow> {
-  return withTx(pool, async (c) => {
-    const { rows } = await c.query<EndpointRow>(
-      `UPDATE webhook_endpoints SET status = 'deleted', deleted_at = now(), updated_at = now()
-        WHERE id = $1 AND status <> 'deleted' RETURNING ${ENDPOINT_COLUMNS}`,
-      [endpoint.id],
-    );
-    if (!rows[0]) return (await getEndpoint(c, endpoint.id))!;
-    const ended = await cancelPendingDeliveries(c, endpoint.id, 'endpoint_deleted');
-    await appendEvidence(c, {
+  return withPrismaTx(pool, async (tx) => {
+    const row = await repo.markEndpointDeleted(tx, endpoint.id);
+    if (!row) return (await repo.endpointById(tx, endpoint.id))!;
+    const ended = await repo.cancelPendingDeliveries(tx, endpoint.id, 'endpoint_deleted');
+    await appendEvidence(tx, {
       kind: 'webhook_endpoint.deleted',
       subject: endpoint.merchant_id,
       actor,
       payload: { endpoint_id: endpoint.id, pending_deliveries_ended: ended },
       dedupeKey: `webhook_endpoint:${endpoint.id}:deleted`,
     });
-    return rows[0];
+    return row;
   });
 }
 
-/** End every pending delivery of an endpoint; answers how many ended. */
-export async function cancelPendingDeliveries(c: DbClient, endpointId: string, reason: string): Promise<number> {
-  const r = await c.query(
-    `UPDATE webhook_deliveries SET status = 'canceled', last_error = $2, next_attempt_at = NULL, updated_at = now()
-      WHERE endpoint_id = $1 AND status = 'pending'`,
-    [endpointId, reason],
-  );
-  return r.rowCount ?? 0;
-}
-
-export async function getEndpoint(pool: Pool | DbClient, id: string): Promise<EndpointRow | undefined> {
-  const { rows } = await pool.query<EndpointRow>(`SELECT ${ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE id = $1`, [id]);
-  return rows[0];
-}
+export const getEndpoint = (c: AnyTx | Pool, id: string): Promise<EndpointRow | undefined> => repo.endpointById(c, id);
 
 export async function listEndpoints(pool: Pool, owner: { merchantId: string; environment: Environment }, limit: number, startingAfter?: string) {
   const cursor = startingAfter ? await findOwnedEndpoint(pool, owner, startingAfter) : null;
@@ -191,41 +163,22 @@ export async function rotateSecret(pool: Pool, masterKey: Buffer, endpoint: Endp
     throw new DomainError('overlap_invalid', `overlap_s must be 0 to ${ROTATION_OVERLAP_S_MAX}`, 'overlap_s');
   }
   const secret = generateSecret();
-  return withTx(pool, async (c) => {
-    await c.query(`SELECT id FROM webhook_endpoints WHERE id = $1 FOR UPDATE`, [endpoint.id]);
-    const expires = await c.query<{ expires_at: Date }>(
-      `UPDATE webhook_secrets SET expires_at = LEAST(COALESCE(expires_at, 'infinity'), now() + make_interval(secs => $2))
-        WHERE endpoint_id = $1 AND (expires_at IS NULL OR expires_at > now()) RETURNING expires_at`,
-      [endpoint.id, overlapS],
-    );
-    await c.query(`INSERT INTO webhook_secrets (id, endpoint_id, secret_ciphertext, created_at) VALUES ($1, $2, $3, clock_timestamp())`, [newId('whsk'), endpoint.id, sealSecret(masterKey, secret, endpoint.id)]);
-    // Bounded: beyond SECRETS_ACTIVE_MAX the oldest still-valid secrets end now.
-    await c.query(
-      `UPDATE webhook_secrets SET expires_at = now()
-        WHERE id IN (SELECT id FROM webhook_secrets WHERE endpoint_id = $1 AND (expires_at IS NULL OR expires_at > now())
-                      ORDER BY created_at DESC OFFSET $2)`,
-      [endpoint.id, SECRETS_ACTIVE_MAX],
-    );
-    await appendEvidence(c, {
+  return withPrismaTx(pool, async (tx) => {
+    const previousExpiresAt = await repo.rotateSecrets(tx, endpoint.id, { overlapS, secretId: newId('whsk'), ciphertext: sealSecret(masterKey, secret, endpoint.id), keep: SECRETS_ACTIVE_MAX });
+    await appendEvidence(tx, {
       kind: 'webhook_endpoint.secret_rotated',
       subject: endpoint.merchant_id,
       actor,
       payload: { endpoint_id: endpoint.id, overlap_s: overlapS },
       dedupeKey: `webhook_endpoint:${endpoint.id}:rotated:${newId('rot')}`,
     });
-    const previousExpiresAt = expires.rows.map((r) => r.expires_at).sort((a, b) => b.getTime() - a.getTime())[0] ?? null;
     return { secret, previousExpiresAt };
   });
 }
 
 /** Every secret that signs right now, newest first. */
-export async function activeSecrets(pool: Pool | DbClient, masterKey: Buffer, endpointId: string): Promise<string[]> {
-  const { rows } = await pool.query<{ secret_ciphertext: string }>(
-    `SELECT secret_ciphertext FROM webhook_secrets WHERE endpoint_id = $1 AND (expires_at IS NULL OR expires_at > now())
-      ORDER BY created_at DESC LIMIT $2`,
-    [endpointId, SECRETS_ACTIVE_MAX],
-  );
-  return rows.map((r) => openSecret(masterKey, r.secret_ciphertext, endpointId));
+export async function activeSecrets(pool: Pool, masterKey: Buffer, endpointId: string): Promise<string[]> {
+  return (await repo.activeSecretCiphertexts(pool, endpointId, SECRETS_ACTIVE_MAX)).map((c) => openSecret(masterKey, c, endpointId));
 }
 
 /**
@@ -235,21 +188,12 @@ export async function activeSecrets(pool: Pool | DbClient, masterKey: Buffer, en
  * endpoints are planned (`notify`: the caller hands them to delivery after commit).
  * A second disable is a no-op, so a retried activity records one event.
  */
-export async function disableEndpoint(c: DbClient, endpointId: string, reason: string, actor: string): Promise<{ disabled: boolean; notify: PlannedDelivery[] }> {
-  const { rows } = await c.query<EndpointRow>(
-    `UPDATE webhook_endpoints SET status = 'disabled', disabled_reason = $2, disabled_at = now(), updated_at = now(), last_seq = last_seq + 1
-      WHERE id = $1 AND status = 'enabled' RETURNING ${ENDPOINT_COLUMNS}`,
-    [endpointId, reason],
-  );
-  const row = rows[0];
+export async function disableEndpoint(c: AnyTx, endpointId: string, reason: string, actor: string): Promise<{ disabled: boolean; notify: PlannedDelivery[] }> {
+  const row = await repo.disableEndpointRow(c, endpointId, reason);
   if (!row) return { disabled: false, notify: [] };
-  await cancelPendingDeliveries(c, row.id, 'endpoint_disabled');
+  await repo.cancelPendingDeliveries(c, row.id, 'endpoint_disabled');
   const eventId = newId('evt');
-  await c.query(
-    `INSERT INTO events (id, merchant_id, environment, type, object_type, object_id, sequence, data, created_at)
-     VALUES ($1, $2, $3, 'webhook_endpoint.disabled', 'webhook_endpoint', $4, $5, $6, now())`,
-    [eventId, row.merchant_id, row.environment, row.id, row.last_seq, JSON.stringify(endpointObject(row))],
-  );
+  await repo.insertDisabledEvent(c, eventId, row.id, endpointObject(row));
   await appendEvidence(c, {
     kind: 'webhook_endpoint.disabled',
     subject: row.merchant_id,
@@ -262,24 +206,20 @@ export async function disableEndpoint(c: DbClient, endpointId: string, reason: s
 }
 
 /** Enable a disabled endpoint again, within the cap of enabled endpoints (a deleted one stays deleted). */
-export async function enableEndpoint(c: DbClient, endpointId: string, actor: string): Promise<void> {
-  const current = await getEndpoint(c, endpointId);
+export async function enableEndpoint(c: AnyTx, endpointId: string, actor: string): Promise<void> {
+  const current = await repo.endpointById(c, endpointId);
   if (!current) return;
   assertNotDeleted(current);
   if (current.status === 'enabled') return;
   await assertBelowEnabledCap(c, current.merchant_id, current.environment, 'disabled');
-  const { rows } = await c.query<EndpointRow>(
-    `UPDATE webhook_endpoints SET status = 'enabled', disabled_reason = NULL, disabled_at = NULL, updated_at = now()
-      WHERE id = $1 AND status = 'disabled' RETURNING ${ENDPOINT_COLUMNS}`,
-    [endpointId],
-  );
-  if (rows[0]) {
+  const row = await repo.enableEndpointRow(c, endpointId);
+  if (row) {
     await appendEvidence(c, {
       kind: 'webhook_endpoint.enabled',
-      subject: rows[0].merchant_id,
+      subject: row.merchant_id,
       actor,
       payload: { endpoint_id: endpointId },
-      dedupeKey: `webhook_endpoint:${endpointId}:enabled:${rows[0].last_seq}:${Date.now()}`,
+      dedupeKey: `webhook_endpoint:${endpointId}:enabled:${row.last_seq}:${Date.now()}`,
     });
   }
 }
