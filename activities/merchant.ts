@@ -2,11 +2,12 @@
 // reviewed enablement. Every change an auditor may ask about lands in the evidence log
 // in the same transaction as the change.
 import type { Pool } from './db.js';
-import { withTx } from './db.js';
+import { withPrismaTx } from './db.js';
 import type { StablerailConfig } from './config.js';
 import { appendEvidence } from './evidence.js';
 import { newId, randomBase62, sha256Hex } from './ids.js';
-import { accessRequests, anyRailEnabled, findActiveKeyByHash, findMerchant, railEnabled, railEnablements, type AccessRequest } from './repositories/merchants.js';
+import * as repo from './repositories/merchants.js';
+import { accessRequests, anyRailEnabled, findActiveKeyByHash, findMerchant, railEnabled, railEnablements, type AccessRequest, type ApiKeyView } from './repositories/merchants.js';
 
 export type Environment = 'sandbox' | 'live';
 export const ENVIRONMENTS: readonly Environment[] = ['sandbox', 'live'];
@@ -47,14 +48,11 @@ export interface MerchantRow {
 export async function createMerchant(pool: Pool, config: StablerailConfig, name: string, operator: string) {
   const id = newId('mer');
   const sandboxRails = config.rails.filter((r) => r.environments.includes('sandbox')).map((r) => r.id);
-  return withTx(pool, async (c) => {
-    const { rows } = await c.query<MerchantRow>(`INSERT INTO merchants (id, name) VALUES ($1, $2) RETURNING id, name, created_at`, [id, name]);
+  return withPrismaTx(pool, async (tx) => {
     // Sandbox rails are on from the start so an engineer can integrate before review.
-    for (const rail of sandboxRails) {
-      await c.query(`INSERT INTO rail_enablements (merchant_id, environment, rail_id, enabled_by) VALUES ($1, 'sandbox', $2, $3)`, [id, rail, operator]);
-    }
-    await appendEvidence(c, { kind: 'merchant.created', subject: id, actor: operator, payload: { name, sandbox_rails: sandboxRails }, dedupeKey: `merchant:${id}` });
-    return { ...rows[0]!, sandbox_rails: sandboxRails };
+    const m = await repo.insertMerchant(tx, { id, name, sandboxRails, enabledBy: operator });
+    await appendEvidence(tx, { kind: 'merchant.created', subject: id, actor: operator, payload: { name, sandbox_rails: sandboxRails }, dedupeKey: `merchant:${id}` });
+    return { id: m.id, name: m.name, created_at: m.createdAt, sandbox_rails: sandboxRails };
   });
 }
 
@@ -73,27 +71,24 @@ export async function createApiKey(pool: Pool, merchantId: string, environment: 
   // The secret is shown once; only its SHA-256 is stored (keys are 190 random bits, so no slow hash is needed).
   const secret = `${environment === 'live' ? 'sk_live_' : 'sk_test_'}${randomBase62(32)}`;
   const prefix = secret.slice(0, 12);
-  return withTx(pool, async (c) => {
-    const { rows } = await c.query(
-      `INSERT INTO api_keys (id, merchant_id, environment, secret_hash, prefix, scopes, created_by)
-       VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id, merchant_id, environment, prefix, scopes, created_at`,
-      [id, merchantId, environment, keyHash(secret), prefix, scopes, operator],
-    );
-    await appendEvidence(c, { kind: 'api_key.created', subject: merchantId, actor: operator, payload: { key_id: id, environment, scopes, prefix }, dedupeKey: `api_key:${id}:created` });
-    return { ...rows[0], secret };
+  return withPrismaTx(pool, async (tx) => {
+    const k = await repo.insertApiKey(tx, { id, merchantId, environment, secretHash: keyHash(secret), prefix, scopes, createdBy: operator });
+    await appendEvidence(tx, { kind: 'api_key.created', subject: merchantId, actor: operator, payload: { key_id: id, environment, scopes, prefix }, dedupeKey: `api_key:${id}:created` });
+    return { ...apiKeyRow(k), secret };
   });
 }
 
+/** A key as the routes answer it (snake_case, like every API object). */
+function apiKeyRow(k: ApiKeyView) {
+  return { id: k.id, merchant_id: k.merchantId, environment: k.environment as Environment, prefix: k.prefix, scopes: k.scopes as Scope[], created_at: k.createdAt, revoked_at: k.revokedAt };
+}
+
 export async function revokeApiKey(pool: Pool, keyId: string, operator: string, merchantId?: string) {
-  return withTx(pool, async (c) => {
-    const { rows } = await c.query(
-      `UPDATE api_keys SET revoked_at = COALESCE(revoked_at, now()) WHERE id = $1 AND ($2::text IS NULL OR merchant_id = $2)
-       RETURNING id, merchant_id, environment, prefix, scopes, created_at, revoked_at`,
-      [keyId, merchantId ?? null],
-    );
-    if (!rows[0]) return undefined;
-    await appendEvidence(c, { kind: 'api_key.revoked', subject: rows[0].merchant_id, actor: operator, payload: { key_id: keyId }, dedupeKey: `api_key:${keyId}:revoked` });
-    return rows[0];
+  return withPrismaTx(pool, async (tx) => {
+    const k = await repo.revokeKey(tx, keyId, merchantId);
+    if (!k) return undefined;
+    await appendEvidence(tx, { kind: 'api_key.revoked', subject: k.merchantId, actor: operator, payload: { key_id: keyId }, dedupeKey: `api_key:${keyId}:revoked` });
+    return { ...apiKeyRow(k), revoked_at: k.revokedAt! };
   });
 }
 
@@ -125,18 +120,14 @@ export async function fileAccessRequest(pool: Pool, config: StablerailConfig, me
     if (!rc || !rc.environments.includes('live')) throw new DomainError('rail_unknown', `rail ${rail} is not offered for live use`, 'rails');
   }
   const id = newId('ar');
-  return withTx(pool, async (c) => {
-    const { rows } = await c.query(
-      `INSERT INTO access_requests (id, merchant_id, rails, use_case, expected_volume, status, decided_rails)
-       VALUES ($1, $2, $3, $4, $5, 'pending', '{}') RETURNING *`,
-      [id, merchantId, body.rails, body.use_case, body.expected_volume],
-    );
-    await appendEvidence(c, { kind: 'access_request.filed', subject: merchantId, actor: `merchant:${merchantId}`, payload: { access_request_id: id, rails: body.rails }, dedupeKey: `access_request:${id}:filed` });
-    return accessRequestObject(rows[0]);
+  return withPrismaTx(pool, async (tx) => {
+    const ar = await repo.insertAccessRequest(tx, { id, merchantId, rails: body.rails, useCase: body.use_case, expectedVolume: body.expected_volume });
+    await appendEvidence(tx, { kind: 'access_request.filed', subject: merchantId, actor: `merchant:${merchantId}`, payload: { access_request_id: id, rails: body.rails }, dedupeKey: `access_request:${id}:filed` });
+    return accessRequestObject(accessRequestRow(ar));
   });
 }
 
-/** Prisma's model in the column names the raw writes' RETURNING rows carry. */
+/** Prisma's model in the API's snake_case names. */
 function accessRequestRow(m: AccessRequest): Record<string, unknown> {
   return {
     id: m.id,
@@ -183,28 +174,21 @@ export async function decideAccessRequest(
   reason: string,
   rails?: string[],
 ) {
-  return withTx(pool, async (c) => {
-    const { rows } = await c.query(`SELECT * FROM access_requests WHERE id = $1 FOR UPDATE`, [id]);
-    const ar = rows[0];
+  return withPrismaTx(pool, async (tx) => {
+    const ar = await repo.lockAccessRequest(tx, id);
     if (!ar) throw new DomainError('resource_missing', `no access request ${id}`, 'id', 404);
     if (ar.status !== 'pending') throw new DomainError('access_request_decided', `access request is already ${ar.status}`, undefined, 409);
-    const approved = decision === 'approved' ? (rails ?? ar.rails) : [];
+    const requested = ar.rails ?? [];
+    const approved = decision === 'approved' ? (rails ?? requested) : [];
     for (const r of approved) {
-      if (!ar.rails.includes(r)) throw new DomainError('rail_not_requested', `rail ${r} was not requested`, 'rails');
+      if (!requested.includes(r)) throw new DomainError('rail_not_requested', `rail ${r} was not requested`, 'rails');
     }
-    const upd = await c.query(
-      `UPDATE access_requests SET status = $2, decided_by = $3, decision_reason = $4, decided_rails = $5, decided_at = now()
-        WHERE id = $1 RETURNING *`,
-      [id, decision, operator, reason, approved],
-    );
+    const decided = await repo.decideAccessRequestRow(tx, id, { status: decision, decidedBy: operator, decisionReason: reason, decidedRails: approved });
+    await repo.enableLiveRails(tx, ar.merchant_id, approved, operator);
     for (const r of approved) {
-      await c.query(
-        `INSERT INTO rail_enablements (merchant_id, environment, rail_id, enabled_by) VALUES ($1, 'live', $2, $3) ON CONFLICT DO NOTHING`,
-        [ar.merchant_id, r, operator],
-      );
-      await appendEvidence(c, { kind: 'rail.enabled', subject: ar.merchant_id, actor: operator, payload: { rail: r, environment: 'live', access_request_id: id }, dedupeKey: `rail:${ar.merchant_id}:live:${r}:${id}` });
+      await appendEvidence(tx, { kind: 'rail.enabled', subject: ar.merchant_id, actor: operator, payload: { rail: r, environment: 'live', access_request_id: id }, dedupeKey: `rail:${ar.merchant_id}:live:${r}:${id}` });
     }
-    await appendEvidence(c, { kind: `access_request.${decision}`, subject: ar.merchant_id, actor: operator, payload: { access_request_id: id, rails: approved, reason }, dedupeKey: `access_request:${id}:decided` });
-    return accessRequestObject(upd.rows[0]);
+    await appendEvidence(tx, { kind: `access_request.${decision}`, subject: ar.merchant_id, actor: operator, payload: { access_request_id: id, rails: approved, reason }, dedupeKey: `access_request:${id}:decided` });
+    return accessRequestObject(accessRequestRow(decided));
   });
 }

@@ -181,6 +181,26 @@ describe('API: keys, scopes, environments and reviewed enablement', () => {
       const { rows } = await stack.pool.query(`SELECT kind, actor FROM evidence WHERE subject = $1 ORDER BY seq`, [m.merchantId]);
       assert.deepEqual(rows.map((r) => r.kind), ['merchant.created', 'api_key.created', 'access_request.filed', 'rail.enabled', 'access_request.approved', 'api_key.created']);
     }
+    {
+      // Two operators deciding one request at once: the request's row lock makes one decision;
+      // the other is refused and leaves no rail and no evidence.
+      const m = await newMerchant();
+      const ar = await api('POST', '/v1/access_requests', { key: m.key, body: { rails: ['usdt-erc20-live'], use_case: 'Racing decisions', expected_volume: '1k USDT/month' } });
+      assert.equal(ar.status, 201);
+      const bob = await operatorNamed('bob');
+      const [approve, reject] = await Promise.all([
+        admin('POST', `/v1/admin/access_requests/${ar.body.id}/approve`, { reason: 'KYB done' }),
+        bob.call('POST', `/v1/admin/access_requests/${ar.body.id}/reject`, { reason: 'no KYB' }),
+      ]);
+      assert.deepEqual([approve.status, reject.status].sort(), [200, 409]);
+      const loser = approve.status === 409 ? approve : reject;
+      assert.equal(loser.body.error.code, 'access_request_decided');
+      const approved = approve.status === 200;
+      const { rows: rails } = await stack.pool.query(`SELECT rail_id FROM rail_enablements WHERE merchant_id = $1 AND environment = 'live'`, [m.merchantId]);
+      assert.deepEqual(rails.map((r) => r.rail_id), approved ? ['usdt-erc20-live'] : []);
+      const { rows: ev } = await stack.pool.query(`SELECT kind FROM evidence WHERE subject = $1 AND kind LIKE 'access_request.%' ORDER BY seq`, [m.merchantId]);
+      assert.deepEqual(ev.map((r) => r.kind), ['access_request.filed', approved ? 'access_request.approved' : 'access_request.rejected']);
+    }
   });
 
   it('refuses the operator API without the admin token', async () => {

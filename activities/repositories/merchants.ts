@@ -1,11 +1,12 @@
-// Merchants, API keys, rail enablements and access requests: plain reads through Prisma Client.
-// (Their writes share a transaction with the evidence log, which is raw SQL under an advisory
-// lock, so they stay in activities/merchant.ts's transactions for now.)
+// Merchants, API keys, rail enablements and access requests through Prisma Client: plain reads,
+// and writes in the caller's Prisma transaction (activities/merchant.ts appends the evidence in it).
 import type { Pool } from '../db.js';
 import { prismaOf } from '../db.js';
-import type { AccessRequest, Merchant, RailEnablement } from '../../generated/prisma/client.js';
+import type { AccessRequest, Merchant, Prisma, RailEnablement } from '../../generated/prisma/client.js';
+import { accessRequestLocked } from './sql/accessRequestLocked.js';
 
 export type { AccessRequest, Merchant, RailEnablement };
+type Tx = Prisma.TransactionClient;
 
 export function findMerchant(pool: Pool, id: string): Promise<Merchant | null> {
   return prismaOf(pool).merchant.findUnique({ where: { id } });
@@ -49,4 +50,44 @@ export async function latestMerchantsWithRails(pool: Pool): Promise<Array<Mercha
     ? await prisma.railEnablement.findMany({ where: { merchantId: { in: merchants.map((m) => m.id) } }, orderBy: [{ environment: 'asc' }, { railId: 'asc' }] })
     : [];
   return merchants.map((m) => ({ ...m, rails: rails.filter((r) => r.merchantId === m.id).map((r) => `${r.environment}:${r.railId}`) }));
+}
+
+/** A merchant and its enabled sandbox rails. */
+export async function insertMerchant(tx: Tx, m: { id: string; name: string; sandboxRails: string[]; enabledBy: string }): Promise<Merchant> {
+  const row = await tx.merchant.create({ data: { id: m.id, name: m.name } });
+  await tx.railEnablement.createMany({ data: m.sandboxRails.map((railId) => ({ merchantId: m.id, environment: 'sandbox', railId, enabledBy: m.enabledBy })) });
+  return row;
+}
+
+export const API_KEY_VIEW = { id: true, merchantId: true, environment: true, prefix: true, scopes: true, createdAt: true, revokedAt: true } as const satisfies Prisma.ApiKeySelect;
+export type ApiKeyView = Prisma.ApiKeyGetPayload<{ select: typeof API_KEY_VIEW }>;
+
+export function insertApiKey(tx: Tx, k: { id: string; merchantId: string; environment: string; secretHash: string; prefix: string; scopes: string[]; createdBy: string }): Promise<ApiKeyView> {
+  return tx.apiKey.create({ data: k, select: API_KEY_VIEW });
+}
+
+/** Revoked from now, or as it was when revoked already; null when there is no such key (of that merchant, when given). */
+export async function revokeKey(tx: Tx, id: string, merchantId?: string): Promise<ApiKeyView | null> {
+  const owned = { id, ...(merchantId ? { merchantId } : {}) };
+  await tx.apiKey.updateMany({ where: { ...owned, revokedAt: null }, data: { revokedAt: new Date() } });
+  return tx.apiKey.findFirst({ where: owned, select: API_KEY_VIEW });
+}
+
+export function insertAccessRequest(tx: Tx, r: { id: string; merchantId: string; rails: string[]; useCase: string; expectedVolume: string }): Promise<AccessRequest> {
+  return tx.accessRequest.create({ data: { ...r, status: 'pending', decidedRails: [] } });
+}
+
+/** The request, locked to the transaction's end (prisma/sql/accessRequestLocked.sql); null when there is none. */
+export async function lockAccessRequest(tx: Tx, id: string) {
+  const [row] = await tx.$queryRawTyped(accessRequestLocked(id));
+  return row ?? null;
+}
+
+export function decideAccessRequestRow(tx: Tx, id: string, d: { status: string; decidedBy: string; decisionReason: string; decidedRails: string[] }): Promise<AccessRequest> {
+  return tx.accessRequest.update({ where: { id }, data: { ...d, decidedAt: new Date() } });
+}
+
+/** Live rails on for a merchant; one already on stays as it was. */
+export async function enableLiveRails(tx: Tx, merchantId: string, rails: string[], enabledBy: string): Promise<void> {
+  if (rails.length) await tx.railEnablement.createMany({ data: rails.map((railId) => ({ merchantId, environment: 'live', railId, enabledBy })), skipDuplicates: true });
 }
