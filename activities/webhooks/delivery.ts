@@ -5,15 +5,17 @@
 // (redeliveries, recoveries, endpoints with ordering "none"). Each is idempotent: rows are keyed
 // by delivery id and attempt number.
 import { Context, log } from '@temporalio/activity';
-import type { DbClient, Pool } from '../db.js';
+import type { Pool } from '../db.js';
 import { withTx } from '../db.js';
 import type { StablerailConfig } from '../config.js';
 import { appendEvidence } from '../evidence.js';
-import { DomainError } from '../merchant.js';
+import { DomainError, type Environment } from '../merchant.js';
 import { signatureHeader } from '../../sdk/signature.js';
 import { ATTEMPTS_MAX, nextDelayMs, parseRetryAfterMs } from '../../workflows/rules/retry-schedule.js';
 import type { AttemptRequest, AttemptResult, DeliveryInput, DeliveryKind, FirstAttempt, LaneStep, LaneStepRequest, PlannedDelivery } from '../../workflows/webhook-shared.js';
 import { activeSecrets, disableEndpoint } from './endpoints.js';
+import * as deliveries from '../repositories/webhook-deliveries.js';
+import { endpointById } from '../repositories/webhook-endpoints.js';
 import { insertDeliveries, planEventDeliveries, type EventHead } from './plan.js';
 import { parseEndpointUrl, resolveTarget, urlPolicy } from './url-guard.js';
 import { postPinned, SendError } from './http-sender.js';
@@ -57,17 +59,6 @@ async function heartbeating<T>(work: Promise<T>): Promise<T> {
   }
 }
 
-interface AttemptContext {
-  event_id: string;
-  type: string;
-  sequence: number;
-  data: unknown;
-  created_at: Date;
-  url: string;
-  environment: 'sandbox' | 'live';
-  status: 'enabled' | 'disabled' | 'deleted';
-}
-
 /** The payload, serialized once: these exact bytes are signed and sent. */
 export function payloadBytes(e: { id: string; type: string; created_at: Date; sequence: number; data: unknown }): Buffer {
   return Buffer.from(JSON.stringify({ id: e.id, type: e.type, created_at: e.created_at.toISOString(), sequence: e.sequence, data: e.data }), 'utf8');
@@ -95,25 +86,15 @@ export interface AttemptDone extends AttemptResult {
  */
 export async function attemptOnce(deps: SendDeps, req: AttemptRequest, timeoutMs = deps.config.webhooks.attempt_timeout_ms): Promise<AttemptDone> {
   const { pool, config, masterKey } = deps;
-  const prior = await pool.query(`SELECT outcome, response_status, error FROM webhook_attempts WHERE delivery_id = $1 AND attempt = $2`, [req.deliveryId, req.attempt]);
-  if (prior.rows[0]) {
-    const p = prior.rows[0];
-    const left = await pool.query<{ ms: number | null }>(
-      `SELECT GREATEST(0, extract(epoch FROM next_attempt_at - now()) * 1000)::float8 AS ms FROM webhook_deliveries WHERE id = $1`, [req.deliveryId],
-    );
-    const ms = left.rows[0]?.ms;
-    return { outcome: p.outcome, responseStatus: p.response_status, retryAfterMs: null, error: p.error, nextDelayMs: ms === null || ms === undefined ? undefined : Math.round(ms), notify: [] };
+  const p = await deliveries.priorAttempt(pool, req.deliveryId, req.attempt);
+  if (p) {
+    const ms = (await deliveries.deliveryState(pool, req.deliveryId))?.due_in_ms;
+    return { outcome: p.outcome as AttemptResult['outcome'], responseStatus: p.response_status, retryAfterMs: null, error: p.error, nextDelayMs: ms === null || ms === undefined ? undefined : Math.round(ms), notify: [] };
   }
-  const ctxRows = await pool.query<AttemptContext>(
-    `SELECT e.id AS event_id, e.type, e.sequence, e.data, e.created_at, w.url, w.environment, w.status
-       FROM events e JOIN webhook_endpoints w ON w.id = $2 AND w.merchant_id = e.merchant_id AND w.environment = e.environment
-      WHERE e.id = $1`,
-    [req.eventId, req.endpointId],
-  );
-  const ctx = ctxRows.rows[0];
+  const ctx = await deliveries.attemptContext(pool, req.eventId, req.endpointId);
   if (!ctx || ctx.status !== 'enabled') {
     const reason = ctx?.status === 'deleted' ? 'endpoint_deleted' : 'endpoint_disabled';
-    await pool.query(`UPDATE webhook_deliveries SET status = 'canceled', last_error = $2, next_attempt_at = NULL, updated_at = now() WHERE id = $1 AND status = 'pending'`, [req.deliveryId, reason]);
+    await deliveries.cancelDelivery(pool, req.deliveryId, reason);
     return { outcome: 'endpoint_disabled', responseStatus: null, retryAfterMs: null, error: reason, nextDelayMs: undefined, notify: [] };
   }
   const body = payloadBytes({ id: ctx.event_id, type: ctx.type, created_at: ctx.created_at, sequence: ctx.sequence, data: ctx.data });
@@ -135,7 +116,7 @@ export async function attemptOnce(deps: SendDeps, req: AttemptRequest, timeoutMs
   let error: string | null = null;
   let latencyMs = 0;
   try {
-    const policy = urlPolicy(ctx.environment, config);
+    const policy = urlPolicy(ctx.environment as Environment, config);
     const target = await resolveTarget(parseEndpointUrl(ctx.url, policy), policy);
     const r = await heartbeating(postPinned(target, headers, body, timeoutMs));
     responseStatus = r.status;
@@ -156,21 +137,11 @@ export async function attemptOnce(deps: SendDeps, req: AttemptRequest, timeoutMs
   const nextMs = outcome === 'failed' ? nextDelayMs(req.attempt, req.jitterRand, retryAfterMs) : undefined;
 
   const notify = await withTx(pool, async (c) => {
-    const ins = await c.query(
-      `INSERT INTO webhook_attempts (delivery_id, attempt, endpoint_id, event_id, url, request_headers, request_body, response_status,
-                                     response_body_excerpt, latency_ms, error, outcome)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (delivery_id, attempt) DO NOTHING`,
-      [req.deliveryId, req.attempt, req.endpointId, ctx.event_id, ctx.url, JSON.stringify(headers), body.toString('utf8'), responseStatus, excerpt, latencyMs, error, outcome],
-    );
-    if (ins.rowCount === 0) return [];
-    await c.query(
-      `UPDATE webhook_deliveries SET attempt_count = GREATEST(attempt_count, $2), last_response_status = $3, last_error = $4,
-              status = CASE WHEN $5 = 'delivered' THEN 'succeeded' WHEN $5 = 'gone' THEN 'failed' ELSE status END,
-              next_attempt_at = CASE WHEN $6::bigint IS NULL THEN NULL ELSE now() + make_interval(secs => $6::bigint / 1000.0) END,
-              updated_at = now()
-        WHERE id = $1 AND status = 'pending'`,
-      [req.deliveryId, req.attempt, responseStatus, error, outcome, nextMs ?? null],
-    );
+    const logged = await deliveries.recordAttempt(c, {
+      deliveryId: req.deliveryId, attempt: req.attempt, url: ctx.url, requestHeaders: headers, requestBody: body.toString('utf8'),
+      responseStatus, responseBodyExcerpt: excerpt, latencyMs, error, outcome, nextMs: nextMs ?? null,
+    });
+    if (!logged) return [];
     await appendEvidence(c, {
       kind: 'webhook.attempt',
       subject: req.endpointId,
@@ -188,7 +159,7 @@ export async function attemptOnce(deps: SendDeps, req: AttemptRequest, timeoutMs
 /** Retries ran out: the delivery failed and the endpoint is disabled, with its event to the merchant's other endpoints. */
 export async function concludeExhausted(pool: Pool, i: DeliveryInput): Promise<{ endpointDisabled: boolean; notify: PlannedDelivery[] }> {
   const r = await withTx(pool, async (c) => {
-    await c.query(`UPDATE webhook_deliveries SET status = 'failed', last_error = COALESCE(last_error, 'retries_exhausted'), next_attempt_at = NULL, updated_at = now() WHERE id = $1 AND status = 'pending'`, [i.deliveryId]);
+    await deliveries.markExhausted(c, i.deliveryId);
     const d = await disableEndpoint(c, i.endpointId, 'retries_exhausted', 'system');
     return { endpointDisabled: d.disabled, notify: d.notify };
   });
@@ -198,26 +169,17 @@ export async function concludeExhausted(pool: Pool, i: DeliveryInput): Promise<{
 
 /** Whether an earlier event of the same object is still pending to this endpoint (then this one waits its turn). */
 async function earlierPending(pool: Pool, p: PlannedDelivery): Promise<boolean> {
-  const { rows } = await pool.query<{ waiting: boolean }>(
-    `SELECT EXISTS (SELECT 1 FROM events e JOIN webhook_deliveries d ON d.event_id = e.id
-                     WHERE e.object_id = $1 AND e.sequence < $2 AND d.endpoint_id = $3 AND d.kind = 'automatic' AND d.status = 'pending') AS waiting`,
-    [p.objectId, p.sequence, p.endpointId],
-  );
-  return rows[0]!.waiting;
+  return deliveries.earlierEventPending(pool, p.objectId!, p.sequence!, p.endpointId);
 }
 
 /** A first attempt already made (the recording activity retried after it): what it came to. */
 async function firstAlreadyMade(pool: Pool, deliveryId: string): Promise<FirstAttempt | null> {
-  const { rows } = await pool.query<{ status: string; attempt_count: number; last_error: string | null; ms: number | null }>(
-    `SELECT status, attempt_count, last_error, GREATEST(0, extract(epoch FROM next_attempt_at - now()) * 1000)::float8 AS ms FROM webhook_deliveries WHERE id = $1`,
-    [deliveryId],
-  );
-  const d = rows[0];
+  const d = await deliveries.deliveryState(pool, deliveryId);
   if (!d) return { outcome: 'endpoint_disabled', nextDelayMs: null };
   if (d.status === 'succeeded') return { outcome: 'delivered', nextDelayMs: null };
   if (d.status === 'canceled') return { outcome: 'endpoint_disabled', nextDelayMs: null };
   if (d.status === 'failed') return { outcome: 'gone', nextDelayMs: null };
-  if (d.attempt_count > 0) return { outcome: 'failed', nextDelayMs: d.ms === null ? 0 : Math.round(d.ms) };
+  if (d.attempt_count > 0) return { outcome: 'failed', nextDelayMs: d.due_in_ms === null ? 0 : Math.round(d.due_in_ms) };
   return null;
 }
 
@@ -251,23 +213,13 @@ export async function sendFirstAttempts(deps: SendDeps, planned: PlannedDelivery
  */
 export async function laneStep(deps: SendDeps, input: LaneStepRequest): Promise<LaneStep> {
   const { pool } = deps;
-  const ep = await pool.query<{ status: string }>(`SELECT status FROM webhook_endpoints WHERE id = $1`, [input.endpointId]);
-  if (ep.rows[0]?.status !== 'enabled') {
+  const status = (await endpointById(pool, input.endpointId))?.status;
+  if (status !== 'enabled') {
     // Disabled or deleted while this lane slept: its pending deliveries end, nothing is sent.
-    await pool.query(
-      `UPDATE webhook_deliveries d SET status = 'canceled', last_error = $3, next_attempt_at = NULL, updated_at = now()
-         FROM events e WHERE e.id = d.event_id AND e.object_id = $1 AND d.endpoint_id = $2 AND d.status = 'pending' AND d.kind = 'automatic'`,
-      [input.objectId, input.endpointId, ep.rows[0]?.status === 'deleted' ? 'endpoint_deleted' : 'endpoint_disabled'],
-    );
+    await deliveries.cancelLane(pool, input.objectId, input.endpointId, status === 'deleted' ? 'endpoint_deleted' : 'endpoint_disabled');
     return { kind: 'idle' };
   }
-  const head = await pool.query<{ id: string; event_id: string; attempt_count: number; due_ms: number | null }>(
-    `SELECT d.id, d.event_id, d.attempt_count, (extract(epoch FROM d.next_attempt_at) * 1000)::float8 AS due_ms
-       FROM events e JOIN webhook_deliveries d ON d.event_id = e.id AND d.endpoint_id = $2 AND d.kind = 'automatic' AND d.status = 'pending'
-      WHERE e.object_id = $1 ORDER BY e.sequence LIMIT 1`,
-    [input.objectId, input.endpointId],
-  );
-  const h = head.rows[0];
+  const h = await deliveries.laneHead(pool, input.objectId, input.endpointId);
   if (!h) return { kind: 'idle' };
   if (h.attempt_count > 0 && h.due_ms !== null && h.due_ms > input.nowMs) return { kind: 'wait', waitMs: Math.ceil(h.due_ms - input.nowMs) };
   const attempt = h.attempt_count + 1;
@@ -292,11 +244,7 @@ export function createWebhookDispatchActivities(deps: { pool: Pool; config: Stab
      */
     async planDeliveries(ref: { objectId: string; sequence: number }): Promise<PlannedDelivery[]> {
       const planned = await withTx(pool, async (c) => {
-        const ev = await c.query<EventHead>(
-          `SELECT id, type, merchant_id, environment, object_id, sequence FROM events WHERE object_id = $1 AND sequence = $2`,
-          [ref.objectId, ref.sequence],
-        );
-        const e = ev.rows[0];
+        const e = await deliveries.eventAt(c, ref.objectId, ref.sequence);
         if (!e) throw new Error(`no event for ${ref.objectId} at sequence ${ref.sequence}`);
         return planEventDeliveries(c, e);
       });
