@@ -4,7 +4,9 @@
 import { postWriteOff } from './resolutions.js';
 import type { Pool, DbClient } from './db.js';
 import { withTx } from './db.js';
+import * as payments from './repositories/payments.js';
 import { findPayment, PAYMENT_COLUMNS, type PaymentRow } from './repositories/payments.js';
+import { eventAt } from './repositories/events.js';
 import type { RailConfig, StablerailConfig } from './config.js';
 import { explorerTxUrl, railById } from './config.js';
 import { appendEvidence } from './evidence.js';
@@ -85,11 +87,8 @@ export function publicPaymentObject(row: PaymentRow, config: StablerailConfig) {
  */
 export async function paymentTransactions(pool: Pool, config: StablerailConfig, row: Pick<PaymentRow, 'id' | 'rail'>): Promise<Array<{ tx_hash: string; explorer_url: string | null }>> {
   const rail = railById(config, row.rail);
-  const { rows } = await pool.query<{ tx_hash: string }>(
-    `SELECT tx_hash FROM chain_transfers WHERE rail = $1 AND payment_id = $2 AND removed_at IS NULL GROUP BY tx_hash ORDER BY min(block_height), tx_hash LIMIT $3`,
-    [row.rail, row.id, PAYMENT_TRANSACTIONS_SHOWN_MAX],
-  );
-  return rows.map((r) => ({ tx_hash: r.tx_hash, explorer_url: rail ? explorerTxUrl(rail, r.tx_hash) : null }));
+  const hashes = await payments.txHashesOf(pool, row.rail, row.id, PAYMENT_TRANSACTIONS_SHOWN_MAX);
+  return hashes.map((h) => ({ tx_hash: h, explorer_url: rail ? explorerTxUrl(rail, h) : null }));
 }
 
 /** A payment paid in more pieces than this shows the first ones; the merchant's API has them all. */
@@ -163,18 +162,8 @@ export async function insertPaymentWithDeliveries(pool: Pool, config: Stablerail
 async function writeTransitionSideEffects(c: DbClient, config: StablerailConfig, row: PaymentRow, t: TransitionRecord, opts: { transitionWritten?: boolean } = {}): Promise<RecordedTransition> {
   const eventId = newId('evt');
   const eventType = eventTypeFor(t.from, t.to);
-  if (!opts.transitionWritten) {
-    await c.query(
-      `INSERT INTO payment_transitions (payment_id, seq, from_status, to_status, cause, actor, exception_code, reason, amount_received_minor, created_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-      [t.paymentId, t.seq, t.from, t.to, t.cause, t.actor, t.exceptionCode, t.reason ?? null, t.amountReceivedMinor, row.updated_at],
-    );
-  }
-  await c.query(
-    `INSERT INTO events (id, merchant_id, environment, type, object_type, object_id, sequence, data, created_at)
-     VALUES ($1, $2, $3, $4, 'payment', $5, $6, $7, $8)`,
-    [eventId, row.merchant_id, row.environment, eventType, row.id, t.seq, JSON.stringify(paymentObject(row, config)), row.updated_at],
-  );
+  if (!opts.transitionWritten) await payments.insertTransition(c, t, row.updated_at);
+  await payments.insertPaymentEvent(c, { id: eventId, type: eventType, paymentId: row.id, sequence: t.seq, data: paymentObject(row, config), at: row.updated_at });
   const planned = await planEventDeliveries(c, { id: eventId, type: eventType, merchant_id: row.merchant_id, environment: row.environment, object_id: row.id, sequence: t.seq });
   await appendEvidence(c, {
     kind: 'payment.transition',
@@ -197,12 +186,9 @@ async function writeTransitionSideEffects(c: DbClient, config: StablerailConfig,
 
 /** The deliveries of a recorded payment event, planned again (an activity retried after its commit). */
 async function replanDeliveries(c: DbClient, paymentId: string, seq: number): Promise<PlannedDelivery[]> {
-  const ev = await c.query<{ id: string; type: string; merchant_id: string; environment: string; object_id: string; sequence: number }>(
-    `SELECT id, type, merchant_id, environment, object_id, sequence FROM events WHERE object_id = $1 AND sequence = $2`,
-    [paymentId, seq],
-  );
-  if (!ev.rows[0]) throw new Error(`no event for ${paymentId} at sequence ${seq}`);
-  return planEventDeliveries(c, ev.rows[0]);
+  const e = await eventAt(c, paymentId, seq);
+  if (!e) throw new Error(`no event for ${paymentId} at sequence ${seq}`);
+  return planEventDeliveries(c, e);
 }
 
 export class TransitionOutOfOrderError extends Error {
@@ -277,13 +263,12 @@ export function createPaymentActivities(deps: { pool: Pool; config: StablerailCo
      */
     async recordRefundAddress(paymentId: string, address: string): Promise<RefundAddressRecorded> {
       return withTx(pool, async (c) => {
-        const u = await c.query(`UPDATE payments SET refund_address = $2 WHERE id = $1 AND refund_address IS NULL`, [paymentId, address]);
-        if (u.rowCount) {
+        const r = await payments.setRefundAddressOnce(c, paymentId, address);
+        if (r.set) {
           await appendEvidence(c, { kind: 'payment.refund_address', subject: paymentId, actor: 'payer', payload: { address }, dedupeKey: `refund-address:${paymentId}` });
           return { address, set: true };
         }
-        const { rows } = await c.query<{ refund_address: string | null }>(`SELECT refund_address FROM payments WHERE id = $1`, [paymentId]);
-        const kept = rows[0]?.refund_address;
+        const kept = r.address;
         if (!kept) throw ApplicationFailure.nonRetryable(`payment ${paymentId} has no row`, 'payment_missing');
         return { address: kept, set: kept === address };
       });
@@ -297,29 +282,19 @@ export function createPaymentActivities(deps: { pool: Pool; config: StablerailCo
   /** The transition, its event, evidence entry and delivery plan in one transaction; a retry after commit finds them. */
   function recordTransitionRows(t: TransitionRecord): Promise<RecordedTransition> {
     return withTx(pool, async (c) => {
-      const existing = await c.query<{ id: string; type: string }>(
-        `SELECT e.id, e.type FROM payment_transitions t JOIN events e ON e.object_id = t.payment_id AND e.sequence = t.seq
-          WHERE t.payment_id = $1 AND t.seq = $2`,
-        [t.paymentId, t.seq],
-      );
-      if (existing.rows[0]) {
+      const existing = await payments.recordedTransition(c, t.paymentId, t.seq);
+      if (existing) {
         // A retry after commit: the plan is derived again (idempotent), so the workflow still gets it.
         const planned = await replanDeliveries(c, t.paymentId, t.seq);
-        return { eventId: existing.rows[0].id, eventType: existing.rows[0].type, inserted: false, planned };
+        return { eventId: existing.id, eventType: existing.type, inserted: false, planned };
       }
-      const upd = await c.query<PaymentRow>(
-        `UPDATE payments SET status = $3, exception_code = $4, amount_received_minor = $5, last_seq = $2,
-                updated_at = date_trunc('milliseconds', clock_timestamp())
-          WHERE id = $1 AND last_seq = $2 - 1 AND status = $6
-          RETURNING ${PAYMENT_COLUMNS}`,
-        [t.paymentId, t.seq, t.to, t.exceptionCode, t.amountReceivedMinor, t.from],
-      );
-      if (!upd.rows[0]) {
+      const row = await payments.advancePayment(c, t);
+      if (!row) {
         throw new TransitionOutOfOrderError(`payment ${t.paymentId} is not at seq ${t.seq - 1} in status ${t.from}`);
       }
       // A write-off is posted with the decision, in the same transaction (issue #16).
-      if (t.to === 'written_off') await postWriteOff(c, upd.rows[0], BigInt(t.amountReceivedMinor), t.actor, t.reason ?? null);
-      return writeTransitionSideEffects(c, config, upd.rows[0], t);
+      if (t.to === 'written_off') await postWriteOff(c, row, BigInt(t.amountReceivedMinor), t.actor, t.reason ?? null);
+      return writeTransitionSideEffects(c, config, row, t);
     });
   }
 }

@@ -2,8 +2,9 @@
 // on the (merchant_id, environment, created_at DESC, id DESC) index. Events are written in the
 // transaction of the change they announce (activities/payment.ts, payout.ts, webhooks/).
 import type { Event } from '../../generated/prisma/client.js';
-import type { Pool } from '../db.js';
-import { prismaOf } from '../db.js';
+import type { AnyTx, Pool } from '../db.js';
+import { prismaOf, typedRows } from '../db.js';
+import { eventAtSequence } from './sql/eventAtSequence.js';
 import { after, NEWEST_FIRST, type PageCursor } from './paging.js';
 import { eventsToRecover } from './sql/eventsToRecover.js';
 
@@ -36,4 +37,9 @@ export function findOwnedEvent(pool: Pool, scope: EventScope, id: string): Promi
 /** prisma/sql/eventsToRecover.sql: what recovering an endpoint resends from a window, oldest first. */
 export function undeliveredEvents(pool: Pool, scope: EventScope, endpoint: { id: string; enabledEvents: string[] }, window: { since: Date; until: Date }, limit: number) {
   return prismaOf(pool).$queryRawTyped(eventsToRecover(scope.merchantId, scope.environment, window.since, window.until, endpoint.enabledEvents, endpoint.id, limit));
+}
+
+/** An object's event at a sequence number, as delivery planning needs it, on either kind of transaction. */
+export async function eventAt(c: AnyTx | Pool, objectId: string, sequence: number) {
+  return (await typedRows(c, eventAtSequence(objectId, sequence), 'event_at_sequence'))[0];
 }

@@ -1,11 +1,19 @@
-// Payment views: plain reads through Prisma Client (by id, by public id, and keyset-paged lists),
-// mapped to the row shape the API's objects are built from. The writes (the create transaction
-// and each transition with its event and evidence entry) stay raw statements on one
-// transaction in activities/payment.ts, as measured in docs/benchmarks.md.
+// Payments. Views are plain reads through Prisma Client (by id, by public id, and keyset-paged
+// lists), mapped to the row shape the API's objects are built from. A transition's writes are
+// TypedSQL run on the recording activity's pg transaction and prepared once per connection
+// (typedRows): every payment runs several, and its transaction ends holding the evidence chain's
+// lock (docs/benchmarks.md, payments). The create transaction's one statement stays in
+// activities/payment.ts, commented with its figure.
 import type { Payment, Prisma } from '../../generated/prisma/client.js';
 import type { PaymentStatus } from '../../workflows/rules/transitions.js';
-import type { Pool } from '../db.js';
-import { prismaOf } from '../db.js';
+import type { AnyTx, Pool } from '../db.js';
+import { prismaOf, typedRows } from '../db.js';
+import { paymentAdvance } from './sql/paymentAdvance.js';
+import { paymentEventInsert } from './sql/paymentEventInsert.js';
+import { paymentRefundAddress } from './sql/paymentRefundAddress.js';
+import { paymentTransitionInsert } from './sql/paymentTransitionInsert.js';
+import { paymentTransitionRecorded } from './sql/paymentTransitionRecorded.js';
+import { paymentTxHashes } from './sql/paymentTxHashes.js';
 import { after, NEWEST_FIRST, type PageCursor } from './paging.js';
 
 /** A payment as the API's objects read it: amounts as decimal strings of minor units, never floats. */
@@ -98,4 +106,46 @@ export async function paymentsPage(pool: Pool, filter: PaymentFilter, cursor: Pa
   const where: Prisma.PaymentWhereInput = { merchantId: filter.merchantId, environment: filter.environment, status: filter.status, reference: filter.reference, ...after(cursor) };
   const rows = await prismaOf(pool).payment.findMany({ where, orderBy: NEWEST_FIRST, take: limit });
   return rows.map(paymentRowOf);
+}
+
+/** The transactions that paid a payment (reorged ones left out), first mined first. */
+export async function txHashesOf(pool: Pool, rail: string, paymentId: string, limit: number): Promise<string[]> {
+  return (await typedRows(pool, paymentTxHashes(rail, paymentId, limit), 'payment_tx_hashes')).map((r) => r.tx_hash);
+}
+
+/** The event of the transition recorded at this seq, if it is (a retried activity finds it). */
+export async function recordedTransition(c: AnyTx, paymentId: string, seq: number): Promise<{ id: string; type: string } | undefined> {
+  return (await typedRows(c, paymentTransitionRecorded(paymentId, seq), 'payment_transition_recorded'))[0];
+}
+
+export interface TransitionRow {
+  paymentId: string;
+  seq: number;
+  from: string | null;
+  to: string;
+  cause: string;
+  actor: string;
+  exceptionCode: string | null;
+  reason?: string;
+  amountReceivedMinor: string;
+}
+
+/** The payment moved on by the transition; undefined when it is not at the transition's start. */
+export async function advancePayment(c: AnyTx, t: TransitionRow): Promise<PaymentRow | undefined> {
+  const [row] = await typedRows(c, paymentAdvance(t.paymentId, t.seq, t.to, t.exceptionCode, t.amountReceivedMinor, t.from ?? ''), 'payment_advance');
+  return row as PaymentRow | undefined;
+}
+
+export async function insertTransition(c: AnyTx, t: TransitionRow, at: Date): Promise<void> {
+  await typedRows(c, paymentTransitionInsert(t.paymentId, t.seq, t.from, t.to, t.cause, t.actor, t.exceptionCode, t.reason ?? null, t.amountReceivedMinor, at), 'payment_transition_insert');
+}
+
+export async function insertPaymentEvent(c: AnyTx, e: { id: string; type: string; paymentId: string; sequence: number; data: unknown; at: Date }): Promise<void> {
+  await typedRows(c, paymentEventInsert(e.id, e.type, e.paymentId, e.sequence, JSON.stringify(e.data), e.at), 'payment_event_insert');
+}
+
+/** Sets the refund address when none is set; answers the one set now, or the one kept, or null for no payment. */
+export async function setRefundAddressOnce(c: AnyTx, paymentId: string, address: string): Promise<{ set: boolean; address: string | null }> {
+  const [row] = await typedRows(c, paymentRefundAddress(paymentId, address));
+  return row?.set_address ? { set: true, address: row.set_address } : { set: false, address: row?.kept_address ?? null };
 }

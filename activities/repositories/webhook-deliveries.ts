@@ -6,7 +6,6 @@
 // the evidence chain under its lock. Due times are by the database's clock, which set them.
 import type { AnyTx, Pool } from '../db.js';
 import { typedRows } from '../db.js';
-import { eventAtSequence } from './sql/eventAtSequence.js';
 import { webhookAttemptContext } from './sql/webhookAttemptContext.js';
 import { webhookAttemptInsert } from './sql/webhookAttemptInsert.js';
 import { webhookAttemptPrior } from './sql/webhookAttemptPrior.js';
@@ -72,8 +71,4 @@ export async function cancelLane(pool: Pool, objectId: string, endpointId: strin
 
 export async function laneHead(pool: Pool, objectId: string, endpointId: string): Promise<LaneHead | undefined> {
   return (await typedRows(pool, webhookLaneHead(objectId, endpointId), 'webhook_lane_head'))[0];
-}
-
-export async function eventAt(c: AnyTx | Pool, objectId: string, sequence: number) {
-  return (await typedRows(c, eventAtSequence(objectId, sequence)))[0];
 }

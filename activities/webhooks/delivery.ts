@@ -16,6 +16,7 @@ import type { AttemptRequest, AttemptResult, DeliveryInput, DeliveryKind, FirstA
 import { activeSecrets, disableEndpoint } from './endpoints.js';
 import * as deliveries from '../repositories/webhook-deliveries.js';
 import { endpointById } from '../repositories/webhook-endpoints.js';
+import { eventAt } from '../repositories/events.js';
 import { insertDeliveries, planEventDeliveries, type EventHead } from './plan.js';
 import { parseEndpointUrl, resolveTarget, urlPolicy } from './url-guard.js';
 import { postPinned, SendError } from './http-sender.js';
@@ -244,7 +245,7 @@ export function createWebhookDispatchActivities(deps: { pool: Pool; config: Stab
      */
     async planDeliveries(ref: { objectId: string; sequence: number }): Promise<PlannedDelivery[]> {
       const planned = await withTx(pool, async (c) => {
-        const e = await deliveries.eventAt(c, ref.objectId, ref.sequence);
+        const e = await eventAt(c, ref.objectId, ref.sequence);
         if (!e) throw new Error(`no event for ${ref.objectId} at sequence ${ref.sequence}`);
         return planEventDeliveries(c, e);
       });
