@@ -4,7 +4,7 @@
 // payout id and sequence or by a posting's cause.
 import { ApplicationFailure } from '@temporalio/common';
 import type { DbClient, Pool } from './db.js';
-import { withTx } from './db.js';
+import { withPrismaTx, withTx } from './db.js';
 import { decimalsOfAsset, nativeAssetOf, railById, type RailConfig, type StablerailConfig } from './config.js';
 import { appendEvidence } from './evidence.js';
 import { newId } from './ids.js';
@@ -13,12 +13,10 @@ import { DomainError } from './merchant.js';
 import { formatAmount, parseAmount } from '../workflows/rules/money.js';
 import { approvalsRequired, assertPayoutTransition, payoutEventType, type PayoutStatus } from '../workflows/rules/payout-transitions.js';
 import type { CreateRefusal, PayoutCreateRequest, PayoutTransitionRecord, PayoutView, TransferOutcomePayload } from '../workflows/payout-shared.js';
-import { PAYOUT_COLUMNS, type PayoutRow } from './repositories/payouts.js';
+import * as records from './repositories/payouts.js';
+import type { PayoutRow } from './repositories/payouts.js';
 
-export { PAYOUT_COLUMNS, type PayoutRow };
-
-/** The same columns qualified, for statements that join another table. */
-const PAYOUT_COLUMNS_P = PAYOUT_COLUMNS.split(',').map((c) => `p.${c.trim()}`).join(', ');
+export type { PayoutRow };
 
 export const PAYOUT_ID_RE = /^po_[0-9A-Za-z]{24}$/;
 export const DESTINATION_ID_RE = /^pd_[0-9A-Za-z]{24}$/;
@@ -50,23 +48,16 @@ export function payoutObject(row: PayoutRow, config: StablerailConfig, approvals
   };
 }
 
-export async function getPayoutRow(c: Pool | DbClient, id: string): Promise<PayoutRow | undefined> {
-  const { rows } = await c.query<PayoutRow>(`SELECT ${PAYOUT_COLUMNS} FROM payouts WHERE id = $1`, [id]);
-  return rows[0];
-}
+export const getPayoutRow = (c: Pool | DbClient, id: string): Promise<PayoutRow | undefined> => records.payoutRowById(c, id);
 
-export async function payoutApprovals(c: Pool | DbClient, id: string): Promise<Array<{ operator: string; reason: string; created_at: Date }>> {
-  const { rows } = await c.query(`SELECT operator, reason, created_at FROM payout_approvals WHERE payout_id = $1 ORDER BY created_at, operator`, [id]);
-  return rows;
-}
+export const payoutApprovals = (c: Pool | DbClient, id: string): Promise<Array<{ operator: string; reason: string; created_at: Date }>> => records.approvalsOf(c, id);
 
 const account = (row: { environment: 'sandbox' | 'live' }, ownerType: AccountRef['ownerType'], ownerId: string, purpose: AccountRef['purpose'], asset: string): AccountRef =>
   ({ environment: row.environment, ownerType, ownerId, purpose, asset });
 
 /** Balance of one account on its normal side, as of now. */
 async function accountBalance(c: DbClient, a: AccountRef, creditNormal: boolean): Promise<bigint> {
-  const { rows } = await c.query<{ s: string }>(`SELECT COALESCE(sum(amount_minor), 0)::text AS s FROM ledger_lines WHERE account_id = $1`, [accountId(a)]);
-  const debit = BigInt(rows[0]!.s);
+  const debit = await records.accountDebitBalance(c, accountId(a));
   return creditNormal ? -debit : debit;
 }
 
@@ -75,7 +66,7 @@ async function accountBalance(c: DbClient, a: AccountRef, creditNormal: boolean)
  * the same available money must not both pass the balance check.
  */
 async function lockBalance(c: DbClient, a: AccountRef): Promise<void> {
-  await c.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 7))`, [accountId(a)]);
+  await records.lockAccountBalance(c, accountId(a));
 }
 
 /** A threshold of 0 is allowed (every payout needs two operators), unlike an amount. */
@@ -83,24 +74,16 @@ const thresholdMinor6 = (amount: string): bigint => (/^0+(\.0+)?$/.test(amount) 
 
 /** The threshold above which two operators approve, in minor units of the rail's asset. */
 export async function dualApprovalAboveMinor(c: Pool | DbClient, config: StablerailConfig, merchantId: string, environment: string, rail: RailConfig): Promise<bigint> {
-  const { rows } = await c.query<{ v: string }>(
-    `SELECT dual_approval_above_minor::text AS v FROM merchant_payout_settings WHERE merchant_id = $1 AND environment = $2`,
-    [merchantId, environment],
-  );
   // Stored in the asset's units scaled to 6 places (USDT and USDC both use 6); rescaled per rail.
-  const stored6 = rows[0] ? BigInt(rows[0].v) : thresholdMinor6(config.payouts.dual_approval_above);
+  const stored6 = (await records.storedDualApprovalMinor6(c, merchantId, environment)) ?? thresholdMinor6(config.payouts.dual_approval_above);
   return rail.decimals >= 6 ? stored6 * 10n ** BigInt(rail.decimals - 6) : stored6 / 10n ** BigInt(6 - rail.decimals);
 }
 
 export async function setDualApprovalThreshold(pool: Pool, merchantId: string, environment: string, amount: string, operator: string): Promise<void> {
   const minor6 = thresholdMinor6(amount);
-  await withTx(pool, async (c) => {
-    await c.query(
-      `INSERT INTO merchant_payout_settings (merchant_id, environment, dual_approval_above_minor, updated_by, updated_at) VALUES ($1, $2, $3, $4, now())
-       ON CONFLICT (merchant_id, environment) DO UPDATE SET dual_approval_above_minor = EXCLUDED.dual_approval_above_minor, updated_by = EXCLUDED.updated_by, updated_at = now()`,
-      [merchantId, environment, minor6.toString(), operator],
-    );
-    await appendEvidence(c, { kind: 'payout.settings', subject: merchantId, actor: operator, payload: { environment, dual_approval_above: amount }, dedupeKey: newId('ps') });
+  await withPrismaTx(pool, async (tx) => {
+    await records.setDualApprovalMinor6(tx, merchantId, environment, minor6, operator);
+    await appendEvidence(tx, { kind: 'payout.settings', subject: merchantId, actor: operator, payload: { environment, dual_approval_above: amount }, dedupeKey: newId('ps') });
   });
 }
 
@@ -116,16 +99,9 @@ interface TransitionWrite {
 
 async function writePayoutTransition(c: DbClient, config: StablerailConfig, row: PayoutRow, t: TransitionWrite): Promise<{ eventId: string }> {
   const eventId = newId('evt');
-  await c.query(
-    `INSERT INTO payout_transitions (payout_id, seq, from_status, to_status, cause, actor, reason, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-    [t.payoutId, t.seq, t.from, t.to, t.cause, t.actor, t.reason ?? null, row.updated_at],
-  );
+  await records.insertPayoutTransition(c, t, row.updated_at);
   const approvals = await payoutApprovals(c, row.id);
-  await c.query(
-    `INSERT INTO events (id, merchant_id, environment, type, object_type, object_id, sequence, data, created_at)
-     VALUES ($1, $2, $3, $4, 'payout', $5, $6, $7, $8)`,
-    [eventId, row.merchant_id, row.environment, payoutEventType(t.to), row.id, t.seq, JSON.stringify(payoutObject(row, config, approvals)), row.updated_at],
-  );
+  await records.insertPayoutEvent(c, { id: eventId, type: payoutEventType(t.to), payoutId: row.id, sequence: t.seq, data: payoutObject(row, config, approvals), at: row.updated_at });
   await appendEvidence(c, {
     kind: 'payout.transition',
     subject: t.payoutId,
@@ -166,8 +142,8 @@ export async function insertPayout(pool: Pool, config: StablerailConfig, p: NewP
     if (p.destination.id) {
       // Read under a share lock: a revocation committing now is seen, or waits for this payout
       // and then finds it among the payouts to cancel.
-      const { rows: d } = await c.query<{ status: string }>(`SELECT status FROM payout_destinations WHERE id = $1 FOR SHARE`, [p.destination.id]);
-      if (d[0]?.status !== 'active') throw new DomainError('destination_not_usable', `${p.destination.address} is ${d[0]?.status ?? 'not on the allowlist'}; no payout can go to it`, 'destination', 400);
+      const status = await records.destinationStatusShared(c, p.destination.id);
+      if (status !== 'active') throw new DomainError('destination_not_usable', `${p.destination.address} is ${status ?? 'not on the allowlist'}; no payout can go to it`, 'destination', 400);
     }
     const balance = await accountBalance(c, available, true);
     if (balance < p.amountMinor) {
@@ -185,16 +161,13 @@ export async function insertPayout(pool: Pool, config: StablerailConfig, p: NewP
 }
 
 async function insertPayoutRow(c: DbClient, config: StablerailConfig, p: NewPayout, id: string, required: number, holdEntryId: string): Promise<PayoutRow> {
-  const { rows } = await c.query<PayoutRow>(
-    `INSERT INTO payouts (id, merchant_id, environment, kind, rail, asset, amount_minor, destination_id, destination_address, reference, payment_id,
-                          status, approvals_required, last_seq, hold_entry_id, created_by, created_at, updated_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'pending_approval', $12, 1, $13, $14, date_trunc('milliseconds', now()), date_trunc('milliseconds', now()))
-     RETURNING ${PAYOUT_COLUMNS}`,
-    [id, p.merchantId, p.environment, p.kind, p.rail.id, p.rail.asset, p.amountMinor.toString(), p.destination.id, p.destination.address, p.reference,
-      p.paymentId ?? null, required, holdEntryId, p.actor],
-  );
-  await writePayoutTransition(c, config, rows[0]!, { payoutId: id, seq: 1, from: null, to: 'pending_approval', cause: p.kind === 'refund' ? 'refund_requested' : 'api_create', actor: p.actor });
-  return rows[0]!;
+  const row = await records.insertPayoutRecord(c, {
+    id, merchantId: p.merchantId, environment: p.environment, kind: p.kind, rail: p.rail.id, asset: p.rail.asset, amountMinor: p.amountMinor.toString(),
+    destinationId: p.destination.id, destinationAddress: p.destination.address, reference: p.reference, paymentId: p.paymentId ?? null,
+    approvalsRequired: required, holdEntryId, createdBy: p.actor,
+  });
+  await writePayoutTransition(c, config, row, { payoutId: id, seq: 1, from: null, to: 'pending_approval', cause: p.kind === 'refund' ? 'refund_requested' : 'api_create', actor: p.actor });
+  return row;
 }
 
 /**
@@ -204,17 +177,15 @@ async function insertPayoutRow(c: DbClient, config: StablerailConfig, p: NewPayo
  */
 export async function insertRefund(c: DbClient, config: StablerailConfig, o: { payoutId: string; paymentId: string; address: string; actor: string }): Promise<PayoutRow> {
   // The payment row's lock serializes two refund decisions for the same payment.
-  await c.query(`SELECT 1 FROM payments WHERE id = $1 FOR UPDATE`, [o.paymentId]);
+  const pay = await records.lockPaymentForRefund(c, o.paymentId);
   const same = await getPayoutRow(c, o.payoutId);
   if (same) return same;
-  const existing = await c.query<PayoutRow>(`SELECT ${PAYOUT_COLUMNS} FROM payouts WHERE payment_id = $1 AND kind = 'refund' AND status NOT IN ('failed', 'canceled')`, [o.paymentId]);
-  if (existing.rows[0]) return existing.rows[0];
-  const { rows: pr } = await c.query(`SELECT id, merchant_id, environment, rail, asset, amount_received_minor::text AS received, reference FROM payments WHERE id = $1`, [o.paymentId]);
-  const pay = pr[0];
+  const open = await records.openRefundOf(c, o.paymentId);
+  if (open) return (await getPayoutRow(c, open))!;
   if (!pay) throw new DomainError('resource_missing', `no payment ${o.paymentId}`, 'id', 404);
   const rail = railById(config, pay.rail);
   if (!rail) throw new DomainError('rail_unknown', `rail ${pay.rail} is not configured`, 'rail');
-  const received = BigInt(pay.received);
+  const received = BigInt(pay.received_minor ?? '0');
   if (received <= 0n) throw new DomainError('nothing_to_refund', 'no money was received for this payment', 'decision');
   const env = { environment: pay.environment as 'sandbox' | 'live' };
   const pending = account(env, 'merchant', pay.merchant_id, 'pending', pay.asset);
@@ -222,13 +193,7 @@ export async function insertRefund(c: DbClient, config: StablerailConfig, o: { p
   const custody = account(env, 'rail', pay.rail, 'custody', pay.asset);
   const hold = account(env, 'merchant', pay.merchant_id, 'payout_hold', pay.asset);
   // What this payment's own entries left on pending and available (credit-normal: negated).
-  const { rows: posted } = await c.query<{ purpose: string; s: string }>(
-    `SELECT a.purpose, COALESCE(-sum(l.amount_minor), 0)::text AS s FROM ledger_entries e JOIN ledger_lines l ON l.entry_id = e.id
-       JOIN ledger_accounts a ON a.id = l.account_id WHERE e.payment_id = $1 AND a.purpose IN ('pending', 'available') AND a.owner_type = 'merchant' GROUP BY a.purpose`,
-    [o.paymentId],
-  );
-  const onPending = BigInt(posted.find((r) => r.purpose === 'pending')?.s ?? '0');
-  const onAvailable = BigInt(posted.find((r) => r.purpose === 'available')?.s ?? '0');
+  const { pending: onPending, available: onAvailable } = await records.paymentPostedCredits(c, o.paymentId);
   const fromCustody = received - onPending - onAvailable;
   const lines = [
     ...(onPending > 0n ? [{ account: pending, amountMinor: onPending }] : []),
@@ -288,36 +253,24 @@ export function createPayoutRecordActivities(deps: { pool: Pool; config: Stabler
     async recordPayoutTransition(t: PayoutTransitionRecord): Promise<{ eventId: string; inserted: boolean }> {
       assertPayoutTransition(t.from, t.to);
       return withTx(pool, async (c) => {
-        const existing = await c.query<{ id: string }>(
-          `SELECT e.id FROM payout_transitions t JOIN events e ON e.object_id = t.payout_id AND e.sequence = t.seq WHERE t.payout_id = $1 AND t.seq = $2`,
-          [t.payoutId, t.seq],
-        );
-        if (existing.rows[0]) return { eventId: existing.rows[0].id, inserted: false };
-        const upd = await c.query<PayoutRow>(
-          `UPDATE payouts p SET status = $3, last_seq = $2,
-                  -- back on chain (a replacement sent, a late mining): the review's code no longer holds
-                  failure_code = CASE WHEN p.status = 'requires_review' AND $3 IN ('broadcast', 'confirmed') THEN NULL ELSE COALESCE($5, failure_code) END, updated_at = date_trunc('milliseconds', clock_timestamp()),
-                  tx_hash = cs.tx_hash, nonce = cs.nonce, from_address = cs.from_address
-             FROM (SELECT NULL) AS one LEFT JOIN chain_sends cs ON cs.send_key = $6
-            WHERE p.id = $1 AND p.last_seq = $2 - 1 AND p.status = $4 RETURNING ${PAYOUT_COLUMNS_P}`,
-          [t.payoutId, t.seq, t.to, t.from, t.failureCode ?? null, t.sendKey],
-        );
-        if (!upd.rows[0]) throw new PayoutTransitionOutOfOrderError(`payout ${t.payoutId} is not at seq ${t.seq - 1} in status ${t.from}`);
-        return { ...(await writePayoutTransition(c, config, upd.rows[0], t)), inserted: true };
+        const existing = await records.recordedPayoutEvent(c, t.payoutId, t.seq);
+        if (existing) return { eventId: existing, inserted: false };
+        const row = await records.advancePayout(c, { payoutId: t.payoutId, seq: t.seq, to: t.to, from: t.from ?? '', failureCode: t.failureCode ?? null, sendKey: t.sendKey });
+        if (!row) throw new PayoutTransitionOutOfOrderError(`payout ${t.payoutId} is not at seq ${t.seq - 1} in status ${t.from}`);
+        return { ...(await writePayoutTransition(c, config, row, t)), inserted: true };
       });
     },
 
     /** One operator's approval; the same operator again changes nothing and says so. */
     async recordPayoutApproval(a: { payoutId: string; operator: string; credentialId?: string; reason: string }): Promise<{ inserted: boolean; operators: string[] }> {
       return withTx(pool, async (c) => {
-        const ins = await c.query(`INSERT INTO payout_approvals (payout_id, operator, reason) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`, [a.payoutId, a.operator, a.reason]);
-        if (ins.rowCount) {
+        const inserted = await records.insertApproval(c, a.payoutId, a.operator, a.reason);
+        if (inserted) {
           // The actor names the operator and the credential they used; the approval row counts the operator.
           const actor = a.credentialId ? `${a.operator}@${a.credentialId}` : a.operator;
           await appendEvidence(c, { kind: 'payout.approval', subject: a.payoutId, actor, payload: { reason: a.reason, operator_id: a.operator, credential_id: a.credentialId ?? null }, dedupeKey: `payout-approval:${a.payoutId}:${a.operator}` });
         }
-        const { rows } = await c.query<{ operator: string }>(`SELECT operator FROM payout_approvals WHERE payout_id = $1 ORDER BY created_at, operator`, [a.payoutId]);
-        return { inserted: (ins.rowCount ?? 0) > 0, operators: rows.map((r) => r.operator) };
+        return { inserted, operators: (await payoutApprovals(c, a.payoutId)).map((r) => r.operator) };
       });
     },
 
@@ -361,10 +314,7 @@ export function createPayoutRecordActivities(deps: { pool: Pool; config: Stabler
       if (fee > 0n) postings.push(networkFeePosting(row.environment, rail, native, fee, o.outcome.txHash, `${row.kind} ${row.id}`, row.merchant_id));
       await withTx(pool, async (c) => {
         await postEntries(c, postings);
-        await c.query(
-          `UPDATE payouts SET network_fee_minor = $2, network_fee_asset = $3, block_height = $4, updated_at = date_trunc('milliseconds', clock_timestamp()) WHERE id = $1`,
-          [row.id, fee.toString(), native, o.outcome.blockHeight],
-        );
+        await records.setNetworkFee(c, row.id, { minor: fee.toString(), asset: native, blockHeight: o.outcome.blockHeight });
       });
       return { paid, failureCode, releaseHold: !o.outcome.executed };
     },
@@ -383,10 +333,7 @@ export function createPayoutRecordActivities(deps: { pool: Pool; config: Stabler
       const plan = payoutConfirmationPostings(row, rail, o.outcome, o.round);
       await withTx(pool, async (c) => {
         await postEntries(c, plan.postings);
-        await c.query(
-          `UPDATE payouts SET network_fee_minor = $2, network_fee_asset = $3, block_height = $4, updated_at = date_trunc('milliseconds', clock_timestamp()) WHERE id = $1`,
-          [row.id, o.outcome.feeMinor, nativeAssetOf(rail), o.outcome.blockHeight],
-        );
+        await records.setNetworkFee(c, row.id, { minor: o.outcome.feeMinor, asset: nativeAssetOf(rail), blockHeight: o.outcome.blockHeight });
       });
       return { paid: plan.paid, failureCode: plan.failureCode, releaseHold: !o.outcome.executed };
     },
@@ -413,7 +360,7 @@ export function createPayoutRecordActivities(deps: { pool: Pool; config: Stabler
           const rev = await reversalOf(c, postingId(cause), `${cause}/reorged`, 'payout_reorged');
           if (rev) reversals.push({ ...rev, memo: `payout ${row.id}: transaction ${o.txHash} reorged out, posting reversed` });
         }
-        await c.query(`UPDATE payouts SET network_fee_minor = NULL, network_fee_asset = NULL, block_height = NULL, updated_at = date_trunc('milliseconds', clock_timestamp()) WHERE id = $1`, [row.id]);
+        await records.setNetworkFee(c, row.id, null);
         return (await postEntries(c, reversals)).inserted;
       });
     },

@@ -1,12 +1,29 @@
-// Payouts and refunds as the API reads them: by id, keyset-paged lists with their approvals
-// (one query for a whole page's approvals, not one per payout), a payment's live refund, and
-// the payout allowlist, through Prisma Client. The payout workflow's writes (the hold, each
-// transition with its event and evidence entry) stay raw statements on one transaction in
-// activities/payout.ts, where the reads inside those transactions stay too.
-import type { Payout, PayoutDestination } from '../../generated/prisma/client.js';
+// Payouts and refunds. The API's reads (by id, keyset-paged lists with their approvals in one
+// query per page, a payment's live refund, the payout allowlist) go through Prisma Client. The
+// payout workflow's records (the hold's checks, the row, each transition with its event, the
+// approvals, the network fee) are TypedSQL run by typedRows on the activity's pg transaction:
+// they share it with the ledger's postings (raw pg, docs/benchmarks.md, ledger) and the
+// evidence chain's append.
+import { Prisma, type Payout, type PayoutDestination } from '../../generated/prisma/client.js';
 import type { PayoutDestinationStatus, PayoutStatus } from '../../workflows/rules/payout-transitions.js';
-import type { Pool } from '../db.js';
-import { prismaOf } from '../db.js';
+import type { AnyTx, Pool } from '../db.js';
+import { prismaOf, typedRows } from '../db.js';
+import { ledgerAccountBalance } from './sql/ledgerAccountBalance.js';
+import { ledgerBalanceLock } from './sql/ledgerBalanceLock.js';
+import { paymentLockForRefund } from './sql/paymentLockForRefund.js';
+import { paymentPostedToMerchant } from './sql/paymentPostedToMerchant.js';
+import { payoutAdvance } from './sql/payoutAdvance.js';
+import { payoutApprovalInsert } from './sql/payoutApprovalInsert.js';
+import { payoutApprovalsOf } from './sql/payoutApprovalsOf.js';
+import { payoutById } from './sql/payoutById.js';
+import { payoutDestinationStatusShared } from './sql/payoutDestinationStatusShared.js';
+import { payoutDualApprovalAbove } from './sql/payoutDualApprovalAbove.js';
+import { payoutEventInsert } from './sql/payoutEventInsert.js';
+import { payoutInsert } from './sql/payoutInsert.js';
+import { payoutNetworkFeeSet } from './sql/payoutNetworkFeeSet.js';
+import { payoutTransitionInsert } from './sql/payoutTransitionInsert.js';
+import { payoutTransitionRecorded } from './sql/payoutTransitionRecorded.js';
+import { refundOpenOfPayment } from './sql/refundOpenOfPayment.js';
 import { after, NEWEST_FIRST, type PageCursor } from './paging.js';
 
 export interface PayoutRow {
@@ -36,11 +53,6 @@ export interface PayoutRow {
   created_at: Date;
   updated_at: Date;
 }
-
-/** The columns of PayoutRow, for the statements that return one inside a payout's transaction. */
-export const PAYOUT_COLUMNS = `id, merchant_id, environment, kind, rail, asset, amount_minor::text, destination_id, destination_address, reference,
-  payment_id, status, approvals_required, last_seq, hold_entry_id, tx_hash, nonce, from_address, network_fee_minor::text, network_fee_asset,
-  block_height::text, failure_code, created_by, created_at, updated_at`;
 
 function payoutRowOf(p: Payout): PayoutRow {
   return {
@@ -127,4 +139,91 @@ export async function destinationsOf(pool: Pool, merchantId: string, environment
 export async function destinationsInStatus(pool: Pool, status: string): Promise<DestinationRow[]> {
   const rows = await prismaOf(pool).payoutDestination.findMany({ where: { status }, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }], take: DESTINATIONS_LISTED_MAX });
   return rows.map(destinationRowOf);
+}
+
+// ---- the payout workflow's records, on its pg transaction (or the pool for a plain read) ----
+
+type Db = AnyTx | Pool;
+
+export async function payoutRowById(c: Db, id: string): Promise<PayoutRow | undefined> {
+  return (await typedRows(c, payoutById(id), 'payout_by_id'))[0] as PayoutRow | undefined;
+}
+
+export function approvalsOf(c: Db, payoutId: string): Promise<Array<{ operator: string; reason: string; created_at: Date }>> {
+  return typedRows(c, payoutApprovalsOf(payoutId), 'payout_approvals_of');
+}
+
+/** Every hold against this account waits for the one before it, until the transaction ends. */
+export async function lockAccountBalance(c: AnyTx, accountId: string): Promise<void> {
+  await typedRows(c, ledgerBalanceLock(accountId));
+}
+
+/** The account's balance, debit-positive, in minor units. */
+export async function accountDebitBalance(c: AnyTx, accountId: string): Promise<bigint> {
+  const [row] = await typedRows(c, ledgerAccountBalance(accountId));
+  return BigInt(row?.debit_minor ?? '0');
+}
+
+/** The merchant's stored dual-approval threshold (minor units scaled to 6 places), if one is set. */
+export async function storedDualApprovalMinor6(c: Db, merchantId: string, environment: string): Promise<bigint | undefined> {
+  const [row] = await typedRows(c, payoutDualApprovalAbove(merchantId, environment));
+  return row?.minor6 ? BigInt(row.minor6) : undefined;
+}
+
+export async function destinationStatusShared(c: AnyTx, id: string): Promise<string | undefined> {
+  return (await typedRows(c, payoutDestinationStatusShared(id)))[0]?.status;
+}
+
+export async function insertPayoutRecord(c: AnyTx, p: { id: string; merchantId: string; environment: string; kind: string; rail: string; asset: string; amountMinor: string; destinationId: string | null; destinationAddress: string; reference: string; paymentId: string | null; approvalsRequired: number; holdEntryId: string; createdBy: string }): Promise<PayoutRow> {
+  const [row] = await typedRows(c, payoutInsert(p.id, p.merchantId, p.environment, p.kind, p.rail, p.asset, p.amountMinor, p.destinationId, p.destinationAddress, p.reference, p.paymentId, p.approvalsRequired, p.holdEntryId, p.createdBy));
+  if (!row) throw new Error(`no merchant ${p.merchantId} for payout ${p.id}`);
+  return row as PayoutRow;
+}
+
+export async function insertPayoutTransition(c: AnyTx, t: { payoutId: string; seq: number; from: string | null; to: string; cause: string; actor: string; reason?: string | null }, at: Date): Promise<void> {
+  await typedRows(c, payoutTransitionInsert(t.payoutId, t.seq, t.from, t.to, t.cause, t.actor, t.reason ?? null, at), 'payout_transition_insert');
+}
+
+export async function insertPayoutEvent(c: AnyTx, e: { id: string; type: string; payoutId: string; sequence: number; data: unknown; at: Date }): Promise<void> {
+  await typedRows(c, payoutEventInsert(e.id, e.type, e.payoutId, e.sequence, JSON.stringify(e.data), e.at), 'payout_event_insert');
+}
+
+/** The payment a refund is of, locked to the transaction's end: two refund decisions serialize here. */
+export async function lockPaymentForRefund(c: AnyTx, paymentId: string) {
+  return (await typedRows(c, paymentLockForRefund(paymentId)))[0];
+}
+
+export async function openRefundOf(c: AnyTx, paymentId: string): Promise<string | undefined> {
+  return (await typedRows(c, refundOpenOfPayment(paymentId)))[0]?.id;
+}
+
+/** What the payment's own entries left on the merchant's pending and available accounts (credit-normal). */
+export async function paymentPostedCredits(c: AnyTx, paymentId: string): Promise<{ pending: bigint; available: bigint }> {
+  const rows = await typedRows(c, paymentPostedToMerchant(paymentId));
+  const of = (purpose: string) => BigInt(rows.find((r) => r.purpose === purpose)?.credit_minor ?? '0');
+  return { pending: of('pending'), available: of('available') };
+}
+
+export async function recordedPayoutEvent(c: AnyTx, payoutId: string, seq: number): Promise<string | undefined> {
+  return (await typedRows(c, payoutTransitionRecorded(payoutId, seq), 'payout_transition_recorded'))[0]?.id;
+}
+
+/** The payout moved on by the transition; undefined when it is not at the transition's start. */
+export async function advancePayout(c: AnyTx, t: { payoutId: string; seq: number; to: string; from: string; failureCode: string | null; sendKey: string | null }): Promise<PayoutRow | undefined> {
+  return (await typedRows(c, payoutAdvance(t.payoutId, t.seq, t.to, t.from, t.failureCode, t.sendKey), 'payout_advance'))[0] as PayoutRow | undefined;
+}
+
+/** True when this operator's approval is new. */
+export async function insertApproval(c: AnyTx, payoutId: string, operator: string, reason: string): Promise<boolean> {
+  return (await typedRows(c, payoutApprovalInsert(payoutId, operator, reason))).length > 0;
+}
+
+export async function setNetworkFee(c: AnyTx, payoutId: string, fee: { minor: string; asset: string; blockHeight: number } | null): Promise<void> {
+  await typedRows(c, payoutNetworkFeeSet(payoutId, fee?.minor ?? null, fee?.asset ?? null, fee?.blockHeight ?? null));
+}
+
+/** The merchant's dual-approval threshold (minor units scaled to 6 places), set or replaced, in the caller's Prisma transaction. */
+export async function setDualApprovalMinor6(tx: Prisma.TransactionClient, merchantId: string, environment: string, minor6: bigint, updatedBy: string): Promise<void> {
+  const value = { dualApprovalAboveMinor: new Prisma.Decimal(minor6.toString()), updatedBy, updatedAt: new Date() };
+  await tx.merchantPayoutSettings.upsert({ where: { merchantId_environment: { merchantId, environment } }, create: { merchantId, environment, ...value }, update: value });
 }
