@@ -16,6 +16,7 @@ import { payoutAdvance } from './sql/payoutAdvance.js';
 import { payoutApprovalInsert } from './sql/payoutApprovalInsert.js';
 import { payoutApprovalsOf } from './sql/payoutApprovalsOf.js';
 import { payoutById } from './sql/payoutById.js';
+import { payoutDestinationLocked } from './sql/payoutDestinationLocked.js';
 import { payoutDestinationStatusShared } from './sql/payoutDestinationStatusShared.js';
 import { payoutDualApprovalAbove } from './sql/payoutDualApprovalAbove.js';
 import { payoutEventInsert } from './sql/payoutEventInsert.js';
@@ -226,4 +227,53 @@ export async function setNetworkFee(c: AnyTx, payoutId: string, fee: { minor: st
 export async function setDualApprovalMinor6(tx: Prisma.TransactionClient, merchantId: string, environment: string, minor6: bigint, updatedBy: string): Promise<void> {
   const value = { dualApprovalAboveMinor: new Prisma.Decimal(minor6.toString()), updatedBy, updatedAt: new Date() };
   await tx.merchantPayoutSettings.upsert({ where: { merchantId_environment: { merchantId, environment } }, create: { merchantId, environment, ...value }, update: value });
+}
+
+// ---- the payout allowlist's records, through Prisma Client (writes in the caller's transaction) ----
+
+type PrismaDb = Pool | Prisma.TransactionClient;
+const prismaClient = (db: PrismaDb): Prisma.TransactionClient => (typeof (db as Pool).connect === 'function' ? prismaOf(db as Pool) : (db as Prisma.TransactionClient));
+
+export async function findDestination(db: PrismaDb, id: string): Promise<DestinationRow | undefined> {
+  const d = await prismaClient(db).payoutDestination.findUnique({ where: { id } });
+  return d ? destinationRowOf(d) : undefined;
+}
+
+/** A new allowlist entry, awaiting approval; a second live entry for the address fails on the unique index. */
+export async function insertDestinationRow(tx: Prisma.TransactionClient, d: { id: string; merchantId: string; environment: string; rail: string; address: string; label: string; requestedBy: string }): Promise<DestinationRow> {
+  return destinationRowOf(await tx.payoutDestination.create({ data: { ...d, status: 'pending_approval' } }));
+}
+
+/** The live (not rejected or revoked) entry for an address or id, or null. */
+export async function liveDestination(pool: Pool, o: { merchantId: string; environment: string; rail: string; idOrAddress: string }): Promise<DestinationRow | null> {
+  const d = await prismaOf(pool).payoutDestination.findFirst({
+    where: { merchantId: o.merchantId, environment: o.environment, rail: o.rail, OR: [{ id: o.idOrAddress }, { address: o.idOrAddress }], status: { notIn: ['rejected', 'revoked'] } },
+  });
+  return d ? destinationRowOf(d) : null;
+}
+
+/**
+ * The entry moved to `status` unless it is there already or ended (rejected, revoked); a null
+ * decider, reason or usable time keeps the one recorded. True when it moved.
+ */
+export async function decideDestination(tx: Prisma.TransactionClient, id: string, d: { status: string; decidedBy: string | null; reason: string | null; usableAt: Date | null }): Promise<boolean> {
+  const { count } = await tx.payoutDestination.updateMany({
+    where: { id, status: { notIn: [d.status, 'rejected', 'revoked'] } },
+    data: { status: d.status, decidedBy: d.decidedBy ?? undefined, reason: d.reason ?? undefined, usableAt: d.usableAt ?? undefined, updatedAt: new Date() },
+  });
+  return count === 1;
+}
+
+export async function lockDestinationStatus(tx: Prisma.TransactionClient, id: string): Promise<string | undefined> {
+  return (await tx.$queryRawTyped(payoutDestinationLocked(id)))[0]?.status;
+}
+
+export async function revokeDestinationRow(tx: Prisma.TransactionClient, id: string, decidedBy: string, reason: string): Promise<void> {
+  await tx.payoutDestination.update({ where: { id }, data: { status: 'revoked', decidedBy, reason, updatedAt: new Date() } });
+}
+
+/** The payouts to a destination not yet signed (pending approval or approved), oldest first. */
+export async function unsignedPayoutsTo(tx: Prisma.TransactionClient, destinationId: string): Promise<string[]> {
+  const rows = await tx.payout.findMany({ where: { destinationId, status: { in: ['pending_approval', 'approved'] } }, orderBy: { createdAt: 'asc' }, select: { id: true } });
+  return rows.map((r) => r.id);
 }
