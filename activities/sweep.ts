@@ -5,7 +5,9 @@
 // runs. Every network fee is posted in the native asset to the network-fee account.
 import { ApplicationFailure } from '@temporalio/common';
 import type { Pool } from './db.js';
-import { withTx } from './db.js';
+import { withPrismaTx, withTx } from './db.js';
+import type { Prisma, Sweep } from '../generated/prisma/client.js';
+import * as sweeps from './repositories/sweeps.js';
 import { decimalsOfAsset, nativeAssetOf, railById, type RailConfig, type StablerailConfig } from './config.js';
 import { appendEvidence } from './evidence.js';
 import { newId } from './ids.js';
@@ -121,9 +123,18 @@ export function sweepObject(r: SweepRow, config: StablerailConfig) {
   };
 }
 
+/** Prisma's model in the row shape the sweep object reads. */
+function sweepRowOf(s: Sweep): SweepRow {
+  return {
+    id: s.id, environment: s.environment as SweepRow['environment'], rail: s.rail, treasury_address: s.treasuryAddress, status: s.status as SweepRow['status'],
+    plan: s.plan as unknown as SweepPlan, result: s.result as unknown as SweepRow['result'], planned_by: s.plannedBy, executed_by: s.executedBy,
+    created_at: s.createdAt, updated_at: s.updatedAt,
+  };
+}
+
 export async function getSweep(pool: Pool, id: string): Promise<SweepRow | undefined> {
-  const { rows } = await pool.query<SweepRow>(`SELECT * FROM sweeps WHERE id = $1`, [id]);
-  return rows[0];
+  const s = await sweeps.findSweep(pool, id);
+  return s ? sweepRowOf(s) : undefined;
 }
 
 const GAS_STRATEGY: Record<RailConfig['kind'], string> = {
@@ -145,15 +156,7 @@ export async function planSweep(
   const treasury = await deps.signer.address({ rail: rail.id, kind: rail.kind, role: 'treasury' });
   const limit = Math.min(o.maxAddresses ?? SWEEP_ADDRESSES_MAX, SWEEP_ADDRESSES_MAX);
   // Addresses that ever received the token in this environment (or unmatched): the only ones that can hold it.
-  const { rows: candidates } = await deps.pool.query<{ address_index: string; address: string }>(
-    `SELECT DISTINCT d.address_index::text, d.address
-       FROM deposit_addresses d
-       JOIN chain_transfers t ON t.rail = d.rail AND t.to_address = d.address AND t.removed_at IS NULL
-       LEFT JOIN payments p ON p.id = t.payment_id
-      WHERE d.rail = $1 AND (p.id IS NULL OR p.environment = $2)
-      ORDER BY 1 LIMIT $3`,
-    [rail.id, o.environment, limit],
-  );
+  const candidates = await sweeps.candidateAddresses(deps.pool, rail.id, o.environment, limit);
   const items: SweepPlanItem[] = [];
   for (let i = 0; i < candidates.length; i += PLAN_READS_PARALLEL) {
     const chunk = await Promise.all(
@@ -165,7 +168,7 @@ export async function planSweep(
         const topUp = need > native ? need - native : 0n;
         // The top-up itself: a plain ETH transfer is 21,000 gas; a TRX transfer burns its bandwidth.
         const topUpFee = topUp === 0n ? 0n : rail.kind === 'evm' ? NATIVE_TRANSFER_GAS * BigInt(fee.detail.max_fee_per_gas_wei ?? '0') : TRX_TRANSFER_BANDWIDTH_FEE_SUN;
-        return { index: c.address_index, address: c.address, amountMinor: balance.toString(), gasTopUpMinor: topUp.toString(), transferFeeMinor: need.toString(), topUpFeeMinor: topUpFee.toString(), feeDetail: fee.detail } satisfies SweepPlanItem;
+        return { index: c.address_index!, address: c.address, amountMinor: balance.toString(), gasTopUpMinor: topUp.toString(), transferFeeMinor: need.toString(), topUpFeeMinor: topUpFee.toString(), feeDetail: fee.detail } satisfies SweepPlanItem;
       }),
     );
     for (const it of chunk) if (it) items.push(it);
@@ -184,13 +187,10 @@ export async function planSweep(
     gas_strategy: GAS_STRATEGY[rail.kind],
   };
   const id = newId('sw');
-  return withTx(deps.pool, async (c) => {
-    const { rows } = await c.query<SweepRow>(
-      `INSERT INTO sweeps (id, environment, rail, treasury_address, status, plan, planned_by) VALUES ($1, $2, $3, $4, 'planned', $5, $6) RETURNING *`,
-      [id, o.environment, rail.id, treasury, JSON.stringify(plan), o.operator],
-    );
-    await appendEvidence(c, { kind: 'sweep.planned', subject: id, actor: o.operator, payload: { rail: rail.id, addresses: items.length, total_amount_minor: plan.total_amount_minor, total_fee_minor: plan.total_fee_minor }, dedupeKey: `sweep:${id}:planned` });
-    return rows[0]!;
+  return withPrismaTx(deps.pool, async (tx) => {
+    const row = await sweeps.insertSweep(tx, { id, environment: o.environment, rail: rail.id, treasuryAddress: treasury, plan: plan as unknown as Prisma.InputJsonValue, plannedBy: o.operator });
+    await appendEvidence(tx, { kind: 'sweep.planned', subject: id, actor: o.operator, payload: { rail: rail.id, addresses: items.length, total_amount_minor: plan.total_amount_minor, total_fee_minor: plan.total_fee_minor }, dedupeKey: `sweep:${id}:planned` });
+    return sweepRowOf(row);
   });
 }
 
@@ -201,14 +201,12 @@ export async function planSweep(
  * answers true again; any other run (a second execute after the sweep ended) answers false.
  */
 export async function markSweepRunning(pool: Pool, id: string, operator: string, runId: string): Promise<boolean> {
-  return withTx(pool, async (c) => {
-    const { rows } = await c.query<SweepRow>(`UPDATE sweeps SET status = 'running', executed_by = $2, updated_at = now() WHERE id = $1 AND status = 'planned' RETURNING id`, [id, operator]);
-    if (rows[0]) {
-      await appendEvidence(c, { kind: 'sweep.executed', subject: id, actor: operator, payload: { run_id: runId }, dedupeKey: `sweep:${id}:executed` });
+  return withPrismaTx(pool, async (tx) => {
+    if (await sweeps.markRunning(tx, id, operator)) {
+      await appendEvidence(tx, { kind: 'sweep.executed', subject: id, actor: operator, payload: { run_id: runId }, dedupeKey: `sweep:${id}:executed` });
       return true;
     }
-    const mine = await c.query(`SELECT 1 FROM evidence WHERE dedupe_key = $1 AND payload->>'run_id' = $2`, [`sweep:${id}:executed`, runId]);
-    return (mine.rowCount ?? 0) > 0;
+    return (await sweeps.executedByRun(tx, id)) === runId;
   });
 }
 
@@ -256,9 +254,9 @@ export function createSweepActivities(deps: { pool: Pool; config: StablerailConf
     async finishSweep(o: { sweepId: string; items: SweepItemResult[] }): Promise<void> {
       const fees = o.items.reduce((s, i) => s + BigInt(i.feesMinor), 0n);
       const status = o.items.every((i) => i.status === 'swept') ? 'completed' : 'failed';
-      await withTx(deps.pool, async (c) => {
-        await c.query(`UPDATE sweeps SET status = $2, result = $3, updated_at = now() WHERE id = $1 AND status = 'running'`, [o.sweepId, status, JSON.stringify({ items: o.items, fees_minor: fees.toString() })]);
-        await appendEvidence(c, { kind: `sweep.${status}`, subject: o.sweepId, actor: 'system', payload: { swept: o.items.filter((i) => i.status === 'swept').length, failed: o.items.filter((i) => i.status === 'failed').length, fees_minor: fees.toString() }, dedupeKey: `sweep:${o.sweepId}:finished` });
+      await withPrismaTx(deps.pool, async (tx) => {
+        await sweeps.finishRunning(tx, o.sweepId, status, { items: o.items, fees_minor: fees.toString() } as unknown as Prisma.InputJsonValue);
+        await appendEvidence(tx, { kind: `sweep.${status}`, subject: o.sweepId, actor: 'system', payload: { swept: o.items.filter((i) => i.status === 'swept').length, failed: o.items.filter((i) => i.status === 'failed').length, fees_minor: fees.toString() }, dedupeKey: `sweep:${o.sweepId}:finished` });
       });
     },
   };
