@@ -1,7 +1,8 @@
 // Deposit addresses: each payment gets its own address, derived from the rail's watch-only
 // extended public key (no private key in the service), at an index handed out atomically.
 import { HDNodeWallet } from 'ethers';
-import type { DbClient } from './db.js';
+import type { AnyTx, DbClient, Pool } from './db.js';
+import { releaseAddressOf } from './repositories/payments.js';
 import type { RailConfig } from './config.js';
 import { tronFromHex20 } from './chain/tron-address.js';
 
@@ -69,7 +70,6 @@ export async function takeDepositAddress(c: DbClient, rail: RailConfig, paymentI
 }
 
 /** Return a payment's address to the pool once nothing more can arrive for it. */
-export async function releaseDepositAddress(c: { query: DbClient['query'] }, paymentId: string): Promise<number> {
-  const r = await c.query(`UPDATE deposit_addresses SET payment_id = NULL, released_at = now() WHERE payment_id = $1`, [paymentId]);
-  return r.rowCount ?? 0;
+export async function releaseDepositAddress(c: AnyTx | Pool, paymentId: string): Promise<number> {
+  return releaseAddressOf(c, paymentId);
 }

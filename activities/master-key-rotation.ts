@@ -7,6 +7,7 @@ import { withTx } from './db.js';
 import { appendEvidence } from './evidence.js';
 import { newId, sha256Hex } from './ids.js';
 import { openSecret, sealSecret } from './webhooks/secret-box.js';
+import * as sealed from './repositories/sealed-secrets.js';
 
 export interface RotationResult {
   webhookSecrets: number;
@@ -20,23 +21,23 @@ export async function rotateMasterKey(pool: Pool, current: Buffer, next: Buffer,
   if (current.equals(next)) throw new Error('the new master key is the current one');
   return withTx(pool, async (c) => {
     // Lock what is re-sealed, so a secret rotated or an endpoint created meanwhile waits for this commit.
-    const secrets = await c.query<{ id: string; endpoint_id: string; secret_ciphertext: string }>(`SELECT id, endpoint_id, secret_ciphertext FROM webhook_secrets ORDER BY id FOR UPDATE`);
+    const secrets = await sealed.lockedWebhookSecrets(c);
     let done = 0;
-    for (const s of secrets.rows) {
-      const sealed = sealSecret(next, openSecret(current, s.secret_ciphertext, s.endpoint_id), s.endpoint_id);
-      openSecret(next, sealed, s.endpoint_id); // proven before it is written
-      await c.query(`UPDATE webhook_secrets SET secret_ciphertext = $2 WHERE id = $1`, [s.id, sealed]);
+    for (const s of secrets) {
+      const resealed = sealSecret(next, openSecret(current, s.secret_ciphertext, s.endpoint_id), s.endpoint_id);
+      openSecret(next, resealed, s.endpoint_id); // proven before it is written
+      await sealed.resealWebhookSecret(c, s.id, resealed);
       progress(++done);
     }
-    const seeds = await c.query<{ id: string; totp_secret_sealed: string }>(`SELECT id, totp_secret_sealed FROM operators WHERE totp_secret_sealed IS NOT NULL ORDER BY id FOR UPDATE`);
-    for (const o of seeds.rows) {
+    const seeds = await sealed.lockedTotpSeeds(c);
+    for (const o of seeds) {
       const bound = `totp:${o.id}`;
-      const sealed = sealSecret(next, openSecret(current, o.totp_secret_sealed, bound), bound);
-      openSecret(next, sealed, bound);
-      await c.query(`UPDATE operators SET totp_secret_sealed = $2 WHERE id = $1`, [o.id, sealed]);
+      const resealed = sealSecret(next, openSecret(current, o.sealed, bound), bound);
+      openSecret(next, resealed, bound);
+      await sealed.resealTotpSeed(c, o.id, resealed);
       progress(++done);
     }
-    const result = { webhookSecrets: secrets.rows.length, totpSeeds: seeds.rows.length };
+    const result = { webhookSecrets: secrets.length, totpSeeds: seeds.length };
     await appendEvidence(c, {
       kind: 'secrets.master_key_rotated', subject: 'master-key', actor,
       payload: { from: keyFingerprint(current), to: keyFingerprint(next), webhook_secrets: result.webhookSecrets, totp_seeds: result.totpSeeds },

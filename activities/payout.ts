@@ -13,6 +13,7 @@ import { DomainError } from './merchant.js';
 import { formatAmount, parseAmount } from '../workflows/rules/money.js';
 import { approvalsRequired, assertPayoutTransition, payoutEventType, type PayoutStatus } from '../workflows/rules/payout-transitions.js';
 import type { CreateRefusal, PayoutCreateRequest, PayoutTransitionRecord, PayoutView, TransferOutcomePayload } from '../workflows/payout-shared.js';
+import * as ledgerRecords from './repositories/ledger.js';
 import * as records from './repositories/payouts.js';
 import type { PayoutRow } from './repositories/payouts.js';
 
@@ -57,7 +58,7 @@ const account = (row: { environment: 'sandbox' | 'live' }, ownerType: AccountRef
 
 /** Balance of one account on its normal side, as of now. */
 async function accountBalance(c: DbClient, a: AccountRef, creditNormal: boolean): Promise<bigint> {
-  const debit = await records.accountDebitBalance(c, accountId(a));
+  const debit = await ledgerRecords.accountDebitBalance(c, accountId(a));
   return creditNormal ? -debit : debit;
 }
 
@@ -66,7 +67,7 @@ async function accountBalance(c: DbClient, a: AccountRef, creditNormal: boolean)
  * the same available money must not both pass the balance check.
  */
 async function lockBalance(c: DbClient, a: AccountRef): Promise<void> {
-  await records.lockAccountBalance(c, accountId(a));
+  await ledgerRecords.lockAccountBalance(c, accountId(a));
 }
 
 /** A threshold of 0 is allowed (every payout needs two operators), unlike an amount. */
@@ -193,7 +194,7 @@ export async function insertRefund(c: DbClient, config: StablerailConfig, o: { p
   const custody = account(env, 'rail', pay.rail, 'custody', pay.asset);
   const hold = account(env, 'merchant', pay.merchant_id, 'payout_hold', pay.asset);
   // What this payment's own entries left on pending and available (credit-normal: negated).
-  const { pending: onPending, available: onAvailable } = await records.paymentPostedCredits(c, o.paymentId);
+  const { pending: onPending, available: onAvailable } = await ledgerRecords.paymentPostedCredits(c, o.paymentId);
   const fromCustody = received - onPending - onAvailable;
   const lines = [
     ...(onPending > 0n ? [{ account: pending, amountMinor: onPending }] : []),

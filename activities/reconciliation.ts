@@ -162,19 +162,15 @@ export function breaksCsv(config: StablerailConfig, breaks: BreakRow[]): string 
 }
 
 /** An operator's decision on a break: audited, and the break never reopens. */
-export async function resolveBreak(pool: Pool, id: string, operator: string, resolution: string, reason: string) {
+export async function resolveBreak(pool: Pool, id: string, operator: string, resolution: string, reason: string): Promise<BreakRow | undefined> {
   return withTx(pool, async (c) => {
-    const { rows } = await c.query(
-      `UPDATE reconciliation_breaks SET status = 'resolved', resolved_by = $2, resolution = $3, reason = $4, resolved_at = now()
-        WHERE id = $1 AND status <> 'resolved' RETURNING *`,
-      [id, operator, resolution, reason],
-    );
-    if (!rows[0]) return undefined;
+    const b = await repo.resolveOpenBreak(c, id, { resolvedBy: operator, resolution, reason });
+    if (!b) return undefined;
     await appendEvidence(c, {
-      kind: 'reconciliation.break_resolved', subject: rows[0].payment_id ?? rows[0].merchant_id ?? rows[0].id, actor: operator,
-      payload: { break_id: id, class: rows[0].class, resolution, reason }, dedupeKey: `break:${id}:resolved`,
+      kind: 'reconciliation.break_resolved', subject: b.payment_id ?? b.merchant_id ?? b.id, actor: operator,
+      payload: { break_id: id, class: b.class, resolution, reason }, dedupeKey: `break:${id}:resolved`,
     });
-    return rows[0];
+    return b;
   });
 }
 

@@ -9,6 +9,7 @@
 import type { DbClient } from './db.js';
 import type { RailConfig, StablerailConfig } from './config.js';
 import { postEntries, type AccountRef, type Posting } from './ledger.js';
+import { paymentPostedCredits } from './repositories/ledger.js';
 import { feeRuleFor, platformFeeMinor } from '../workflows/rules/platform-fees.js';
 
 interface PaymentRef {
@@ -24,12 +25,7 @@ const acct = (p: PaymentRef, ownerType: AccountRef['ownerType'], ownerId: string
 
 /** What this payment's own entries left on the merchant's pending and available balances. */
 export async function paymentBalances(c: DbClient, paymentId: string): Promise<{ pending: bigint; available: bigint }> {
-  const { rows } = await c.query<{ purpose: string; s: string }>(
-    `SELECT a.purpose, COALESCE(-sum(l.amount_minor), 0)::text AS s FROM ledger_entries e JOIN ledger_lines l ON l.entry_id = e.id
-       JOIN ledger_accounts a ON a.id = l.account_id WHERE e.payment_id = $1 AND a.purpose IN ('pending', 'available') AND a.owner_type = 'merchant' GROUP BY a.purpose`,
-    [paymentId],
-  );
-  return { pending: BigInt(rows.find((r) => r.purpose === 'pending')?.s ?? '0'), available: BigInt(rows.find((r) => r.purpose === 'available')?.s ?? '0') };
+  return paymentPostedCredits(c, paymentId);
 }
 
 /** The write-off of a payment under review: every unit received, from wherever the ledger has it, to `write_offs`. */

@@ -9,6 +9,7 @@ import { railById, type StablerailConfig } from './config.js';
 import { platformFeePosting } from './resolutions.js';
 import { postEntries, reversalOf, type AccountRef, type Posting } from './ledger.js';
 import { findPayment, type PaymentRow } from './repositories/payments.js';
+import { unreversedEntries } from './repositories/ledger.js';
 
 export interface CountedTransfer {
   txHash: string;
@@ -86,12 +87,8 @@ export function createTreasuryActivities(deps: { pool: Pool; config: StablerailC
       return withTx(pool, async (c) => {
         const out: string[] = [];
         for (const gate of ['platform_fee', 'recognized', 'confirmed'] as const) {
-          const { rows } = await c.query(
-            `SELECT e.id FROM ledger_entries e WHERE e.cause = $1 AND NOT EXISTS (SELECT 1 FROM ledger_entries r WHERE r.reverses_id = e.id)`,
-            [transferCause(p, input, gate)],
-          );
-          for (const r of rows) {
-            const rev = await reversalOf(c, r.id, `${transferCause(p, input, gate)}/reversal:${input.reorgId}`, `reversal_${gate}`);
+          for (const entryId of await unreversedEntries(c, transferCause(p, input, gate))) {
+            const rev = await reversalOf(c, entryId, `${transferCause(p, input, gate)}/reversal:${input.reorgId}`, `reversal_${gate}`);
             if (rev) out.push(...(await postEntries(c, [rev])).inserted);
           }
         }

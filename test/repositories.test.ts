@@ -103,7 +103,12 @@ describe('repositories', () => {
     assert.equal((await prisma.reconciliationBreak.findUnique({ where: { id: breaks[1]!.id } }))?.status, 'cleared');
 
     // A is resolved by an operator: it is never reopened, and nothing is open any more.
-    await resolveBreak(pool, a!.id, 'op_test', 'accepted', 'test');
+    const resolved = await resolveBreak(pool, a!.id, 'op_test', 'accepted', 'test');
+    assert.deepEqual([resolved?.status, resolved?.resolved_by, resolved?.resolution, resolved?.expected_minor], ['resolved', 'op_test', 'accepted', '1500000']);
+    // A second decision finds no open break and records nothing.
+    assert.equal(await resolveBreak(pool, a!.id, 'op_other', 'written_off', 'again'), undefined);
+    const { rows: ev } = await pool.query(`SELECT actor, payload->>'resolution' AS resolution FROM evidence WHERE dedupe_key = $1`, [`break:${a!.id}:resolved`]);
+    assert.deepEqual(ev, [{ actor: 'op_test', resolution: 'accepted' }]);
     const third = await run();
     assert.equal(third.breaks, 0);
     assert.deepEqual(await openBreaksOfRun(pool, third.runId), []);

@@ -1,9 +1,15 @@
 // The ledger's database side. Reads of balances and entry lines are set-based (a sum per
 // account over immutable lines; a keyset-paged join), so they are TypedSQL files in prisma/sql
-// run through Prisma Client's $queryRawTyped. Postings stay raw node-postgres statements on the
-// caller's transaction, as measured in docs/benchmarks.md ("Ledger postings").
-import type { DbClient, Pool } from '../db.js';
-import { prismaOf } from '../db.js';
+// run through Prisma Client's $queryRawTyped, or by typedRows on the caller's pg transaction
+// when a posting depends on them (a hold's balance check, a refund's or write-off's sources, a
+// reorg's reversals). Postings stay raw node-postgres statements on the caller's transaction,
+// as measured in docs/benchmarks.md ("Ledger postings").
+import type { AnyTx, DbClient, Pool } from '../db.js';
+import { prismaOf, typedRows } from '../db.js';
+import { ledgerAccountBalance } from './sql/ledgerAccountBalance.js';
+import { ledgerBalanceLock } from './sql/ledgerBalanceLock.js';
+import { ledgerUnreversedByCause } from './sql/ledgerUnreversedByCause.js';
+import { paymentPostedToMerchant } from './sql/paymentPostedToMerchant.js';
 import { ledgerBalances } from './sql/ledgerBalances.js';
 import { ledgerEntryLines } from './sql/ledgerEntryLines.js';
 
@@ -111,4 +117,27 @@ export async function entryWithLines(c: DbClient | Pool, entryId: string): Promi
     [entryId],
   );
   return { ...e[0], lines };
+}
+
+/** Every hold against this account waits for the one before it, until the transaction ends. */
+export async function lockAccountBalance(c: AnyTx, accountId: string): Promise<void> {
+  await typedRows(c, ledgerBalanceLock(accountId));
+}
+
+/** The account's balance, debit-positive, in minor units. */
+export async function accountDebitBalance(c: AnyTx, accountId: string): Promise<bigint> {
+  const [row] = await typedRows(c, ledgerAccountBalance(accountId));
+  return BigInt(row?.debit_minor ?? '0');
+}
+
+/** What a payment's own entries left on the merchant's pending and available accounts (credit-normal). */
+export async function paymentPostedCredits(c: AnyTx, paymentId: string): Promise<{ pending: bigint; available: bigint }> {
+  const rows = await typedRows(c, paymentPostedToMerchant(paymentId));
+  const of = (purpose: string) => BigInt(rows.find((r) => r.purpose === purpose)?.credit_minor ?? '0');
+  return { pending: of('pending'), available: of('available') };
+}
+
+/** The ids of a cause's entries that nothing reverses yet. */
+export async function unreversedEntries(c: AnyTx, cause: string): Promise<string[]> {
+  return (await typedRows(c, ledgerUnreversedByCause(cause))).map((r) => r.id);
 }

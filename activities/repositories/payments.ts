@@ -8,6 +8,7 @@ import type { Payment, Prisma } from '../../generated/prisma/client.js';
 import type { PaymentStatus } from '../../workflows/rules/transitions.js';
 import type { AnyTx, Pool } from '../db.js';
 import { prismaOf, typedRows } from '../db.js';
+import { depositAddressRelease } from './sql/depositAddressRelease.js';
 import { paymentAdvance } from './sql/paymentAdvance.js';
 import { paymentEventInsert } from './sql/paymentEventInsert.js';
 import { paymentRefundAddress } from './sql/paymentRefundAddress.js';
@@ -148,4 +149,9 @@ export async function insertPaymentEvent(c: AnyTx, e: { id: string; type: string
 export async function setRefundAddressOnce(c: AnyTx, paymentId: string, address: string): Promise<{ set: boolean; address: string | null }> {
   const [row] = await typedRows(c, paymentRefundAddress(paymentId, address));
   return row?.set_address ? { set: true, address: row.set_address } : { set: false, address: row?.kept_address ?? null };
+}
+
+/** Returns a payment's deposit address to the pool; answers how many were released (0 or 1). */
+export async function releaseAddressOf(c: AnyTx | Pool, paymentId: string): Promise<number> {
+  return (await typedRows(c, depositAddressRelease(paymentId), 'deposit_address_release'))[0]?.released ?? 0;
 }

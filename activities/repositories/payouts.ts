@@ -3,15 +3,12 @@
 // payout workflow's records (the hold's checks, the row, each transition with its event, the
 // approvals, the network fee) are TypedSQL run by typedRows on the activity's pg transaction:
 // they share it with the ledger's postings (raw pg, docs/benchmarks.md, ledger) and the
-// evidence chain's append.
+// evidence chain's append. The balance checks the hold makes are in ledger.ts.
 import { Prisma, type Payout, type PayoutDestination } from '../../generated/prisma/client.js';
 import type { PayoutDestinationStatus, PayoutStatus } from '../../workflows/rules/payout-transitions.js';
 import type { AnyTx, Pool } from '../db.js';
 import { prismaOf, typedRows } from '../db.js';
-import { ledgerAccountBalance } from './sql/ledgerAccountBalance.js';
-import { ledgerBalanceLock } from './sql/ledgerBalanceLock.js';
 import { paymentLockForRefund } from './sql/paymentLockForRefund.js';
-import { paymentPostedToMerchant } from './sql/paymentPostedToMerchant.js';
 import { payoutAdvance } from './sql/payoutAdvance.js';
 import { payoutApprovalInsert } from './sql/payoutApprovalInsert.js';
 import { payoutApprovalsOf } from './sql/payoutApprovalsOf.js';
@@ -154,17 +151,6 @@ export function approvalsOf(c: Db, payoutId: string): Promise<Array<{ operator: 
   return typedRows(c, payoutApprovalsOf(payoutId), 'payout_approvals_of');
 }
 
-/** Every hold against this account waits for the one before it, until the transaction ends. */
-export async function lockAccountBalance(c: AnyTx, accountId: string): Promise<void> {
-  await typedRows(c, ledgerBalanceLock(accountId));
-}
-
-/** The account's balance, debit-positive, in minor units. */
-export async function accountDebitBalance(c: AnyTx, accountId: string): Promise<bigint> {
-  const [row] = await typedRows(c, ledgerAccountBalance(accountId));
-  return BigInt(row?.debit_minor ?? '0');
-}
-
 /** The merchant's stored dual-approval threshold (minor units scaled to 6 places), if one is set. */
 export async function storedDualApprovalMinor6(c: Db, merchantId: string, environment: string): Promise<bigint | undefined> {
   const [row] = await typedRows(c, payoutDualApprovalAbove(merchantId, environment));
@@ -196,13 +182,6 @@ export async function lockPaymentForRefund(c: AnyTx, paymentId: string) {
 
 export async function openRefundOf(c: AnyTx, paymentId: string): Promise<string | undefined> {
   return (await typedRows(c, refundOpenOfPayment(paymentId)))[0]?.id;
-}
-
-/** What the payment's own entries left on the merchant's pending and available accounts (credit-normal). */
-export async function paymentPostedCredits(c: AnyTx, paymentId: string): Promise<{ pending: bigint; available: bigint }> {
-  const rows = await typedRows(c, paymentPostedToMerchant(paymentId));
-  const of = (purpose: string) => BigInt(rows.find((r) => r.purpose === purpose)?.credit_minor ?? '0');
-  return { pending: of('pending'), available: of('available') };
 }
 
 export async function recordedPayoutEvent(c: AnyTx, payoutId: string, seq: number): Promise<string | undefined> {

@@ -4,9 +4,10 @@
 // writes go through Prisma Client. An operator's resolution of a break stays in
 // activities/reconciliation.ts: it shares a transaction with the evidence log's append.
 import { Prisma } from '../../generated/prisma/client.js';
-import type { Pool } from '../db.js';
-import { prismaOf } from '../db.js';
+import type { AnyTx, Pool } from '../db.js';
+import { prismaOf, typedRows } from '../db.js';
 import { reconciliationAcknowledged } from './sql/reconciliationAcknowledged.js';
+import { reconciliationBreakResolve } from './sql/reconciliationBreakResolve.js';
 import { reconciliationBreaks } from './sql/reconciliationBreaks.js';
 import { reconciliationClearStale } from './sql/reconciliationClearStale.js';
 import { reconciliationDetect } from './sql/reconciliationDetect.js';
@@ -108,4 +109,9 @@ export function openBreaksOfRun(pool: Pool, runId: string): Promise<BreakRow[]> 
 export const BREAK_QUEUE_MAX = 500;
 export function breaksInStatus(pool: Pool, status: string): Promise<BreakRow[]> {
   return prismaOf(pool).$queryRawTyped(reconciliationBreaks(null, status, BREAK_QUEUE_MAX));
+}
+
+/** An operator's decision on a break not yet resolved, in the caller's transaction; undefined when it was (or is no break). */
+export async function resolveOpenBreak(c: AnyTx, id: string, d: { resolvedBy: string; resolution: string; reason: string }): Promise<BreakRow | undefined> {
+  return (await typedRows(c, reconciliationBreakResolve(id, d.resolvedBy, d.resolution, d.reason)))[0];
 }
