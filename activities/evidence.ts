@@ -4,6 +4,8 @@
 import type { AnyTx, Pool } from './db.js';
 import { typedRows } from './db.js';
 import { evidenceAppend } from './repositories/sql/evidenceAppend.js';
+import { evidenceBatch } from './repositories/sql/evidenceBatch.js';
+import { evidenceOfSubject } from './repositories/sql/evidenceOfSubject.js';
 import { evidenceHead } from './repositories/sql/evidenceHead.js';
 import { evidenceLock } from './repositories/sql/evidenceLock.js';
 import { canonicalJson, sha256Hex } from './ids.js';
@@ -92,25 +94,21 @@ export async function verifyEvidence(pool: Pool, onProgress?: (checked: number) 
   let expectedSeq = BigInt(from?.nextSeq ?? 1);
   let checked = 0;
   for (;;) {
-    const { rows } = await pool.query(
-      `SELECT seq::text, kind, subject, actor, payload, dedupe_key, prev_hash, hash,
-              to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS created_at
-         FROM evidence WHERE seq >= $1 ORDER BY evidence.seq LIMIT $2`,
-      [expectedSeq.toString(), VERIFY_BATCH_ROWS],
-    );
+    // Over pg (typedRows on the pool): the payload is hashed as node-postgres parses it, as it always was.
+    const rows = await typedRows(pool, evidenceBatch(expectedSeq.toString(), VERIFY_BATCH_ROWS));
     if (rows.length === 0) return { ok: true, checked, headHash: prevHash, nextSeq: expectedSeq.toString() };
     for (const r of rows) {
-      const fail = (reason: string): VerifyResult => ({ ok: false, checked, headHash: prevHash, firstBroken: { seq: r.seq, reason } });
-      if (BigInt(r.seq) !== expectedSeq) return fail(`missing entry: expected seq ${expectedSeq}, found ${r.seq}`);
+      const fail = (reason: string): VerifyResult => ({ ok: false, checked, headHash: prevHash, firstBroken: { seq: r.seq!, reason } });
+      if (BigInt(r.seq!) !== expectedSeq) return fail(`missing entry: expected seq ${expectedSeq}, found ${r.seq}`);
       if (r.prev_hash !== prevHash) return fail('prev_hash does not match the previous entry');
       const recomputed = evidenceHash(prevHash, {
-        seq: r.seq,
+        seq: r.seq!,
         kind: r.kind,
         subject: r.subject,
         actor: r.actor,
-        payload: r.payload,
+        payload: r.payload as Record<string, unknown>,
         dedupeKey: r.dedupe_key,
-        createdAt: r.created_at,
+        createdAt: r.created_at!,
       });
       if (recomputed !== r.hash) return fail('hash does not match the entry content');
       prevHash = r.hash;
@@ -122,20 +120,16 @@ export async function verifyEvidence(pool: Pool, onProgress?: (checked: number) 
 }
 
 export async function evidenceForSubject(pool: Pool, subject: string): Promise<EvidenceRow[]> {
-  const { rows } = await pool.query(
-    `SELECT seq::text, kind, subject, actor, payload, dedupe_key, prev_hash, hash, created_at
-       FROM evidence WHERE subject = $1 ORDER BY evidence.seq`,
-    [subject],
-  );
+  const rows = await typedRows(pool, evidenceOfSubject(subject));
   return rows.map((r) => ({
-    seq: r.seq,
+    seq: r.seq!,
     kind: r.kind,
     subject: r.subject,
     actor: r.actor,
-    payload: r.payload,
+    payload: r.payload as Record<string, unknown>,
     dedupeKey: r.dedupe_key,
     prevHash: r.prev_hash,
     hash: r.hash,
-    createdAt: new Date(r.created_at).toISOString(),
+    createdAt: r.created_at!,
   }));
 }

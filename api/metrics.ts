@@ -2,7 +2,7 @@
 // webhook endpoints by status and pending deliveries, chain cursors, reconciliation breaks,
 // payouts in flight, the evidence chain, Temporal's reachability and the database's size. Each
 // alert in ops/prometheus/alerts.yml is an expression over these (docs/operations.md).
-import { databaseBytes, endpointCounts, oldestPayoutAges, openBreaks, openChainExceptions, paymentCounts, pendingDeliveries } from '../activities/repositories/metrics.js';
+import { chainCursorGauges, databaseBytes, endpointCounts, oldestPayoutAges, openBreaks, openChainExceptions, paymentCounts, pendingDeliveries } from '../activities/repositories/metrics.js';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Client } from '@temporalio/client';
 import type { Pool } from '../activities/db.js';
@@ -168,10 +168,7 @@ let cursorCache: { at: number; rows: Promise<ChainCursorMetricRow[]> } | null = 
 const CURSOR_CACHE_MS = 500;
 function chainCursorRows(pool: Pool): Promise<ChainCursorMetricRow[]> {
   if (!cursorCache || Date.now() - cursorCache.at > CURSOR_CACHE_MS) {
-    const rows = pool
-      .query(`SELECT rail, head_height::float8 AS head_height, processed_height::float8 AS processed_height, finalized_height::float8 AS finalized_height,
-                     reorgs, extract(epoch FROM now() - updated_at)::float8 AS age_s FROM chain_cursors`)
-      .then((r) => r.rows as ChainCursorMetricRow[]);
+    const rows = chainCursorGauges(pool) as Promise<ChainCursorMetricRow[]>;
     cursorCache = { at: Date.now(), rows };
     rows.catch(() => { cursorCache = null; });
   }

@@ -10,6 +10,8 @@ import { heartbeat, sleep } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Pool } from '../db.js';
 import { withTx } from '../db.js';
+import * as sends from '../repositories/chain-sends.js';
+import type { SendRow } from '../repositories/chain-sends.js';
 import { nativeAssetOf, railById, stuckSendPolicy, type RailConfig, type StablerailConfig } from '../config.js';
 import { appendEvidence } from '../evidence.js';
 import { postEntries } from '../ledger.js';
@@ -29,21 +31,6 @@ const REBROADCAST_EVERY_POLLS = 20;
 const NONCE_FILLS_PER_PASS_MAX = 50;
 
 /** Every send's row as the activities read it. */
-interface SendRow {
-  send_key: string;
-  rail: string;
-  environment: 'sandbox' | 'live';
-  purpose: string;
-  tx_hash: string;
-  nonce: number | null;
-  from_address: string;
-  to_address: string;
-  asset: string;
-  amount_minor: string;
-  raw: string;
-  status: string;
-  key_ref: string | null;
-}
 
 /** The key that signed a send; rows from before key_ref was kept were the treasury's (sweeps' token sends never replace). */
 function keyOfSend(r: SendRow, rail: RailConfig): KeyRef {
@@ -83,16 +70,12 @@ export function createSendActivities(deps: SendDeps) {
   }
 
   async function recorded(sendKey: string): Promise<SendRow | undefined> {
-    const { rows } = await pool.query<SendRow>(
-      `SELECT send_key, rail, environment, purpose, tx_hash, nonce, from_address, to_address, asset, amount_minor::text, raw, status, key_ref FROM chain_sends WHERE send_key = $1`,
-      [sendKey],
-    );
-    return rows[0];
+    return sends.sendByKey(pool, sendKey);
   }
 
   /** Every signed version of a send, oldest first: the first signature alone until one was replaced. */
   async function candidates(r: SendRow): Promise<Array<{ attempt: number; tx_hash: string; raw: string }>> {
-    const { rows } = await pool.query<{ attempt: number; tx_hash: string; raw: string }>(`SELECT attempt, tx_hash, raw FROM chain_send_attempts WHERE send_key = $1 ORDER BY attempt`, [r.send_key]);
+    const rows = await sends.versionsOf(pool, r.send_key);
     return rows.length ? rows : [{ attempt: 0, tx_hash: r.tx_hash, raw: r.raw }];
   }
 
@@ -108,13 +91,7 @@ export function createSendActivities(deps: SendDeps) {
 
   /** The mined version wins: the send row carries it, the other versions are marked replaced. */
   async function adoptWinner(r: SendRow, raw: string, out: TxOutcome): Promise<void> {
-    await withTx(pool, async (c) => {
-      await c.query(
-        `UPDATE chain_sends SET tx_hash = $2, raw = $3, status = $4, fee_minor = $5, block_height = $6, block_hash = $7, updated_at = now() WHERE send_key = $1`,
-        [r.send_key, out.txHash, raw, out.executed ? 'executed' : 'reverted', out.feeMinor, out.blockHeight, out.blockHash],
-      );
-      await c.query(`UPDATE chain_send_attempts SET status = CASE WHEN tx_hash = $2 THEN 'mined' ELSE 'replaced' END, updated_at = now() WHERE send_key = $1`, [r.send_key, out.txHash]);
-    });
+    await withTx(pool, (c) => sends.adoptMined(c, r.send_key, out.txHash, raw, out));
   }
 
   /**
@@ -130,14 +107,12 @@ export function createSendActivities(deps: SendDeps) {
       const unsigned = await sender.buildNativeTransfer({ from, to: from, amountMinor: 0n, nonce });
       const signed = await signer().sign(key, unsigned);
       await withTx(pool, async (c) => {
-        await c.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 11))`, [sendKey]);
-        const taken = await c.query(`SELECT send_key FROM chain_sends WHERE rail = $1 AND from_address = $2 AND nonce = $3 AND status <> 'rejected'`, [rail.id, from, nonce]);
-        if (taken.rows[0]) return;
-        await c.query(
-          `INSERT INTO chain_sends (send_key, rail, environment, purpose, from_address, to_address, asset, amount_minor, nonce, tx_hash, raw, status, fee_asset, key_ref)
-           VALUES ($1, $2, $3, 'nonce_fill', $4, $4, $5, 0, $6, $7, $8, 'signed', $5, $9)`,
-          [sendKey, rail.id, environment, from, nativeAssetOf(rail), nonce, signed.txHash.toLowerCase(), signed.raw, JSON.stringify(key)],
-        );
+        await sends.lockSendKey(c, sendKey);
+        if (await sends.sendAtNonce(c, rail.id, from, nonce)) return;
+        await sends.insertSend(c, {
+          sendKey, rail: rail.id, environment, purpose: 'nonce_fill', from, to: from, asset: nativeAssetOf(rail), amountMinor: '0', nonce,
+          txHash: signed.txHash.toLowerCase(), raw: signed.raw, feeAsset: nativeAssetOf(rail), keyRef: JSON.stringify(key),
+        });
         await appendEvidence(c, { kind: 'chain_send.nonce_fill', subject: sendKey, actor: 'system', payload: { rail: rail.id, from, nonce, tx_hash: signed.txHash.toLowerCase(), cause }, dedupeKey: `nonce-fill:${sendKey}` });
       });
       r = await recorded(sendKey);
@@ -145,7 +120,7 @@ export function createSendActivities(deps: SendDeps) {
     }
     if (r.status === 'signed') {
       if (!(await sender.outcome(r.tx_hash))) await sender.broadcast(asSigned(r));
-      await pool.query(`UPDATE chain_sends SET status = 'broadcast', updated_at = now() WHERE send_key = $1 AND status = 'signed'`, [sendKey]);
+      await sends.markBroadcast(pool, sendKey);
     }
     return sendKey;
   }
@@ -160,8 +135,7 @@ export function createSendActivities(deps: SendDeps) {
     const mined = await sender.minedNonce(from);
     const filled: number[] = [];
     for (let n = mined; n < below; n++) {
-      const { rows } = await pool.query(`SELECT 1 FROM chain_sends WHERE rail = $1 AND from_address = $2 AND nonce = $3 AND status <> 'rejected'`, [rail.id, from, n]);
-      if (rows[0]) continue;
+      if (await sends.sendAtNonce(pool, rail.id, from, n)) continue;
       await fillNonce(rail, environment, from, n, key, 'nonce_gap');
       filled.push(n);
     }
@@ -177,11 +151,7 @@ export function createSendActivities(deps: SendDeps) {
    */
   async function settleNonceFills(rail: RailConfig, from: string, below: number): Promise<string[]> {
     if (rail.kind !== 'evm') return [];
-    const { rows } = await pool.query<SendRow>(
-      `SELECT send_key, rail, environment, purpose, tx_hash, nonce, from_address, to_address, asset, amount_minor::text, raw, status, key_ref FROM chain_sends
-        WHERE rail = $1 AND from_address = $2 AND purpose = 'nonce_fill' AND status IN ('signed', 'broadcast') AND nonce < $3 ORDER BY nonce LIMIT $4`,
-      [rail.id, from, below, NONCE_FILLS_PER_PASS_MAX],
-    );
+    const rows = await sends.nonceFillsBelow(pool, rail.id, from, below, NONCE_FILLS_PER_PASS_MAX);
     const sender = senders.get(rail);
     const posted: string[] = [];
     for (const f of rows) {
@@ -189,12 +159,9 @@ export function createSendActivities(deps: SendDeps) {
       // Not mined (the refused transaction took the nonce after all) or not final yet: a later pass looks again.
       if (!out || out.confirmations < rail.finality_confirmations) continue;
       await withTx(pool, async (c) => {
-        const moved = await c.query(
-          `UPDATE chain_sends SET status = $2, fee_minor = $3, block_height = $4, block_hash = $5, updated_at = now() WHERE send_key = $1 AND status IN ('signed', 'broadcast')`,
-          [f.send_key, out.executed ? 'executed' : 'reverted', out.feeMinor, out.blockHeight, out.blockHash],
-        );
+        const moved = await sends.recordOutcome(c, f.send_key, out, true);
         const fee = BigInt(out.feeMinor);
-        if (!moved.rowCount || fee === 0n) return;
+        if (!moved || fee === 0n) return;
         await postEntries(c, [networkFeePosting(f.environment, rail, nativeAssetOf(rail), fee, out.txHash, `nonce fill of ${from} at nonce ${f.nonce}`)]);
         posted.push(f.send_key);
       });
@@ -223,29 +190,26 @@ export function createSendActivities(deps: SendDeps) {
       const out = await withTx(pool, async (c) => {
         // One attempt at a time per send key (a timed-out attempt may still be running), and
         // another attempt may have won the race while we asked the signer.
-        await c.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 11))`, [req.sendKey]);
-        const again = await c.query(`SELECT tx_hash, nonce FROM chain_sends WHERE send_key = $1`, [req.sendKey]);
-        if (again.rows[0]) return { sendKey: req.sendKey, txHash: again.rows[0].tx_hash as string, nonce: again.rows[0].nonce as number | null, from };
+        await sends.lockSendKey(c, req.sendKey);
+        const again = await sends.sendByKey(c, req.sendKey);
+        if (again) return { sendKey: req.sendKey, txHash: again.tx_hash, nonce: again.nonce, from };
         let nonce: number | undefined;
         if (rail.kind === 'evm') {
           // The row lock serializes every send from this address: nonces are handed out once.
-          await c.query(`INSERT INTO signer_nonces (rail, address, next_nonce) VALUES ($1, $2, 0) ON CONFLICT DO NOTHING`, [rail.id, from]);
-          const { rows } = await c.query<{ next_nonce: number }>(`SELECT next_nonce FROM signer_nonces WHERE rail = $1 AND address = $2 FOR UPDATE`, [rail.id, from]);
+          const next = await sends.lockedNextNonce(c, rail.id, from);
           // The chain's count covers anything sent from this address outside Stablerail.
-          nonce = Math.max(rows[0]!.next_nonce, await sender.nextNonce(from));
-          await c.query(`UPDATE signer_nonces SET next_nonce = $3, updated_at = now() WHERE rail = $1 AND address = $2`, [rail.id, from, nonce + 1]);
+          nonce = Math.max(next, await sender.nextNonce(from));
+          await sends.setNextNonce(c, rail.id, from, nonce + 1);
         }
         const unsigned = req.asset === 'token'
           ? await sender.buildTokenTransfer({ from, to: req.to, amountMinor: amount, nonce })
           : await sender.buildNativeTransfer({ from, to: req.to, amountMinor: amount, nonce });
         const signed: SignedTx = await s.sign(req.key, unsigned).catch(refused);
         if (signed.from !== from) throw ApplicationFailure.nonRetryable(`signer signed from ${signed.from}, expected ${from}`, 'signer_refused');
-        await c.query(
-          `INSERT INTO chain_sends (send_key, rail, environment, purpose, from_address, to_address, asset, amount_minor, nonce, tx_hash, raw, status, fee_asset, key_ref)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'signed', $12, $13)`,
-          [req.sendKey, rail.id, req.environment, req.purpose, from, req.to, req.asset === 'token' ? rail.asset : nativeAssetOf(rail), req.amountMinor,
-            nonce ?? null, signed.txHash.toLowerCase(), signed.raw, nativeAssetOf(rail), JSON.stringify(req.key)],
-        );
+        await sends.insertSend(c, {
+          sendKey: req.sendKey, rail: rail.id, environment: req.environment, purpose: req.purpose, from, to: req.to, asset: req.asset === 'token' ? rail.asset : nativeAssetOf(rail),
+          amountMinor: req.amountMinor, nonce: nonce ?? null, txHash: signed.txHash.toLowerCase(), raw: signed.raw, feeAsset: nativeAssetOf(rail), keyRef: JSON.stringify(req.key),
+        });
         return { sendKey: req.sendKey, txHash: signed.txHash.toLowerCase(), nonce: nonce ?? null, from };
       });
       // The signed bytes are committed and nothing is on the wire: the moment a crash test kills us.
@@ -268,11 +232,10 @@ export function createSendActivities(deps: SendDeps) {
         } catch (err) {
           if (!(err instanceof BroadcastRejectedError)) throw err;
           const gaveBack = await withTx(pool, async (c) => {
-            await c.query(`UPDATE chain_sends SET status = 'rejected', updated_at = now() WHERE send_key = $1`, [o.sendKey]);
+            await sends.markRejected(c, o.sendKey);
             // Give the nonce back when it was the last one handed out, so no gap stalls later sends.
             if (r.nonce === null) return true;
-            const back = await c.query(`UPDATE signer_nonces SET next_nonce = $3 WHERE rail = $1 AND address = $2 AND next_nonce = $3 + 1`, [r.rail, r.from_address, r.nonce]);
-            return (back.rowCount ?? 0) > 0;
+            return sends.giveBackNonce(c, r.rail, r.from_address, r.nonce);
           });
           // A later nonce is signed already: fill this one so those can be mined (best effort here;
           // a stuck later send repairs the gap again from the node's nonces).
@@ -283,7 +246,7 @@ export function createSendActivities(deps: SendDeps) {
           throw ApplicationFailure.nonRetryable(`the node rejected the transaction: ${(err as Error).message}`, 'broadcast_rejected');
         }
       }
-      await pool.query(`UPDATE chain_sends SET status = 'broadcast', updated_at = now() WHERE send_key = $1 AND status = 'signed'`, [o.sendKey]);
+      await sends.markBroadcast(pool, o.sendKey);
     },
 
     /**
@@ -361,12 +324,9 @@ export function createSendActivities(deps: SendDeps) {
       const txHash = signed.txHash.toLowerCase();
       const attempt = last.attempt + 1;
       await withTx(pool, async (c) => {
-        await c.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 11))`, [req.sendKey]);
-        await c.query(
-          `INSERT INTO chain_send_attempts (send_key, attempt, tx_hash, raw, status, reason) VALUES ($1, 0, $2, $3, 'pending', 'first signature') ON CONFLICT DO NOTHING`,
-          [req.sendKey, r.tx_hash, r.raw],
-        );
-        await c.query(`INSERT INTO chain_send_attempts (send_key, attempt, tx_hash, raw, status, reason) VALUES ($1, $2, $3, $4, 'pending', 'stuck') ON CONFLICT DO NOTHING`, [req.sendKey, attempt, txHash, signed.raw]);
+        await sends.lockSendKey(c, req.sendKey);
+        await sends.insertVersion(c, req.sendKey, 0, r.tx_hash, r.raw, 'first signature');
+        await sends.insertVersion(c, req.sendKey, attempt, txHash, signed.raw, 'stuck');
         await appendEvidence(c, {
           kind: 'chain_send.replacement',
           subject: req.sendKey,
@@ -388,7 +348,7 @@ export function createSendActivities(deps: SendDeps) {
         }
         throw err;
       }
-      await pool.query(`UPDATE chain_sends SET status = 'broadcast', updated_at = now() WHERE send_key = $1 AND status = 'signed'`, [req.sendKey]);
+      await sends.markBroadcast(pool, req.sendKey);
       return { kind: 'replaced', txHash };
     },
 
@@ -419,8 +379,7 @@ export function createSendActivities(deps: SendDeps) {
       const r = await recorded(o.sendKey);
       if (!r) throw ApplicationFailure.nonRetryable(`nothing signed for ${o.sendKey}`, 'send_not_signed');
       const sender = senders.get(railOf(config, r.rail));
-      await pool.query(`UPDATE chain_sends SET status = 'broadcast', fee_minor = NULL, block_height = NULL, block_hash = NULL, updated_at = now() WHERE send_key = $1`, [o.sendKey]);
-      await pool.query(`UPDATE chain_send_attempts SET status = 'pending', updated_at = now() WHERE send_key = $1 AND tx_hash = $2`, [o.sendKey, r.tx_hash]);
+      await sends.reopenSend(pool, o.sendKey, r.tx_hash);
       if (await sender.outcome(r.tx_hash)) return;
       if (await sender.knows(r.tx_hash)) return;
       // Refused now (nonce spent by a competing version, fees too low): the stuck-send policy takes over.
@@ -436,10 +395,7 @@ export function createSendActivities(deps: SendDeps) {
       for (let poll = 1; ; poll++) {
         const out = await sender.outcome(r.tx_hash);
         if (out && out.confirmations >= o.confirmations) {
-          await pool.query(
-            `UPDATE chain_sends SET status = $2, fee_minor = $3, block_height = $4, block_hash = $5, updated_at = now() WHERE send_key = $1`,
-            [o.sendKey, out.executed ? 'executed' : 'reverted', out.feeMinor, out.blockHeight, out.blockHash],
-          );
+          await sends.recordOutcome(pool, o.sendKey, out, false);
           if (r.nonce !== null) await settleNonceFills(rail, r.from_address, r.nonce);
           return outcomePayload(out);
         }

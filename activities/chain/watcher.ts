@@ -12,6 +12,7 @@ import { Context } from '@temporalio/activity';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { Pool, DbClient } from '../db.js';
 import { withTx } from '../db.js';
+import * as watch from '../repositories/chain-watch.js';
 import type { RailConfig, StablerailConfig } from '../config.js';
 import { railById } from '../config.js';
 import { newId, sha256Hex, canonicalJson } from '../ids.js';
@@ -58,10 +59,8 @@ export class ReorgTooDeepError extends Error {
   override name = 'ReorgTooDeepError';
 }
 
-interface CursorRow {
-  processed_height: string;
-  processed_hash: string;
-}
+/** A transfer as the watcher's records take it: the amount as a decimal string of minor units. */
+const transferRow = (t: ChainTransfer): watch.TransferRow => ({ txHash: t.txHash, logIndex: t.logIndex, blockHeight: t.blockHeight, blockHash: t.blockHash, from: t.from, to: t.to, amountMinor: t.amountMinor.toString() });
 
 function heartbeat(details?: unknown): void {
   try {
@@ -117,12 +116,11 @@ export function createWatcherActivities(deps: WatcherDeps) {
    * paid while no chain worker runs yet, e.g. the API started first), else at the head.
    */
   async function ensureCursor(rail: RailConfig, adapter: RailAdapter, head: number): Promise<void> {
-    const exists = await deps.pool.query(`SELECT 1 FROM chain_cursors WHERE rail = $1`, [rail.id]);
-    if (exists.rowCount) return;
-    const oldest = await deps.pool.query<{ at: Date | null }>(`SELECT min(created_at) AS at FROM payments WHERE rail = $1`, [rail.id]);
+    if (await watch.cursorOf(deps.pool, rail.id)) return;
+    const oldestAt = await watch.oldestPaymentAt(deps.pool, rail.id);
     const height = await firstCursorHeight({
       startHeight: rail.start_height,
-      oldestPaymentAt: oldest.rows[0]?.at ?? null,
+      oldestPaymentAt: oldestAt,
       head,
       timestampAt: async (h) => {
         const blk = await adapter.block(h);
@@ -133,26 +131,13 @@ export function createWatcherActivities(deps: WatcherDeps) {
     });
     const b = await adapter.block(height);
     if (!b) throw new ChainDataError(`node has no block at ${height} (head ${head})`);
-    log({ rail: rail.id, height, head, start_height: rail.start_height ?? null, oldest_payment_at: oldest.rows[0]?.at ?? null }, 'first cursor');
-    await withTx(deps.pool, async (c) => {
-      const ins = await c.query(
-        `INSERT INTO chain_cursors (rail, processed_height, processed_hash, head_height, finalized_height) VALUES ($1, $2, $3, $4, 0)
-         ON CONFLICT (rail) DO NOTHING`,
-        [rail.id, b.height, b.hash, head],
-      );
-      if (ins.rowCount) {
-        await c.query(`INSERT INTO chain_blocks (rail, height, hash, parent_hash) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`, [rail.id, b.height, b.hash, b.parentHash]);
-      }
-    });
+    log({ rail: rail.id, height, head, start_height: rail.start_height ?? null, oldest_payment_at: oldestAt }, 'first cursor');
+    await withTx(deps.pool, (c) => watch.insertFirstCursor(c, rail.id, b, head));
   }
 
   /** Walk back from `from` until the node and the stored chain agree; returns the common ancestor. */
   async function commonAncestor(c: DbClient, rail: RailConfig, adapter: RailAdapter, from: number): Promise<number> {
-    const stored = await c.query<{ height: string; hash: string }>(
-      `SELECT height::text, hash FROM chain_blocks WHERE rail = $1 AND height <= $2 AND height > $2 - $3 ORDER BY chain_blocks.height DESC`,
-      [rail.id, from, REORG_DEPTH_MAX],
-    );
-    for (const row of stored.rows) {
+    for (const row of await watch.blocksNear(c, rail.id, from, REORG_DEPTH_MAX)) {
       const b = await adapter.block(Number(row.height));
       if (b && b.hash === row.hash) return b.height;
     }
@@ -161,7 +146,7 @@ export function createWatcherActivities(deps: WatcherDeps) {
 
   async function ingestOnce(rail: RailConfig, adapter: RailAdapter, head: number): Promise<IngestResult | null> {
     return withTx(deps.pool, async (c) => {
-      const cur = (await c.query<CursorRow>(`SELECT processed_height::text, processed_hash FROM chain_cursors WHERE rail = $1 FOR UPDATE`, [rail.id])).rows[0];
+      const cur = await watch.lockedCursor(c, rail.id);
       if (!cur) throw new Error(`rail ${rail.id} has no cursor`);
       let processed = Number(cur.processed_height);
       let processedHash = cur.processed_hash;
@@ -169,15 +154,15 @@ export function createWatcherActivities(deps: WatcherDeps) {
 
       // Is what we processed still the node's chain? Compare at the highest height both have.
       const tipHeight = Math.min(head, processed);
-      const storedTip = (await c.query<{ hash: string }>(`SELECT hash FROM chain_blocks WHERE rail = $1 AND height = $2`, [rail.id, tipHeight])).rows[0];
+      const storedTip = await watch.blockHashAt(c, rail.id, tipHeight);
       const nodeTip = await adapter.block(tipHeight);
       if (!nodeTip) throw new ChainDataError(`node reports head ${head} but has no block ${tipHeight}`);
-      if (storedTip && storedTip.hash !== nodeTip.hash) {
+      if (storedTip !== undefined && storedTip !== nodeTip.hash) {
         const ancestor = await commonAncestor(c, rail, adapter, tipHeight - 1);
         reorgDepth = processed - ancestor;
         await rollBack(c, rail, ancestor);
         processed = ancestor;
-        processedHash = (await c.query<{ hash: string }>(`SELECT hash FROM chain_blocks WHERE rail = $1 AND height = $2`, [rail.id, ancestor])).rows[0]!.hash;
+        processedHash = (await watch.blockHashAt(c, rail.id, ancestor))!;
         log({ rail: rail.id, ancestor, depth: reorgDepth }, 'reorg: rolled back to the common ancestor');
       }
       if (head <= processed && reorgDepth === 0) return null;
@@ -217,39 +202,22 @@ export function createWatcherActivities(deps: WatcherDeps) {
 
       const matched = await storeTransfers(c, rail, transfers);
       if (blocks.length > 0) {
-        await c.query(
-          `INSERT INTO chain_blocks (rail, height, hash, parent_hash)
-           SELECT $1, h, x, p FROM unnest($2::bigint[], $3::text[], $4::text[]) AS u(h, x, p)
-           ON CONFLICT (rail, height) DO UPDATE SET hash = EXCLUDED.hash, parent_hash = EXCLUDED.parent_hash, created_at = now()`,
-          [rail.id, blocks.map((b) => b.height), blocks.map((b) => b.hash), blocks.map((b) => b.parentHash)],
-        );
+        await watch.storeBlocks(c, rail.id, blocks);
         const last = blocks[blocks.length - 1]!;
         processed = last.height;
         processedHash = last.hash;
         // Hashes deeper than the reorg window are never compared again.
-        await c.query(`DELETE FROM chain_blocks WHERE rail = $1 AND height < $2`, [rail.id, processed - 2 * REORG_WINDOW_BLOCKS]);
+        await watch.pruneBlocksBelow(c, rail.id, processed - 2 * REORG_WINDOW_BLOCKS);
       }
       const finalized = Math.min(processed, await adapter.finalizedHeight(processed));
-      await c.query(
-        `UPDATE chain_cursors SET processed_height = $2, processed_hash = $3, head_height = $4, finalized_height = $5,
-                reorgs = reorgs + $6, updated_at = now() WHERE rail = $1`,
-        [rail.id, processed, processedHash, head, Math.max(finalized, 0), reorgDepth > 0 ? 1 : 0],
-      );
+      await watch.advanceCursor(c, rail.id, { processed, processedHash, head, finalized: Math.max(finalized, 0), reorged: reorgDepth > 0 });
       return { cursor: processed, headHeight: head, blocks: blocks.length, transfers: matched.stored, reorgDepth, signaled: 0, exceptions: matched.exceptions };
     });
   }
 
   /** Mark transfers above the ancestor removed and their payments' views for recomputation. */
   async function rollBack(c: DbClient, rail: RailConfig, ancestor: number): Promise<void> {
-    const removed = await c.query<{ payment_id: string | null }>(
-      `UPDATE chain_transfers SET removed_at = now(), updated_at = now()
-        WHERE rail = $1 AND block_height > $2 AND removed_at IS NULL RETURNING payment_id`,
-      [rail.id, ancestor],
-    );
-    const ids = [...new Set(removed.rows.map((r) => r.payment_id).filter((x): x is string => !!x))];
-    if (ids.length) await c.query(`UPDATE payment_chain_views SET settled = false WHERE payment_id = ANY($1)`, [ids]);
-    await c.query(`UPDATE treasury_transfers SET removed_at = now() WHERE rail = $1 AND block_height > $2 AND removed_at IS NULL`, [rail.id, ancestor]);
-    await c.query(`DELETE FROM chain_blocks WHERE rail = $1 AND height > $2`, [rail.id, ancestor]);
+    await watch.rollBackTo(c, rail.id, ancestor);
   }
 
   /**
@@ -257,16 +225,11 @@ export function createWatcherActivities(deps: WatcherDeps) {
    * reconciled against (payout_without_transfer, transfer_without_payout).
    */
   async function storeTreasuryTransfers(c: DbClient, rail: RailConfig, transfers: ChainTransfer[]): Promise<void> {
-    const { rows } = await c.query<{ address: string }>(`SELECT address FROM treasury_wallets WHERE rail = $1`, [rail.id]);
-    if (!rows[0]) return;
-    const out = transfers.filter((t) => t.from === rows[0]!.address);
+    const wallet = await watch.treasuryWallet(c, rail.id);
+    if (!wallet) return;
+    const out = transfers.filter((t) => t.from === wallet);
     if (out.length === 0) return;
-    await c.query(
-      `INSERT INTO treasury_transfers (rail, tx_hash, log_index, block_height, block_hash, from_address, to_address, amount_minor)
-       SELECT $1, tx, li, bh, bx, fa, ta, am FROM unnest($2::text[], $3::int[], $4::bigint[], $5::text[], $6::text[], $7::text[], $8::numeric[]) AS u(tx, li, bh, bx, fa, ta, am)
-       ON CONFLICT (rail, tx_hash, log_index) DO UPDATE SET block_height = EXCLUDED.block_height, block_hash = EXCLUDED.block_hash, removed_at = NULL`,
-      [rail.id, out.map((t) => t.txHash), out.map((t) => t.logIndex), out.map((t) => t.blockHeight), out.map((t) => t.blockHash), out.map((t) => t.from), out.map((t) => t.to), out.map((t) => t.amountMinor.toString())],
-    );
+    await watch.storeTreasuryTransfers(c, rail.id, out.map(transferRow));
   }
 
   /** Keep transfers to watched addresses; those matching no payment become exceptions. */
@@ -276,33 +239,14 @@ export function createWatcherActivities(deps: WatcherDeps) {
     const addresses = [...new Set(transfers.map((t) => t.to))];
     const owner = new Map<string, string | null>();
     for (let i = 0; i < addresses.length; i += ADDRESS_LOOKUP_CHUNK) {
-      const { rows } = await c.query<{ address: string; payment_id: string | null }>(
-        `SELECT address, payment_id FROM deposit_addresses WHERE rail = $1 AND address = ANY($2::text[])`,
-        [rail.id, addresses.slice(i, i + ADDRESS_LOOKUP_CHUNK)],
-      );
-      for (const r of rows) owner.set(r.address, r.payment_id);
+      for (const r of await watch.depositOwners(c, rail.id, addresses.slice(i, i + ADDRESS_LOOKUP_CHUNK))) owner.set(r.address, r.payment_id);
     }
     const watched = transfers.filter((t) => owner.has(t.to));
     if (watched.length === 0) return { stored: 0, exceptions: 0 };
     // Re-inclusion after a reorg revives the row (same key): it still counts once.
-    await c.query(
-      `INSERT INTO chain_transfers (rail, tx_hash, log_index, block_height, block_hash, from_address, to_address, amount_minor, payment_id)
-       SELECT $1, tx, li, bh, bx, fa, ta, am, pid
-         FROM unnest($2::text[], $3::int[], $4::bigint[], $5::text[], $6::text[], $7::text[], $8::numeric[], $9::text[]) AS u(tx, li, bh, bx, fa, ta, am, pid)
-       ON CONFLICT (rail, tx_hash, log_index) DO UPDATE
-         SET block_height = EXCLUDED.block_height, block_hash = EXCLUDED.block_hash, removed_at = NULL, updated_at = now()`,
-      [rail.id, watched.map((t) => t.txHash), watched.map((t) => t.logIndex), watched.map((t) => t.blockHeight), watched.map((t) => t.blockHash),
-        watched.map((t) => t.from), watched.map((t) => t.to), watched.map((t) => t.amountMinor.toString()), watched.map((t) => owner.get(t.to) ?? null)],
-    );
+    await watch.storeTransfers(c, rail.id, watched.map((t) => ({ ...transferRow(t), paymentId: owner.get(t.to) ?? null })));
     const paymentIds = [...new Set(watched.map((t) => owner.get(t.to)).filter((x): x is string => !!x))];
-    if (paymentIds.length) {
-      await c.query(
-        `INSERT INTO payment_chain_views (payment_id, rail, version, digest, settled)
-         SELECT pid, $1, 0, '', false FROM unnest($2::text[]) AS u(pid)
-         ON CONFLICT (payment_id) DO UPDATE SET settled = false`,
-        [rail.id, paymentIds],
-      );
-    }
+    if (paymentIds.length) await watch.unsettleViews(c, rail.id, paymentIds);
     let exceptions = 0;
     for (const t of watched.filter((w) => !owner.get(w.to))) {
       if (await recordException(c, rail, t, 'unmatched_transfer', null, { reason: 'address_not_assigned' })) exceptions += 1;
@@ -312,12 +256,8 @@ export function createWatcherActivities(deps: WatcherDeps) {
 
   async function recordException(c: DbClient, rail: RailConfig, t: { txHash: string; logIndex: number; to: string; amountMinor: bigint | string }, code: string, paymentId: string | null, detail: Record<string, unknown>): Promise<boolean> {
     const id = newId('cex');
-    const r = await c.query(
-      `INSERT INTO chain_exceptions (id, rail, tx_hash, log_index, code, to_address, amount_minor, payment_id, detail)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (rail, tx_hash, log_index, code) DO NOTHING`,
-      [id, rail.id, t.txHash, t.logIndex, code, t.to, t.amountMinor.toString(), paymentId, JSON.stringify(detail)],
-    );
-    if (!r.rowCount) return false;
+    const fresh = await watch.insertException(c, { id, rail: rail.id, txHash: t.txHash, logIndex: t.logIndex, code, to: t.to, amountMinor: t.amountMinor.toString(), paymentId, detail });
+    if (!fresh) return false;
     await appendEvidence(c, {
       kind: 'chain.exception',
       subject: id,
@@ -330,43 +270,34 @@ export function createWatcherActivities(deps: WatcherDeps) {
 
   /** Recompute unsettled payment views; signal those that changed, then remember what was sent. */
   async function notifyPayments(rail: RailConfig): Promise<{ signaled: number; exceptions: number }> {
-    const cur = (await deps.pool.query<{ processed_height: string; finalized_height: string }>(
-      `SELECT processed_height::text, finalized_height::text FROM chain_cursors WHERE rail = $1`, [rail.id])).rows[0];
+    const cur = await watch.cursorOf(deps.pool, rail.id);
     if (!cur) return { signaled: 0, exceptions: 0 };
     const processed = Number(cur.processed_height);
     const finalized = Number(cur.finalized_height);
-    const views = await deps.pool.query<{ payment_id: string; version: number; digest: string }>(
-      `SELECT payment_id, version, digest FROM payment_chain_views WHERE rail = $1 AND settled = false ORDER BY updated_at LIMIT $2`,
-      [rail.id, VIEWS_PER_BATCH_MAX],
-    );
-    if (views.rowCount === 0) return { signaled: 0, exceptions: 0 };
-    const ids = views.rows.map((v) => v.payment_id);
-    const rows = await deps.pool.query<{ payment_id: string; tx_hash: string; log_index: number; block_height: string; block_hash: string; amount_minor: string; to_address: string }>(
-      `SELECT payment_id, tx_hash, log_index, block_height::text, block_hash, amount_minor::text, to_address FROM chain_transfers
-        WHERE rail = $1 AND payment_id = ANY($2::text[]) AND removed_at IS NULL ORDER BY block_height, tx_hash, log_index`,
-      [rail.id, ids],
-    );
-    const byPayment = new Map<string, typeof rows.rows>();
-    for (const r of rows.rows) {
-      const list = byPayment.get(r.payment_id) ?? [];
+    const views = await watch.unsettledViews(deps.pool, rail.id, VIEWS_PER_BATCH_MAX);
+    if (views.length === 0) return { signaled: 0, exceptions: 0 };
+    const rows = await watch.transfersOfPayments(deps.pool, rail.id, views.map((v) => v.payment_id));
+    const byPayment = new Map<string, typeof rows>();
+    for (const r of rows) {
+      const list = byPayment.get(r.payment_id!) ?? [];
       list.push(r);
-      byPayment.set(r.payment_id, list);
+      byPayment.set(r.payment_id!, list);
     }
     let signaled = 0;
     let exceptions = 0;
-    for (const v of views.rows) {
+    for (const v of views) {
       const list = byPayment.get(v.payment_id) ?? [];
       const transfers: ChainTransferView[] = list.map((r) => {
         const h = Number(r.block_height);
         const depth: TransferDepth = h <= finalized ? 'final' : processed - h + 1 >= rail.confirmations_required ? 'confirmed' : 'pending';
-        return { key: `${r.tx_hash}:${r.log_index}`, amountMinor: r.amount_minor, blockHeight: h, blockHash: r.block_hash, depth };
+        return { key: `${r.tx_hash}:${r.log_index}`, amountMinor: r.amount_minor!, blockHeight: h, blockHash: r.block_hash, depth };
       });
       // Heights are left out of the digest: only what the payment decides on counts as a change.
       // The block hash is in it: a transfer mined again in another block is a new inclusion for the ledger.
       const digest = sha256Hex(canonicalJson(transfers.map((t) => [t.key, t.amountMinor, t.depth, t.blockHash])));
       const settled = transfers.every((t) => t.depth === 'final');
       if (digest === v.digest) {
-        if (settled) await deps.pool.query(`UPDATE payment_chain_views SET settled = true WHERE payment_id = $1`, [v.payment_id]);
+        if (settled) await watch.setView(deps.pool, v.payment_id, { version: null, digest: null, settled: true });
         continue;
       }
       const update: PaymentChainUpdate = { rail: rail.id, version: v.version + 1, processedHeight: processed, transfers };
@@ -377,13 +308,10 @@ export function createWatcherActivities(deps: WatcherDeps) {
         if (!(err instanceof WorkflowNotFoundError)) throw err;
         // The payment's workflow has ended: the money is still recorded, as an exception.
         for (const r of list) {
-          if (await withTx(deps.pool, (c) => recordException(c, rail, { txHash: r.tx_hash, logIndex: r.log_index, to: r.to_address, amountMinor: r.amount_minor }, 'unmatched_transfer', v.payment_id, { reason: 'payment_closed' }))) exceptions += 1;
+          if (await withTx(deps.pool, (c) => recordException(c, rail, { txHash: r.tx_hash, logIndex: r.log_index, to: r.to_address, amountMinor: r.amount_minor! }, 'unmatched_transfer', v.payment_id, { reason: 'payment_closed' }))) exceptions += 1;
         }
       }
-      await deps.pool.query(
-        `UPDATE payment_chain_views SET version = $2, digest = $3, settled = $4, updated_at = now() WHERE payment_id = $1`,
-        [v.payment_id, v.version + 1, digest, settled],
-      );
+      await watch.setView(deps.pool, v.payment_id, { version: v.version + 1, digest, settled });
     }
     return { signaled, exceptions };
   }
@@ -404,7 +332,7 @@ export function createWatcherActivities(deps: WatcherDeps) {
         // Views are notified even without new blocks: a retry after a crash must resend what it owed.
         const n = deps.notify === false ? { signaled: 0, exceptions: 0 } : await notifyPayments(rail);
         if (r || n.signaled > 0 || Date.now() >= deadline) {
-          const cur = (await deps.pool.query<{ processed_height: string }>(`SELECT processed_height::text FROM chain_cursors WHERE rail = $1`, [rail.id])).rows[0]!;
+          const cur = (await watch.cursorOf(deps.pool, rail.id))!;
           return {
             cursor: Number(cur.processed_height),
             headHeight: head,

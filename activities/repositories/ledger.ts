@@ -8,6 +8,8 @@ import type { AnyTx, DbClient, Pool } from '../db.js';
 import { prismaOf, typedRows } from '../db.js';
 import { ledgerAccountBalance } from './sql/ledgerAccountBalance.js';
 import { ledgerBalanceLock } from './sql/ledgerBalanceLock.js';
+import { ledgerEntryAccountLines } from './sql/ledgerEntryAccountLines.js';
+import { ledgerEntryHead } from './sql/ledgerEntryHead.js';
 import { ledgerUnreversedByCause } from './sql/ledgerUnreversedByCause.js';
 import { paymentPostedToMerchant } from './sql/paymentPostedToMerchant.js';
 import { ledgerBalances } from './sql/ledgerBalances.js';
@@ -106,17 +108,13 @@ export interface ReversibleEntry {
 
 /**
  * An entry and its lines with their accounts, read on the caller's transaction (its reversal
- * is posted in the same one), hence node-postgres rather than Prisma Client's own connection.
+ * is posted in the same one), by typedRows on its pg client.
  */
 export async function entryWithLines(c: DbClient | Pool, entryId: string): Promise<ReversibleEntry | null> {
-  const { rows: e } = await c.query(`SELECT environment, merchant_id, payment_id, rail, tx_hash, log_index FROM ledger_entries WHERE id = $1`, [entryId]);
-  if (!e[0]) return null;
-  const { rows: lines } = await c.query(
-    `SELECT l.amount_minor::text AS amount, a.owner_type, a.owner_id, a.environment, a.purpose, a.asset
-       FROM ledger_lines l JOIN ledger_accounts a ON a.id = l.account_id WHERE l.entry_id = $1 ORDER BY l.line_no`,
-    [entryId],
-  );
-  return { ...e[0], lines };
+  const [e] = await typedRows(c, ledgerEntryHead(entryId));
+  if (!e) return null;
+  const lines = await typedRows(c, ledgerEntryAccountLines(entryId));
+  return { ...e, lines } as ReversibleEntry;
 }
 
 /** Every hold against this account waits for the one before it, until the transaction ends. */

@@ -1,7 +1,8 @@
 // What the API's /metrics gauges read at scrape time: counts grouped by Prisma Client, and the
-// two figures only the database's own clock and catalog can give (TypedSQL).
+// figures only the database's own clock and catalog can give (TypedSQL).
 import type { Pool } from '../db.js';
 import { prismaOf } from '../db.js';
+import { chainCursorGauges as chainCursorGaugesSql } from './sql/chainCursorGauges.js';
 import { databaseSize } from './sql/databaseSize.js';
 import { payoutsOldestInStatus } from './sql/payoutsOldestInStatus.js';
 
@@ -38,4 +39,9 @@ export function oldestPayoutAges(pool: Pool, statuses: readonly string[]) {
 export async function databaseBytes(pool: Pool): Promise<number> {
   const [r] = await prismaOf(pool).$queryRawTyped(databaseSize());
   return r?.bytes ?? 0;
+}
+
+/** Every rail's cursor heights and the age of its last update (prisma/sql/chainCursorGauges.sql). */
+export function chainCursorGauges(pool: Pool) {
+  return prismaOf(pool).$queryRawTyped(chainCursorGaugesSql());
 }

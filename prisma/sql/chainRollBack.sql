@@ -1,0 +1,20 @@
+-- A reorg back to a common ancestor, in one statement: transfers above it are marked removed
+-- (their payments' views are recomputed), treasury transfers too, and the block hashes above
+-- it dropped. Answers the payments whose transfers went away.
+-- @param {String} $1:rail
+-- @param {BigInt} $2:ancestorHeight
+WITH removed AS (
+  UPDATE chain_transfers SET removed_at = now(), updated_at = now()
+   WHERE rail = $1 AND block_height > $2::bigint AND removed_at IS NULL
+  RETURNING payment_id
+), views AS (
+  UPDATE payment_chain_views SET settled = false WHERE payment_id IN (SELECT payment_id FROM removed WHERE payment_id IS NOT NULL)
+  RETURNING payment_id
+), treasury AS (
+  UPDATE treasury_transfers SET removed_at = now() WHERE rail = $1 AND block_height > $2::bigint AND removed_at IS NULL
+  RETURNING 1
+), blocks AS (
+  DELETE FROM chain_blocks WHERE rail = $1 AND height > $2::bigint
+  RETURNING 1
+)
+SELECT DISTINCT payment_id FROM removed WHERE payment_id IS NOT NULL

@@ -1,0 +1,18 @@
+-- Transfers leaving the treasury wallet; one seen before (re-mined after a reorg) is revived
+-- in its new block.
+-- @param {String} $1:rail
+-- @param $2:txHashes
+-- @param $3:logIndexes
+-- @param $4:blockHeights
+-- @param $5:blockHashes
+-- @param $6:fromAddresses
+-- @param $7:toAddresses
+-- @param $8:amountsMinor decimal strings of minor units
+WITH stored AS (
+  INSERT INTO treasury_transfers (rail, tx_hash, log_index, block_height, block_hash, from_address, to_address, amount_minor)
+  SELECT $1, tx, li, bh, bx, fa, ta, am::numeric
+    FROM unnest($2::text[], $3::int[], $4::bigint[], $5::text[], $6::text[], $7::text[], $8::text[]) AS u(tx, li, bh, bx, fa, ta, am)
+  ON CONFLICT (rail, tx_hash, log_index) DO UPDATE SET block_height = EXCLUDED.block_height, block_hash = EXCLUDED.block_hash, removed_at = NULL
+  RETURNING 1
+)
+SELECT count(*)::int AS stored FROM stored
