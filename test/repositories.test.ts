@@ -2,7 +2,9 @@
 // TypedSQL reads of the ledger (typed values, as-of and keyset paging), raw postings under them,
 // and reconciliation's TypedSQL: a break class upserted by fingerprint, a run's totals and end.
 import assert from 'node:assert/strict';
-import { prismaOf, withTx } from '../activities/db.js';
+import { prismaOf, typedRows, withPrismaTx, withTx } from '../activities/db.js';
+import { appendEvidence, verifyEvidence } from '../activities/evidence.js';
+import { evidenceHead } from '../activities/repositories/sql/evidenceHead.js';
 import { postEntries, type AccountRef } from '../activities/ledger.js';
 import { keyHash, revokeApiKey } from '../activities/merchant.js';
 import { randomBase62 } from '../activities/ids.js';
@@ -144,5 +146,25 @@ describe('repositories', () => {
     assert.deepEqual((await paymentsPage(pool, { ...scope, status: 'canceled' }, null, 10)).map((r) => r.id), [ids[2]]);
     assert.deepEqual((await paymentsPage(pool, { ...scope, reference: `${m}-1` }, null, 10)).map((r) => r.id), [ids[1]]);
     assert.equal(await pageCursor(pool, ids[0]!, { merchantId: 'mer_' + randomBase62(24), environment: 'sandbox' }), null, "another merchant's payment is no cursor");
+  });
+
+  it('typedRows runs one TypedSQL query alike on a pg transaction and a Prisma one; an evidence entry appended in either commits or vanishes with its transaction', async () => {
+    const pool = h().stack.pool;
+    const key = `typed-rows:${randomBase62(12)}`;
+    const entry = { kind: 'test.typed_rows', subject: key, actor: 'test', payload: { n: 1, at: new Date(0) }, dedupeKey: key };
+    // Rolled back in both kinds of transaction: nothing is left.
+    await assert.rejects(withTx(pool, async (c) => { await appendEvidence(c, entry); throw new Error('roll back'); }), /roll back/);
+    await assert.rejects(withPrismaTx(pool, async (tx) => { await appendEvidence(tx, entry); throw new Error('roll back'); }), /roll back/);
+    assert.equal((await pool.query(`SELECT count(*)::int AS n FROM evidence WHERE dedupe_key = $1`, [key])).rows[0].n, 0);
+    // Committed through Prisma; the same head read over pg and over Prisma answers the same row.
+    const appended = await withPrismaTx(pool, (tx) => appendEvidence(tx, entry));
+    assert.equal(appended.inserted, true);
+    const overPg = await withTx(pool, (c) => typedRows(c, evidenceHead(key)));
+    const overPrisma = await withPrismaTx(pool, (tx) => typedRows(tx, evidenceHead(key)));
+    assert.deepEqual(overPg.find((r) => r.dup), { seq: appended.seq, hash: appended.hash, dup: true });
+    assert.deepEqual(overPrisma.find((r) => r.dup), overPg.find((r) => r.dup));
+    // A retry over pg finds the entry instead of adding one, and the chain still verifies.
+    assert.equal((await withTx(pool, (c) => appendEvidence(c, entry))).inserted, false);
+    assert.equal((await verifyEvidence(pool)).ok, true);
   });
 });
