@@ -82,7 +82,7 @@ export const createRelaxedPool = (url: string): pg.Pool => createPool(url, 8, { 
 /** A transaction of either kind: a pg client inside BEGIN (the workflows' hot paths) or Prisma's. */
 export type AnyTx = DbClient | Prisma.TransactionClient;
 
-export const isPgClient = (c: AnyTx | Pool): c is DbClient => typeof (c as DbClient).query === 'function';
+export const isPgClient = (c: AnyTx | Pool): c is DbClient | Pool => typeof (c as DbClient).query === 'function';
 
 /**
  * A TypedSQL query (prisma/sql/*.sql) run in either kind of transaction, so a statement shared
@@ -92,6 +92,6 @@ export const isPgClient = (c: AnyTx | Pool): c is DbClient => typeof (c as DbCli
  */
 export async function typedRows<R>(c: AnyTx | Pool, q: TypedSql<unknown[], R>, name?: string): Promise<R[]> {
   if (!isPgClient(c)) return (c as Prisma.TransactionClient).$queryRawTyped(q);
-  const { rows } = await (c as DbClient).query({ text: q.sql, values: [...q.values], ...(name ? { name } : {}) });
+  const { rows } = await c.query({ text: q.sql, values: [...q.values], ...(name ? { name } : {}) });
   return rows as R[];
 }
