@@ -210,11 +210,8 @@ export async function setDualApprovalMinor6(tx: Prisma.TransactionClient, mercha
 
 // ---- the payout allowlist's records, through Prisma Client (writes in the caller's transaction) ----
 
-type PrismaDb = Pool | Prisma.TransactionClient;
-const prismaClient = (db: PrismaDb): Prisma.TransactionClient => (typeof (db as Pool).connect === 'function' ? prismaOf(db as Pool) : (db as Prisma.TransactionClient));
-
-export async function findDestination(db: PrismaDb, id: string): Promise<DestinationRow | undefined> {
-  const d = await prismaClient(db).payoutDestination.findUnique({ where: { id } });
+export async function findDestination(pool: Pool, id: string): Promise<DestinationRow | undefined> {
+  const d = await prismaOf(pool).payoutDestination.findUnique({ where: { id } });
   return d ? destinationRowOf(d) : undefined;
 }
 
