@@ -10,18 +10,32 @@
 // (the trace header is there), it runs the interceptors on every worker and every replay;
 // otherwise every method passes straight through and the execution runs exactly the code it ran
 // before tracing existed.
-import {
-  OpenTelemetryInboundInterceptor,
-  OpenTelemetryInternalsInterceptor,
-  OpenTelemetryOutboundInterceptor,
-} from '@temporalio/interceptors-opentelemetry/lib/workflow/index.js';
-import { TRACE_HEADER } from '@temporalio/interceptors-opentelemetry/lib/instrumentation.js';
+//
+// The OpenTelemetry workflow library is loaded only by a traced execution. A workflow's modules
+// are evaluated once per execution (each has its own module cache in the SDK's reused context),
+// and the OpenTelemetry modules are half of the bundle (115 of its 219 modules): imported at the
+// top, every untraced payment evaluated them. Measured on two cores (`npm run bench -- payments`,
+// WAL dev server): 15.3-15.5 ms of workflow-thread CPU per payment with the static import against
+// 11.8 ms with no interceptor module at all (docs/benchmarks.md). A traced execution loads it in
+// `execute`, on its first activation, the same on every worker and every replay.
+import type * as OtelWorkflow from '@temporalio/interceptors-opentelemetry/lib/workflow/index.js';
 import type { WorkflowInboundCallsInterceptor, WorkflowInterceptors, WorkflowInternalsInterceptor, WorkflowOutboundCallsInterceptor } from '@temporalio/workflow';
 
+/**
+ * The header the OpenTelemetry client interceptor writes (the library's TRACE_HEADER, whose module
+ * would pull @opentelemetry/api into every execution; test/unit/tracing.test.ts keeps them equal).
+ */
+export const TRACE_HEADER = '_tracer-data';
+
+/** Webpack resolves this `require` at bundle time and evaluates the module on the first call. */
+function loadWorkflowTracing(): typeof OtelWorkflow {
+  return require('@temporalio/interceptors-opentelemetry/lib/workflow/index.js') as typeof OtelWorkflow;
+}
+
 interface Traced {
-  inbound: OpenTelemetryInboundInterceptor;
-  outbound: OpenTelemetryOutboundInterceptor;
-  internals: OpenTelemetryInternalsInterceptor;
+  inbound: OtelWorkflow.OpenTelemetryInboundInterceptor;
+  outbound: OtelWorkflow.OpenTelemetryOutboundInterceptor;
+  internals: OtelWorkflow.OpenTelemetryInternalsInterceptor;
 }
 
 /** Called once per workflow execution (and again when it is rebuilt for replay). */
@@ -33,7 +47,8 @@ export const interceptors = (): WorkflowInterceptors => {
   const inbound: WorkflowInboundCallsInterceptor = {
     execute(input, next) {
       if (input.headers[TRACE_HEADER] !== undefined) {
-        traced = { inbound: new OpenTelemetryInboundInterceptor(), outbound: new OpenTelemetryOutboundInterceptor(), internals: new OpenTelemetryInternalsInterceptor() };
+        const otel = loadWorkflowTracing();
+        traced = { inbound: new otel.OpenTelemetryInboundInterceptor(), outbound: new otel.OpenTelemetryOutboundInterceptor(), internals: new otel.OpenTelemetryInternalsInterceptor() };
       }
       return traced ? traced.inbound.execute(input, next) : next(input);
     },

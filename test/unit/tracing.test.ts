@@ -5,6 +5,8 @@ import assert from 'node:assert/strict';
 import { startTracing, tracingActive, tracingClientInterceptors, tracingConfigured, workerTracing } from '../../temporal-config/tracing.js';
 import { httpTracing, traceLogFields } from '../../api/tracing.js';
 import { WORKFLOW_INTERCEPTOR_MODULES } from '../../workers/runtime.js';
+import { TRACE_HEADER as LIBRARY_TRACE_HEADER } from '@temporalio/interceptors-opentelemetry/lib/instrumentation.js';
+import { TRACE_HEADER, interceptors } from '../../workflows/tracing-interceptors.js';
 
 describe('tracing switch', () => {
   it('is on only when OTEL_EXPORTER_OTLP_TRACES_ENDPOINT or OTEL_EXPORTER_OTLP_ENDPOINT is set, and OTEL_SDK_DISABLED=true turns it off', () => {
@@ -35,5 +37,15 @@ describe('tracing switch', () => {
     } finally {
       process.env = saved;
     }
+  });
+
+  it('the workflow interceptors read the library\'s trace header; an untraced execution gets next\'s own promise back, no wrapper', () => {
+    assert.equal(TRACE_HEADER, LIBRARY_TRACE_HEADER);
+    const { inbound, outbound } = interceptors();
+    const input = { headers: {}, args: [] } as never;
+    const ran = Promise.resolve('ran');
+    assert.equal(inbound![0]!.execute!(input, () => ran), ran);
+    const scheduled = Promise.resolve('scheduled' as never);
+    assert.equal(outbound![0]!.scheduleActivity!(input, () => scheduled), scheduled);
   });
 });
