@@ -6,8 +6,7 @@ import { typedRows } from './db.js';
 import { evidenceAppend } from './repositories/sql/evidenceAppend.js';
 import { evidenceBatch } from './repositories/sql/evidenceBatch.js';
 import { evidenceOfSubject } from './repositories/sql/evidenceOfSubject.js';
-import { evidenceHead } from './repositories/sql/evidenceHead.js';
-import { evidenceLock } from './repositories/sql/evidenceLock.js';
+import { evidenceLockHead } from './repositories/sql/evidenceLockHead.js';
 import { canonicalJson, sha256Hex } from './ids.js';
 
 export const GENESIS_HASH = '0'.repeat(64);
@@ -47,14 +46,14 @@ export function evidenceHash(prevHash: string, e: EvidenceEntry & { seq: string;
 
 /**
  * Append inside the caller's transaction, so the entry commits or vanishes with the change it
- * proves. The statements are prisma/sql/evidence{Lock,Head,Append}.sql on either kind of
+ * proves. The statements are prisma/sql/evidence{LockHead,Append}.sql on either kind of
  * transaction: the workflows' hot transitions hold a pg client, the repositories a Prisma one.
  */
 export async function appendEvidence(c: AnyTx, e: EvidenceEntry): Promise<{ seq: string; hash: string; inserted: boolean }> {
   // Named (prepared once per pg connection): every payment transition appends here, and parse and
   // plan time spent while the chain's lock is held delays every other writer (docs/benchmarks.md).
-  await typedRows(c, evidenceLock(EVIDENCE_LOCK_KEY), 'evidence_lock');
-  const head = await typedRows(c, evidenceHead(e.dedupeKey), 'evidence_head');
+  // The lock and the head in one round trip (a function: the head is read after the lock is granted).
+  const head = await typedRows(c, evidenceLockHead(EVIDENCE_LOCK_KEY, e.dedupeKey), 'evidence_lock_head');
   const dup = head.find((r) => r.dup);
   if (dup) return { seq: dup.seq!, hash: dup.hash!, inserted: false };
   const prev = head.find((r) => !r.dup);

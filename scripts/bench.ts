@@ -7,6 +7,7 @@ const BENCHES: Record<string, () => Promise<(argv: string[]) => Promise<void>>> 
   recon: () => import('./bench/recon.js').then((m) => m.main),
   webhooks: () => import('./bench/webhooks.js').then((m) => m.main),
   ingest: () => import('./bench/ingest.js').then((m) => m.run),
+  evidence: () => import('./bench/evidence.js').then((m) => m.main),
 };
 
 const [name, ...rest] = process.argv.slice(2);

@@ -70,4 +70,44 @@ describe('evidence log', () => {
     const v = await verifyEvidence(pool);
     assert.equal(v.ok, true, JSON.stringify(v.firstBroken));
   });
+
+  it('appends in flight on separate connections link one after another, and a second append of one dedupe key, waiting on the lock, finds the first once it commits', async () => {
+    const pool = h().stack.pool;
+    const subject = 'test_' + randomBase62(12);
+    const entry = (k: string) => ({ kind: 'test.concurrent', subject, actor: 'test', payload: { k }, dedupeKey: `test:${subject}:${k}` });
+    // The head is read after the lock is granted (evidence_lock_head takes a snapshot per query):
+    // an append that waited reads the entry committed before it, never the head it would have seen.
+    const first = await pool.connect();
+    const second = await pool.connect();
+    try {
+      await first.query('BEGIN');
+      const a = await appendEvidence(first, entry('same'));
+      await second.query('BEGIN');
+      const pid = (await second.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+      let waited = false;
+      const b = appendEvidence(second, entry('same')).then((r) => { waited = true; return r; });
+      // The second append is blocked on the lock while the first transaction is open: wait until
+      // PostgreSQL shows its backend waiting for the advisory lock.
+      for (let i = 0; ; i++) {
+        const { rows } = await pool.query(`SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND pid = $1`, [pid]);
+        if (rows.length) break;
+        assert.ok(i < 200, 'the second append never waited on the lock');
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      assert.equal(waited, false);
+      await first.query('COMMIT');
+      const again = await b;
+      await second.query('COMMIT');
+      assert.deepEqual(again, { seq: a.seq, hash: a.hash, inserted: false });
+    } finally {
+      first.release();
+      second.release();
+    }
+    const many = await Promise.all(Array.from({ length: 12 }, (_, i) => withTx(pool, (c) => appendEvidence(c, entry(`n${i}`)))));
+    assert.equal(new Set(many.map((r) => r.seq)).size, 12);
+    const { rows } = await pool.query(`SELECT count(*)::int AS n FROM evidence WHERE subject = $1`, [subject]);
+    assert.equal(rows[0].n, 13);
+    const v = await verifyEvidence(pool);
+    assert.equal(v.ok, true, JSON.stringify(v.firstBroken));
+  });
 });

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { prismaOf, typedRows, withPrismaTx, withTx } from '../activities/db.js';
 import { appendEvidence, verifyEvidence } from '../activities/evidence.js';
-import { evidenceHead } from '../activities/repositories/sql/evidenceHead.js';
+import { evidenceLockHead } from '../activities/repositories/sql/evidenceLockHead.js';
 import { postEntries, type AccountRef } from '../activities/ledger.js';
 import { keyHash, revokeApiKey } from '../activities/merchant.js';
 import { randomBase62 } from '../activities/ids.js';
@@ -159,8 +159,8 @@ describe('repositories', () => {
     // Committed through Prisma; the same head read over pg and over Prisma answers the same row.
     const appended = await withPrismaTx(pool, (tx) => appendEvidence(tx, entry));
     assert.equal(appended.inserted, true);
-    const overPg = await withTx(pool, (c) => typedRows(c, evidenceHead(key)));
-    const overPrisma = await withPrismaTx(pool, (tx) => typedRows(tx, evidenceHead(key)));
+    const overPg = await withTx(pool, (c) => typedRows(c, evidenceLockHead(1, key)));
+    const overPrisma = await withPrismaTx(pool, (tx) => typedRows(tx, evidenceLockHead(1, key)));
     assert.deepEqual(overPg.find((r) => r.dup), { seq: appended.seq, hash: appended.hash, dup: true });
     assert.deepEqual(overPrisma.find((r) => r.dup), overPg.find((r) => r.dup));
     // A retry over pg finds the entry instead of adding one, and the chain still verifies.
