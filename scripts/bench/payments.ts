@@ -46,6 +46,37 @@ function threadCpu(): Map<string, number> {
   return out;
 }
 
+/**
+ * CPU ms of this process's descendants (the Temporal dev server, PostgreSQL's postmaster and
+ * backends), summed by command name (Linux /proc; empty elsewhere): the rest of the machine's
+ * CPU a call costs, which this process's own figures leave out. With the real Temporal server
+ * (`--temporal-server`) it is a separate process tree and is not counted.
+ */
+function childrenCpu(): Map<string, number> {
+  const out = new Map<string, number>();
+  try {
+    const procs: { pid: string; ppid: string; comm: string; ms: number }[] = [];
+    for (const pid of readdirSync('/proc')) {
+      if (!/^\d+$/.test(pid)) continue;
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        procs.push({ pid, ppid: f[1]!, comm: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')), ms: ((Number(f[11]) + Number(f[12])) * 1000) / 100 });
+      } catch { /* exited while listed */ }
+    }
+    const below = new Set([String(process.pid)]);
+    for (let grew = true; grew;) {
+      grew = false;
+      for (const p of procs) if (!below.has(p.pid) && below.has(p.ppid)) { below.add(p.pid); grew = true; }
+    }
+    for (const p of procs) if (p.pid !== String(process.pid) && below.has(p.pid)) out.set(p.comm, (out.get(p.comm) ?? 0) + p.ms);
+  } catch { /* not Linux */ }
+  return out;
+}
+
+const totalMsPerCall = (before: Map<string, number>, after: Map<string, number>, calls: number): number =>
+  [...after].reduce((sum, [k, v]) => sum + Math.max(0, v - (before.get(k) ?? 0)), 0) / calls;
+
 function threadCpuPerCall(before: Map<string, number>, after: Map<string, number>, calls: number): string {
   return [...after].map(([k, v]) => [k, (v - (before.get(k) ?? 0)) / calls] as const)
     .filter(([, v]) => v >= 0.05).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ');
@@ -170,8 +201,11 @@ export async function main(argv: string[]): Promise<void> {
     };
     await closedLoop(100, 8, uwsOnce('warm'));
     const uwsThreads0 = threadCpu();
+    const uwsChildren0 = childrenCpu();
     const uws = await closedLoop(REQUESTS_PER_LEVEL, 32, uwsOnce('c32'));
     const uwsThreads = threadCpuPerCall(uwsThreads0, threadCpu(), REQUESTS_PER_LEVEL);
+    const uwsChildren1 = childrenCpu();
+    const uwsChildren = threadCpuPerCall(uwsChildren0, uwsChildren1, REQUESTS_PER_LEVEL);
 
     // Ceiling 3: raw single-row inserts, each its own transaction with a durable commit.
     await stack.pool.query('CREATE TABLE IF NOT EXISTS bench_rows (id text PRIMARY KEY, amount numeric(78,0) NOT NULL, created_at timestamptz NOT NULL DEFAULT now())');
@@ -185,10 +219,13 @@ export async function main(argv: string[]): Promise<void> {
       rows.push(`| ${c} | ${r.perS.toFixed(0)} | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} | ${(r.perS / bare.perS).toFixed(2)} |`);
     }
     const payThreads0 = threadCpu();
+    const payChildren0 = childrenCpu();
     const profile = await mainThreadProfile(process.env.BENCH_PROFILE);
     const pay32 = await closedLoop(REQUESTS_PER_LEVEL, 32, createPayment('ratio32'));
     await profile.stop();
     const payThreads = threadCpuPerCall(payThreads0, threadCpu(), REQUESTS_PER_LEVEL);
+    const payChildren1 = childrenCpu();
+    const payChildren = threadCpuPerCall(payChildren0, payChildren1, REQUESTS_PER_LEVEL);
     // Latency under a steady load: half the Update-with-Start ceiling, for the ceiling and for payments.
     const halfRate = Math.max(1, Math.floor(uws.perS / 2));
     const uwsOpen = await openLoop(halfRate, 5, uwsOnce('open'));
@@ -213,6 +250,7 @@ ${rows.join('\n')}
 
 At 32 in flight again, for the ratio: ${pay32.perS.toFixed(0)} payments/s = ${ratio.toFixed(2)}x the Update-with-Start ceiling; ${pay32.cpuMs.toFixed(1)} ms of this process's CPU per payment (HTTP client, API and worker) against ${uws.cpuMs.toFixed(1)} ms per trivial Update-with-Start.
 CPU ms per call by thread: payment ${payThreads || 'n/a'}; trivial Update-with-Start ${uwsThreads || 'n/a'}.
+CPU ms per call in the servers this process started: payment ${payChildren || 'n/a'}; trivial Update-with-Start ${uwsChildren || 'n/a'}.
 
 Open loop at half the Update-with-Start ceiling (${halfRate}/s for 5 s):
 - trivial Update-with-Start: achieved ${uwsOpen.perS.toFixed(0)}/s, p50 ${uwsOpen.p50.toFixed(1)} ms, p99 ${uwsOpen.p99.toFixed(1)} ms
@@ -233,6 +271,8 @@ Open loop at half the Update-with-Start ceiling (${halfRate}/s for 5 s):
       inserts_per_s: round(inserts.perS),
       cpu_ms_per_payment: round(pay32.cpuMs),
       cpu_ms_per_update_with_start: round(uws.cpuMs),
+      server_cpu_ms_per_payment: round(totalMsPerCall(payChildren0, payChildren1, REQUESTS_PER_LEVEL)),
+      server_cpu_ms_per_update_with_start: round(totalMsPerCall(uwsChildren0, uwsChildren1, REQUESTS_PER_LEVEL)),
     }));
   } finally {
     await stack.stop();
