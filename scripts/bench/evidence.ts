@@ -12,18 +12,10 @@ import { appendEvidence, verifyEvidence } from '../../activities/evidence.js';
 import { migrate } from '../../prisma/migrate.js';
 import { startEmbeddedPostgres } from '../embedded/postgres.js';
 import { freePort } from '../embedded/temporal.js';
+import { callsPerSecond } from './closed-loop.js';
 
 const TRANSACTIONS = Number(process.env.BENCH_EVIDENCE ?? 3_000);
 const IN_FLIGHT = Number(process.env.BENCH_IN_FLIGHT ?? 16);
-
-async function inFlight(total: number, n: number, fn: (i: number) => Promise<void>): Promise<number> {
-  let next = 0;
-  const t0 = performance.now();
-  await Promise.all(Array.from({ length: n }, async () => {
-    for (let i = next++; i < total; i = next++) await fn(i);
-  }));
-  return total / ((performance.now() - t0) / 1000);
-}
 
 export async function main(_argv: string[]): Promise<void> {
   const root = mkdtempSync(join(tmpdir(), 'stablerail-bench-evidence-'));
@@ -36,14 +28,14 @@ export async function main(_argv: string[]): Promise<void> {
     const write = (c: { query: (text: string, values: unknown[]) => Promise<unknown> }, id: string) =>
       c.query('INSERT INTO bench_rows (id, amount) VALUES ($1, $2)', [id, '1000000']);
     // Warm both paths (prepared statements, the pool's connections) before measuring.
-    await inFlight(IN_FLIGHT * 4, IN_FLIGHT, (i) => withTx(pool, async (c) => {
+    await callsPerSecond(IN_FLIGHT * 4, IN_FLIGHT, (i) => withTx(pool, async (c) => {
       await write(c, `warm${i}`);
       await appendEvidence(c, { kind: 'bench.warm', subject: `warm${i}`, actor: 'bench', payload: { i }, dedupeKey: `bench:warm:${i}` });
     }));
-    const ceiling = await inFlight(TRANSACTIONS, IN_FLIGHT, (i) => withTx(pool, async (c) => {
+    const ceiling = await callsPerSecond(TRANSACTIONS, IN_FLIGHT, (i) => withTx(pool, async (c) => {
       await write(c, `raw${i}`);
     }));
-    const appends = await inFlight(TRANSACTIONS, IN_FLIGHT, (i) => withTx(pool, async (c) => {
+    const appends = await callsPerSecond(TRANSACTIONS, IN_FLIGHT, (i) => withTx(pool, async (c) => {
       await write(c, `ev${i}`);
       await appendEvidence(c, { kind: 'bench.append', subject: `ev${i}`, actor: 'bench', payload: { i, amount_minor: '1000000' }, dedupeKey: `bench:append:${i}` });
     }));

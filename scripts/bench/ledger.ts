@@ -9,6 +9,7 @@ import { postEntries, type AccountRef, type Posting } from '../../activities/led
 import { migrate } from '../../prisma/migrate.js';
 import { startEmbeddedPostgres } from '../embedded/postgres.js';
 import { freePort } from '../embedded/temporal.js';
+import { callsPerSecond } from './closed-loop.js';
 
 const BATCHED_POSTINGS = Number(process.env.BENCH_POSTINGS ?? 50_000);
 const BATCH_SIZE = 1_000;
@@ -22,15 +23,6 @@ function posting(cause: string, merchant: string, amount: bigint): Posting {
   return { cause, environment: 'sandbox', gate: 'bench', merchantId: merchant, lines: [{ account: custody, amountMinor: amount }, { account: acct(merchant, 'pending'), amountMinor: -amount }] };
 }
 
-async function inFlight(total: number, n: number, fn: (i: number) => Promise<void>): Promise<number> {
-  let next = 0;
-  const t0 = performance.now();
-  await Promise.all(Array.from({ length: n }, async () => {
-    for (let i = next++; i < total; i = next++) await fn(i);
-  }));
-  return total / ((performance.now() - t0) / 1000);
-}
-
 export async function main(_argv: string[]): Promise<void> {
   const root = mkdtempSync(join(tmpdir(), 'stablerail-bench-ledger-'));
   chmodSync(root, 0o755);
@@ -39,7 +31,7 @@ export async function main(_argv: string[]): Promise<void> {
     await migrate(pg.url);
     const pool = createPool(pg.url, HOT_IN_FLIGHT + 2);
     await pool.query('CREATE TABLE bench_rows (id text PRIMARY KEY, amount numeric(78,0) NOT NULL)');
-    const raw = await inFlight(HOT_POSTINGS, HOT_IN_FLIGHT, async (i) => {
+    const raw = await callsPerSecond(HOT_POSTINGS, HOT_IN_FLIGHT, async (i) => {
       await pool.query('INSERT INTO bench_rows (id, amount) VALUES ($1, $2)', [`r${i}`, '1000000']);
     });
     let t0 = performance.now();
@@ -48,7 +40,7 @@ export async function main(_argv: string[]): Promise<void> {
       await withTx(pool, (c) => postEntries(c, batch));
     }
     const batched = BATCHED_POSTINGS / ((performance.now() - t0) / 1000);
-    const hot = await inFlight(HOT_POSTINGS, HOT_IN_FLIGHT, async (i) => {
+    const hot = await callsPerSecond(HOT_POSTINGS, HOT_IN_FLIGHT, async (i) => {
       await withTx(pool, (c) => postEntries(c, [posting(`bench:hot:${i}`, 'mer_hot', 1_000_000n)]));
     });
     t0 = performance.now();

@@ -36,6 +36,7 @@ import { verifyWebhook } from '../../sdk/index.js';
 import { devnetRails } from '../devnet-rails.js';
 import { startStack, type Stack } from '../stack.js';
 import { installWorkerRuntime } from '../../workers/runtime.js';
+import { callsPerSecond } from './closed-loop.js';
 
 function arg(argv: string[], name: string, dflt: number): number {
   const i = argv.indexOf(`--${name}`);
@@ -47,16 +48,6 @@ const INSERT_BATCH_ROWS = 1_000;
 const RECORDING_ACTIVITIES_CONCURRENT = 32;
 const BARE_STARTS_CONCURRENT = 32;
 const round = (x: number, digits = 1) => Number(x.toFixed(digits));
-
-/** Run `total` calls of fn with `concurrency` in flight; answers ops/s. */
-async function closedLoop(total: number, concurrency: number, fn: (i: number) => Promise<void>): Promise<number> {
-  let next = 0;
-  const t0 = performance.now();
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    for (let i = next++; i < total; i = next++) await fn(i);
-  }));
-  return total / ((performance.now() - t0) / 1000);
-}
 
 interface Receiver {
   url: string;
@@ -121,7 +112,7 @@ export async function main(argv: string[]) {
   const plain = await startReceiver();
   const agent = new http.Agent({ keepAlive: true, maxSockets: SOCKETS_PER_ORIGIN_MAX });
   const body = Buffer.from(JSON.stringify({ id: newId('evt'), type: 'payment.confirmed', created_at: new Date().toISOString(), sequence: 3, data: { pad: 'x'.repeat(600) } }));
-  const ceilingPerS = await closedLoop(ceilingRequests, SOCKETS_PER_ORIGIN_MAX, (i) => new Promise<void>((resolve, reject) => {
+  const ceilingPerS = await callsPerSecond(ceilingRequests, SOCKETS_PER_ORIGIN_MAX, (i) => new Promise<void>((resolve, reject) => {
     const req = http.request(plain.url, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': String(body.length), 'webhook-id': `plain-${i}` } }, (res) => {
       res.resume();
       res.on('end', () => resolve());
@@ -151,8 +142,8 @@ export async function main(argv: string[]) {
     const owner = { merchantId: m.id, environment: 'sandbox' as const, actor: 'bench' };
 
     // 2. The bare workflow-start ceiling of this server.
-    await closedLoop(50, 8, (i) => stack.client.workflow.start('emptyWorkflow', { taskQueue: 'bench-no-worker', workflowId: `bench-bare-warm-${i}-${Date.now()}`, args: [] }).then(() => undefined));
-    const bareStartsPerS = await closedLoop(bareStarts, BARE_STARTS_CONCURRENT, (i) =>
+    await callsPerSecond(50, 8, (i) => stack.client.workflow.start('emptyWorkflow', { taskQueue: 'bench-no-worker', workflowId: `bench-bare-warm-${i}-${Date.now()}`, args: [] }).then(() => undefined));
+    const bareStartsPerS = await callsPerSecond(bareStarts, BARE_STARTS_CONCURRENT, (i) =>
       stack.client.workflow.start('emptyWorkflow', { taskQueue: 'bench-no-worker', workflowId: `bench-bare-${i}-${Date.now()}`, args: [] }).then(() => undefined));
     log(`bare workflow-start ceiling: ${bareStartsPerS.toFixed(0)} starts/s (${bareStarts}, ${BARE_STARTS_CONCURRENT} in flight)`);
 
@@ -181,7 +172,7 @@ export async function main(argv: string[]) {
       // The lane start is the payment workflow's next command, not part of the recording
       // activity: it does not hold one of the activity slots.
       const laneStarts: Promise<void>[] = [];
-      await closedLoop(events, RECORDING_ACTIVITIES_CONCURRENT, async (i) => {
+      await callsPerSecond(events, RECORDING_ACTIVITIES_CONCURRENT, async (i) => {
         const after = await sendFirstAttempts({ pool: stack.pool, config, masterKey }, [planned[i]!]);
         const rest = after.filter((p) => p.first?.outcome !== 'delivered');
         handedToLanes += rest.length;
