@@ -123,7 +123,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
     if (!databaseUrl) {
       pg = await startEmbeddedPostgres({ dataDir: resolve(o.dataDir, 'pg'), port: await freePort(), log, fsync: !o.ephemeral });
       stops.push(() => pg!.stop());
-      databaseUrl = pg.url;
+      databaseUrl = pg.localUrl;
     }
     await migrate(databaseUrl, log);
     const pool = createPool(databaseUrl);

