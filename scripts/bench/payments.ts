@@ -23,6 +23,8 @@ const TRIVIAL_QUEUE = 'bench-trivial';
 
 const REQUESTS_PER_LEVEL = Number(process.env.BENCH_REQUESTS ?? 600);
 const LEVELS = (process.env.BENCH_LEVELS ?? '1,8,32').split(',').map(Number);
+/** Alternating rounds of the trivial Update-with-Start and payments for the ratio. */
+const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
 const BENCH_MNEMONIC = 'test test test test test test test test test test test junk';
 
 const round = (x: number, digits = 1) => Number(x.toFixed(digits));
@@ -109,6 +111,41 @@ async function closedLoop(total: number, concurrency: number, fn: (i: number) =>
   const cpu = process.cpuUsage(cpu0);
   lat.sort((a, b) => a - b);
   return { perS: total / secs, p50: pct(lat, 50), p99: pct(lat, 99), cpuMs: (cpu.user + cpu.system) / 1000 / total };
+}
+
+type Loop = Awaited<ReturnType<typeof closedLoop>>;
+/** A closed loop with the CPU its calls cost by thread of this process and in the servers it started. */
+interface Measured extends Loop {
+  threads: Map<string, number>;
+  servers: Map<string, number>;
+}
+
+function diffMap(before: Map<string, number>, after: Map<string, number>): Map<string, number> {
+  return new Map([...after].map(([k, v]) => [k, Math.max(0, v - (before.get(k) ?? 0))]));
+}
+
+function sumMaps(maps: Map<string, number>[]): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const m of maps) for (const [k, v] of m) out.set(k, (out.get(k) ?? 0) + v);
+  return out;
+}
+
+async function measured(run: () => Promise<Loop>): Promise<Measured> {
+  const t0 = threadCpu();
+  const s0 = childrenCpu();
+  const loop = await run();
+  return { ...loop, threads: diffMap(t0, threadCpu()), servers: diffMap(s0, childrenCpu()) };
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+/** Each figure's median over the rounds (rate, latencies, CPU per call). */
+function medianOf(rounds: Loop[]): Loop {
+  return { perS: median(rounds.map((r) => r.perS)), p50: median(rounds.map((r) => r.p50)), p99: median(rounds.map((r) => r.p99)), cpuMs: median(rounds.map((r) => r.cpuMs)) };
 }
 
 /** Open loop: issue at a fixed rate regardless of answers, so queueing shows in the latencies. */
@@ -200,12 +237,6 @@ export async function main(argv: string[]): Promise<void> {
       await stack.client.workflow.executeUpdateWithStart(trivialCreateUpdate, { args: [id], updateId: `create-${id}`, startWorkflowOperation: start });
     };
     await closedLoop(100, 8, uwsOnce('warm'));
-    const uwsThreads0 = threadCpu();
-    const uwsChildren0 = childrenCpu();
-    const uws = await closedLoop(REQUESTS_PER_LEVEL, 32, uwsOnce('c32'));
-    const uwsThreads = threadCpuPerCall(uwsThreads0, threadCpu(), REQUESTS_PER_LEVEL);
-    const uwsChildren1 = childrenCpu();
-    const uwsChildren = threadCpuPerCall(uwsChildren0, uwsChildren1, REQUESTS_PER_LEVEL);
 
     // Ceiling 3: raw single-row inserts, each its own transaction with a durable commit.
     await stack.pool.query('CREATE TABLE IF NOT EXISTS bench_rows (id text PRIMARY KEY, amount numeric(78,0) NOT NULL, created_at timestamptz NOT NULL DEFAULT now())');
@@ -218,21 +249,35 @@ export async function main(argv: string[]): Promise<void> {
       const r = await closedLoop(REQUESTS_PER_LEVEL, c, createPayment(`c${c}`));
       rows.push(`| ${c} | ${r.perS.toFixed(0)} | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} | ${(r.perS / bare.perS).toFixed(2)} |`);
     }
-    const payThreads0 = threadCpu();
-    const payChildren0 = childrenCpu();
-    const profile = await mainThreadProfile(process.env.BENCH_PROFILE);
-    const pay32 = await closedLoop(REQUESTS_PER_LEVEL, 32, createPayment('ratio32'));
-    await profile.stop();
-    const payThreads = threadCpuPerCall(payThreads0, threadCpu(), REQUESTS_PER_LEVEL);
-    const payChildren1 = childrenCpu();
-    const payChildren = threadCpuPerCall(payChildren0, payChildren1, REQUESTS_PER_LEVEL);
+    // The ratio: the trivial Update-with-Start and payments at 32 in flight, measured in
+    // alternating rounds, so a slow spell of a shared machine falls on both sides of a round
+    // rather than on one figure; each side's figures are its medians over the rounds.
+    const uwsRounds: Measured[] = [];
+    const payRounds: Measured[] = [];
+    for (let r = 0; r < ROUNDS; r++) {
+      uwsRounds.push(await measured(() => closedLoop(REQUESTS_PER_LEVEL, 32, uwsOnce(`c32r${r}`))));
+      // BENCH_PROFILE: the first round's payments only.
+      const profile = await mainThreadProfile(r === 0 ? process.env.BENCH_PROFILE : undefined);
+      payRounds.push(await measured(() => closedLoop(REQUESTS_PER_LEVEL, 32, createPayment(`ratio32r${r}`))));
+      await profile.stop();
+    }
+    const uws = medianOf(uwsRounds);
+    const pay32 = medianOf(payRounds);
+    const roundRatios = payRounds.map((p, r) => p.perS / uwsRounds[r]!.perS);
+    const calls = REQUESTS_PER_LEVEL * ROUNDS;
+    const uwsThreads = threadCpuPerCall(new Map(), sumMaps(uwsRounds.map((m) => m.threads)), calls);
+    const payThreads = threadCpuPerCall(new Map(), sumMaps(payRounds.map((m) => m.threads)), calls);
+    const uwsServers = sumMaps(uwsRounds.map((m) => m.servers));
+    const payServers = sumMaps(payRounds.map((m) => m.servers));
+    const uwsChildren = threadCpuPerCall(new Map(), uwsServers, calls);
+    const payChildren = threadCpuPerCall(new Map(), payServers, calls);
     // Latency under a steady load: half the Update-with-Start ceiling, for the ceiling and for payments.
     const halfRate = Math.max(1, Math.floor(uws.perS / 2));
     const uwsOpen = await openLoop(halfRate, 5, uwsOnce('open'));
     const open = await openLoop(halfRate, 5, createPayment('open'));
     trivialWorker.shutdown();
     await trivialRunning;
-    const ratio = pay32.perS / uws.perS;
+    const ratio = median(roundRatios);
 
     console.log(`
 ## payments (npm run bench -- payments)
@@ -241,14 +286,14 @@ Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, Node ${process.versio
 
 Ceilings measured in the same run:
 - bare workflow starts (32 in flight): ${bare.perS.toFixed(0)}/s (p50 ${bare.p50.toFixed(1)} ms, p99 ${bare.p99.toFixed(1)} ms)
-- Update-with-Start of a trivial workflow (32 in flight): ${uws.perS.toFixed(0)}/s (p50 ${uws.p50.toFixed(1)} ms, p99 ${uws.p99.toFixed(1)} ms), ${uws.cpuMs.toFixed(1)} ms of this process's CPU each
+- Update-with-Start of a trivial workflow (32 in flight, median of ${ROUNDS} rounds): ${uws.perS.toFixed(0)}/s (p50 ${uws.p50.toFixed(1)} ms, p99 ${uws.p99.toFixed(1)} ms), ${uws.cpuMs.toFixed(1)} ms of this process's CPU each
 - raw single-row inserts (32 in flight): ${inserts.perS.toFixed(0)}/s (p50 ${inserts.p50.toFixed(1)} ms, p99 ${inserts.p99.toFixed(1)} ms)
 
 | concurrency | payments/s | p50 ms | p99 ms | ratio to bare starts |
 |---|---|---|---|---|
 ${rows.join('\n')}
 
-At 32 in flight again, for the ratio: ${pay32.perS.toFixed(0)} payments/s = ${ratio.toFixed(2)}x the Update-with-Start ceiling; ${pay32.cpuMs.toFixed(1)} ms of this process's CPU per payment (HTTP client, API and worker) against ${uws.cpuMs.toFixed(1)} ms per trivial Update-with-Start.
+At 32 in flight again, for the ratio, ${ROUNDS} rounds alternating with the ceiling (per round: ${roundRatios.map((x) => x.toFixed(2)).join(', ')}): median ${pay32.perS.toFixed(0)} payments/s, median ratio ${ratio.toFixed(2)}x the Update-with-Start ceiling; ${pay32.cpuMs.toFixed(1)} ms of this process's CPU per payment (HTTP client, API and worker) against ${uws.cpuMs.toFixed(1)} ms per trivial Update-with-Start.
 CPU ms per call by thread: payment ${payThreads || 'n/a'}; trivial Update-with-Start ${uwsThreads || 'n/a'}.
 CPU ms per call in the servers this process started: payment ${payChildren || 'n/a'}; trivial Update-with-Start ${uwsChildren || 'n/a'}.
 
@@ -271,8 +316,10 @@ Open loop at half the Update-with-Start ceiling (${halfRate}/s for 5 s):
       inserts_per_s: round(inserts.perS),
       cpu_ms_per_payment: round(pay32.cpuMs),
       cpu_ms_per_update_with_start: round(uws.cpuMs),
-      server_cpu_ms_per_payment: round(totalMsPerCall(payChildren0, payChildren1, REQUESTS_PER_LEVEL)),
-      server_cpu_ms_per_update_with_start: round(totalMsPerCall(uwsChildren0, uwsChildren1, REQUESTS_PER_LEVEL)),
+      server_cpu_ms_per_payment: round(totalMsPerCall(new Map(), payServers, calls)),
+      server_cpu_ms_per_update_with_start: round(totalMsPerCall(new Map(), uwsServers, calls)),
+      rounds: ROUNDS,
+      round_ratios: roundRatios.map((x) => round(x, 2)),
     }));
   } finally {
     await stack.stop();
