@@ -76,11 +76,11 @@ function childrenCpu(): Map<string, number> {
   return out;
 }
 
-const totalMsPerCall = (before: Map<string, number>, after: Map<string, number>, calls: number): number =>
-  [...after].reduce((sum, [k, v]) => sum + Math.max(0, v - (before.get(k) ?? 0)), 0) / calls;
+const totalMsPerCall = (ms: Map<string, number>, calls: number): number => [...ms.values()].reduce((sum, v) => sum + v, 0) / calls;
 
-function threadCpuPerCall(before: Map<string, number>, after: Map<string, number>, calls: number): string {
-  return [...after].map(([k, v]) => [k, (v - (before.get(k) ?? 0)) / calls] as const)
+/** CPU ms by thread (or process) name, spent over `calls` calls, as one line per call. */
+function cpuPerCall(ms: Map<string, number>, calls: number): string {
+  return [...ms].map(([k, v]) => [k, v / calls] as const)
     .filter(([, v]) => v >= 0.05).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ');
 }
 
@@ -265,12 +265,12 @@ export async function main(argv: string[]): Promise<void> {
     const pay32 = medianOf(payRounds);
     const roundRatios = payRounds.map((p, r) => p.perS / uwsRounds[r]!.perS);
     const calls = REQUESTS_PER_LEVEL * ROUNDS;
-    const uwsThreads = threadCpuPerCall(new Map(), sumMaps(uwsRounds.map((m) => m.threads)), calls);
-    const payThreads = threadCpuPerCall(new Map(), sumMaps(payRounds.map((m) => m.threads)), calls);
+    const uwsThreads = cpuPerCall(sumMaps(uwsRounds.map((m) => m.threads)), calls);
+    const payThreads = cpuPerCall(sumMaps(payRounds.map((m) => m.threads)), calls);
     const uwsServers = sumMaps(uwsRounds.map((m) => m.servers));
     const payServers = sumMaps(payRounds.map((m) => m.servers));
-    const uwsChildren = threadCpuPerCall(new Map(), uwsServers, calls);
-    const payChildren = threadCpuPerCall(new Map(), payServers, calls);
+    const uwsChildren = cpuPerCall(uwsServers, calls);
+    const payChildren = cpuPerCall(payServers, calls);
     // Latency under a steady load: half the Update-with-Start ceiling, for the ceiling and for payments.
     const halfRate = Math.max(1, Math.floor(uws.perS / 2));
     const uwsOpen = await openLoop(halfRate, 5, uwsOnce('open'));
@@ -316,8 +316,8 @@ Open loop at half the Update-with-Start ceiling (${halfRate}/s for 5 s):
       inserts_per_s: round(inserts.perS),
       cpu_ms_per_payment: round(pay32.cpuMs),
       cpu_ms_per_update_with_start: round(uws.cpuMs),
-      server_cpu_ms_per_payment: round(totalMsPerCall(new Map(), payServers, calls)),
-      server_cpu_ms_per_update_with_start: round(totalMsPerCall(new Map(), uwsServers, calls)),
+      server_cpu_ms_per_payment: round(totalMsPerCall(payServers, calls)),
+      server_cpu_ms_per_update_with_start: round(totalMsPerCall(uwsServers, calls)),
       rounds: ROUNDS,
       round_ratios: roundRatios.map((x) => round(x, 2)),
     }));
