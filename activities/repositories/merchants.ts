@@ -1,9 +1,13 @@
 // Merchants, API keys, rail enablements and access requests through Prisma Client: plain reads,
 // and writes in the caller's Prisma transaction (activities/merchant.ts appends the evidence in it).
+// The two reads on every payment's path (the key behind a secret, a rail's enablement) are
+// TypedSQL run over pg instead, each with its figure beside it.
 import type { Pool } from '../db.js';
-import { prismaOf } from '../db.js';
+import { prismaOf, typedRows } from '../db.js';
 import type { AccessRequest, Merchant, Prisma, RailEnablement } from '../../generated/prisma/client.js';
 import { accessRequestLocked } from './sql/accessRequestLocked.js';
+import { apiKeyActiveByHash } from './sql/apiKeyActiveByHash.js';
+import { railEnabledFor } from './sql/railEnabledFor.js';
 
 export type { AccessRequest, Merchant, RailEnablement };
 type Tx = Prisma.TransactionClient;
@@ -13,16 +17,18 @@ export function findMerchant(pool: Pool, id: string): Promise<Merchant | null> {
 }
 
 /** The live key behind a secret's hash; a revoked key is no key. */
-export function findActiveKeyByHash(pool: Pool, secretHash: string) {
-  return prismaOf(pool).apiKey.findFirst({
-    where: { secretHash, revokedAt: null },
-    select: { id: true, merchantId: true, environment: true, scopes: true },
-  });
+export async function findActiveKeyByHash(pool: Pool, secretHash: string): Promise<{ id: string; merchantId: string; environment: string; scopes: string[] } | null> {
+  // TypedSQL over pg, prepared once per connection, not Prisma Client: every authenticated
+  // request reads this, and Prisma's findFirst cost 0.32-0.73 ms of CPU against 0.03-0.09 ms
+  // (docs/benchmarks.md, payments, 2026-12-03 afternoon).
+  const r = (await typedRows(pool, apiKeyActiveByHash(secretHash), 'api_key_active_by_hash'))[0];
+  return r ? { id: r.id, merchantId: r.merchant_id, environment: r.environment, scopes: r.scopes ?? [] } : null;
 }
 
 export async function railEnabled(pool: Pool, merchantId: string, environment: string, railId: string): Promise<boolean> {
-  const row = await prismaOf(pool).railEnablement.findUnique({ where: { merchantId_environment_railId: { merchantId, environment, railId } }, select: { railId: true } });
-  return row !== null;
+  // TypedSQL over pg for the same reason: every payment's creation asks (Prisma's findUnique
+  // cost 0.17-0.30 ms of CPU, docs/benchmarks.md, payments, 2026-12-03 afternoon).
+  return (await typedRows(pool, railEnabledFor(merchantId, environment, railId), 'rail_enabled_for')).length > 0;
 }
 
 export async function anyRailEnabled(pool: Pool, merchantId: string, environment: string): Promise<boolean> {
