@@ -283,6 +283,12 @@ export async function main(argv: string[]): Promise<void> {
     trivialWorker.shutdown();
     await trivialRunning;
     const ratio = median(roundRatios);
+    // What bounds each side: the share of the machine's cores a round kept busy (this process's
+    // threads plus the servers it started, per call, times calls per second). A side near 1 is
+    // CPU-bound; one well under it waits on something else (on the dev server, SQLite's fsyncs).
+    const busy = (m: Measured) => (totalMsPerCall(sumMaps([m.threads, m.servers]), REQUESTS_PER_LEVEL) * m.perS) / 1000 / cpus().length;
+    const payBusy = median(payRounds.map(busy));
+    const uwsBusy = median(uwsRounds.map(busy));
 
     console.log(`
 ## payments (npm run bench -- payments)
@@ -301,6 +307,7 @@ ${rows.join('\n')}
 At 32 in flight again, for the ratio, ${ROUNDS} rounds alternating with the ceiling (per round: ${roundRatios.map((x) => x.toFixed(2)).join(', ')}): median ${pay32.perS.toFixed(0)} payments/s, median ratio ${ratio.toFixed(2)}x the Update-with-Start ceiling; ${pay32.cpuMs.toFixed(1)} ms of this process's CPU per payment (HTTP client, API and worker) against ${uws.cpuMs.toFixed(1)} ms per trivial Update-with-Start.
 CPU ms per call by thread: payment ${payThreads || 'n/a'}; trivial Update-with-Start ${uwsThreads || 'n/a'}.
 CPU ms per call in the servers this process started: payment ${payChildren || 'n/a'}; trivial Update-with-Start ${uwsChildren || 'n/a'}.
+Share of the ${cpus().length} cores kept busy (median of the rounds; this process and the servers it started): payments ${(100 * payBusy).toFixed(0)}%, trivial Update-with-Start ${(100 * uwsBusy).toFixed(0)}%${argv.includes('--temporal-server') ? ' (the real server runs in its own process tree and is not counted)' : ''}.
 
 Open loop at half the Update-with-Start ceiling (${halfRate}/s for 5 s):
 - trivial Update-with-Start: achieved ${uwsOpen.perS.toFixed(0)}/s, p50 ${uwsOpen.p50.toFixed(1)} ms, p99 ${uwsOpen.p99.toFixed(1)} ms
@@ -325,6 +332,8 @@ Open loop at half the Update-with-Start ceiling (${halfRate}/s for 5 s):
       server_cpu_ms_per_update_with_start: round(totalMsPerCall(uwsServers, calls)),
       rounds: ROUNDS,
       round_ratios: roundRatios.map((x) => round(x, 2)),
+      cores_busy_payments: round(payBusy, 2),
+      cores_busy_update_with_start: round(uwsBusy, 2),
     }));
   } finally {
     await dispatcher.close();
