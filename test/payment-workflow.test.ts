@@ -2,11 +2,11 @@
 // writing to the suite's real PostgreSQL: long timers pass in milliseconds of wall time.
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { startTimeSkipping } from './time-skipping.js';
 import { Worker } from '@temporalio/worker';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { findOrInstallBinary } from '../scripts/embedded/binaries.js';
 import { createActivities } from '../workers/payment-worker.js';
 import { insertPayment } from '../activities/payment.js';
 import { railById } from '../activities/config.js';
@@ -24,9 +24,7 @@ describe('payment workflow (time-skipping test server)', function () {
 
   before(async function () {
     this.timeout(120_000);
-    env = await TestWorkflowEnvironment.createTimeSkipping({
-      server: { executable: { type: 'existing-path', path: findOrInstallBinary('temporal-test-server') } },
-    });
+    env = await startTimeSkipping();
     // The same search attributes as every real namespace: the workflow upserts its status.
     await registerSearchAttributes(env.connection, env.namespace ?? 'default');
     worker = await Worker.create({

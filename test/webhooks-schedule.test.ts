@@ -2,9 +2,9 @@
 // test server: durable timers pass in seconds of wall time, while each attempt is a real HTTP
 // POST from the real activity to a loopback receiver and a real row in PostgreSQL.
 import assert from 'node:assert/strict';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { startTimeSkipping } from './time-skipping.js';
 import { Worker } from '@temporalio/worker';
-import { findOrInstallBinary } from '../scripts/embedded/binaries.js';
 import { createWebhookDeliveryActivities, insertDeliveries } from '../activities/webhooks/delivery.js';
 import { createEndpoint } from '../activities/webhooks/endpoints.js';
 import { newId } from '../activities/ids.js';
@@ -29,9 +29,7 @@ describe('webhook delivery schedule (time-skipping test server)', function () {
   let rcv: Receiver | null = null;
 
   before(async function () {
-    env = await TestWorkflowEnvironment.createTimeSkipping({
-      server: { executable: { type: 'existing-path', path: findOrInstallBinary('temporal-test-server') } },
-    });
+    env = await startTimeSkipping();
     // Short attempt deadline so the timeout case costs one second of wall time, not fifteen.
     const config = testConfig(h().config.base_url, { webhooks: { attempt_timeout_ms: ATTEMPT_TIMEOUT_MS } });
     worker = await Worker.create({

@@ -12,11 +12,11 @@ import { join } from 'node:path';
 // Default import: @temporalio/proto is CommonJS whose named exports Node cannot always detect statically.
 import proto from '@temporalio/proto';
 import fc from 'fast-check';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { startTimeSkipping } from '../time-skipping.js';
 import { Worker } from '@temporalio/worker';
 import { WorkflowUpdateFailedError, WorkflowUpdateStage } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { findOrInstallBinary } from '../../scripts/embedded/binaries.js';
 import { installWorkerRuntime } from '../../workers/runtime.js';
 import { registerSearchAttributes } from '../../temporal-config/search-attributes.js';
 import { workflowBundle } from './bundle.js';
@@ -261,7 +261,7 @@ describe('the payout workflow on the time-skipping server, against a simulated c
     this.timeout(120_000);
     process.env.TEMPORAL_LOG_LEVEL ??= 'ERROR';
     installWorkerRuntime();
-    env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: findOrInstallBinary('temporal-test-server') } } });
+    env = await startTimeSkipping();
     await registerSearchAttributes(env.connection, env.namespace ?? 'default');
     worker = await Worker.create({ connection: env.nativeConnection, taskQueue: TASK_QUEUE, workflowBundle: await workflowBundle(), activities: simActivities(sim) });
     running = worker.run();

@@ -3,12 +3,12 @@
 // fast tier. What the workflows decide is asserted through what they asked the activities to do.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { startTimeSkipping } from '../time-skipping.js';
 import { Worker } from '@temporalio/worker';
 import { WithStartWorkflowOperation, WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import proto from '@temporalio/proto';
-import { findOrInstallBinary } from '../../scripts/embedded/binaries.js';
 import { installWorkerRuntime } from '../../workers/runtime.js';
 import { registerSearchAttributes } from '../../temporal-config/search-attributes.js';
 import { workflowBundle } from './bundle.js';
@@ -145,9 +145,7 @@ describe('workflows on the time-skipping server with recorded activities', funct
     // Retries of the failing activity are the point of one test; the SDK's warnings are noise.
     process.env.TEMPORAL_LOG_LEVEL ??= 'ERROR';
     installWorkerRuntime();
-    env = await TestWorkflowEnvironment.createTimeSkipping({
-      server: { executable: { type: 'existing-path', path: findOrInstallBinary('temporal-test-server') } },
-    });
+    env = await startTimeSkipping();
     // As on every real namespace: payments start with these and upsert their status.
     await registerSearchAttributes(env.connection, env.namespace ?? 'default');
     worker = await Worker.create({ connection: env.nativeConnection, taskQueue: TASK_QUEUE, workflowBundle: await workflowBundle(), activities: recordedActivities(rec, () => env.currentTimeMs()) });
