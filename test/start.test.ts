@@ -2,6 +2,7 @@
 // then a crash (SIGKILL) whose orphaned servers the next start finds and stops.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, chmodSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +18,21 @@ function alive(pid: number): boolean {
   }
 }
 
+/**
+ * Until the launcher answers /readyz, or a clear failure: one that exited is reported at once
+ * with what it said, one still starting at the deadline with its last words (a bare timeout,
+ * as a CI run once gave, says nothing about why).
+ */
+async function waitReady(port: number, proc: ChildProcess, said: () => string, timeoutMs = 120_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if ((await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => null))?.status === 200) return;
+    if (proc.exitCode !== null || proc.signalCode !== null) throw new Error(`npm start exited (${proc.exitCode ?? proc.signalCode}) before ready:\n${said()}`);
+    if (Date.now() > deadline) throw new Error(`npm start not ready in ${timeoutMs / 1000} s; its output so far:\n${said()}`);
+    await new Promise((r) => setTimeout(r, 300));
+  }
+}
+
 describe('npm start (the launcher)', function () {
   this.timeout(240_000);
   const root = mkdtempSync(join(tmpdir(), 'stablerail-start-'));
@@ -29,11 +45,13 @@ describe('npm start (the launcher)', function () {
   async function start(): Promise<{ proc: ChildProcess; dev: any; printed: () => string }> {
     const proc = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], {
       env: { ...process.env, PORT: String(port), STABLERAIL_TEMPORAL_PORT: String(temporalPort), STABLERAIL_DEVNET_PORT: String(devnetPort), STABLERAIL_DATA_DIR: dataDir, LOG_LEVEL: 'warn' },
-      stdio: ['ignore', 'pipe', 'ignore'],
+      stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';
+    let err = '';
     proc.stdout!.on('data', (d) => (out += d.toString()));
-    await eventually(async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => null))?.status === 200, 120_000, 300);
+    proc.stderr!.on('data', (d) => (err = (err + d.toString()).slice(-4000)));
+    await waitReady(port, proc, () => `${err}\n${out.slice(-2000)}`);
     // The banner is written right after dev.json; give it a moment to arrive.
     await eventually(async () => out.includes('Stablerail is running'), 10_000, 50);
     return { proc, dev: JSON.parse(readFileSync(join(dataDir, 'dev.json'), 'utf8')), printed: () => out };
@@ -47,7 +65,8 @@ describe('npm start (the launcher)', function () {
   before(async () => {
     port = await freePort();
     temporalPort = await freePort();
-    devnetPort = await freePort();
+    // The TRON stand-in listens on the devnet's port + 1: both must be free.
+    for (devnetPort = await freePort(); (await freePort(devnetPort + 1)) !== devnetPort + 1; devnetPort = await freePort());
   });
 
   it('runs on a fresh data directory, writes dev.json with a working key, and reuses it all on restart', async () => {
@@ -125,7 +144,7 @@ describe('npm start (the launcher)', function () {
     proc.stderr!.on('data', (d) => (err += d.toString()));
     return { proc, exit: new Promise((r) => proc.once('exit', (code) => r(code))), err: () => err };
   }
-  const ready = () => eventually(async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => null))?.status === 200, 120_000, 300);
+  const ready = (started: { proc: ChildProcess; err: () => string }) => waitReady(port, started.proc, () => started.err().slice(-4000));
 
   it('as root in a checkout under a 0700 directory: comes up (the cluster lives where postgres can reach), Ctrl-C to the group leaves no pid file, and a pid file naming another process is left alone', async function () {
     const closed = mkdtempSync(join(tmpdir(), 'stablerail-closed-'));
@@ -137,7 +156,7 @@ describe('npm start (the launcher)', function () {
     const stray: ChildProcess[] = [];
     try {
       const first = startInGroup(env);
-      await ready();
+      await ready(first);
       const cluster = readFileSync(join(checkoutData, 'pg-location'), 'utf8').trim();
       assert.ok(cluster.startsWith(pgRoot), `the cluster was placed under STABLERAIL_PG_DIR: ${cluster}`);
       assert.ok(existsSync(join(cluster, 'postmaster.pid')), 'PostgreSQL runs from there');
@@ -153,7 +172,7 @@ describe('npm start (the launcher)', function () {
       writeFileSync(join(checkoutData, 'devnet-state.json.pid'), JSON.stringify({ pid: bystander.pid, args: ['--host', '127.0.0.1', '--port', String(devnetPort)] }));
       writeFileSync(join(checkoutData, 'temporal.db.pid'), String(bystander.pid)); // an older bare-pid file
       const second = startInGroup(env);
-      await ready();
+      await ready(second);
       assert.ok(alive(bystander.pid!), 'the process that reused the pid is alive');
       assert.equal(readFileSync(join(checkoutData, 'pg-location'), 'utf8').trim(), cluster, 'a restart finds the same cluster');
       process.kill(-second.proc.pid!, 'SIGTERM');
@@ -175,5 +194,24 @@ describe('npm start (the launcher)', function () {
     assert.match(run.err(), /STABLERAIL_PG_DIR/);
     assert.doesNotMatch(run.err(), /^\s+at /m, 'no stack trace');
     assert.deepEqual(readdirSync(join(closed, 'checkout', '.stablerail')).filter((f) => f.endsWith('.pid')), [], 'what it started before failing is stopped and forgotten');
+  });
+
+  it('with the TRON stand-in\'s port (the devnet\'s + 1) taken, exits 1 naming the port and the setting, with no stack trace and no devnet left running', async function () {
+    const holder = createServer();
+    await new Promise<void>((resolve) => holder.listen(devnetPort + 1, '127.0.0.1', () => resolve()));
+    try {
+      const data = mkdtempSync(join(tmpdir(), 'stablerail-tronport-'));
+      chmodSync(data, 0o755);
+      const run = startInGroup({ STABLERAIL_DATA_DIR: join(data, '.stablerail') });
+      assert.equal(await run.exit, 1, run.err().slice(-2000));
+      assert.match(run.err(), new RegExp(`TRON stand-in port ${devnetPort + 1} .*is in use`));
+      assert.match(run.err(), /STABLERAIL_DEVNET_PORT/);
+      assert.doesNotMatch(run.err(), /^\s+at /m, 'no stack trace');
+      // The devnet started before the stand-in: it is stopped with the launcher, its pid file gone.
+      assert.deepEqual(readdirSync(join(data, '.stablerail')).filter((f) => f.endsWith('.pid')), [], 'what it started before failing is stopped and forgotten');
+      await eventually(async () => (await freePort(devnetPort)) === devnetPort, 10_000, 100);
+    } finally {
+      await new Promise((r) => holder.close(r));
+    }
   });
 });

@@ -18,6 +18,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { TronWeb } from 'tronweb';
 import { createStandinWallet, isWalletInputError, type StandinLog, type WalletState } from './tron-standin-wallet.js';
+import { LauncherError } from './launcher-error.js';
 
 export const STANDIN_SOLIDIFY_DEPTH = 19;
 /** TRON mainnet's JSON-RPC chain id, so a client that asks gets the same answer. */
@@ -276,7 +277,9 @@ export async function startTronStandin(o: {
     }
   });
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    // A taken port is the operator's to change (npm start says which), not a crash to debug.
+    server.once('error', (err: NodeJS.ErrnoException) =>
+      reject(err.code === 'EADDRINUSE' ? new LauncherError(`TRON stand-in port ${o.port} (the devnet's port + 1) is in use; set STABLERAIL_DEVNET_PORT to a port whose next one is free`) : err));
     server.listen(o.port, '127.0.0.1', () => resolve());
   });
   const port = (server.address() as { port: number }).port;
