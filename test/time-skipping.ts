@@ -16,15 +16,19 @@ export async function startTimeSkipping(): Promise<TestWorkflowEnvironment> {
     try {
       return await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path } } });
     } catch (err) {
-      const port = /ephemeral server at [\d.]+:(\d+)/.exec(String(err))?.[1];
       if (attempt >= ATTEMPTS || !/did not start within/.test(String(err))) throw err;
+      const port = /ephemeral server at [\d.]+:(\d+)/.exec(String(err))?.[1];
       if (port) stopServerOn(path, port);
       await sleep(1000);
     }
   }
 }
 
-/** Stop a test server started from `binary` on `port` (Linux /proc; a no-op elsewhere). */
+/**
+ * Stop a test server started from `binary` on `port` (Linux /proc; a no-op elsewhere). Reads
+ * /proc directly rather than through orphans.ts's commandLineOf, which runs `ps` for every
+ * process whose cmdline is empty (each kernel thread).
+ */
 function stopServerOn(binary: string, port: string): void {
   let pids: string[];
   try {
