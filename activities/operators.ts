@@ -162,9 +162,21 @@ async function lockedOperator(tx: Prisma.TransactionClient, id: string) {
   return row as typeof row & { role: Role };
 }
 
+/**
+ * The last active admin can be neither demoted nor disabled (by another admin or by themself):
+ * no admin left means no one can manage operators, keys or rails, and disabling is final.
+ */
+async function keepAnAdmin(tx: Prisma.TransactionClient, op: { id: string; role: string; status: string }, change: 'demoted' | 'disabled'): Promise<void> {
+  if (op.role !== 'admin' || op.status !== 'active') return;
+  if ((await repo.otherActiveAdminsLocked(tx, op.id)) === 0) {
+    throw new DomainError('last_admin', `${op.id} is the last active admin and cannot be ${change}; make another operator admin first`, 'id', 409);
+  }
+}
+
 export async function updateOperator(pool: Pool, id: string, patch: { role?: Role; name?: string }, actor: string): Promise<OperatorView> {
   return withPrismaTx(pool, async (tx) => {
     const before = await lockedOperator(tx, id);
+    if (patch.role && patch.role !== 'admin') await keepAnAdmin(tx, before, 'demoted');
     const after = await repo.updateOperatorRow(tx, id, { role: patch.role, name: patch.name });
     // A token never carries more than its operator: a demotion lowers the tokens with it.
     if (patch.role) await repo.lowerTokensTo(tx, id, patch.role, ROLES.filter((r) => ROLE_RANK[r] > ROLE_RANK[patch.role!]));
@@ -176,7 +188,7 @@ export async function updateOperator(pool: Pool, id: string, patch: { role?: Rol
 /** Disabled at once: tokens and sessions are refused from the next request (they are checked against status). */
 export async function disableOperator(pool: Pool, id: string, actor: string, reason: string | null): Promise<OperatorView> {
   return withPrismaTx(pool, async (tx) => {
-    await lockedOperator(tx, id);
+    await keepAnAdmin(tx, await lockedOperator(tx, id), 'disabled');
     const row = await repo.updateOperatorRow(tx, id, { status: 'disabled' });
     await repo.endSessionsOf(tx, id);
     await appendEvidence(tx, { kind: 'operator.disabled', subject: id, actor, payload: { reason }, dedupeKey: `operator_disable:${id}:${newId('x')}` });

@@ -307,7 +307,13 @@ export function createApp(deps: AppDeps, logger: Logger) {
     }
     // 3. Idempotency: claim, or replay the first answer.
     const idemKey = route.method === 'post' ? req.headers['idempotency-key'] : undefined;
-    const scope = ctx.auth ? `${ctx.auth.merchantId}:${ctx.auth.environment}` : route.auth === 'admin' ? 'admin' : 'public';
+    // Keys belong to the caller: a merchant environment, one operator (two approvers sending the
+    // same key must each be recorded, never replayed one from the other), or a public path.
+    const scope = ctx.auth
+      ? `${ctx.auth.merchantId}:${ctx.auth.environment}`
+      : ctx.operator
+        ? `admin:${ctx.operator.operatorId}`
+        : `public:${req.path}`;
     if (typeof idemKey === 'string') {
       const hash = requestHash(req.method, req.path, ctx.body);
       const claim = await claimIdempotencyKey(idemPool, scope, idemKey, hash, route.createsIdPrefix ? newId(route.createsIdPrefix) : null);

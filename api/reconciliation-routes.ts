@@ -5,7 +5,7 @@ import type { Ctx, RouteDef } from './route-types.js';
 import { CsvBody } from './csv.js';
 import { WithStartWorkflowOperation, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { breakObject, breaksCsv, newRunId, resolveBreak, runObject } from '../activities/reconciliation.js';
-import { BREAK_QUEUE_MAX, breaksInStatus, findRun, LATEST_RUNS, latestRuns, openBreaksOfRun } from '../activities/repositories/reconciliation.js';
+import { BREAK_QUEUE_MAX, breaksInStatus, findRun, LATEST_RUNS, latestRuns, breaksFoundByRun } from '../activities/repositories/reconciliation.js';
 import { reconciliationStartedUpdate, TASK_QUEUES, type ReconciliationInput } from '../workflows/shared.js';
 import type { reconciliationWorkflow } from '../workflows/reconciliation.js';
 import { ApiError, notFound } from './errors.js';
@@ -31,7 +31,7 @@ async function startRun(ctx: Ctx, input: Omit<ReconciliationInput, 'runId'>) {
 async function readRun(ctx: Ctx, merchantId?: string) {
   const run = /^rec_[0-9A-Za-z]{24}$/.test(ctx.params.id!) ? await findRun(ctx.deps.pool, ctx.params.id!, merchantId) : undefined;
   if (!run || (merchantId && run.environment !== ctx.auth!.environment)) throw notFound('reconciliation run');
-  const breaks = run.status === 'completed' ? await openBreaksOfRun(ctx.deps.pool, run.id) : [];
+  const breaks = run.status === 'completed' ? await breaksFoundByRun(ctx.deps.pool, run.id) : [];
   if (ctx.query.format === 'csv') return new CsvBody(`reconciliation-${run.id}.csv`, breaksCsv(ctx.deps.config, breaks));
   return runObject(ctx.deps.config, run, breaks);
 }

@@ -208,6 +208,7 @@ export const ROUTE_RESPONSES: Readonly<Record<string, ResponseSchemaName>> = {
   'GET /v1/webhook_endpoints/:id/deliveries': 'WebhookDeliveryPage',
   'POST /v1/webhook_endpoints/:id/recover': 'WebhookRecovery',
   'POST /v1/events/:id/redeliver': 'WebhookDeliveryPage',
+  'POST /v1/admin/events/:id/redeliver': 'WebhookDeliveryPage',
   'GET /v1/admin/webhook_endpoints': 'AdminWebhookEndpointPage',
   'POST /v1/payout_destinations': 'PayoutDestination',
   'GET /v1/payout_destinations': 'PayoutDestinationPage',

@@ -32,6 +32,7 @@ export const ADMIN_ROUTE_ROLES: Readonly<Record<string, Role>> = {
   'POST /v1/admin/access_requests/:id/reject': 'operator',
   'POST /v1/admin/reconciliation/runs': 'operator',
   'POST /v1/admin/reconciliation/breaks/:id/resolve': 'operator',
+  'POST /v1/admin/events/:id/redeliver': 'operator',
   // Money leaving: payouts, refunds' payouts, destinations, sweeps.
   'POST /v1/admin/payouts/:id/approve': 'approver',
   'POST /v1/admin/payouts/:id/cancel': 'approver',

@@ -59,6 +59,16 @@ function balancesAnswer(rows: BalanceRow[], ctx: Ctx, filename: string) {
   return { object: 'list', as_of: ctx.query.as_of ?? null, data, has_more: false };
 }
 
+/**
+ * The CSV's fee columns: on the lines of a `network_fee` entry (what the chain charged for a
+ * payout, refund or sweep, in the network's own asset) the fee that entry books; empty elsewhere.
+ */
+function feeColumns(l: { gate: string | null; asset: string; amount_minor: string }, decimals: (asset: string) => number): [string, string] {
+  if (l.gate !== 'network_fee') return ['', ''];
+  const minor = BigInt(l.amount_minor);
+  return [formatAmount(minor < 0n ? -minor : minor, decimals(l.asset)), l.asset];
+}
+
 async function ledgerEntries(ctx: Ctx) {
   const auth = ctx.auth!;
   const limit = ctx.query.limit ?? 100;
@@ -74,7 +84,7 @@ async function ledgerEntries(ctx: Ctx) {
   if (ctx.query.format === 'csv') {
     return new CsvBody('ledger-entries.csv', toCsv(
       ['time_utc', 'entry_id', 'line', 'account', 'purpose', 'asset', 'amount', 'amount_minor', 'fee_amount', 'fee_asset', 'gate', 'payment_id', 'merchant_reference', 'tx_hash', 'log_index', 'rail', 'reverses_entry_id'],
-      rows.map((l) => [new Date(l.effective_at).toISOString(), l.entry_id, l.line_no, l.account, l.purpose, l.asset, formatAmount(BigInt(l.amount_minor), decimals(l.asset)), l.amount_minor, '', '', l.gate, l.payment_id, l.reference, l.tx_hash, l.log_index, l.rail, l.reverses_id]),
+      rows.map((l) => [new Date(l.effective_at).toISOString(), l.entry_id, l.line_no, l.account, l.purpose, l.asset, formatAmount(BigInt(l.amount_minor), decimals(l.asset)), l.amount_minor, ...feeColumns(l, decimals), l.gate, l.payment_id, l.reference, l.tx_hash, l.log_index, l.rail, l.reverses_id]),
     ));
   }
   const byEntry = new Map<string, any>();

@@ -5,8 +5,9 @@ import type { Pool } from '../activities/db.js';
 import { withTx } from '../activities/db.js';
 import { DomainError, type KeyAuth } from '../activities/merchant.js';
 import { enableEndpoint, subscriptionKeys, type EndpointRow } from '../activities/webhooks/endpoints.js';
-import { findOwnedEvent, undeliveredEvents } from '../activities/repositories/events.js';
-import { redeliveryTargets } from '../activities/repositories/webhook-endpoints.js';
+import { findEventById, findOwnedEvent, undeliveredEvents, type Event } from '../activities/repositories/events.js';
+import { appendEvidence } from '../activities/evidence.js';
+import { redeliveryTargets, type Owner } from '../activities/repositories/webhook-endpoints.js';
 import type { webhookDeliveryWorkflow } from '../workflows/webhook-delivery.js';
 import type { webhookLaneWorkflow } from '../workflows/webhook-lane.js';
 import { TASK_QUEUES } from '../workflows/shared.js';
@@ -72,7 +73,29 @@ export async function startLanes(temporal: Client, planned: PlannedDelivery[], t
 export async function redeliverEvent(pool: Pool, temporal: Client, auth: KeyAuth, eventId: string, endpointId: string | undefined, redeliveryId: string) {
   const ev = await findOwnedEvent(pool, auth, eventId);
   if (!ev) throw new DomainError('resource_missing', 'No such event', 'id', 404);
-  const rows = await redeliveryTargets(pool, auth, endpointId, subscriptionKeys(ev.type));
+  return redeliverTo(pool, temporal, ev, endpointId, redeliveryId);
+}
+
+/**
+ * An operator resends a merchant's event (a merchant whose integration lost it asks support):
+ * the same deliveries as the merchant's own redelivery, and the request is evidence.
+ */
+export async function redeliverEventForOperator(pool: Pool, temporal: Client, actor: string, eventId: string, endpointId: string | undefined, redeliveryId: string) {
+  const ev = await findEventById(pool, eventId);
+  if (!ev) throw new DomainError('resource_missing', 'No such event', 'id', 404);
+  const out = await redeliverTo(pool, temporal, ev, endpointId, redeliveryId);
+  await withTx(pool, (c) => appendEvidence(c, {
+    kind: 'webhook.redelivery_requested',
+    subject: ev.id,
+    actor,
+    payload: { merchant_id: ev.merchantId, environment: ev.environment, endpoint_id: endpointId ?? null, deliveries: out.data.map((d) => d.id) },
+    dedupeKey: `webhook_redelivery:${redeliveryId}`,
+  }));
+  return out;
+}
+
+async function redeliverTo(pool: Pool, temporal: Client, ev: Event, endpointId: string | undefined, redeliveryId: string) {
+  const rows = await redeliveryTargets(pool, { merchantId: ev.merchantId, environment: ev.environment as Owner['environment'] }, endpointId, subscriptionKeys(ev.type));
   if (endpointId && !rows[0]) throw new DomainError('resource_missing', 'No such webhook endpoint', 'endpoint_id', 404);
   if (endpointId && rows[0]!.status !== 'enabled') throw new DomainError('endpoint_disabled', 'This webhook endpoint is disabled; recover it to resend', 'endpoint_id', 409);
   const targets = rows.filter((r) => r.status === 'enabled');

@@ -14,8 +14,9 @@ import {
 import { endpointsForOperators, findOwnedEndpoint, type EndpointRow } from '../activities/repositories/webhook-endpoints.js';
 import { newId } from '../activities/ids.js';
 import { notFound } from './errors.js';
+import { operatorOf } from './operator.js';
 import type { Ctx, RouteDef } from './route-types.js';
-import { recoverEndpoint, redeliverEvent, startLanes } from './webhook-commands.js';
+import { recoverEndpoint, redeliverEvent, redeliverEventForOperator, startLanes } from './webhook-commands.js';
 
 const LIMIT_DEFAULT = 10;
 
@@ -84,6 +85,11 @@ export const webhookRoutes: RouteDef[] = [
     method: 'post', path: '/v1/events/:id/redeliver', summary: 'Send an event again to one endpoint (endpoint_id) or to every subscribed one',
     auth: 'merchant', scope: 'webhooks:manage', body: 'EventRedeliver', createsIdPrefix: 'rdl',
     handler: async (ctx) => redeliverEvent(ctx.deps.pool, ctx.deps.temporal, ctx.auth!, ctx.params.id!, ctx.body.endpoint_id, ctx.resourceId ?? newId('rdl')),
+  },
+  {
+    method: 'post', path: '/v1/admin/events/:id/redeliver', summary: "Operators: send a merchant's event again to one of its endpoints (endpoint_id) or to every subscribed one; recorded as evidence",
+    auth: 'admin', body: 'EventRedeliver', createsIdPrefix: 'rdl',
+    handler: async (ctx) => redeliverEventForOperator(ctx.deps.pool, ctx.deps.temporal, operatorOf(ctx), ctx.params.id!, ctx.body.endpoint_id, ctx.resourceId ?? newId('rdl')),
   },
   {
     method: 'get', path: '/v1/admin/webhook_endpoints', summary: 'Operator view of webhook endpoints, e.g. those disabled after exhausting retries', auth: 'admin', query: 'AdminWebhookEndpointList',

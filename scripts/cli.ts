@@ -18,7 +18,7 @@ import { DomainError } from '../activities/merchant.js';
 import { diffMigrationsToSchema, migrate, migrationStatus } from '../prisma/migrate.js';
 import { IMPORT_BATCH_ROWS, parseOrdersCsv } from '../activities/orders.js';
 import { breaksCsv, newRunId, runObject, runProgress } from '../activities/reconciliation.js';
-import { findRun, openBreaksOfRun } from '../activities/repositories/reconciliation.js';
+import { findRun, breaksFoundByRun } from '../activities/repositories/reconciliation.js';
 import { TASK_QUEUES } from '../workflows/shared.js';
 import { parseMasterKey } from '../activities/webhooks/secret-box.js';
 import { devnetRails, loadOrCreateDevnetWallet } from './devnet-rails.js';
@@ -304,7 +304,7 @@ async function reconcile(args: string[]): Promise<number> {
     process.stderr.write('\n');
     const run = await findRun(pool, runId);
     if (!run) throw new Error(`run ${runId} ended without its row`);
-    const breaks = await openBreaksOfRun(pool, runId);
+    const breaks = await breaksFoundByRun(pool, runId);
     console.log(JSON.stringify(runObject(cfg, run), null, 2));
     const csv = flag(args, '--csv');
     if (csv) {

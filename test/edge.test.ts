@@ -25,7 +25,7 @@ async function state(merchantId: string) {
             (SELECT count(*) FROM events WHERE merchant_id = $1)::int AS events,
             (SELECT count(*) FROM webhook_endpoints WHERE merchant_id = $1)::int AS endpoints,
             (SELECT count(*) FROM payout_destinations WHERE merchant_id = $1)::int AS destinations,
-            (SELECT count(*) FROM idempotency_keys WHERE scope LIKE $1 || ':%' OR scope = 'admin')::int AS keys,
+            (SELECT count(*) FROM idempotency_keys WHERE scope LIKE $1 || ':%' OR scope LIKE 'admin:%')::int AS keys,
             (SELECT count(*) FROM merchants)::int AS merchants,
             (SELECT count(*) FROM evidence)::int AS evidence`,
     [merchantId],

@@ -34,7 +34,7 @@ async function adminSnapshot(merchantId: string) {
     `SELECT (SELECT count(*) FROM merchants)::int AS merchants, (SELECT count(*) FROM api_keys)::int AS keys,
             (SELECT count(*) FROM rail_enablements WHERE merchant_id = $1)::int AS rails,
             (SELECT count(*) FROM evidence WHERE kind IN ('merchant.created', 'api_key.created', 'rail.enabled', 'access_request.filed'))::int AS v,
-            (SELECT count(*) FROM idempotency_keys WHERE scope = 'admin')::int AS i,
+            (SELECT count(*) FROM idempotency_keys WHERE scope LIKE 'admin:%')::int AS i,
             (SELECT count(*) FROM payment_transitions WHERE payment_id = 'pay_x')::int AS t`,
     [merchantId],
   );

@@ -3,7 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ADMIN_TOKEN, api, eventually, h, newMerchant } from './harness.js';
+import { ADMIN_TOKEN, api, eventually, h, newMerchant, newOperator } from './harness.js';
 import { freePort } from '../scripts/embedded/temporal.js';
 
 const body = { amount: '42.00', rail: 'usdt-erc20', reference: 'inv-42' };
@@ -45,6 +45,22 @@ describe('Idempotency-Key', () => {
     const ra = await api('POST', '/v1/payments', { key: a.key, idem: 'shared', body });
     const rb = await api('POST', '/v1/payments', { key: b.key, idem: 'shared', body });
     assert.notEqual(ra.body.id, rb.body.id);
+  });
+
+  it('scopes keys to the operator: a second admin sending the same key and body acts, never replays the first', async () => {
+    const [alice, bob] = [await newOperator('admin', 'idem-alice'), await newOperator('admin', 'idem-bob')];
+    const call = (op: typeof alice) => api('POST', '/v1/admin/merchants', { key: op.token, idem: 'op-shared', body: { name: 'Same key' } });
+    const a = await call(alice);
+    const b = await call(bob);
+    assert.equal(a.status, 201, JSON.stringify(a.body));
+    assert.equal(b.status, 201, JSON.stringify(b.body));
+    assert.equal(b.headers.get('idempotent-replayed'), null);
+    assert.notEqual(b.body.id, a.body.id, "bob's request is his own, not a replay of alice's");
+    const again = await call(alice);
+    assert.equal(again.headers.get('idempotent-replayed'), 'true');
+    assert.equal(again.body.id, a.body.id);
+    const { rows } = await h().stack.pool.query(`SELECT actor FROM evidence WHERE kind = 'merchant.created' AND subject = ANY($1) ORDER BY seq`, [[a.body.id, b.body.id]]);
+    assert.deepEqual(rows.map((r) => r.actor.split('@')[0]), [alice.id, bob.id]);
   });
 
   it('answers 409 while the first request with a key is in flight', async () => {

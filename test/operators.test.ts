@@ -218,6 +218,29 @@ describe('operator records (Prisma repository, evidence in the same transaction)
     assert.equal((await op.call('POST', '/v1/admin/operators', { email: `x-${Date.now()}@suite.test`, role: 'viewer' })).status, 403);
   });
 
+  it('the last active admin cannot step down (and no admin can disable themself); with a second admin one can', async () => {
+    const other = await newOperator('admin', 'second-admin');
+    // Leave the suite's admin and `other` as the only active admins (earlier tests made others).
+    const { rows } = await h().stack.pool.query(`SELECT id FROM operators WHERE role = 'admin' AND status = 'active' AND id <> ALL($1)`, [[ADMIN_OPERATOR_ID, other.id]]);
+    for (const r of rows) assert.equal((await admin('POST', `/v1/admin/operators/${r.id}`, { role: 'operator' })).status, 200);
+    // Two admins: one may step down, and the other is then the last.
+    const down = await other.call('POST', `/v1/admin/operators/${other.id}`, { role: 'approver' });
+    assert.equal(down.status, 200, JSON.stringify(down.body));
+    const before = (await evidenceOf(ADMIN_OPERATOR_ID, 'operator.updated')).length + (await evidenceOf(ADMIN_OPERATOR_ID, 'operator.disabled')).length;
+    // Only the last admin itself could remove the last admin (any other caller is an admin too).
+    const refused = await admin('POST', `/v1/admin/operators/${ADMIN_OPERATOR_ID}`, { role: 'viewer' });
+    assert.equal(refused.status, 409, JSON.stringify(refused.body));
+    assert.equal(refused.body.error.code, 'last_admin');
+    assert.equal(refused.body.error.param, 'id');
+    assert.equal((await admin('POST', `/v1/admin/operators/${ADMIN_OPERATOR_ID}/disable`, { reason: 'leaving' })).body.error.code, 'operator_self_disable');
+    const me = (await admin('GET', '/v1/admin/operators')).body.data.find((o: { id: string }) => o.id === ADMIN_OPERATOR_ID);
+    assert.deepEqual([me.role, me.status], ['admin', 'active']);
+    assert.equal((await evidenceOf(ADMIN_OPERATOR_ID, 'operator.updated')).length + (await evidenceOf(ADMIN_OPERATOR_ID, 'operator.disabled')).length, before, 'a refusal records nothing');
+    assert.equal((await admin('GET', '/v1/admin/info')).status, 200);
+    // Renaming the last admin is not a removal.
+    assert.equal((await admin('POST', `/v1/admin/operators/${ADMIN_OPERATOR_ID}`, { name: 'First admin' })).status, 200);
+  });
+
   it('an expired token and an idle console session are refused; signing out twice records one sign-out', async () => {
     const { authenticateOperatorToken, authenticateSession, setOperatorPassword, signIn, signOut, SESSION_IDLE_S } = await import('../activities/operators.js');
     const op = await newOperator('viewer', 'clocked');

@@ -10,7 +10,7 @@ import { keyHash, revokeApiKey } from '../activities/merchant.js';
 import { randomBase62 } from '../activities/ids.js';
 import { accountBalances, entryLines } from '../activities/repositories/ledger.js';
 import { findActiveKeyByHash, findMerchant, railEnabled, railEnablements } from '../activities/repositories/merchants.js';
-import { completeRun, detectClass, findRun, insertRun, openBreaksOfRun } from '../activities/repositories/reconciliation.js';
+import { completeRun, detectClass, findRun, insertRun, breaksFoundByRun } from '../activities/repositories/reconciliation.js';
 import { resolveBreak, runObject } from '../activities/reconciliation.js';
 import { findPayment, findPaymentByPublicId, pageCursor, paymentsPage } from '../activities/repositories/payments.js';
 import { h, newMerchant } from './harness.js';
@@ -93,16 +93,20 @@ describe('repositories', () => {
     assert.ok(row?.finished_at instanceof Date && row.finished_at >= row.started_at);
     assert.deepEqual(runObject(config, row!).progress, { classes_done: 2 });
     assert.equal(await findRun(pool, first.runId, 'mer_' + randomBase62(24)), undefined, 'another merchant does not see the run');
-    const breaks = await openBreaksOfRun(pool, first.runId);
+    const breaks = await breaksFoundByRun(pool, first.runId);
     assert.deepEqual(breaks.map((b) => [b.order_reference, b.expected_minor, b.actual_minor, b.drift_minor]), [[`${m}-A`, '1500000', '0', '-1500000'], [`${m}-B`, '3000000', '0', '-3000000']]);
 
     // B is canceled: the next run clears its break and keeps A's under the same id.
     await prisma.order.updateMany({ where: { merchantId: m, reference: `${m}-B` }, data: { status: 'canceled' } });
     const second = await run();
     assert.equal(second.breaks, 1);
-    const [a] = await openBreaksOfRun(pool, second.runId);
+    const [a] = await breaksFoundByRun(pool, second.runId);
     assert.equal(a?.id, breaks[0]!.id);
     assert.equal((await prisma.reconciliationBreak.findUnique({ where: { id: breaks[1]!.id } }))?.status, 'cleared');
+    // The first run's report is still what it found: both breaks with the amounts it saw, B now cleared.
+    const firstAgain = await breaksFoundByRun(pool, first.runId);
+    assert.deepEqual(firstAgain.map((b) => [b.id, b.drift_minor, b.status]), [[breaks[0]!.id, '-1500000', 'open'], [breaks[1]!.id, '-3000000', 'cleared']]);
+    assert.equal(firstAgain[0]!.last_run_id, second.runId);
 
     // A is resolved by an operator: it is never reopened, and nothing is open any more.
     const resolved = await resolveBreak(pool, a!.id, 'op_test', 'accepted', 'test');
@@ -113,7 +117,8 @@ describe('repositories', () => {
     assert.deepEqual(ev, [{ actor: 'op_test', resolution: 'accepted' }]);
     const third = await run();
     assert.equal(third.breaks, 0);
-    assert.deepEqual(await openBreaksOfRun(pool, third.runId), []);
+    assert.deepEqual((await breaksFoundByRun(pool, second.runId)).map((b) => [b.id, b.status]), [[a!.id, 'resolved']], 'a run keeps what it found after the break is resolved');
+    assert.deepEqual(await breaksFoundByRun(pool, third.runId), []);
     assert.equal((await prisma.reconciliationBreak.findUnique({ where: { id: a!.id } }))?.status, 'resolved');
   });
 

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { Worker } from '@temporalio/worker';
 import { WorkflowNotFoundError } from '@temporalio/client';
-import { admin, api, eventually, h, newMerchant } from './harness.js';
+import { admin, api, eventually, h, newMerchant, newOperator } from './harness.js';
 import { startReceiver, type Receiver } from './webhook-receiver.js';
 import { StablerailApiError, StablerailClient, verifyWebhook, WebhookVerificationError } from '../sdk/index.js';
 import { createApiKey, SCOPES } from '../activities/merchant.js';
@@ -236,9 +236,26 @@ describe('webhook endpoints API and delivery (real stack)', () => {
     verifyWebhook(dup.raw, dup.headers, ep.secret!);
     const other = clientFor((await newMerchant()).key);
     await assert.rejects(other.redeliverEvent(createdEvent.id), (e: unknown) => e instanceof StablerailApiError && e.status === 404);
+    // Support resends it for the merchant: an operator (not a viewer), recorded as evidence.
+    const viewer = await newOperator('viewer', 'wh-viewer');
+    const refused = await viewer.call('POST', `/v1/admin/events/${createdEvent.id}/redeliver`, { endpoint_id: ep.id });
+    assert.equal(refused.status, 403);
+    assert.equal(refused.body.error.code, 'role_forbidden');
+    assert.equal((await admin('POST', '/v1/admin/events/evt_000000000000000000000000/redeliver', {})).body.error.code, 'resource_missing');
+    const support = await newOperator('operator', 'wh-support');
+    const byOp = await support.call('POST', `/v1/admin/events/${createdEvent.id}/redeliver`, { endpoint_id: ep.id });
+    assert.equal(byOp.status, 200, JSON.stringify(byOp.body));
+    assert.equal(byOp.body.data.length, 1);
+    await eventually(async () => rcv.received.length >= 5);
+    verifyWebhook(rcv.received.at(-1)!.raw, rcv.received.at(-1)!.headers, ep.secret!);
+    assert.equal(rcv.received.at(-1)!.headers['webhook-id'], createdEvent.id);
+    const ev = await h().stack.pool.query(`SELECT actor, payload FROM evidence WHERE kind = 'webhook.redelivery_requested' AND subject = $1`, [createdEvent.id]);
+    assert.equal(ev.rows.length, 1);
+    assert.match(ev.rows[0].actor, new RegExp(`^${support.id}@otk_`));
+    assert.deepEqual(ev.rows[0].payload.deliveries, [byOp.body.data[0].id]);
     const kinds = (await c.listDeliveries(ep.id, { limit: 10 })).data.map((d) => d.kind).sort();
     // No automatic delivery for the event that happened while the endpoint was disabled.
-    assert.deepEqual(kinds, ['automatic', 'recovery', 'recovery', 'redelivery']);
+    assert.deepEqual(kinds, ['automatic', 'recovery', 'recovery', 'redelivery', 'redelivery']);
   });
 
   it('a payment that ends never cancels its pending delivery (ABANDON): its lane retries after the payment closed; a lane started again sends nothing twice', async function () {

@@ -28,6 +28,12 @@ export function eventsPage(pool: Pool, scope: EventScope & { type?: string; obje
   });
 }
 
+/** Any merchant's event, for operators; anything that is not an event id is none. */
+export function findEventById(pool: Pool, id: string): Promise<Event | null> {
+  if (!/^evt_[0-9A-Za-z]{24}$/.test(id)) return Promise.resolve(null);
+  return prismaOf(pool).event.findUnique({ where: { id } });
+}
+
 /** One of the scope's events; anything that is not an event id is none. */
 export function findOwnedEvent(pool: Pool, scope: EventScope, id: string): Promise<Event | null> {
   if (!/^evt_[0-9A-Za-z]{24}$/.test(id)) return Promise.resolve(null);

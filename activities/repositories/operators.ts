@@ -79,6 +79,15 @@ export function updateOperatorRow(tx: Tx, id: string, data: Pick<Prisma.Operator
   return tx.operator.update({ where: { id }, data: { ...data, updatedAt: new Date() }, select: OPERATOR_VIEW });
 }
 
+/**
+ * How many active admins other than `exceptId` remain, asked under a lock every admin removal
+ * takes: two admins demoting or disabling each other at once cannot both see the other remain.
+ */
+export async function otherActiveAdminsLocked(tx: Tx, exceptId: string): Promise<number> {
+  await tx.$queryRawTyped(advisoryXactLock('stablerail.operators.admins'));
+  return tx.operator.count({ where: { role: 'admin', status: 'active', id: { not: exceptId } } });
+}
+
 /** A token never carries more than its operator: tokens of the roles above `role` come down to it. */
 export async function lowerTokensTo(tx: Tx, operatorId: string, role: string, rolesAbove: readonly string[]): Promise<void> {
   if (rolesAbove.length) await tx.operatorToken.updateMany({ where: { operatorId, role: { in: [...rolesAbove] } }, data: { role } });

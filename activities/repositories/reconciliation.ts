@@ -99,9 +99,9 @@ export function latestRuns(pool: Pool): Promise<RunRow[]> {
   return prismaOf(pool).$queryRawTyped(reconciliationRuns(null, null, LATEST_RUNS));
 }
 
-/** A run's open breaks, by class and fingerprint. */
+/** What a run found (reconciliation_run_breaks), by class and fingerprint: the amounts it saw, each break's status now. */
 export const RUN_BREAKS_MAX = 100_000;
-export function openBreaksOfRun(pool: Pool, runId: string): Promise<BreakRow[]> {
+export function breaksFoundByRun(pool: Pool, runId: string): Promise<BreakRow[]> {
   return prismaOf(pool).$queryRawTyped(reconciliationBreaks(runId, null, RUN_BREAKS_MAX));
 }
 

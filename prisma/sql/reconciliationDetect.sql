@@ -1,6 +1,6 @@
 -- One break class of a reconciliation run, in one statement: its rows upserted into
 -- reconciliation_breaks by fingerprint (a break keeps its id across runs; a resolved one is never
--- reopened) and stamped with this run. Every class is a branch gated on $7: PostgreSQL plans
+-- reopened), stamped with this run, and recorded as found by it (reconciliation_run_breaks). Every class is a branch gated on $7: PostgreSQL plans
 -- each call with its parameters, so only the named class's branch is planned and run.
 -- Each branch selects fingerprint, merchant_id, order_reference, payment_id, tx_hash, log_index,
 -- entry_id, asset, expected, actual; drift is actual minus expected.
@@ -103,6 +103,11 @@ WITH found AS (
     SET last_run_id = EXCLUDED.last_run_id, status = 'open',
         expected_minor = EXCLUDED.expected_minor, actual_minor = EXCLUDED.actual_minor, drift_minor = EXCLUDED.drift_minor
     WHERE b.status <> 'resolved'
-  RETURNING 1
+  RETURNING b.id, b.expected_minor, b.actual_minor, b.drift_minor
+), found_by_run AS (
+  -- The run's own report: what it found, kept when later runs stamp or clear these breaks.
+  INSERT INTO reconciliation_run_breaks (run_id, break_id, expected_minor, actual_minor, drift_minor)
+  SELECT $1, u.id, u.expected_minor, u.actual_minor, u.drift_minor FROM upserted u
+  ON CONFLICT (run_id, break_id) DO NOTHING
 )
 SELECT count(*)::int AS breaks FROM upserted

@@ -6,13 +6,14 @@
 import * as $runtime from "@prisma/client/runtime/client"
 
 /**
- * Breaks as the API shows them: a run's open breaks ($1 set), or the operators' queue of every
- * break in a status, newest first. Amounts as decimal strings of minor units (never floats).
- * @param runId this run's open breaks; null for the queue
+ * Breaks as the API shows them: what a run found ($1 set; the amounts it saw, the break's
+ * status now), or the operators' queue of every break in a status, newest first. Amounts as
+ * decimal strings of minor units (never floats).
+ * @param runId this run's breaks; null for the queue
  * @param status the queue's status (with $1 null)
  * @param limit
  */
-export const reconciliationBreaks = $runtime.makeTypedQueryFactory("-- Breaks as the API shows them: a run's open breaks ($1 set), or the operators' queue of every\n-- break in a status, newest first. Amounts as decimal strings of minor units (never floats).\n-- @param {String} $1:runId? this run's open breaks; null for the queue\n-- @param {String} $2:status? the queue's status (with $1 null)\n-- @param {Int} $3:limit\nSELECT id, fingerprint, class, environment, merchant_id, order_reference, payment_id, tx_hash, log_index, entry_id, asset,\n       expected_minor::text AS expected_minor, actual_minor::text AS actual_minor, drift_minor::text AS drift_minor,\n       status, first_run_id, last_run_id, resolved_by, resolution, reason, resolved_at, created_at\n  FROM reconciliation_breaks\n WHERE ($1::text IS NOT NULL AND last_run_id = $1 AND status = 'open') OR ($1::text IS NULL AND status = $2)\n ORDER BY CASE WHEN $1::text IS NULL THEN created_at END DESC, class, fingerprint\n LIMIT $3\n") as (runId: string | null, status: string | null, limit: number) => $runtime.TypedSql<reconciliationBreaks.Parameters, reconciliationBreaks.Result>
+export const reconciliationBreaks = $runtime.makeTypedQueryFactory("-- Breaks as the API shows them: what a run found ($1 set; the amounts it saw, the break's\n-- status now), or the operators' queue of every break in a status, newest first. Amounts as\n-- decimal strings of minor units (never floats).\n-- @param {String} $1:runId? this run's breaks; null for the queue\n-- @param {String} $2:status? the queue's status (with $1 null)\n-- @param {Int} $3:limit\nSELECT b.id, b.fingerprint, b.class, b.environment, b.merchant_id, b.order_reference, b.payment_id, b.tx_hash, b.log_index, b.entry_id, b.asset,\n       COALESCE(f.expected_minor, b.expected_minor)::text AS expected_minor, COALESCE(f.actual_minor, b.actual_minor)::text AS actual_minor,\n       COALESCE(f.drift_minor, b.drift_minor)::text AS drift_minor,\n       b.status, b.first_run_id, b.last_run_id, b.resolved_by, b.resolution, b.reason, b.resolved_at, b.created_at\n  FROM reconciliation_breaks b\n  LEFT JOIN reconciliation_run_breaks f ON f.run_id = $1 AND f.break_id = b.id\n WHERE ($1::text IS NOT NULL AND f.run_id IS NOT NULL) OR ($1::text IS NULL AND b.status = $2)\n ORDER BY CASE WHEN $1::text IS NULL THEN b.created_at END DESC, b.class, b.fingerprint\n LIMIT $3\n") as (runId: string | null, status: string | null, limit: number) => $runtime.TypedSql<reconciliationBreaks.Parameters, reconciliationBreaks.Result>
 
 export namespace reconciliationBreaks {
   export type Parameters = [runId: string | null, status: string | null, limit: number]

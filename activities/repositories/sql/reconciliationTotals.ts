@@ -6,10 +6,12 @@
 import * as $runtime from "@prisma/client/runtime/client"
 
 /**
- * A run's open breaks counted per class and asset, with their drift (actual minus expected, minor units).
+ * What a run found, counted per class and asset, with the drift it saw (actual minus expected,
+ * minor units): from the run's own record, so an overlapping run stamping the same breaks
+ * changes nothing here.
  * @param runId
  */
-export const reconciliationTotals = $runtime.makeTypedQueryFactory("-- A run's open breaks counted per class and asset, with their drift (actual minus expected, minor units).\n-- @param {String} $1:runId\nSELECT class, asset, count(*)::int AS breaks, sum(drift_minor)::text AS drift_minor\n  FROM reconciliation_breaks WHERE last_run_id = $1 AND status = 'open' GROUP BY class, asset\n") as (runId: string) => $runtime.TypedSql<reconciliationTotals.Parameters, reconciliationTotals.Result>
+export const reconciliationTotals = $runtime.makeTypedQueryFactory("-- What a run found, counted per class and asset, with the drift it saw (actual minus expected,\n-- minor units): from the run's own record, so an overlapping run stamping the same breaks\n-- changes nothing here.\n-- @param {String} $1:runId\nSELECT b.class, b.asset, count(*)::int AS breaks, sum(f.drift_minor)::text AS drift_minor\n  FROM reconciliation_run_breaks f JOIN reconciliation_breaks b ON b.id = f.break_id\n WHERE f.run_id = $1 GROUP BY b.class, b.asset\n") as (runId: string) => $runtime.TypedSql<reconciliationTotals.Parameters, reconciliationTotals.Result>
 
 export namespace reconciliationTotals {
   export type Parameters = [runId: string]
