@@ -15,7 +15,8 @@ import { takeDepositAddress, releaseDepositAddress } from './deposit-address.js'
 import { newId, randomBase62 } from './ids.js';
 import { formatAmount } from '../workflows/rules/money.js';
 import { assertTransition, eventTypeFor, type PaymentStatus } from '../workflows/rules/transitions.js';
-import type { PaymentCreated, PaymentRecordInput, PaymentView, RecordedTransition, RefundAddressRecorded, TransitionRecord } from '../workflows/shared.js';
+import type { LateTransfersRecord, PaymentCreated, PaymentRecordInput, PaymentView, RecordedTransition, RefundAddressRecorded, TransitionRecord } from '../workflows/shared.js';
+import * as chainWatch from './repositories/chain-watch.js';
 import type { PlannedDelivery } from '../workflows/webhook-shared.js';
 import { ApplicationFailure } from '@temporalio/common';
 
@@ -276,6 +277,37 @@ export function createPaymentActivities(deps: { pool: Pool; config: StablerailCo
 
     async releaseDepositAddress(paymentId: string): Promise<number> {
       return releaseDepositAddress(pool, paymentId);
+    },
+
+    /**
+     * Money that reached a closed payment (rules/matching.ts, lateTransfers): each transfer an
+     * `unmatched_transfer` chain exception with its evidence entry, exactly as the watcher records
+     * one for a payment whose workflow has ended (the same row and dedupe key, so the two never
+     * record it twice). Answers how many were new.
+     */
+    async recordLateTransfers(r: LateTransfersRecord): Promise<number> {
+      const row = await findPayment(pool, r.paymentId);
+      if (!row) throw ApplicationFailure.nonRetryable(`payment ${r.paymentId} has no row`, 'payment_missing');
+      return withTx(pool, async (c) => {
+        let fresh = 0;
+        for (const t of r.transfers) {
+          const cut = t.key.lastIndexOf(':');
+          const txHash = t.key.slice(0, cut);
+          const logIndex = Number(t.key.slice(cut + 1));
+          const detail = { reason: 'payment_closed', payment_status: r.status };
+          const id = newId('cex');
+          if (!(await chainWatch.insertException(c, { id, rail: r.rail, txHash, logIndex, code: 'unmatched_transfer', to: row.deposit_address, amountMinor: t.amountMinor, paymentId: r.paymentId, detail }))) continue;
+          await appendEvidence(c, {
+            kind: 'chain.exception',
+            subject: id,
+            actor: `payment:${r.paymentId}`,
+            payload: { code: 'unmatched_transfer', rail: r.rail, tx_hash: txHash, log_index: logIndex, to: row.deposit_address, amount_minor: t.amountMinor, payment_id: r.paymentId, ...detail },
+            dedupeKey: `chain_exception:${r.rail}:${txHash}:${logIndex}:unmatched_transfer`,
+          });
+          fresh += 1;
+        }
+        return fresh;
+      });
     },
   };
 

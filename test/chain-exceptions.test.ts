@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { admin, eventually, h, asOperator, operatorNamed } from './harness.js';
 import { createPayment, devnet, getPayment, mine, pay, rpc, transitionsOf, waitStatus, watcherCaughtUp } from './chain-helpers.js';
+import { createPaymentActivities } from '../activities/payment.js';
 
 describe('chain exceptions: underpaid, paid late, unmatched, and the operator resolving them', () => {
   // Both need a closed window (10 s at least): they are started together and checked in turn.
@@ -82,6 +83,23 @@ describe('chain exceptions: underpaid, paid late, unmatched, and the operator re
     assert.equal(ex.amount, '777000');
     const ev = await h().stack.pool.query(`SELECT 1 FROM evidence WHERE kind = 'chain.exception' AND payload->>'tx_hash' = $1`, [tx.toLowerCase()]);
     assert.equal(ev.rowCount, 1);
+  });
+});
+
+describe('late money recorded by the payment workflow (a recognized, refunded or written-off payment)', () => {
+  it("is the watcher's own unmatched_transfer exception, reason payment_closed, with its evidence, once however often it is recorded", async function () {
+    this.timeout(30_000);
+    const p = await createPayment('2.00');
+    const acts = createPaymentActivities({ pool: h().stack.pool, config: h().config });
+    const txHash = '0x' + 'ab'.repeat(32);
+    const record = { paymentId: p.id, rail: 'usdt-erc20', status: 'recognized', transfers: [{ key: `${txHash}:3`, amountMinor: '500000' }] };
+    assert.equal(await acts.recordLateTransfers(record), 1);
+    assert.equal(await acts.recordLateTransfers(record), 0, 'a retried activity records nothing twice');
+    const { rows } = await h().stack.pool.query(`SELECT id, code, to_address, amount_minor::text AS amount, payment_id, detail FROM chain_exceptions WHERE tx_hash = $1 AND log_index = 3`, [txHash]);
+    assert.equal(rows.length, 1);
+    assert.deepEqual([rows[0].code, rows[0].to_address, rows[0].amount, rows[0].payment_id, rows[0].detail], ['unmatched_transfer', p.deposit_address, '500000', p.id, { reason: 'payment_closed', payment_status: 'recognized' }]);
+    const ev = await h().stack.pool.query(`SELECT subject, actor, dedupe_key FROM evidence WHERE kind = 'chain.exception' AND payload->>'tx_hash' = $1`, [txHash]);
+    assert.deepEqual(ev.rows, [{ subject: rows[0].id, actor: `payment:${p.id}`, dedupe_key: `chain_exception:usdt-erc20:${txHash}:3:unmatched_transfer` }]);
   });
 });
 

@@ -22,8 +22,8 @@ import type { TreasuryActivities } from '../activities/treasury.js';
 import { dispatchEvent as dispatchTo, handOff, sendThenHandOff, startDeliveries, WEBHOOK_LANES_PATCH } from './event-dispatch.js';
 import type { PlannedDelivery } from './webhook-shared.js';
 import { canTransition, FINAL_STATUSES, type ExceptionCode, type PaymentStatus } from './rules/transitions.js';
-import { allFinal, decide } from './rules/matching.js';
-import { minorFromString } from './rules/money.js';
+import { allFinal, decide, lateTransfers, sumMinor } from './rules/matching.js';
+import { minorFromString, minorToString } from './rules/money.js';
 import { DEFAULT_RECOGNITION_GATES } from './rules/recognition-gates.js';
 import {
   cancelPaymentUpdate,
@@ -50,7 +50,7 @@ import type { ChainTransferView } from './rules/matching.js';
 import { refundCreatedSignal } from './payout-shared.js';
 import type { payoutWorkflow } from './payout.js';
 
-const { recordTransition, recordRefundAddress, releaseDepositAddress } = proxyActivities<PaymentActivities>({
+const { recordTransition, recordRefundAddress, releaseDepositAddress, recordLateTransfers } = proxyActivities<PaymentActivities>({
   startToCloseTimeout: '30 seconds',
   retry: {
     initialInterval: '200 milliseconds',
@@ -105,6 +105,9 @@ export const WEBHOOK_DISPATCH_PATCH = 'webhook-dispatch';
 export const REFUND_CHILD_PATCH = 'refund-child-workflow';
 /** How long a refund decision waits for the refund's row and hold before answering `refund_in_progress`. */
 const REFUND_CREATE_WAIT_MS = 60_000;
+
+/** Money reaching a recognized, refunded or written-off payment is recorded as an exception (before: kept in state only). */
+export const LATE_MONEY_PATCH = 'late-money-exception';
 
 /** Deliveries planned by the activity that records the event: no planning activity of their own. */
 export const DELIVERIES_PLANNED_WITH_EVENT_PATCH = 'deliveries-planned-with-event';
@@ -296,9 +299,14 @@ export async function paymentWorkflow(input: PaymentWorkflowInput): Promise<Paym
       if (minorFromString(state.amountReceivedMinor) <= 0n) throw ApplicationFailure.nonRetryable('no money was received for this payment', 'nothing_to_refund');
     }
     const to: PaymentStatus = req.decision === 'accept' ? 'confirmed' : req.decision === 'refund' ? 'refunded' : 'written_off';
-    // Accepting counts the money the chain shows now; a later change to it is a new exception.
-    const countedKeys = to === 'confirmed' ? (state.transfers ?? []).map((t) => t.key) : undefined;
-    await transition(to, `operator_${req.decision}`, req.operator, { reason: req.reason, countedKeys });
+    // Accepting counts the money the chain shows now, and says so in amount_received (the ledger
+    // posts every counted transfer); a later change to it is a new exception.
+    const keys = (state.transfers ?? []).map((t) => t.key);
+    const countedKeys = to === 'confirmed' ? keys : undefined;
+    const amountReceivedMinor = to === 'confirmed' ? minorToString(sumMinor(state.transfers ?? [])) : undefined;
+    await transition(to, `operator_${req.decision}`, req.operator, { reason: req.reason, countedKeys, amountReceivedMinor });
+    // What a refund or write-off covered: money after it is late money (lateTransfers).
+    if (to !== 'confirmed') state.resolvedKeys = keys;
     if (refund) {
       state.refund = { id: refund.input.payoutId, status: 'creating', refusal: null };
       await startChild<typeof payoutWorkflow>('payoutWorkflow', {
@@ -441,6 +449,14 @@ export async function paymentWorkflow(input: PaymentWorkflowInput): Promise<Paym
       await transition(d.to, d.cause, actor, { exceptionCode: d.exceptionCode, amountReceivedMinor: d.amountReceivedMinor, countedKeys: d.countedKeys })
         .catch((e) => log.warn('move not applied', { to: d.to, error: String(e) }));
       continue;
+    }
+    // Money after the payment closed with its money settled: an exception, never silently kept.
+    const late = FINAL_STATUSES.has(state.status)
+      ? lateTransfers({ status: state.status, transfers: state.transfers ?? [], countedKeys: state.countedKeys ?? [], resolvedKeys: state.resolvedKeys, recordedKeys: state.lateKeys ?? [] })
+      : [];
+    if (late.length && patched(LATE_MONEY_PATCH)) {
+      await recordLateTransfers({ paymentId: state.paymentId, rail: input.rail, status: state.status, transfers: late.map((t) => ({ key: t.key, amountMinor: t.amountMinor })) });
+      state.lateKeys = [...(state.lateKeys ?? []), ...late.map((t) => t.key)];
     }
     const seqBeforeGates = state.seq;
     // Nothing posted and nothing to post (a payment awaiting money): skip the call and its promise.

@@ -66,11 +66,23 @@ export interface PaymentWorkflowState {
   reconciled?: boolean;
   /** When the payment reached a final status: the late-money window runs from here, across continue-as-new. */
   closedAtMs?: number;
+  /** The transfers a refund or write-off decided on: money after them is late (rules/matching.ts, lateTransfers). */
+  resolvedKeys?: string[];
+  /** Late transfers to this closed payment already recorded as chain exceptions. */
+  lateKeys?: string[];
   /** The refund payout a `refund` decision started (a child workflow), and whether its row and hold exist. */
   refund?: { id: string; status: 'creating' | 'created' | 'refused'; refusal: CreateRefusal | null };
 }
 
 /** A transfer inclusion the ledger holds a posting for (what a reversal must name). */
+/** Money that reached a closed payment: recorded as an `unmatched_transfer` chain exception (reason `payment_closed`). */
+export interface LateTransfersRecord {
+  paymentId: string;
+  rail: string;
+  status: string;
+  transfers: Array<{ key: string; amountMinor: string }>;
+}
+
 export interface PostedTransfer {
   key: string;
   txHash: string;

@@ -55,6 +55,10 @@ WITH found AS (
      AND p.environment = $2 AND ($3 IS NULL OR p.merchant_id = $3) AND p.updated_at < now() - make_interval(secs => $4) AND p.status = 'recognized'
      AND NOT EXISTS (SELECT 1 FROM ledger_entries e WHERE e.payment_id = p.id AND e.gate = 'recognized' AND lower(e.tx_hash) = lower(t.tx_hash) AND e.log_index = t.log_index
                        AND NOT EXISTS (SELECT 1 FROM ledger_entries r WHERE r.reverses_id = e.id))
+     -- Held as pending and never moved on: a transfer with no posting at all is already
+     -- confirmed_without_posting, and one transfer is one break (its drift counted once).
+     AND EXISTS (SELECT 1 FROM ledger_entries e WHERE e.payment_id = p.id AND e.gate = 'confirmed' AND lower(e.tx_hash) = lower(t.tx_hash) AND e.log_index = t.log_index
+                   AND NOT EXISTS (SELECT 1 FROM ledger_entries r WHERE r.reverses_id = e.id))
   UNION ALL
   -- Finance holds money for a transfer the chain never showed us.
   SELECT 'posting_without_transfer:' || e.id, e.merchant_id, p.reference, e.payment_id, e.tx_hash, e.log_index, e.id, l.asset, 0, l.amount_minor

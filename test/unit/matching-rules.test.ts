@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { decide, type ChainTransferView, type MatchInput } from '../../workflows/rules/matching.js';
+import { decide, lateTransfers, type ChainTransferView, type MatchInput } from '../../workflows/rules/matching.js';
 import { canTransition, PAYMENT_STATUSES, type PaymentStatus } from '../../workflows/rules/transitions.js';
 import { ChainDataError, TRANSFER_TOPIC, decodeTransferLog } from '../../activities/chain/rail-adapter.js';
 
@@ -45,6 +45,22 @@ describe('matching rules (pure)', () => {
         }
       },
     ), { numRuns: 500 });
+  });
+});
+
+describe('late money to a closed payment (pure)', () => {
+  const keys = (l: ChainTransferView[]) => l.map((t) => t.key);
+  const late = (o: Partial<Parameters<typeof lateTransfers>[0]>) => keys(lateTransfers({ status: 'recognized', transfers: [], countedKeys: [], resolvedKeys: undefined, recordedKeys: [], ...o }));
+  it('is a confirmed transfer outside what the payment counted or its decision covered, once', () => {
+    const transfers = [tr('a', '100', 'final'), tr('b', '5'), tr('c', '7', 'pending')];
+    assert.deepEqual(late({ transfers, countedKeys: ['a'] }), ['b'], 'recognized: beyond the counted money, confirmed only');
+    assert.deepEqual(late({ transfers, countedKeys: ['a'], recordedKeys: ['b'] }), [], 'recorded already');
+    assert.deepEqual(late({ status: 'refunded', transfers, resolvedKeys: ['a'] }), ['b']);
+    assert.deepEqual(late({ status: 'written_off', transfers, resolvedKeys: ['a', 'b'] }), []);
+    assert.deepEqual(late({ status: 'refunded', transfers, resolvedKeys: undefined }), [], 'a decision from before the keys were kept: unknown, nothing claimed');
+    for (const status of ['awaiting_payment', 'detected', 'confirmed', 'requires_review', 'expired', 'canceled'] as const) {
+      assert.deepEqual(late({ status, transfers, countedKeys: [], resolvedKeys: [] }), [], `${status}: decide's business`);
+    }
   });
 });
 

@@ -23,6 +23,7 @@ import {
   paymentStateQuery,
   resolvePaymentUpdate,
   startSearchAttributes,
+  type LateTransfersRecord,
   type PaymentCreated,
   type PaymentRecordInput,
   type PaymentView,
@@ -52,6 +53,8 @@ class Recorder {
   /** Calls of the separate planning activity: payments plan their deliveries with the event instead. */
   dispatched: Array<{ objectId: string; sequence: number }> = [];
   released: string[] = [];
+  /** Late money recorded as chain exceptions (recordLateTransfers calls). */
+  late: LateTransfersRecord[] = [];
   postings: Posting[] = [];
   attempts: AttemptRequest[] = [];
   concluded: string[] = [];
@@ -93,6 +96,10 @@ function recordedActivities(r: Recorder, workflowNowMs: () => Promise<number>) {
     async releaseDepositAddress(paymentId: string) {
       r.released.push(paymentId);
       return 1;
+    },
+    async recordLateTransfers(i: LateTransfersRecord) {
+      r.late.push(i);
+      return i.transfers.length;
     },
     async planDeliveries(ref: { objectId: string; sequence: number }) {
       r.dispatched.push(ref);
@@ -299,6 +306,51 @@ describe('workflows on the time-skipping server with recorded activities', funct
       [['pending', ['0xabc:0']], ['available', ['0xabc:0']]],
       'the accepted overpayment is posted whole',
     );
+  });
+
+  it('money after recognition is recorded once as a late-transfer exception and the payment stays recognized; accept counts a top-up made under review in amount_received', async () => {
+    const { created, handle } = await startPayment(3600);
+    await created;
+    const id = handle.workflowId;
+    const state = () => handle.query(paymentStateQuery);
+    const extra: ChainTransferView = { key: '0xdef:1', amountMinor: '1000000', blockHeight: 190, blockHash: '0xb190', depth: 'pending' };
+    await handle.signal(paymentChainSignal, { rail: 'usdt-erc20', version: 1, processedHeight: 180, transfers: [transfer('final')] });
+    await until(async () => (await state()).status === 'confirmed', 'confirmed');
+    await handle.executeUpdate(paymentReconciledUpdate, { args: [{ runId: 'rec_unit' }] });
+    await until(async () => (await state()).status === 'recognized', 'recognized');
+    // Still pending on chain: not yet money anyone can act on.
+    await handle.signal(paymentChainSignal, { rail: 'usdt-erc20', version: 2, processedHeight: 190, transfers: [transfer('final'), extra] });
+    await until(async () => (await state()).chainVersion === 2, 'version 2 applied');
+    assert.deepEqual(rec.late.filter((l) => l.paymentId === id), []);
+    await handle.signal(paymentChainSignal, { rail: 'usdt-erc20', version: 3, processedHeight: 200, transfers: [transfer('final'), { ...extra, depth: 'confirmed' }] });
+    await until(async () => rec.late.some((l) => l.paymentId === id), 'the late transfer recorded');
+    // Finality of the same transfer changes nothing more.
+    await handle.signal(paymentChainSignal, { rail: 'usdt-erc20', version: 4, processedHeight: 400, transfers: [transfer('final'), { ...extra, depth: 'final' }] });
+    await until(async () => (await state()).chainVersion === 4, 'version 4 applied');
+    const final = await handle.result();
+    assert.equal(final.status, 'recognized');
+    assert.deepEqual(final.lateKeys, ['0xdef:1']);
+    assert.deepEqual(rec.late.filter((l) => l.paymentId === id), [{ paymentId: id, rail: 'usdt-erc20', status: 'recognized', transfers: [{ key: '0xdef:1', amountMinor: '1000000' }] }]);
+    assert.deepEqual(rec.of(id).map((t) => t.to), ['detected', 'confirmed', 'recognized'], 'no transition for late money');
+    assert.deepEqual(rec.postings.filter((p) => p.paymentId === id).map((p) => [p.kind, p.keys]), [['pending', ['0xabc:0']], ['available', ['0xabc:0']]], 'the late money is not posted to the merchant');
+
+    // Under review, a second transfer arrives; accepting counts both, and amount_received says so.
+    const second = await startPayment(3600);
+    await second.created;
+    const h2 = second.handle;
+    await h2.signal(paymentChainSignal, { rail: 'usdt-erc20', version: 1, processedHeight: 112, transfers: [transfer('confirmed', '6000000')] });
+    await until(async () => (await h2.query(paymentStateQuery)).status === 'requires_review', 'requires_review');
+    await h2.signal(paymentChainSignal, { rail: 'usdt-erc20', version: 2, processedHeight: 120, transfers: [transfer('confirmed', '6000000'), { ...extra, depth: 'confirmed' }] });
+    await until(async () => (await h2.query(paymentStateQuery)).chainVersion === 2, 'version 2 applied');
+    const accepted = await h2.executeUpdate(resolvePaymentUpdate, { args: [{ decision: 'accept', reason: 'both transfers are the customer\'s', operator: 'op_alice' }] });
+    assert.equal(accepted.amountReceivedMinor, '7000000');
+    assert.deepEqual(rec.of(h2.workflowId).at(-1) && [rec.of(h2.workflowId).at(-1)!.to, rec.of(h2.workflowId).at(-1)!.amountReceivedMinor], ['confirmed', '7000000']);
+    await until(async () => rec.postings.some((p) => p.paymentId === h2.workflowId), 'the pending posting');
+    assert.deepEqual(rec.postings.filter((p) => p.paymentId === h2.workflowId).map((p) => p.keys), [['0xabc:0', '0xdef:1']]);
+    await h2.signal(paymentChainSignal, { rail: 'usdt-erc20', version: 3, processedHeight: 400, transfers: [transfer('final', '6000000'), { ...extra, depth: 'final' }] });
+    await h2.executeUpdate(paymentReconciledUpdate, { args: [{ runId: 'rec_unit' }] });
+    assert.equal((await h2.result()).status, 'recognized');
+    assert.deepEqual(rec.late.filter((l) => l.paymentId === h2.workflowId), [], 'accepted money is not late');
   });
 
   it('cancels through an Update; a second cancel and a resolve are refused with their failure codes and record nothing', async () => {

@@ -106,6 +106,30 @@ export function decide(m: MatchInput): MatchDecision | null {
   }
 }
 
+/**
+ * Money that reached a payment after it closed with its money settled (`recognized`, or
+ * `refunded` / `written_off` by an operator): confirmed transfers outside what the payment
+ * counted or the decision covered, not yet recorded. The payment stays as it is (its money was
+ * recognized, refunded or written off); each such transfer becomes an `unmatched_transfer`
+ * exception, as it would after the workflow ended. Expired and canceled payments are not here:
+ * money to them is `paid_late` (decide).
+ */
+export function lateTransfers(m: {
+  status: PaymentStatus;
+  transfers: readonly ChainTransferView[];
+  countedKeys: readonly string[];
+  /** The transfers a refund or write-off covered; undefined for decisions made before they were kept. */
+  resolvedKeys: readonly string[] | undefined;
+  recordedKeys: readonly string[];
+}): ChainTransferView[] {
+  let covered: readonly string[];
+  if (m.status === 'recognized') covered = m.countedKeys;
+  else if ((m.status === 'refunded' || m.status === 'written_off') && m.resolvedKeys) covered = m.resolvedKeys;
+  else return [];
+  const known = new Set([...covered, ...m.recordedKeys]);
+  return m.transfers.filter((t) => isConfirmed(t) && !known.has(t.key));
+}
+
 /** Whether every transfer has reached the chain's own finality (the recognition gate's input). */
 export function allFinal(transfers: readonly ChainTransferView[]): boolean {
   return transfers.length > 0 && transfers.every((t) => t.depth === 'final');
