@@ -63,8 +63,14 @@ describe('chain exceptions: underpaid, paid late, unmatched, and the operator re
     assert.match(res.body.refund.id, /^po_/);
     assert.equal(res.body.refund.status, 'pending_approval');
     assert.equal(res.body.refund.destination, payerAddress);
-    // The refund waits for an operator like any payout; this test leaves it there (test/refunds.test.ts pays one out).
+    // The refund waits for an operator like any payout; this test calls it off (test/refunds.test.ts
+    // pays one out): the money is undecided again, so the payment is back in review.
     await asOperator('ops-bob')('POST', `/v1/admin/payouts/${res.body.refund.id}/cancel`, { reason: 'covered by refunds.test.ts' });
+    const back = await waitStatus(late.id, 'requires_review');
+    assert.equal(back.exception.code, 'refund_failed');
+    const off = await asOperator('ops-bob')('POST', `/v1/admin/payments/${late.id}/resolve`, { decision: 'write_off', reason: 'payer unreachable' });
+    assert.equal(off.status, 200, JSON.stringify(off.body));
+    assert.equal(off.body.status, 'written_off');
   });
 
   it('a transfer to a watched address whose payment has closed becomes an unmatched_transfer exception, not dropped', async function () {

@@ -2,7 +2,7 @@
 // refund address on the public API, an operator decides `refund`, the refund payout is
 // approved like any payout and confirmed on chain, and the ledger nets to zero for it.
 import assert from 'node:assert/strict';
-import { admin, api, h, asOperator, operatorNamed } from './harness.js';
+import { admin, api, eventually, h, asOperator, operatorNamed } from './harness.js';
 import { chainMerchant, createPayment, mine, pay, waitStatus } from './chain-helpers.js';
 import { balanceOf, freshAddress, miner, tokenBalance, waitPayout } from './payout-helpers.js';
 
@@ -107,6 +107,55 @@ describe('refunds', function () {
     assert.ok(rows.some((x) => x.purpose === 'custody'), 'the refund moved money through custody');
     const ev = await h().stack.pool.query(`SELECT kind FROM evidence WHERE subject = $1 ORDER BY seq`, [refundId]);
     assert.ok(ev.rows.some((e) => e.kind === 'payout.approval'));
+  });
+
+  it('a refund called off sends the payment back to review (refund_failed): accept is refused, a second refund pays out, the ledger nets to zero', async () => {
+    const m = await chainMerchant();
+    const p = await createPayment('2.00', { reference: `refund-off-${Date.now()}` });
+    await pay(p.deposit_address, 3_000_000n);
+    await mine(3);
+    assert.equal((await waitStatus(p.id, 'requires_review', 20_000)).exception.code, 'overpaid');
+    const first = await asOperator('ops-carol')('POST', `/v1/admin/payments/${p.id}/resolve`, { decision: 'refund', reason: 'return it', refund_address: freshAddress() });
+    assert.equal(first.status, 200, JSON.stringify(first.body));
+    const firstRefund = first.body.refund.id as string;
+    const off = await asOperator('ops-dan')('POST', `/v1/admin/payouts/${firstRefund}/cancel`, { reason: 'wrong address given' });
+    assert.equal(off.status, 200, JSON.stringify(off.body));
+
+    const back = await waitStatus(p.id, 'requires_review');
+    assert.equal(back.exception.code, 'refund_failed');
+    assert.equal(back.amount_received, '3.00');
+    const t = (await h().stack.pool.query(`SELECT from_status, to_status, cause, actor FROM payment_transitions WHERE payment_id = $1 ORDER BY seq`, [p.id])).rows;
+    assert.deepEqual(t.at(-1), { from_status: 'refunded', to_status: 'requires_review', cause: 'refund_canceled', actor: `payout:${firstRefund}` });
+    const ev = await api('GET', `/v1/events?object_id=${p.id}`, { key: m.key });
+    assert.equal(ev.body.data[0].type, 'payment.requires_review', 'the merchant hears the payment is back in review');
+    // The refund's hold and release took the money out of pending: accepting it would recognize money the ledger no longer holds.
+    const accept = await asOperator('ops-carol')('POST', `/v1/admin/payments/${p.id}/resolve`, { decision: 'accept', reason: 'keep it' });
+    assert.equal(accept.status, 409);
+    assert.equal(accept.body.error.code, 'accept_not_possible');
+    assert.equal((await api('GET', `/v1/payments/${p.id}`, { key: m.key })).body.status, 'requires_review');
+
+    const payerRefund = freshAddress();
+    const second = await asOperator('ops-carol')('POST', `/v1/admin/payments/${p.id}/resolve`, { decision: 'refund', reason: 'right address now', refund_address: payerRefund });
+    assert.equal(second.status, 200, JSON.stringify(second.body));
+    assert.notEqual(second.body.refund.id, firstRefund);
+    assert.equal((await api('GET', `/v1/payouts/${second.body.refund.id}`, { key: m.key })).body.amount, '3.00', 'the whole amount again');
+    const stop = miner();
+    try {
+      assert.equal((await asOperator('ops-dan')('POST', `/v1/admin/payouts/${second.body.refund.id}/approve`, { reason: 'checked' })).status, 200);
+      assert.equal((await waitPayout(m.key, second.body.refund.id, ['settled', 'failed'])).status, 'settled');
+    } finally {
+      await stop();
+    }
+    assert.equal(await tokenBalance(payerRefund), 3_000_000n);
+    // Paid out: the payment stays refunded, and its workflow closes after its window.
+    await eventually(async () => (await h().stack.client.workflow.getHandle(p.id).describe()).status.name === 'COMPLETED', 20_000, 250);
+    assert.equal((await api('GET', `/v1/payments/${p.id}`, { key: m.key })).body.status, 'refunded');
+    const { rows } = await h().stack.pool.query(
+      `SELECT a.purpose, sum(l.amount_minor)::text AS s FROM ledger_entries e JOIN ledger_lines l ON l.entry_id = e.id JOIN ledger_accounts a ON a.id = l.account_id
+        WHERE e.payment_id = $1 AND l.asset = 'USDT' GROUP BY a.purpose`,
+      [p.id],
+    );
+    for (const row of rows) assert.equal(row.s, '0', `${row.purpose} nets to zero after a refund called off and a second one paid`);
   });
 
   it('a refund address is refused when the payment is not under review', async () => {

@@ -47,7 +47,7 @@ import {
   paymentReconciledUpdate,
 } from './shared.js';
 import type { ChainTransferView } from './rules/matching.js';
-import { refundCreatedSignal } from './payout-shared.js';
+import { REFUND_OUTCOME_PATCH, refundCreatedSignal, refundEndedSignal } from './payout-shared.js';
 import type { payoutWorkflow } from './payout.js';
 
 const { recordTransition, recordRefundAddress, releaseDepositAddress, recordLateTransfers } = proxyActivities<PaymentActivities>({
@@ -270,6 +270,10 @@ export async function paymentWorkflow(input: PaymentWorkflowInput): Promise<Paym
     if (state.refund?.id !== refundId || state.refund.status !== 'creating') return;
     state.refund = { id: refundId, status: refused ? 'refused' : 'created', refusal: refused };
   });
+  /** A refund decided and still running: the payment stays open to hear how it ends. */
+  const refundRunning = () => state.status === 'refunded' && state.refund?.status === 'created' && !state.refund.ended;
+  /** Decided, then canceled or failed with the hold released: the money is the payment's again, undecided. */
+  const refundReleased = () => state.status === 'refunded' && state.refund?.ended?.holdReleased === true;
   /** The decision answers once the refund's row and hold exist, or with the refusal its create step gave. */
   async function refundWritten(): Promise<void> {
     if (!(await condition(() => state.refund?.status !== 'creating', REFUND_CREATE_WAIT_MS))) {
@@ -290,6 +294,11 @@ export async function paymentWorkflow(input: PaymentWorkflowInput): Promise<Paym
     }
     if (state.status !== 'requires_review') {
       throw ApplicationFailure.nonRetryable(`payment is ${state.status}; only requires_review can be resolved`, 'payment_not_in_review');
+    }
+    // The refund's hold took the money out of pending and its release put it in custody: the
+    // confirmed postings are gone, so accepting would recognize money the ledger no longer holds.
+    if (req.decision === 'accept' && state.exceptionCode === 'refund_failed') {
+      throw ApplicationFailure.nonRetryable('the refund of this payment was canceled or failed; refund it again or write it off', 'accept_not_possible');
     }
     // Payments resolved before refunds were child workflows replay without starting one.
     const refundsAsChild = req.decision === 'refund' && patched(REFUND_CHILD_PATCH);
@@ -427,6 +436,12 @@ export async function paymentWorkflow(input: PaymentWorkflowInput): Promise<Paym
     state.finalReached = allFinal(u.transfers);
     chainDirty = true;
   });
+  // How the refund a decision started ended (workflows/payout.ts tells it).
+  setHandler(refundEndedSignal, ({ refundId, status, holdReleased }) => {
+    if (state.refund?.id !== refundId || state.refund.ended) return;
+    state.refund = { ...state.refund, ended: { status, holdReleased } };
+    chainDirty = true;
+  });
 
   const toleranceMinor = minorFromString(input.underpayToleranceMinor ?? '0');
   // One loop decides every chain- and timer-driven move; the expiry timer is durable, so a
@@ -450,6 +465,13 @@ export async function paymentWorkflow(input: PaymentWorkflowInput): Promise<Paym
         .catch((e) => log.warn('move not applied', { to: d.to, error: String(e) }));
       continue;
     }
+    // A refund that gave its money back (canceled, or failed with nothing sent) reopens the decision.
+    if (refundReleased() && patched(REFUND_OUTCOME_PATCH)) {
+      const ended = state.refund!.ended!;
+      await transition('requires_review', `refund_${ended.status}`, `payout:${state.refund!.id}`, { exceptionCode: 'refund_failed' })
+        .catch((e) => log.warn('refund outcome not applied', { error: String(e) }));
+      continue;
+    }
     // Money after the payment closed with its money settled: an exception, never silently kept.
     const late = FINAL_STATUSES.has(state.status)
       ? lateTransfers({ status: state.status, transfers: state.transfers ?? [], countedKeys: state.countedKeys ?? [], resolvedKeys: state.resolvedKeys, recordedKeys: state.lateKeys ?? [] })
@@ -470,7 +492,9 @@ export async function paymentWorkflow(input: PaymentWorkflowInput): Promise<Paym
       // Carried across continue-as-new: a new run inside the window must not restart it.
       state.closedAtMs ??= Date.now();
       const leftMs = state.closedAtMs + input.monitorAfterCloseS * 1000 - Date.now();
-      if (leftMs <= 0 || !(await condition(woken, leftMs))) break;
+      // A refund still running (approvals, the chain) may take longer than the window: wait for its end.
+      if (refundRunning() && patched(REFUND_OUTCOME_PATCH)) await condition(woken);
+      else if (leftMs <= 0 || !(await condition(woken, leftMs))) break;
     } else {
       state.closedAtMs = undefined;
       const windowLeftMs = state.expiresAtMs - Date.now();

@@ -115,6 +115,8 @@ export interface PayoutWorkflowState {
   failureCode: string | null;
   /** The create step refused the payout: nothing was written and the workflow ended. */
   refused?: CreateRefusal | null;
+  /** The hold went back (canceled, or provably nothing sent): the money is where it was before the payout. */
+  holdReleased?: boolean;
 }
 
 export interface PayoutTransitionRecord {
@@ -149,6 +151,16 @@ export interface CancelPayoutRequest {
 export const createPayoutUpdate = defineUpdate<PayoutView, []>('createPayout');
 /** A refund payout tells the payment workflow that started it whether its row and hold are written. */
 export const refundCreatedSignal = defineSignal<[{ refundId: string; refused: CreateRefusal | null }]>('refundCreated');
+/** A refund that ends tells its payment (a released hold sends the payment back to review). */
+export const REFUND_OUTCOME_PATCH = 'refund-outcome-to-payment';
+/** How a refund payout ended, told to its payment: paid out, or its hold released (canceled or failed). */
+export interface RefundEnded {
+  refundId: string;
+  status: string;
+  holdReleased: boolean;
+}
+/** A refund payout tells its payment workflow that it ended (the payment waits for it before it closes). */
+export const refundEndedSignal = defineSignal<[RefundEnded]>('refundEnded');
 export const approvePayoutUpdate = defineUpdate<PayoutWorkflowState, [ApprovePayoutRequest]>('approvePayout');
 export const cancelPayoutUpdate = defineUpdate<PayoutWorkflowState, [CancelPayoutRequest]>('cancelPayout');
 export const payoutStateQuery = defineQuery<PayoutWorkflowState>('payoutState');

@@ -27,6 +27,8 @@ import {
   createPayoutUpdate,
   payoutStateQuery,
   refundCreatedSignal,
+  refundEndedSignal,
+  REFUND_OUTCOME_PATCH,
   refusalOf,
   type PayoutView,
   type ApprovePayoutRequest,
@@ -54,6 +56,8 @@ export const PAYOUT_CHAIN_PATCH = 'payout-finality-and-stuck-sends';
 export const PAYOUT_HISTORY_EVENTS_MAX = 5_000;
 /** Runs from before it never continue-as-new (their histories have no marker). */
 export const PAYOUT_CONTINUE_AS_NEW_PATCH = 'payout-continue-as-new';
+/** Statuses a payout ends in (`confirmed` on payouts from before finality was followed). */
+const PAYOUT_ENDS = new Set(['settled', 'confirmed', 'canceled', 'failed']);
 
 const records = proxyActivities<PayoutRecordActivities>({
   startToCloseTimeout: '30 seconds',
@@ -91,6 +95,13 @@ const failureType = (err: unknown): string | null => {
 export async function payoutWorkflow(input: PayoutWorkflowInput): Promise<PayoutWorkflowState> {
   const result = await runPayout(input);
   await condition(allHandlersFinished);
+  // A refund's payment waits for this: paid out, it may close; released, its money has no owner
+  // until an operator decides again (workflows/payment.ts).
+  if (input.create?.kind === 'refund' && !result.refused && PAYOUT_ENDS.has(result.status) && patched(REFUND_OUTCOME_PATCH)) {
+    await getExternalWorkflowHandle(input.create.paymentId)
+      .signal(refundEndedSignal, { refundId: input.payoutId, status: result.status, holdReleased: result.holdReleased === true })
+      .catch((e) => log.warn('payment workflow not told how its refund ended', { error: String(e) }));
+  }
   return result;
 }
 
@@ -125,6 +136,12 @@ async function runPayout(input: PayoutWorkflowInput): Promise<PayoutWorkflowStat
     amountMinor,
   });
   let sendRequest = sendRequestNow();
+
+  /** The hold goes back to where the money came from; the state says so (a refund's payment reads it). */
+  async function releaseHold(): Promise<void> {
+    await records.releasePayoutHold({ payoutId: state.payoutId });
+    state.holdReleased = true;
+  }
 
   // Transitions are serialized: an approval and a cancel can race, the table decides.
   let queue: Promise<unknown> = Promise.resolve();
@@ -280,7 +297,7 @@ async function runPayout(input: PayoutWorkflowInput): Promise<PayoutWorkflowStat
   await queue;
   // An operator may still cancel an approved payout until this workflow task moves it on.
   if (state.status === 'canceled') {
-    await records.releasePayoutHold({ payoutId: state.payoutId });
+    await releaseHold();
     return { ...state };
   }
 
@@ -291,7 +308,7 @@ async function runPayout(input: PayoutWorkflowInput): Promise<PayoutWorkflowStat
   } catch (err) {
     await queue;
     if ((state.status as PayoutStatus) !== 'canceled') throw err;
-    await records.releasePayoutHold({ payoutId: state.payoutId });
+    await releaseHold();
     return { ...state };
   }
   let outcome: TransferOutcomePayload;
@@ -306,7 +323,7 @@ async function runPayout(input: PayoutWorkflowInput): Promise<PayoutWorkflowStat
     // The signer refused or the node rejected the transaction for good: nothing left the wallet.
     const code = failureType(err) ?? 'signing_failed';
     await transition('failed', code, 'system', { failureCode: code });
-    await records.releasePayoutHold({ payoutId: state.payoutId });
+    await releaseHold();
     return { ...state };
   }
   await transition('broadcast', 'broadcast', 'system');
@@ -327,7 +344,7 @@ async function runPayout(input: PayoutWorkflowInput): Promise<PayoutWorkflowStat
     // Only a reverted transaction provably moved nothing. One that executed without the exact
     // Transfer may have moved tokens (a fee-on-transfer token): the hold stays for an operator,
     // and reconciliation reports the transfer.
-    if (settled.releaseHold) await records.releasePayoutHold({ payoutId: state.payoutId });
+    if (settled.releaseHold) await releaseHold();
   }
   await queue;
   return { ...state };
@@ -359,7 +376,7 @@ async function runPayout(input: PayoutWorkflowInput): Promise<PayoutWorkflowStat
         const code = c.failureCode ?? 'transaction_reverted';
         await transition('failed', code, 'system', { failureCode: code });
         // Only a reverted transaction provably moved nothing (see the older path below).
-        if (c.releaseHold) await records.releasePayoutHold({ payoutId: state.payoutId });
+        if (c.releaseHold) await releaseHold();
         return;
       }
       await transition('confirmed', 'transfer_confirmed', 'system');

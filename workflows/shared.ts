@@ -71,7 +71,13 @@ export interface PaymentWorkflowState {
   /** Late transfers to this closed payment already recorded as chain exceptions. */
   lateKeys?: string[];
   /** The refund payout a `refund` decision started (a child workflow), and whether its row and hold exist. */
-  refund?: { id: string; status: 'creating' | 'created' | 'refused'; refusal: CreateRefusal | null };
+  refund?: {
+    id: string;
+    status: 'creating' | 'created' | 'refused';
+    refusal: CreateRefusal | null;
+    /** How the refund payout ended, as it told this workflow; absent while it runs. */
+    ended?: { status: string; holdReleased: boolean };
+  };
 }
 
 /** A transfer inclusion the ledger holds a posting for (what a reversal must name). */

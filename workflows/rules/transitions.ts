@@ -21,6 +21,8 @@ export const EXCEPTION_CODES = [
   'multiple_transfers',
   'reorged',
   'unmatched_transfer',
+  // A refund was decided, then canceled or failed with its hold released: decide again.
+  'refund_failed',
 ] as const;
 export type ExceptionCode = (typeof EXCEPTION_CODES)[number];
 
@@ -39,7 +41,8 @@ export const TRANSITIONS: Readonly<Record<PaymentStatus, readonly PaymentStatus[
   requires_review: ['confirmed', 'refunded', 'written_off'],
   recognized: ['requires_review'], // only a deep reorg can reopen a recognized payment
   canceled: ['requires_review'], // money sent to a canceled payment's address is an exception
-  refunded: [],
+  // A refund canceled or failed (its hold released) sends the payment back for another decision.
+  refunded: ['requires_review'],
   written_off: [],
 };
 
