@@ -55,6 +55,10 @@ function validationError(e: ErrorObject, where: 'body' | 'query'): ApiError {
     return new ApiError(400, 'invalid_request_error', 'parameter_unknown', `Unknown parameter: ${p}`, path ? `${path}.${p}` : p);
   }
   if (e.keyword === 'type') return new ApiError(400, 'invalid_request_error', 'parameter_invalid_type', `${path || where} ${e.message}`, path || undefined);
+  if (e.keyword === 'enum') {
+    const allowed = (e.params as { allowedValues: unknown[] }).allowedValues;
+    return new ApiError(400, 'invalid_request_error', 'parameter_invalid', `${path || where} must be one of: ${allowed.map(String).join(', ')}`, path || undefined);
+  }
   return new ApiError(400, 'invalid_request_error', 'parameter_invalid', `${path || where} ${e.message}`, path || undefined);
 }
 
@@ -76,7 +80,8 @@ function cookieValue(req: Request, name: string): string | undefined {
 function bearer(req: Request): string | undefined {
   const h = req.headers.authorization;
   if (!h) return undefined;
-  const m = /^Bearer\s+(\S+)$/.exec(h);
+  // The scheme is case-insensitive (RFC 9110 §11.1): `bearer sk_…` is the same credential.
+  const m = /^Bearer\s+(\S+)$/i.exec(h);
   return m?.[1];
 }
 

@@ -124,7 +124,7 @@ export const responseSchemas = {
   WebhookEndpointDeleted: withProps(endpoint, { deleted: { const: true } }),
   /** The secret is shown once: an idempotent replay answers it as null. */
   WebhookEndpointCreated: withProps(endpoint, { secret: nstr }),
-  WebhookEndpointRotated: withProps(endpoint, { secret: str, previous_secret_expires_at: ntime }),
+  WebhookEndpointRotated: withProps(endpoint, { secret: nstr, previous_secret_expires_at: ntime }),
   WebhookEndpointPage: list(endpoint),
   AdminWebhookEndpointPage: list(withProps(endpoint, { merchant_id: idOf('mer'), environment: env })),
   WebhookDeliveryPage: list(obj({ id: str, object: { const: 'webhook_delivery' }, endpoint_id: idOf('we'), event_id: idOf('evt'), kind: str, status: str })),

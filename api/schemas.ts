@@ -1,4 +1,5 @@
 // JSON Schemas for every request body and query: ajv validates with them and /openapi.json is built from them.
+import { EVENT_TYPES } from '../workflows/rules/event-types.js';
 import { PAYMENT_STATUSES, RESOLUTION_DECISIONS } from '../workflows/rules/transitions.js';
 import { SCOPES } from '../activities/merchant.js';
 import { webhookSchemas } from './webhook-schemas.js';
@@ -60,7 +61,7 @@ export const schemas = {
     properties: {
       limit: { type: 'integer', minimum: 1, maximum: 100 },
       starting_after: { type: 'string', pattern: '^evt_[0-9A-Za-z]{24}$' },
-      type: { type: 'string', maxLength: 64 },
+      type: { type: 'string', enum: [...EVENT_TYPES], description: 'One exact event type' },
       object_id: { type: 'string', maxLength: 64 },
     },
   },

@@ -97,6 +97,7 @@ export async function redeliverEventForOperator(pool: Pool, temporal: Client, ac
 async function redeliverTo(pool: Pool, temporal: Client, ev: Event, endpointId: string | undefined, redeliveryId: string) {
   const rows = await redeliveryTargets(pool, { merchantId: ev.merchantId, environment: ev.environment as Owner['environment'] }, endpointId, subscriptionKeys(ev.type));
   if (endpointId && !rows[0]) throw new DomainError('resource_missing', 'No such webhook endpoint', 'endpoint_id', 404);
+  if (endpointId && rows[0]!.status === 'deleted') throw new DomainError('endpoint_deleted', 'This webhook endpoint was deleted; nothing is sent to it any more', 'endpoint_id', 409);
   if (endpointId && rows[0]!.status !== 'enabled') throw new DomainError('endpoint_disabled', 'This webhook endpoint is disabled; recover it to resend', 'endpoint_id', 409);
   const targets = rows.filter((r) => r.status === 'enabled');
   const deliveries = targets.map((w) => ({ deliveryId: deliveryIdFor(ev.id, w.id, redeliveryId), eventId: ev.id, endpointId: w.id, kind: 'redelivery' as const }));

@@ -1,9 +1,10 @@
 // JSON Schemas of the webhook endpoints API (merged into api/schemas.ts, so ajv and /openapi.json share them).
 import { ROTATION_OVERLAP_S_MAX } from '../activities/webhooks/endpoints.js';
 import { URL_LENGTH_MAX } from '../activities/webhooks/url-guard.js';
+import { SUBSCRIPTIONS } from '../workflows/rules/event-types.js';
 
-/** `*`, `payment.*` or an exact type such as `payment.confirmed`. */
-export const EVENT_TYPE_PATTERN = '^(\\*|[a-z][a-z_]{0,40}\\.(\\*|[a-z][a-z_]{0,40}))$';
+/** `*`, `payment.*` or an exact type such as `payment.confirmed`: one of the types Stablerail emits. */
+const SUBSCRIPTION_SCHEMA = { type: 'string', enum: [...SUBSCRIPTIONS] } as const;
 export const ENABLED_EVENTS_MAX = 32;
 
 const ORDERING_SCHEMA = {
@@ -18,7 +19,7 @@ export const webhookSchemas = {
     required: ['url'],
     properties: {
       url: { type: 'string', minLength: 1, maxLength: URL_LENGTH_MAX },
-      enabled_events: { type: 'array', minItems: 1, maxItems: ENABLED_EVENTS_MAX, uniqueItems: true, items: { type: 'string', pattern: EVENT_TYPE_PATTERN }, default: ['*'] },
+      enabled_events: { type: 'array', minItems: 1, maxItems: ENABLED_EVENTS_MAX, uniqueItems: true, items: SUBSCRIPTION_SCHEMA, default: ['*'] },
       description: { type: 'string', maxLength: 500 },
       ordering: ORDERING_SCHEMA,
     },
@@ -29,7 +30,7 @@ export const webhookSchemas = {
     minProperties: 1,
     properties: {
       url: { type: 'string', minLength: 1, maxLength: URL_LENGTH_MAX },
-      enabled_events: { type: 'array', minItems: 1, maxItems: ENABLED_EVENTS_MAX, uniqueItems: true, items: { type: 'string', pattern: EVENT_TYPE_PATTERN } },
+      enabled_events: { type: 'array', minItems: 1, maxItems: ENABLED_EVENTS_MAX, uniqueItems: true, items: SUBSCRIPTION_SCHEMA },
       description: { type: 'string', maxLength: 500 },
       disabled: { type: 'boolean', description: 'true stops deliveries (pending ones end); false enables it again (use recover to resend what it missed)' },
       ordering: ORDERING_SCHEMA,

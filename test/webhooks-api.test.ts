@@ -85,6 +85,20 @@ describe('webhook endpoints API and delivery (real stack)', () => {
     assert.equal(forbidden.status, 403);
     const bad = await api('POST', '/v1/webhook_endpoints', { key: m.key, body: { url: rcv.url, enabled_events: ['not a type'] } });
     assert.equal(bad.status, 400);
+    // A misspelled type would subscribe to nothing, silently: refused, naming what exists, and nothing is written.
+    const before = (await h().stack.pool.query(`SELECT count(*)::int AS n FROM webhook_endpoints WHERE merchant_id = $1`, [m.merchantId])).rows[0].n;
+    for (const events of [['payment.confirm'], ['foo.*'], ['payment.created', 'invoice.paid']]) {
+      const typo = await api('POST', '/v1/webhook_endpoints', { key: m.key, body: { url: rcv.url, enabled_events: events } });
+      assert.equal(typo.status, 400, JSON.stringify(typo.body));
+      assert.equal(typo.body.error.code, 'parameter_invalid');
+      assert.match(typo.body.error.param, /^enabled_events\.\d$/);
+      assert.match(typo.body.error.message, /payment\.confirmed/);
+    }
+    assert.equal((await api('POST', `/v1/webhook_endpoints/${created.body.id}`, { key: m.key, body: { enabled_events: ['payment.confirm'] } })).body.error.code, 'parameter_invalid');
+    assert.equal((await h().stack.pool.query(`SELECT count(*)::int AS n FROM webhook_endpoints WHERE merchant_id = $1`, [m.merchantId])).rows[0].n, before);
+    assert.equal((await api('GET', '/v1/events?type=payment.confirm', { key: m.key })).body.error.code, 'parameter_invalid');
+    // The scheme of Authorization is case-insensitive.
+    assert.equal((await api('GET', '/v1/webhook_endpoints', { headers: { authorization: `bearer ${m.key}` } })).status, 200);
     const badUrl = await api('POST', '/v1/webhook_endpoints', { key: m.key, body: { url: 'ftp://example.com' } });
     assert.equal(badUrl.body.error.code, 'url_invalid');
   });
@@ -253,6 +267,12 @@ describe('webhook endpoints API and delivery (real stack)', () => {
     assert.equal(ev.rows.length, 1);
     assert.match(ev.rows[0].actor, new RegExp(`^${support.id}@otk_`));
     assert.deepEqual(ev.rows[0].payload.deliveries, [byOp.body.data[0].id]);
+    // A deleted endpoint gets nothing resent, and the answer says so.
+    const deleted = await c.createWebhookEndpoint({ url: rcv.url });
+    await api('DELETE', `/v1/webhook_endpoints/${deleted.id}`, { key: m.key });
+    const toDeleted = await api('POST', `/v1/events/${createdEvent.id}/redeliver`, { key: m.key, body: { endpoint_id: deleted.id } });
+    assert.equal(toDeleted.status, 409);
+    assert.equal(toDeleted.body.error.code, 'endpoint_deleted');
     const kinds = (await c.listDeliveries(ep.id, { limit: 10 })).data.map((d) => d.kind).sort();
     // No automatic delivery for the event that happened while the endpoint was disabled.
     assert.deepEqual(kinds, ['automatic', 'recovery', 'recovery', 'redelivery', 'redelivery']);
