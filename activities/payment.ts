@@ -279,6 +279,11 @@ export function createPaymentActivities(deps: { pool: Pool; config: StablerailCo
       return releaseDepositAddress(pool, paymentId);
     },
 
+    /** amount_received as the chain shows it between transitions (payments.setAmountReceived). */
+    async recordAmountReceived(r: { paymentId: string; seq: number; amountReceivedMinor: string }): Promise<boolean> {
+      return payments.setAmountReceived(pool, r.paymentId, r.seq, r.amountReceivedMinor);
+    },
+
     /**
      * Money that reached a closed payment (rules/matching.ts, lateTransfers): each transfer an
      * `unmatched_transfer` chain exception with its evidence entry, exactly as the watcher records

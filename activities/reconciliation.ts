@@ -6,7 +6,7 @@
 import { Context } from '@temporalio/activity';
 import { paymentReconciledUpdate } from '../workflows/shared.js';
 import type { Pool } from './db.js';
-import { withTx } from './db.js';
+import { withPrismaTx, withTx } from './db.js';
 import * as repo from './repositories/reconciliation.js';
 import type { BreakRow, RunRow } from './repositories/reconciliation.js';
 import { decimalsOfAsset, type StablerailConfig } from './config.js';
@@ -52,7 +52,21 @@ export function createReconciliationActivities(deps: { pool: Pool; config: Stabl
      * after the POST finds it) and the workflow's first activity writes it again for scheduled runs: once.
      */
     async beginRun(input: RunScope & { trigger: string; requestedBy: string }): Promise<void> {
-      await repo.insertRun(pool, { ...input, progress: progressOf(0) });
+      if (input.trigger !== 'operator') {
+        await repo.insertRun(pool, { ...input, progress: progressOf(0) });
+        return;
+      }
+      // An operator's run is an operator action: its row and its evidence entry, once.
+      await withPrismaTx(pool, async (tx) => {
+        if (!(await repo.insertRun(tx, { ...input, progress: progressOf(0) }))) return;
+        await appendEvidence(tx, {
+          kind: 'reconciliation.run_requested',
+          subject: input.runId,
+          actor: input.requestedBy,
+          payload: { environment: input.environment, merchant_id: input.merchantId, grace_s: input.graceS },
+          dedupeKey: `reconciliation_run:${input.runId}`,
+        });
+      });
     },
 
     /** One class, one statement (prisma/sql/reconciliationDetect.sql): the new and still-present breaks of this class, stamped with this run. */

@@ -1,5 +1,6 @@
 // The Express app: authenticate, validate, claim the idempotency key, call the handler,
 // shape the answer. No business rule lives here.
+import { amountFormatError } from '../workflows/rules/money.js';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { timingSafeEqual } from 'node:crypto';
 import { Ajv, type ValidateFunction, type ErrorObject } from 'ajv';
@@ -44,8 +45,16 @@ function validator(kind: 'body' | 'query', name: SchemaName): ValidateFunction {
   return v;
 }
 
-function validationError(e: ErrorObject, where: 'body' | 'query'): ApiError {
+function validationError(e: ErrorObject, where: 'body' | 'query', input?: unknown): ApiError {
   const path = e.instancePath.replace(/^\//, '').replace(/\//g, '.');
+  // An amount's format is judged like the money rules judge it, with the same stable codes.
+  if ((path === 'amount' || path.endsWith('.amount')) && (e.keyword === 'pattern' || e.keyword === 'maxLength')) {
+    const value = e.instancePath.split('/').slice(1).reduce<unknown>((o, k) => (o as Record<string, unknown> | undefined)?.[k], input);
+    if (typeof value === 'string') {
+      const m = amountFormatError(value);
+      return new ApiError(400, 'invalid_request_error', m.code, m.message, path);
+    }
+  }
   if (e.keyword === 'required') {
     const p = (e.params as { missingProperty: string }).missingProperty;
     return new ApiError(400, 'invalid_request_error', 'parameter_missing', `Missing required parameter: ${p}`, path ? `${path}.${p}` : p);
@@ -273,6 +282,8 @@ export function createApp(deps: AppDeps, logger: Logger) {
   }
 
   async function handle(route: RouteDef, req: Request, res: Response) {
+    // Answers carry payments, balances and one-time secrets: no shared or browser cache keeps them.
+    res.set('Cache-Control', 'no-store');
     const ctx: Ctx = { req, deps, auth: null, operator: null, outHeaders: {}, body: undefined, query: {}, params: req.params as Record<string, string>, resourceId: null, takeover: false };
     // An operator is who their credential says: a name in a header is refused, never believed.
     if (req.headers['stablerail-operator'] !== undefined) {
@@ -297,7 +308,7 @@ export function createApp(deps: AppDeps, logger: Logger) {
       const nul = nulPath(body);
       if (nul) throw new ApiError(400, 'invalid_request_error', 'parameter_invalid', `${nul} must not contain a NUL character`, nul);
       const v = validator('body', route.body ?? 'Empty');
-      if (!v(body)) throw validationError(v.errors![0]!, 'body');
+      if (!v(body)) throw validationError(v.errors![0]!, 'body', body);
       ctx.body = body;
     }
     if (route.query || route.method === 'get') {

@@ -1,4 +1,4 @@
-// `stablerail devnet pay <pay_…|pub_…> [--amount X] [--from-third-party] [--no-follow]`: pays a
+// `stablerail devnet pay <pay_…|pub_…> [--amount X] [--from-third-party] [--no-follow] [--follow-s N]`: pays a
 // sandbox payment on its devnet rail (the EVM devnet or the TRON stand-in) from the funded payer
 // in dev.json, prints the transaction, then follows the payment's public status until it is
 // final. The newcomer's first payment, without writing a script.
@@ -9,6 +9,8 @@ import { formatAmount, parseAmount } from '../workflows/rules/money.js';
 /** Statuses after which nothing more happens to the payment by itself. */
 export const FOLLOW_UNTIL = ['recognized', 'expired', 'canceled', 'requires_review', 'refunded', 'written_off'];
 const POLL_MS = 1_000;
+/** How long the command follows a payment by default: a devnet payment is recognized in seconds. */
+const FOLLOW_S_DEFAULT = 300;
 
 export interface DevJson {
   api_url?: string;
@@ -63,8 +65,11 @@ function flag(args: string[], name: string): string | undefined {
 
 export async function devnetPay(args: string[], o: { dev: DevJson; config: StablerailConfig; out?: (s: string) => void }): Promise<number> {
   const out = o.out ?? ((s: string) => process.stdout.write(s + '\n'));
-  const id = args.find((a) => !a.startsWith('--') && args[args.indexOf(a) - 1] !== '--amount');
-  if (!id) throw new UsageError('usage: stablerail devnet pay <pay_…|pub_…> [--amount X] [--from-third-party] [--no-follow]');
+  const id = args.find((a) => !a.startsWith('--') && args[args.indexOf(a) - 1] !== '--amount' && args[args.indexOf(a) - 1] !== '--follow-s');
+  if (!id) throw new UsageError('usage: stablerail devnet pay <pay_…|pub_…> [--amount X] [--from-third-party] [--no-follow] [--follow-s N]');
+  // Checked before anything is paid: a bad flag must not cost a transfer.
+  const followS = Number(flag(args, '--follow-s') ?? FOLLOW_S_DEFAULT);
+  if (!Number.isFinite(followS) || followS <= 0) throw new UsageError('--follow-s must be a number of seconds above 0');
   const apiUrl = (process.env.STABLERAIL_API_URL ?? o.dev.api_url ?? o.dev.base_url ?? '').replace(/\/$/, '');
   if (!apiUrl) throw new UsageError('set STABLERAIL_API_URL (or run `npm start`, which writes it to .stablerail/dev.json)');
   const payerKey = process.env.STABLERAIL_PAYER_KEY ?? o.dev.payer_private_key;
@@ -89,7 +94,10 @@ export async function devnetPay(args: string[], o: { dev: DevJson; config: Stabl
   out(`  page  ${apiUrl}/pay/${t.publicId}`);
   if (args.includes('--no-follow')) return 0;
 
-  // Follow the public view (no key needed) until the payment is final; Ctrl-C stops following only.
+  // Follow the public view (no key needed) until the payment is final, or for at most
+  // --follow-s seconds (a payment can wait in `confirmed` for a reconciliation gate it will not
+  // pass on its own); Ctrl-C stops following only.
+  const followUntil = Date.now() + followS * 1000;
   let stop = false;
   const onSigint = () => (stop = true);
   process.on('SIGINT', onSigint);
@@ -104,6 +112,10 @@ export async function devnetPay(args: string[], o: { dev: DevJson; config: Stabl
           last = line;
         }
         if (FOLLOW_UNTIL.includes(r.body.status)) return 0;
+      }
+      if (Date.now() >= followUntil) {
+        out(`  stopped following after ${followS} s, still ${last.split(',')[0] || 'unknown'} (the payment goes on; a payment waiting in confirmed is usually held by the reconciled gate: see README, "Ledger, treasury gates and reconciliation")`);
+        return 0;
       }
       await new Promise((res) => setTimeout(res, POLL_MS));
     }

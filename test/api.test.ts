@@ -38,6 +38,7 @@ describe('API: payments', () => {
     assert.equal(p.amount, '125.50');
     assert.equal(p.amount_received, '0.00');
     assert.match(p.deposit_address, /^0x[0-9a-fA-F]{40}$/);
+    assert.equal(r.headers.get('cache-control'), 'no-store', 'no cache keeps a payment');
     assert.equal(p.hosted_url, `${h().config.base_url}/pay/${p.public_id}`);
     const desc = await h().stack.client.workflow.getHandle(p.id).describe();
     assert.equal(desc.type, 'paymentWorkflow');
@@ -96,6 +97,7 @@ describe('API: payments', () => {
     const p = (await api('POST', '/v1/payments', { key: m.key, body: pay({ metadata: { secret_note: 'internal' } }) })).body;
     const r = await api('GET', `/v1/public/payments/${p.public_id}`);
     assert.equal(r.status, 200);
+    assert.equal(r.headers.get('cache-control'), 'no-store');
     assert.equal(r.body.amount, '125.50');
     assert.equal(r.body.deposit_address, p.deposit_address);
     const text = JSON.stringify(r.body);
@@ -243,7 +245,10 @@ describe('API: bad input changes nothing', () => {
     ['a wrong type', { body: pay({ amount: 125.5 }) }, 400, 'parameter_invalid_type'],
     ['a zero amount', { body: pay({ amount: '0' }) }, 400, 'amount_not_positive'],
     ['a zero amount with decimals', { body: pay({ amount: '0.00' }) }, 400, 'amount_not_positive'],
-    ['a negative amount', { body: pay({ amount: '-5' }) }, 400, 'parameter_invalid'],
+    ['a negative amount', { body: pay({ amount: '-5' }) }, 400, 'amount_not_positive'],
+    ['an amount with an exponent', { body: pay({ amount: '1e3' }) }, 400, 'amount_invalid'],
+    ['an amount of 45 digits', { body: pay({ amount: '1'.repeat(45) }) }, 400, 'amount_too_large'],
+    ['an amount of 60 digits', { body: pay({ amount: '1'.repeat(60) }) }, 400, 'amount_too_large'],
     ['an over-precise amount', { body: pay({ amount: '1.1234567' }) }, 400, 'amount_too_precise'],
     ['an unknown rail', { body: pay({ rail: 'doge-mainnet' }) }, 400, 'rail_unknown'],
     ['an unknown field', { body: pay({ colour: 'red' }) }, 400, 'parameter_unknown'],

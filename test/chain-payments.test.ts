@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { h } from './harness.js';
+import { eventually, h } from './harness.js';
 import { createPayment, getPayment, mine, pay, payBatch, transitionsOf, waitStatus, watcherCaughtUp } from './chain-helpers.js';
 
 // The devnet rail needs 3 confirmations (the block with the transfer counts as the first).
@@ -35,7 +35,12 @@ describe('chain payments on the real devnet (anvil) through the watcher', () => 
     await mine(3);
     await watcherCaughtUp();
     assert.equal((await waitStatus(p.id, 'detected')).amount_received, '5.00', 'a confirmed part payment waits for the rest inside the window');
-    await pay(p.deposit_address, 15_000_000n);
+    // A second part, not yet confirmed: the payment stays detected and says what it has seen.
+    await pay(p.deposit_address, 3_000_000n);
+    await eventually(async () => (await getPayment(p.id)).amount_received === '8.00', 15_000, 200);
+    assert.equal((await getPayment(p.id)).status, 'detected');
+    assert.deepEqual((await transitionsOf(p.id)).map((x) => x.to_status), ['awaiting_payment', 'detected'], 'no transition for it');
+    await pay(p.deposit_address, 12_000_000n);
     await mine(2);
     const confirmed = await waitStatus(p.id, 'confirmed');
     assert.equal(confirmed.amount_received, '20.00');

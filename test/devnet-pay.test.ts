@@ -125,6 +125,23 @@ describe('stablerail devnet pay', function () {
     assert.equal(seen.amount_received, '3.00');
   });
 
+  it('stops following after --follow-s with the status it last saw, exit 0, the payment going on', async () => {
+    await watcherCaughtUp();
+    const p = await create('5.00', 'usdt-erc20');
+    // A part payment inside the window: detected, and nothing final happens by itself.
+    const run = cli(['devnet', 'pay', p.id, '--amount', '1', '--follow-s', '3']);
+    assert.equal(await run.exited, 0, run.out());
+    assert.match(run.out(), /stopped following after 3 s, still (awaiting_payment|detected)/);
+    const after = await eventually(async () => {
+      const r = await api('GET', `/v1/payments/${p.id}`, { key: merchant.key });
+      return r.body.status === 'detected' ? r.body : null;
+    }, 20_000);
+    assert.equal(after.amount_received, '1.00', 'paid once, and the payment goes on');
+    const bad = cli(['devnet', 'pay', p.id, '--follow-s', 'soon']);
+    assert.equal(await bad.exited, 2, bad.out());
+    assert.match(bad.out(), /--follow-s must be a number of seconds/);
+  });
+
   it('refuses, with a clear message and exit 2, a rail that is not a devnet rail, an unknown payment and a malformed id', async () => {
     const p = await create('1.00', 'usdt-erc20');
     // The same rails, configured as if they were real networks (no devnet flag).

@@ -3,7 +3,7 @@
 // broadcast, confirmations and the ledger, and the typed refusals that move nothing.
 import assert from 'node:assert/strict';
 import { Contract, HDNodeWallet, Mnemonic, Wallet, getAddress } from 'ethers';
-import { admin, api, eventually, h, newMerchant, asOperator, operatorNamed } from './harness.js';
+import { ADMIN_OPERATOR_ID, admin, api, eventually, h, newMerchant, asOperator, operatorNamed } from './harness.js';
 import { devnet, mine } from './chain-helpers.js';
 import { postEntries } from '../activities/ledger.js';
 import { withTx } from '../activities/db.js';
@@ -462,6 +462,11 @@ describe('payouts', function () {
       const r = await admin('GET', `/v1/admin/reconciliation/runs/${run.body.id}`);
       return r.body.status === 'completed' ? r.body : null;
     }, 30_000, 200);
+    // Started by an operator: an operator action, so it is evidence naming them.
+    const ev = await h().stack.pool.query(`SELECT actor, payload FROM evidence WHERE kind = 'reconciliation.run_requested' AND subject = $1`, [run.body.id]);
+    assert.equal(ev.rows.length, 1);
+    assert.match(ev.rows[0].actor, new RegExp(`^${ADMIN_OPERATOR_ID}@otk_`));
+    assert.deepEqual(ev.rows[0].payload, { environment: 'sandbox', merchant_id: null, grace_s: 0 });
     const breaks = done.breaks as Array<{ class: string; tx_hash: string | null; payment_id: string | null }>;
     assert.ok(breaks.some((b) => b.class === 'transfer_without_payout' && b.tx_hash?.toLowerCase() === hash), JSON.stringify(breaks.filter((b) => b.class.includes('payout'))));
     // Confirmed payouts of this suite all left a matching transfer.

@@ -50,7 +50,7 @@ import type { ChainTransferView } from './rules/matching.js';
 import { REFUND_OUTCOME_PATCH, refundCreatedSignal, refundEndedSignal } from './payout-shared.js';
 import type { payoutWorkflow } from './payout.js';
 
-const { recordTransition, recordRefundAddress, releaseDepositAddress, recordLateTransfers } = proxyActivities<PaymentActivities>({
+const { recordTransition, recordRefundAddress, releaseDepositAddress, recordLateTransfers, recordAmountReceived } = proxyActivities<PaymentActivities>({
   startToCloseTimeout: '30 seconds',
   retry: {
     initialInterval: '200 milliseconds',
@@ -108,6 +108,9 @@ const REFUND_CREATE_WAIT_MS = 60_000;
 
 /** Money reaching a recognized, refunded or written-off payment is recorded as an exception (before: kept in state only). */
 export const LATE_MONEY_PATCH = 'late-money-exception';
+
+/** amount_received follows the chain between transitions (detected, under review); before: only on a transition. */
+export const AMOUNT_RECEIVED_LIVE_PATCH = 'amount-received-live';
 
 /** Deliveries planned by the activity that records the event: no planning activity of their own. */
 export const DELIVERIES_PLANNED_WITH_EVENT_PATCH = 'deliveries-planned-with-event';
@@ -471,6 +474,15 @@ export async function paymentWorkflow(input: PaymentWorkflowInput): Promise<Paym
       await transition('requires_review', `refund_${ended.status}`, `payout:${state.refund!.id}`, { exceptionCode: 'refund_failed' })
         .catch((e) => log.warn('refund outcome not applied', { error: String(e) }));
       continue;
+    }
+    // A second transfer while detected or under review: the payer's page and the merchant see it
+    // now, and a decision (accept, refund) acts on all of it.
+    if (state.status === 'detected' || state.status === 'requires_review') {
+      const seen = minorToString(sumMinor(state.transfers ?? []));
+      if (seen !== state.amountReceivedMinor && patched(AMOUNT_RECEIVED_LIVE_PATCH)) {
+        await recordAmountReceived({ paymentId: state.paymentId, seq: state.seq, amountReceivedMinor: seen });
+        state.amountReceivedMinor = seen;
+      }
     }
     // Money after the payment closed with its money settled: an exception, never silently kept.
     const late = FINAL_STATUSES.has(state.status)

@@ -80,6 +80,18 @@ export async function findPayment(pool: Pool, id: string): Promise<PaymentRow | 
   return p ? paymentRowOf(p) : undefined;
 }
 
+/**
+ * What the chain shows received, between transitions (a second transfer while `detected` or under
+ * review): only at the sequence the workflow last recorded, so a transition in flight wins.
+ */
+export async function setAmountReceived(pool: Pool, paymentId: string, seq: number, amountReceivedMinor: string): Promise<boolean> {
+  const { count } = await prismaOf(pool).payment.updateMany({
+    where: { id: paymentId, lastSeq: seq },
+    data: { amountReceivedMinor, updatedAt: new Date() },
+  });
+  return count === 1;
+}
+
 /** A payment by the public id its payer page and status route use. */
 export async function findPaymentByPublicId(pool: Pool, publicId: string): Promise<PaymentRow | undefined> {
   if (!PUBLIC_ID.test(publicId)) return undefined;

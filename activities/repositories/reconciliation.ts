@@ -36,11 +36,13 @@ export interface RunScopeRow {
 }
 
 /** The run's row, `running`; a second insert of the same id (the API's, then the workflow's) is a no-op. */
-export async function insertRun(pool: Pool, r: { runId: string; environment: string; merchantId: string | null; trigger: string; requestedBy: string; progress: Prisma.InputJsonObject }): Promise<void> {
-  await prismaOf(pool).reconciliationRun.createMany({
+export async function insertRun(db: Pool | Prisma.TransactionClient, r: { runId: string; environment: string; merchantId: string | null; trigger: string; requestedBy: string; progress: Prisma.InputJsonObject }): Promise<boolean> {
+  const client = typeof (db as Pool).connect === 'function' ? prismaOf(db as Pool) : (db as Prisma.TransactionClient);
+  const { count } = await client.reconciliationRun.createMany({
     data: [{ id: r.runId, environment: r.environment, merchantId: r.merchantId, status: 'running', trigger: r.trigger, requestedBy: r.requestedBy, progress: r.progress }],
     skipDuplicates: true,
   });
+  return count === 1;
 }
 
 /**

@@ -25,7 +25,9 @@ describe('money module', () => {
     };
     assert.equal(code('0'), 'amount_not_positive');
     assert.equal(code('0.000000'), 'amount_not_positive');
-    assert.equal(code('-1'), 'amount_invalid');
+    assert.equal(code('-1'), 'amount_not_positive', 'a sign is never a positive amount');
+    assert.equal(code('1' + '0'.repeat(40)), 'amount_too_large', 'well formed, beyond any asset');
+    assert.equal(code('1' + '0'.repeat(47) + '.5'), 'amount_too_large');
     assert.equal(code('1.0000001'), 'amount_too_precise');
     assert.equal(code('1e6'), 'amount_invalid');
     assert.equal(code(' 1'), 'amount_invalid');

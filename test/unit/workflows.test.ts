@@ -55,6 +55,8 @@ class Recorder {
   released: string[] = [];
   /** Late money recorded as chain exceptions (recordLateTransfers calls). */
   late: LateTransfersRecord[] = [];
+  /** amount_received recorded between transitions (recordAmountReceived calls). */
+  amounts: Array<{ paymentId: string; seq: number; amountReceivedMinor: string }> = [];
   postings: Posting[] = [];
   attempts: AttemptRequest[] = [];
   concluded: string[] = [];
@@ -96,6 +98,10 @@ function recordedActivities(r: Recorder, workflowNowMs: () => Promise<number>) {
     async releaseDepositAddress(paymentId: string) {
       r.released.push(paymentId);
       return 1;
+    },
+    async recordAmountReceived(i: { paymentId: string; seq: number; amountReceivedMinor: string }) {
+      r.amounts.push(i);
+      return true;
     },
     async recordLateTransfers(i: LateTransfersRecord) {
       r.late.push(i);
@@ -342,6 +348,9 @@ describe('workflows on the time-skipping server with recorded activities', funct
     await until(async () => (await h2.query(paymentStateQuery)).status === 'requires_review', 'requires_review');
     await h2.signal(paymentChainSignal, { rail: 'usdt-erc20', version: 2, processedHeight: 120, transfers: [transfer('confirmed', '6000000'), { ...extra, depth: 'confirmed' }] });
     await until(async () => (await h2.query(paymentStateQuery)).chainVersion === 2, 'version 2 applied');
+    // The payer's page and the merchant see the second transfer at once, before any decision.
+    await until(async () => rec.amounts.some((a) => a.paymentId === h2.workflowId), 'amount_received recorded');
+    assert.deepEqual(rec.amounts.filter((a) => a.paymentId === h2.workflowId), [{ paymentId: h2.workflowId, seq: 3, amountReceivedMinor: '7000000' }]);
     const accepted = await h2.executeUpdate(resolvePaymentUpdate, { args: [{ decision: 'accept', reason: 'both transfers are the customer\'s', operator: 'op_alice' }] });
     assert.equal(accepted.amountReceivedMinor, '7000000');
     assert.deepEqual(rec.of(h2.workflowId).at(-1) && [rec.of(h2.workflowId).at(-1)!.to, rec.of(h2.workflowId).at(-1)!.amountReceivedMinor], ['confirmed', '7000000']);

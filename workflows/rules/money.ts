@@ -17,10 +17,21 @@ export const AMOUNT_MINOR_MAX = 10n ** 30n;
 const DECIMAL_RE = /^(0|[1-9][0-9]{0,39})(?:\.([0-9]{1,40}))?$/;
 
 /** Parse a positive decimal string ("125.50") into minor units of an asset with `decimals` places. */
+/**
+ * Why a string is not an amount, as one stable code: a sign is `amount_not_positive`, a
+ * well-formed number too long for any asset is `amount_too_large`, anything else
+ * `amount_invalid`. The API's schema check answers with the same codes (api/app.ts).
+ */
+export function amountFormatError(value: string): MoneyError {
+  if (/^\s*-/.test(value)) return new MoneyError('amount_not_positive', 'amount must be greater than zero');
+  if (/^[1-9][0-9]{40,}(\.[0-9]+)?$/.test(value) || /^[0-9]{49,}$/.test(value)) return new MoneyError('amount_too_large', 'amount is too large');
+  return new MoneyError('amount_invalid', `amount "${value.slice(0, 60)}" is not a plain decimal string such as "125.50" (digits and an optional decimal point: no sign, exponent, spaces or leading zeros)`);
+}
+
 export function parseAmount(value: unknown, decimals: number): bigint {
   if (typeof value !== 'string') throw new MoneyError('amount_invalid', 'amount must be a decimal string such as "125.50"');
   const m = DECIMAL_RE.exec(value);
-  if (!m) throw new MoneyError('amount_invalid', `amount "${value}" is not a plain decimal string such as "125.50"`);
+  if (!m) throw amountFormatError(value);
   const whole = m[1]!;
   const frac = m[2] ?? '';
   if (frac.length > decimals) {
