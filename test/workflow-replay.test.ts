@@ -53,6 +53,41 @@ describe('workflow determinism', () => {
   });
 });
 
+describe('payment workflow determinism: a part payment, a refund called off', () => {
+  it('a payment whose amount_received follows a second part payment, and one whose refund was called off then written off, replay with their refund', async function () {
+    this.timeout(90_000);
+    const { stack, bundle } = h();
+    await watcherCaughtUp();
+    // A part payment, then another while it is detected: amount_received follows (amount-received-live).
+    const split = await createPayment('5.00');
+    await pay(split.deposit_address, 3_000_000n);
+    await waitStatus(split.id, 'detected');
+    await pay(split.deposit_address, 1_000_000n);
+    await eventually(async () => (await api('GET', `/v1/payments/${split.id}`, { key: (await chainMerchant()).key })).body.amount_received === '4.00', 20_000, 200);
+    // Overpaid, refunded, the refund called off (refund-outcome-to-payment), then written off.
+    const over = await createPayment('1.00');
+    await pay(over.deposit_address, 2_000_000n);
+    await mine(3);
+    await waitStatus(over.id, 'requires_review', 20_000);
+    const decided = await asOperator('ops-replay')('POST', `/v1/admin/payments/${over.id}/resolve`, { decision: 'refund', reason: 'replay', refund_address: freshAddress() });
+    assert.equal(decided.status, 200, JSON.stringify(decided.body));
+    const refundId = decided.body.refund.id as string;
+    assert.equal((await asOperator('alice')('POST', `/v1/admin/payouts/${refundId}/cancel`, { reason: 'replay' })).status, 200);
+    assert.equal((await waitStatus(over.id, 'requires_review')).exception.code, 'refund_failed');
+    assert.equal((await asOperator('ops-replay')('POST', `/v1/admin/payments/${over.id}/resolve`, { decision: 'write_off', reason: 'replay' })).status, 200);
+    const recorded: Array<[string, string]> = [[split.id, 'paymentWorkflow'], [over.id, 'paymentWorkflow'], [refundId, 'payoutWorkflow']];
+    for (const [workflowId, type] of recorded) {
+      const history = await stack.client.workflow.getHandle(workflowId).fetchHistory();
+      record(type, workflowId, history);
+      await Worker.runReplayHistory({ workflowBundle: bundle, replayName: workflowId }, history);
+    }
+    const markers = (id: string) => stack.client.workflow.getHandle(id).fetchHistory().then((hist) => (hist.events ?? []).map((e) => e.markerRecordedEventAttributes?.details?.['patch-data']?.payloads?.[0]?.data).filter(Boolean).map((d) => JSON.parse(Buffer.from(d!).toString()).id as string));
+    assert.ok((await markers(split.id)).includes('amount-received-live'), 'the split payment took the new path');
+    assert.ok((await markers(over.id)).includes('refund-outcome-to-payment'));
+    assert.ok((await markers(refundId)).includes('refund-outcome-to-payment'));
+  });
+});
+
 describe('payout workflow determinism', () => {
   it('a payout, a destination and a sweep of its own, and the other completed ones of this run, replay without non-determinism', async function () {
     this.timeout(90_000);
