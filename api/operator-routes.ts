@@ -17,6 +17,8 @@ import {
   SESSION_ABSOLUTE_S,
   setOperatorPassword,
   signIn,
+  SignInRefused,
+  SIGN_IN_WINDOW_S,
   signOut,
   tokenObject,
   TOKEN_ID_RE,
@@ -140,7 +142,13 @@ export const operatorRoutes: RouteDef[] = [
   {
     method: 'post', path: '/v1/console/sessions', summary: 'Console sign-in: email, password and (approvers, admins) a TOTP code; sets the session cookie', auth: 'public', body: 'ConsoleSignIn', status: 201,
     handler: async (ctx) => {
-      const s = await signIn(ctx.deps.pool, ctx.deps.masterKey, { email: ctx.body.email, password: ctx.body.password, totp: ctx.body.totp, clientAddress: clientAddress(ctx) });
+      const s = await signIn(ctx.deps.pool, ctx.deps.masterKey, { email: ctx.body.email, password: ctx.body.password, totp: ctx.body.totp, clientAddress: clientAddress(ctx) }).catch((err) => {
+        // Locked out: say when to come back (at most the failure window; the oldest failure may leave it sooner).
+        if (err instanceof SignInRefused && err.code === 'sign_in_rate_limited') {
+          throw new ApiError(429, 'rate_limit_error', err.code, err.message, undefined, { 'Retry-After': String(SIGN_IN_WINDOW_S) });
+        }
+        throw err;
+      });
       ctx.outHeaders['Set-Cookie'] = sessionCookie(ctx, s.secret, SESSION_ABSOLUTE_S);
       return { object: 'console_session', id: s.sessionId, operator: s.operator, csrf_token: s.csrfToken };
     },

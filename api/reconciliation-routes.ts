@@ -1,5 +1,7 @@
-// Reconciliation over HTTP: start a run (a workflow), read it with its breaks as JSON or CSV,
-// and, for operators, list and resolve breaks with an audited decision.
+// Reconciliation over HTTP: start a run (a workflow), read it with its breaks as JSON or CSV;
+// for operators, list and resolve breaks and chain exceptions, each decision audited.
+import { chainExceptionObject, listChainExceptions, resolveChainException } from '../activities/chain-exceptions.js';
+import { CHAIN_EXCEPTIONS_LISTED_MAX } from '../activities/repositories/chain-exceptions.js';
 import { operatorOf } from './operator.js';
 import type { Ctx, RouteDef } from './route-types.js';
 import { CsvBody } from './csv.js';
@@ -63,6 +65,21 @@ export const reconciliationRoutes: RouteDef[] = [
     handler: async (ctx) => {
       const rows = await breaksInStatus(ctx.deps.pool, ctx.query.status ?? 'open');
       return { object: 'list', data: rows.map((b) => breakObject(ctx.deps.config, b)), has_more: rows.length === BREAK_QUEUE_MAX };
+    },
+  },
+  {
+    method: 'get', path: '/v1/admin/chain_exceptions', summary: 'Money on chain that matched no open payment (unmatched, or reaching a closed payment): the operators\' queue, newest first', auth: 'admin', query: 'ChainExceptionList',
+    handler: async (ctx) => {
+      const rows = await listChainExceptions(ctx.deps.pool, ctx.query.status ?? 'open');
+      return { object: 'list', data: rows.slice(0, CHAIN_EXCEPTIONS_LISTED_MAX).map((e) => chainExceptionObject(ctx.deps.config, e)), has_more: rows.length > CHAIN_EXCEPTIONS_LISTED_MAX };
+    },
+  },
+  {
+    method: 'post', path: '/v1/admin/chain_exceptions/:id/resolve', summary: 'Close a chain exception with a resolution and a reason (evidence)', auth: 'admin', body: 'ChainExceptionResolve',
+    handler: async (ctx) => {
+      const e = await resolveChainException(ctx.deps.pool, ctx.params.id!, operatorOf(ctx), ctx.body.resolution, ctx.body.reason);
+      if (!e) throw notFound('open chain exception');
+      return chainExceptionObject(ctx.deps.config, e);
     },
   },
   {

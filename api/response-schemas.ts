@@ -65,6 +65,11 @@ const reconciliationBreak = obj({
   id: str, object: { const: 'reconciliation_break' }, class: str, status: str, merchant_id: nstr, asset: str,
   expected: signedAmount, actual: signedAmount, drift: signedAmount, first_run_id: str, last_run_id: str,
 });
+const chainException = obj({
+  id: idOf('cex'), object: { const: 'chain_exception' }, code: str, status: { enum: ['open', 'resolved'] }, rail: str, tx_hash: str, log_index: int,
+  to_address: str, amount: str, amount_minor: str, payment_id: nstr, detail: anyObject, created_at: time,
+  resolution: nstr, resolved_by: nstr, reason: nstr, resolved_at: ntime,
+});
 const reconciliationRun = obj(
   {
     id: idOf('rec'), object: { const: 'reconciliation_run' }, status: str, environment: env, merchant_id: nstr, trigger: str,
@@ -148,6 +153,8 @@ export const responseSchemas = {
   ReconciliationRunPage: list(reconciliationRun),
   ReconciliationBreak: reconciliationBreak,
   ReconciliationBreakPage: list(reconciliationBreak),
+  ChainException: chainException,
+  ChainExceptionPage: list(chainException),
   Operator: operator,
   OperatorMe: withProps(operator, { credential: obj({ id: str, kind: str, role: { enum: [...ROLES] } }), csrf_token: nstr }),
   /** The token is shown once: an idempotent replay answers it as null. */
@@ -194,6 +201,8 @@ export const ROUTE_RESPONSES: Readonly<Record<string, ResponseSchemaName>> = {
   'GET /v1/admin/reconciliation/runs': 'ReconciliationRunPage',
   'GET /v1/admin/reconciliation/breaks': 'ReconciliationBreakPage',
   'POST /v1/admin/reconciliation/breaks/:id/resolve': 'ReconciliationBreak',
+  'GET /v1/admin/chain_exceptions': 'ChainExceptionPage',
+  'POST /v1/admin/chain_exceptions/:id/resolve': 'ChainException',
   'POST /v1/payments': 'Payment',
   'GET /v1/payments': 'PaymentPage',
   'GET /v1/payments/:id': 'Payment',

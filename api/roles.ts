@@ -21,6 +21,7 @@ export const ADMIN_ROUTE_ROLES: Readonly<Record<string, Role>> = {
   'GET /v1/admin/reconciliation/runs': 'viewer',
   'GET /v1/admin/reconciliation/runs/:id': 'viewer',
   'GET /v1/admin/reconciliation/breaks': 'viewer',
+  'GET /v1/admin/chain_exceptions': 'viewer',
   'GET /v1/admin/webhook_endpoints': 'viewer',
   'GET /v1/admin/operators/me': 'viewer',
   'POST /v1/admin/operators/me/totp': 'viewer',
@@ -32,6 +33,7 @@ export const ADMIN_ROUTE_ROLES: Readonly<Record<string, Role>> = {
   'POST /v1/admin/access_requests/:id/reject': 'operator',
   'POST /v1/admin/reconciliation/runs': 'operator',
   'POST /v1/admin/reconciliation/breaks/:id/resolve': 'operator',
+  'POST /v1/admin/chain_exceptions/:id/resolve': 'operator',
   'POST /v1/admin/events/:id/redeliver': 'operator',
   // Money leaving: payouts, refunds' payouts, destinations, sweeps.
   'POST /v1/admin/payouts/:id/approve': 'approver',

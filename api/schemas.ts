@@ -1,4 +1,5 @@
 // JSON Schemas for every request body and query: ajv validates with them and /openapi.json is built from them.
+import { CHAIN_EXCEPTION_RESOLUTIONS } from '../activities/chain-exceptions.js';
 import { EVENT_TYPES } from '../workflows/rules/event-types.js';
 import { PAYMENT_STATUSES, RESOLUTION_DECISIONS } from '../workflows/rules/transitions.js';
 import { SCOPES } from '../activities/merchant.js';
@@ -78,6 +79,16 @@ export const schemas = {
     },
   },
   BreakList: { type: 'object', additionalProperties: false, properties: { status: { enum: ['open', 'cleared', 'resolved'] } } },
+  ChainExceptionList: { type: 'object', additionalProperties: false, properties: { status: { enum: ['open', 'resolved'] } } },
+  ChainExceptionResolve: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['resolution', 'reason'],
+    properties: {
+      resolution: { enum: [...CHAIN_EXCEPTION_RESOLUTIONS], description: 'returned (sent back to the payer), credited (given to a merchant by a posting of its own), written_off, false_positive' },
+      reason: { type: 'string', minLength: 1, maxLength: 1000 },
+    },
+  },
   BreakResolve: {
     type: 'object',
     additionalProperties: false,

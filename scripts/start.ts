@@ -44,7 +44,7 @@ if (process.env.STABLERAIL_CONFIG) {
 const readiness = { ready: false };
 // Webhook secrets are sealed with it: keep the file (or set STABLERAIL_MASTER_KEY) or they cannot be opened.
 const masterKey = loadOrCreateMasterKey(join(dataDir, 'master-key'));
-// The devnet runs unless a config file names real rails; its chain persists in the data directory.
+// The devnet runs when no config file is given (a config file's rails are real nodes); its chain persists in the data directory.
 const devnetWallet = process.env.STABLERAIL_CONFIG ? null : loadOrCreateDevnetWallet(join(dataDir, 'devnet-wallet.json'));
 const stack = await startStack({
   dataDir, config, apiPort, temporalPort, logger, masterKey, readiness,

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { admin, eventually, h, asOperator, operatorNamed } from './harness.js';
+import { admin, eventually, h, asOperator, newOperator, operatorNamed } from './harness.js';
 import { createPayment, devnet, getPayment, mine, pay, rpc, transitionsOf, waitStatus, watcherCaughtUp } from './chain-helpers.js';
 import { createPaymentActivities } from '../activities/payment.js';
 
@@ -89,6 +89,26 @@ describe('chain exceptions: underpaid, paid late, unmatched, and the operator re
     assert.equal(ex.amount, '777000');
     const ev = await h().stack.pool.query(`SELECT 1 FROM evidence WHERE kind = 'chain.exception' AND payload->>'tx_hash' = $1`, [tx.toLowerCase()]);
     assert.equal(ev.rowCount, 1);
+
+    // Operators see it in their queue and close it with a resolution and a reason, as evidence.
+    const viewer = await newOperator('viewer', 'cex-viewer');
+    const queue = await viewer.call('GET', '/v1/admin/chain_exceptions');
+    assert.equal(queue.status, 200, JSON.stringify(queue.body));
+    const mine = queue.body.data.find((e: { tx_hash: string }) => e.tx_hash === tx.toLowerCase());
+    assert.deepEqual([mine.code, mine.status, mine.amount, mine.detail.reason], ['unmatched_transfer', 'open', '0.777', 'address_not_assigned']);
+    assert.equal((await viewer.call('POST', `/v1/admin/chain_exceptions/${mine.id}/resolve`, { resolution: 'returned', reason: 'sent back' })).body.error.code, 'role_forbidden');
+    const ops = asOperator('ops-cex');
+    assert.equal((await ops('POST', `/v1/admin/chain_exceptions/${mine.id}/resolve`, { resolution: 'kept', reason: 'x' })).body.error.code, 'parameter_invalid');
+    const closed = await ops('POST', `/v1/admin/chain_exceptions/${mine.id}/resolve`, { resolution: 'returned', reason: 'sent back to the payer by hand' });
+    assert.equal(closed.status, 200, JSON.stringify(closed.body));
+    assert.deepEqual([closed.body.status, closed.body.resolution, closed.body.reason], ['resolved', 'returned', 'sent back to the payer by hand']);
+    assert.match(closed.body.resolved_by, new RegExp(`^${(await operatorNamed('ops-cex')).id}@otk_`));
+    assert.equal((await ops('POST', `/v1/admin/chain_exceptions/${mine.id}/resolve`, { resolution: 'returned', reason: 'again' })).status, 404, 'closed once');
+    const rec = await h().stack.pool.query(`SELECT actor, payload FROM evidence WHERE kind = 'chain_exception.resolved' AND payload->>'exception_id' = $1`, [mine.id]);
+    assert.equal(rec.rows.length, 1);
+    assert.equal(rec.rows[0].payload.resolution, 'returned');
+    assert.ok(!(await viewer.call('GET', '/v1/admin/chain_exceptions')).body.data.some((e: { id: string }) => e.id === mine.id), 'gone from the open queue');
+    assert.ok((await viewer.call('GET', '/v1/admin/chain_exceptions?status=resolved')).body.data.some((e: { id: string }) => e.id === mine.id));
   });
 });
 
@@ -133,11 +153,32 @@ describe('chain reorgs staged with evm_snapshot / evm_revert', () => {
       }
       const t = await transitionsOf(p.id);
       assert.equal(t.at(-1)!.cause, 'chain_reorged', `depth ${depth}`);
-      const removed = await h().stack.pool.query(`SELECT removed_at FROM chain_transfers WHERE payment_id = $1`, [p.id]);
+      const removed = await h().stack.pool.query(`SELECT tx_hash, log_index, removed_at FROM chain_transfers WHERE payment_id = $1`, [p.id]);
       assert.equal(removed.rowCount, 1);
       assert.ok(removed.rows[0].removed_at, `depth ${depth}: the reorged transfer is kept, marked removed`);
+      if (depth === 10) {
+        // An exception about money a reorg takes away is closed by the reorg (and opens again if
+        // the same transfer is recorded again, mined anew).
+        const acts = createPaymentActivities({ pool: h().stack.pool, config: h().config });
+        const snap2 = await rpc('evm_snapshot');
+        const extra = (await pay(p.deposit_address, 1n)).toLowerCase();
+        const t2 = await eventually(async () => (await h().stack.pool.query(`SELECT log_index FROM chain_transfers WHERE tx_hash = $1 AND removed_at IS NULL`, [extra])).rows[0], 15_000, 100);
+        const late = { paymentId: p.id, rail: 'usdt-erc20', status: 'recognized', transfers: [{ key: `${extra}:${t2.log_index}`, amountMinor: '1' }] };
+        assert.equal(await acts.recordLateTransfers(late), 1);
+        assert.equal(await rpc('evm_revert', [snap2]), true);
+        await mine(3);
+        const closed = await eventually(async () => {
+          const { rows } = await h().stack.pool.query(`SELECT id, status, resolution, resolved_by FROM chain_exceptions WHERE tx_hash = $1`, [extra]);
+          return rows[0]?.status === 'resolved' ? rows[0] : null;
+        }, 20_000, 200);
+        assert.deepEqual([closed.resolution, closed.resolved_by], ['reorged', 'watcher:usdt-erc20']);
+        assert.equal(await acts.recordLateTransfers(late), 1, 'recorded again: open again, the same exception');
+        const again = (await h().stack.pool.query(`SELECT id, status FROM chain_exceptions WHERE tx_hash = $1`, [extra])).rows;
+        assert.deepEqual(again, [{ id: closed.id, status: 'open' }]);
+        assert.equal((await asOperator('ops-cex')('POST', `/v1/admin/chain_exceptions/${closed.id}/resolve`, { resolution: 'false_positive', reason: 'staged by the test' })).status, 200);
+      }
     }
     const after = (await h().stack.pool.query(`SELECT reorgs FROM chain_cursors WHERE rail = 'usdt-erc20'`)).rows[0].reorgs as number;
-    assert.equal(after - before, 10);
+    assert.equal(after - before, 11, 'ten staged depths, and the one that took the extra transfer away');
   });
 });

@@ -175,6 +175,7 @@ describe('operators are people', function () {
     for (let i = 0; i < 2; i++) assert.equal((await signIn({ password: "wrong password!!", totp: good })).status, 401);
     r = await signIn({ password: 'correct horse battery staple', totp: totpNow(enrol.body.secret, email, -30_000) });
     assert.equal(r.status, 429);
+    assert.equal(r.headers.get('retry-after'), '900', 'says when to come back');
     assert.equal((await r.json()).error.code, 'sign_in_rate_limited');
   });
 });

@@ -7,9 +7,10 @@ import * as $runtime from "@prisma/client/runtime/client"
 
 /**
  * Money the watcher could not match (or that reached a closed payment), once per transfer and
- * code; returns no row when it was recorded already.
+ * code; returns no row when it was recorded already (and is open, or closed by an operator).
  * (The WHERE records nothing for a null id: TypedSQL's generator runs each statement once with
  * null arguments to learn its result's types, in a transaction it rolls back.)
+ * The same transfer mined again after a reorg closed its exception: open again (same id).
  * @param id
  * @param rail
  * @param txHash
@@ -20,7 +21,7 @@ import * as $runtime from "@prisma/client/runtime/client"
  * @param paymentId
  * @param detail JSON
  */
-export const chainExceptionInsert = $runtime.makeTypedQueryFactory("-- Money the watcher could not match (or that reached a closed payment), once per transfer and\n-- code; returns no row when it was recorded already.\n-- @param {String} $1:id\n-- @param {String} $2:rail\n-- @param {String} $3:txHash\n-- @param {Int} $4:logIndex\n-- @param {String} $5:code\n-- @param {String} $6:toAddress\n-- @param {String} $7:amountMinor a decimal string of minor units\n-- @param {String} $8:paymentId?\n-- @param {String} $9:detail JSON\n-- (The WHERE records nothing for a null id: TypedSQL's generator runs each statement once with\n-- null arguments to learn its result's types, in a transaction it rolls back.)\nINSERT INTO chain_exceptions (id, rail, tx_hash, log_index, code, to_address, amount_minor, payment_id, detail)\nSELECT $1, $2, $3, $4, $5, $6, $7::numeric, $8, $9::jsonb WHERE $1::text IS NOT NULL\nON CONFLICT (rail, tx_hash, log_index, code) DO NOTHING\nRETURNING id\n") as (id: string, rail: string, txHash: string, logIndex: number, code: string, toAddress: string, amountMinor: string, paymentId: string | null, detail: string) => $runtime.TypedSql<chainExceptionInsert.Parameters, chainExceptionInsert.Result>
+export const chainExceptionInsert = $runtime.makeTypedQueryFactory("-- Money the watcher could not match (or that reached a closed payment), once per transfer and\n-- code; returns no row when it was recorded already (and is open, or closed by an operator).\n-- @param {String} $1:id\n-- @param {String} $2:rail\n-- @param {String} $3:txHash\n-- @param {Int} $4:logIndex\n-- @param {String} $5:code\n-- @param {String} $6:toAddress\n-- @param {String} $7:amountMinor a decimal string of minor units\n-- @param {String} $8:paymentId?\n-- @param {String} $9:detail JSON\n-- (The WHERE records nothing for a null id: TypedSQL's generator runs each statement once with\n-- null arguments to learn its result's types, in a transaction it rolls back.)\nINSERT INTO chain_exceptions (id, rail, tx_hash, log_index, code, to_address, amount_minor, payment_id, detail)\nSELECT $1, $2, $3, $4, $5, $6, $7::numeric, $8, $9::jsonb WHERE $1::text IS NOT NULL\n-- The same transfer mined again after a reorg closed its exception: open again (same id).\nON CONFLICT (rail, tx_hash, log_index, code) DO UPDATE\n  SET status = 'open', resolution = NULL, resolved_by = NULL, reason = NULL, resolved_at = NULL\n  WHERE chain_exceptions.status = 'resolved' AND chain_exceptions.resolution = 'reorged'\nRETURNING id\n") as (id: string, rail: string, txHash: string, logIndex: number, code: string, toAddress: string, amountMinor: string, paymentId: string | null, detail: string) => $runtime.TypedSql<chainExceptionInsert.Parameters, chainExceptionInsert.Result>
 
 export namespace chainExceptionInsert {
   export type Parameters = [id: string, rail: string, txHash: string, logIndex: number, code: string, toAddress: string, amountMinor: string, paymentId: string | null, detail: string]
