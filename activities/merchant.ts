@@ -56,6 +56,22 @@ export async function createMerchant(pool: Pool, config: StablerailConfig, name:
   });
 }
 
+/**
+ * Sandbox rails for a merchant created before they were configured (a new merchant gets every
+ * sandbox rail at creation): the named ones, or every sandbox rail. Each one enabled is evidence.
+ */
+export async function enableSandboxRails(pool: Pool, config: StablerailConfig, merchantId: string, rails: string[] | undefined, operator: string): Promise<string[]> {
+  const offered = config.rails.filter((r) => r.environments.includes('sandbox')).map((r) => r.id);
+  for (const r of rails ?? []) if (!offered.includes(r)) throw new DomainError('rail_unknown', `No rail ${r} is configured for sandbox`, 'rails');
+  return withPrismaTx(pool, async (tx) => {
+    const enabled = await repo.enableSandboxRails(tx, merchantId, rails ?? offered, operator);
+    for (const r of enabled) {
+      await appendEvidence(tx, { kind: 'rail.enabled', subject: merchantId, actor: operator, payload: { rail: r, environment: 'sandbox' }, dedupeKey: `rail:${merchantId}:sandbox:${r}` });
+    }
+    return enabled;
+  });
+}
+
 export async function getMerchant(pool: Pool, id: string): Promise<MerchantRow | undefined> {
   const m = await findMerchant(pool, id);
   return m ? { id: m.id, name: m.name, created_at: m.createdAt } : undefined;

@@ -252,6 +252,7 @@ export const ROUTE_RESPONSES: Readonly<Record<string, ResponseSchemaName>> = {
   'GET /v1/admin/ledger/balances': 'LedgerBalancePage',
   'POST /v1/admin/merchants': 'Merchant',
   'GET /v1/admin/merchants/:id': 'Merchant',
+  'POST /v1/admin/merchants/:id/sandbox_rails': 'Merchant',
   'POST /v1/admin/merchants/:id/api_keys': 'ApiKeyCreated',
   'POST /v1/admin/api_keys/:id/revoke': 'ApiKeyRevoked',
   'GET /v1/admin/access_requests': 'AccessRequestPage',

@@ -55,6 +55,7 @@ export const ADMIN_ROUTE_ROLES: Readonly<Record<string, Role>> = {
   'POST /v1/admin/operator_tokens/:id/revoke': 'admin',
   'POST /v1/admin/merchants': 'admin',
   'POST /v1/admin/merchants/:id/api_keys': 'admin',
+  'POST /v1/admin/merchants/:id/sandbox_rails': 'admin',
   'POST /v1/admin/merchants/:id/payout_settings': 'admin',
   'POST /v1/admin/api_keys/:id/revoke': 'admin',
 };

@@ -6,6 +6,7 @@ import {
   createMerchant,
   decideAccessRequest,
   enabledRails,
+  enableSandboxRails,
   fileAccessRequest,
   getMerchant,
   listAccessRequests,
@@ -67,6 +68,14 @@ function feeColumns(l: { gate: string | null; asset: string; amount_minor: strin
   if (l.gate !== 'network_fee') return ['', ''];
   const minor = BigInt(l.amount_minor);
   return [formatAmount(minor < 0n ? -minor : minor, decimals(l.asset)), l.asset];
+}
+
+/** A merchant as operators read it, with its rails per environment. */
+function merchantObject(m: { id: string; name: string; created_at: Date }, rails: Array<{ environment: string; rail_id: string }>) {
+  return {
+    id: m.id, object: 'merchant', name: m.name, created_at: m.created_at.toISOString(),
+    rails: { sandbox: rails.filter((r) => r.environment === 'sandbox').map((r) => r.rail_id), live: rails.filter((r) => r.environment === 'live').map((r) => r.rail_id) },
+  };
 }
 
 async function ledgerEntries(ctx: Ctx) {
@@ -223,11 +232,16 @@ export const routes: RouteDef[] = [
     handler: async (ctx) => {
       const m = await getMerchant(ctx.deps.pool, ctx.params.id!);
       if (!m) throw notFound('merchant');
-      const rails = await enabledRails(ctx.deps.pool, m.id);
-      return {
-        id: m.id, object: 'merchant', name: m.name, created_at: m.created_at.toISOString(),
-        rails: { sandbox: rails.filter((r) => r.environment === 'sandbox').map((r) => r.rail_id), live: rails.filter((r) => r.environment === 'live').map((r) => r.rail_id) },
-      };
+      return merchantObject(m, await enabledRails(ctx.deps.pool, m.id));
+    },
+  },
+  {
+    method: 'post', path: '/v1/admin/merchants/:id/sandbox_rails', summary: 'Enable sandbox rails a merchant lacks (added to the config after it was created): the named ones, or all', auth: 'admin', body: 'SandboxRailsEnable',
+    handler: async (ctx) => {
+      const m = await getMerchant(ctx.deps.pool, ctx.params.id!);
+      if (!m) throw notFound('merchant');
+      await enableSandboxRails(ctx.deps.pool, ctx.deps.config, m.id, ctx.body.rails, operatorOf(ctx));
+      return merchantObject(m, await enabledRails(ctx.deps.pool, m.id));
     },
   },
   {

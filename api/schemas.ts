@@ -147,6 +147,11 @@ export const schemas = {
     required: ['name'],
     properties: { name: { type: 'string', minLength: 1, maxLength: 200 } },
   },
+  SandboxRailsEnable: {
+    type: 'object',
+    additionalProperties: false,
+    properties: { rails: { type: 'array', minItems: 1, uniqueItems: true, items: { type: 'string', minLength: 1, maxLength: 64 }, description: 'Rail ids; every sandbox rail when left out' } },
+  },
   ApiKeyCreate: {
     type: 'object',
     additionalProperties: false,

@@ -3,7 +3,7 @@ import type { Server } from 'node:http';
 import { createApp } from '../api/app.js';
 import { createMetrics } from '../api/metrics.js';
 import { createLogger } from '../api/logger.js';
-import { operatorNamed, ADMIN_TOKEN, admin, api, eventually, h, newMerchant } from './harness.js';
+import { operatorNamed, ADMIN_TOKEN, admin, api, eventually, h, newMerchant, newOperator } from './harness.js';
 
 const pay = (over: Record<string, unknown> = {}) => ({ amount: '125.50', rail: 'usdt-erc20', reference: 'order-1', ...over });
 
@@ -275,6 +275,20 @@ describe('API: bad input changes nothing', () => {
     const r = await api('POST', '/v1/payments', { key: m.key, body: pay({ rail: 'usdt-trc20' }) });
     assert.equal(r.body.error.code, 'rail_not_enabled');
     assert.deepEqual(await counts(m.merchantId), before);
+
+    // As for a merchant created before the rail was configured: an admin enables it in sandbox.
+    const path = `/v1/admin/merchants/${m.merchantId}/sandbox_rails`;
+    assert.equal((await (await newOperator('operator', 'rails-ops')).call('POST', path, {})).body.error.code, 'role_forbidden');
+    const unknown = await admin('POST', path, { rails: ['doge-mainnet'] });
+    assert.deepEqual([unknown.status, unknown.body.error.code, unknown.body.error.param], [400, 'rail_unknown', 'rails']);
+    const on = await admin('POST', path, {});
+    assert.equal(on.status, 200, JSON.stringify(on.body));
+    assert.ok(on.body.rails.sandbox.includes('usdt-trc20'));
+    assert.deepEqual(on.body.rails.live, []);
+    assert.equal((await admin('POST', path, {})).status, 200, 'enabling again changes nothing');
+    const ev = await h().stack.pool.query(`SELECT payload FROM evidence WHERE kind = 'rail.enabled' AND subject = $1`, [m.merchantId]);
+    assert.deepEqual(ev.rows.map((x) => x.payload), [{ rail: 'usdt-trc20', environment: 'sandbox' }], 'one entry for the one rail it lacked');
+    assert.equal((await api('POST', '/v1/payments', { key: m.key, body: pay({ rail: 'usdt-trc20' }) })).status, 201);
   });
 });
 

@@ -94,6 +94,14 @@ export function decideAccessRequestRow(tx: Tx, id: string, d: { status: string; 
 }
 
 /** Live rails on for a merchant; one already on stays as it was. */
+/** Enables the sandbox rails the merchant lacks; answers those it enabled (none twice, even racing). */
+export async function enableSandboxRails(tx: Tx, merchantId: string, rails: string[], enabledBy: string): Promise<string[]> {
+  const have = new Set((await tx.railEnablement.findMany({ where: { merchantId, environment: 'sandbox' }, select: { railId: true } })).map((r) => r.railId));
+  const missing = rails.filter((r) => !have.has(r));
+  if (missing.length) await tx.railEnablement.createMany({ data: missing.map((railId) => ({ merchantId, environment: 'sandbox', railId, enabledBy })), skipDuplicates: true });
+  return missing;
+}
+
 export async function enableLiveRails(tx: Tx, merchantId: string, rails: string[], enabledBy: string): Promise<void> {
   if (rails.length) await tx.railEnablement.createMany({ data: rails.map((railId) => ({ merchantId, environment: 'live', railId, enabledBy })), skipDuplicates: true });
 }
