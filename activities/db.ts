@@ -44,6 +44,11 @@ export function prismaOf(pool: pg.Pool): PrismaClient {
   return client;
 }
 
+/** Prisma Client on a pool, or the caller's Prisma transaction: for repository calls that run either way. */
+export function prismaOrTx(db: pg.Pool | Prisma.TransactionClient): Prisma.TransactionClient {
+  return typeof (db as pg.Pool).connect === 'function' ? prismaOf(db as pg.Pool) : (db as Prisma.TransactionClient);
+}
+
 /**
  * A Prisma interactive transaction at READ COMMITTED, for the repositories' short writes that
  * share a transaction with the evidence log's append. Prisma's own 5 s limit aborts a transaction

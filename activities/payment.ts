@@ -16,7 +16,7 @@ import { newId, randomBase62 } from './ids.js';
 import { formatAmount } from '../workflows/rules/money.js';
 import { assertTransition, eventTypeFor, type PaymentStatus } from '../workflows/rules/transitions.js';
 import type { LateTransfersRecord, PaymentCreated, PaymentRecordInput, PaymentView, RecordedTransition, RefundAddressRecorded, TransitionRecord } from '../workflows/shared.js';
-import * as chainWatch from './repositories/chain-watch.js';
+import { recordChainException } from './chain-exceptions.js';
 import type { PlannedDelivery } from '../workflows/webhook-shared.js';
 import { ApplicationFailure } from '@temporalio/common';
 
@@ -297,19 +297,8 @@ export function createPaymentActivities(deps: { pool: Pool; config: StablerailCo
         let fresh = 0;
         for (const t of r.transfers) {
           const cut = t.key.lastIndexOf(':');
-          const txHash = t.key.slice(0, cut);
-          const logIndex = Number(t.key.slice(cut + 1));
-          const detail = { reason: 'payment_closed', payment_status: r.status };
-          const id = newId('cex');
-          if (!(await chainWatch.insertException(c, { id, rail: r.rail, txHash, logIndex, code: 'unmatched_transfer', to: row.deposit_address, amountMinor: t.amountMinor, paymentId: r.paymentId, detail }))) continue;
-          await appendEvidence(c, {
-            kind: 'chain.exception',
-            subject: id,
-            actor: `payment:${r.paymentId}`,
-            payload: { code: 'unmatched_transfer', rail: r.rail, tx_hash: txHash, log_index: logIndex, to: row.deposit_address, amount_minor: t.amountMinor, payment_id: r.paymentId, ...detail },
-            dedupeKey: `chain_exception:${r.rail}:${txHash}:${logIndex}:unmatched_transfer`,
-          });
-          fresh += 1;
+          const e = { rail: r.rail, txHash: t.key.slice(0, cut), logIndex: Number(t.key.slice(cut + 1)), to: row.deposit_address, amountMinor: t.amountMinor, code: 'unmatched_transfer' };
+          if (await recordChainException(c, { ...e, paymentId: r.paymentId, actor: `payment:${r.paymentId}`, detail: { reason: 'payment_closed', payment_status: r.status } })) fresh += 1;
         }
         return fresh;
       });

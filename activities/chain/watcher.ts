@@ -15,8 +15,8 @@ import { withTx } from '../db.js';
 import * as watch from '../repositories/chain-watch.js';
 import type { RailConfig, StablerailConfig } from '../config.js';
 import { railById } from '../config.js';
-import { newId, sha256Hex, canonicalJson } from '../ids.js';
-import { appendEvidence } from '../evidence.js';
+import { sha256Hex, canonicalJson } from '../ids.js';
+import { recordChainException } from '../chain-exceptions.js';
 import type { ChainBlock, ChainTransfer, RailAdapter } from './rail-adapter.js';
 import { ChainDataError } from './rail-adapter.js';
 import { firstCursorHeight } from './first-cursor.js';
@@ -254,18 +254,8 @@ export function createWatcherActivities(deps: WatcherDeps) {
     return { stored: watched.length, exceptions };
   }
 
-  async function recordException(c: DbClient, rail: RailConfig, t: { txHash: string; logIndex: number; to: string; amountMinor: bigint | string }, code: string, paymentId: string | null, detail: Record<string, unknown>): Promise<boolean> {
-    const id = newId('cex');
-    const fresh = await watch.insertException(c, { id, rail: rail.id, txHash: t.txHash, logIndex: t.logIndex, code, to: t.to, amountMinor: t.amountMinor.toString(), paymentId, detail });
-    if (!fresh) return false;
-    await appendEvidence(c, {
-      kind: 'chain.exception',
-      subject: id,
-      actor: `watcher:${rail.id}`,
-      payload: { code, rail: rail.id, tx_hash: t.txHash, log_index: t.logIndex, to: t.to, amount_minor: t.amountMinor.toString(), payment_id: paymentId, ...detail },
-      dedupeKey: `chain_exception:${rail.id}:${t.txHash}:${t.logIndex}:${code}`,
-    });
-    return true;
+  function recordException(c: DbClient, rail: RailConfig, t: { txHash: string; logIndex: number; to: string; amountMinor: bigint | string }, code: string, paymentId: string | null, detail: Record<string, unknown>): Promise<boolean> {
+    return recordChainException(c, { rail: rail.id, ...t, code, paymentId, actor: `watcher:${rail.id}`, detail });
   }
 
   /** Recompute unsettled payment views; signal those that changed, then remember what was sent. */

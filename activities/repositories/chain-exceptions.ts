@@ -1,14 +1,12 @@
-// Chain exceptions as operators work them: the queue is a plain Prisma Client read on
-// (status, created_at DESC); closing one is TypedSQL in the caller's transaction, next to its
-// evidence entry (prisma/sql/chainExceptionResolve.sql). They are written by the watcher and
-// the payment workflow (chain-watch.ts, insertException) and closed by reorgs (chainRollBack.sql).
-import type { ChainException } from '../../generated/prisma/client.js';
-import type { AnyTx, Pool } from '../db.js';
-import { prismaOf, typedRows } from '../db.js';
-import { chainExceptionResolve } from './sql/chainExceptionResolve.js';
+// Chain exceptions as operators work them, through Prisma Client: the queue is a read on
+// (status, created_at DESC); closing one runs in the caller's Prisma transaction, next to its
+// evidence entry. They are written by the watcher and the payment workflow (chain-watch.ts,
+// insertException) and closed by reorgs (chainRollBack.sql).
+import type { ChainException, Prisma } from '../../generated/prisma/client.js';
+import type { Pool } from '../db.js';
+import { prismaOf } from '../db.js';
 
 export type { ChainException };
-export type ResolvedChainException = chainExceptionResolve.Result;
 
 export const CHAIN_EXCEPTIONS_LISTED_MAX = 500;
 
@@ -17,7 +15,8 @@ export function chainExceptionsInStatus(pool: Pool, status: string, limit: numbe
   return prismaOf(pool).chainException.findMany({ where: { status }, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }], take: limit });
 }
 
-/** Close an open exception; undefined when it is not open (or there is none). */
-export async function resolveOpenChainException(c: AnyTx, id: string, d: { resolvedBy: string; resolution: string; reason: string }): Promise<ResolvedChainException | undefined> {
-  return (await typedRows(c, chainExceptionResolve(id, d.resolvedBy, d.resolution, d.reason), 'chain_exception_resolve'))[0];
+/** Close an open exception; null when it is not open (or there is none). */
+export async function resolveOpenChainException(tx: Prisma.TransactionClient, id: string, d: { resolvedBy: string; resolution: string; reason: string }): Promise<ChainException | null> {
+  const { count } = await tx.chainException.updateMany({ where: { id, status: 'open' }, data: { status: 'resolved', ...d, resolvedAt: new Date() } });
+  return count === 1 ? tx.chainException.findUnique({ where: { id } }) : null;
 }

@@ -8,14 +8,14 @@
 // clock, never half by the database's `now()`. Processes on different hosts differ by seconds at
 // most, against windows of minutes and hours.
 import type { Pool } from '../db.js';
-import { prismaOf } from '../db.js';
+import { prismaOf, prismaOrTx } from '../db.js';
 import { Prisma } from '../../generated/prisma/client.js';
 import { operatorLocked } from './sql/operatorLocked.js';
 import { advisoryXactLock } from './sql/advisoryXactLock.js';
 
 type Tx = Prisma.TransactionClient;
 type Db = Pool | Tx;
-const client = (db: Db): Tx => (typeof (db as Pool).connect === 'function' ? prismaOf(db as Pool) : (db as Tx));
+const client = (db: Db): Tx => prismaOrTx(db);
 
 /** What an operator's row shows: never the password hash or the sealed TOTP seed. */
 export const OPERATOR_VIEW = {

@@ -5,7 +5,7 @@
 // activities/reconciliation.ts: it shares a transaction with the evidence log's append.
 import { Prisma } from '../../generated/prisma/client.js';
 import type { AnyTx, Pool } from '../db.js';
-import { prismaOf, typedRows } from '../db.js';
+import { prismaOf, prismaOrTx, typedRows } from '../db.js';
 import { reconciliationAcknowledged } from './sql/reconciliationAcknowledged.js';
 import { reconciliationBreakResolve } from './sql/reconciliationBreakResolve.js';
 import { reconciliationBreaks } from './sql/reconciliationBreaks.js';
@@ -37,8 +37,7 @@ export interface RunScopeRow {
 
 /** The run's row, `running`; a second insert of the same id (the API's, then the workflow's) is a no-op. */
 export async function insertRun(db: Pool | Prisma.TransactionClient, r: { runId: string; environment: string; merchantId: string | null; trigger: string; requestedBy: string; progress: Prisma.InputJsonObject }): Promise<boolean> {
-  const client = typeof (db as Pool).connect === 'function' ? prismaOf(db as Pool) : (db as Prisma.TransactionClient);
-  const { count } = await client.reconciliationRun.createMany({
+  const { count } = await prismaOrTx(db).reconciliationRun.createMany({
     data: [{ id: r.runId, environment: r.environment, merchantId: r.merchantId, status: 'running', trigger: r.trigger, requestedBy: r.requestedBy, progress: r.progress }],
     skipDuplicates: true,
   });
