@@ -1,4 +1,5 @@
-// Webhook commands from the API: start delivery workflows for a redelivery or a recovery.
+// Webhook commands from the API: start the delivery workflows of a redelivery, or the workflow
+// of a recovery.
 // Automatic deliveries are started by the payment workflow itself, as its children.
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import type { Pool } from '../activities/db.js';
@@ -10,6 +11,7 @@ import { appendEvidence } from '../activities/evidence.js';
 import { redeliveryTargets, type Owner } from '../activities/repositories/webhook-endpoints.js';
 import type { webhookDeliveryWorkflow } from '../workflows/webhook-delivery.js';
 import type { webhookLaneWorkflow } from '../workflows/webhook-lane.js';
+import type { webhookRecoveryWorkflow } from '../workflows/webhook-recovery.js';
 import { TASK_QUEUES } from '../workflows/shared.js';
 import { deliveryIdFor, laneIdFor, laneWakeSignal, type DeliveryInput, type DeliveryKind, type PlannedDelivery } from '../workflows/webhook-shared.js';
 
@@ -129,8 +131,23 @@ export async function recoverEndpoint(pool: Pool, temporal: Client, auth: KeyAut
   await withTx(pool, (c) => enableEndpoint(c, endpoint.id, `api_key:${auth.keyId}`));
   const rows = await undeliveredEvents(pool, auth, { id: endpoint.id, enabledEvents: endpoint.enabled_events }, { since, until }, RECOVER_EVENTS_MAX + 1);
   const page = rows.slice(0, RECOVER_EVENTS_MAX);
-  const deliveries = page.map((e) => ({ deliveryId: deliveryIdFor(e.id, endpoint.id, recoveryId), eventId: e.id, endpointId: endpoint.id, kind: 'recovery' as const }));
-  await startDeliveries(temporal, deliveries);
+  const deliveries: PlannedDelivery[] = page.map((e) => ({
+    deliveryId: deliveryIdFor(e.id, endpoint.id, recoveryId), eventId: e.id, endpointId: endpoint.id,
+    objectId: e.object_id, sequence: Number(e.sequence), ordering: endpoint.ordering,
+  }));
+  // One start: the recovery's workflow writes the rows and hands them to the objects' lanes
+  // (in sequence order, behind anything pending) or to delivery children (ordering "none").
+  if (deliveries.length > 0) {
+    try {
+      await temporal.workflow.start<typeof webhookRecoveryWorkflow>('webhookRecoveryWorkflow', {
+        taskQueue: TASK_QUEUES.webhooks, workflowId: recoveryId, workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        args: [{ recoveryId, endpointId: endpoint.id, deliveries }],
+      });
+    } catch (err) {
+      // A retried request converging on the recovery it already started.
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+    }
+  }
   return {
     object: 'webhook_recovery',
     id: recoveryId,

@@ -226,13 +226,29 @@ describe('webhook endpoints API and delivery (real stack)', () => {
     assert.equal(rcv.received.length, 1);
 
     gone = false;
+    // The first resend of payment.created fails: the endpoint keeps order, so payment.canceled
+    // (sequence 2) waits behind it in the payment's lane until its retry (5 s) succeeds.
+    rcv.reply = (r) => {
+      const e = JSON.parse(r.raw.toString());
+      const tries = rcv.received.filter((x) => x.headers['webhook-id'] === e.id).length;
+      return e.type === 'payment.created' && tries === 2 ? { status: 500 } : { status: 200 };
+    };
     const rec = await c.recoverWebhookEndpoint(ep.id, { since }, 'wh-410-recover');
     assert.equal(rec.resent, 2);
     assert.equal((await c.getWebhookEndpoint(ep.id)).status, 'enabled');
-    await eventually(async () => rcv.received.length >= 3);
-    const got = bodies(rcv).slice(1).map((e) => e.type).sort();
-    assert.deepEqual(got, ['payment.canceled', 'payment.created']);
+    await eventually(async () => rcv.received.length >= 4, 30_000);
+    const got = bodies(rcv).slice(1).map((e) => e.type);
+    assert.deepEqual(got, ['payment.created', 'payment.created', 'payment.canceled'], 'recovered in sequence order, the later event held behind the retried one');
     for (const r of rcv.received) verifyWebhook(r.raw, r.headers, ep.secret!);
+    // One start from the API: the recovery's workflow wrote the rows and handed them to the payment's lane.
+    const recHist = await h().stack.client.workflow.getHandle(rec.id).fetchHistory();
+    const recActivities = (recHist.events ?? []).map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name).filter(Boolean);
+    assert.deepEqual(recActivities, ['recordRecovery']);
+    const laneStarts = (recHist.events ?? []).map((e) => e.startChildWorkflowExecutionInitiatedEventAttributes?.workflowId).filter(Boolean);
+    assert.deepEqual(laneStarts, [`whl_${first.id}_${ep.id}`]);
+    // Recovering again resends nothing: both reached it.
+    const none = await c.recoverWebhookEndpoint(ep.id, { since }, 'wh-410-recover-2');
+    assert.equal(none.resent, 0);
     // The same recovery request replayed starts nothing new.
     const again = await c.recoverWebhookEndpoint(ep.id, { since }, 'wh-410-recover');
     assert.equal(again.id, rec.id);
@@ -240,7 +256,7 @@ describe('webhook endpoints API and delivery (real stack)', () => {
     const createdEvent = bodies(rcv).find((e) => e.type === 'payment.created');
     const red = await c.redeliverEvent(createdEvent.id, { endpoint_id: ep.id });
     assert.equal(red.data.length, 1);
-    await eventually(async () => rcv.received.length >= 4);
+    await eventually(async () => rcv.received.length >= 5);
     // The API wrote no row: the redelivery's own workflow wrote it before its first attempt.
     const redHist = await h().stack.client.workflow.getHandle(red.data[0]!.id).fetchHistory();
     const scheduled = (redHist.events ?? []).map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name).filter(Boolean);
@@ -260,7 +276,7 @@ describe('webhook endpoints API and delivery (real stack)', () => {
     const byOp = await support.call('POST', `/v1/admin/events/${createdEvent.id}/redeliver`, { endpoint_id: ep.id });
     assert.equal(byOp.status, 200, JSON.stringify(byOp.body));
     assert.equal(byOp.body.data.length, 1);
-    await eventually(async () => rcv.received.length >= 5);
+    await eventually(async () => rcv.received.length >= 6);
     verifyWebhook(rcv.received.at(-1)!.raw, rcv.received.at(-1)!.headers, ep.secret!);
     assert.equal(rcv.received.at(-1)!.headers['webhook-id'], createdEvent.id);
     const ev = await h().stack.pool.query(`SELECT actor, payload FROM evidence WHERE kind = 'webhook.redelivery_requested' AND subject = $1`, [createdEvent.id]);

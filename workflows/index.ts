@@ -5,6 +5,7 @@ import { paymentWorkflow } from './payment.js';
 import { reconciliationWorkflow } from './reconciliation.js';
 import { webhookDeliveryWorkflow } from './webhook-delivery.js';
 import { webhookLaneWorkflow } from './webhook-lane.js';
+import { webhookRecoveryWorkflow } from './webhook-recovery.js';
 import { watcherWorkflow } from './watcher.js';
 import { payoutWorkflow } from './payout.js';
 import { payoutDestinationWorkflow } from './payout-destination.js';
@@ -12,7 +13,7 @@ import { sweepWorkflow } from './sweep.js';
 import { sweepPlanWorkflow } from './sweep-plan.js';
 import { versioningOptionsFor } from './versioning.js';
 
-const WORKFLOWS = { paymentWorkflow, reconciliationWorkflow, webhookDeliveryWorkflow, webhookLaneWorkflow, watcherWorkflow, payoutWorkflow, payoutDestinationWorkflow, sweepWorkflow, sweepPlanWorkflow };
+const WORKFLOWS = { paymentWorkflow, reconciliationWorkflow, webhookDeliveryWorkflow, webhookLaneWorkflow, webhookRecoveryWorkflow, watcherWorkflow, payoutWorkflow, payoutDestinationWorkflow, sweepWorkflow, sweepPlanWorkflow };
 // Each type's behavior under Worker Deployment Versioning (workflows/versioning.ts says why),
 // asked for when a worker instantiates the workflow, so an unversioned worker reports none.
 for (const [name, fn] of Object.entries(WORKFLOWS)) {
@@ -20,4 +21,4 @@ for (const [name, fn] of Object.entries(WORKFLOWS)) {
   setWorkflowOptions(() => versioningOptionsFor(name, workflowInfo().currentDeploymentVersion), fn as (...args: unknown[]) => Promise<unknown>);
 }
 
-export { paymentWorkflow, reconciliationWorkflow, webhookDeliveryWorkflow, webhookLaneWorkflow, watcherWorkflow, payoutWorkflow, payoutDestinationWorkflow, sweepWorkflow, sweepPlanWorkflow };
+export { paymentWorkflow, reconciliationWorkflow, webhookDeliveryWorkflow, webhookLaneWorkflow, webhookRecoveryWorkflow, watcherWorkflow, payoutWorkflow, payoutDestinationWorkflow, sweepWorkflow, sweepPlanWorkflow };

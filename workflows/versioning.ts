@@ -22,6 +22,8 @@ export const WORKFLOW_VERSIONING: Readonly<Record<string, VersioningBehavior>> =
   webhookDeliveryWorkflow: 'AUTO_UPGRADE',
   // Lives as long as its endpoint keeps failing, continuing as new.
   webhookLaneWorkflow: 'AUTO_UPGRADE',
+  // Writes a recovery's rows and starts or wakes its lanes: seconds.
+  webhookRecoveryWorkflow: 'PINNED',
   // One run over the break classes: minutes.
   reconciliationWorkflow: 'PINNED',
   // One planning activity the API waits for.

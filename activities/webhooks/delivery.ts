@@ -272,6 +272,14 @@ export function createWebhookDeliveryActivities(deps: SendDeps) {
       await insertDeliveries(pool, [d]);
     },
 
+    /**
+     * A recovery's pending rows (kind recovery), written by its own workflow before it hands them
+     * to their lanes or delivery children; idempotent by delivery id.
+     */
+    async recordRecovery(planned: PlannedDelivery[]): Promise<void> {
+      await insertDeliveries(pool, planned.map((p) => ({ deliveryId: p.deliveryId, eventId: p.eventId, endpointId: p.endpointId, kind: 'recovery' as const })));
+    },
+
     /** Retries ran out: the delivery failed and the endpoint is disabled, with an operator-visible event. */
     async concludeDelivery(i: DeliveryInput & { reason: 'retries_exhausted' }): Promise<{ endpointDisabled: boolean; notify: PlannedDelivery[] }> {
       return concludeExhausted(pool, i);

@@ -7,7 +7,9 @@ import * as $runtime from "@prisma/client/runtime/client"
 
 /**
  * The events of a window an endpoint subscribes to and never received successfully (failed,
- * canceled, or never sent while it was disabled), oldest first: what recovering it resends.
+ * canceled, or never sent while it was disabled) and that is not on its way to it now (a
+ * pending delivery), oldest first: what recovering it resends. With each, its object and
+ * sequence, so a recovery to an endpoint that keeps order goes through the object's lane.
  * @param merchantId
  * @param environment
  * @param since
@@ -16,12 +18,14 @@ import * as $runtime from "@prisma/client/runtime/client"
  * @param endpointId
  * @param limit
  */
-export const eventsToRecover = $runtime.makeTypedQueryFactory("-- The events of a window an endpoint subscribes to and never received successfully (failed,\n-- canceled, or never sent while it was disabled), oldest first: what recovering it resends.\n-- @param {String} $1:merchantId\n-- @param {String} $2:environment\n-- @param {DateTime} $3:since\n-- @param {DateTime} $4:until\n-- @param $5:enabledEvents the endpoint's subscriptions ('*', 'payment.*', 'payment.confirmed', ...)\n-- @param {String} $6:endpointId\n-- @param {Int} $7:limit\nSELECT e.id, e.created_at FROM events e\n WHERE e.merchant_id = $1 AND e.environment = $2 AND e.object_type <> 'webhook_endpoint'\n   AND e.created_at >= $3 AND e.created_at < $4\n   AND $5::text[] && ARRAY['*', split_part(e.type, '.', 1) || '.*', e.type]\n   AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.event_id = e.id AND d.endpoint_id = $6 AND d.status = 'succeeded')\n ORDER BY e.created_at, e.id LIMIT $7\n") as (merchantId: string, environment: string, since: Date, until: Date, enabledEvents: string[], endpointId: string, limit: number) => $runtime.TypedSql<eventsToRecover.Parameters, eventsToRecover.Result>
+export const eventsToRecover = $runtime.makeTypedQueryFactory("-- The events of a window an endpoint subscribes to and never received successfully (failed,\n-- canceled, or never sent while it was disabled) and that is not on its way to it now (a\n-- pending delivery), oldest first: what recovering it resends. With each, its object and\n-- sequence, so a recovery to an endpoint that keeps order goes through the object's lane.\n-- @param {String} $1:merchantId\n-- @param {String} $2:environment\n-- @param {DateTime} $3:since\n-- @param {DateTime} $4:until\n-- @param $5:enabledEvents the endpoint's subscriptions ('*', 'payment.*', 'payment.confirmed', ...)\n-- @param {String} $6:endpointId\n-- @param {Int} $7:limit\nSELECT e.id, e.created_at, e.object_id, e.sequence FROM events e\n WHERE e.merchant_id = $1 AND e.environment = $2 AND e.object_type <> 'webhook_endpoint'\n   AND e.created_at >= $3 AND e.created_at < $4\n   AND $5::text[] && ARRAY['*', split_part(e.type, '.', 1) || '.*', e.type]\n   AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.event_id = e.id AND d.endpoint_id = $6 AND d.status IN ('succeeded', 'pending'))\n ORDER BY e.created_at, e.id LIMIT $7\n") as (merchantId: string, environment: string, since: Date, until: Date, enabledEvents: string[], endpointId: string, limit: number) => $runtime.TypedSql<eventsToRecover.Parameters, eventsToRecover.Result>
 
 export namespace eventsToRecover {
   export type Parameters = [merchantId: string, environment: string, since: Date, until: Date, enabledEvents: string[], endpointId: string, limit: number]
   export type Result = {
     id: string
     created_at: Date
+    object_id: string
+    sequence: number
   }
 }

@@ -6,12 +6,13 @@
 import * as $runtime from "@prisma/client/runtime/client"
 
 /**
- * Whether an earlier event of the same object is still pending (automatic) to this endpoint.
+ * Whether an earlier event of the same object is still pending (automatic, or a
+ * recovery the lane is resending) to this endpoint.
  * @param objectId
  * @param sequence
  * @param endpointId
  */
-export const webhookEarlierPending = $runtime.makeTypedQueryFactory("-- Whether an earlier event of the same object is still pending (automatic) to this endpoint.\n-- @param {String} $1:objectId\n-- @param {Int} $2:sequence\n-- @param {String} $3:endpointId\nSELECT EXISTS (SELECT 1 FROM events e JOIN webhook_deliveries d ON d.event_id = e.id\n                WHERE e.object_id = $1 AND e.sequence < $2 AND d.endpoint_id = $3 AND d.kind = 'automatic' AND d.status = 'pending') AS waiting\n") as (objectId: string, sequence: number, endpointId: string) => $runtime.TypedSql<webhookEarlierPending.Parameters, webhookEarlierPending.Result>
+export const webhookEarlierPending = $runtime.makeTypedQueryFactory("-- Whether an earlier event of the same object is still pending (automatic, or a\n-- recovery the lane is resending) to this endpoint.\n-- @param {String} $1:objectId\n-- @param {Int} $2:sequence\n-- @param {String} $3:endpointId\nSELECT EXISTS (SELECT 1 FROM events e JOIN webhook_deliveries d ON d.event_id = e.id\n                WHERE e.object_id = $1 AND e.sequence < $2 AND d.endpoint_id = $3 AND d.kind IN ('automatic', 'recovery') AND d.status = 'pending') AS waiting\n") as (objectId: string, sequence: number, endpointId: string) => $runtime.TypedSql<webhookEarlierPending.Parameters, webhookEarlierPending.Result>
 
 export namespace webhookEarlierPending {
   export type Parameters = [objectId: string, sequence: number, endpointId: string]

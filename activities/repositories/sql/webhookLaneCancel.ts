@@ -6,12 +6,12 @@
 import * as $runtime from "@prisma/client/runtime/client"
 
 /**
- * A lane's pending automatic deliveries (one object's events to one endpoint) end unsent.
+ * A lane's pending deliveries (automatic and recoveries) (one object's events to one endpoint) end unsent.
  * @param objectId
  * @param endpointId
  * @param reason
  */
-export const webhookLaneCancel = $runtime.makeTypedQueryFactory("-- A lane's pending automatic deliveries (one object's events to one endpoint) end unsent.\n-- @param {String} $1:objectId\n-- @param {String} $2:endpointId\n-- @param {String} $3:reason\nWITH ended AS (\n  UPDATE webhook_deliveries d SET status = 'canceled', last_error = $3, next_attempt_at = NULL, updated_at = now()\n    FROM events e WHERE e.id = d.event_id AND e.object_id = $1 AND d.endpoint_id = $2 AND d.status = 'pending' AND d.kind = 'automatic'\n  RETURNING 1\n)\nSELECT count(*)::int AS ended FROM ended\n") as (objectId: string, endpointId: string, reason: string) => $runtime.TypedSql<webhookLaneCancel.Parameters, webhookLaneCancel.Result>
+export const webhookLaneCancel = $runtime.makeTypedQueryFactory("-- A lane's pending deliveries (automatic and recoveries) (one object's events to one endpoint) end unsent.\n-- @param {String} $1:objectId\n-- @param {String} $2:endpointId\n-- @param {String} $3:reason\nWITH ended AS (\n  UPDATE webhook_deliveries d SET status = 'canceled', last_error = $3, next_attempt_at = NULL, updated_at = now()\n    FROM events e WHERE e.id = d.event_id AND e.object_id = $1 AND d.endpoint_id = $2 AND d.status = 'pending' AND d.kind IN ('automatic', 'recovery')\n  RETURNING 1\n)\nSELECT count(*)::int AS ended FROM ended\n") as (objectId: string, endpointId: string, reason: string) => $runtime.TypedSql<webhookLaneCancel.Parameters, webhookLaneCancel.Result>
 
 export namespace webhookLaneCancel {
   export type Parameters = [objectId: string, endpointId: string, reason: string]

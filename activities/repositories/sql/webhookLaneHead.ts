@@ -6,12 +6,13 @@
 import * as $runtime from "@prisma/client/runtime/client"
 
 /**
- * A lane's earliest pending automatic delivery (by its event's sequence), and when it is due in
- * epoch milliseconds.
+ * A lane's earliest pending delivery (by its event's sequence), and when it is due in epoch
+ * milliseconds. Automatic deliveries and recoveries: a recovery resends in order through the
+ * lane; a redelivery is one explicit resend and goes on its own.
  * @param objectId
  * @param endpointId
  */
-export const webhookLaneHead = $runtime.makeTypedQueryFactory("-- A lane's earliest pending automatic delivery (by its event's sequence), and when it is due in\n-- epoch milliseconds.\n-- @param {String} $1:objectId\n-- @param {String} $2:endpointId\nSELECT d.id, d.event_id, d.attempt_count, (extract(epoch FROM d.next_attempt_at) * 1000)::float8 AS due_ms\n  FROM events e JOIN webhook_deliveries d ON d.event_id = e.id AND d.endpoint_id = $2 AND d.kind = 'automatic' AND d.status = 'pending'\n WHERE e.object_id = $1 ORDER BY e.sequence LIMIT 1\n") as (objectId: string, endpointId: string) => $runtime.TypedSql<webhookLaneHead.Parameters, webhookLaneHead.Result>
+export const webhookLaneHead = $runtime.makeTypedQueryFactory("-- A lane's earliest pending delivery (by its event's sequence), and when it is due in epoch\n-- milliseconds. Automatic deliveries and recoveries: a recovery resends in order through the\n-- lane; a redelivery is one explicit resend and goes on its own.\n-- @param {String} $1:objectId\n-- @param {String} $2:endpointId\nSELECT d.id, d.event_id, d.attempt_count, (extract(epoch FROM d.next_attempt_at) * 1000)::float8 AS due_ms\n  FROM events e JOIN webhook_deliveries d ON d.event_id = e.id AND d.endpoint_id = $2 AND d.kind IN ('automatic', 'recovery') AND d.status = 'pending'\n WHERE e.object_id = $1 ORDER BY e.sequence, d.created_at, d.id LIMIT 1\n") as (objectId: string, endpointId: string) => $runtime.TypedSql<webhookLaneHead.Parameters, webhookLaneHead.Result>
 
 export namespace webhookLaneHead {
   export type Parameters = [objectId: string, endpointId: string]
