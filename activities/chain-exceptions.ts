@@ -59,8 +59,11 @@ export function chainExceptionObject(config: StablerailConfig, e: repo.ChainExce
   };
 }
 
-export function listChainExceptions(pool: Pool, status: string) {
-  return repo.chainExceptionsInStatus(pool, status, repo.CHAIN_EXCEPTIONS_LISTED_MAX + 1);
+/** One page of the operators' queue: up to `limit` plus one (the extra says there is more); null when the cursor names no exception. */
+export async function listChainExceptions(pool: Pool, status: string, page: { limit: number; startingAfter: string | null }) {
+  const after = page.startingAfter ? await repo.chainExceptionById(pool, page.startingAfter) : null;
+  if (page.startingAfter && !after) return null;
+  return repo.chainExceptionsInStatus(pool, status, page.limit + 1, after);
 }
 
 /** An operator closes an open exception; null when it is not open. Evidence names them. */

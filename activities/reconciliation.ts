@@ -147,6 +147,7 @@ export function breakObject(config: StablerailConfig, b: BreakRow) {
     asset: b.asset, expected: formatAmount(minorOf(b.expected_minor), d), actual: formatAmount(minorOf(b.actual_minor), d), drift: formatAmount(minorOf(b.drift_minor), d),
     first_run_id: b.first_run_id, last_run_id: b.last_run_id,
     resolution: b.resolution ?? null, resolved_by: b.resolved_by ?? null, reason: b.reason ?? null,
+    created_at: new Date(b.created_at).toISOString(), resolved_at: b.resolved_at ? new Date(b.resolved_at).toISOString() : null,
   };
 }
 

@@ -7,10 +7,10 @@ import type { Ctx, RouteDef } from './route-types.js';
 import { CsvBody } from './csv.js';
 import { WithStartWorkflowOperation, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { breakObject, breaksCsv, newRunId, resolveBreak, runObject } from '../activities/reconciliation.js';
-import { BREAK_QUEUE_MAX, breaksInStatus, findRun, LATEST_RUNS, latestRuns, breaksFoundByRun } from '../activities/repositories/reconciliation.js';
+import { BREAK_QUEUE_MAX, breakExists, breaksInStatus, findRun, latestRuns, breaksFoundByRun, runExists, RUNS_PAGE_DEFAULT } from '../activities/repositories/reconciliation.js';
 import { reconciliationStartedUpdate, TASK_QUEUES, type ReconciliationInput } from '../workflows/shared.js';
 import type { reconciliationWorkflow } from '../workflows/reconciliation.js';
-import { ApiError, notFound } from './errors.js';
+import { ApiError, badRequest, notFound } from './errors.js';
 
 async function startRun(ctx: Ctx, input: Omit<ReconciliationInput, 'runId'>) {
   const runId = ctx.resourceId ?? newRunId();
@@ -54,24 +54,32 @@ export const reconciliationRoutes: RouteDef[] = [
   },
   { method: 'get', path: '/v1/admin/reconciliation/runs/:id', summary: 'A run with its breaks; format=csv', auth: 'admin', query: 'FormatOnly', handler: (ctx) => readRun(ctx) },
   {
-    method: 'get', path: '/v1/admin/reconciliation/runs', summary: 'Recent runs', auth: 'admin',
+    method: 'get', path: '/v1/admin/reconciliation/runs', summary: 'Runs, newest first (limit, starting_after)', auth: 'admin', query: 'RunList',
     handler: async (ctx) => {
-      const rows = await latestRuns(ctx.deps.pool);
-      return { object: 'list', data: rows.map((r) => runObject(ctx.deps.config, r)), has_more: rows.length === LATEST_RUNS };
+      const limit: number = ctx.query.limit ?? RUNS_PAGE_DEFAULT;
+      const startingAfter: string | null = ctx.query.starting_after ?? null;
+      if (startingAfter && !(await runExists(ctx.deps.pool, startingAfter))) throw badRequest('cursor_invalid', 'starting_after does not name a reconciliation run', 'starting_after');
+      const rows = await latestRuns(ctx.deps.pool, { limit: limit + 1, startingAfter });
+      return { object: 'list', data: rows.slice(0, limit).map((r) => runObject(ctx.deps.config, r)), has_more: rows.length > limit };
     },
   },
   {
     method: 'get', path: '/v1/admin/reconciliation/breaks', summary: 'Open breaks: the operators\' exceptions queue for reconciliation', auth: 'admin', query: 'BreakList',
     handler: async (ctx) => {
-      const rows = await breaksInStatus(ctx.deps.pool, ctx.query.status ?? 'open');
-      return { object: 'list', data: rows.map((b) => breakObject(ctx.deps.config, b)), has_more: rows.length === BREAK_QUEUE_MAX };
+      const limit: number = ctx.query.limit ?? BREAK_QUEUE_MAX;
+      const startingAfter: string | null = ctx.query.starting_after ?? null;
+      if (startingAfter && !(await breakExists(ctx.deps.pool, startingAfter))) throw badRequest('cursor_invalid', 'starting_after does not name a reconciliation break', 'starting_after');
+      const rows = await breaksInStatus(ctx.deps.pool, ctx.query.status ?? 'open', { limit: limit + 1, startingAfter });
+      return { object: 'list', data: rows.slice(0, limit).map((b) => breakObject(ctx.deps.config, b)), has_more: rows.length > limit };
     },
   },
   {
     method: 'get', path: '/v1/admin/chain_exceptions', summary: 'Money on chain that matched no open payment (unmatched, or reaching a closed payment): the operators\' queue, newest first', auth: 'admin', query: 'ChainExceptionList',
     handler: async (ctx) => {
-      const rows = await listChainExceptions(ctx.deps.pool, ctx.query.status ?? 'open');
-      return { object: 'list', data: rows.slice(0, CHAIN_EXCEPTIONS_LISTED_MAX).map((e) => chainExceptionObject(ctx.deps.config, e)), has_more: rows.length > CHAIN_EXCEPTIONS_LISTED_MAX };
+      const limit: number = ctx.query.limit ?? CHAIN_EXCEPTIONS_LISTED_MAX;
+      const rows = await listChainExceptions(ctx.deps.pool, ctx.query.status ?? 'open', { limit, startingAfter: ctx.query.starting_after ?? null });
+      if (!rows) throw badRequest('cursor_invalid', 'starting_after does not name a chain exception', 'starting_after');
+      return { object: 'list', data: rows.slice(0, limit).map((e) => chainExceptionObject(ctx.deps.config, e)), has_more: rows.length > limit };
     },
   },
   {

@@ -63,7 +63,7 @@ const operatorToken = obj({
 });
 const reconciliationBreak = obj({
   id: str, object: { const: 'reconciliation_break' }, class: str, status: str, merchant_id: nstr, asset: str,
-  expected: signedAmount, actual: signedAmount, drift: signedAmount, first_run_id: str, last_run_id: str,
+  expected: signedAmount, actual: signedAmount, drift: signedAmount, first_run_id: str, last_run_id: str, created_at: time, resolved_at: ntime,
 });
 const chainException = obj({
   id: idOf('cex'), object: { const: 'chain_exception' }, code: str, status: { enum: ['open', 'resolved'] }, rail: str, tx_hash: str, log_index: int,

@@ -78,8 +78,18 @@ export const schemas = {
       grace_s: { type: 'integer', minimum: 0, maximum: 3600 },
     },
   },
-  BreakList: { type: 'object', additionalProperties: false, properties: { status: { enum: ['open', 'cleared', 'resolved'] } } },
-  ChainExceptionList: { type: 'object', additionalProperties: false, properties: { status: { enum: ['open', 'resolved'] } } },
+  RunList: {
+    type: 'object', additionalProperties: false,
+    properties: { limit: { type: 'integer', minimum: 1, maximum: 200 }, starting_after: { type: 'string', pattern: '^rec_[0-9A-Za-z]{24}$' } },
+  },
+  BreakList: {
+    type: 'object', additionalProperties: false,
+    properties: { status: { enum: ['open', 'cleared', 'resolved'] }, limit: { type: 'integer', minimum: 1, maximum: 500 }, starting_after: { type: 'string', pattern: '^brk_[0-9a-f]{24}$' } },
+  },
+  ChainExceptionList: {
+    type: 'object', additionalProperties: false,
+    properties: { status: { enum: ['open', 'resolved'] }, limit: { type: 'integer', minimum: 1, maximum: 500 }, starting_after: { type: 'string', pattern: '^cex_[0-9A-Za-z]{24}$' } },
+  },
   ChainExceptionResolve: {
     type: 'object',
     additionalProperties: false,

@@ -10,9 +10,15 @@ export type { ChainException };
 
 export const CHAIN_EXCEPTIONS_LISTED_MAX = 500;
 
-/** The newest exceptions in a status, at most `limit`. */
-export function chainExceptionsInStatus(pool: Pool, status: string, limit: number): Promise<ChainException[]> {
-  return prismaOf(pool).chainException.findMany({ where: { status }, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }], take: limit });
+/** The newest exceptions in a status, at most `limit`, keyset-paged after `after` (the last one of the previous page). */
+export function chainExceptionsInStatus(pool: Pool, status: string, limit: number, after: ChainException | null = null): Promise<ChainException[]> {
+  const older = after ? { OR: [{ createdAt: { lt: after.createdAt } }, { createdAt: after.createdAt, id: { lt: after.id } }] } : {};
+  return prismaOf(pool).chainException.findMany({ where: { status, ...older }, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }], take: limit });
+}
+
+/** One exception by id (a list's cursor). */
+export function chainExceptionById(pool: Pool, id: string): Promise<ChainException | null> {
+  return prismaOf(pool).chainException.findUnique({ where: { id } });
 }
 
 /** Close an open exception; null when it is not open (or there is none). */

@@ -91,25 +91,36 @@ export async function failRun(pool: Pool, runId: string, error: string): Promise
 
 /** One run; with merchantId, only if it is that merchant's. */
 export async function findRun(pool: Pool, runId: string, merchantId?: string): Promise<RunRow | undefined> {
-  const rows = await prismaOf(pool).$queryRawTyped(reconciliationRuns(runId, merchantId ?? null, 1));
+  const rows = await prismaOf(pool).$queryRawTyped(reconciliationRuns(runId, merchantId ?? null, 1, null));
   return rows[0];
 }
 
-export const LATEST_RUNS = 50;
-export function latestRuns(pool: Pool): Promise<RunRow[]> {
-  return prismaOf(pool).$queryRawTyped(reconciliationRuns(null, null, LATEST_RUNS));
+/** The operators' list of runs, newest first, keyset-paged after `startingAfter` (a run id). */
+export const RUNS_PAGE_DEFAULT = 50;
+export function latestRuns(pool: Pool, page: { limit: number; startingAfter: string | null }): Promise<RunRow[]> {
+  return prismaOf(pool).$queryRawTyped(reconciliationRuns(null, null, page.limit, page.startingAfter));
+}
+
+/** Whether a run exists (a cursor must name one). */
+export async function runExists(pool: Pool, id: string): Promise<boolean> {
+  return (await prismaOf(pool).reconciliationRun.count({ where: { id } })) > 0;
+}
+
+/** Whether a break exists (a cursor must name one). */
+export async function breakExists(pool: Pool, id: string): Promise<boolean> {
+  return (await prismaOf(pool).reconciliationBreak.count({ where: { id } })) > 0;
 }
 
 /** What a run found (reconciliation_run_breaks), by class and fingerprint: the amounts it saw, each break's status now. */
 export const RUN_BREAKS_MAX = 100_000;
 export function breaksFoundByRun(pool: Pool, runId: string): Promise<BreakRow[]> {
-  return prismaOf(pool).$queryRawTyped(reconciliationBreaks(runId, null, RUN_BREAKS_MAX));
+  return prismaOf(pool).$queryRawTyped(reconciliationBreaks(runId, null, RUN_BREAKS_MAX, null));
 }
 
-/** The operators' queue: breaks in a status, newest first. */
+/** The operators' queue: breaks in a status, newest first, keyset-paged after `startingAfter` (a break id). */
 export const BREAK_QUEUE_MAX = 500;
-export function breaksInStatus(pool: Pool, status: string): Promise<BreakRow[]> {
-  return prismaOf(pool).$queryRawTyped(reconciliationBreaks(null, status, BREAK_QUEUE_MAX));
+export function breaksInStatus(pool: Pool, status: string, page: { limit: number; startingAfter: string | null }): Promise<BreakRow[]> {
+  return prismaOf(pool).$queryRawTyped(reconciliationBreaks(null, status, page.limit, page.startingAfter));
 }
 
 /** An operator's decision on a break not yet resolved, in the caller's transaction; undefined when it was (or is no break). */

@@ -11,11 +11,12 @@ import * as $runtime from "@prisma/client/runtime/client"
  * @param runId this run; null for the latest runs
  * @param merchantId the caller's merchant; null for an operator
  * @param limit
+ * @param startingAfter the run the previous page ended with (keyset paging)
  */
-export const reconciliationRuns = $runtime.makeTypedQueryFactory("-- Runs as the API shows them, newest first: one run ($1 set) or the latest ones; a merchant\n-- sees only its own.\n-- @param {String} $1:runId? this run; null for the latest runs\n-- @param {String} $2:merchantId? the caller's merchant; null for an operator\n-- @param {Int} $3:limit\nSELECT id, environment, merchant_id, status, trigger, requested_by, progress, summary, started_at, finished_at\n  FROM reconciliation_runs\n WHERE ($1::text IS NULL OR id = $1) AND ($2::text IS NULL OR merchant_id = $2)\n ORDER BY started_at DESC LIMIT $3\n") as (runId: string | null, merchantId: string | null, limit: number) => $runtime.TypedSql<reconciliationRuns.Parameters, reconciliationRuns.Result>
+export const reconciliationRuns = $runtime.makeTypedQueryFactory("-- Runs as the API shows them, newest first: one run ($1 set) or the latest ones; a merchant\n-- sees only its own.\n-- @param {String} $1:runId? this run; null for the latest runs\n-- @param {String} $2:merchantId? the caller's merchant; null for an operator\n-- @param {Int} $3:limit\n-- @param {String} $4:startingAfter? the run the previous page ended with (keyset paging)\nSELECT id, environment, merchant_id, status, trigger, requested_by, progress, summary, started_at, finished_at\n  FROM reconciliation_runs\n WHERE ($1::text IS NULL OR id = $1) AND ($2::text IS NULL OR merchant_id = $2)\n   AND ($4::text IS NULL OR (started_at, id) < (SELECT c.started_at, c.id FROM reconciliation_runs c WHERE c.id = $4))\n ORDER BY started_at DESC, id DESC LIMIT $3\n") as (runId: string | null, merchantId: string | null, limit: number, startingAfter: string | null) => $runtime.TypedSql<reconciliationRuns.Parameters, reconciliationRuns.Result>
 
 export namespace reconciliationRuns {
-  export type Parameters = [runId: string | null, merchantId: string | null, limit: number]
+  export type Parameters = [runId: string | null, merchantId: string | null, limit: number, startingAfter: string | null]
   export type Result = {
     id: string
     environment: string
