@@ -41,6 +41,17 @@ export type RunSummary = {
   matched_payments: number;
 };
 
+const DAY_MS = 86_400_000;
+/** Runs per retention batch: with up to a few hundred breaks each, one transaction of at most ~100,000 rows. */
+export const PRUNE_BATCH_RUNS = 200;
+
+/** Tell Temporal a long prune is alive; a plain call (tests, the CLI) has no activity context. */
+function heartbeatIfActivity(details: unknown): void {
+  try {
+    Context.current().heartbeat(details);
+  } catch { /* not in an activity */ }
+}
+
 export function createReconciliationActivities(deps: { pool: Pool; config: StablerailConfig }) {
   const { pool, config } = deps;
   const railsOf = (env: string) => config.rails.filter((r) => r.environments.includes(env as 'sandbox' | 'live'));
@@ -120,6 +131,39 @@ export function createReconciliationActivities(deps: { pool: Pool; config: Stabl
       }
       await repo.markReconciled(pool, input.runId, acknowledged, refused);
       return { acknowledged: acknowledged.length, refused };
+    },
+
+    /**
+     * Retention, run by scheduled runs: scheduled runs (and their reports) that started more than
+     * reconciliation_retention_days ago are deleted, in batches of PRUNE_BATCH_RUNS, each batch
+     * with an evidence entry saying what went and why. It waits until the oldest is a day past
+     * the cutoff, so it prunes about once a day, not a run every minute.
+     */
+    async pruneScheduledRuns(input: { runId: string; environment: string }): Promise<{ runs: number; reportRows: number }> {
+      const days = config.reconciliation_retention_days;
+      const done = { runs: 0, reportRows: 0 };
+      if (days === 0) return done;
+      const before = new Date(Date.now() - days * DAY_MS);
+      const oldest = await repo.oldestScheduledRunAt(pool, input.environment);
+      if (!oldest || oldest.getTime() > before.getTime() - DAY_MS) return done;
+      for (;;) {
+        const batch = await withPrismaTx(pool, async (tx) => {
+          const b = await repo.pruneScheduledRuns(tx, input.environment, before, PRUNE_BATCH_RUNS);
+          if (b.runs === 0) return b;
+          await appendEvidence(tx, {
+            kind: 'reconciliation.runs_pruned',
+            subject: `reconciliation:${input.environment}`,
+            actor: `reconciliation:${input.runId}`,
+            payload: { environment: input.environment, retention_days: days, started_before: before.toISOString(), runs: b.runs, report_rows: b.reportRows, newest_started_at: b.newestStartedAt?.toISOString() ?? null },
+            dedupeKey: `reconciliation_prune:${b.firstId}`,
+          });
+          return b;
+        });
+        done.runs += batch.runs;
+        done.reportRows += batch.reportRows;
+        heartbeatIfActivity({ runs: done.runs });
+        if (batch.runs < PRUNE_BATCH_RUNS) return done;
+      }
     },
 
     async failRun(input: { runId: string; error: string }): Promise<void> {

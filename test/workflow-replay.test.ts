@@ -20,7 +20,9 @@ function record(workflowType: string, workflowId: string, history: unknown): voi
 import { admin, api, eventually, h, newMerchant, asOperator } from './harness.js';
 import { allowlist, freshAddress, miner, seedAvailable, USDT, waitPayout } from './payout-helpers.js';
 import { chainMerchant, createPayment, mine, pay, waitStatus, watcherCaughtUp } from './chain-helpers.js';
-import { watcherWorkflowId } from '../workflows/shared.js';
+import { TASK_QUEUES, watcherWorkflowId } from '../workflows/shared.js';
+import { startReceiver } from './webhook-receiver.js';
+import { randomBytes } from 'node:crypto';
 
 const { temporal } = proto;
 
@@ -131,6 +133,47 @@ describe('payout workflow determinism', () => {
       const type = (await stack.client.workflow.getHandle(workflowId).describe()).type;
       record(type, workflowId, history);
       await Worker.runReplayHistory({ workflowBundle: bundle, replayName: workflowId }, history);
+    }
+  });
+});
+
+describe('webhook recovery and scheduled reconciliation determinism', () => {
+  it("a recovery's workflow and the lane it fed, and a scheduled run that pruned, replay with their new paths", async function () {
+    this.timeout(60_000);
+    const { stack, bundle } = h();
+    let gone = true;
+    const rcv = await startReceiver(() => (gone ? { status: 410 } : { status: 200 }));
+    try {
+      const m = await newMerchant({ name: 'Replay recovery' });
+      const since = new Date(Date.now() - 1000).toISOString();
+      const ep = await api('POST', '/v1/webhook_endpoints', { key: m.key, body: { url: rcv.url } });
+      assert.equal(ep.status, 201, JSON.stringify(ep.body));
+      const p = await api('POST', '/v1/payments', { key: m.key, body: { amount: '1.00', rail: 'usdt-erc20', reference: 'replay-recover' } });
+      await eventually(async () => (await api('GET', `/v1/webhook_endpoints/${ep.body.id}`, { key: m.key })).body.status === 'disabled');
+      assert.equal((await api('POST', `/v1/payments/${p.body.id}/cancel`, { key: m.key })).status, 200);
+      gone = false;
+      const rec = await api('POST', `/v1/webhook_endpoints/${ep.body.id}/recover`, { key: m.key, body: { since } });
+      assert.equal(rec.body.resent, 2, JSON.stringify(rec.body));
+      await eventually(async () => rcv.received.length >= 3, 20_000);
+      const lane = `whl_${p.body.id}_${ep.body.id}`;
+      await eventually(async () => (await stack.client.workflow.getHandle(lane).describe()).status.name === 'COMPLETED', 20_000);
+      // A run as the schedule starts it (trigger schedule), scoped to this merchant.
+      const runId = `rec_${randomBytes(12).toString('hex')}`;
+      await stack.client.workflow.execute('reconciliationWorkflow', {
+        taskQueue: TASK_QUEUES.payments, workflowId: runId,
+        args: [{ runId, environment: 'sandbox', merchantId: m.merchantId, trigger: 'schedule', requestedBy: 'schedule', graceS: 0 }],
+      });
+      const recorded: Array<[string, string]> = [[rec.body.id, 'webhookRecoveryWorkflow'], [lane, 'webhookLaneWorkflow'], [runId, 'reconciliationWorkflow']];
+      for (const [workflowId, type] of recorded) {
+        const history = await stack.client.workflow.getHandle(workflowId).fetchHistory();
+        record(type, workflowId, history);
+        await Worker.runReplayHistory({ workflowBundle: bundle, replayName: workflowId }, history);
+      }
+      const runHistory = await stack.client.workflow.getHandle(runId).fetchHistory();
+      const patches = (runHistory.events ?? []).map((e) => e.markerRecordedEventAttributes?.details?.['patch-data']?.payloads?.[0]?.data).filter(Boolean).map((d) => JSON.parse(Buffer.from(d!).toString()).id as string);
+      assert.ok(patches.includes('prune-scheduled-runs'), 'the scheduled run took the pruning path');
+    } finally {
+      await rcv.close();
     }
   });
 });

@@ -13,6 +13,8 @@ const acts = proxyActivities<ReconciliationActivities>({
 
 export const SIGNAL_BATCH = 100;
 export const RECONCILED_BY_UPDATE_PATCH = 'reconciled-by-update';
+/** Scheduled runs prune the scheduled runs past their retention (one more activity at the end). */
+export const PRUNE_SCHEDULED_RUNS_PATCH = 'prune-scheduled-runs';
 
 const acks = proxyActivities<ReconciliationActivities>({
   startToCloseTimeout: '10 minutes',
@@ -32,7 +34,8 @@ export async function reconciliationWorkflow(input: ReconciliationInput): Promis
     await condition(() => begun);
     return { runId };
   });
-  await acts.beginRun({ ...scope, trigger: input.trigger ?? (workflowInfo().searchAttributes?.TemporalScheduledById ? 'schedule' : 'api'), requestedBy: input.requestedBy ?? 'schedule' });
+  const trigger = input.trigger ?? (workflowInfo().searchAttributes?.TemporalScheduledById ? 'schedule' : 'api');
+  await acts.beginRun({ ...scope, trigger, requestedBy: input.requestedBy ?? 'schedule' });
   begun = true;
   try {
     for (let i = 0; i < BREAK_CLASSES_IN_ORDER.length; i++) {
@@ -42,6 +45,8 @@ export async function reconciliationWorkflow(input: ReconciliationInput): Promis
     if (patched(RECONCILED_BY_UPDATE_PATCH)) {
       // Each matched payment acknowledges by Update; only those are marked reconciled.
       const ack = await acks.acknowledgeReconciled({ runId, paymentIds: matchedPaymentIds });
+      // Housekeeping belongs to the schedule's runs, so a merchant's or operator's run answers as fast as before.
+      if (trigger === 'schedule' && patched(PRUNE_SCHEDULED_RUNS_PATCH)) await acks.pruneScheduledRuns({ runId, environment: input.environment });
       return { runId, openBreaks: summary.open_breaks, matchedPayments: ack.acknowledged };
     }
     // Runs recorded before the Update: signals, as they were sent then.

@@ -14,6 +14,7 @@ import { reconciliationDetect } from './sql/reconciliationDetect.js';
 import { reconciliationMatchedPayments } from './sql/reconciliationMatchedPayments.js';
 import { reconciliationRunEnd } from './sql/reconciliationRunEnd.js';
 import { reconciliationRuns } from './sql/reconciliationRuns.js';
+import { reconciliationRunsPrune } from './sql/reconciliationRunsPrune.js';
 import { reconciliationTotals } from './sql/reconciliationTotals.js';
 
 export type RunRow = reconciliationRuns.Result;
@@ -126,4 +127,16 @@ export function breaksInStatus(pool: Pool, status: string, page: { limit: number
 /** An operator's decision on a break not yet resolved, in the caller's transaction; undefined when it was (or is no break). */
 export async function resolveOpenBreak(c: AnyTx, id: string, d: { resolvedBy: string; resolution: string; reason: string }): Promise<BreakRow | undefined> {
   return (await typedRows(c, reconciliationBreakResolve(id, d.resolvedBy, d.resolution, d.reason)))[0];
+}
+
+/** When the oldest scheduled run of an environment started (retention prunes from there). */
+export async function oldestScheduledRunAt(pool: Pool, environment: string): Promise<Date | null> {
+  const r = await prismaOf(pool).reconciliationRun.aggregate({ where: { environment, trigger: 'schedule' }, _min: { startedAt: true } });
+  return r._min.startedAt;
+}
+
+/** One retention batch in the caller's transaction (prisma/sql/reconciliationRunsPrune.sql). */
+export async function pruneScheduledRuns(tx: Prisma.TransactionClient, environment: string, before: Date, limit: number) {
+  const [r] = await tx.$queryRawTyped(reconciliationRunsPrune(environment, before, limit));
+  return { runs: r?.runs ?? 0, reportRows: r?.report_rows ?? 0, firstId: r?.first_id ?? null, newestStartedAt: r?.newest_started_at ?? null };
 }
