@@ -96,4 +96,29 @@ describe('webhook endpoint lifecycle (real stack)', () => {
     const listed = await api('GET', `/v1/webhook_endpoints/${a.id}`, { key: m.key });
     assert.equal(listed.body.ordering, 'sequence');
   });
+
+  it('recovering an endpoint with ordering "none": the recovery\'s workflow hands each event to a delivery child of its own', async function () {
+    this.timeout(60_000);
+    let gone = true;
+    rcv = await startReceiver(() => (gone ? { status: 410 } : { status: 200 }));
+    const m = await newMerchant();
+    const c = clientFor(m.key);
+    const ep = await c.createWebhookEndpoint({ url: rcv.url, ordering: 'none' });
+    const since = new Date(Date.now() - 1000).toISOString();
+    const p = await c.createPayment({ amount: '2.00', rail: 'usdt-erc20', reference: 'wh-recover-none' });
+    await eventually(async () => (await c.getWebhookEndpoint(ep.id)).status === 'disabled', 20_000);
+    await c.cancelPayment(p.id, 'wh-recover-none-cancel');
+    gone = false;
+    const rec = await c.recoverWebhookEndpoint(ep.id, { since });
+    assert.equal(rec.resent, 2);
+    await eventually(async () => rcv!.received.length >= 3, 20_000);
+    const types = rcv.received.slice(1).map((r) => (verifyWebhook(r.raw, r.headers, ep.secret!) as { type: string }).type).sort();
+    assert.deepEqual(types, ['payment.canceled', 'payment.created']);
+    const hist = await h().stack.client.workflow.getHandle(rec.id).fetchHistory();
+    const children = (hist.events ?? []).map((e) => e.startChildWorkflowExecutionInitiatedEventAttributes).filter(Boolean);
+    assert.deepEqual(children.map((x) => x!.workflowType?.name), ['webhookDeliveryWorkflow', 'webhookDeliveryWorkflow']);
+    assert.ok(children.every((x) => x!.workflowId!.startsWith('whd_') && x!.workflowId!.endsWith(`_${ep.id}_${rec.id}`)), 'one child per event, named by the recovery');
+    const deliveries = await c.listDeliveries(ep.id, { limit: 10 });
+    assert.deepEqual(deliveries.data.filter((d) => d.kind === 'recovery').map((d) => d.status).sort(), ['succeeded', 'succeeded']);
+  });
 });
