@@ -11,6 +11,7 @@ import * as repo from './repositories/reconciliation.js';
 import type { BreakRow, RunRow } from './repositories/reconciliation.js';
 import { decimalsOfAsset, type StablerailConfig } from './config.js';
 import { appendEvidence } from './evidence.js';
+import { heartbeating, heartbeatIfActivity } from './heartbeat.js';
 import { newId } from './ids.js';
 import { toCsv } from './ledger.js';
 import { formatAmount } from '../workflows/rules/money.js';
@@ -42,15 +43,15 @@ export type RunSummary = {
 };
 
 const DAY_MS = 86_400_000;
+/**
+ * A run's activities heartbeat this often while their statement runs; the workflow's heartbeat
+ * timeout (30 s) is a few of these, so a run whose worker died moves
+ * to another worker within seconds, instead of holding the Schedule (overlap: skip) for the
+ * 10-minute start-to-close timeout.
+ */
+export const RUN_HEARTBEAT_INTERVAL_MS = 5_000;
 /** Runs per retention batch: with up to a few hundred breaks each, one transaction of at most ~100,000 rows. */
 export const PRUNE_BATCH_RUNS = 200;
-
-/** Tell Temporal a long prune is alive; a plain call (tests, the CLI) has no activity context. */
-function heartbeatIfActivity(details: unknown): void {
-  try {
-    Context.current().heartbeat(details);
-  } catch { /* not in an activity */ }
-}
 
 export function createReconciliationActivities(deps: { pool: Pool; config: StablerailConfig }) {
   const { pool, config } = deps;
@@ -82,7 +83,7 @@ export function createReconciliationActivities(deps: { pool: Pool; config: Stabl
 
     /** One class, one statement (prisma/sql/reconciliationDetect.sql): the new and still-present breaks of this class, stamped with this run. */
     async detectBreaks(input: RunScope & { breakClass: BreakClass; index: number }): Promise<number> {
-      return repo.detectClass(pool, input, input.breakClass, railsOf(input.environment), progressOf(input.index + 1, input.breakClass));
+      return heartbeating(repo.detectClass(pool, input, input.breakClass, railsOf(input.environment), progressOf(input.index + 1, input.breakClass)), RUN_HEARTBEAT_INTERVAL_MS);
     },
 
     /**
@@ -92,7 +93,7 @@ export function createReconciliationActivities(deps: { pool: Pool; config: Stabl
      * the workflow did not see.
      */
     async finishRun(input: RunScope): Promise<{ summary: RunSummary; matchedPaymentIds: string[] }> {
-      const { summary, matchedIds } = await repo.completeRun(pool, input, RECONCILED_SIGNALS_PER_RUN_MAX, (totals, matched) => {
+      const { summary, matchedIds } = await heartbeating(repo.completeRun(pool, input, RECONCILED_SIGNALS_PER_RUN_MAX, (totals, matched) => {
         const summary: RunSummary = { breaks: Object.fromEntries(BREAK_CLASSES.map((k) => [k, 0])), drift_minor: {}, open_breaks: 0, matched_payments: matched.length };
         for (const t of totals) {
           const n = t.breaks ?? 0;
@@ -101,7 +102,7 @@ export function createReconciliationActivities(deps: { pool: Pool; config: Stabl
           (summary.drift_minor[t.asset] ??= {})[t.class] = t.drift_minor ?? '0';
         }
         return summary;
-      });
+      }), RUN_HEARTBEAT_INTERVAL_MS);
       return { summary, matchedPaymentIds: matchedIds };
     },
 

@@ -15,7 +15,7 @@ import { ApiError, typeForStatus } from './errors.js';
 import { crashPoint } from '../activities/faults.js';
 import { claimIdempotencyKey, requestHash, settleIdempotencyKey } from './idempotency.js';
 import { RateLimiter } from './rate-limit.js';
-import { contentEncodingProblem, contentTypeProblem, decodableUrlPart, duplicateKeyPath, nulPath } from './request-body.js';
+import { contentEncodingProblem, contentTypeProblem, decodableUrlPart, duplicateKeyPath, unstorablePath } from './request-body.js';
 import { CsvBody, routes } from './routes.js';
 import type { AppDeps, Ctx, RouteDef } from './route-types.js';
 import { schemas, type SchemaName } from './schemas.js';
@@ -301,12 +301,13 @@ export function createApp(deps: AppDeps, logger: Logger) {
       if (err instanceof ApiError && err.status === 401) addressLimiter.take(address);
       throw err;
     }
-    // 2. Validate input before anything is written (a NUL would fail in PostgreSQL as a 500).
+    // 2. Validate input before anything is written (a NUL would fail in PostgreSQL as a 500, an
+    // unpaired surrogate would be stored changed).
     if (route.method === 'post') {
       const body = req.body === undefined ? {} : req.body;
       if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new ApiError(400, 'invalid_request_error', 'body_invalid', 'The request body must be a JSON object');
-      const nul = nulPath(body);
-      if (nul) throw new ApiError(400, 'invalid_request_error', 'parameter_invalid', `${nul} must not contain a NUL character`, nul);
+      const bad = unstorablePath(body);
+      if (bad) throw new ApiError(400, 'invalid_request_error', 'parameter_invalid', `${bad.path} must not contain ${bad.what}`, bad.path);
       const v = validator('body', route.body ?? 'Empty');
       if (!v(body)) throw validationError(v.errors![0]!, 'body', body);
       ctx.body = body;

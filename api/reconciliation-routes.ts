@@ -1,7 +1,7 @@
 // Reconciliation over HTTP: start a run (a workflow), read it with its breaks as JSON or CSV;
 // for operators, list and resolve breaks and chain exceptions, each decision audited.
 import { chainExceptionObject, listChainExceptions, resolveChainException } from '../activities/chain-exceptions.js';
-import { CHAIN_EXCEPTIONS_LISTED_MAX } from '../activities/repositories/chain-exceptions.js';
+import { CHAIN_EXCEPTIONS_LISTED_MAX, chainExceptionById } from '../activities/repositories/chain-exceptions.js';
 import { operatorOf } from './operator.js';
 import type { Ctx, RouteDef } from './route-types.js';
 import { CsvBody } from './csv.js';
@@ -86,7 +86,11 @@ export const reconciliationRoutes: RouteDef[] = [
     method: 'post', path: '/v1/admin/chain_exceptions/:id/resolve', summary: 'Close a chain exception with a resolution and a reason (evidence)', auth: 'admin', body: 'ChainExceptionResolve',
     handler: async (ctx) => {
       const e = await resolveChainException(ctx.deps.pool, ctx.params.id!, operatorOf(ctx), ctx.body.resolution, ctx.body.reason);
-      if (!e) throw notFound('open chain exception');
+      if (!e) {
+        // Closed by someone else a moment ago (or long since): a conflict, not a missing resource.
+        if (await chainExceptionById(ctx.deps.pool, ctx.params.id!)) throw new ApiError(409, 'invalid_request_error', 'chain_exception_not_open', 'This chain exception is already resolved', 'id');
+        throw notFound('chain exception');
+      }
       return chainExceptionObject(ctx.deps.config, e);
     },
   },
@@ -94,7 +98,10 @@ export const reconciliationRoutes: RouteDef[] = [
     method: 'post', path: '/v1/admin/reconciliation/breaks/:id/resolve', summary: 'Resolve a break with a decision and reason (evidence); it never reopens', auth: 'admin', body: 'BreakResolve',
     handler: async (ctx) => {
       const b = await resolveBreak(ctx.deps.pool, ctx.params.id!, operatorOf(ctx), ctx.body.resolution, ctx.body.reason);
-      if (!b) throw notFound('open break');
+      if (!b) {
+        if (await breakExists(ctx.deps.pool, ctx.params.id!)) throw new ApiError(409, 'invalid_request_error', 'break_not_open', 'This break is already resolved', 'id');
+        throw notFound('break');
+      }
       return breakObject(ctx.deps.config, b);
     },
   },

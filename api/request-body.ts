@@ -65,21 +65,36 @@ export function duplicateKeyPath(text: string): string | null {
   return null;
 }
 
-/** The dotted path of the first string (object keys included) holding a NUL character, or null. */
-export function nulPath(value: unknown, path = ''): string | null {
+/**
+ * What PostgreSQL text cannot hold as sent: a NUL (it refuses it, a 500) or an unpaired UTF-16
+ * surrogate (JSON allows "\ud800"; UTF-8 cannot encode it, so it would be stored as U+FFFD and
+ * a later search by the value sent would miss it). In Unicode mode \p{Cs} matches only unpaired ones.
+ */
+export function unstorable(s: string): string | null {
+  if (s.includes('\u0000')) return 'a NUL character';
+  if (/\p{Cs}/u.test(s)) return 'an unpaired UTF-16 surrogate';
+  return null;
+}
+
+/** The dotted path of the first string (object keys included) that cannot be stored as sent, and why; or null. */
+export function unstorablePath(value: unknown, path = ''): { path: string; what: string } | null {
   const at = (k: string) => (path ? `${path}.${k}` : k);
-  if (typeof value === 'string') return value.includes('\u0000') ? path || 'body' : null;
+  if (typeof value === 'string') {
+    const what = unstorable(value);
+    return what ? { path: path || 'body', what } : null;
+  }
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
-      const p = nulPath(value[i], at(String(i)));
+      const p = unstorablePath(value[i], at(String(i)));
       if (p) return p;
     }
     return null;
   }
   if (value && typeof value === 'object') {
     for (const [k, v] of Object.entries(value)) {
-      if (k.includes('\u0000')) return at(k.replace(/\u0000/g, '\\u0000'));
-      const p = nulPath(v, at(k));
+      const what = unstorable(k);
+      if (what) return { path: at(JSON.stringify(k).slice(1, -1)), what };
+      const p = unstorablePath(v, at(k));
       if (p) return p;
     }
   }

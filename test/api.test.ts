@@ -90,6 +90,13 @@ describe('API: payments', () => {
     const ev = await api('GET', `/v1/events?object_id=${p.id}`, { key: m.key });
     assert.deepEqual(ev.body.data.map((e: { type: string }) => e.type), ['payment.canceled', 'payment.created']);
     assert.deepEqual(ev.body.data.map((e: { sequence: number }) => e.sequence), [2, 1]);
+    // Three cancels at once (different keys): one cancels, the others get the documented code.
+    const q = (await api('POST', '/v1/payments', { key: m.key, body: pay() })).body;
+    const all = await Promise.all([1, 2, 3].map(() => api('POST', `/v1/payments/${q.id}/cancel`, { key: m.key })));
+    assert.deepEqual(all.map((r) => r.status).sort(), [200, 409, 409]);
+    for (const r of all.filter((x) => x.status === 409)) assert.equal(r.body.error.code, 'payment_not_cancelable');
+    const qe = await api('GET', `/v1/events?object_id=${q.id}`, { key: m.key });
+    assert.deepEqual(qe.body.data.map((e: { type: string }) => e.type), ['payment.canceled', 'payment.created'], 'canceled once');
   });
 
   it('shows the payer a public view with nothing secret or internal', async () => {

@@ -103,7 +103,9 @@ describe('chain exceptions: underpaid, paid late, unmatched, and the operator re
     assert.equal(closed.status, 200, JSON.stringify(closed.body));
     assert.deepEqual([closed.body.status, closed.body.resolution, closed.body.reason], ['resolved', 'returned', 'sent back to the payer by hand']);
     assert.match(closed.body.resolved_by, new RegExp(`^${(await operatorNamed('ops-cex')).id}@otk_`));
-    assert.equal((await ops('POST', `/v1/admin/chain_exceptions/${mine.id}/resolve`, { resolution: 'returned', reason: 'again' })).status, 404, 'closed once');
+    const again = await ops('POST', `/v1/admin/chain_exceptions/${mine.id}/resolve`, { resolution: 'returned', reason: 'again' });
+    assert.deepEqual([again.status, again.body.error.code], [409, 'chain_exception_not_open'], 'closed once');
+    assert.equal((await ops('POST', '/v1/admin/chain_exceptions/cex_000000000000000000000000/resolve', { resolution: 'returned', reason: 'x' })).status, 404);
     const rec = await h().stack.pool.query(`SELECT actor, payload FROM evidence WHERE kind = 'chain_exception.resolved' AND payload->>'exception_id' = $1`, [mine.id]);
     assert.equal(rec.rows.length, 1);
     assert.equal(rec.rows[0].payload.resolution, 'returned');

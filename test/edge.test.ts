@@ -112,7 +112,7 @@ describe('The edge: bad input is a typed 4xx, writes nothing, and keeps the Idem
     assert.equal(deflate.status, 201, JSON.stringify(deflate.body));
   });
 
-  it('a NUL in any string field, metadata key or query value is 400 before anything is written; the corrected body then succeeds with the same key', async () => {
+  it('a NUL (or an unpaired surrogate) in any string field, metadata key or query value is 400 before anything is written; the corrected body then succeeds with the same key', async () => {
     const m = await newMerchant();
     const admin = { key: ADMIN_TOKEN };
     const probes: Array<{ path: string; bad: unknown; good: unknown; param: string; as?: { key: string } }> = [
@@ -123,6 +123,9 @@ describe('The edge: bad input is a typed 4xx, writes nothing, and keeps the Idem
       { path: '/v1/webhook_endpoints', bad: { url: 'http://127.0.0.1:9/hook', description: 'x\u0000' }, good: { url: 'http://127.0.0.1:9/hook', description: 'x' }, param: 'description' },
       { path: '/v1/payout_destinations', bad: { rail: RAIL, address: freshAddress(), label: 'supplier\u0000' }, good: { rail: RAIL, address: freshAddress(), label: 'supplier' }, param: 'label' },
       { path: '/v1/admin/merchants', bad: { name: 'Shop\u0000' }, good: { name: 'Shop' }, param: 'name', as: admin },
+      // An unpaired surrogate would be stored as U+FFFD: a search by the reference sent would miss it.
+      { path: '/v1/payments', bad: payment('ref\ud800'), good: payment(), param: 'reference' },
+      { path: '/v1/payments', bad: { ...payment(), metadata: { note: 'x\udc00y' } }, good: { ...payment(), metadata: { note: '\ud83d\ude00' } }, param: 'metadata.note' },
     ];
     for (const p of probes) {
       const key = idem();

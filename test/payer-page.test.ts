@@ -12,7 +12,9 @@ describe('payer page in headless Chromium', function () {
     const m = await newMerchant();
     const p = (await api('POST', '/v1/payments', { key: m.key, body: { amount: '125.50', rail: 'usdt-erc20', reference: 'secret-order-77', metadata: { note: 'internal-note' } } })).body;
     const page = await browser().newPage({ viewport: { width: 390, height: 844 } });
-    await page.goto(p.hosted_url);
+    const res = await page.goto(p.hosted_url);
+    // Live status and an address: no cache may keep the page.
+    assert.equal(res!.headers()['cache-control'], 'no-store');
     assert.equal(await page.textContent('#amount'), '125.50');
     assert.equal(await page.inputValue('#address'), p.deposit_address);
     assert.match((await page.getAttribute('.qr', 'aria-label'))!, new RegExp(`ethereum:0x[0-9a-fA-F]{40}@31337/transfer\\?address=${p.deposit_address}&uint256=125500000`));

@@ -401,6 +401,68 @@ describe('payouts', function () {
     }
   });
 
+  it('an approval racing a cancel is either recorded before it or refused: never recorded for a payout the cancel already ended', async () => {
+    const { stack, config, bundle } = h();
+    const m = await newMerchant({ name: 'Approve racing cancel' });
+    await seedAvailable(m.merchantId, 10n * USDT);
+    const dest = freshAddress();
+    await allowlist(m.key, dest);
+    // A worker of its own whose approval record takes a second: the cancel arrives while it runs.
+    const TASK_QUEUE = `payouts-cancel-race-${newId('q')}`;
+    let approvalStarted!: () => void;
+    const started = new Promise<void>((r) => (approvalStarted = r));
+    const real = createPayoutActivities({ pool: stack.pool, config, signer: null, senders: new RailSenders() });
+    const connection = await NativeConnection.connect({ address: stack.temporalAddress });
+    const worker = await Worker.create({
+      connection, namespace: stack.namespace, taskQueue: TASK_QUEUE, workflowBundle: bundle,
+      activities: {
+        ...real,
+        async recordPayoutApproval(a: { payoutId: string; operator: string; reason: string }) {
+          approvalStarted();
+          await new Promise((r) => setTimeout(r, 1_000));
+          return real.recordPayoutApproval(a);
+        },
+      },
+    });
+    const running = worker.run();
+    const metrics = { workflowStarts: { inc() {} } } as unknown as Metrics;
+    const create = (reference: string) => createPayout(
+      { pool: stack.pool, config, temporal: stack.client, metrics, payoutTaskQueue: TASK_QUEUE },
+      { keyId: 'test', merchantId: m.merchantId, environment: 'sandbox', scopes: ['payouts:write'] },
+      { amount: '1', rail: 'usdt-erc20', destination: dest, reference },
+      null,
+    );
+    const approvalsOf = async (id: string) => (await stack.pool.query(`SELECT operator FROM payout_approvals WHERE payout_id = $1`, [id])).rows;
+    const transitionsOf = async (id: string) => (await stack.pool.query(`SELECT to_status FROM payout_transitions WHERE payout_id = $1 ORDER BY seq`, [id])).rows.map((r) => r.to_status);
+    try {
+      // The approval is being recorded when the cancel comes: the cancel waits its turn, so the
+      // approval lands whole (recorded and applied), then the cancel ends the approved payout.
+      const first = await create('race-approve-first');
+      assert.equal(first.approvals_required, 1);
+      const approving = asOperator('alice')('POST', `/v1/admin/payouts/${first.id}/approve`, { reason: 'checked' });
+      await started;
+      const canceled = await asOperator('bob')('POST', `/v1/admin/payouts/${first.id}/cancel`, { reason: 'called off' });
+      const approved = await approving;
+      assert.equal(approved.status, 200, JSON.stringify(approved.body));
+      assert.equal(canceled.status, 200, JSON.stringify(canceled.body));
+      assert.equal(canceled.body.status, 'canceled');
+      assert.deepEqual(await transitionsOf(first.id), ['pending_approval', 'approved', 'canceled']);
+      assert.deepEqual((await approvalsOf(first.id)).map((r) => r.operator), [(await operatorNamed('alice')).id]);
+      // Canceled first: the approval is refused with its documented code and leaves no row.
+      const second = await create('race-cancel-first');
+      assert.equal((await asOperator('bob')('POST', `/v1/admin/payouts/${second.id}/cancel`, { reason: 'called off' })).status, 200);
+      const late = await asOperator('alice')('POST', `/v1/admin/payouts/${second.id}/approve`, { reason: 'too late' });
+      assert.equal(late.status, 409);
+      assert.equal(late.body.error.code, 'payout_not_pending_approval');
+      assert.deepEqual(await approvalsOf(second.id), []);
+      await eventually(async () => (await balanceOf(m.key, 'payout_hold')) === 0n, 10_000);
+    } finally {
+      worker.shutdown();
+      await running;
+      await connection.close();
+    }
+  });
+
   it('an allowlist request is written by its workflow: a retried request answers the same entry; the same address again is a typed 409 with no second row', async () => {
     const { stack } = h();
     const m = await newMerchant({ name: 'Allowlist by workflow' });

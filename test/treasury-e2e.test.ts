@@ -158,6 +158,9 @@ describe('treasury gates and reconciliation on the devnet', function () {
     const orphanBreak = run.breaks.find((b: { class: string }) => b.class === 'payment_without_order');
     const res = await admin('POST', `/v1/admin/reconciliation/breaks/${orphanBreak.id}/resolve`, { resolution: 'accepted', reason: 'one-off sale without an order' });
     assert.equal(res.status, 200, JSON.stringify(res.body));
+    const twice = await admin('POST', `/v1/admin/reconciliation/breaks/${orphanBreak.id}/resolve`, { resolution: 'accepted', reason: 'again' });
+    assert.deepEqual([twice.status, twice.body.error.code], [409, 'break_not_open']);
+    assert.equal((await admin('POST', '/v1/admin/reconciliation/breaks/brk_000000000000000000000000/resolve', { resolution: 'accepted', reason: 'x' })).status, 404);
     const third = await reconcile(m);
     assert.deepEqual(byClass(third), ['amount_mismatch', 'order_without_payment', 'posting_without_transfer']);
     const { rows } = await h().stack.pool.query(`SELECT kind, actor FROM evidence WHERE kind = 'reconciliation.break_resolved' AND payload->>'break_id' = $1`, [orphanBreak.id]);

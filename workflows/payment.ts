@@ -165,13 +165,14 @@ export async function paymentWorkflow(input: PaymentWorkflowInput): Promise<Paym
     to: PaymentStatus,
     cause: string,
     actor: string,
-    opts: { exceptionCode?: ExceptionCode | null; reason?: string; amountReceivedMinor?: string; countedKeys?: string[] } = {},
+    opts: { exceptionCode?: ExceptionCode | null; reason?: string; amountReceivedMinor?: string; countedKeys?: string[]; conflictCode?: string } = {},
   ): Promise<void> {
     const next = queue.then(async () => {
       if (!canTransition(state.status, to)) {
+        // A request that lost a race (two cancels at once) answers with its own documented code.
         throw ApplicationFailure.nonRetryable(
           `payment is ${state.status}; it cannot become ${to}`,
-          'payment_state_conflict',
+          opts.conflictCode ?? 'payment_state_conflict',
         );
       }
       const exceptionCode = to === 'requires_review' ? (opts.exceptionCode ?? null) : null;
@@ -254,7 +255,7 @@ export async function paymentWorkflow(input: PaymentWorkflowInput): Promise<Paym
   setHandler(
     cancelPaymentUpdate,
     async ({ actor }) => {
-      await transition('canceled', 'merchant_cancel', actor);
+      await transition('canceled', 'merchant_cancel', actor, { conflictCode: 'payment_not_cancelable' });
       return { ...state };
     },
     {
@@ -316,7 +317,7 @@ export async function paymentWorkflow(input: PaymentWorkflowInput): Promise<Paym
     const keys = (state.transfers ?? []).map((t) => t.key);
     const countedKeys = to === 'confirmed' ? keys : undefined;
     const amountReceivedMinor = to === 'confirmed' ? minorToString(sumMinor(state.transfers ?? [])) : undefined;
-    await transition(to, `operator_${req.decision}`, req.operator, { reason: req.reason, countedKeys, amountReceivedMinor });
+    await transition(to, `operator_${req.decision}`, req.operator, { reason: req.reason, countedKeys, amountReceivedMinor, conflictCode: 'payment_not_in_review' });
     // What a refund or write-off covered: money after it is late money (lateTransfers).
     if (to !== 'confirmed') state.resolvedKeys = keys;
     if (refund) {

@@ -56,6 +56,12 @@ export const PAYOUT_CHAIN_PATCH = 'payout-finality-and-stuck-sends';
 export const PAYOUT_HISTORY_EVENTS_MAX = 5_000;
 /** Runs from before it never continue-as-new (their histories have no marker). */
 export const PAYOUT_CONTINUE_AS_NEW_PATCH = 'payout-continue-as-new';
+/**
+ * Approvals and cancels decide inside the transition queue: their checks and their writes run
+ * with no other change in between, so an approval racing a cancel is either recorded before
+ * it or refused, never recorded for a payout already canceled.
+ */
+export const PAYOUT_DECISIONS_IN_QUEUE_PATCH = 'payout-decisions-in-queue';
 /** Statuses a payout ends in (`confirmed` on payouts from before finality was followed). */
 const PAYOUT_ENDS = new Set(['settled', 'confirmed', 'canceled', 'failed']);
 
@@ -145,20 +151,26 @@ async function runPayout(input: PayoutWorkflowInput): Promise<PayoutWorkflowStat
 
   // Transitions are serialized: an approval and a cancel can race, the table decides.
   let queue: Promise<unknown> = Promise.resolve();
-  function transition(to: PayoutStatus, cause: string, actor: string, opts: { reason?: string; failureCode?: string } = {}): Promise<void> {
-    const next = queue.then(async () => {
-      if (!canPayoutTransition(state.status, to)) {
-        throw ApplicationFailure.nonRetryable(`payout is ${state.status}; it cannot become ${to}`, 'payout_state_conflict');
-      }
-      await records.recordPayoutTransition({ sendKey: `${input.kind}:${input.payoutId}`, payoutId: state.payoutId, seq: state.seq + 1, from: state.status, to, cause, actor, reason: opts.reason ?? null, failureCode: opts.failureCode ?? null });
-      state.seq += 1;
-      state.status = to;
-      if (input.upsertSearchAttributes !== false) upsertSearchAttributes([{ key: SEARCH_ATTRIBUTE_KEYS.status, value: to }]);
-      if (opts.failureCode) state.failureCode = opts.failureCode;
-      await dispatchEvent(state.payoutId, state.seq);
-    });
+  /** Run a step in the queue, after every change queued before it. */
+  function inQueue<T>(step: () => Promise<T>): Promise<T> {
+    const next = queue.then(step);
     queue = next.catch(() => undefined);
     return next;
+  }
+  /** One transition, applied now: only from inside the queue. */
+  async function applyTransition(to: PayoutStatus, cause: string, actor: string, opts: { reason?: string; failureCode?: string } = {}): Promise<void> {
+    if (!canPayoutTransition(state.status, to)) {
+      throw ApplicationFailure.nonRetryable(`payout is ${state.status}; it cannot become ${to}`, 'payout_state_conflict');
+    }
+    await records.recordPayoutTransition({ sendKey: `${input.kind}:${input.payoutId}`, payoutId: state.payoutId, seq: state.seq + 1, from: state.status, to, cause, actor, reason: opts.reason ?? null, failureCode: opts.failureCode ?? null });
+    state.seq += 1;
+    state.status = to;
+    if (input.upsertSearchAttributes !== false) upsertSearchAttributes([{ key: SEARCH_ATTRIBUTE_KEYS.status, value: to }]);
+    if (opts.failureCode) state.failureCode = opts.failureCode;
+    await dispatchEvent(state.payoutId, state.seq);
+  }
+  function transition(to: PayoutStatus, cause: string, actor: string, opts: { reason?: string; failureCode?: string } = {}): Promise<void> {
+    return inQueue(() => applyTransition(to, cause, actor, opts));
   }
 
   /**
@@ -216,6 +228,7 @@ async function runPayout(input: PayoutWorkflowInput): Promise<PayoutWorkflowStat
     (req: ApprovePayoutRequest) => {
       const next = approving.then(async () => {
         await whenCreated();
+        if (patched(PAYOUT_DECISIONS_IN_QUEUE_PATCH)) return inQueue(() => approve(req));
         await whenQuiet();
         if (state.status !== 'pending_approval') {
           throw ApplicationFailure.nonRetryable(`payout is ${state.status}; only pending_approval takes approvals`, 'payout_not_pending_approval');
@@ -245,10 +258,39 @@ async function runPayout(input: PayoutWorkflowInput): Promise<PayoutWorkflowStat
     },
   );
 
+  /** An approval: checked, recorded and, when it completes the count, applied, with nothing else in between. */
+  async function approve(req: ApprovePayoutRequest): Promise<PayoutWorkflowState> {
+    if (state.status !== 'pending_approval') {
+      throw ApplicationFailure.nonRetryable(`payout is ${state.status}; only pending_approval takes approvals`, 'payout_not_pending_approval');
+    }
+    if (operatorIdOfActor(input.create?.actor) === req.operator) {
+      throw ApplicationFailure.nonRetryable(`${req.operator} requested this payout; another operator must approve`, 'operator_requested_payout');
+    }
+    if (state.approvals.includes(req.operator)) {
+      throw ApplicationFailure.nonRetryable(`${req.operator} has approved this payout already; another operator must approve`, 'operator_already_approved');
+    }
+    const r = await records.recordPayoutApproval({ payoutId: state.payoutId, operator: req.operator, credentialId: req.credentialId, reason: req.reason });
+    state.approvals = r.operators;
+    if (state.approvals.length >= approvalsRequired) {
+      await applyTransition('approved', 'operators_approved', req.credentialId ? `${req.operator}@${req.credentialId}` : req.operator, { reason: req.reason });
+    }
+    return { ...state };
+  }
+
+  /** A cancel: refused unless the payout is still cancelable when its turn in the queue comes. */
+  async function cancel(req: CancelPayoutRequest, cause: string): Promise<PayoutWorkflowState> {
+    if (!PAYOUT_CANCELABLE.has(state.status)) {
+      throw ApplicationFailure.nonRetryable(`payout is ${state.status}; it can be canceled only before signing`, 'payout_not_cancelable');
+    }
+    await applyTransition('canceled', cause, req.actor, { reason: req.reason });
+    return { ...state };
+  }
+
   setHandler(
     cancelPayoutUpdate,
     async (req: CancelPayoutRequest) => {
       await whenCreated();
+      if (patched(PAYOUT_DECISIONS_IN_QUEUE_PATCH)) return inQueue(() => cancel(req, 'canceled'));
       // Once, not until quiet: a cancel accepted while `approved` is being recorded must get in
       // before the main flow queues `signing` (whenQuiet would let signing go first).
       await queue;
@@ -264,8 +306,13 @@ async function runPayout(input: PayoutWorkflowInput): Promise<PayoutWorkflowStat
   // A revoked destination calls off what is not signed yet; anything later it leaves alone.
   setHandler(cancelPayoutSignal, async (req: CancelPayoutRequest) => {
     await whenCreated().catch(() => undefined);
+    if (state.refused) return;
+    if (patched(PAYOUT_DECISIONS_IN_QUEUE_PATCH)) {
+      await inQueue(() => cancel(req, 'destination_revoked')).catch(() => undefined);
+      return;
+    }
     await queue;
-    if (state.refused || !PAYOUT_CANCELABLE.has(state.status)) return;
+    if (!PAYOUT_CANCELABLE.has(state.status)) return;
     await transition('canceled', 'destination_revoked', req.actor, { reason: req.reason }).catch(() => undefined);
   });
 

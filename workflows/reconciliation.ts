@@ -8,6 +8,9 @@ import { BREAK_CLASSES_IN_ORDER, paymentReconciledSignal, reconciliationStartedU
 const acts = proxyActivities<ReconciliationActivities>({
   // A class over a million payments is one set-based statement: give it room.
   startToCloseTimeout: '10 minutes',
+  // Its activities heartbeat every 5 s while their statement runs: a run whose worker died is
+  // retried elsewhere after this, not after 10 minutes with the Schedule skipping every run.
+  heartbeatTimeout: '30 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 5 },
 });
 

@@ -4,7 +4,8 @@
 // of one object's events to one endpoint, in sequence order), and by a single delivery workflow
 // (redeliveries, recoveries, endpoints with ordering "none"). Each is idempotent: rows are keyed
 // by delivery id and attempt number.
-import { Context, log } from '@temporalio/activity';
+import { log } from '@temporalio/activity';
+import { heartbeating } from '../heartbeat.js';
 import type { Pool } from '../db.js';
 import { withTx } from '../db.js';
 import type { StablerailConfig } from '../config.js';
@@ -37,27 +38,6 @@ function warn(message: string, attrs: Record<string, unknown>): void {
   try {
     log.warn(message, attrs);
   } catch { /* not in an activity context */ }
-}
-
-/**
- * Heartbeat while the work runs, so a worker that dies mid-attempt is noticed at the heartbeat
- * timeout (seconds), not the attempt's start-to-close timeout. Outside an activity: plain await.
- */
-async function heartbeating<T>(work: Promise<T>): Promise<T> {
-  let ctx: Context | null = null;
-  try {
-    ctx = Context.current();
-  } catch {
-    return work;
-  }
-  const beat = () => ctx!.heartbeat();
-  beat();
-  const timer = setInterval(beat, HEARTBEAT_INTERVAL_MS);
-  try {
-    return await work;
-  } finally {
-    clearInterval(timer);
-  }
 }
 
 /** The payload, serialized once: these exact bytes are signed and sent. */
@@ -119,7 +99,7 @@ export async function attemptOnce(deps: SendDeps, req: AttemptRequest, timeoutMs
   try {
     const policy = urlPolicy(ctx.environment as Environment, config);
     const target = await resolveTarget(parseEndpointUrl(ctx.url, policy), policy);
-    const r = await heartbeating(postPinned(target, headers, body, timeoutMs));
+    const r = await heartbeating(postPinned(target, headers, body, timeoutMs), HEARTBEAT_INTERVAL_MS);
     responseStatus = r.status;
     excerpt = r.excerpt;
     latencyMs = r.latencyMs;

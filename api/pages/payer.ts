@@ -60,6 +60,8 @@ export function mountPayerPages(app: Express, deps: { pool: Pool; config: Stable
     const row = await findPaymentByPublicId(deps.pool, id);
     res.set('Content-Security-Policy', "default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'");
     res.set('Referrer-Policy', 'no-referrer');
+    // Live status and a deposit address: never served from a cache (a shared one would show a stale status).
+    res.set('Cache-Control', 'no-store');
     if (!row) {
       res.status(404).type('html').send(`<!doctype html><html lang="en"><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>Payment not found</title><style>${PAGE_CSS}</style><main><div class="card"><h1>Payment not found</h1><p>Check the link you were given, or ask the merchant for a new one.</p></div></main></html>`);
       return;
