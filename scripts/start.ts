@@ -10,6 +10,7 @@ import { DEVNET_COOLING_OFF_S, DEVNET_RECONCILIATION_GRACE_S, DEVNET_RECONCILIAT
 import { startStack } from './stack.js';
 import { startTracing, stopTracing } from '../temporal-config/tracing.js';
 import { LauncherError } from './embedded/launcher-error.js';
+import { claimDataDir } from './embedded/orphans.js';
 import { loadOrCreateMasterKey } from '../activities/webhooks/secret-box.js';
 
 const dataDir = resolve(process.env.STABLERAIL_DATA_DIR ?? '.stablerail');
@@ -22,6 +23,16 @@ const tracing = startTracing('dev');
 if (tracing) logger.info({ service_name: tracing.serviceName }, 'tracing to OTLP');
 
 mkdirSync(dataDir, { recursive: true });
+// Before anything else: a second launcher on a running data directory would take the running
+// one's servers for a crash's orphans and stop them.
+let releaseDataDir: () => void = () => {};
+try {
+  releaseDataDir = claimDataDir(dataDir);
+} catch (err) {
+  if (!(err instanceof LauncherError)) throw err;
+  process.stderr.write(`npm start: ${err.message}\n`);
+  process.exit(1);
+}
 const baseUrl = process.env.STABLERAIL_BASE_URL ?? `http://127.0.0.1:${apiPort}`;
 let config: StablerailConfig;
 if (process.env.STABLERAIL_CONFIG) {
@@ -53,6 +64,7 @@ const stack = await startStack({
   // Something the operator must change (a directory, a port): the message says what; a stack trace would bury it.
   if (!(err instanceof LauncherError)) throw err;
   process.stderr.write(`npm start: ${err.message}\n`);
+  releaseDataDir();
   process.exit(1);
 });
 
@@ -115,6 +127,7 @@ async function shutdown(signal: string) {
   logger.info({ signal }, 'stopping');
   await stack.stop();
   await stopTracing();
+  releaseDataDir();
   process.exit(0);
 }
 process.on('SIGINT', () => void shutdown('SIGINT'));

@@ -119,8 +119,24 @@ describe('npm start (the launcher)', function () {
     assert.ok(!alive(pgPid), 'the orphan was stopped');
     const st = await fetch(`http://127.0.0.1:${port}/v1/payments/${pay.id}`, { headers: { authorization: `Bearer ${dev.secret_key}` } });
     assert.equal(st.status, 200);
+    // A second npm start on the running data directory: refused before it touches anything (it
+    // would have taken the running launcher's devnet for a crash's orphan and stopped it).
+    const twin = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], {
+      env: { ...process.env, PORT: String(port), STABLERAIL_TEMPORAL_PORT: String(temporalPort), STABLERAIL_DEVNET_PORT: String(devnetPort), STABLERAIL_DATA_DIR: dataDir, LOG_LEVEL: 'warn' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let twinErr = '';
+    twin.stderr!.on('data', (d) => (twinErr += d.toString()));
+    const twinCode = await new Promise((res) => twin.once('exit', res));
+    assert.equal(twinCode, 1, twinErr);
+    assert.match(twinErr, new RegExp(`^npm start: another npm start \\(pid ${third.proc.pid}\\) is running on ${dataDir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+    assert.ok(!twinErr.includes('    at '), 'no stack trace');
+    const block = await fetch(`http://127.0.0.1:${devnetPort}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_blockNumber', params: [] }) });
+    assert.equal(block.status, 200, 'the running devnet was left alone');
+    assert.equal((await fetch(`http://127.0.0.1:${port}/readyz`)).status, 200);
     third.proc.kill('SIGTERM');
     await new Promise((res) => third.proc.once('exit', res));
+    assert.ok(!existsSync(join(dataDir, 'launcher.pid')), 'a clean stop releases the data directory');
   });
 
   const groups: ChildProcess[] = [];

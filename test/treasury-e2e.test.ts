@@ -91,6 +91,32 @@ describe('treasury gates and reconciliation on the devnet', function () {
     assert.equal(pack.temporal_history.workflow_id, p.id);
   });
 
+  it('late money to a recognized payment is a break until an operator closes its chain exception; then the next run clears it', async () => {
+    const m = await newMerchant();
+    const p = await createPaymentFor(m, '5.00', 'late-break');
+    await pay(p.deposit_address, 5_000_000n);
+    await mine(6);
+    await watcherCaughtUp();
+    await eventually(async () => (await h().stack.client.workflow.getHandle(p.id).query(paymentStateQuery)).finalReached === true);
+    assert.equal((await reconcile(m)).matched_payments, 1);
+    await statusOf(m, p.id, 'recognized');
+    // Within the payment's monitoring window (5 s in tests): the workflow records it as late money.
+    const tx = await pay(p.deposit_address, 1_000_000n);
+    await mine(3);
+    const ex = await eventually(async () => (await h().stack.pool.query(`SELECT id, payment_id FROM chain_exceptions WHERE lower(tx_hash) = lower($1)`, [tx])).rows[0], 20_000);
+    assert.equal(ex.payment_id, p.id, 'attached to the payment it reached');
+    const open = await reconcile(m);
+    const late = open.breaks.filter((b: { class: string; tx_hash: string }) => b.class === 'confirmed_without_posting' && b.tx_hash.toLowerCase() === tx.toLowerCase());
+    assert.equal(late.length, 1, JSON.stringify(open.breaks));
+    assert.equal(late[0].drift, '-1.00');
+    const closed = await admin('POST', `/v1/admin/chain_exceptions/${ex.id}/resolve`, { resolution: 'returned', reason: 'sent back to the payer' });
+    assert.equal(closed.status, 200, JSON.stringify(closed.body));
+    const after = await reconcile(m);
+    assert.ok(!after.breaks.some((b: { tx_hash: string | null }) => b.tx_hash?.toLowerCase() === tx.toLowerCase()), 'decided once, in one queue');
+    const b = await admin('GET', '/v1/admin/reconciliation/breaks?status=cleared');
+    assert.ok(b.body.data.some((x: { id: string }) => x.id === late[0].id), 'the break is cleared, not deleted');
+  });
+
   it('a reorg after posting reverses the postings, so pending returns to zero', async () => {
     const m = await newMerchant();
     const p = await createPaymentFor(m, '7.00', 'reorg-1');

@@ -3,6 +3,8 @@
 // starting a new one. Pids are reused: a pid file is acted on only when the process it names
 // still runs the command line that wrote it, never whatever process now has that number.
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { LauncherError } from './launcher-error.js';
 import { spawnSync, type ChildProcess } from 'node:child_process';
 
 export function isAlive(pid: number): boolean {
@@ -97,4 +99,30 @@ export function killWithParent(child: ChildProcess, signal: NodeJS.Signals = 'SI
   };
   process.once('exit', onExit);
   child.once('exit', () => process.off('exit', onExit));
+}
+
+/**
+ * One launcher per data directory. Its claim is `launcher.pid` (this process's pid and command
+ * line). A claim whose launcher still runs refuses a second `npm start` before it touches
+ * anything (the servers it would otherwise take for a crash's orphans are that launcher's, alive);
+ * a claim left by a crash is taken over. Answers the release, for a clean stop.
+ */
+export function claimDataDir(dataDir: string): () => void {
+  const file = join(dataDir, 'launcher.pid');
+  const held = readRecord(file);
+  if (held && held.pid !== process.pid && isAlive(held.pid) && runsCommand(held.pid, held.args)) {
+    throw new LauncherError(`another npm start (pid ${held.pid}) is running on ${dataDir}: stop it first (Ctrl-C), or give this one a STABLERAIL_DATA_DIR of its own`);
+  }
+  rmSync(file, { force: true });
+  const self = commandLineOf(process.pid) ?? process.argv;
+  try {
+    // wx: of two launchers starting at the same instant, one writes the claim and the other is refused.
+    writeFileSync(file, JSON.stringify({ pid: process.pid, args: self.slice(1) } satisfies PidRecord), { flag: 'wx' });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new LauncherError(`another npm start is starting on ${dataDir} at this moment`);
+    throw err;
+  }
+  return () => {
+    if (readRecord(file)?.pid === process.pid) rmSync(file, { force: true });
+  };
 }
