@@ -114,7 +114,7 @@ Stablerail is running.
 Try it (README "Try it" has the whole first minute):
   npx stablerail webhooks listen                       # in a second terminal: signed deliveries
   curl -s ${stack.apiUrl}/v1/payments -H "Authorization: Bearer $(node -p "require('${devJsonPath}').secret_key")" \\
-       -H 'Content-Type: application/json' -d '{"amount":"12.34","rail":"usdt-erc20","reference":"order-1"}'
+       -H 'Idempotency-Key: order-1' -H 'Content-Type: application/json' -d '{"amount":"12.34","rail":"usdt-erc20","reference":"order-1"}'
   npx stablerail devnet pay pay_…                      # the id from the answer: pays it and follows it
 
 ${JSON.stringify(printable, null, 2)}
