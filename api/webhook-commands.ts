@@ -135,17 +135,20 @@ export async function recoverEndpoint(pool: Pool, temporal: Client, auth: KeyAut
     deliveryId: deliveryIdFor(e.id, endpoint.id, recoveryId), eventId: e.id, endpointId: endpoint.id,
     objectId: e.object_id, sequence: Number(e.sequence), ordering: endpoint.ordering,
   }));
-  // One start: the recovery's workflow writes the rows and hands them to the objects' lanes
-  // (in sequence order, behind anything pending) or to delivery children (ordering "none").
+  // One call: the recovery's workflow writes the rows (skipping events another recovery at the
+  // same moment took) and hands them to the objects' lanes (in sequence order, behind anything
+  // pending) or to delivery children (ordering "none"); the answer is what it resent.
+  let resent: string[] = [];
   if (deliveries.length > 0) {
     try {
-      await temporal.workflow.start<typeof webhookRecoveryWorkflow>('webhookRecoveryWorkflow', {
+      resent = (await temporal.workflow.execute<typeof webhookRecoveryWorkflow>('webhookRecoveryWorkflow', {
         taskQueue: TASK_QUEUES.webhooks, workflowId: recoveryId, workflowIdReusePolicy: 'REJECT_DUPLICATE',
         args: [{ recoveryId, endpointId: endpoint.id, deliveries }],
-      });
+      })).eventIds;
     } catch (err) {
       // A retried request converging on the recovery it already started.
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+      resent = (await temporal.workflow.getHandle<typeof webhookRecoveryWorkflow>(recoveryId).result()).eventIds;
     }
   }
   return {
@@ -154,8 +157,8 @@ export async function recoverEndpoint(pool: Pool, temporal: Client, auth: KeyAut
     endpoint_id: endpoint.id,
     since: since.toISOString(),
     until: until.toISOString(),
-    resent: deliveries.length,
-    event_ids: deliveries.map((d) => d.eventId),
+    resent: resent.length,
+    event_ids: resent,
     has_more: rows.length > RECOVER_EVENTS_MAX,
     last_event_created_at: page.at(-1)?.created_at.toISOString() ?? null,
   };

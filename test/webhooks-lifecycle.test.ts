@@ -97,6 +97,41 @@ describe('webhook endpoint lifecycle (real stack)', () => {
     assert.equal(listed.body.ordering, 'sequence');
   });
 
+  it('recover after retries: a lane sleeping out a retry delay is woken and resends at once; two recovers at once send each event once; nothing from before the endpoint existed', async function () {
+    this.timeout(90_000);
+    let mode: 'fail' | 'gone' | 'ok' = 'fail';
+    rcv = await startReceiver(() => (mode === 'fail' ? { status: 500 } : mode === 'gone' ? { status: 410 } : { status: 200 }));
+    const m = await newMerchant();
+    const c = clientFor(m.key);
+    const before = await c.createPayment({ amount: '1.00', rail: 'usdt-erc20', reference: 'wh-before-endpoint' });
+    const ep = await c.createWebhookEndpoint({ url: rcv.url });
+    const since = new Date(Date.now() - 60_000).toISOString();
+    // Its first attempts fail: attempt 1 by the recording activity, attempt 2 by the lane after
+    // 5 s, and then the lane sleeps the schedule's 5 minutes.
+    const p = await c.createPayment({ amount: '2.00', rail: 'usdt-erc20', reference: 'wh-lane-sleeping' });
+    const lane = `whl_${p.id}_${ep.id}`;
+    await eventually(async () => rcv!.received.length >= 2, 20_000);
+    // A 410 on another payment's event disables the endpoint: the sleeping lane's delivery ends.
+    mode = 'gone';
+    await c.createPayment({ amount: '3.00', rail: 'usdt-erc20', reference: 'wh-gone' });
+    await eventually(async () => (await c.getWebhookEndpoint(ep.id)).status === 'disabled', 20_000);
+    await c.cancelPayment(p.id, 'wh-lane-cancel');
+    mode = 'ok';
+    const [a, b] = await Promise.all([c.recoverWebhookEndpoint(ep.id, { since }, 'wh-rec-a'), c.recoverWebhookEndpoint(ep.id, { since }, 'wh-rec-b')]);
+    const resent = [...a.event_ids, ...b.event_ids];
+    assert.equal(new Set(resent).size, resent.length, 'no event resent by both');
+    assert.equal(resent.length, 3, 'created and canceled of the sleeping payment, created of the gone one');
+    assert.ok(!(await c.listEvents({ object_id: before.id })).data.some((e) => resent.includes(e.id)), 'nothing from before the endpoint existed');
+    // Delivered within seconds, in order, by the lane that was sleeping out 5 minutes.
+    const ok = () => rcv!.received.filter((r, i) => i >= 3 && JSON.parse(r.raw.toString()).data.id === p.id).map((r) => JSON.parse(r.raw.toString()).type);
+    await eventually(async () => ok().length >= 2, 20_000);
+    assert.deepEqual(ok(), ['payment.created', 'payment.canceled']);
+    const laneHistory = await h().stack.client.workflow.getHandle(lane).fetchHistory();
+    assert.ok((laneHistory.events ?? []).some((e) => e.timerCanceledEventAttributes), 'the retry delay was cut short by the wake');
+    await eventually(async () => (await c.listDeliveries(ep.id, { limit: 20 })).data.filter((d) => d.kind === 'recovery' && d.status === 'succeeded').length === 3, 20_000);
+    assert.equal((await c.listDeliveries(ep.id, { limit: 20 })).data.filter((d) => d.kind === 'recovery').length, 3, 'one recovery row per event');
+  });
+
   it('recovering an endpoint with ordering "none": the recovery\'s workflow hands each event to a delivery child of its own', async function () {
     this.timeout(60_000);
     let gone = true;

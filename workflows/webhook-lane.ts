@@ -3,10 +3,18 @@
 // step is one activity that attempts the earliest pending delivery; between a failure and the
 // next attempt it sleeps on a durable timer, so a later event is never sent while an earlier
 // one is still being retried. It ends when nothing of its object is pending to its endpoint.
-import { ActivityFailure, continueAsNew, proxyActivities, setHandler, sleep } from '@temporalio/workflow';
+import { ActivityFailure, condition, continueAsNew, patched, proxyActivities, setHandler, sleep } from '@temporalio/workflow';
 import type { WebhookDeliveryActivities } from '../activities/webhooks/delivery.js';
 import { handOff } from './event-dispatch.js';
 import { ATTEMPT_ACTIVITY_TIMEOUT_S, ATTEMPT_HEARTBEAT_TIMEOUT_S, laneWakeSignal, type LaneInput, type LaneResult, type LaneStep } from './webhook-shared.js';
+
+/**
+ * A wake (a hand-off, such as a recovery's resends after the endpoint was disabled and its pending
+ * deliveries ended) cuts a wait short: the lane reads its head again at once instead of sleeping
+ * out a retry delay (up to a day) that belonged to a delivery that no longer exists. A head still
+ * waiting its turn sends the lane back to waiting, so nothing is sent early.
+ */
+export const LANE_WAKE_ENDS_WAIT_PATCH = 'lane-wake-ends-wait';
 
 /** Steps per run: a lane that retries many events for days continues as new before its history grows long. */
 export const LANE_STEPS_PER_RUN_MAX = 200;
@@ -31,6 +39,10 @@ export async function webhookLaneWorkflow(input: LaneInput): Promise<LaneResult>
   setHandler(laneWakeSignal, () => {
     woken = true;
   });
+  async function waitOrWake(ms: number): Promise<void> {
+    if (patched(LANE_WAKE_ENDS_WAIT_PATCH)) await condition(() => woken, ms);
+    else await sleep(ms);
+  }
   for (let step = 0; step < LANE_STEPS_PER_RUN_MAX; step++) {
     let s: LaneStep;
     woken = false;
@@ -50,12 +62,12 @@ export async function webhookLaneWorkflow(input: LaneInput): Promise<LaneResult>
       return { ...input, attempts };
     }
     if (s.kind === 'wait') {
-      await sleep(s.waitMs);
+      await waitOrWake(s.waitMs);
       continue;
     }
     attempts++;
     if (s.notify.length > 0) await handOff(s.notify);
-    if (s.outcome === 'failed' && s.nextDelayMs !== null) await sleep(s.nextDelayMs);
+    if (s.outcome === 'failed' && s.nextDelayMs !== null) await waitOrWake(s.nextDelayMs);
   }
   return continueAsNew<typeof webhookLaneWorkflow>(input);
 }

@@ -3,7 +3,7 @@
 // delivery the way a payment hands off its events: to the lane of each object for an endpoint
 // that keeps order, so the resent events arrive in sequence order behind anything still
 // pending, or to a delivery child each for an endpoint with ordering "none". The API makes this
-// one start and writes no delivery row itself.
+// one call (start and wait for this result, seconds) and writes no delivery row itself.
 import { proxyActivities } from '@temporalio/workflow';
 import type { WebhookDeliveryActivities } from '../activities/webhooks/delivery.js';
 import { handOff } from './event-dispatch.js';
@@ -19,8 +19,8 @@ export interface RecoveryInput {
 export interface RecoveryResult {
   recoveryId: string;
   endpointId: string;
-  /** Deliveries written (pending rows) and handed off. */
-  handedOff: number;
+  /** The events resent, oldest first: those not already on their way to the endpoint (another recovery at the same moment took the rest). */
+  eventIds: string[];
 }
 
 /** Hand-offs per round: each lane start or delivery child is a command of one workflow task. */
@@ -33,9 +33,9 @@ const { recordRecovery } = proxyActivities<WebhookDeliveryActivities>({
 });
 
 export async function webhookRecoveryWorkflow(input: RecoveryInput): Promise<RecoveryResult> {
-  await recordRecovery(input.deliveries);
-  for (let i = 0; i < input.deliveries.length; i += RECOVERY_HAND_OFF_BATCH) {
-    await handOff(input.deliveries.slice(i, i + RECOVERY_HAND_OFF_BATCH));
+  const mine = await recordRecovery(input.deliveries);
+  for (let i = 0; i < mine.length; i += RECOVERY_HAND_OFF_BATCH) {
+    await handOff(mine.slice(i, i + RECOVERY_HAND_OFF_BATCH));
   }
-  return { recoveryId: input.recoveryId, endpointId: input.endpointId, handedOff: input.deliveries.length };
+  return { recoveryId: input.recoveryId, endpointId: input.endpointId, eventIds: mine.map((d) => d.eventId) };
 }

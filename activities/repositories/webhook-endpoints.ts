@@ -11,6 +11,7 @@ import { prismaOf, typedRows } from '../db.js';
 import { advisoryXactLock } from './sql/advisoryXactLock.js';
 import { webhookDeliveriesCancelPending } from './sql/webhookDeliveriesCancelPending.js';
 import { webhookDeliveriesInsert } from './sql/webhookDeliveriesInsert.js';
+import { webhookRecoveryInsert } from './sql/webhookRecoveryInsert.js';
 import { webhookEndpointById } from './sql/webhookEndpointById.js';
 import { webhookEndpointDisable } from './sql/webhookEndpointDisable.js';
 import { webhookEndpointDisabledEvent } from './sql/webhookEndpointDisabledEvent.js';
@@ -178,6 +179,17 @@ export async function cancelPendingDeliveries(c: AnyTx, endpointId: string, reas
 /** Enabled endpoints subscribed by any of `keys`, oldest first: prepared once per connection (every event plans). */
 export async function subscribedEndpoints(c: AnyTx, merchantId: string, environment: string, keys: string[], limit: number): Promise<Array<{ id: string; ordering: EndpointOrdering }>> {
   return (await typedRows(c, webhookEndpointsSubscribed(merchantId, environment, keys, limit), 'webhook_endpoints_subscribed')) as Array<{ id: string; ordering: EndpointOrdering }>;
+}
+
+/**
+ * A recovery's rows for the events not already on their way to (or delivered to) the endpoint,
+ * under the endpoint's recovery lock in the caller's transaction: the ids of this recovery's rows.
+ */
+export async function insertRecoveryRows(tx: AnyTx, endpointId: string, rows: Array<{ deliveryId: string; eventId: string }>): Promise<Set<string>> {
+  if (rows.length === 0) return new Set();
+  await typedRows(tx, advisoryXactLock(`webhook_recovery:${endpointId}`));
+  const written = await typedRows(tx, webhookRecoveryInsert(rows.map((r) => r.deliveryId), rows.map((r) => r.eventId), endpointId), 'webhook_recovery_insert');
+  return new Set(written.map((r) => r.id!));
 }
 
 export async function insertDeliveryRows(c: AnyTx | Pool, rows: Array<{ deliveryId: string; endpointId: string; eventId: string; kind: string }>): Promise<void> {

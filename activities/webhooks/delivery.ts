@@ -16,7 +16,7 @@ import { ATTEMPTS_MAX, nextDelayMs, parseRetryAfterMs } from '../../workflows/ru
 import type { AttemptRequest, AttemptResult, DeliveryInput, DeliveryKind, FirstAttempt, LaneStep, LaneStepRequest, PlannedDelivery } from '../../workflows/webhook-shared.js';
 import { activeSecrets, disableEndpoint } from './endpoints.js';
 import * as deliveries from '../repositories/webhook-deliveries.js';
-import { endpointById } from '../repositories/webhook-endpoints.js';
+import { endpointById, insertRecoveryRows } from '../repositories/webhook-endpoints.js';
 import { eventAt } from '../repositories/events.js';
 import { insertDeliveries, planEventDeliveries, type EventHead } from './plan.js';
 import { parseEndpointUrl, resolveTarget, urlPolicy } from './url-guard.js';
@@ -254,10 +254,15 @@ export function createWebhookDeliveryActivities(deps: SendDeps) {
 
     /**
      * A recovery's pending rows (kind recovery), written by its own workflow before it hands them
-     * to their lanes or delivery children; idempotent by delivery id.
+     * to their lanes or delivery children: only for events not already pending to (or delivered
+     * to) the endpoint, and idempotent by delivery id. Answers the deliveries to hand over.
      */
-    async recordRecovery(planned: PlannedDelivery[]): Promise<void> {
-      await insertDeliveries(pool, planned.map((p) => ({ deliveryId: p.deliveryId, eventId: p.eventId, endpointId: p.endpointId, kind: 'recovery' as const })));
+    async recordRecovery(planned: PlannedDelivery[]): Promise<PlannedDelivery[]> {
+      const endpointId = planned[0]?.endpointId;
+      if (!endpointId) return [];
+      // Two recoveries of one endpoint at once: the lock lets the second see the first's rows.
+      const mine = await withTx(pool, (c) => insertRecoveryRows(c, endpointId, planned));
+      return planned.filter((p) => mine.has(p.deliveryId));
     },
 
     /** Retries ran out: the delivery failed and the endpoint is disabled, with an operator-visible event. */

@@ -12,6 +12,8 @@
 SELECT e.id, e.created_at, e.object_id, e.sequence FROM events e
  WHERE e.merchant_id = $1 AND e.environment = $2 AND e.object_type <> 'webhook_endpoint'
    AND e.created_at >= $3 AND e.created_at < $4
+   -- Nothing from before the endpoint existed: it never missed those.
+   AND e.created_at >= (SELECT w.created_at FROM webhook_endpoints w WHERE w.id = $6)
    AND $5::text[] && ARRAY['*', split_part(e.type, '.', 1) || '.*', e.type]
    AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.event_id = e.id AND d.endpoint_id = $6 AND d.status IN ('succeeded', 'pending'))
  ORDER BY e.created_at, e.id LIMIT $7
