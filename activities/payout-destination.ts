@@ -35,6 +35,9 @@ export const getDestination = (pool: Pool, id: string): Promise<DestinationRow |
 
 export async function insertDestination(pool: Pool, o: { merchantId: string; environment: 'sandbox' | 'live'; rail: RailConfig; address: string; label: string; actor: string; id?: string }): Promise<DestinationRow> {
   const id = o.id ?? newId('pd');
+  if (await records.isDepositAddress(pool, o.address)) {
+    throw new DomainError('destination_is_deposit_address', `${o.address} is a Stablerail deposit address: payouts go to addresses outside the platform`, 'address', 400);
+  }
   try {
     return await withPrismaTx(pool, async (tx) => {
       const row = await records.insertDestinationRow(tx, { id, merchantId: o.merchantId, environment: o.environment, rail: o.rail.id, address: o.address, label: o.label, requestedBy: o.actor });

@@ -140,6 +140,11 @@ export async function insertPayout(pool: Pool, config: StablerailConfig, p: NewP
     // Keyed by payout id: a retried create step finds what the first one wrote, under the same lock.
     const existing = await getPayoutRow(c, id);
     if (existing) return existing;
+    // A refund address (or an allowlisted one) that is one of our own deposit addresses would put
+    // the money back into the platform's custody as another payment's.
+    if (await records.isDepositAddress(pool, p.destination.address)) {
+      throw new DomainError('destination_is_deposit_address', `${p.destination.address} is a Stablerail deposit address: payouts and refunds go to addresses outside the platform`, 'destination', 400);
+    }
     if (p.destination.id) {
       // Read under a share lock: a revocation committing now is seen, or waits for this payout
       // and then finds it among the payouts to cancel.

@@ -92,8 +92,8 @@ async function ledgerEntries(ctx: Ctx) {
   const rows = lines.filter((l) => keep.has(l.entry_id));
   if (ctx.query.format === 'csv') {
     return new CsvBody('ledger-entries.csv', toCsv(
-      ['time_utc', 'entry_id', 'line', 'account', 'purpose', 'asset', 'amount', 'amount_minor', 'fee_amount', 'fee_asset', 'gate', 'payment_id', 'merchant_reference', 'tx_hash', 'log_index', 'rail', 'reverses_entry_id'],
-      rows.map((l) => [new Date(l.effective_at).toISOString(), l.entry_id, l.line_no, l.account, l.purpose, l.asset, formatAmount(BigInt(l.amount_minor), decimals(l.asset)), l.amount_minor, ...feeColumns(l, decimals), l.gate, l.payment_id, l.reference, l.tx_hash, l.log_index, l.rail, l.reverses_id]),
+      ['time_utc', 'entry_id', 'line', 'account', 'purpose', 'asset', 'amount', 'amount_minor', 'fee_amount', 'fee_asset', 'gate', 'payment_id', 'merchant_reference', 'tx_hash', 'log_index', 'rail', 'reverses_entry_id', 'memo'],
+      rows.map((l) => [new Date(l.effective_at).toISOString(), l.entry_id, l.line_no, l.account, l.purpose, l.asset, formatAmount(BigInt(l.amount_minor), decimals(l.asset)), l.amount_minor, ...feeColumns(l, decimals), l.gate, l.payment_id, l.reference, l.tx_hash, l.log_index, l.rail, l.reverses_id, l.memo]),
     ));
   }
   const byEntry = new Map<string, any>();

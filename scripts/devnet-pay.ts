@@ -43,7 +43,7 @@ async function resolveTarget(apiUrl: string, key: string | undefined, id: string
   if (/^pay_[0-9A-Za-z]{24}$/.test(id)) {
     if (!key) throw new UsageError('a pay_… id is read with the sandbox secret key: set STABLERAIL_KEY or run `npm start` for dev.json (or give the pub_… id)');
     const r = await getJson(`${apiUrl}/v1/payments/${id}`, { authorization: `Bearer ${key}` });
-    if (r.status === 404) throw new UsageError(`no payment ${id} for this key (a live payment is never paid from the devnet)`);
+    if (r.status === 404) throw new UsageError(`no payment ${id} for this key: a pay_… id is read with the key of the merchant that made it (give the payment's pub_… id to pay another merchant's sandbox payment; a live payment is never paid from the devnet)`);
     if (r.status !== 200) throw new Error(`GET /v1/payments/${id}: ${r.status} ${JSON.stringify(r.body?.error ?? r.body)}`);
     const p = r.body;
     return { publicId: p.public_id, livemode: p.livemode, rail: p.rail, depositAddress: p.deposit_address, amount: p.amount, amountReceived: p.amount_received, status: p.status };

@@ -154,7 +154,7 @@ describe('stablerail devnet pay', function () {
     assert.match(notDevnet.out(), /rail usdt-erc20, which is not a devnet rail: pay it from a real wallet/);
     const unknown = cli(['devnet', 'pay', 'pay_AAAAAAAAAAAAAAAAAAAAAAAA']);
     assert.equal(await unknown.exited, 2);
-    assert.match(unknown.out(), /no payment pay_A+ for this key \(a live payment is never paid from the devnet\)/);
+    assert.match(unknown.out(), /no payment pay_A+ for this key: a pay_… id is read with the key of the merchant that made it \(give the payment's pub_… id/);
     const malformed = cli(['devnet', 'pay', 'order-1']);
     assert.equal(await malformed.exited, 2);
     assert.match(malformed.out(), /neither a payment id/);

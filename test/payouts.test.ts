@@ -172,6 +172,13 @@ describe('payouts', function () {
       assert.equal(r.status, 400);
       assert.equal(r.body.error.code, 'invalid_address', 'a mixed-case address with a wrong checksum is malformed');
     }
+    // One of the platform's own deposit addresses (another merchant's payment) is never a destination.
+    const other = await newMerchant({ name: 'Deposit owner' });
+    const theirs = await api('POST', '/v1/payments', { key: other.key, body: { amount: '1.00', rail: 'usdt-erc20', reference: 'deposit-as-destination' } });
+    assert.equal(theirs.status, 201, JSON.stringify(theirs.body));
+    const ours = await api('POST', '/v1/payout_destinations', { key: m.key, body: { rail: 'usdt-erc20', address: theirs.body.deposit_address, label: 'looks like a supplier' } });
+    assert.equal(ours.status, 400, JSON.stringify(ours.body));
+    assert.deepEqual([ours.body.error.code, ours.body.error.param], ['destination_is_deposit_address', 'address']);
     const badDest = await api('POST', '/v1/payout_destinations', { key: m.key, body: { rail: 'usdt-erc20', address: '0xdeadbeef', label: 'x' } });
     assert.equal(badDest.status, 400);
     assert.equal(badDest.body.error.code, 'invalid_address');

@@ -51,6 +51,7 @@ describe('webhook endpoints in the console (headless Chromium)', function () {
     await page.waitForSelector('h2:has-text("Webhook endpoints")');
     await page.click('button:has-text("Enable and resend missed")');
     await page.waitForSelector('text=Enabled; 1 missed event(s) resent');
+    assert.equal(await page.isDisabled('button:has-text("Enable and resend missed")'), true, 'one recovery per click');
     await page.close();
     assert.equal((await c.getWebhookEndpoint(ep.id)).status, 'enabled');
     const resent = await eventually(async () => rcv!.received.length >= 2 ? rcv!.received.at(-1) : null, 20_000);

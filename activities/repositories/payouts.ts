@@ -253,3 +253,12 @@ export async function unsignedPayoutsTo(tx: Prisma.TransactionClient, destinatio
   const rows = await tx.payout.findMany({ where: { destinationId, status: { in: ['pending_approval', 'approved'] } }, orderBy: { createdAt: 'asc' }, select: { id: true } });
   return rows.map((r) => r.id);
 }
+
+/**
+ * Whether an address is one of Stablerail's own deposit addresses (any rail, any merchant): a
+ * payout there would land in the platform's custody and be read as a payment's money. Case
+ * folded (EVM addresses come checksummed or not); a rare call, so no index is needed for it.
+ */
+export async function isDepositAddress(pool: Pool, address: string): Promise<boolean> {
+  return (await prismaOf(pool).depositAddress.count({ where: { address: { equals: address, mode: 'insensitive' } } })) > 0;
+}

@@ -318,13 +318,20 @@
       const from = (e.disabled_at ? Date.parse(e.disabled_at) : Date.now()) - RECOVER_DEFAULT_MS_BEFORE_DISABLED;
       const since = el('input', { type: 'text', id: 'recover-since-' + e.id, 'aria-label': 'Resend missed events since', value: new Date(from).toISOString() });
       const out = el('span', {});
+      const button = el('button', { type: 'submit' }, 'Enable and resend missed');
       return el('form', { class: 'row', on: { submit: async (ev) => {
         ev.preventDefault();
+        // One recovery per click: the button stays off once it worked (the endpoint is enabled).
+        button.disabled = true;
         try {
           const r = await call('POST', '/v1/webhook_endpoints/' + e.id + '/recover', { since: since.value });
-          out.replaceChildren(el('span', { class: 'ok' }, 'Enabled; ' + r.resent + ' missed event(s) resent' + (r.has_more ? ' (more: recover again from ' + r.last_event_created_at + ')' : '')));
-        } catch (err) { out.replaceChildren(errorBox(err)); }
-      } } }, since, el('button', { type: 'submit' }, 'Enable and resend missed'), out);
+          out.replaceChildren(el('span', { class: 'ok', role: 'status' }, 'Enabled; ' + r.resent + ' missed event(s) resent' + (r.has_more ? ' (more: recover again from ' + r.last_event_created_at + ')' : '') + '. Reload this page to see its status.'));
+          if (r.has_more) button.disabled = false;
+        } catch (err) {
+          button.disabled = false;
+          out.replaceChildren(errorBox(err));
+        }
+      } } }, since, button, out);
     };
     const disabled = list.data.filter((e) => e.status === 'disabled');
     section('Webhook endpoints',

@@ -41,10 +41,11 @@ WITH found AS (
     FROM chain_transfers t JOIN unnest($5::text[], $6::text[]) AS r(rail, asset) ON r.rail = t.rail
    WHERE $7 = 'transfer_without_payment'
      AND $3 IS NULL AND t.removed_at IS NULL AND t.payment_id IS NULL AND t.updated_at < now() - make_interval(secs => $4)
-     -- An operator closed this money's chain exception (returned, credited, written off, a false
-     -- positive): decided on the record, with evidence, so it is not left open here as well.
+     -- An operator closed this money's chain exception as returned, written off or a false
+     -- positive: decided on the record, with evidence, so it is not left open here as well.
+     -- (Credited money stays a break until finance matches it to the posting that credited it.)
      AND NOT EXISTS (SELECT 1 FROM chain_exceptions x WHERE x.rail = t.rail AND lower(x.tx_hash) = lower(t.tx_hash) AND x.log_index = t.log_index
-                       AND x.status = 'resolved' AND x.resolution <> 'reorged')
+                       AND x.status = 'resolved' AND x.resolution IN ('returned', 'written_off', 'false_positive'))
   UNION ALL
   SELECT 'confirmed_without_posting:' || p.id || ':' || lower(t.tx_hash) || ':' || t.log_index, p.merchant_id, p.reference, p.id, t.tx_hash, t.log_index, NULL, p.asset, t.amount_minor, 0
     FROM payments p JOIN chain_transfers t ON t.payment_id = p.id AND t.removed_at IS NULL
@@ -54,7 +55,7 @@ WITH found AS (
                        AND NOT EXISTS (SELECT 1 FROM ledger_entries r WHERE r.reverses_id = e.id))
      -- Late money to a closed payment whose chain exception an operator closed: likewise.
      AND NOT EXISTS (SELECT 1 FROM chain_exceptions x WHERE x.rail = t.rail AND lower(x.tx_hash) = lower(t.tx_hash) AND x.log_index = t.log_index
-                       AND x.status = 'resolved' AND x.resolution <> 'reorged')
+                       AND x.status = 'resolved' AND x.resolution IN ('returned', 'written_off', 'false_positive'))
   UNION ALL
   SELECT 'recognized_without_posting:' || p.id || ':' || lower(t.tx_hash) || ':' || t.log_index, p.merchant_id, p.reference, p.id, t.tx_hash, t.log_index, NULL, p.asset, t.amount_minor, 0
     FROM payments p JOIN chain_transfers t ON t.payment_id = p.id AND t.removed_at IS NULL
