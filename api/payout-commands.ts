@@ -10,7 +10,7 @@ import { isRailEnabled, type KeyAuth } from '../activities/merchant.js';
 import type { PaymentRow } from '../activities/payment.js';
 import { payoutApprovals, payoutObject, DESTINATION_ID_RE, type PayoutRow } from '../activities/payout.js';
 import { findPayment, findPaymentByPublicId } from '../activities/repositories/payments.js';
-import { findPayout, refundOfPayment } from '../activities/repositories/payouts.js';
+import { findPayout, isDepositAddress, refundOfPayment } from '../activities/repositories/payouts.js';
 import { activeDestination, destinationObject, getDestination, type DestinationRow } from '../activities/payout-destination.js';
 import { getSweep, type SweepRow } from '../activities/sweep.js';
 import { InvalidAddressError, normalizeRailAddress } from '../activities/chain/addresses.js';
@@ -282,6 +282,13 @@ export async function cancelPayout(deps: PayoutCommandDeps, id: string, actor: s
 
 // ---- refunds ------------------------------------------------------------------------------
 
+/** Refused before the decision or the payer's Update: a refund to one of our own deposit addresses would be another payment's money. */
+export async function refuseDepositAddress(deps: Pick<CommandDeps, 'pool'>, addr: string, param: string): Promise<void> {
+  if (await isDepositAddress(deps.pool, addr)) {
+    throw badRequest('destination_is_deposit_address', `${addr} is a Stablerail deposit address: refunds go to addresses outside the platform`, param);
+  }
+}
+
 /** The refund address an operator's refund decision pays to: given now, or left by the payer. */
 export function refundAddressFor(deps: Pick<CommandDeps, 'config'>, p: PaymentRow, given: string | undefined): string {
   if (given) return address(railById(deps.config, p.rail)!, given, 'refund_address');
@@ -326,6 +333,7 @@ export async function setRefundAddress(deps: CommandDeps, publicId: string, valu
   const p = await findPaymentByPublicId(deps.pool, publicId);
   if (!p) throw notFound('payment');
   const addr = address(railById(deps.config, p.rail)!, value, 'address');
+  await refuseDepositAddress(deps, addr, 'address');
   // Checked here too so a closed payment answers the same code without a round trip.
   if (p.status !== 'requires_review') throw new ApiError(409, 'state_error', 'refund_not_possible', 'A refund address is taken only while the payment is under review');
   try {

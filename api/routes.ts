@@ -31,7 +31,7 @@ import { webhookRoutes } from './webhook-routes.js';
 import { payoutRoutes } from './payout-routes.js';
 import { devnetRoutes } from './devnet-routes.js';
 import { operatorOf } from './operator.js';
-import { refundAddressFor, resolveRefund } from './payout-commands.js';
+import { refundAddressFor, refuseDepositAddress, resolveRefund } from './payout-commands.js';
 import type { Ctx, RouteDef } from './route-types.js';
 
 export type { AppDeps, Ctx, RouteDef } from './route-types.js';
@@ -277,6 +277,7 @@ export const routes: RouteDef[] = [
       const before = await findPayment(ctx.deps.pool, ctx.params.id!);
       if (!before) throw notFound('payment');
       const refundTo = ctx.body.decision === 'refund' ? refundAddressFor(ctx.deps, before, ctx.body.refund_address) : null;
+      if (refundTo) await refuseDepositAddress(ctx.deps, refundTo, 'refund_address');
       const { row, refund } = refundTo
         ? await resolveRefund(ctx.deps, before, refundTo, operatorOf(ctx), ctx.body.reason)
         : { row: await resolvePayment(ctx.deps, ctx.params.id!, { decision: ctx.body.decision, reason: ctx.body.reason, operator: operatorOf(ctx) }), refund: null };

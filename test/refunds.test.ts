@@ -21,6 +21,12 @@ describe('refunds', function () {
     const bad = await api('POST', `/v1/public/payments/${review.public_id}/refund_address`, { body: { address: '0x123' } });
     assert.equal(bad.status, 400);
     assert.equal(bad.body.error.code, 'invalid_address');
+    // Nor one of the platform's own deposit addresses (here, this payment's own).
+    const own = await api('POST', `/v1/public/payments/${review.public_id}/refund_address`, { body: { address: p.deposit_address } });
+    assert.deepEqual([own.status, own.body.error?.code], [400, 'destination_is_deposit_address']);
+    const operatorOwn = await asOperator('ops-refunds-own')('POST', `/v1/admin/payments/${p.id}/resolve`, { decision: 'refund', reason: 'x', refund_address: p.deposit_address });
+    assert.deepEqual([operatorOwn.status, operatorOwn.body.error?.code], [400, 'destination_is_deposit_address']);
+    assert.equal((await api('GET', `/v1/payments/${p.id}`, { key: m.key })).body.status, 'requires_review', 'nothing decided');
     const payerRefund = freshAddress();
     const ok = await api('POST', `/v1/public/payments/${review.public_id}/refund_address`, { body: { address: payerRefund.toLowerCase() } });
     assert.equal(ok.status, 200, JSON.stringify(ok.body));
