@@ -35,9 +35,6 @@ export const getDestination = (pool: Pool, id: string): Promise<DestinationRow |
 
 export async function insertDestination(pool: Pool, o: { merchantId: string; environment: 'sandbox' | 'live'; rail: RailConfig; address: string; label: string; actor: string; id?: string }): Promise<DestinationRow> {
   const id = o.id ?? newId('pd');
-  if (await records.isDepositAddress(pool, o.address)) {
-    throw new DomainError('destination_is_deposit_address', `${o.address} is a Stablerail deposit address: payouts go to addresses outside the platform`, 'address', 400);
-  }
   try {
     return await withPrismaTx(pool, async (tx) => {
       const row = await records.insertDestinationRow(tx, { id, merchantId: o.merchantId, environment: o.environment, rail: o.rail.id, address: o.address, label: o.label, requestedBy: o.actor });
@@ -63,6 +60,9 @@ export function createDestinationActivities(deps: { pool: Pool; config: Stablera
         if (existing) return destinationObject(existing);
         const rail = railById(deps.config, o.create.rail);
         if (!rail) throw new DomainError('rail_unknown', `rail ${o.create.rail} is not configured`, 'rail');
+        if (await records.isDepositAddress(deps.pool, deps.config.rails, o.create.address)) {
+          throw new DomainError('destination_is_deposit_address', `${o.create.address} is a Stablerail deposit address: payouts go to addresses outside the platform`, 'address', 400);
+        }
         return destinationObject(await insertDestination(deps.pool, { ...o.create, rail, id: o.destinationId }));
       } catch (err) {
         // An attempt that timed out may have written it meanwhile: the address then is ours, not taken.

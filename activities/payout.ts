@@ -142,7 +142,7 @@ export async function insertPayout(pool: Pool, config: StablerailConfig, p: NewP
     if (existing) return existing;
     // A refund address (or an allowlisted one) that is one of our own deposit addresses would put
     // the money back into the platform's custody as another payment's.
-    if (await records.isDepositAddress(pool, p.destination.address)) {
+    if (await records.isDepositAddress(pool, config.rails, p.destination.address)) {
       throw new DomainError('destination_is_deposit_address', `${p.destination.address} is a Stablerail deposit address: payouts and refunds go to addresses outside the platform`, 'destination', 400);
     }
     if (p.destination.id) {

@@ -283,8 +283,8 @@ export async function cancelPayout(deps: PayoutCommandDeps, id: string, actor: s
 // ---- refunds ------------------------------------------------------------------------------
 
 /** Refused before the decision or the payer's Update: a refund to one of our own deposit addresses would be another payment's money. */
-export async function refuseDepositAddress(deps: Pick<CommandDeps, 'pool'>, addr: string, param: string): Promise<void> {
-  if (await isDepositAddress(deps.pool, addr)) {
+export async function refuseDepositAddress(deps: Pick<CommandDeps, 'pool' | 'config'>, addr: string, param: string): Promise<void> {
+  if (await isDepositAddress(deps.pool, deps.config.rails, addr)) {
     throw badRequest('destination_is_deposit_address', `${addr} is a Stablerail deposit address: refunds go to addresses outside the platform`, param);
   }
 }

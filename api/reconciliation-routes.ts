@@ -38,6 +38,11 @@ async function readRun(ctx: Ctx, merchantId?: string) {
   return runObject(ctx.deps.config, run, breaks);
 }
 
+/** A resolve that found nothing open: closed by someone else (a conflict), or no such thing at all. */
+function notOpen(exists: boolean, code: string, what: string): ApiError {
+  return exists ? new ApiError(409, 'invalid_request_error', code, `This ${what} is already resolved`, 'id') : notFound(what);
+}
+
 export const reconciliationRoutes: RouteDef[] = [
   {
     method: 'post', path: '/v1/reconciliation/runs', summary: 'Start a reconciliation run over your orders, payments, transfers and ledger', auth: 'merchant', scope: 'reconciliation:write',
@@ -86,11 +91,7 @@ export const reconciliationRoutes: RouteDef[] = [
     method: 'post', path: '/v1/admin/chain_exceptions/:id/resolve', summary: 'Close a chain exception with a resolution and a reason (evidence)', auth: 'admin', body: 'ChainExceptionResolve',
     handler: async (ctx) => {
       const e = await resolveChainException(ctx.deps.pool, ctx.params.id!, operatorOf(ctx), ctx.body.resolution, ctx.body.reason);
-      if (!e) {
-        // Closed by someone else a moment ago (or long since): a conflict, not a missing resource.
-        if (await chainExceptionById(ctx.deps.pool, ctx.params.id!)) throw new ApiError(409, 'invalid_request_error', 'chain_exception_not_open', 'This chain exception is already resolved', 'id');
-        throw notFound('chain exception');
-      }
+      if (!e) throw notOpen(!!(await chainExceptionById(ctx.deps.pool, ctx.params.id!)), 'chain_exception_not_open', 'chain exception');
       return chainExceptionObject(ctx.deps.config, e);
     },
   },
@@ -98,10 +99,7 @@ export const reconciliationRoutes: RouteDef[] = [
     method: 'post', path: '/v1/admin/reconciliation/breaks/:id/resolve', summary: 'Resolve a break with a decision and reason (evidence); it never reopens', auth: 'admin', body: 'BreakResolve',
     handler: async (ctx) => {
       const b = await resolveBreak(ctx.deps.pool, ctx.params.id!, operatorOf(ctx), ctx.body.resolution, ctx.body.reason);
-      if (!b) {
-        if (await breakExists(ctx.deps.pool, ctx.params.id!)) throw new ApiError(409, 'invalid_request_error', 'break_not_open', 'This break is already resolved', 'id');
-        throw notFound('break');
-      }
+      if (!b) throw notOpen(await breakExists(ctx.deps.pool, ctx.params.id!), 'break_not_open', 'break');
       return breakObject(ctx.deps.config, b);
     },
   },

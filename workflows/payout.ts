@@ -230,19 +230,8 @@ async function runPayout(input: PayoutWorkflowInput): Promise<PayoutWorkflowStat
         await whenCreated();
         if (patched(PAYOUT_DECISIONS_IN_QUEUE_PATCH)) return inQueue(() => approve(req));
         await whenQuiet();
-        if (state.status !== 'pending_approval') {
-          throw ApplicationFailure.nonRetryable(`payout is ${state.status}; only pending_approval takes approvals`, 'payout_not_pending_approval');
-        }
-        // Whoever asked for this money to move (the operator who decided a refund) cannot also approve it.
-        if (operatorIdOfActor(input.create?.actor) === req.operator) {
-          throw ApplicationFailure.nonRetryable(`${req.operator} requested this payout; another operator must approve`, 'operator_requested_payout');
-        }
-        // Counted once per operator: a second approval by the same person is refused, not added.
-        if (state.approvals.includes(req.operator)) {
-          throw ApplicationFailure.nonRetryable(`${req.operator} has approved this payout already; another operator must approve`, 'operator_already_approved');
-        }
-        const r = await records.recordPayoutApproval({ payoutId: state.payoutId, operator: req.operator, credentialId: req.credentialId, reason: req.reason });
-        state.approvals = r.operators;
+        refuseApproval(req);
+        await recordApproval(req);
         if (state.approvals.length >= approvalsRequired && state.status === 'pending_approval') {
           await transition('approved', 'operators_approved', req.credentialId ? `${req.operator}@${req.credentialId}` : req.operator, { reason: req.reason });
         }
@@ -258,19 +247,29 @@ async function runPayout(input: PayoutWorkflowInput): Promise<PayoutWorkflowStat
     },
   );
 
-  /** An approval: checked, recorded and, when it completes the count, applied, with nothing else in between. */
-  async function approve(req: ApprovePayoutRequest): Promise<PayoutWorkflowState> {
+  /** Why this approval cannot count now, thrown; nothing when it can. */
+  function refuseApproval(req: ApprovePayoutRequest): void {
     if (state.status !== 'pending_approval') {
       throw ApplicationFailure.nonRetryable(`payout is ${state.status}; only pending_approval takes approvals`, 'payout_not_pending_approval');
     }
+    // Whoever asked for this money to move (the operator who decided a refund) cannot also approve it.
     if (operatorIdOfActor(input.create?.actor) === req.operator) {
       throw ApplicationFailure.nonRetryable(`${req.operator} requested this payout; another operator must approve`, 'operator_requested_payout');
     }
+    // Counted once per operator: a second approval by the same person is refused, not added.
     if (state.approvals.includes(req.operator)) {
       throw ApplicationFailure.nonRetryable(`${req.operator} has approved this payout already; another operator must approve`, 'operator_already_approved');
     }
+  }
+  async function recordApproval(req: ApprovePayoutRequest): Promise<void> {
     const r = await records.recordPayoutApproval({ payoutId: state.payoutId, operator: req.operator, credentialId: req.credentialId, reason: req.reason });
     state.approvals = r.operators;
+  }
+
+  /** An approval: checked, recorded and, when it completes the count, applied, with nothing else in between. */
+  async function approve(req: ApprovePayoutRequest): Promise<PayoutWorkflowState> {
+    refuseApproval(req);
+    await recordApproval(req);
     if (state.approvals.length >= approvalsRequired) {
       await applyTransition('approved', 'operators_approved', req.credentialId ? `${req.operator}@${req.credentialId}` : req.operator, { reason: req.reason });
     }

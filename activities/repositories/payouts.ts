@@ -255,10 +255,11 @@ export async function unsignedPayoutsTo(tx: Prisma.TransactionClient, destinatio
 }
 
 /**
- * Whether an address is one of Stablerail's own deposit addresses (any rail, any merchant): a
- * payout there would land in the platform's custody and be read as a payment's money. Case
- * folded (EVM addresses come checksummed or not); a rare call, so no index is needed for it.
+ * Whether an address is one of Stablerail's own deposit addresses (any configured rail, any
+ * merchant): a payout there would land in the platform's custody and be read as a payment's
+ * money. Addresses are compared in their canonical form (EVM checksummed, TRON base58), as both
+ * derivation and normalizeRailAddress write them, so the (rail, address) index answers it.
  */
-export async function isDepositAddress(pool: Pool, address: string): Promise<boolean> {
-  return (await prismaOf(pool).depositAddress.count({ where: { address: { equals: address, mode: 'insensitive' } } })) > 0;
+export async function isDepositAddress(pool: Pool, rails: ReadonlyArray<{ id: string }>, address: string): Promise<boolean> {
+  return (await prismaOf(pool).depositAddress.count({ where: { rail: { in: rails.map((r) => r.id) }, address } })) > 0;
 }
