@@ -3,6 +3,8 @@ import type { Page } from 'playwright-core';
 import { ADMIN_TOKEN, api, eventually, h, newMerchant } from './harness.js';
 import { mine, pay, watcherCaughtUp } from './chain-helpers.js';
 import { SCREENSHOT_DIR, useBrowser } from './browser.js';
+import { recordChainException } from '../activities/chain-exceptions.js';
+import { randomBytes } from 'node:crypto';
 
 async function signIn(page: Page, token: string) {
   await page.goto(`${h().stack.apiUrl}/console`);
@@ -68,6 +70,37 @@ describe('console in headless Chromium', function () {
     const { rows } = await h().stack.pool.query(`SELECT actor, payload FROM evidence WHERE subject = $1 AND payload->>'cause' = 'operator_accept'`, [p.id]);
     assert.equal(rows.length, 1);
     assert.equal(rows[0].payload.reason, 'customer tipped; keep the overpayment');
+    await page.close();
+  });
+
+  it('lists open chain exceptions beside the payment exceptions and closes one with a resolution and a reason', async () => {
+    // The watcher's own recording path (tested in chain-exceptions.test.ts), called directly so the
+    // console test does not wait out a payment's monitoring window.
+    const txHash = '0x' + randomBytes(32).toString('hex');
+    const c = await h().stack.pool.connect();
+    try {
+      await c.query('BEGIN');
+      await recordChainException(c, { rail: 'usdt-erc20', txHash, logIndex: 0, to: '0x' + randomBytes(20).toString('hex'), amountMinor: 4_200_000n, code: 'unmatched_transfer', paymentId: null, actor: 'watcher:usdt-erc20', detail: { reason: 'address_not_assigned' } });
+      await c.query('COMMIT');
+    } finally { c.release(); }
+    const { rows: [ex] } = await h().stack.pool.query(`SELECT id FROM chain_exceptions WHERE tx_hash = $1`, [txHash]);
+    const page = await browser().newPage({ viewport: { width: 1280, height: 900 } });
+    await signIn(page, ADMIN_TOKEN);
+    await page.waitForSelector('text=Merchants and access requests');
+    await page.click('#nav >> text=Exceptions');
+    await page.waitForSelector(`text=${ex.id}`);
+    const row = page.locator('tr', { has: page.locator(`code:text-is("${ex.id}")`) });
+    assert.match(await row.innerText(), /unmatched_transfer \(address_not_assigned\)[\s\S]*usdt-erc20[\s\S]*4\.2/);
+    await page.selectOption(`#cres-${ex.id}`, 'returned');
+    await page.fill(`#crr-${ex.id}`, 'sent back to the payer by hand');
+    await page.click(`form[aria-label="Resolve chain exception"]:has(#crr-${ex.id}) button[type=submit]`);
+    await page.waitForSelector(`text=Chain exception ${ex.id} resolved.`);
+    assert.equal(await page.$(`#cres-${ex.id}`), null, 'gone from the open list');
+    const { rows } = await h().stack.pool.query(`SELECT status, resolution, reason, resolved_by FROM chain_exceptions WHERE id = $1`, [ex.id]);
+    assert.deepEqual([rows[0].status, rows[0].resolution, rows[0].reason], ['resolved', 'returned', 'sent back to the payer by hand']);
+    assert.match(rows[0].resolved_by, /^op_/);
+    const ev = await h().stack.pool.query(`SELECT actor FROM evidence WHERE kind = 'chain_exception.resolved' AND payload->>'exception_id' = $1`, [ex.id]);
+    assert.equal(ev.rowCount, 1);
     await page.close();
   });
 

@@ -264,13 +264,39 @@
     return form;
   }
 
-  async function exceptions() {
-    const list = await call('GET', '/v1/admin/payments?status=requires_review');
-    section('Exceptions queue', table([
+  async function exceptions(notice) {
+    const [list, chain] = await Promise.all([call('GET', '/v1/admin/payments?status=requires_review'), call('GET', '/v1/admin/chain_exceptions?status=open&limit=' + LIST_LIMIT)]);
+    section('Exceptions queue', notice || '', table([
       ['Payment', (p) => el('button', { type: 'button', class: 'secondary', on: { click: () => paymentDetail(p.id) } }, p.id)],
       ['Exception', (p) => p.exception ? p.exception.code : ''], ['Amount', (p) => p.amount + ' ' + p.asset], ['Received', (p) => p.amount_received],
       ['Merchant', (p) => el('code', {}, p.merchant_id)], ...(can('POST /v1/admin/payments/:id/resolve') ? [['Resolve', (p) => resolveForm(p.id)]] : []),
-    ], list.data));
+    ], list.data),
+    // Money on chain that reached no open payment: the operator's decision is a record (and
+    // evidence); sending it back or crediting it is done by a payout or by finance (README).
+    el('h3', {}, 'Chain exceptions: money that reached no open payment'),
+    chain.data.length ? '' : el('p', { class: 'muted' }, 'None open.'),
+    chain.data.length ? table([
+      ['Exception', (e) => el('code', {}, e.id)], ['Reason', (e) => e.code + (e.detail && e.detail.reason ? ' (' + e.detail.reason + ')' : '')],
+      ['Rail', (e) => e.rail], ['Amount', (e) => e.amount], ['To', (e) => long(e.to_address)], ['Tx', (e) => long(e.tx_hash + ':' + e.log_index)],
+      ['Payment', (e) => e.payment_id ? el('button', { type: 'button', class: 'secondary', on: { click: () => paymentDetail(e.payment_id) } }, e.payment_id) : ''],
+      ['Seen', (e) => when(e.created_at)],
+      ...(can('POST /v1/admin/chain_exceptions/:id/resolve') ? [['Resolve', chainExceptionForm]] : []),
+    ], chain.data) : '',
+    chain.has_more ? el('p', { class: 'muted' }, 'Showing the newest ' + chain.data.length + '; more are open (GET /v1/admin/chain_exceptions pages through them).') : '');
+  }
+
+  function chainExceptionForm(e) {
+    const form = el('form', { class: 'row', 'aria-label': 'Resolve chain exception', on: { submit: async (ev) => {
+      ev.preventDefault();
+      const button = form.querySelector('button');
+      button.disabled = true;
+      try {
+        await call('POST', '/v1/admin/chain_exceptions/' + e.id + '/resolve', { resolution: $('#cres-' + e.id).value, reason: $('#crr-' + e.id).value });
+        await exceptions(okBox('Chain exception ' + e.id + ' resolved.'));
+      } catch (err) { button.disabled = false; form.append(errorBox(err)); }
+    } } }, el('select', { id: 'cres-' + e.id, 'aria-label': 'Resolution' }, ['returned', 'credited', 'written_off', 'false_positive'].map((r) => el('option', { value: r }, r))),
+    el('label', { for: 'crr-' + e.id }, 'Reason'), el('input', { id: 'crr-' + e.id, required: true, size: 30 }), el('button', { type: 'submit' }, 'Resolve'));
+    return form;
   }
 
   async function ledger(env = 'sandbox') {
