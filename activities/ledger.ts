@@ -35,6 +35,8 @@ export interface Posting {
   gate: string;
   merchantId?: string;
   paymentId?: string;
+  /** The payout or refund it belongs to. */
+  payoutId?: string;
   rail?: string;
   txHash?: string;
   logIndex?: number;
@@ -82,6 +84,7 @@ export async function postEntries(c: DbClient, postings: Posting[]): Promise<{ i
       environment: p.environment,
       merchantId: p.merchantId ?? null,
       paymentId: p.paymentId ?? null,
+      payoutId: p.payoutId ?? null,
       rail: p.rail ?? null,
       txHash: p.txHash ?? null,
       logIndex: p.logIndex ?? null,
@@ -110,6 +113,7 @@ export async function reversalOf(c: DbClient | Pool, entryId: string, cause: str
     gate,
     merchantId: e.merchant_id ?? undefined,
     paymentId: e.payment_id ?? undefined,
+    payoutId: e.payout_id ?? undefined,
     rail: e.rail ?? undefined,
     txHash: e.tx_hash ?? undefined,
     logIndex: e.log_index ?? undefined,
@@ -154,6 +158,7 @@ export interface EntryLineRow {
   amount_minor: string;
   gate: string;
   payment_id: string | null;
+  payout_id: string | null;
   reference: string | null;
   tx_hash: string | null;
   log_index: number | null;

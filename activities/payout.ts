@@ -157,7 +157,7 @@ export async function insertPayout(pool: Pool, config: StablerailConfig, p: NewP
     }
     const required = approvalsRequired(p.amountMinor, await dualApprovalAboveMinor(c, config, p.merchantId, p.environment, p.rail));
     const hold_posting: Posting = {
-      cause: `payout:${id}/hold`, environment: p.environment, gate: 'payout_hold', merchantId: p.merchantId, rail: p.rail.id,
+      cause: `payout:${id}/hold`, environment: p.environment, gate: 'payout_hold', merchantId: p.merchantId, payoutId: id, rail: p.rail.id,
       memo: `payout ${id} requested: held from available`,
       lines: [{ account: available, amountMinor: p.amountMinor }, { account: hold, amountMinor: -p.amountMinor }],
     };
@@ -208,7 +208,7 @@ export async function insertRefund(c: DbClient, config: StablerailConfig, o: { p
     { account: hold, amountMinor: -received },
   ];
   const cause = `payout:${o.payoutId}/hold`;
-  await postEntries(c, [{ cause, environment: env.environment, gate: 'refund_hold', merchantId: pay.merchant_id, paymentId: o.paymentId, rail: pay.rail, memo: `refund ${o.payoutId} of payment ${o.paymentId}: held for the payer`, lines }]);
+  await postEntries(c, [{ cause, environment: env.environment, gate: 'refund_hold', merchantId: pay.merchant_id, paymentId: o.paymentId, payoutId: o.payoutId, rail: pay.rail, memo: `refund ${o.payoutId} of payment ${o.paymentId}: held for the payer`, lines }]);
   return insertPayoutRow(c, config, {
     merchantId: pay.merchant_id, environment: env.environment, rail, amountMinor: received, destination: { id: null, address: o.address },
     reference: `refund:${pay.reference}`, actor: o.actor, kind: 'refund', paymentId: o.paymentId,
@@ -311,13 +311,13 @@ export function createPayoutRecordActivities(deps: { pool: Pool; config: Stabler
         const custody = account(row, 'rail', row.rail, 'custody', row.asset);
         postings.push({
           cause: `payout:${row.id}/paid/tx:${o.outcome.txHash}`, environment: row.environment, gate: row.kind === 'refund' ? 'refund_paid' : 'payout_paid',
-          merchantId: row.merchant_id, paymentId: row.payment_id ?? undefined, rail: row.rail, txHash: o.outcome.txHash, logIndex: o.outcome.transfers.find((t) => t.to === row.destination_address)?.logIndex,
+          merchantId: row.merchant_id, paymentId: row.payment_id ?? undefined, payoutId: row.id, rail: row.rail, txHash: o.outcome.txHash, logIndex: o.outcome.transfers.find((t) => t.to === row.destination_address)?.logIndex,
           memo: `${row.kind} ${row.id} confirmed on chain`,
           lines: [{ account: hold, amountMinor: BigInt(row.amount_minor) }, { account: custody, amountMinor: -BigInt(row.amount_minor) }],
         });
       }
       const fee = BigInt(o.outcome.feeMinor);
-      if (fee > 0n) postings.push(networkFeePosting(row.environment, rail, native, fee, o.outcome.txHash, `${row.kind} ${row.id}`, row.merchant_id));
+      if (fee > 0n) postings.push(networkFeePosting(row.environment, rail, native, fee, o.outcome.txHash, `${row.kind} ${row.id}`, row.merchant_id, row.id));
       await withTx(pool, async (c) => {
         await postEntries(c, postings);
         await records.setNetworkFee(c, row.id, { minor: fee.toString(), asset: native, blockHeight: o.outcome.blockHeight });
@@ -385,7 +385,7 @@ export function payoutConfirmationPostings(row: PayoutRow, rail: RailConfig, out
   if (paid) {
     postings.push({
       cause: payoutInFlightCause(row.id, round), environment: row.environment, gate: row.kind === 'refund' ? 'refund_in_flight' : 'payout_in_flight',
-      merchantId: row.merchant_id, paymentId: row.payment_id ?? undefined, rail: row.rail, txHash: outcome.txHash, logIndex: outcome.transfers.find((t) => t.to === row.destination_address)?.logIndex,
+      merchantId: row.merchant_id, paymentId: row.payment_id ?? undefined, payoutId: row.id, rail: row.rail, txHash: outcome.txHash, logIndex: outcome.transfers.find((t) => t.to === row.destination_address)?.logIndex,
       memo: `${row.kind} ${row.id} confirmed on chain: in flight until final`,
       lines: [
         { account: account(row, 'merchant', row.merchant_id, 'payout_hold', row.asset), amountMinor: BigInt(row.amount_minor) },
@@ -396,7 +396,7 @@ export function payoutConfirmationPostings(row: PayoutRow, rail: RailConfig, out
   const fee = BigInt(outcome.feeMinor);
   if (fee > 0n) {
     const native = nativeAssetOf(rail);
-    postings.push({ ...networkFeePosting(row.environment, rail, native, fee, outcome.txHash, `${row.kind} ${row.id}`, row.merchant_id), cause: payoutFeeCause(rail, outcome.txHash, round) });
+    postings.push({ ...networkFeePosting(row.environment, rail, native, fee, outcome.txHash, `${row.kind} ${row.id}`, row.merchant_id, row.id), cause: payoutFeeCause(rail, outcome.txHash, round) });
   }
   return { paid, failureCode, postings };
 }
@@ -405,7 +405,7 @@ export function payoutConfirmationPostings(row: PayoutRow, rail: RailConfig, out
 export function payoutSettledPosting(row: PayoutRow, txHash: string): Posting {
   return {
     cause: `payout:${row.id}/settled`, environment: row.environment, gate: row.kind === 'refund' ? 'refund_paid' : 'payout_paid',
-    merchantId: row.merchant_id, paymentId: row.payment_id ?? undefined, rail: row.rail, txHash,
+    merchantId: row.merchant_id, paymentId: row.payment_id ?? undefined, payoutId: row.id, rail: row.rail, txHash,
     memo: `${row.kind} ${row.id} final on chain`,
     lines: [
       { account: account(row, 'merchant', row.merchant_id, 'payout_in_flight', row.asset), amountMinor: BigInt(row.amount_minor) },
@@ -415,12 +415,13 @@ export function payoutSettledPosting(row: PayoutRow, txHash: string): Posting {
 }
 
 /** Network fees are the platform's cost, paid from the rail's wallets in the native asset. */
-export function networkFeePosting(environment: 'sandbox' | 'live', rail: RailConfig, native: string, feeMinor: bigint, txHash: string, what: string, merchantId?: string): Posting {
+export function networkFeePosting(environment: 'sandbox' | 'live', rail: RailConfig, native: string, feeMinor: bigint, txHash: string, what: string, merchantId?: string, payoutId?: string): Posting {
   return {
     cause: `network_fee:${rail.id}:${txHash.toLowerCase()}`,
     environment,
     gate: 'network_fee',
     merchantId,
+    payoutId,
     rail: rail.id,
     txHash,
     memo: `network fee of ${what}`,

@@ -114,7 +114,7 @@ export const responseSchemas = {
   OrderBatchResult: obj({ object: { const: 'order_batch' }, received: int, changed: int }),
   LedgerBalancePage: balances,
   LedgerEntryPage: list(obj({
-    id: str, object: { const: 'ledger_entry' }, effective_at: time, gate: str, payment_id: nstr, reference: nstr, rail: nstr, tx_hash: nstr,
+    id: str, object: { const: 'ledger_entry' }, effective_at: time, gate: str, payment_id: nstr, payout_id: nstr, reference: nstr, rail: nstr, tx_hash: nstr,
     log_index: nint, reverses: nstr, memo: nstr, lines: { type: 'array', items: obj({ account: str, purpose: str, asset: str, amount: signedAmount, amount_minor: str }) },
   })),
   Merchant: obj({ id: idOf('mer'), object: { const: 'merchant' }, name: str, created_at: time, rails: obj({ sandbox: strings, live: strings }) }),

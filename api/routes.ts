@@ -92,15 +92,15 @@ async function ledgerEntries(ctx: Ctx) {
   const rows = lines.filter((l) => keep.has(l.entry_id));
   if (ctx.query.format === 'csv') {
     return new CsvBody('ledger-entries.csv', toCsv(
-      ['time_utc', 'entry_id', 'line', 'account', 'purpose', 'asset', 'amount', 'amount_minor', 'fee_amount', 'fee_asset', 'gate', 'payment_id', 'merchant_reference', 'tx_hash', 'log_index', 'rail', 'reverses_entry_id', 'memo'],
-      rows.map((l) => [new Date(l.effective_at).toISOString(), l.entry_id, l.line_no, l.account, l.purpose, l.asset, formatAmount(BigInt(l.amount_minor), decimals(l.asset)), l.amount_minor, ...feeColumns(l, decimals), l.gate, l.payment_id, l.reference, l.tx_hash, l.log_index, l.rail, l.reverses_id, l.memo]),
+      ['time_utc', 'entry_id', 'line', 'account', 'purpose', 'asset', 'amount', 'amount_minor', 'fee_amount', 'fee_asset', 'gate', 'payment_id', 'payout_id', 'merchant_reference', 'tx_hash', 'log_index', 'rail', 'reverses_entry_id', 'memo'],
+      rows.map((l) => [new Date(l.effective_at).toISOString(), l.entry_id, l.line_no, l.account, l.purpose, l.asset, formatAmount(BigInt(l.amount_minor), decimals(l.asset)), l.amount_minor, ...feeColumns(l, decimals), l.gate, l.payment_id, l.payout_id, l.reference, l.tx_hash, l.log_index, l.rail, l.reverses_id, l.memo]),
     ));
   }
   const byEntry = new Map<string, any>();
   for (const l of rows) {
     let e = byEntry.get(l.entry_id);
     if (!e) {
-      e = { id: l.entry_id, object: 'ledger_entry', effective_at: new Date(l.effective_at).toISOString(), gate: l.gate, payment_id: l.payment_id, reference: l.reference, rail: l.rail, tx_hash: l.tx_hash, log_index: l.log_index, reverses: l.reverses_id, memo: l.memo, lines: [] };
+      e = { id: l.entry_id, object: 'ledger_entry', effective_at: new Date(l.effective_at).toISOString(), gate: l.gate, payment_id: l.payment_id, payout_id: l.payout_id, reference: l.reference, rail: l.rail, tx_hash: l.tx_hash, log_index: l.log_index, reverses: l.reverses_id, memo: l.memo, lines: [] };
       byEntry.set(l.entry_id, e);
     }
     e.lines.push({ account: l.account, purpose: l.purpose, asset: l.asset, amount: formatAmount(BigInt(l.amount_minor), decimals(l.asset)), amount_minor: l.amount_minor });

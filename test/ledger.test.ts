@@ -151,7 +151,7 @@ describe('treasury recognition gates', () => {
     assert.equal(csv.status, 200);
     assert.match(csv.headers.get('content-type')!, /text\/csv/);
     const lines = (csv.body as string).trim().split('\r\n');
-    assert.equal(lines[0], 'time_utc,entry_id,line,account,purpose,asset,amount,amount_minor,fee_amount,fee_asset,gate,payment_id,merchant_reference,tx_hash,log_index,rail,reverses_entry_id,memo');
+    assert.equal(lines[0], 'time_utc,entry_id,line,account,purpose,asset,amount,amount_minor,fee_amount,fee_asset,gate,payment_id,payout_id,merchant_reference,tx_hash,log_index,rail,reverses_entry_id,memo');
     assert.equal(lines.length, 5);
     assert.ok(lines.some((l) => l.includes(p.id) && l.includes(t.txHash) && l.includes('125.50')));
     const bcsv = await api('GET', '/v1/ledger/balances?format=csv', { key: m.key });

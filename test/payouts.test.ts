@@ -83,6 +83,14 @@ describe('payouts', function () {
       assert.equal(done.network_fee.amount, formatAmount(fee, 18));
       const { rows: po2 } = await h().stack.pool.query(`SELECT network_fee_minor::text AS f FROM payouts WHERE id = $1`, [po.id]);
       assert.equal(BigInt(po2[0].f), fee);
+      // Each of the payout's entries names it, in JSON and in the CSV finance filters.
+      const entries = (await api('GET', '/v1/ledger/entries?limit=100', { key: m.key })).body.data.filter((e: { payout_id: string | null }) => e.payout_id === po.id);
+      assert.deepEqual(entries.map((e: { gate: string }) => e.gate).sort(), ['network_fee', 'payout_hold', 'payout_in_flight', 'payout_paid']);
+      const csv = await api('GET', '/v1/ledger/entries?format=csv&limit=100', { key: m.key });
+      const [header, ...rows] = (csv.body as string).trim().split('\r\n').map((l) => l.split(','));
+      const col = header!.indexOf('payout_id');
+      assert.ok(col > 0, header!.join(','));
+      assert.deepEqual([...new Set(rows.filter((r) => r[col] === po.id).map((r) => r[header!.indexOf('gate')]))].sort(), ['network_fee', 'payout_hold', 'payout_in_flight', 'payout_paid']);
     } finally {
       await stop();
     }

@@ -41,6 +41,7 @@ export interface EntryInsert {
   environment: string;
   merchantId: string | null;
   paymentId: string | null;
+  payoutId: string | null;
   rail: string | null;
   txHash: string | null;
   logIndex: number | null;
@@ -65,8 +66,8 @@ export async function insertAccounts(c: DbClient, acc: AccountInsert[]): Promise
 /** Entries whose cause exists already are skipped: the ids returned are the ones inserted. */
 export async function insertEntries(c: DbClient, entries: EntryInsert[]): Promise<Set<string>> {
   const { rows } = await c.query<{ id: string }>(
-    `INSERT INTO ledger_entries (id, cause, environment, merchant_id, payment_id, rail, tx_hash, log_index, gate, reverses_id, memo, effective_at)
-     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::int[], $9::text[], $10::text[], $11::text[], $12::timestamptz[])
+    `INSERT INTO ledger_entries (id, cause, environment, merchant_id, payment_id, rail, tx_hash, log_index, gate, reverses_id, memo, effective_at, payout_id)
+     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::int[], $9::text[], $10::text[], $11::text[], $12::timestamptz[], $13::text[])
      ON CONFLICT (cause) DO NOTHING RETURNING id`,
     [
       entries.map((e) => e.id),
@@ -81,6 +82,7 @@ export async function insertEntries(c: DbClient, entries: EntryInsert[]): Promis
       entries.map((e) => e.reversesId),
       entries.map((e) => e.memo),
       entries.map((e) => e.effectiveAt),
+      entries.map((e) => e.payoutId),
     ],
   );
   return new Set(rows.map((r) => r.id));
@@ -100,6 +102,7 @@ export interface ReversibleEntry {
   environment: string;
   merchant_id: string | null;
   payment_id: string | null;
+  payout_id: string | null;
   rail: string | null;
   tx_hash: string | null;
   log_index: number | null;

@@ -5,7 +5,7 @@
 -- @param {String} $4:afterEntryId? the page starts after this entry (by effective time, then id)
 -- @param {Int} $5:lineLimit lines to read at most
 SELECT l.entry_id, l.line_no, l.effective_at, l.account_id AS account, a.purpose, l.asset, l.amount_minor::text AS amount_minor,
-       e.gate, e.payment_id, p.reference, e.tx_hash, e.log_index, e.rail, e.reverses_id, e.memo
+       e.gate, e.payment_id, e.payout_id, p.reference, e.tx_hash, e.log_index, e.rail, e.reverses_id, e.memo
   FROM ledger_entries e
   JOIN ledger_lines l ON l.entry_id = e.id
   JOIN ledger_accounts a ON a.id = l.account_id

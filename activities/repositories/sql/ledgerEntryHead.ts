@@ -9,7 +9,7 @@ import * as $runtime from "@prisma/client/runtime/client"
  * A ledger entry's scope, for posting its reversal.
  * @param entryId
  */
-export const ledgerEntryHead = $runtime.makeTypedQueryFactory("-- A ledger entry's scope, for posting its reversal.\n-- @param {String} $1:entryId\nSELECT environment, merchant_id, payment_id, rail, tx_hash, log_index FROM ledger_entries WHERE id = $1\n") as (entryId: string) => $runtime.TypedSql<ledgerEntryHead.Parameters, ledgerEntryHead.Result>
+export const ledgerEntryHead = $runtime.makeTypedQueryFactory("-- A ledger entry's scope, for posting its reversal.\n-- @param {String} $1:entryId\nSELECT environment, merchant_id, payment_id, payout_id, rail, tx_hash, log_index FROM ledger_entries WHERE id = $1\n") as (entryId: string) => $runtime.TypedSql<ledgerEntryHead.Parameters, ledgerEntryHead.Result>
 
 export namespace ledgerEntryHead {
   export type Parameters = [entryId: string]
@@ -17,6 +17,7 @@ export namespace ledgerEntryHead {
     environment: string
     merchant_id: string | null
     payment_id: string | null
+    payout_id: string | null
     rail: string | null
     tx_hash: string | null
     log_index: number | null
