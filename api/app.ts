@@ -55,6 +55,11 @@ function validationError(e: ErrorObject, where: 'body' | 'query', input?: unknow
       return new ApiError(400, 'invalid_request_error', m.code, m.message, path);
     }
   }
+  // A key of an object (metadata's are at most 40 characters) is judged apart from its value: name the key.
+  if (e.propertyName !== undefined) {
+    const key = e.propertyName.length > 60 ? `${e.propertyName.slice(0, 60)}…` : e.propertyName;
+    return new ApiError(400, 'invalid_request_error', 'parameter_invalid', `${path || where} key "${key}" ${e.message}`, path ? `${path}.${key}` : key);
+  }
   if (e.keyword === 'required') {
     const p = (e.params as { missingProperty: string }).missingProperty;
     return new ApiError(400, 'invalid_request_error', 'parameter_missing', `Missing required parameter: ${p}`, path ? `${path}.${p}` : p);

@@ -3,7 +3,7 @@
 import type { Ctx, RouteDef } from './routes.js';
 import { DESTINATION_ID_RE, payoutApprovals, payoutObject, setDualApprovalThreshold, type PayoutRow } from '../activities/payout.js';
 import { destinationObject, getDestination } from '../activities/payout-destination.js';
-import { destinationsInStatus, destinationsOf, findPayout, payoutCursor, payoutsPage } from '../activities/repositories/payouts.js';
+import { destinationCursor, destinationsInStatus, destinationsOf, DESTINATIONS_LISTED_MAX, findPayout, payoutCursor, payoutsPage } from '../activities/repositories/payouts.js';
 import { getSweep, sweepObject } from '../activities/sweep.js';
 import { getMerchant } from '../activities/merchant.js';
 import {
@@ -48,10 +48,14 @@ export const payoutRoutes: RouteDef[] = [
     handler: (ctx) => createDestination(ctx.deps, ctx.auth!, ctx.body, ctx.resourceId),
   },
   {
-    method: 'get', path: '/v1/payout_destinations', summary: 'The payout allowlist', auth: 'merchant', scope: 'payouts:read',
+    method: 'get', path: '/v1/payout_destinations', summary: 'The payout allowlist, newest first', auth: 'merchant', scope: 'payouts:read', query: 'DestinationList',
     handler: async (ctx) => {
-      const rows = await destinationsOf(ctx.deps.pool, ctx.auth!.merchantId, ctx.auth!.environment);
-      return { object: 'list', data: rows.map(destinationObject), has_more: false };
+      const limit = ctx.query.limit ?? LIMIT_DEFAULT;
+      const scope = { merchantId: ctx.auth!.merchantId, environment: ctx.auth!.environment };
+      const cursor = ctx.query.starting_after ? await destinationCursor(ctx.deps.pool, ctx.query.starting_after, scope) : null;
+      if (ctx.query.starting_after && !cursor) throw badRequest('cursor_invalid', 'starting_after does not name one of your payout destinations', 'starting_after');
+      const rows = await destinationsOf(ctx.deps.pool, scope.merchantId, scope.environment, cursor, limit + 1);
+      return { object: 'list', data: rows.slice(0, limit).map(destinationObject), has_more: rows.length > limit };
     },
   },
   {
@@ -110,8 +114,9 @@ export const payoutRoutes: RouteDef[] = [
   {
     method: 'get', path: '/v1/admin/payout_destinations', summary: 'Allowlist entries by status (default pending_approval: requests awaiting a decision), oldest first', auth: 'admin', query: 'AdminDestinationList',
     handler: async (ctx) => {
-      const rows = await destinationsInStatus(ctx.deps.pool, ctx.query.status ?? 'pending_approval');
-      return { object: 'list', data: rows.map((r) => ({ ...destinationObject(r), merchant_id: r.merchant_id })), has_more: false };
+      // The oldest DESTINATIONS_LISTED_MAX; has_more says when the queue is longer than that.
+      const rows = await destinationsInStatus(ctx.deps.pool, ctx.query.status ?? 'pending_approval', DESTINATIONS_LISTED_MAX + 1);
+      return { object: 'list', data: rows.slice(0, DESTINATIONS_LISTED_MAX).map((r) => ({ ...destinationObject(r), merchant_id: r.merchant_id })), has_more: rows.length > DESTINATIONS_LISTED_MAX };
     },
   },
   {

@@ -10,6 +10,14 @@ const operatorDecision = {
 } as const;
 
 export const payoutSchemas = {
+  DestinationList: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      limit: { type: 'integer', minimum: 1, maximum: 100 },
+      starting_after: { type: 'string', pattern: '^pd_[0-9A-Za-z]{24}$' },
+    },
+  },
   AdminDestinationList: {
     type: 'object',
     additionalProperties: false,

@@ -14,7 +14,7 @@ import {
 } from '../activities/merchant.js';
 import { paymentObject, paymentTransactions, publicPaymentObject } from '../activities/payment.js';
 import { findPayment, findPaymentByPublicId, pageCursor, paymentsPage } from '../activities/repositories/payments.js';
-import { eventCursor, eventsPage } from '../activities/repositories/events.js';
+import { eventCursor, eventsPage, findOwnedEvent, type Event } from '../activities/repositories/events.js';
 import { findOrderByReference, orderCursor, ordersPage } from '../activities/repositories/orders.js';
 import { entryInScope } from '../activities/repositories/ledger.js';
 import { verifyEvidence } from '../activities/evidence.js';
@@ -129,10 +129,12 @@ async function listEvents(ctx: Ctx) {
   const rows = await eventsPage(ctx.deps.pool, { ...scope, type: ctx.query.type, objectId: ctx.query.object_id }, cursor, limit + 1);
   return {
     object: 'list',
-    data: rows.slice(0, limit).map((e) => ({ id: e.id, object: 'event', type: e.type, created_at: e.createdAt.toISOString(), sequence: e.sequence, data: e.data })),
+    data: rows.slice(0, limit).map(eventObject),
     has_more: rows.length > limit,
   };
 }
+
+const eventObject = (e: Event) => ({ id: e.id, object: 'event', type: e.type, created_at: e.createdAt.toISOString(), sequence: e.sequence, data: e.data });
 
 export const routes: RouteDef[] = [
   ...consoleRoutes,
@@ -153,6 +155,15 @@ export const routes: RouteDef[] = [
     handler: async (ctx) => paymentObject(await cancelPayment(ctx.deps, ctx.auth!, ctx.params.id!), ctx.deps.config),
   },
   { method: 'get', path: '/v1/events', summary: 'List events, newest first', auth: 'merchant', scope: 'events:read', query: 'EventList', handler: listEvents },
+  {
+    // The event a webhook delivered, looked up again by its id (the `webhook-id` header).
+    method: 'get', path: '/v1/events/:id', summary: 'Retrieve an event', auth: 'merchant', scope: 'events:read',
+    handler: async (ctx) => {
+      const e = await findOwnedEvent(ctx.deps.pool, { merchantId: ctx.auth!.merchantId, environment: ctx.auth!.environment }, ctx.params.id!);
+      if (!e) throw notFound('event');
+      return eventObject(e);
+    },
+  },
   ...webhookRoutes,
   ...payoutRoutes,
   ...devnetRoutes,

@@ -47,6 +47,22 @@ describe('API: payments', () => {
     assert.deepEqual(got.body, p);
   });
 
+  it('bounds metadata (20 keys, keys of 40 characters, values of 500) and names the key at fault', async () => {
+    const m = await newMerchant();
+    const err = async (metadata: unknown) => (await api('POST', '/v1/payments', { key: m.key, body: pay({ metadata }) })).body.error;
+    const many = Object.fromEntries(Array.from({ length: 21 }, (_, i) => [`k${i}`, 'v']));
+    assert.deepEqual(Object.values(await err(many)).slice(1), ['parameter_invalid', 'metadata must NOT have more than 20 properties', 'metadata']);
+    const longKey = 'k'.repeat(41);
+    const e = await err({ [longKey]: 'v' });
+    assert.deepEqual([e.code, e.param], ['parameter_invalid', `metadata.${longKey}`]);
+    assert.match(e.message, new RegExp(`^metadata key "${longKey}" must NOT have more than 40 characters`));
+    const v = await err({ note: 'x'.repeat(501) });
+    assert.deepEqual([v.code, v.param], ['parameter_invalid', 'metadata.note']);
+    const ok = await api('POST', '/v1/payments', { key: m.key, body: pay({ metadata: { ...Object.fromEntries(Array.from({ length: 19 }, (_, i) => [`k${i}`, 'v'])), ['k'.repeat(40)]: 'x'.repeat(500) } }) });
+    assert.equal(ok.status, 201, JSON.stringify(ok.body));
+    assert.equal((await counts(m.merchantId)).payments, 1, 'the refused requests wrote nothing');
+  });
+
   it('gives each payment its own deposit address, and TRON payments base58 addresses', async () => {
     const m = await newMerchant();
     const a = await api('POST', '/v1/payments', { key: m.key, body: pay() });
@@ -90,6 +106,12 @@ describe('API: payments', () => {
     const ev = await api('GET', `/v1/events?object_id=${p.id}`, { key: m.key });
     assert.deepEqual(ev.body.data.map((e: { type: string }) => e.type), ['payment.canceled', 'payment.created']);
     assert.deepEqual(ev.body.data.map((e: { sequence: number }) => e.sequence), [2, 1]);
+    // One event by its id (a webhook's webhook-id), only the owner's.
+    const one = await api('GET', `/v1/events/${ev.body.data[0].id}`, { key: m.key });
+    assert.equal(one.status, 200, JSON.stringify(one.body));
+    assert.deepEqual(one.body, ev.body.data[0]);
+    const stranger = await newMerchant();
+    assert.deepEqual([(await api('GET', `/v1/events/${ev.body.data[0].id}`, { key: stranger.key })).status, (await api('GET', '/v1/events/evt_nope', { key: m.key })).body.error?.code], [404, 'resource_missing']);
     // Three cancels at once (different keys): one cancels, the others get the documented code.
     const q = (await api('POST', '/v1/payments', { key: m.key, body: pay() })).body;
     const all = await Promise.all([1, 2, 3].map(() => api('POST', `/v1/payments/${q.id}/cancel`, { key: m.key })));

@@ -32,6 +32,7 @@ describe('Idempotency-Key', () => {
     assert.equal(a.status, 201);
     assert.equal(b.status, 201);
     assert.deepEqual(b.body, a.body);
+    assert.equal(JSON.stringify(b.body), JSON.stringify(a.body), 'the replay is the first answer as written, keys in the same order');
     assert.equal(b.headers.get('idempotent-replayed'), 'true');
     const c = await api('POST', '/v1/payments', { key: m.key, idem: 'k-1', body: { ...body, amount: '43.00' } });
     assert.equal(c.status, 422);

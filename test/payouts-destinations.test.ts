@@ -82,4 +82,24 @@ describe('payout destinations: revocation', function () {
     assert.equal(rv.body.error.code, 'destination_not_revocable');
     assert.equal((await api('GET', `/v1/payout_destinations/${r.body.id}`, { key: m.key })).body.status, 'rejected');
   });
+
+  it('the allowlist pages like every list: limit, starting_after, a truthful has_more, and another merchant\'s id is no cursor', async () => {
+    const m = await newMerchant({ name: 'Paged destinations' });
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const r = await api('POST', '/v1/payout_destinations', { key: m.key, body: { rail: 'usdt-erc20', address: freshAddress(), label: `d${i}` } });
+      assert.equal(r.status, 201, JSON.stringify(r.body));
+      ids.push(r.body.id);
+    }
+    const first = await api('GET', '/v1/payout_destinations?limit=2', { key: m.key });
+    assert.deepEqual([first.body.data.map((d: { id: string }) => d.id), first.body.has_more], [[ids[2], ids[1]], true]);
+    const rest = await api('GET', `/v1/payout_destinations?limit=2&starting_after=${ids[1]}`, { key: m.key });
+    assert.deepEqual([rest.body.data.map((d: { id: string }) => d.id), rest.body.has_more], [[ids[0]], false]);
+    const all = await api('GET', '/v1/payout_destinations', { key: m.key });
+    assert.deepEqual([all.body.data.length, all.body.has_more], [3, false]);
+    const other = await newMerchant();
+    const foreign = await api('GET', `/v1/payout_destinations?starting_after=${ids[0]}`, { key: other.key });
+    assert.deepEqual([foreign.status, foreign.body.error.code, foreign.body.error.param], [400, 'cursor_invalid', 'starting_after']);
+    assert.equal((await api('GET', '/v1/payout_destinations?limit=101', { key: m.key })).body.error.code, 'parameter_invalid');
+  });
 });

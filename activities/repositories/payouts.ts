@@ -127,15 +127,20 @@ function destinationRowOf(d: PayoutDestination): DestinationRow {
 
 export const DESTINATIONS_LISTED_MAX = 500;
 
-/** The merchant's allowlist in an environment, newest first. */
-export async function destinationsOf(pool: Pool, merchantId: string, environment: string): Promise<DestinationRow[]> {
-  const rows = await prismaOf(pool).payoutDestination.findMany({ where: { merchantId, environment }, orderBy: NEWEST_FIRST, take: DESTINATIONS_LISTED_MAX });
+/** A page position: one of the merchant's own entries in that environment, or null. */
+export function destinationCursor(pool: Pool, id: string, scope: { merchantId: string; environment: string }): Promise<PageCursor | null> {
+  return prismaOf(pool).payoutDestination.findFirst({ where: { id, merchantId: scope.merchantId, environment: scope.environment }, select: { createdAt: true, id: true } });
+}
+
+/** The merchant's allowlist in an environment, newest first, after the cursor. */
+export async function destinationsOf(pool: Pool, merchantId: string, environment: string, cursor: PageCursor | null, limit: number): Promise<DestinationRow[]> {
+  const rows = await prismaOf(pool).payoutDestination.findMany({ where: { merchantId, environment, ...after(cursor) }, orderBy: NEWEST_FIRST, take: limit });
   return rows.map(destinationRowOf);
 }
 
-/** The operators' queue: entries in a status (a request awaiting a decision first), oldest first. */
-export async function destinationsInStatus(pool: Pool, status: string): Promise<DestinationRow[]> {
-  const rows = await prismaOf(pool).payoutDestination.findMany({ where: { status }, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }], take: DESTINATIONS_LISTED_MAX });
+/** The operators' queue: entries in a status (a request awaiting a decision first), oldest first; `take` rows at most. */
+export async function destinationsInStatus(pool: Pool, status: string, take = DESTINATIONS_LISTED_MAX): Promise<DestinationRow[]> {
+  const rows = await prismaOf(pool).payoutDestination.findMany({ where: { status }, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }], take });
   return rows.map(destinationRowOf);
 }
 

@@ -492,7 +492,7 @@
   }
 
   async function payoutRequestForm(filter) {
-    const [rails, dests] = await Promise.all([call('GET', '/v1/rails'), call('GET', '/v1/payout_destinations')]);
+    const [rails, dests] = await Promise.all([call('GET', '/v1/rails'), call('GET', '/v1/payout_destinations?limit=100')]);
     const railSel = el('select', { id: 'po-rail' }, rails.data.map((r) => el('option', { value: r.id }, r.id)));
     const form = el('form', { class: 'card', 'aria-labelledby': 'po-request-title', on: { submit: async (ev) => {
       ev.preventDefault();
@@ -548,7 +548,7 @@
   }
 
   async function merchantDestinations(notice) {
-    const [rails, list] = await Promise.all([call('GET', '/v1/rails'), call('GET', '/v1/payout_destinations')]);
+    const [rails, list] = await Promise.all([call('GET', '/v1/rails'), call('GET', '/v1/payout_destinations?limit=100')]);
     const railSel = el('select', { id: 'pd-rail' }, rails.data.map((r) => el('option', { value: r.id }, r.id)));
     const form = el('form', { class: 'card', 'aria-labelledby': 'pd-request-title', on: { submit: async (ev) => {
       ev.preventDefault();
